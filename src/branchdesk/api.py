@@ -1,0 +1,93 @@
+"""The HTTP service: GraphQL, token keys, health, readiness and metrics."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
+
+import structlog
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+from branchdesk.graphql.context import Context
+from branchdesk.graphql.schema import build_schema
+from branchdesk.platform import metrics
+from branchdesk.platform.runtime import Runtime, runtime
+from branchdesk.platform.settings import Settings, get_settings
+
+log = structlog.get_logger(__name__)
+
+
+class BranchdeskGraphQL(GraphQL):
+    async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:
+        return Context(request, request.app.state.runtime, response)
+
+
+async def jwks(request: Request) -> JSONResponse:
+    return JSONResponse(request.app.state.runtime.keys.jwks(), headers={"Cache-Control": "public, max-age=300"})
+
+
+async def healthz(request: Request) -> PlainTextResponse:
+    return PlainTextResponse("ok")
+
+
+async def readyz(request: Request) -> JSONResponse:
+    rt: Runtime = request.app.state.runtime
+    checks: dict[str, str] = {}
+    try:
+        async with rt.db.session(None) as session:
+            await session.execute(text("select 1"))
+        checks["postgres"] = "ok"
+    except Exception as exc:  # readiness reports, it does not raise
+        checks["postgres"] = f"error: {type(exc).__name__}"
+    try:
+        await rt.queue.ping()
+        checks["redis"] = "ok"
+    except Exception as exc:
+        checks["redis"] = f"error: {type(exc).__name__}"
+    ready = all(v == "ok" for v in checks.values())
+    return JSONResponse({"ready": ready, **checks}, status_code=200 if ready else 503)
+
+
+async def prometheus(request: Request) -> Response:
+    return Response(metrics.render(), media_type="text/plain; version=0.0.4")
+
+
+def create_app(settings: Settings | None = None, rt: Runtime | None = None, *, seed_demo: bool = False) -> Starlette:
+    """The ASGI app. Given a runtime (tests) it uses it; otherwise it builds one at startup."""
+    settings = settings or get_settings()
+    graphql_app = BranchdeskGraphQL(build_schema(settings), graphql_ide=None if settings.is_production else "graphiql")
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            current = rt or await stack.enter_async_context(runtime(settings, run_migrations=not settings.is_production))
+            app.state.runtime = current
+            if seed_demo:
+                from branchdesk.demo import seed
+
+                await seed(current)
+            if rt is None and settings.run_worker_in_process:
+                from branchdesk.jobs.worker import InProcessWorker
+
+                worker = InProcessWorker(current)
+                stack.push_async_callback(worker.stop)
+            yield
+
+    return Starlette(
+        routes=[
+            Route("/graphql", graphql_app, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql_app),
+            Route("/.well-known/jwks.json", jwks),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/metrics", prometheus),
+        ],
+        lifespan=lifespan,
+    )

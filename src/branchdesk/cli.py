@@ -1,0 +1,199 @@
+"""``branchdesk serve | worker | migrate | tenants … | staff … | export-schema | demo``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import typer
+
+from branchdesk.platform.audit import Actor
+from branchdesk.platform.errors import DomainError, InvalidInput
+from branchdesk.platform.logging import configure_logging
+from branchdesk.platform.runtime import Runtime, runtime
+from branchdesk.platform.settings import get_settings
+
+app = typer.Typer(help="Branchdesk: the platform for the people who work in bank branches.", no_args_is_help=True)
+tenants_app = typer.Typer(help="Head office and branches.", no_args_is_help=True)
+staff_app = typer.Typer(help="Staff identities.", no_args_is_help=True)
+app.add_typer(tenants_app, name="tenants")
+app.add_typer(staff_app, name="staff")
+CLI = Actor.system("cli")
+T = TypeVar("T")
+
+
+def _run(work: Callable[[Runtime], Awaitable[T]], *, migrate: bool | None = None) -> T:
+    """Run against the configured (or embedded) servers; development migrates first."""
+    settings = get_settings()
+    migrate = (not settings.is_production) if migrate is None else migrate
+
+    async def main() -> T:
+        async with runtime(settings, run_migrations=migrate) as rt:
+            return await work(rt)
+
+    try:
+        return asyncio.run(main())
+    except InvalidInput as exc:
+        _fail(exc.errors)
+    except DomainError as exc:
+        _fail([exc])
+
+
+def _fail(errors: list[DomainError]) -> Any:
+    for error in errors:
+        typer.secho(f"{error.code} [{error.field or '-'}]: {error.message()}", err=True, fg="red")
+    raise typer.Exit(2)
+
+
+@app.command()
+def serve(
+    host: str = typer.Option(None, help="Defaults to BRANCHDESK_HOST (127.0.0.1)."),
+    port: int = typer.Option(None, help="Defaults to BRANCHDESK_PORT (8000)."),
+    demo: bool = typer.Option(None, help="Seed the demo data at start (default: in development)."),
+) -> None:
+    """Start the API (and, in development, the worker) on the configured or embedded servers."""
+    import uvicorn
+
+    from branchdesk.api import create_app
+
+    settings = get_settings()
+    configure_logging(json=settings.is_production)
+    host, port = host or settings.host, port or settings.port
+    seed = (not settings.is_production) if demo is None else demo
+    if not settings.is_production:
+        from branchdesk.demo import DEMO_PASSWORD
+
+        typer.secho(f"GraphiQL: http://{host}:{port}/graphql", fg="green", err=True)
+        typer.secho(
+            f"Sign in: mutation {{ signIn(input: {{employeeNumber: \"H0001\", password: \"{DEMO_PASSWORD}\"}}) "
+            "{ accessToken } } — then send 'Authorization: Bearer <token>' and 'X-Branch: 0000'",
+            fg="green", err=True,
+        )
+    uvicorn.run(create_app(settings, seed_demo=seed), host=host, port=port, log_config=None, access_log=False)
+
+
+@app.command()
+def worker() -> None:
+    """Run the ARQ worker, its cron schedule and the outbox relay."""
+    from branchdesk.jobs.worker import run_worker
+
+    configure_logging(json=get_settings().is_production)
+    _run(run_worker)
+
+
+@app.command()
+def migrate() -> None:
+    """Create the database roles and bring the schema to the latest revision."""
+    _run(lambda rt: asyncio.sleep(0), migrate=True)
+    typer.echo("database is at the latest revision")
+
+
+@app.command()
+def demo() -> None:
+    """Create (or complete) the demo head office, branches and staff."""
+    from branchdesk.demo import seed
+
+    _run(seed, migrate=True)
+    typer.echo("demo data ready")
+
+
+@app.command("export-schema")
+def export_schema(output: Path = typer.Option(Path("schema.graphql"), help="Where to write the SDL; - for stdout.")) -> None:
+    """Write the GraphQL schema (SDL)."""
+    from branchdesk.graphql.schema import export_sdl
+
+    sdl = export_sdl()
+    if str(output) == "-":
+        typer.echo(sdl, nl=False)
+    else:
+        output.write_text(sdl)
+        typer.echo(f"wrote {output}")
+
+
+@tenants_app.command("create")
+def tenants_create(
+    code: str = typer.Option(...),
+    name: str = typer.Option(...),
+    level: str = typer.Option("outlet", help="head_office | tier1_branch | sub_branch | outlet"),
+    parent: str = typer.Option(None, help="Parent branch code."),
+    timezone: str = typer.Option("Asia/Shanghai"),
+    head_employee_number: str = typer.Option(..., "--head"),
+    head_name: str = typer.Option(..., "--head-name"),
+    head_email: str = typer.Option(None, "--head-email"),
+) -> None:
+    """Onboard a branch (idempotent by code)."""
+    from branchdesk.tenants import service
+    from branchdesk.tenants.models import BranchLevel
+
+    draft = service.BranchDraft(
+        code=code, name=name, level=BranchLevel(level), parent_code=parent, timezone=timezone,
+        head=service.StaffDraft(head_employee_number, head_name, head_email),
+    )
+
+    async def work(rt: Runtime) -> service.Onboarded:
+        async with rt.db.session(None) as session:
+            return await service.onboard_branch(session, CLI, draft)
+
+    result = _run(work)
+    typer.echo(f"{'created' if result.created else 'already onboarded'}: {result.branch.code} {result.branch.name}")
+
+
+@tenants_app.command("list")
+def tenants_list(as_json: bool = typer.Option(False, "--json")) -> None:
+    """List branches."""
+    from branchdesk.tenants import repository
+    from branchdesk.tenants.models import Branch
+
+    async def work(rt: Runtime) -> list[Branch]:
+        async with rt.db.session(None) as session:
+            return list(await session.scalars(repository.branches_query().order_by(Branch.code)))
+
+    branches = _run(work)
+    if as_json:
+        rows = [{"code": b.code, "name": b.name, "level": b.level.value, "status": b.status.value} for b in branches]
+        typer.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    for b in branches:
+        typer.echo(f"{b.code:<8} {b.level.value:<13} {b.status.value:<10} {b.name}")
+
+
+def _set_status(code: str, status: str, reason: str | None) -> None:
+    from branchdesk.tenants import service
+    from branchdesk.tenants.models import BranchStatus
+
+    async def work(rt: Runtime) -> Any:
+        async with rt.db.session(None) as session:
+            return await service.set_branch_status(session, CLI, code, BranchStatus(status), reason)
+
+    branch = _run(work)
+    typer.echo(f"{branch.code} is {branch.status.value}")
+
+
+@tenants_app.command("suspend")
+def tenants_suspend(code: str, reason: str = typer.Option(None)) -> None:
+    """Suspend a branch: its staff can no longer act in it."""
+    _set_status(code, "suspended", reason)
+
+
+@tenants_app.command("reactivate")
+def tenants_reactivate(code: str) -> None:
+    """Reactivate a suspended branch."""
+    _set_status(code, "active", None)
+
+
+@staff_app.command("set-password")
+def staff_set_password(
+    employee_number: str, password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True)
+) -> None:
+    """Set a staff member's password (clears a lockout)."""
+    from branchdesk.tenants import signin
+
+    async def work(rt: Runtime) -> None:
+        async with rt.db.session(None) as session:
+            await signin.set_password(session, employee_number, password)
+
+    _run(work)
+    typer.echo("password set")

@@ -1,0 +1,93 @@
+"""Demo data: a head office and three branches with staff in every role. Deterministic and idempotent,
+so that later features can extend it and the README can list the sign-ins."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from branchdesk.platform.audit import Actor
+from branchdesk.platform.runtime import Runtime
+from branchdesk.tenants import repository, service, signin
+from branchdesk.tenants.models import BranchLevel
+
+DEMO_PASSWORD = "Branchdesk2026"
+WEEKDAY_HOURS = {day: [["09:00", "17:00"]] for day in ("mon", "tue", "wed", "thu", "fri")} | {"sat": [["09:00", "12:00"]]}
+
+
+@dataclass(frozen=True)
+class DemoBranch:
+    code: str
+    name: str
+    level: BranchLevel
+    parent: str | None
+    # (employee number, name, role); the first is the branch head given at onboarding.
+    staff: tuple[tuple[str, str, str], ...]
+
+
+BRANCHES = (
+    DemoBranch("0000", "总行", BranchLevel.HEAD_OFFICE, None, (
+        ("H0001", "王建国", "head_office_admin"),
+        ("H0002", "陈静怡", "auditor"),
+    )),
+    DemoBranch("0100", "上海分行营业部", BranchLevel.TIER1_BRANCH, "0000", (
+        ("E0100001", "李明华", "branch_head"),
+        ("E0100002", "张伟", "customer_manager"),
+        ("E0100003", "刘芳", "lobby_manager"),
+        ("E0100004", "赵磊", "teller"),
+        ("E0100005", "孙丽娟", "risk_officer"),
+        ("E0100006", "周志强", "compliance_officer"),
+        ("E0100007", "吴昊", "it_support"),
+    )),
+    DemoBranch("0101", "上海陆家嘴支行", BranchLevel.SUB_BRANCH, "0100", (
+        ("E0101001", "郑海燕", "branch_head"),
+        ("E0101002", "王磊", "customer_manager"),
+        ("E0101003", "冯晓雪", "lobby_manager"),
+        ("E0101004", "陈思远", "teller"),
+        ("E0101005", "褚文博", "risk_officer"),
+        ("E0101006", "卫佳琪", "compliance_officer"),
+        ("E0101007", "蒋涛", "it_support"),
+    )),
+    DemoBranch("0102", "上海静安寺支行", BranchLevel.SUB_BRANCH, "0100", (
+        ("E0102001", "沈国栋", "branch_head"),
+        ("E0102002", "韩雨桐", "customer_manager"),
+        ("E0102003", "杨帆", "lobby_manager"),
+        ("E0102004", "朱晓琳", "teller"),
+        ("E0102005", "秦浩然", "risk_officer"),
+        ("E0102006", "尤美玲", "compliance_officer"),
+        ("E0102007", "许俊杰", "it_support"),
+    )),
+)
+# A customer manager of 0101 also covers the neighbouring 0102.
+COVER = ("E0101002", "0102", "customer_manager")
+
+
+async def seed(rt: Runtime) -> None:
+    actor = Actor.system("demo")
+    async with rt.db.session(None) as session:
+        for demo in BRANCHES:
+            head_number, head_name, _ = demo.staff[0]
+            onboarded = await service.onboard_branch(
+                session,
+                actor,
+                service.BranchDraft(
+                    code=demo.code,
+                    name=demo.name,
+                    level=demo.level,
+                    parent_code=demo.parent,
+                    timezone="Asia/Shanghai",
+                    business_hours=WEEKDAY_HOURS,
+                    head=service.StaffDraft(head_number, head_name, f"{head_number.lower()}@demo.branchdesk.cn"),
+                ),
+            )
+            for number, name, role in demo.staff:
+                staff = await service.ensure_staff(
+                    session, service.StaffDraft(number, name, f"{number.lower()}@demo.branchdesk.cn")
+                )
+                await service.grant_membership(session, actor, onboarded.branch, staff, [role])
+                if staff.password_hash is None:
+                    await signin.set_password(session, number, DEMO_PASSWORD)
+        number, code, role = COVER
+        staff = await repository.staff_by_employee_number(session, number)
+        branch = await repository.branch_by_code(session, code)
+        assert staff is not None and branch is not None
+        await service.grant_membership(session, actor, branch, staff, [role])

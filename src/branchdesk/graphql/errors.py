@@ -1,0 +1,100 @@
+"""Typed errors for mutation payloads, and the request lifecycle that ends the transaction.
+
+Expected failures (:class:`DomainError`) become ``errors { code field message }`` in a payload, or a
+GraphQL error with ``extensions.code`` outside mutations. Anything else is logged and masked.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TypeVar
+
+import strawberry
+import structlog
+from graphql import GraphQLError
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.extensions import SchemaExtension
+from strawberry.types import Info
+
+from branchdesk.platform import metrics
+from branchdesk.platform.errors import DomainError, InvalidInput
+
+log = structlog.get_logger(__name__)
+T = TypeVar("T")
+
+
+@strawberry.type(description="An expected failure of a mutation: a stable code, the input field at fault, a message.")
+class UserError:
+    code: str
+    field: str | None
+    message: str
+
+
+def user_errors(exc: DomainError, locale: str) -> list[UserError]:
+    errors = exc.errors if isinstance(exc, InvalidInput) else [exc]
+    return [UserError(code=e.code, field=e.field, message=e.message(locale)) for e in errors]
+
+
+async def run_mutation(info: Info, action: Callable[[AsyncSession], Awaitable[T]]) -> tuple[T | None, list[UserError]]:
+    """Run a mutation's service call in a savepoint: on an expected failure nothing it wrote remains."""
+    ctx = info.context
+    async with ctx.session() as session:
+        savepoint = await session.begin_nested()
+        try:
+            result = await action(session)
+        except DomainError as exc:
+            await (savepoint.commit() if exc.keep_changes else savepoint.rollback())
+            return None, user_errors(exc, ctx.locale)
+        except BaseException:
+            await savepoint.rollback()
+            raise
+        await savepoint.commit()
+        return result, []
+
+
+class RequestLifecycle(SchemaExtension):
+    """Commits the request's transaction unless something unexpected failed, presents errors, counts."""
+
+    async def on_operation(self) -> AsyncIterator[None]:  # type: ignore[override]
+        started = time.perf_counter()
+        yield
+        ctx = self.execution_context.context
+        result = self.execution_context.result
+        errors = list(getattr(result, "errors", None) or [])
+        unexpected = [e for e in errors if e.original_error is not None and not isinstance(e.original_error, DomainError)]
+        try:
+            await ctx.finish(commit=not unexpected)
+        except Exception as exc:  # a failed commit is the request's failure
+            log.exception("commit failed")
+            unexpected.append(GraphQLError("commit failed", original_error=exc))
+            errors.append(unexpected[-1])
+        if result is not None and errors:
+            result.errors = [_present(e, ctx.locale) for e in errors]
+        for error in unexpected:
+            log.error("unexpected error", exc_info=error.original_error, path=error.path)
+        operation = self.execution_context.operation_name or "anonymous"
+        outcome = "error" if unexpected else ("rejected" if errors else "ok")
+        metrics.graphql_requests.labels(operation, outcome).inc()
+        metrics.graphql_latency.labels(operation).observe(time.perf_counter() - started)
+
+
+def _present(error: GraphQLError, locale: str) -> GraphQLError:
+    original = error.original_error
+    if isinstance(original, DomainError):
+        return GraphQLError(
+            original.message(locale),
+            nodes=error.nodes,
+            path=error.path,
+            original_error=original,
+            extensions={"code": original.code, "field": original.field},
+        )
+    if original is None:
+        extensions = {"code": "GRAPHQL_VALIDATION_FAILED", **(error.extensions or {})}
+        return GraphQLError(error.message, nodes=error.nodes, path=error.path, extensions=extensions)
+    return GraphQLError(
+        "Unexpected error." if not locale.startswith("zh") else "发生意外错误。",
+        nodes=error.nodes,
+        path=error.path,
+        extensions={"code": "INTERNAL_ERROR"},
+    )

@@ -1,0 +1,37 @@
+"""DataLoaders, created per request: each batches one relation's reads into one query."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING
+
+from strawberry.dataloader import DataLoader
+
+from branchdesk.graphql.tenants.types import Branch, StaffMember
+from branchdesk.tenants import repository
+
+if TYPE_CHECKING:
+    from branchdesk.graphql.context import Context
+
+
+class Loaders:
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+        self.branch = DataLoader(self._branches)
+        self.member = DataLoader(self._members)
+
+    async def _branches(self, ids: list[uuid.UUID]) -> list[Branch | None]:
+        """Branches the caller may see: all of them from head office, otherwise only the active one."""
+        principal = await self._ctx.principal()
+        visible = ids if principal.in_head_office else [i for i in ids if i == principal.branch_id]
+        async with self._ctx.session() as session:
+            found = {b.id: b for b in await repository.branches_by_id(session, visible)} if visible else {}
+        return [Branch.from_model(found[i]) if i in found else None for i in ids]
+
+    async def _members(self, ids: list[uuid.UUID]) -> list[StaffMember | None]:
+        """Staff with a membership in the active branch; anyone else is not found."""
+        principal = await self._ctx.principal()
+        async with self._ctx.session() as session:
+            memberships = {m.staff_id: m for m in await repository.memberships_of_staff(session, principal.branch_id, ids)}
+            staff = {s.id: s for s in await repository.staff_by_ids(session, list(memberships))} if memberships else {}
+        return [StaffMember.from_model(staff[i], memberships[i].roles) if i in staff else None for i in ids]

@@ -1,0 +1,51 @@
+"""The schema, assembled in one place from each domain's queries and mutations."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
+
+from branchdesk.graphql.errors import RequestLifecycle
+from branchdesk.graphql.tenants.mutations import TenantMutations
+from branchdesk.graphql.tenants.queries import TenantQueries
+from branchdesk.graphql.tenants.signin import SignInMutations
+from branchdesk.graphql.tenants.types import Branch, StaffMember
+from branchdesk.platform.settings import Settings
+
+Query = merge_types("Query", (TenantQueries,))
+Mutation = merge_types("Mutation", (SignInMutations, TenantMutations))
+
+
+def build_schema(settings: Settings) -> strawberry.Schema:
+    extensions = [
+        # Limits run at validation, before any resolver and so before any SQL.
+        MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
+        QueryDepthLimiter(max_depth=settings.graphql_max_depth),
+        MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
+        ParserCache(maxsize=512),
+        ValidationCache(maxsize=512),
+        RequestLifecycle,
+    ]
+    if settings.is_production:
+        from strawberry.extensions import DisableIntrospection
+
+        extensions.append(DisableIntrospection())
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        types=[Branch, StaffMember],
+        extensions=extensions,
+        config=StrawberryConfig(auto_camel_case=True),
+    )
+
+
+def export_sdl(settings: Settings | None = None) -> str:
+    return build_schema(settings or Settings()).as_str() + "\n"

@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from branchdesk.graphql import permissions as p
+from branchdesk.graphql.relay import paginate
+from branchdesk.graphql.tenants.types import Branch, BranchStatus, Me, MyMembership, StaffMember
+from branchdesk.tenants import repository
+from branchdesk.tenants.models import Branch as BranchModel
+from branchdesk.tenants.models import Membership, Staff
+
+
+@strawberry.type
+class TenantQueries:
+    @p.field(p.SIGNED_IN, "The signed-in staff member and the branches they can act in (use a code as X-Branch).")
+    async def me(self, info: Info) -> Me:
+        ctx = info.context
+        staff_id = ctx.staff_id
+        async with ctx.runtime.db.platform_session() as session:
+            staff = await repository.staff_by_id(session, staff_id)
+            rows = await repository.all_memberships_of(session, staff_id)
+        if staff is None:
+            from branchdesk.platform.errors import Unauthenticated
+
+            raise Unauthenticated()
+        return Me(
+            id=strawberry.ID(str(staff.id)),
+            employee_number=staff.employee_number,
+            display_name=staff.display_name,
+            memberships=[MyMembership(branch=Branch.from_model(b), roles=list(m.roles)) for m, b in rows],
+        )
+
+    @p.field("branch:list", "All branches, ordered by code (head office).")
+    async def branches(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        status: BranchStatus | None = None,  # type: ignore[valid-type]
+    ) -> relay.Connection[Branch]:
+        ctx = info.context
+        stmt = repository.branches_query()
+        if status is not None:
+            stmt = stmt.where(BranchModel.status == status)
+        async with ctx.session() as session:
+            return await paginate(
+                session, stmt, BranchModel.code, settings=ctx.settings, first=first, after=after,
+                to_node=Branch.from_model, connection=relay.Connection[Branch],
+            )
+
+    @p.field("branch:read", "One branch by its code: any branch from head office, otherwise only the active one.")
+    async def branch(self, info: Info, code: str) -> Branch | None:
+        ctx = info.context
+        async with ctx.session() as session:
+            found = await repository.branch_by_code(session, code)
+        return await ctx.loaders.branch.load(found.id) if found else None
+
+    @p.field("staff:read", "Staff members of the active branch, ordered by employee number.")
+    async def staff(self, info: Info, first: int | None = None, after: str | None = None) -> relay.Connection[StaffMember]:
+        ctx = info.context
+        principal = await ctx.principal()
+        stmt = repository.members_query(principal.branch_id).add_columns(Membership.roles)
+        async with ctx.session() as session:
+            return await paginate(
+                session, stmt, Staff.employee_number, settings=ctx.settings, first=first, after=after,
+                to_node=lambda row: StaffMember.from_model(row[0], list(row[1])), connection=relay.Connection[StaffMember],
+            )
+
+    @p.field("branch:read", "Fetch any object by its global id; objects of other branches are not found.")
+    async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:
+        try:
+            return await id.resolve_node(info, required=False)
+        except (ValueError, KeyError, TypeError):
+            return None

@@ -1,0 +1,123 @@
+"""GraphQL types of the tenants domain: Branch, StaffMember and the signed-in caller."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from branchdesk.graphql.labels import graphql_enum, label
+from branchdesk.tenants import models
+
+BranchLevel = graphql_enum(models.BranchLevel, "BranchLevel", "Where a branch sits in the hierarchy.")
+BranchStatus = graphql_enum(models.BranchStatus, "BranchStatus", "Whether staff can act in a branch.")
+
+
+@strawberry.type(description="Opening period of a branch on one weekday, local time.")
+class OpeningPeriod:
+    weekday: str
+    opens: str
+    closes: str
+
+
+@strawberry.type(name="Branch", description="A branch (网点): the tenant every branch-owned object belongs to.")
+class Branch(relay.Node):
+    id: relay.NodeID[str]
+    code: str
+    name: str
+    level: BranchLevel  # type: ignore[valid-type]
+    status: BranchStatus  # type: ignore[valid-type]
+    status_reason: str | None
+    timezone: str
+    created_at: datetime
+    parent_id: strawberry.Private[uuid.UUID | None]
+    hours: strawberry.Private[dict[str, list[list[str]]]]
+
+    @classmethod
+    def from_model(cls, branch: models.Branch) -> Branch:
+        return cls(
+            id=str(branch.id),
+            code=branch.code,
+            name=branch.name,
+            level=branch.level,
+            status=branch.status,
+            status_reason=branch.status_reason,
+            timezone=branch.timezone,
+            created_at=branch.created_at,
+            parent_id=branch.parent_id,
+            hours=branch.business_hours,
+        )
+
+    @strawberry.field(description="The level, in the caller's language (Accept-Language).")
+    def level_label(self, info: Info) -> str:
+        return label(self.level, info.context.locale)
+
+    @strawberry.field(description="The status, in the caller's language (Accept-Language).")
+    def status_label(self, info: Info) -> str:
+        return label(self.status, info.context.locale)
+
+    @strawberry.field(description="Opening periods by weekday.")
+    def business_hours(self) -> list[OpeningPeriod]:
+        return [OpeningPeriod(weekday=day, opens=o, closes=c) for day, periods in self.hours.items() for o, c in periods]
+
+    @strawberry.field(description="The branch above this one; null when the caller cannot see it.")
+    async def parent(self, info: Info) -> Branch | None:
+        if self.parent_id is None:
+            return None
+        return await info.context.loaders.branch.load(self.parent_id)
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Branch | None]:
+        ids = [_uuid(node_id) for node_id in node_ids]
+        return [await info.context.loaders.branch.load(i) if i else None for i in ids]
+
+
+@strawberry.type(name="StaffMember", description="A member of staff as seen from the active branch.")
+class StaffMember(relay.Node):
+    id: relay.NodeID[str]
+    employee_number: str
+    display_name: str
+    email: str | None
+    roles: list[str] = strawberry.field(description="Roles held in the active branch.")
+
+    @classmethod
+    def from_model(cls, staff: models.Staff, roles: list[str]) -> StaffMember:
+        return cls(
+            id=str(staff.id),
+            employee_number=staff.employee_number,
+            display_name=staff.display_name,
+            email=staff.email,
+            roles=roles,
+        )
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[StaffMember | None]:
+        ids = [_uuid(node_id) for node_id in node_ids]
+        return [await info.context.loaders.member.load(i) if i else None for i in ids]
+
+
+@strawberry.type(description="A branch the signed-in staff member belongs to, with their roles there.")
+class MyMembership:
+    branch: Branch
+    roles: list[str]
+
+
+@strawberry.type(description="The signed-in staff member.")
+class Me:
+    id: strawberry.ID
+    employee_number: str
+    display_name: str
+    memberships: list[MyMembership]
+
+
+def _uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None

@@ -1,0 +1,135 @@
+"""Engines and sessions.
+
+Three PostgreSQL roles (created by :func:`branchdesk.platform.roles.bootstrap_roles`):
+
+* the owner runs migrations and owns every table;
+* the application role serves requests and jobs; row-level security confines it to the branch set
+  with ``app.tenant_id`` in the current transaction;
+* the platform role reads across branches (head-office views, the outbox relay); it has BYPASSRLS and
+  is never used on a request's tenant-bound path.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+
+from sqlalchemy import DateTime, MetaData, Uuid, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from branchdesk.platform.clock import utcnow
+from branchdesk.platform.ids import new_id
+
+OWNER_ROLE = "branchdesk_owner"
+APP_ROLE = "branchdesk_app"
+PLATFORM_ROLE = "branchdesk_platform"
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: DateTime(timezone=True), uuid.UUID: Uuid}
+
+
+class TenantOwned:
+    """Mixin for a table that belongs to one branch.
+
+    ``tenant_id`` leads the composite primary key; the migration helper gives the table row-level
+    security and the isolation tests pick it up from ``info['tenant_owned']``.
+    """
+
+    __table_args__: tuple | dict = {"info": {"tenant_owned": True}}
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+
+
+def tenant_table_args(*constraints: object) -> tuple:
+    """``__table_args__`` for a tenant-owned model that adds its own constraints."""
+    return (*constraints, {"info": {"tenant_owned": True}})
+
+
+class Timestamped:
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
+
+
+def tenant_tables(metadata: MetaData = Base.metadata) -> list:
+    return [t for t in metadata.sorted_tables if t.info.get("tenant_owned")]
+
+
+def to_async_url(url: str) -> URL:
+    parsed = make_url(url)
+    return parsed.set(drivername="postgresql+asyncpg")
+
+
+def role_url(admin_url: str, role: str, password: str) -> str:
+    return to_async_url(admin_url).set(username=role, password=password).render_as_string(hide_password=False)
+
+
+class Database:
+    """The application's connections: tenant-bound sessions for requests and jobs, plus platform scope."""
+
+    def __init__(self, app_url: str, platform_url: str, *, pool_size: int = 10) -> None:
+        self.app_engine: AsyncEngine = create_async_engine(
+            to_async_url(app_url), pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+        )
+        self.platform_engine: AsyncEngine = create_async_engine(
+            to_async_url(platform_url), pool_size=2, max_overflow=4, pool_pre_ping=True
+        )
+        self._app_sessions = async_sessionmaker(self.app_engine, expire_on_commit=False)
+        self._platform_sessions = async_sessionmaker(self.platform_engine, expire_on_commit=False)
+
+    def new_session(self) -> AsyncSession:
+        return self._app_sessions()
+
+    @asynccontextmanager
+    async def session(self, tenant_id: uuid.UUID | None) -> AsyncIterator[AsyncSession]:
+        """One transaction, bound to ``tenant_id`` (or to no branch: platform tables only); commits on success."""
+        async with self._app_sessions() as session, session.begin():
+            if tenant_id is not None:
+                await bind_tenant(session, tenant_id)
+            yield session
+
+    @asynccontextmanager
+    async def platform_session(self) -> AsyncIterator[AsyncSession]:
+        """Cross-branch scope (head office, relay). Callers audit what they read on behalf of a person."""
+        async with self._platform_sessions() as session, session.begin():
+            yield session
+
+    async def dispose(self) -> None:
+        await self.app_engine.dispose()
+        await self.platform_engine.dispose()
+
+
+async def bind_tenant(session: AsyncSession, tenant_id: uuid.UUID | None) -> None:
+    """Bind the current transaction to a branch; local to the transaction, so pooled connections stay clean."""
+    await session.execute(
+        text("select set_config('app.tenant_id', :tenant, true)"), {"tenant": str(tenant_id) if tenant_id else ""}
+    )
+    session.info["tenant_id"] = tenant_id
+
+
+def bound_tenant(session: AsyncSession) -> uuid.UUID | None:
+    return session.info.get("tenant_id")
+
+
+@asynccontextmanager
+async def acting_in(session: AsyncSession, tenant_id: uuid.UUID) -> AsyncIterator[AsyncSession]:
+    """Temporarily bind the transaction to another branch (head-office operations that write into one)."""
+    previous = bound_tenant(session)
+    await bind_tenant(session, tenant_id)
+    try:
+        yield session
+    finally:
+        await bind_tenant(session, previous)

@@ -1,0 +1,88 @@
+"""Expected failures: one exception type carrying a stable code, the field at fault and bilingual text.
+
+Domains declare their codes in their own ``errors.py``; the API turns a :class:`DomainError` into a
+typed payload error (mutations) or a GraphQL error with ``extensions.code`` (queries).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+LOCALES = ("en", "zh-CN")
+
+
+@dataclass(frozen=True)
+class ErrorCode:
+    code: str
+    en: str
+    zh: str
+
+    def render(self, locale: str, **params: Any) -> str:
+        template = self.zh if locale.lower().startswith("zh") else self.en
+        return template.format(**params)
+
+
+class DomainError(Exception):
+    """An expected failure. ``keep_changes`` marks the rare refusal whose own bookkeeping must be
+    committed (a failed sign-in counts towards lockout; a replayed refresh token revokes its family)."""
+
+    def __init__(self, error: ErrorCode, *, field: str | None = None, keep_changes: bool = False, **params: Any) -> None:
+        self.error = error
+        self.field = field
+        self.keep_changes = keep_changes
+        self.params = params
+        super().__init__(error.render("en", **params))
+
+    @property
+    def code(self) -> str:
+        return self.error.code
+
+    def message(self, locale: str = "en") -> str:
+        return self.error.render(locale, **self.params)
+
+
+class InvalidInput(DomainError):
+    """Several field errors found together, reported together."""
+
+    def __init__(self, errors: list[DomainError]) -> None:
+        self.errors = errors
+        first = errors[0]
+        super().__init__(first.error, field=first.field, **first.params)
+
+
+NOT_FOUND = ErrorCode("NOT_FOUND", "{what} was not found.", "未找到{what}。")
+UNAUTHENTICATED = ErrorCode(
+    "UNAUTHENTICATED", "Sign-in is required or the credentials are not valid.", "需要登录，或登录凭证无效。"
+)
+FORBIDDEN = ErrorCode("FORBIDDEN", "You are not allowed to do this ({permission}).", "您无权执行此操作（{permission}）。")
+INVALID_VALUE = ErrorCode("INVALID_VALUE", "{reason}", "{reason_zh}")
+PAGE_SIZE = ErrorCode(
+    "PAGE_SIZE_EXCEEDED", "At most {limit} items can be requested at once.", "每次最多可请求 {limit} 条。"
+)
+INVALID_CURSOR = ErrorCode("INVALID_CURSOR", "The cursor is not valid.", "分页游标无效。")
+
+
+class NotFound(DomainError):
+    def __init__(self, what: str, what_zh: str | None = None, *, field: str | None = None) -> None:
+        self.what_zh = what_zh or what
+        super().__init__(NOT_FOUND, field=field, what=what)
+
+    def message(self, locale: str = "en") -> str:
+        if locale.lower().startswith("zh"):
+            return self.error.zh.format(what=self.what_zh)
+        return super().message(locale)
+
+
+class Unauthenticated(DomainError):
+    def __init__(self) -> None:
+        super().__init__(UNAUTHENTICATED)
+
+
+class Forbidden(DomainError):
+    def __init__(self, permission: str) -> None:
+        super().__init__(FORBIDDEN, permission=permission)
+
+
+def invalid(field: str, en: str, zh: str) -> DomainError:
+    return DomainError(INVALID_VALUE, field=field, reason=en, reason_zh=zh)

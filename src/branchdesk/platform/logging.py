@@ -1,0 +1,40 @@
+"""JSON logs (structlog) that carry the request id, branch and staff member of the work being done."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import structlog
+from structlog.contextvars import bind_contextvars, get_contextvars
+
+
+def configure_logging(level: str = "INFO", json: bool = True) -> None:
+    renderer = structlog.processors.JSONRenderer(ensure_ascii=False) if json else structlog.dev.ConsoleRenderer()
+    shared = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.format_exc_info,
+    ]
+    structlog.configure(
+        processors=[*shared, renderer],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        cache_logger_on_first_use=True,
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer], foreign_pre_chain=shared)
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+
+
+def bind_request(request_id: str | None = None, branch: str | None = None, staff_id: str | None = None) -> None:
+    bind_contextvars(**{k: v for k, v in {"request_id": request_id, "branch": branch, "staff_id": staff_id}.items() if v})
+
+
+def current_request_id() -> str | None:
+    return get_contextvars().get("request_id")

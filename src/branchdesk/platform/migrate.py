@@ -1,0 +1,47 @@
+"""Bring a database to the current schema: roles first (administrator), then Alembic (as the owner)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from branchdesk.platform.database import to_async_url
+from branchdesk.platform.roles import bootstrap_roles
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def alembic_config(admin_url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("version_locations", str(MIGRATIONS / "versions"))
+    config.attributes["url"] = admin_url
+    return config
+
+
+async def _bootstrap(admin_url: str, role_password: str) -> None:
+    engine = create_async_engine(to_async_url(admin_url))
+    async with engine.begin() as conn:
+        await bootstrap_roles(conn, role_password)
+    await engine.dispose()
+
+
+def _in_thread(fn, *args):  # noqa: ANN001, ANN202
+    """Alembic's env runs its own event loop; keep it off the caller's loop."""
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(fn, *args).result()
+
+
+def upgrade(admin_url: str, role_password: str, revision: str = "head") -> None:
+    _in_thread(asyncio.run, _bootstrap(admin_url, role_password))
+    _in_thread(command.upgrade, alembic_config(admin_url), revision)
+
+
+def downgrade(admin_url: str, revision: str = "base") -> None:
+    _in_thread(command.downgrade, alembic_config(admin_url), revision)

@@ -1,0 +1,41 @@
+"""Alembic environment: runs as the owner role so that every table is owned by it, not by the admin."""
+
+import asyncio
+
+from alembic import context
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from branchdesk.models import metadata
+from branchdesk.platform.database import OWNER_ROLE, to_async_url
+
+config = context.config
+
+
+def include_object(obj, name, type_, reflected, compare_to):  # noqa: ANN001
+    return not (type_ == "table" and name == "alembic_version")
+
+
+def run(connection) -> None:  # noqa: ANN001
+    context.configure(
+        connection=connection,
+        target_metadata=metadata,
+        compare_type=True,
+        include_object=include_object,
+        transaction_per_migration=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def main() -> None:
+    engine = create_async_engine(to_async_url(config.attributes["url"]))
+    async with engine.connect() as connection:
+        await connection.execute(text(f"SET ROLE {OWNER_ROLE}"))
+        await connection.commit()
+        await connection.run_sync(run)
+        await connection.commit()
+    await engine.dispose()
+
+
+asyncio.run(main())

@@ -1,0 +1,101 @@
+"""Transactional outbox: work for the job queue is written in the same transaction as its cause.
+
+A relay moves committed rows to ARQ under the deterministic job id ``outbox:<id>``; the job marks its
+row completed in the same transaction as its own work, so a job delivered twice does its work once,
+and a row not completed after ``redispatch_after`` is sent again (Redis may have lost it).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
+from typing import Any
+
+from arq.connections import ArqRedis
+from sqlalchemy import Index, String, or_, select, update
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from branchdesk.platform import metrics
+from branchdesk.platform.clock import utcnow
+from branchdesk.platform.database import Base, Database, TenantOwned, Timestamped, tenant_table_args
+
+
+class OutboxMessage(TenantOwned, Timestamped, Base):
+    __tablename__ = "outbox"
+    __table_args__ = tenant_table_args(
+        Index("ix_outbox_pending", "created_at", postgresql_where="completed_at IS NULL"),
+    )
+
+    job: Mapped[str] = mapped_column(String(100))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    dispatched_at: Mapped[datetime | None]
+    dispatch_count: Mapped[int] = mapped_column(default=0)
+    completed_at: Mapped[datetime | None]
+
+    @property
+    def job_id(self) -> str:
+        return f"outbox:{self.id}"
+
+
+async def enqueue(session: AsyncSession, tenant_id: uuid.UUID, job: str, **payload: Any) -> OutboxMessage:
+    """Add work for a job; it reaches the queue only if the caller's transaction commits."""
+    message = OutboxMessage(tenant_id=tenant_id, job=job, payload=payload, dispatch_count=0)
+    session.add(message)
+    await session.flush()
+    return message
+
+
+async def relay(db: Database, redis: ArqRedis, *, redispatch_after: timedelta, batch: int = 200) -> int:
+    """Hand committed, unfinished rows to ARQ. Safe to run concurrently and repeatedly."""
+    now = utcnow()
+    async with db.platform_session() as session:
+        rows = (
+            await session.scalars(
+                select(OutboxMessage)
+                .where(
+                    OutboxMessage.completed_at.is_(None),
+                    or_(OutboxMessage.dispatched_at.is_(None), OutboxMessage.dispatched_at < now - redispatch_after),
+                )
+                .order_by(OutboxMessage.created_at)
+                .limit(batch)
+                .with_for_update(skip_locked=True)
+            )
+        ).all()
+        for row in rows:
+            await redis.enqueue_job(
+                row.job, str(row.tenant_id), str(row.id), _job_id=row.job_id, **row.payload
+            )
+            row.dispatched_at = now
+            row.dispatch_count += 1
+    metrics.outbox_dispatched.inc(len(rows))
+    return len(rows)
+
+
+async def claim(session: AsyncSession, tenant_id: uuid.UUID, message_id: uuid.UUID) -> bool:
+    """Mark a row completed within the job's transaction; False if an earlier delivery already did."""
+    claimed = await session.scalar(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.tenant_id == tenant_id,
+            OutboxMessage.id == message_id,
+            OutboxMessage.completed_at.is_(None),
+        )
+        .values(completed_at=utcnow())
+        .returning(OutboxMessage.id)
+    )
+    return claimed is not None
+
+
+@asynccontextmanager
+async def outbox_job(db: Database, tenant_id: str, message_id: str) -> AsyncIterator[AsyncSession | None]:
+    """The tenant-bound transaction of one delivery; yields None when the work was already done."""
+    tenant = uuid.UUID(tenant_id)
+    async with db.session(tenant) as session:
+        if not await claim(session, tenant, uuid.UUID(message_id)):
+            yield None
+            return
+        yield session

@@ -1,0 +1,128 @@
+"""Access tokens: Ed25519-signed JWTs (joserfc) with a ``kid``, checked strictly before any claim is used.
+
+The key ring holds up to two keys: the first signs, every one verifies and is published in the JWKS,
+so a key can be rotated in without signing anyone out.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import OKPKey
+from joserfc.jwt import JWTClaimsRegistry
+
+from branchdesk.platform.clock import utcnow
+from branchdesk.platform.errors import Unauthenticated
+
+ALGORITHM = "Ed25519"
+ACCESS_TOKEN_TYPE = "at+jwt"
+MAX_TOKEN_BYTES = 8192
+# Headers that would let a token choose its own verification key.
+FORBIDDEN_HEADERS = frozenset({"jwk", "jku", "x5u", "x5c", "x5t", "x5t#S256", "crit"})
+
+
+def generate_key() -> OKPKey:
+    key = OKPKey.generate_key("Ed25519", private=True)
+    key.ensure_kid()
+    return key
+
+
+def key_set_json(keys: list[OKPKey]) -> str:
+    return json.dumps({"keys": [k.as_dict(private=True) for k in keys]})
+
+
+@dataclass
+class KeyRing:
+    keys: list[OKPKey]
+    issuer: str
+    audience: str
+    access_ttl_seconds: int
+
+    def __post_init__(self) -> None:
+        if not 1 <= len(self.keys) <= 2:
+            raise ValueError("the key ring holds one or two signing keys")
+        for key in self.keys:
+            key.ensure_kid()
+        self._by_kid = {key.kid: key for key in self.keys}
+
+    @classmethod
+    def from_json(cls, jwks: str, **kwargs: Any) -> KeyRing:
+        data = json.loads(jwks)
+        return cls(keys=[OKPKey.import_key(k) for k in data["keys"]], **kwargs)
+
+    @classmethod
+    def load_or_create(cls, path: Path, **kwargs: Any) -> KeyRing:
+        """Development: keep generated keys under the data directory so tokens survive restarts."""
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(key_set_json([generate_key()]))
+            path.chmod(0o600)
+        return cls.from_json(path.read_text(), **kwargs)
+
+    def jwks(self) -> dict[str, Any]:
+        return {
+            "keys": [{**k.as_dict(private=False), "use": "sig", "alg": ALGORITHM, "kid": k.kid} for k in self.keys]
+        }
+
+    def issue_access_token(self, subject: uuid.UUID, **claims: Any) -> tuple[str, int]:
+        now = int(utcnow().timestamp())
+        key = self.keys[0]
+        payload = {
+            "iss": self.issuer,
+            "aud": self.audience,
+            "sub": str(subject),
+            "iat": now,
+            "nbf": now,
+            "exp": now + self.access_ttl_seconds,
+            "jti": str(uuid.uuid4()),
+            **claims,
+        }
+        header = {"alg": ALGORITHM, "typ": ACCESS_TOKEN_TYPE, "kid": key.kid}
+        return jwt.encode(header, payload, key, algorithms=[ALGORITHM]), self.access_ttl_seconds
+
+    def verify_access_token(self, token: str) -> dict[str, Any]:
+        """Claims of a valid access token; every failure is the same :class:`Unauthenticated`."""
+        try:
+            return self._verify(token)
+        except (JoseError, ValueError, KeyError, TypeError) as exc:
+            raise Unauthenticated() from exc
+
+    def _verify(self, token: str) -> dict[str, Any]:
+        if len(token.encode()) > MAX_TOKEN_BYTES:
+            raise ValueError("token too large")
+        header = _header(token)
+        if header.get("alg") != ALGORITHM or header.get("typ") != ACCESS_TOKEN_TYPE:
+            raise ValueError("algorithm or type not allowed")
+        if FORBIDDEN_HEADERS & header.keys():
+            raise ValueError("token names its own key")
+        kid = header.get("kid")
+        if not isinstance(kid, str) or kid not in self._by_kid:
+            raise ValueError("unknown key id")
+        decoded = jwt.decode(token, self._by_kid[kid], algorithms=[ALGORITHM])
+        claims = decoded.claims
+        JWTClaimsRegistry(
+            leeway=30,
+            iss={"essential": True, "value": self.issuer},
+            aud={"essential": True, "value": self.audience},
+            sub={"essential": True},
+            exp={"essential": True},
+        ).validate(claims)
+        return claims
+
+
+def _header(token: str) -> dict[str, Any]:
+    parts = token.split(".")
+    if len(parts) != 3:
+        raise ValueError("not a compact JWS")
+    segment = parts[0] + "=" * (-len(parts[0]) % 4)
+    header = json.loads(base64.urlsafe_b64decode(segment))
+    if not isinstance(header, dict):
+        raise ValueError("header is not an object")
+    return header

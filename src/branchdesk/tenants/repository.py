@@ -1,0 +1,88 @@
+"""All SQL of the tenants domain."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import Select, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from branchdesk.platform.clock import utcnow
+from branchdesk.tenants.models import Branch, BranchLevel, Membership, RefreshToken, Staff
+
+
+async def branch_by_code(session: AsyncSession, code: str) -> Branch | None:
+    return await session.scalar(select(Branch).where(Branch.code == code))
+
+
+async def branches_by_id(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[Branch]:
+    return list(await session.scalars(select(Branch).where(Branch.id.in_(ids))))
+
+
+async def head_office(session: AsyncSession) -> Branch | None:
+    return await session.scalar(select(Branch).where(Branch.level == BranchLevel.HEAD_OFFICE))
+
+
+def branches_query() -> Select[tuple[Branch]]:
+    return select(Branch)
+
+
+async def staff_by_id(session: AsyncSession, staff_id: uuid.UUID) -> Staff | None:
+    return await session.get(Staff, staff_id)
+
+
+async def staff_by_employee_number(session: AsyncSession, employee_number: str, *, for_update: bool = False) -> Staff | None:
+    stmt = select(Staff).where(Staff.employee_number == employee_number)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return await session.scalar(stmt)
+
+
+async def staff_by_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[Staff]:
+    return list(await session.scalars(select(Staff).where(Staff.id.in_(ids))))
+
+
+async def membership(session: AsyncSession, tenant_id: uuid.UUID, staff_id: uuid.UUID) -> Membership | None:
+    return await session.scalar(
+        select(Membership).where(Membership.tenant_id == tenant_id, Membership.staff_id == staff_id)
+    )
+
+
+async def memberships_of_staff(session: AsyncSession, tenant_id: uuid.UUID, staff_ids: Sequence[uuid.UUID]) -> list[Membership]:
+    return list(
+        await session.scalars(
+            select(Membership).where(Membership.tenant_id == tenant_id, Membership.staff_id.in_(staff_ids))
+        )
+    )
+
+
+def members_query(tenant_id: uuid.UUID) -> Select[tuple[Staff]]:
+    return (
+        select(Staff)
+        .join(Membership, Membership.staff_id == Staff.id)
+        .where(Membership.tenant_id == tenant_id)
+    )
+
+
+async def all_memberships_of(platform_session: AsyncSession, staff_id: uuid.UUID) -> list[tuple[Membership, Branch]]:
+    """Cross-branch (platform scope): the branches a staff member belongs to."""
+    rows = await platform_session.execute(
+        select(Membership, Branch)
+        .join(Branch, Branch.id == Membership.tenant_id)
+        .where(Membership.staff_id == staff_id)
+        .order_by(Branch.code)
+    )
+    return [(m, b) for m, b in rows.tuples()]
+
+
+async def refresh_token_by_hash(session: AsyncSession, token_hash: str) -> RefreshToken | None:
+    return await session.scalar(select(RefreshToken).where(RefreshToken.token_hash == token_hash).with_for_update())
+
+
+async def revoke_family(session: AsyncSession, family_id: uuid.UUID) -> None:
+    await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )

@@ -1,0 +1,135 @@
+"""Staff sign-in: Argon2 passwords, lockout after repeated failures, rotating refresh tokens.
+
+A refresh token is usable once; using it again means it was stolen or replayed, so the whole family
+of tokens that descends from that sign-in is revoked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from branchdesk.platform.clock import utcnow
+from branchdesk.platform.errors import DomainError
+from branchdesk.platform.settings import Settings
+from branchdesk.platform.tokens import KeyRing
+from branchdesk.tenants import errors, repository
+from branchdesk.tenants.models import RefreshToken, Staff, StaffStatus
+
+_hasher = PasswordHasher()
+# Verified against when the employee number is unknown, so both paths take the same time.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@dataclass(frozen=True)
+class Session:
+    access_token: str
+    expires_in: int
+    refresh_token: str
+    staff: Staff
+
+
+def hash_password(password: str) -> str:
+    if len(password) < 10 or not re.search(r"[A-Za-z]", password) or not re.search(r"\d", password):
+        raise DomainError(errors.PASSWORD_POLICY, field="password")
+    return _hasher.hash(password)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _failed() -> DomainError:
+    return DomainError(errors.SIGNIN_FAILED, keep_changes=True)
+
+
+async def sign_in(
+    session: AsyncSession, keys: KeyRing, settings: Settings, employee_number: str, password: str
+) -> Session:
+    """Sign a staff member in. Every failure, whatever its cause, is the same error after the same delay."""
+    staff = await repository.staff_by_employee_number(session, employee_number.strip(), for_update=True)
+    now = utcnow()
+    usable = staff is not None and staff.status is StaffStatus.ACTIVE and staff.password_hash is not None
+    locked = staff is not None and staff.locked_until is not None and staff.locked_until > now
+    try:
+        _hasher.verify(staff.password_hash if usable else _DUMMY_HASH, password)  # type: ignore[union-attr, arg-type]
+        verified = usable
+    except (VerificationError, InvalidHashError):
+        verified = False
+    if not verified or locked:
+        if staff is not None and not locked:
+            staff.failed_signins += 1
+            if staff.failed_signins >= settings.signin_max_failures:
+                staff.locked_until = now + timedelta(seconds=settings.signin_lockout_seconds)
+                staff.failed_signins = 0
+        await session.flush()
+        # Slow down guessing: the delay grows with the failures seen on this account.
+        failures = staff.failed_signins if staff is not None else 1
+        await asyncio.sleep(settings.signin_failure_delay_seconds * min(max(failures, 1), 8))
+        raise _failed()
+    assert staff is not None
+    staff.failed_signins = 0
+    staff.locked_until = None
+    if _hasher.check_needs_rehash(staff.password_hash):  # type: ignore[arg-type]
+        staff.password_hash = _hasher.hash(password)
+    return await _issue(session, keys, settings, staff, family_id=uuid.uuid4())
+
+
+async def _issue(session: AsyncSession, keys: KeyRing, settings: Settings, staff: Staff, family_id: uuid.UUID) -> Session:
+    refresh = secrets.token_urlsafe(32)
+    now = utcnow()
+    session.add(
+        RefreshToken(
+            family_id=family_id,
+            staff_id=staff.id,
+            token_hash=_token_hash(refresh),
+            issued_at=now,
+            expires_at=now + timedelta(seconds=settings.refresh_token_ttl_seconds),
+        )
+    )
+    await session.flush()
+    access, expires_in = keys.issue_access_token(staff.id, employee_number=staff.employee_number)
+    return Session(access_token=access, expires_in=expires_in, refresh_token=refresh, staff=staff)
+
+
+async def refresh(session: AsyncSession, keys: KeyRing, settings: Settings, refresh_token: str) -> Session:
+    """Rotate: the presented token is spent and a new one of the same family is issued."""
+    token = await repository.refresh_token_by_hash(session, _token_hash(refresh_token))
+    now = utcnow()
+    if token is None or token.revoked_at is not None or token.expires_at <= now:
+        raise DomainError(errors.REFRESH_INVALID, field="refreshToken")
+    if token.used_at is not None:
+        # Reuse of a spent token: whoever holds the family, one of them is not its owner.
+        await repository.revoke_family(session, token.family_id)
+        raise DomainError(errors.REFRESH_INVALID, field="refreshToken", keep_changes=True)
+    staff = await repository.staff_by_id(session, token.staff_id)
+    if staff is None or staff.status is not StaffStatus.ACTIVE:
+        raise DomainError(errors.REFRESH_INVALID, field="refreshToken")
+    token.used_at = now
+    return await _issue(session, keys, settings, staff, family_id=token.family_id)
+
+
+async def sign_out(session: AsyncSession, refresh_token: str) -> None:
+    token = await repository.refresh_token_by_hash(session, _token_hash(refresh_token))
+    if token is not None:
+        await repository.revoke_family(session, token.family_id)
+
+
+async def set_password(session: AsyncSession, employee_number: str, password: str) -> Staff:
+    staff = await repository.staff_by_employee_number(session, employee_number, for_update=True)
+    if staff is None:
+        raise DomainError(errors.SIGNIN_FAILED, field="employeeNumber")
+    staff.password_hash = hash_password(password)
+    staff.failed_signins = 0
+    staff.locked_until = None
+    await session.flush()
+    return staff
