@@ -80,7 +80,7 @@ def create_app(settings: Settings | None = None, rt: Runtime | None = None, *, s
                 stack.push_async_callback(worker.stop)
             yield
 
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/graphql", graphql_app, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql_app),
@@ -91,3 +91,6 @@ def create_app(settings: Settings | None = None, rt: Runtime | None = None, *, s
         ],
         lifespan=lifespan,
     )
+    if rt is not None:
+        app.state.runtime = rt
+    return app

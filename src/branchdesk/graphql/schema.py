@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
 from strawberry.extensions import (
+    DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
@@ -25,19 +28,19 @@ Mutation = merge_types("Mutation", (SignInMutations, TenantMutations))
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
-    extensions = [
+    # The caches are shared by every request (that is their point); the rest are built per request.
+    parser_cache, validation_cache = ParserCache(maxsize=512), ValidationCache(maxsize=512)
+    extensions: list[Any] = [
         # Limits run at validation, before any resolver and so before any SQL.
-        MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
-        QueryDepthLimiter(max_depth=settings.graphql_max_depth),
-        MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
-        ParserCache(maxsize=512),
-        ValidationCache(maxsize=512),
+        lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
+        lambda: QueryDepthLimiter(max_depth=settings.graphql_max_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
+        lambda: parser_cache,
+        lambda: validation_cache,
         RequestLifecycle,
     ]
     if settings.is_production:
-        from strawberry.extensions import DisableIntrospection
-
-        extensions.append(DisableIntrospection())
+        extensions.append(DisableIntrospection)
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,

@@ -15,9 +15,15 @@ from branchdesk.platform.roles import bootstrap_roles
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+def include_object(obj, name, type_, reflected, compare_to) -> bool:  # noqa: ANN001
+    """What autogenerate compares: everything but Alembic's own bookkeeping."""
+    return not (type_ == "table" and name == "alembic_version")
+
+
 def alembic_config(admin_url: str) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("path_separator", "os")
     config.set_main_option("version_locations", str(MIGRATIONS / "versions"))
     config.attributes["url"] = admin_url
     return config

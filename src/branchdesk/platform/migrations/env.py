@@ -8,12 +8,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from branchdesk.models import metadata
 from branchdesk.platform.database import OWNER_ROLE, to_async_url
+from branchdesk.platform.migrate import include_object
 
 config = context.config
-
-
-def include_object(obj, name, type_, reflected, compare_to):  # noqa: ANN001
-    return not (type_ == "table" and name == "alembic_version")
 
 
 def run(connection) -> None:  # noqa: ANN001

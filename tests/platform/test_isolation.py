@@ -1,0 +1,124 @@
+"""Branch isolation in PostgreSQL itself, generated from the table metadata: a new tenant-owned
+table joins every test here without being named."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from branchdesk.models import metadata
+from branchdesk.platform import audit
+from branchdesk.platform.database import APP_ROLE, PLATFORM_ROLE, Database, tenant_tables
+from branchdesk.platform.ids import new_id
+
+pytestmark = pytest.mark.external
+TABLES = [t.name for t in tenant_tables(metadata)]
+
+
+@pytest.fixture(scope="module")
+async def seeded(rt, world):
+    """Both branches own at least one row in every tenant table (checked, not assumed)."""
+    for branch in (world.branch_a, world.branch_b):
+        async with rt.db.session(branch.id) as session:
+            await audit.check_and_record(session, branch.id, source=f"isolation-seed:{uuid.uuid4()}")
+    async with rt.db.platform_session() as session:
+        for table in TABLES:
+            for branch in (world.branch_a, world.branch_b):
+                rows = await session.scalar(text(f"select count(*) from {table} where tenant_id = :t"), {"t": branch.id})
+                assert rows, f"seed a row of {table} for both branches in this fixture"
+    return world
+
+
+def test_every_tenant_table_is_known():
+    assert {"memberships", "audit_events", "outbox", "audit_chain_checks"} <= set(TABLES)
+
+
+@pytest.mark.parametrize("table", TABLES)
+async def test_without_a_branch_nothing_is_visible(rt, seeded, table):
+    async with rt.db.session(None) as session:
+        assert await session.scalar(text(f"select count(*) from {table}")) == 0
+
+
+@pytest.mark.parametrize("table", TABLES)
+async def test_a_branch_sees_only_its_own_rows(rt, seeded, table):
+    a, b = seeded.branch_a.id, seeded.branch_b.id
+    async with rt.db.session(a) as session:
+        assert await session.scalar(text(f"select count(*) from {table} where tenant_id = :a"), {"a": a}) > 0
+        assert await session.scalar(text(f"select count(*) from {table} where tenant_id <> :a"), {"a": a}) == 0
+        if await session.scalar(text("select has_table_privilege(:t, 'UPDATE')"), {"t": table}):
+            changed = await session.execute(text(f"update {table} set tenant_id = tenant_id where tenant_id = :b"), {"b": b})
+            assert changed.rowcount == 0
+
+
+async def _row_of(rt, table: str, tenant: uuid.UUID) -> dict[str, Any]:
+    async with rt.db.platform_session() as session:
+        row = (await session.execute(text(f"select * from {table} where tenant_id = :t limit 1"), {"t": tenant})).mappings().one()
+    return dict(row)
+
+
+@pytest.mark.parametrize("table", TABLES)
+async def test_writing_a_row_for_another_branch_is_rejected(rt, seeded, table):
+    row = await _row_of(rt, table, seeded.branch_b.id) | {"id": new_id()}
+    columns = ", ".join(row)
+    values = ", ".join(f":{c}" for c in row)
+    with pytest.raises(DBAPIError, match="row-level security"):
+        async with rt.db.session(seeded.branch_a.id) as session:
+            await session.execute(text(f"insert into {table} ({columns}) values ({values})"), _jsonable(row))
+
+
+def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
+    import json
+
+    return {k: json.dumps(v) if isinstance(v, dict) else v for k, v in row.items()}
+
+
+@pytest.mark.parametrize("table", TABLES)
+async def test_every_tenant_table_forces_row_level_security(rt, table):
+    async with rt.db.platform_session() as session:
+        enabled, forced = (
+            await session.execute(
+                text("select relrowsecurity, relforcerowsecurity from pg_class where relname = :t and relkind = 'r'"),
+                {"t": table},
+            )
+        ).one()
+        policy = await session.scalar(text("select qual from pg_policies where tablename = :t"), {"t": table})
+    assert enabled and forced
+    assert "current_setting('app.tenant_id'" in policy and " OR " not in policy.upper()
+
+
+async def test_application_role_cannot_bypass_row_level_security(rt):
+    async with rt.db.session(None) as session:
+        me = (await session.execute(text("select current_user, rolsuper, rolbypassrls from pg_roles where rolname = current_user"))).one()
+        owned = await session.scalar(
+            text("select count(*) from pg_tables where schemaname = 'public' and tableowner = current_user")
+        )
+    assert me == (APP_ROLE, False, False)
+    assert owned == 0
+
+
+async def test_platform_scope_is_a_separate_role(rt):
+    async with rt.db.platform_session() as session:
+        assert await session.scalar(text("select current_user")) == PLATFORM_ROLE
+
+
+async def test_a_pooled_connection_carries_nothing_from_one_branch_to_the_next(rt, seeded):
+    single = Database(rt.endpoints.app_url, rt.endpoints.platform_url, pool_size=1)
+    single.app_engine.pool._max_overflow = 0  # one connection, reused by every session below
+    a, b = seeded.branch_a.id, seeded.branch_b.id
+    try:
+        async with single.session(a) as session:
+            first_pid = await session.scalar(text("select pg_backend_pid()"))
+            assert await session.scalar(text("select count(*) from memberships")) > 0
+        async with single.session(None) as session:
+            assert await session.scalar(text("select pg_backend_pid()")) == first_pid
+            assert await session.scalar(text("select count(*) from memberships")) == 0
+        async with single.session(b) as session:
+            assert await session.scalar(text("select pg_backend_pid()")) == first_pid
+            assert await session.scalar(text("select count(*) from memberships where tenant_id = :a"), {"a": a}) == 0
+            assert await session.scalar(text("select count(*) from memberships where tenant_id = :b"), {"b": b}) > 0
+    finally:
+        await single.dispose()
