@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -63,16 +65,20 @@ def drop_database(admin_url: str, name: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
-    data_dir = tmp_path_factory.mktemp("branchdesk")
-    if EXTERNAL_DB and EXTERNAL_REDIS:
-        name = f"branchdesk_test_{secrets.token_hex(4)}"
-        yield Servers(create_database(EXTERNAL_DB, name), EXTERNAL_REDIS, data_dir, external=True)
-        drop_database(EXTERNAL_DB, name)
-        return
-    embedded = EmbeddedServers(data_dir / "embedded")
-    yield Servers(embedded.start_postgres(), embedded.start_redis(), data_dir, external=False)
-    embedded.stop()
+def servers() -> Iterator[Servers]:
+    # Not pytest's tmp_path: its root is private to root, and the embedded server runs as another user.
+    data_dir = Path(tempfile.mkdtemp(prefix="branchdesk-tests-"))
+    try:
+        if EXTERNAL_DB and EXTERNAL_REDIS:
+            name = f"branchdesk_test_{secrets.token_hex(4)}"
+            yield Servers(create_database(EXTERNAL_DB, name), EXTERNAL_REDIS, data_dir, external=True)
+            drop_database(EXTERNAL_DB, name)
+            return
+        embedded = EmbeddedServers(data_dir / "embedded")
+        yield Servers(embedded.start_postgres(), embedded.start_redis(), data_dir, external=False)
+        embedded.stop()
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def make_settings(servers: Servers, **overrides: Any) -> Settings:

@@ -16,8 +16,10 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from branchdesk.platform import throttle
 from branchdesk.platform.clock import utcnow
 from branchdesk.platform.errors import DomainError
 from branchdesk.platform.settings import Settings
@@ -53,9 +55,10 @@ def _failed() -> DomainError:
 
 
 async def sign_in(
-    session: AsyncSession, keys: KeyRing, settings: Settings, employee_number: str, password: str
+    session: AsyncSession, keys: KeyRing, settings: Settings, redis: Redis, employee_number: str, password: str
 ) -> Session:
-    """Sign a staff member in. Every failure, whatever its cause, is the same error after the same delay."""
+    """Sign a staff member in. Every failure, whatever its cause, is the same error; the delay grows
+    with the failures counted for the typed employee number, whether or not it exists."""
     staff = await repository.staff_by_employee_number(session, employee_number.strip(), for_update=True)
     now = utcnow()
     usable = staff is not None and staff.status is StaffStatus.ACTIVE and staff.password_hash is not None
@@ -72,11 +75,11 @@ async def sign_in(
                 staff.locked_until = now + timedelta(seconds=settings.signin_lockout_seconds)
                 staff.failed_signins = 0
         await session.flush()
-        # Slow down guessing: the delay grows with the failures seen on this account.
-        failures = staff.failed_signins if staff is not None else 1
-        await asyncio.sleep(settings.signin_failure_delay_seconds * min(max(failures, 1), 8))
+        failures = await throttle.count_failure(redis, "signin", employee_number, settings.signin_lockout_seconds)
+        await asyncio.sleep(settings.signin_failure_delay_seconds * min(failures, 8))
         raise _failed()
     assert staff is not None
+    await throttle.clear(redis, "signin", employee_number)
     staff.failed_signins = 0
     staff.locked_until = None
     if _hasher.check_needs_rehash(staff.password_hash):  # type: ignore[arg-type]

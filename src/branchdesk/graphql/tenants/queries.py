@@ -9,7 +9,8 @@ from branchdesk.graphql.relay import paginate
 from branchdesk.graphql.tenants.types import Branch, BranchStatus, Me, MyMembership, StaffMember
 from branchdesk.tenants import repository
 from branchdesk.tenants.models import Branch as BranchModel
-from branchdesk.tenants.models import Membership, Staff
+from branchdesk.platform.errors import Unauthenticated
+from branchdesk.tenants.models import Membership, Staff, StaffStatus
 
 
 @strawberry.type
@@ -21,9 +22,7 @@ class TenantQueries:
         async with ctx.runtime.db.platform_session() as session:
             staff = await repository.staff_by_id(session, staff_id)
             rows = await repository.all_memberships_of(session, staff_id)
-        if staff is None:
-            from branchdesk.platform.errors import Unauthenticated
-
+        if staff is None or staff.status is not StaffStatus.ACTIVE:
             raise Unauthenticated()
         return Me(
             id=strawberry.ID(str(staff.id)),

@@ -46,7 +46,7 @@ class SignInMutations:
     async def sign_in(self, info: Info, input: SignInInput) -> SessionPayload:
         rt = info.context.runtime
         result, errors = await run_mutation(
-            info, lambda s: signin.sign_in(s, rt.keys, rt.settings, input.employee_number, input.password)
+            info, lambda s: signin.sign_in(s, rt.keys, rt.settings, rt.queue, input.employee_number, input.password)
         )
         return _session_payload(result, errors)
 

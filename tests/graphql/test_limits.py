@@ -1,0 +1,57 @@
+"""Abusive queries are refused at validation: before any resolver, so before any SQL."""
+
+import pytest
+
+
+def _deep(levels: int) -> str:
+    inner = "code"
+    for _ in range(levels):
+        inner = f"parent {{ {inner} }}"
+    return f"{{ branch(code: \"0000\") {{ {inner} }} }}"
+
+
+def _aliases(count: int) -> str:
+    return "{ " + " ".join(f"a{i}: branch(code: \"0000\") {{ code }}" for i in range(count)) + " }"
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [(_deep(12), "exceeds maximum operation depth"), (_aliases(16), "aliases found")],
+    ids=["depth", "aliases"],
+)
+async def test_over_the_limit_is_rejected_without_sql(api, world, sql_counter, query, message):
+    token = await api.token(world.ho_admin)
+    for _ in range(2):  # the second time the validation result comes from the cache
+        with sql_counter:
+            body = await api.post(query, token=token, branch=world.head_office.code)
+        assert body.get("data") is None
+        assert message in body["errors"][0]["message"]
+        assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+        assert sql_counter.count == 0
+
+
+async def test_too_many_tokens_is_rejected_without_sql(api, world, sql_counter):
+    query = "{ " + " ".join("__typename" for _ in range(2100)) + " }"
+    with sql_counter:
+        body = await api.post(query)
+    assert body.get("data") is None and "token" in body["errors"][0]["message"].lower()
+    assert sql_counter.count == 0
+
+
+async def test_within_the_limits_the_query_runs(api, world):
+    token = await api.token(world.ho_admin)
+    body = await api.post(_deep(2), token=token, branch=world.head_office.code)
+    assert body["data"]["branch"]["parent"] is None
+
+
+async def test_page_size_is_capped_with_a_typed_error(api, world):
+    token = await api.token(world.ho_admin)
+    body = await api.post("{ branches(first: 1000) { edges { cursor } } }", token=token, branch=world.head_office.code)
+    assert body["errors"][0]["extensions"] == {"code": "PAGE_SIZE_EXCEEDED", "field": "first"}
+
+
+async def test_unexpected_errors_are_masked(api, world):
+    token = await api.token(world.ho_admin)
+    body = await api.post('{ branches(first: 1, after: "!!not-base64") { edges { cursor } } }', token=token, branch=world.head_office.code)
+    assert body["errors"][0]["extensions"]["code"] in {"INVALID_CURSOR", "INTERNAL_ERROR"}
+    assert "Traceback" not in str(body)
