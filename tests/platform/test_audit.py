@@ -10,6 +10,8 @@ from branchdesk.platform.database import to_async_url
 from branchdesk.tenants.models import BranchLevel
 from tests.conftest import SYSTEM, onboard, unique_code, unique_employee_number
 
+pytestmark = pytest.mark.external
+
 
 @pytest.fixture
 async def branch(rt, world):

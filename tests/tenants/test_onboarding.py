@@ -12,6 +12,8 @@ from branchdesk.platform.audit import AuditEvent
 from branchdesk.tenants.models import Branch, Staff
 from tests.conftest import add_member, unique_code, unique_employee_number
 
+pytestmark = pytest.mark.external
+
 ONBOARD = """
 mutation($input: OnboardBranchInput!) {
   onboardBranch(input: $input) {

@@ -18,6 +18,8 @@ from branchdesk.tenants.models import BranchLevel, BranchStatus
 from branchdesk.tenants.service import set_branch_status
 from tests.conftest import PASSWORD, SYSTEM, add_member, onboard, unique_code
 
+pytestmark = pytest.mark.external
+
 STAFF = "{ staff { edges { node { employeeNumber } } } }"
 REFRESH = "mutation($i: RefreshTokenInput!) { refreshSession(input: $i) { accessToken refreshToken errors { code field message } } }"
 SIGN_OUT = "mutation($i: RefreshTokenInput!) { signOut(input: $i) { signedOut errors { code field message } } }"

