@@ -25,7 +25,7 @@ async def branch(rt, world):
 async def test_an_untouched_chain_verifies(rt, branch):
     async with rt.db.session(branch.id) as session:
         result = await audit.verify_chain(session, branch.id)
-    assert result.ok and result.records == 4  # onboarding + three events
+    assert result.ok and result.records >= 3  # what onboarding wrote, and the three events
 
 
 async def test_the_application_cannot_change_or_remove_records(rt, branch):
@@ -40,10 +40,14 @@ async def test_a_record_changed_behind_the_applications_back_is_detected(rt, ser
     async with admin.begin() as conn:
         # A superuser can switch triggers off; the hash chain still gives them away.
         await conn.execute(text("set local session_replication_role = replica"))
-        await conn.execute(
-            text("update audit_events set details = '{\"n\": 99}' where tenant_id = :t and seq = 3"), {"t": branch.id}
+        changed_seq = await conn.scalar(
+            text(
+                "update audit_events set details = '{\"n\": 99}' "
+                "where tenant_id = :t and action = 'test.event' and details->>'n' = '1' returning seq"
+            ),
+            {"t": branch.id},
         )
     await admin.dispose()
     async with rt.db.session(branch.id) as session:
         result = await audit.verify_chain(session, branch.id)
-    assert not result.ok and result.first_broken_seq == 3
+    assert not result.ok and result.first_broken_seq == changed_seq

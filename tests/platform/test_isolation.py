@@ -13,7 +13,12 @@ from sqlalchemy.exc import DBAPIError
 from branchdesk.models import metadata
 from branchdesk.platform import audit
 from branchdesk.platform.database import APP_ROLE, PLATFORM_ROLE, Database, tenant_tables
+from branchdesk.platform.clock import utcnow
 from branchdesk.platform.ids import new_id
+from branchdesk.rbac import service as rbac
+from branchdesk.rbac.models import ServiceAccount
+from branchdesk.tenants import repository as tenants
+from branchdesk.tenants.access import enter_branch
 
 pytestmark = pytest.mark.external
 TABLES = [t.name for t in tenant_tables(metadata)]
@@ -22,9 +27,18 @@ TABLES = [t.name for t in tenant_tables(metadata)]
 @pytest.fixture(scope="module")
 async def seeded(rt, world):
     """Both branches own at least one row in every tenant table (checked, not assumed)."""
-    for branch in (world.branch_a, world.branch_b):
-        async with rt.db.session(branch.id) as session:
+    for branch, head in ((world.branch_a, world.head_a), (world.branch_b, world.head_b)):
+        async with rt.db.session(None) as session:
+            staff = await tenants.staff_by_employee_number(session, head)
+            principal = await enter_branch(session, rt.policies, staff.id, branch.code)
             await audit.check_and_record(session, branch.id, source=f"isolation-seed:{uuid.uuid4()}")
+            await rbac.set_permission(session, principal, "it_support", "client:read", True, reason="isolation seed")
+            session.add(
+                ServiceAccount(
+                    tenant_id=branch.id, client_id=f"{branch.code}.seed-{uuid.uuid4().hex[:6]}", name="seed",
+                    permissions=["branch:read"], secret_hash="x", active=True, created_at=utcnow(),
+                )
+            )
     async with rt.db.platform_session() as session:
         for table in TABLES:
             for branch in (world.branch_a, world.branch_b):
@@ -34,7 +48,8 @@ async def seeded(rt, world):
 
 
 def test_every_tenant_table_is_known():
-    assert {"memberships", "audit_events", "outbox", "audit_chain_checks"} <= set(TABLES)
+    assert {"memberships", "audit_events", "outbox", "audit_chain_checks", "policy_overrides", "policy_changes",
+            "service_accounts"} <= set(TABLES)
 
 
 @pytest.mark.parametrize("table", TABLES)

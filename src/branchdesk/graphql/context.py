@@ -16,10 +16,12 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 
+from branchdesk.platform.database import discard_after_commit, run_after_commit
 from branchdesk.platform.errors import DomainError, Unauthenticated
 from branchdesk.platform.logging import bind_request
 from branchdesk.platform.runtime import Runtime
-from branchdesk.tenants.access import Principal, enter_branch
+from branchdesk.rbac.access import Principal
+from branchdesk.tenants.access import enter_branch
 
 
 def _locale(accept_language: str | None) -> str:
@@ -74,7 +76,7 @@ class Context:
             try:
                 staff_id = self.staff_id
                 async with self.session() as session:
-                    self._principal = await enter_branch(session, staff_id, self.branch_code)
+                    self._principal = await enter_branch(session, self.runtime.policies, staff_id, self.branch_code)
             except DomainError as exc:
                 self._principal = exc
         if isinstance(self._principal, DomainError):
@@ -98,9 +100,11 @@ class Context:
         try:
             if commit:
                 await session.commit()
+                await run_after_commit(session)
             else:
                 await session.rollback()
         finally:
+            discard_after_commit(session)
             await session.close()
 
     @cached_property

@@ -40,11 +40,16 @@ async def run_mutation(info: Info, action: Callable[[AsyncSession], Awaitable[T]
     """Run a mutation's service call in a savepoint: on an expected failure nothing it wrote remains."""
     ctx = info.context
     async with ctx.session() as session:
+        pending = list(session.info.get("after_commit", []))
         savepoint = await session.begin_nested()
         try:
             result = await action(session)
         except DomainError as exc:
-            await (savepoint.commit() if exc.keep_changes else savepoint.rollback())
+            if exc.keep_changes:
+                await savepoint.commit()
+            else:
+                await savepoint.rollback()
+                session.info["after_commit"] = pending  # what the rolled-back work meant to announce
             return None, user_errors(exc, ctx.locale)
         except BaseException:
             await savepoint.rollback()

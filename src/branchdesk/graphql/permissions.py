@@ -13,7 +13,8 @@ import strawberry
 from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.types import Info
 
-from branchdesk.tenants.access import PERMISSIONS, authorize
+from branchdesk.rbac.access import authorize
+from branchdesk.rbac.permissions import PERMISSIONS
 
 PUBLIC = "public"
 SIGNED_IN = "signed-in"

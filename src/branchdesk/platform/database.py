@@ -12,7 +12,7 @@ Three PostgreSQL roles (created by :func:`branchdesk.platform.roles.bootstrap_ro
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 
@@ -80,15 +80,16 @@ def role_url(admin_url: str, role: str, password: str) -> str:
 class Database:
     """The application's connections: tenant-bound sessions for requests and jobs, plus platform scope."""
 
-    def __init__(self, app_url: str, platform_url: str, *, pool_size: int = 10) -> None:
+    def __init__(self, app_url: str, platform_url: str, *, pool_size: int = 10, info: dict | None = None) -> None:
         self.app_engine: AsyncEngine = create_async_engine(
             to_async_url(app_url), pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
         )
         self.platform_engine: AsyncEngine = create_async_engine(
             to_async_url(platform_url), pool_size=2, max_overflow=4, pool_pre_ping=True
         )
-        self._app_sessions = async_sessionmaker(self.app_engine, expire_on_commit=False)
-        self._platform_sessions = async_sessionmaker(self.platform_engine, expire_on_commit=False)
+        # ``info`` is copied into every session: process-wide services that domain code reaches through it.
+        self._app_sessions = async_sessionmaker(self.app_engine, expire_on_commit=False, info=info or {})
+        self._platform_sessions = async_sessionmaker(self.platform_engine, expire_on_commit=False, info=info or {})
 
     def new_session(self) -> AsyncSession:
         return self._app_sessions()
@@ -96,10 +97,12 @@ class Database:
     @asynccontextmanager
     async def session(self, tenant_id: uuid.UUID | None) -> AsyncIterator[AsyncSession]:
         """One transaction, bound to ``tenant_id`` (or to no branch: platform tables only); commits on success."""
-        async with self._app_sessions() as session, session.begin():
-            if tenant_id is not None:
-                await bind_tenant(session, tenant_id)
-            yield session
+        async with self._app_sessions() as session:
+            async with session.begin():
+                if tenant_id is not None:
+                    await bind_tenant(session, tenant_id)
+                yield session
+            await run_after_commit(session)
 
     @asynccontextmanager
     async def platform_session(self) -> AsyncIterator[AsyncSession]:
@@ -133,3 +136,17 @@ async def acting_in(session: AsyncSession, tenant_id: uuid.UUID) -> AsyncIterato
         yield session
     finally:
         await bind_tenant(session, previous)
+
+
+def after_commit(session: AsyncSession, callback: Callable[[], Awaitable[None]]) -> None:
+    """Run ``callback`` once the session's transaction has committed (never if it rolls back)."""
+    session.info.setdefault("after_commit", []).append(callback)
+
+
+async def run_after_commit(session: AsyncSession) -> None:
+    for callback in session.info.pop("after_commit", []):
+        await callback()
+
+
+def discard_after_commit(session: AsyncSession) -> None:
+    session.info.pop("after_commit", None)

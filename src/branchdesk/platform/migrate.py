@@ -44,7 +44,7 @@ def _in_thread(fn, *args):  # noqa: ANN001, ANN202
         return pool.submit(fn, *args).result()
 
 
-def upgrade(admin_url: str, role_password: str, revision: str = "head") -> None:
+def upgrade(admin_url: str, role_password: str, revision: str = "heads") -> None:
     _in_thread(asyncio.run, _bootstrap(admin_url, role_password))
     _in_thread(command.upgrade, alembic_config(admin_url), revision)
 

@@ -14,6 +14,7 @@ from branchdesk.platform.database import APP_ROLE, PLATFORM_ROLE, Database, role
 from branchdesk.platform.embedded import EmbeddedServers
 from branchdesk.platform.settings import Settings
 from branchdesk.platform.tokens import KeyRing
+from branchdesk.rbac.enforcer import PolicyCache
 
 
 @dataclass
@@ -62,8 +63,10 @@ class Runtime:
     db: Database
     keys: KeyRing
     queue: ArqRedis
+    policies: PolicyCache
 
     async def close(self) -> None:
+        await self.policies.stop_listening()
         await self.queue.aclose()
         await self.db.dispose()
         if self.endpoints.embedded is not None:
@@ -75,13 +78,17 @@ async def runtime(settings: Settings, *, run_migrations: bool) -> AsyncIterator[
     where = endpoints(settings)
     if run_migrations:
         migrate.upgrade(where.admin_url, settings.db_role_password.get_secret_value())
+    queue = await create_pool(redis_settings(where.redis_url))
+    policies = PolicyCache(queue)
     rt = Runtime(
         settings=settings,
         endpoints=where,
-        db=Database(where.app_url, where.platform_url),
+        db=Database(where.app_url, where.platform_url, info={"policy_cache": policies}),
         keys=key_ring(settings),
-        queue=await create_pool(redis_settings(where.redis_url)),
+        queue=queue,
+        policies=policies,
     )
+    policies.start_listening()
     try:
         yield rt
     finally:

@@ -15,15 +15,10 @@ from branchdesk.platform.clock import utcnow
 from branchdesk.platform.database import acting_in
 from branchdesk.platform.errors import DomainError, InvalidInput, NotFound
 from branchdesk.tenants import errors, repository
-from branchdesk.tenants.access import STATUS_ZH, Principal, authorize
-from branchdesk.tenants.models import (
-    PARENT_LEVEL,
-    Branch,
-    BranchLevel,
-    BranchStatus,
-    Membership,
-    Staff,
-)
+from branchdesk.rbac import service as rbac
+from branchdesk.rbac.access import Principal, authorize
+from branchdesk.tenants.access import STATUS_ZH
+from branchdesk.tenants.models import PARENT_LEVEL, Branch, BranchLevel, BranchStatus, Membership, Staff
 
 BRANCH_HEAD_ROLE = "branch_head"
 HEAD_OFFICE_ADMIN_ROLE = "head_office_admin"
@@ -148,13 +143,14 @@ async def onboard_branch(session: AsyncSession, by: Acting, draft: BranchDraft) 
     head = await ensure_staff(session, draft.head)
     head_role = HEAD_OFFICE_ADMIN_ROLE if draft.level is BranchLevel.HEAD_OFFICE else BRANCH_HEAD_ROLE
     actor = _actor(by)
+    await rbac.ensure_baseline(session, actor)
     async with acting_in(session, branch.id):
-        session.add(Membership(tenant_id=branch.id, staff_id=head.id, roles=[head_role]))
         await audit.record(
             session, branch.id, actor, "branch.onboarded", "branch", branch.id,
             {"code": branch.code, "name": branch.name, "level": branch.level.value, "head": head.employee_number},
         )
         await outbox.enqueue(session, branch.id, "verify_audit_chain")
+    await rbac.set_roles(session, actor, branch.id, head.id, [head_role], reason="onboarding")
     if parent is not None:
         await _record_in_head_office(session, actor, "branch.onboarded", branch, {"code": branch.code})
     return Onboarded(branch, head, created=True)
@@ -226,19 +222,10 @@ async def grant_membership(
     _check(by, "branch:onboard")
     async with acting_in(session, branch.id):
         membership = await repository.membership(session, branch.id, staff.id)
-        if membership is None:
-            membership = Membership(tenant_id=branch.id, staff_id=staff.id, roles=sorted(set(roles)))
-            session.add(membership)
-        elif not set(roles) <= set(membership.roles):
-            membership.roles = sorted(set(membership.roles) | set(roles))
-        else:
-            return membership
-        await audit.record(
-            session, branch.id, _actor(by), "membership.granted", "staff", staff.id,
-            {"employee_number": staff.employee_number, "roles": sorted(roles)},
-        )
-        await session.flush()
-    return membership
+    current = set(membership.roles) if membership else set()
+    if membership is not None and set(roles) <= current:
+        return membership
+    return await rbac.set_roles(session, _actor(by), branch.id, staff.id, sorted(current | set(roles)))
 
 
 async def get_branch(session: AsyncSession, code: str) -> Branch:

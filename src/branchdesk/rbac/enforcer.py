@@ -1,0 +1,202 @@
+"""Per-branch Casbin enforcers, loaded on demand, evicted when idle, invalidated across processes.
+
+Each branch gets its own small enforcer (its effective policy and its members only), so a decision
+never looks at another branch's rules; the enforcer indexes rules by permission, and decisions are
+memoised until the branch's policy changes. A change is announced on Redis pub/sub after commit;
+every API process and worker drops the branch's enforcer and loads it again on next use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import casbin
+import structlog
+from casbin.model import FastModel
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from branchdesk.rbac import repository
+from branchdesk.rbac.permissions import split
+
+log = structlog.get_logger(__name__)
+MODEL_TEXT = (Path(__file__).parent / "model.conf").read_text()
+CHANNEL = "branchdesk:policy-changed"
+# Index p rules by (obj, act): a decision evaluates only the rules of the permission asked about.
+INDEX = (2, 3)
+
+
+def staff_subject(staff_id: uuid.UUID) -> str:
+    return f"staff:{staff_id}"
+
+
+def service_subject(account_id: uuid.UUID) -> str:
+    return f"service:{account_id}"
+
+
+def effective_permissions(
+    baseline: Mapping[str, Iterable[str]], overrides: Iterable[tuple[str, str, bool]]
+) -> dict[str, set[str]]:
+    """Role → permissions in a branch: the baseline, less what the branch revoked, plus what it granted."""
+    roles = {role: set(perms) for role, perms in baseline.items()}
+    for role, permission, granted in overrides:
+        (roles.setdefault(role, set()).add if granted else roles.setdefault(role, set()).discard)(permission)
+    return roles
+
+
+class BranchPolicy:
+    """One branch's policy in a Casbin enforcer, with memoised decisions."""
+
+    def __init__(
+        self,
+        branch_id: uuid.UUID,
+        role_permissions: Mapping[str, Iterable[str]],
+        assignments: Mapping[str, Iterable[str]],
+        direct: Mapping[str, Iterable[str]] | None = None,
+    ) -> None:
+        self.branch_id = branch_id
+        self.domain = str(branch_id)
+        model = FastModel(INDEX)
+        model.load_model_from_text(MODEL_TEXT)
+        self.enforcer = casbin.FastEnforcer(model, cache_key_order=INDEX)
+        rules = [[role, self.domain, *split(p)] for role, perms in role_permissions.items() for p in sorted(perms)]
+        rules += [[subject, self.domain, *split(p)] for subject, perms in (direct or {}).items() for p in sorted(perms)]
+        if rules:
+            self.enforcer.add_named_policies("p", rules)
+        links = [[subject, role, self.domain] for subject, roles in assignments.items() for role in roles]
+        if links:
+            self.enforcer.add_named_grouping_policies("g", links)
+        self._decisions: dict[tuple[str, str], bool] = {}
+
+    def allows(self, subject: str, permission: str) -> bool:
+        key = (subject, permission)
+        decision = self._decisions.get(key)
+        if decision is None:
+            decision = self._decisions[key] = self.enforcer.enforce(subject, self.domain, *split(permission))
+        return decision
+
+    def permissions_of(self, subject: str) -> dict[str, list[str]]:
+        """Each permission the subject holds here, with the roles (or direct grant) it comes through."""
+        held: dict[str, list[str]] = {}
+        roles = self.enforcer.get_roles_for_user_in_domain(subject, self.domain)
+        for role in [*roles, subject]:
+            for rule in self.enforcer.get_filtered_named_policy("p", 0, role, self.domain):
+                held.setdefault(f"{rule[2]}:{rule[3]}", []).append(role if role != subject else "direct")
+        return held
+
+
+async def load_branch_policy(session: AsyncSession, branch_id: uuid.UUID, baseline: Mapping[str, set[str]]) -> BranchPolicy:
+    overrides = await repository.overrides(session, branch_id)
+    members = await repository.assignments(session, branch_id)
+    direct = await repository.service_grants(session, branch_id)
+    return BranchPolicy(
+        branch_id,
+        effective_permissions(baseline, [(o.role, o.permission, o.granted) for o in overrides]),
+        {staff_subject(staff_id): roles for staff_id, roles in members},
+        direct,
+    )
+
+
+class PolicyCache:
+    """The process's enforcers: at most ``max_branches``, each dropped after ``idle_seconds`` unused."""
+
+    def __init__(self, redis: Redis | None = None, *, max_branches: int = 20_000, idle_seconds: float = 900) -> None:
+        self.redis = redis
+        self.max_branches = max_branches
+        self.idle_seconds = idle_seconds
+        self._entries: OrderedDict[uuid.UUID, tuple[BranchPolicy, float]] = OrderedDict()
+        self._generation: dict[uuid.UUID | None, int] = {}
+        self._baseline: dict[str, set[str]] | None = None
+        self._listener: asyncio.Task[None] | None = None
+        self.loads = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    async def for_branch(self, session: AsyncSession, branch_id: uuid.UUID) -> BranchPolicy:
+        """The branch's enforcer; ``session`` must be bound to that branch (used only to load it)."""
+        now = time.monotonic()
+        entry = self._entries.get(branch_id)
+        if entry is not None and now - entry[1] < self.idle_seconds:
+            self._entries[branch_id] = (entry[0], now)
+            self._entries.move_to_end(branch_id)
+            return entry[0]
+        generation = (self._generation.get(branch_id, 0), self._generation.get(None, 0))
+        baseline = await self.baseline(session)
+        policy = await load_branch_policy(session, branch_id, baseline)
+        self.loads += 1
+        # A change announced while loading makes what was loaded stale: serve it once, keep nothing.
+        if generation == (self._generation.get(branch_id, 0), self._generation.get(None, 0)):
+            self._entries[branch_id] = (policy, now)
+            self._entries.move_to_end(branch_id)
+            self._evict(now)
+        return policy
+
+    async def baseline(self, session: AsyncSession) -> dict[str, set[str]]:
+        if self._baseline is None:
+            generation = self._generation.get(None, 0)
+            baseline = await repository.baseline(session)
+            if generation == self._generation.get(None, 0):
+                self._baseline = baseline
+            return baseline
+        return self._baseline
+
+    def _evict(self, now: float) -> None:
+        while len(self._entries) > self.max_branches:
+            self._entries.popitem(last=False)
+        while self._entries:
+            oldest_id, (_, used) = next(iter(self._entries.items()))
+            if now - used < self.idle_seconds:
+                break
+            del self._entries[oldest_id]
+
+    def invalidate(self, branch_ids: Iterable[uuid.UUID | None]) -> None:
+        """Forget enforcers; ``None`` stands for the baseline, which every branch is built on."""
+        for branch_id in branch_ids:
+            self._generation[branch_id] = self._generation.get(branch_id, 0) + 1
+            if branch_id is None:
+                self._baseline = None
+                self._entries.clear()
+            else:
+                self._entries.pop(branch_id, None)
+
+    async def announce(self, branch_ids: Iterable[uuid.UUID | None]) -> None:
+        """After commit: forget here at once, and tell every other process."""
+        ids = list(branch_ids)
+        self.invalidate(ids)
+        if self.redis is not None:
+            await self.redis.publish(CHANNEL, json.dumps([str(i) if i else None for i in ids]))
+
+    def start_listening(self) -> None:
+        if self.redis is not None and self._listener is None:
+            self._listener = asyncio.create_task(self._listen())
+
+    async def stop_listening(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            await asyncio.gather(self._listener, return_exceptions=True)
+            self._listener = None
+
+    async def _listen(self) -> None:
+        assert self.redis is not None
+        while True:
+            try:
+                async with self.redis.pubsub() as pubsub:
+                    await pubsub.subscribe(CHANNEL)
+                    # Announcements missed while not subscribed cannot be known: start from nothing.
+                    self.invalidate([None])
+                    async for message in pubsub.listen():
+                        if message.get("type") == "message":
+                            ids = json.loads(message["data"])
+                            self.invalidate([uuid.UUID(i) if i else None for i in ids])
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("policy change listener lost its connection; retrying", exc_info=True)
+                await asyncio.sleep(0.5)

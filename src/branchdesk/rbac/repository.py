@@ -1,0 +1,82 @@
+"""All SQL of access control."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from branchdesk.rbac.models import BaselineChange, BaselineGrant, PolicyChange, PolicyOverride, ServiceAccount, ToxicPair
+from branchdesk.tenants.models import Membership
+
+
+async def baseline(session: AsyncSession) -> dict[str, set[str]]:
+    roles: dict[str, set[str]] = defaultdict(set)
+    for role, permission in await session.execute(select(BaselineGrant.role, BaselineGrant.permission)):
+        roles[role].add(permission)
+    return dict(roles)
+
+
+async def baseline_is_empty(session: AsyncSession) -> bool:
+    return await session.scalar(select(BaselineGrant.role).limit(1)) is None
+
+
+async def set_baseline(session: AsyncSession, role: str, permission: str, granted: bool) -> None:
+    if granted:
+        session.add(BaselineGrant(role=role, permission=permission))
+    else:
+        await session.execute(
+            delete(BaselineGrant).where(BaselineGrant.role == role, BaselineGrant.permission == permission)
+        )
+    await session.flush()
+
+
+async def overrides(session: AsyncSession, tenant_id: uuid.UUID) -> list[PolicyOverride]:
+    return list(await session.scalars(select(PolicyOverride).where(PolicyOverride.tenant_id == tenant_id)))
+
+
+async def override(session: AsyncSession, tenant_id: uuid.UUID, role: str, permission: str) -> PolicyOverride | None:
+    return await session.scalar(
+        select(PolicyOverride).where(
+            PolicyOverride.tenant_id == tenant_id, PolicyOverride.role == role, PolicyOverride.permission == permission
+        )
+    )
+
+
+async def assignments(session: AsyncSession, tenant_id: uuid.UUID) -> list[tuple[uuid.UUID, list[str]]]:
+    rows = await session.execute(
+        select(Membership.staff_id, Membership.roles).where(Membership.tenant_id == tenant_id)
+    )
+    return [(staff_id, list(roles)) for staff_id, roles in rows]
+
+
+async def service_grants(session: AsyncSession, tenant_id: uuid.UUID) -> dict[str, list[str]]:
+    rows = await session.execute(
+        select(ServiceAccount.id, ServiceAccount.permissions).where(
+            ServiceAccount.tenant_id == tenant_id, ServiceAccount.active.is_(True)
+        )
+    )
+    return {f"service:{account_id}": list(perms) for account_id, perms in rows}
+
+
+async def changes(
+    session: AsyncSession, tenant_id: uuid.UUID, *, until: datetime | None = None
+) -> list[PolicyChange]:
+    stmt = select(PolicyChange).where(PolicyChange.tenant_id == tenant_id)
+    if until is not None:
+        stmt = stmt.where(PolicyChange.changed_at <= until)
+    return list(await session.scalars(stmt.order_by(PolicyChange.changed_at, PolicyChange.id)))
+
+
+async def baseline_changes(session: AsyncSession, *, until: datetime | None = None) -> list[BaselineChange]:
+    stmt = select(BaselineChange)
+    if until is not None:
+        stmt = stmt.where(BaselineChange.changed_at <= until)
+    return list(await session.scalars(stmt.order_by(BaselineChange.changed_at, BaselineChange.id)))
+
+
+async def toxic_pairs(session: AsyncSession) -> list[ToxicPair]:
+    return list(await session.scalars(select(ToxicPair).order_by(ToxicPair.name)))
