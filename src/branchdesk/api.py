@@ -15,9 +15,12 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
+from branchdesk.exports import access_review_csv
 from branchdesk.graphql.context import Context
 from branchdesk.graphql.schema import build_schema
+from branchdesk.oauth import token_endpoint
 from branchdesk.platform import metrics
+from branchdesk.platform.federation import Federation
 from branchdesk.platform.runtime import Runtime, runtime
 from branchdesk.platform.settings import Settings, get_settings
 
@@ -26,7 +29,7 @@ log = structlog.get_logger(__name__)
 
 class BranchdeskGraphQL(GraphQL):
     async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:
-        return Context(request, request.app.state.runtime, response)
+        return Context(request, request.app.state.runtime, response, request.app.state.federation)
 
 
 async def jwks(request: Request) -> JSONResponse:
@@ -85,12 +88,16 @@ def create_app(settings: Settings | None = None, rt: Runtime | None = None, *, s
             Route("/graphql", graphql_app, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql_app),
             Route("/.well-known/jwks.json", jwks),
+            Route("/oauth/token", token_endpoint, methods=["POST"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", prometheus),
+            Route("/exports/access-reviews/{review_id}.csv", access_review_csv),
         ],
         lifespan=lifespan,
     )
+    # Which single sign-on issuers to trust is the app's configuration, like its schema limits.
+    app.state.federation = Federation.from_settings(settings)
     if rt is not None:
         app.state.runtime = rt
     return app

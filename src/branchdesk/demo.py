@@ -7,7 +7,11 @@ from dataclasses import dataclass
 
 from branchdesk.platform.audit import Actor
 from branchdesk.platform.runtime import Runtime
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from branchdesk.rbac import service as rbac
 from branchdesk.tenants import repository, service, signin
+from branchdesk.tenants.access import enter_branch
 from branchdesk.tenants.models import BranchLevel
 
 DEMO_PASSWORD = "Branchdesk2026"
@@ -59,6 +63,26 @@ BRANCHES = (
 )
 # A customer manager of 0101 also covers the neighbouring 0102.
 COVER = ("E0101002", "0102", "customer_manager")
+# Branch policy changes made by each branch head: (branch, role, permission, granted, reason).
+# The first puts tellers of 0101 in a maker-checker conflict (cash:initiate and cash:approve).
+CUSTOM_POLICY = (
+    ("0101", "teller", "cash:approve", True, "午间人手不足，柜员临时互相复核"),
+    ("0101", "lobby_manager", "client.pii:read", True, "大堂分流需核对客户身份"),
+    ("0102", "it_support", "client:read", True, "协助排查客户系统问题"),
+    ("0100", "lobby_manager", "client:read", False, "营业部大堂不再查阅客户档案"),
+)
+DISTRICTS = {"0000": "黄浦区中山东一路", "0100": "浦东新区陆家嘴环路", "0101": "浦东新区世纪大道", "0102": "静安区南京西路"}
+
+
+def personal_data(branch: str, number: str) -> dict[str, str]:
+    """Plausible, clearly fictitious personal data derived from the employee number."""
+    n = int("".join(ch for ch in number if ch.isdigit()))
+    birth = f"19{70 + n % 25:02d}{1 + n % 12:02d}{1 + n % 28:02d}"
+    return {
+        "phone": f"139{n % 100_000_000:08d}",
+        "id_number": f"310115{birth}{n % 1000:03d}{n % 10}",
+        "address": f"上海市{DISTRICTS[branch]}{10 + n % 890}号",
+    }
 
 
 async def seed(rt: Runtime) -> None:
@@ -86,8 +110,21 @@ async def seed(rt: Runtime) -> None:
                 await service.grant_membership(session, actor, onboarded.branch, staff, [role])
                 if staff.password_hash is None:
                     await signin.set_password(session, number, DEMO_PASSWORD)
+                    for field, value in personal_data(demo.code, number).items():
+                        setattr(staff, field, value)
         number, code, role = COVER
         staff = await repository.staff_by_employee_number(session, number)
         branch = await repository.branch_by_code(session, code)
         assert staff is not None and branch is not None
         await service.grant_membership(session, actor, branch, staff, [role])
+        await _custom_policy(rt, session)
+
+
+async def _custom_policy(rt: Runtime, session: AsyncSession) -> None:
+    """Each change is made by the branch head, through the same audited service as the API."""
+    heads = {demo.code: demo.staff[0][0] for demo in BRANCHES}
+    for code, role, permission, granted, reason in CUSTOM_POLICY:
+        head = await repository.staff_by_employee_number(session, heads[code])
+        assert head is not None
+        principal = await enter_branch(session, rt.policies, head.id, code)
+        await rbac.set_permission(session, principal, role, permission, granted, reason)

@@ -15,6 +15,7 @@ from branchdesk.platform import audit
 from branchdesk.platform.database import APP_ROLE, PLATFORM_ROLE, Database, tenant_tables
 from branchdesk.platform.clock import utcnow
 from branchdesk.platform.ids import new_id
+from branchdesk.rbac import reviews
 from branchdesk.rbac import service as rbac
 from branchdesk.rbac.models import ServiceAccount
 from branchdesk.tenants import repository as tenants
@@ -33,6 +34,7 @@ async def seeded(rt, world):
             principal = await enter_branch(session, rt.policies, staff.id, branch.code)
             await audit.check_and_record(session, branch.id, source=f"isolation-seed:{uuid.uuid4()}")
             await rbac.set_permission(session, principal, "it_support", "client:read", True, reason="isolation seed")
+            await reviews.open_review(session, principal, "isolation seed")
             session.add(
                 ServiceAccount(
                     tenant_id=branch.id, client_id=f"{branch.code}.seed-{uuid.uuid4().hex[:6]}", name="seed",
@@ -49,7 +51,7 @@ async def seeded(rt, world):
 
 def test_every_tenant_table_is_known():
     assert {"memberships", "audit_events", "outbox", "audit_chain_checks", "policy_overrides", "policy_changes",
-            "service_accounts"} <= set(TABLES)
+            "service_accounts", "access_reviews", "access_review_items"} <= set(TABLES)
 
 
 @pytest.mark.parametrize("table", TABLES)

@@ -18,10 +18,13 @@ from starlette.requests import HTTPConnection
 
 from branchdesk.platform.database import discard_after_commit, run_after_commit
 from branchdesk.platform.errors import DomainError, Unauthenticated
+from branchdesk.platform.federation import Federation
 from branchdesk.platform.logging import bind_request
 from branchdesk.platform.runtime import Runtime
 from branchdesk.rbac.access import Principal
+from branchdesk.rbac.accounts import enter_as_service
 from branchdesk.tenants.access import enter_branch
+from branchdesk.tenants.identity import Caller, identify
 
 
 def _locale(accept_language: str | None) -> str:
@@ -35,11 +38,15 @@ def _bearer(connection: HTTPConnection) -> str | None:
 
 
 class Context:
-    def __init__(self, connection: HTTPConnection, runtime: Runtime, response: Any = None) -> None:
+    def __init__(
+        self, connection: HTTPConnection, runtime: Runtime, response: Any = None, federation: Federation | None = None
+    ) -> None:
         self.request = connection
         self.response = response
         self.runtime = runtime
         self.settings = runtime.settings
+        # The external issuers (single sign-on) whose tokens the app accepts besides its own.
+        self.federation = federation or Federation()
         self.locale = _locale(connection.headers.get("accept-language"))
         self.request_id = connection.headers.get("x-request-id") or uuid.uuid4().hex
         self.token = _bearer(connection)
@@ -47,36 +54,59 @@ class Context:
         self._session: AsyncSession | None = None
         self._lock = asyncio.Lock()
         self._principal: Principal | DomainError | None = None
-        self._claims: dict[str, Any] | DomainError | None = None
+        self._caller: Caller | DomainError | None = None
         bind_request(request_id=self.request_id, branch=self.branch_code)
 
     # --- identity -------------------------------------------------------------------------------
 
-    def claims(self) -> dict[str, Any]:
-        """The verified access token's claims (no SQL); Unauthenticated when absent or invalid."""
-        if self._claims is None:
+    async def caller(self) -> Caller:
+        """Who presented the token (staff, ours or single sign-on, or a service account); resolved once
+        per request, failures included; Unauthenticated when absent or invalid."""
+        if self._caller is None:
             try:
-                if self.token is None:
-                    raise Unauthenticated()
-                self._claims = self.runtime.keys.verify_access_token(self.token)
-                bind_request(staff_id=self._claims["sub"])
+                self._caller = await identify(self.token, self.runtime.keys, self.federation, self.session)
+                if self._caller.staff_id is not None:
+                    bind_request(staff_id=str(self._caller.staff_id))
             except DomainError as exc:
-                self._claims = exc
-        if isinstance(self._claims, DomainError):
-            raise self._claims
-        return self._claims
+                self._caller = exc
+        if isinstance(self._caller, DomainError):
+            raise self._caller
+        return self._caller
+
+    def claims(self) -> dict[str, Any]:
+        """The verified token's claims, once :meth:`caller` has run (every declared field awaits it)."""
+        return self._known_caller().claims
 
     @property
     def staff_id(self) -> uuid.UUID:
-        return uuid.UUID(self.claims()["sub"])
+        """The signed-in staff member, once :meth:`caller` has run; Unauthenticated for a service account."""
+        caller = self._known_caller()
+        if caller.staff_id is None:
+            raise Unauthenticated()
+        return caller.staff_id
+
+    def _known_caller(self) -> Caller:
+        if self._caller is None:
+            raise RuntimeError("await Context.caller() before reading the caller")
+        if isinstance(self._caller, DomainError):
+            raise self._caller
+        return self._caller
 
     async def principal(self) -> Principal:
         """The caller acting in the X-Branch branch; resolved once per request, failures included."""
         if self._principal is None:
             try:
-                staff_id = self.staff_id
+                caller = await self.caller()
                 async with self.session() as session:
-                    self._principal = await enter_branch(session, self.runtime.policies, staff_id, self.branch_code)
+                    if caller.service_account_id is not None:
+                        self._principal = await enter_as_service(
+                            session, self.runtime.policies, caller.service_account_id,
+                            caller.service_branch or "", self.branch_code, caller.scope or frozenset(),
+                        )
+                    else:
+                        self._principal = await enter_branch(
+                            session, self.runtime.policies, self.staff_id, self.branch_code
+                        )
             except DomainError as exc:
                 self._principal = exc
         if isinstance(self._principal, DomainError):

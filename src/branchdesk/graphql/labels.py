@@ -7,9 +7,11 @@ from typing import Any
 
 import strawberry
 
+from branchdesk.rbac.reviews_models import ReviewDecision, ReviewStatus
 from branchdesk.tenants.models import BranchLevel, BranchStatus
 
-LABELS: dict[Enum, tuple[str, str]] = {
+# Keyed by (enum class, value): string enums of different classes may share a value ("closed").
+_LABELS: dict[Enum, tuple[str, str]] = {
     BranchLevel.HEAD_OFFICE: ("Head office", "总行"),
     BranchLevel.TIER1_BRANCH: ("Tier-1 branch", "一级分行"),
     BranchLevel.SUB_BRANCH: ("Sub-branch", "支行"),
@@ -18,15 +20,28 @@ LABELS: dict[Enum, tuple[str, str]] = {
     BranchStatus.SUSPENDED: ("Suspended", "暂停"),
     BranchStatus.CLOSED: ("Closed", "已关闭"),
 }
+_LABELS_BY_CLASS: dict[type[Enum], dict[str, tuple[str, str]]] = {
+    ReviewStatus: {"open": ("Open", "进行中"), "closed": ("Closed", "已结束")},
+    ReviewDecision: {
+        "pending": ("Pending", "待复核"),
+        "confirmed": ("Confirmed (keep)", "保留"),
+        "revoked": ("Revoked (take away when the review closes)", "撤销（复核结束时生效）"),
+    },
+}
+
+
+LABELS = {(type(member), member.value): text for member, text in _LABELS.items()} | {
+    (cls, value): text for cls, texts in _LABELS_BY_CLASS.items() for value, text in texts.items()
+}
 
 
 def label(value: Enum, locale: str) -> str:
-    en, zh = LABELS[value]
+    en, zh = LABELS[(type(value), value.value)]
     return zh if locale.startswith("zh") else en
 
 
 def describe(value: Enum) -> str:
-    en, zh = LABELS[value]
+    en, zh = LABELS[(type(value), value.value)]
     return f"{en} · {zh}"
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from strawberry.dataloader import DataLoader
 
 from branchdesk.graphql.tenants.types import Branch, StaffMember
+from branchdesk.platform import audit
 from branchdesk.tenants import repository
 
 if TYPE_CHECKING:
@@ -19,6 +20,8 @@ class Loaders:
         self._ctx = ctx
         self.branch = DataLoader(self._branches)
         self.member = DataLoader(self._members)
+        # Keys are (resource, id); each batch of unmasked reads becomes one audit record.
+        self.unmasked_read = DataLoader(self._record_unmasked_reads)
 
     async def _branches(self, ids: list[uuid.UUID]) -> list[Branch | None]:
         """Branches the caller may see: all of them from head office, otherwise only the active one."""
@@ -35,3 +38,16 @@ class Loaders:
             memberships = {m.staff_id: m for m in await repository.memberships_of_staff(session, principal.branch_id, ids)}
             staff = {s.id: s for s in await repository.staff_by_ids(session, list(memberships))} if memberships else {}
         return [StaffMember.from_model(staff[i], memberships[i].roles) if i in staff else None for i in ids]
+
+    async def _record_unmasked_reads(self, keys: list[tuple[str, str]]) -> list[bool]:
+        principal = await self._ctx.principal()
+        by_resource: dict[str, list[str]] = {}
+        for resource, object_id in keys:
+            by_resource.setdefault(resource, []).append(object_id)
+        async with self._ctx.session() as session:
+            for resource, ids in by_resource.items():
+                await audit.record(
+                    session, principal.branch_id, principal.actor, f"{resource}.pii_unmasked", resource, None,
+                    {"ids": sorted(ids)},
+                )
+        return [True] * len(keys)

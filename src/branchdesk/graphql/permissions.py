@@ -13,6 +13,7 @@ import strawberry
 from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.types import Info
 
+from branchdesk.platform.errors import Forbidden
 from branchdesk.rbac.access import authorize
 from branchdesk.rbac.permissions import PERMISSIONS
 
@@ -28,7 +29,8 @@ class Declared(BasePermission):
         if self.permission == PUBLIC:
             return True
         if self.permission == SIGNED_IN:
-            info.context.claims()
+            if (await info.context.caller()).staff_id is None:
+                raise Forbidden(SIGNED_IN)  # a service account is not a member of staff
             return True
         authorize(await info.context.principal(), self.permission)
         return True

@@ -17,14 +17,27 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from branchdesk.graphql.errors import RequestLifecycle
+from branchdesk.graphql.rbac.mutations import RbacMutations
+from branchdesk.graphql.rbac.queries import RbacQueries
+from branchdesk.graphql.rbac.review_mutations import AccessReviewMutations
+from branchdesk.graphql.rbac.review_queries import AccessReviewQueries
+from branchdesk.graphql.rbac.service_accounts import ServiceAccountMutations, ServiceAccountQueries
+from branchdesk.graphql.rbac.types import PolicyChangeEntry
 from branchdesk.graphql.tenants.mutations import TenantMutations
 from branchdesk.graphql.tenants.queries import TenantQueries
 from branchdesk.graphql.tenants.signin import SignInMutations
 from branchdesk.graphql.tenants.types import Branch, StaffMember
 from branchdesk.platform.settings import Settings
 
-Query = merge_types("Query", (TenantQueries,))
-Mutation = merge_types("Mutation", (SignInMutations, TenantMutations))
+Query = merge_types("Query", (TenantQueries, RbacQueries, AccessReviewQueries, ServiceAccountQueries))
+Mutation = merge_types(
+    "Mutation", (SignInMutations, TenantMutations, RbacMutations, AccessReviewMutations, ServiceAccountMutations)
+)
+
+
+class BranchdeskSchema(strawberry.Schema):
+    def process_errors(self, errors: list, execution_context: Any = None) -> None:
+        """Expected refusals are answers, not incidents: RequestLifecycle logs only the unexpected."""
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
@@ -41,10 +54,10 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     ]
     if settings.is_production:
         extensions.append(DisableIntrospection)
-    return strawberry.Schema(
+    return BranchdeskSchema(
         query=Query,
         mutation=Mutation,
-        types=[Branch, StaffMember],
+        types=[Branch, StaffMember, PolicyChangeEntry],
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True),
     )

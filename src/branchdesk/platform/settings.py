@@ -6,8 +6,33 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Asymmetric signatures only: a shared-secret algorithm would let anyone holding the JWKS sign.
+FEDERATION_ALGORITHMS = frozenset(
+    {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "Ed25519"}
+)
+
+
+class TrustedIssuer(BaseModel):
+    """An external OpenID Connect issuer (the bank's single sign-on) whose access tokens we accept."""
+
+    issuer: str = Field(min_length=1)
+    jwks_uri: str = Field(min_length=1)
+    audience: str = Field(min_length=1)
+    employee_number_claim: str = "employee_number"
+    algorithms: list[str] = Field(default_factory=lambda: ["RS256", "ES256", "Ed25519"], min_length=1)
+    # The JWT ``typ`` header values accepted (RFC 9068 access tokens by default).
+    token_types: list[str] = Field(default_factory=lambda: ["at+jwt", "application/at+jwt"], min_length=1)
+
+    @field_validator("algorithms")
+    @classmethod
+    def _asymmetric_only(cls, algorithms: list[str]) -> list[str]:
+        refused = set(algorithms) - FEDERATION_ALGORITHMS
+        if refused:
+            raise ValueError(f"algorithms not allowed for a trusted issuer: {sorted(refused)}")
+        return algorithms
 
 
 class Settings(BaseSettings):
@@ -29,6 +54,11 @@ class Settings(BaseSettings):
     token_audience: str = "branchdesk-api"
     access_token_ttl_seconds: int = 900
     refresh_token_ttl_seconds: int = 14 * 24 * 3600
+    service_token_ttl_seconds: int = 600
+    # A rotated service-account secret keeps working this long, so the client can be redeployed.
+    service_secret_grace_seconds: int = 24 * 3600
+    # JSON list of trusted OpenID Connect issuers (see TrustedIssuer).
+    oidc_issuers: list[TrustedIssuer] = Field(default_factory=list)
 
     signin_max_failures: int = 5
     signin_lockout_seconds: int = 900
@@ -76,6 +106,13 @@ class Settings(BaseSettings):
                 missing.append("BRANCHDESK_DB_ROLE_PASSWORD")
             if missing:
                 raise ValueError("production needs explicit settings: " + ", ".join(missing))
+        for trusted in self.oidc_issuers:
+            if trusted.issuer == self.token_issuer:
+                raise ValueError("a trusted issuer cannot be our own issuer")
+            if self.is_production and not trusted.jwks_uri.startswith("https://"):
+                raise ValueError(f"the JWKS of {trusted.issuer} must be fetched over https")
+        if len({t.issuer for t in self.oidc_issuers}) != len(self.oidc_issuers):
+            raise ValueError("each trusted issuer is configured once")
         return self
 
 

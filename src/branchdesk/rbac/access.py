@@ -26,6 +26,8 @@ class Principal:
     policy: BranchPolicy = field(repr=False)
     roles: frozenset[str] = frozenset()
     staff_id: uuid.UUID | None = None
+    # A service account's token names the permissions it may use; None: whatever the policy allows.
+    scope: frozenset[str] | None = None
 
     @property
     def in_head_office(self) -> bool:
@@ -34,6 +36,8 @@ class Principal:
     def can(self, permission: str) -> bool:
         declared = PERMISSIONS.get(permission)
         if declared is None or (declared.scope is Scope.HEAD_OFFICE and not self.in_head_office):
+            return False
+        if self.scope is not None and permission not in self.scope:
             return False
         return self.policy.allows(self.subject, permission)
 

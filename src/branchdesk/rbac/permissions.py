@@ -58,6 +58,7 @@ PERMISSIONS: dict[str, Permission] = {
         _p("policy:audit", "Audit who may do what", "审计权限配置"),
         _p("audit:read", "Read the audit trail", "查看审计日志"),
         _p("access_review:manage", "Run access reviews", "组织权限复核"),
+        _p("service_account:manage", "Create, rotate and deactivate the branch's service accounts", "管理本网点服务账号"),
     )
 }
 
@@ -82,7 +83,8 @@ ROLES: dict[str, Role] = {
     r.name: r
     for r in (
         _role("branch_head", "Branch head", "网点负责人", *_EVERYONE, "staff.pii:read", "client:read", "client.pii:read",
-              "handoff:create", "handoff:accept", "cash:approve", "policy:manage", "access_review:manage"),
+              "handoff:create", "handoff:accept", "cash:approve", "policy:manage", "access_review:manage",
+              "service_account:manage"),
         _role("customer_manager", "Customer manager", "客户经理", *_EVERYONE, "client:read", "client:write",
               "handoff:create", "handoff:accept"),
         _role("lobby_manager", "Lobby manager", "大堂经理", *_EVERYONE, "client:read", "handoff:create", "handoff:accept"),

@@ -6,11 +6,11 @@ import uuid
 from collections import defaultdict
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import Select, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from branchdesk.rbac.models import BaselineChange, BaselineGrant, PolicyChange, PolicyOverride, ServiceAccount, ToxicPair
-from branchdesk.tenants.models import Membership
+from branchdesk.tenants.models import Branch, Membership
 
 
 async def baseline(session: AsyncSession) -> dict[str, set[str]]:
@@ -80,3 +80,35 @@ async def baseline_changes(session: AsyncSession, *, until: datetime | None = No
 
 async def toxic_pairs(session: AsyncSession) -> list[ToxicPair]:
     return list(await session.scalars(select(ToxicPair).order_by(ToxicPair.name)))
+
+
+async def all_overrides(platform_session: AsyncSession) -> list[tuple[Branch, list[PolicyOverride]]]:
+    """Cross-branch (platform scope): each branch with its overrides, branches without any included."""
+    branches = list(await platform_session.scalars(select(Branch).order_by(Branch.code)))
+    by_branch: dict[uuid.UUID, list[PolicyOverride]] = defaultdict(list)
+    for override in await platform_session.scalars(
+        select(PolicyOverride).order_by(PolicyOverride.role, PolicyOverride.permission)
+    ):
+        by_branch[override.tenant_id].append(override)
+    return [(branch, by_branch.get(branch.id, [])) for branch in branches]
+
+
+def changes_query(tenant_id: uuid.UUID) -> Select[tuple[PolicyChange]]:
+    return select(PolicyChange).where(PolicyChange.tenant_id == tenant_id)
+
+
+async def service_account(
+    session: AsyncSession, tenant_id: uuid.UUID, account_id: uuid.UUID, *, for_update: bool = False
+) -> ServiceAccount | None:
+    stmt = select(ServiceAccount).where(ServiceAccount.tenant_id == tenant_id, ServiceAccount.id == account_id)
+    return await session.scalar(stmt.with_for_update() if for_update else stmt)
+
+
+async def service_account_by_client_id(session: AsyncSession, tenant_id: uuid.UUID, client_id: str) -> ServiceAccount | None:
+    return await session.scalar(
+        select(ServiceAccount).where(ServiceAccount.tenant_id == tenant_id, ServiceAccount.client_id == client_id)
+    )
+
+
+def service_accounts_query(tenant_id: uuid.UUID) -> Select[tuple[ServiceAccount]]:
+    return select(ServiceAccount).where(ServiceAccount.tenant_id == tenant_id)

@@ -72,6 +72,10 @@ class Staff(Timestamped, Base):
     employee_number: Mapped[str] = mapped_column(String(32), unique=True)
     display_name: Mapped[str] = mapped_column(String(100))
     email: Mapped[str | None] = mapped_column(String(254))
+    # Personal data: shown masked unless the reader owns the record or may unmask it (audited).
+    phone: Mapped[str | None] = mapped_column(String(32))
+    id_number: Mapped[str | None] = mapped_column(String(32))
+    address: Mapped[str | None] = mapped_column(String(300))
     status: Mapped[StaffStatus] = mapped_column(_enum(StaffStatus, "staff_status"), default=StaffStatus.ACTIVE)
     password_hash: Mapped[str | None] = mapped_column(String(200))
     failed_signins: Mapped[int] = mapped_column(default=0)

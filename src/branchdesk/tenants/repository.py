@@ -73,7 +73,7 @@ async def all_memberships_of(platform_session: AsyncSession, staff_id: uuid.UUID
         .where(Membership.staff_id == staff_id)
         .order_by(Branch.code)
     )
-    return [(m, b) for m, b in rows.tuples()]
+    return [(m, b) for m, b in rows]
 
 
 async def refresh_token_by_hash(session: AsyncSession, token_hash: str) -> RefreshToken | None:

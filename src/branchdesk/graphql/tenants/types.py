@@ -11,6 +11,8 @@ from strawberry import relay
 from strawberry.types import Info
 
 from branchdesk.graphql.labels import graphql_enum, label
+from branchdesk.platform.masking import mask_address, mask_id_number, mask_phone
+from branchdesk.rbac.access import sees_unmasked
 from branchdesk.tenants import models
 
 BranchLevel = graphql_enum(models.BranchLevel, "BranchLevel", "Where a branch sits in the hierarchy.")
@@ -76,6 +78,10 @@ class Branch(relay.Node):
         return [await info.context.loaders.branch.load(i) if i else None for i in ids]
 
 
+_PII_NOTE = "Masked unless it is your own record or you hold `staff.pii:read`; every unmasked read is audited."
+MASKS = {"phone": mask_phone, "id_number": mask_id_number, "address": mask_address}
+
+
 @strawberry.type(name="StaffMember", description="A member of staff as seen from the active branch.")
 class StaffMember(relay.Node):
     id: relay.NodeID[str]
@@ -83,6 +89,7 @@ class StaffMember(relay.Node):
     display_name: str
     email: str | None
     roles: list[str] = strawberry.field(description="Roles held in the active branch.")
+    personal: strawberry.Private[dict[str, str | None]]
 
     @classmethod
     def from_model(cls, staff: models.Staff, roles: list[str]) -> StaffMember:
@@ -92,7 +99,30 @@ class StaffMember(relay.Node):
             display_name=staff.display_name,
             email=staff.email,
             roles=roles,
+            personal={"phone": staff.phone, "id_number": staff.id_number, "address": staff.address},
         )
+
+    async def _personal(self, info: Info, name: str) -> str | None:
+        value = self.personal[name]
+        if value is None:
+            return None
+        principal = await info.context.principal()
+        if not sees_unmasked(principal, "staff", uuid.UUID(self.id)):
+            return MASKS[name](value)
+        await info.context.loaders.unmasked_read.load(("staff", self.id))
+        return value
+
+    @strawberry.field(description=f"Mobile phone. {_PII_NOTE}")
+    async def phone(self, info: Info) -> str | None:
+        return await self._personal(info, "phone")
+
+    @strawberry.field(description=f"Resident ID number (身份证号). {_PII_NOTE}")
+    async def id_number(self, info: Info) -> str | None:
+        return await self._personal(info, "id_number")
+
+    @strawberry.field(description=f"Home address. {_PII_NOTE}")
+    async def address(self, info: Info) -> str | None:
+        return await self._personal(info, "address")
 
     @classmethod
     async def resolve_nodes(

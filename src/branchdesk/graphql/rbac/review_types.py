@@ -1,0 +1,206 @@
+"""GraphQL types of access reviews: the campaign, its items and their decisions."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import date, datetime
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry import relay
+from strawberry.types import Info
+
+from branchdesk.graphql.labels import graphql_enum, label
+from branchdesk.graphql.relay import paginate
+from branchdesk.graphql.tenants.types import StaffMember
+from branchdesk.rbac import reviews, reviews_models as models
+from branchdesk.rbac import reviews_repository as repository
+from branchdesk.rbac.access import Principal
+from branchdesk.rbac.permissions import ROLES
+
+AccessReviewStatus = graphql_enum(models.ReviewStatus, "AccessReviewStatus", "Whether an access review still takes decisions.")
+AccessReviewDecision = graphql_enum(models.ReviewDecision, "AccessReviewDecision", "A reviewer's decision about one role held.")
+
+
+
+
+
+def _uuids(node_ids: Iterable[str]) -> list[uuid.UUID | None]:
+    found: list[uuid.UUID | None] = []
+    for node_id in node_ids:
+        try:
+            found.append(uuid.UUID(node_id))
+        except ValueError:
+            found.append(None)
+    return found
+
+
+async def _member(info: Info, staff_id: uuid.UUID | None) -> StaffMember | None:
+    return await info.context.loaders.member.load(staff_id) if staff_id else None
+
+
+@strawberry.type(description="How many items of an access review carry each decision.")
+class AccessReviewCounts:
+    pending: int
+    confirmed: int
+    revoked: int
+
+    @strawberry.field
+    def total(self) -> int:
+        return self.pending + self.confirmed + self.revoked
+
+
+@strawberry.type(
+    name="AccessReviewItem",
+    description="One role one member held when the review opened, and the reviewer's decision about it.",
+)
+class AccessReviewItem(relay.Node):
+    id: relay.NodeID[str]
+    employee_number: str
+    display_name: str
+    role: str
+    decision: AccessReviewDecision  # type: ignore[valid-type]
+    decided_at: datetime | None
+    note: str | None
+    staff_id: strawberry.Private[uuid.UUID]
+    decided_by_id: strawberry.Private[uuid.UUID | None]
+    decided_by_label: strawberry.Private[str | None]
+
+    @classmethod
+    def from_row(cls, row: reviews.ReportRow | tuple) -> AccessReviewItem:
+        row = row if isinstance(row, reviews.ReportRow) else reviews.ReportRow(*row)
+        item = row.item
+        reviewer = " ".join(p for p in (row.decided_by_employee_number, row.decided_by_name) if p) or None
+        return cls(
+            id=str(item.id), employee_number=row.employee_number, display_name=row.display_name, role=item.role,
+            decision=item.decision, decided_at=item.decided_at, note=item.note, staff_id=item.staff_id,
+            decided_by_id=item.decided_by, decided_by_label=reviewer,
+        )
+
+    @strawberry.field(description="The role in the caller's language (its name when it is a branch's own role).")
+    def role_label(self, info: Info) -> str:
+        role = ROLES.get(self.role)
+        return (role.zh if info.context.locale.startswith("zh") else role.en) if role else self.role
+
+    @strawberry.field(description="The decision in the caller's language.")
+    def decision_label(self, info: Info) -> str:
+        return label(self.decision, info.context.locale)
+
+    @strawberry.field(description="The member under review; null once they have left the branch.")
+    async def staff(self, info: Info) -> StaffMember | None:
+        return await _member(info, self.staff_id)
+
+    @strawberry.field(description="Who decided, as employee number and name (kept after they leave the branch).")
+    def decided_by_name(self) -> str | None:
+        return self.decided_by_label
+
+    @strawberry.field(description="Who decided; null while pending or once they have left the branch.")
+    async def decided_by(self, info: Info) -> StaffMember | None:
+        return await _member(info, self.decided_by_id)
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[AccessReviewItem | None]:
+        ids = _uuids(node_ids)
+        principal = await info.context.principal()
+        if not principal.can(reviews.PERMISSION):
+            return [None] * len(ids)
+        async with info.context.session() as session:
+            rows = await reviews.items_by_id(session, principal, [i for i in ids if i])
+        found = {row.item.id: cls.from_row(row) for row in rows}
+        return [found.get(i) if i else None for i in ids]
+
+
+@strawberry.type(name="AccessReview", description="An access review (权限复核): who holds which role, confirmed or revoked.")
+class AccessReview(relay.Node):
+    id: relay.NodeID[str]
+    name: str
+    status: AccessReviewStatus  # type: ignore[valid-type]
+    opened_at: datetime
+    closed_at: datetime | None
+    due_on: date | None
+    opened_by_id: strawberry.Private[uuid.UUID | None]
+    closed_by_id: strawberry.Private[uuid.UUID | None]
+    tally: strawberry.Private[dict[models.ReviewDecision, int]]
+
+    @classmethod
+    def from_model(cls, review: models.AccessReview, tally: dict[models.ReviewDecision, int] | None = None) -> AccessReview:
+        return cls(
+            id=str(review.id), name=review.name, status=review.status, opened_at=review.opened_at,
+            closed_at=review.closed_at, due_on=review.due_on, opened_by_id=review.opened_by,
+            closed_by_id=review.closed_by, tally=tally or {},
+        )
+
+    @strawberry.field(description="The status in the caller's language.")
+    def status_label(self, info: Info) -> str:
+        return label(self.status, info.context.locale)
+
+    @strawberry.field
+    async def opened_by(self, info: Info) -> StaffMember | None:
+        return await _member(info, self.opened_by_id)
+
+    @strawberry.field
+    async def closed_by(self, info: Info) -> StaffMember | None:
+        return await _member(info, self.closed_by_id)
+
+    @strawberry.field(description="Items by decision; closing needs `pending` to be 0.")
+    def counts(self) -> AccessReviewCounts:
+        d = models.ReviewDecision
+        return AccessReviewCounts(
+            pending=self.tally.get(d.PENDING, 0), confirmed=self.tally.get(d.CONFIRMED, 0),
+            revoked=self.tally.get(d.REVOKED, 0),
+        )
+
+    @strawberry.field(description="The items, in the order they were listed when the review opened.")
+    async def items(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        decision: AccessReviewDecision | None = None,  # type: ignore[valid-type]
+    ) -> relay.Connection[AccessReviewItem]:
+        ctx = info.context
+        principal = await ctx.principal()
+        stmt = repository.items_query(principal.branch_id, uuid.UUID(self.id), decision)
+        async with ctx.session() as session:
+            return await paginate(
+                session, stmt, models.AccessReviewItem.id, settings=ctx.settings, first=first, after=after,
+                to_node=AccessReviewItem.from_row, connection=relay.Connection[AccessReviewItem],
+            )
+
+    @strawberry.field(
+        description=(
+            "The report as CSV (UTF-8 with a byte-order mark, so Excel shows Chinese names; headers in the "
+            "caller's language; times in the branch's time zone): employee number, name, role, decision, "
+            "decided by, decided at, note. Each export is audited. Also served at "
+            "`GET /exports/access-reviews/{id}.csv` with the same headers."
+        )
+    )
+    async def csv(self, info: Info) -> str:
+        ctx = info.context
+        principal = await ctx.principal()
+        async with ctx.session() as session:
+            return await reviews.export_csv(session, principal, uuid.UUID(self.id), ctx.locale)
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[AccessReview | None]:
+        ids = _uuids(node_ids)
+        principal = await info.context.principal()
+        if not principal.can(reviews.PERMISSION):
+            return [None] * len(ids)
+        async with info.context.session() as session:
+            found = await with_counts(session, principal, await reviews.reviews_by_id(session, principal, [i for i in ids if i]))
+        by_id = {uuid.UUID(r.id): r for r in found}
+        return [by_id.get(i) if i else None for i in ids]
+
+
+async def with_counts(
+    session: AsyncSession, principal: Principal, found: list[models.AccessReview]
+) -> list[AccessReview]:
+    """GraphQL reviews with their counts, read in one query for all of them."""
+    tallies = await reviews.counts(session, principal, [r.id for r in found])
+    return [AccessReview.from_model(r, tallies[r.id]) for r in found]

@@ -1,0 +1,288 @@
+"""Service accounts: machine clients of one branch (for example a core-banking feed).
+
+A service account holds named permissions only, which the branch's Casbin policy carries as direct
+rules for ``service:<id>``; so every change is announced to the enforcer caches like a policy change.
+It gets access tokens with the OAuth2 client-credentials grant (``branchdesk.oauth``). Its client id
+is ``<branch code>.<name>``, so the token endpoint finds the branch without looking across branches.
+The secret is shown once and stored as an Argon2 hash; after a rotation the previous secret keeps
+working for a grace period, so the client can be redeployed without an outage.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from branchdesk.platform import audit
+from branchdesk.platform.audit import Actor
+from branchdesk.platform.clock import utcnow
+from branchdesk.platform.database import after_commit, bind_tenant
+from branchdesk.platform.errors import DomainError, InvalidInput, NotFound, Unauthenticated
+from branchdesk.rbac import errors, repository
+from branchdesk.rbac.access import Principal, authorize
+from branchdesk.rbac.enforcer import PolicyCache, service_subject
+from branchdesk.rbac.models import ServiceAccount
+from branchdesk.rbac.permissions import PERMISSIONS, Scope
+from branchdesk.tenants import errors as tenant_errors
+from branchdesk.tenants import repository as tenants
+from branchdesk.tenants.access import open_branch, refuse_inactive
+from branchdesk.tenants.models import BranchStatus
+
+MANAGE = "service_account:manage"
+DEFAULT_GRACE = timedelta(hours=24)
+_SLUG = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
+_hasher = PasswordHasher()
+# Verified against when the client id is unknown, so both paths take the same time.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(32))
+
+
+@dataclass(frozen=True)
+class IssuedSecret:
+    """An account with its new client secret in plain text: shown once, never stored."""
+
+    account: ServiceAccount
+    client_secret: str
+
+
+def client_id_of(branch_code: str, slug: str) -> str:
+    return f"{branch_code}.{slug}"
+
+
+def branch_code_of(client_id: str) -> str | None:
+    code, dot, slug = client_id.rpartition(".")
+    return code if dot and code and slug else None
+
+
+def _new_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def _announce(session: AsyncSession, branch_id: uuid.UUID) -> None:
+    """The account's permissions are rules of the branch policy: after commit, every process reloads it."""
+    cache: PolicyCache | None = session.info.get("policy_cache")
+    if cache is not None:
+        after_commit(session, lambda: cache.announce([branch_id]))
+
+
+# --- managing accounts ---------------------------------------------------------------------------
+
+
+async def create_service_account(
+    session: AsyncSession, by: Principal, name: str, slug: str, permissions: Iterable[str]
+) -> IssuedSecret:
+    """A new account of the caller's branch, holding ``permissions`` (branch permissions the caller holds)."""
+    authorize(by, MANAGE)
+    name, slug = name.strip(), slug.strip()
+    wanted = sorted({p.strip() for p in permissions})
+    problems: list[DomainError] = []
+    if not 1 <= len(name) <= 200:
+        problems.append(DomainError(errors.SERVICE_ACCOUNT_NAME, field="name"))
+    if not _SLUG.match(slug):
+        problems.append(DomainError(errors.SERVICE_ACCOUNT_SLUG, field="slug"))
+    if not wanted:
+        problems.append(DomainError(errors.SERVICE_ACCOUNT_NO_PERMISSIONS, field="permissions"))
+    problems += [problem for p in wanted if (problem := _not_grantable(by, p))]
+    if problems:
+        raise InvalidInput(problems)
+
+    client_id = client_id_of(by.branch_code, slug)
+    if await repository.service_account_by_client_id(session, by.branch_id, client_id) is not None:
+        raise DomainError(errors.SERVICE_ACCOUNT_EXISTS, field="slug", client_id=client_id)
+    secret = _new_secret()
+    account = ServiceAccount(
+        tenant_id=by.branch_id, client_id=client_id, name=name, permissions=wanted,
+        secret_hash=_hasher.hash(secret), active=True, created_at=utcnow(),
+    )
+    session.add(account)
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # created concurrently under the same name
+        raise DomainError(errors.SERVICE_ACCOUNT_EXISTS, field="slug", client_id=client_id) from exc
+    await audit.record(
+        session, by.branch_id, by.actor, "service_account.created", "service_account", account.id,
+        {"client_id": client_id, "name": name, "permissions": wanted},
+    )
+    _announce(session, by.branch_id)
+    return IssuedSecret(account, secret)
+
+
+def _not_grantable(by: Principal, permission: str) -> DomainError | None:
+    declared = PERMISSIONS.get(permission)
+    if declared is None:
+        return DomainError(errors.UNKNOWN_PERMISSION, field="permissions", permission=permission)
+    if declared.scope is Scope.HEAD_OFFICE:
+        return DomainError(errors.OUT_OF_SCOPE, field="permissions", permission=permission)
+    if not by.can(permission):  # nobody hands a machine more than they may do themselves
+        return DomainError(errors.PERMISSION_NOT_HELD, field="permissions", permission=permission)
+    return None
+
+
+async def rotate_secret(
+    session: AsyncSession, by: Principal, account_id: uuid.UUID, grace: timedelta = DEFAULT_GRACE,
+    reason: str | None = None,
+) -> IssuedSecret:
+    """A new secret; the current one keeps working for ``grace``, the one before it stops at once."""
+    authorize(by, MANAGE)
+    account = await _account(session, by, account_id)
+    if not account.active:
+        raise DomainError(errors.SERVICE_ACCOUNT_INACTIVE, field="serviceAccountId", client_id=account.client_id)
+    secret = _new_secret()
+    account.previous_secret_hash = account.secret_hash
+    account.previous_secret_expires_at = utcnow() + grace
+    account.secret_hash = _hasher.hash(secret)
+    await session.flush()
+    await audit.record(
+        session, by.branch_id, by.actor, "service_account.secret_rotated", "service_account", account.id,
+        {
+            "client_id": account.client_id, "reason": reason,
+            "previous_secret_valid_until": account.previous_secret_expires_at.isoformat(),
+        },
+    )
+    return IssuedSecret(account, secret)
+
+
+async def deactivate(
+    session: AsyncSession, by: Principal, account_id: uuid.UUID, reason: str | None = None
+) -> ServiceAccount:
+    """The account gets no more tokens, and the tokens it holds stop working. Deactivating twice is a no-op."""
+    authorize(by, MANAGE)
+    account = await _account(session, by, account_id)
+    if not account.active:
+        return account
+    account.active = False
+    account.previous_secret_hash = None
+    account.previous_secret_expires_at = None
+    await session.flush()
+    await audit.record(
+        session, by.branch_id, by.actor, "service_account.deactivated", "service_account", account.id,
+        {"client_id": account.client_id, "reason": reason},
+    )
+    _announce(session, by.branch_id)
+    return account
+
+
+async def _account(session: AsyncSession, by: Principal, account_id: uuid.UUID) -> ServiceAccount:
+    account = await repository.service_account(session, by.branch_id, account_id, for_update=True)
+    if account is None:
+        raise NotFound("Service account", "服务账号", field="serviceAccountId")
+    return account
+
+
+# --- the token endpoint ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TokenClient:
+    """What the token endpoint knows of a client before it authenticates: read once, then used offline."""
+
+    account_id: uuid.UUID
+    branch_id: uuid.UUID
+    branch_code: str
+    client_id: str
+    name: str
+    permissions: frozenset[str]
+    secret_hash: str
+    previous_secret_hash: str | None  # only while the grace period lasts
+
+    @property
+    def actor(self) -> Actor:
+        return Actor("service", self.account_id, self.name)
+
+
+async def token_client(session: AsyncSession, client_id: str) -> TokenClient | None:
+    """The active account a client id names, in an open branch (the session is bound to it); else None."""
+    code = branch_code_of(client_id)
+    if code is None or len(client_id) > 64:
+        return None
+    branch = await tenants.branch_by_code(session, code)
+    if branch is None or branch.status is not BranchStatus.ACTIVE:
+        return None
+    await bind_tenant(session, branch.id)
+    account = await repository.service_account_by_client_id(session, branch.id, client_id)
+    if account is None or not account.active:
+        return None
+    in_grace = account.previous_secret_expires_at is not None and account.previous_secret_expires_at > utcnow()
+    return TokenClient(
+        account_id=account.id, branch_id=branch.id, branch_code=branch.code, client_id=account.client_id,
+        name=account.name, permissions=frozenset(account.permissions), secret_hash=account.secret_hash,
+        previous_secret_hash=account.previous_secret_hash if in_grace else None,
+    )
+
+
+def secret_matches(client: TokenClient | None, secret: str) -> bool:
+    """Whether ``secret`` is the client's current secret, or its previous one during the grace period."""
+    if client is None:
+        _verify(_DUMMY_HASH, secret)
+        return False
+    hashes = [h for h in (client.secret_hash, client.previous_secret_hash) if h]
+    return any(_verify(h, secret) for h in hashes)
+
+
+def _verify(secret_hash: str, secret: str) -> bool:
+    try:
+        return _hasher.verify(secret_hash, secret)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def granted_scope(client: TokenClient, requested: str | None) -> list[str] | None:
+    """The permissions a token gets: those requested (all granted when none), or None if any is not granted."""
+    wanted = set((requested or "").split())
+    if not wanted:
+        return sorted(client.permissions)
+    return sorted(wanted) if wanted <= client.permissions else None
+
+
+async def record_token_issued(session: AsyncSession, client: TokenClient, scope: list[str]) -> None:
+    await audit.record(
+        session, client.branch_id, client.actor, "service_account.token_issued", "service_account",
+        client.account_id, {"client_id": client.client_id, "scope": scope},
+    )
+
+
+async def record_authentication_failed(session: AsyncSession, client: TokenClient) -> None:
+    await audit.record(
+        session, client.branch_id, client.actor, "service_account.authentication_failed", "service_account",
+        client.account_id, {"client_id": client.client_id},
+    )
+
+
+# --- acting as a service account -------------------------------------------------------------------
+
+
+async def enter_as_service(
+    session: AsyncSession,
+    policies: PolicyCache,
+    account_id: uuid.UUID,
+    token_branch: str,
+    requested_branch: str | None,
+    scope: frozenset[str],
+) -> Principal:
+    """The account acting in the branch its token was issued for, limited to the token's scope."""
+    if requested_branch is not None and requested_branch != token_branch:
+        raise DomainError(tenant_errors.BRANCH_ACCESS, field="X-Branch", code=requested_branch)
+    branch = await open_branch(session, token_branch)
+    account = await repository.service_account(session, branch.id, account_id)
+    if account is None or not account.active:
+        raise Unauthenticated()
+    refuse_inactive(branch)
+    return Principal(
+        subject=service_subject(account.id),
+        actor=Actor("service", account.id, account.name),
+        branch_id=branch.id,
+        branch_code=branch.code,
+        branch_level=branch.level,
+        policy=await policies.for_branch(session, branch.id),
+        roles=frozenset(),
+        staff_id=None,
+        scope=scope,
+    )

@@ -1,0 +1,149 @@
+"""What compliance officers see: the access matrix, effective permissions and why, who can (or
+could, on a past date) do something, policy history, separation-of-duties conflicts, baseline drift."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from branchdesk.platform import audit
+from branchdesk.platform.errors import NotFound
+from branchdesk.rbac import repository
+from branchdesk.rbac.access import Principal, authorize
+from branchdesk.rbac.enforcer import BranchPolicy, effective_permissions, staff_subject
+from branchdesk.rbac.models import PolicyOverride
+from branchdesk.rbac.permissions import PERMISSIONS, ROLES, Scope
+from branchdesk.tenants import repository as tenants
+from branchdesk.tenants.models import Branch
+
+
+@dataclass(frozen=True)
+class Cell:
+    role: str
+    permission: str
+    granted: bool
+    source: str  # baseline | grant | revoke
+
+
+@dataclass(frozen=True)
+class Holder:
+    staff_id: uuid.UUID
+    via: list[str]
+
+
+@dataclass(frozen=True)
+class Conflict:
+    staff_id: uuid.UUID
+    pair: str
+    first_via: list[str]
+    second_via: list[str]
+
+
+def _counts_here(principal: Principal, permission: str) -> bool:
+    declared = PERMISSIONS.get(permission)
+    return declared is not None and (declared.scope is Scope.BRANCH or principal.in_head_office)
+
+
+async def access_matrix(session: AsyncSession, by: Principal) -> list[Cell]:
+    """Roles × permissions of the caller's branch; ``source`` marks where the branch departs from the baseline."""
+    authorize(by, "policy:audit")
+    baseline = await repository.baseline(session)
+    overrides = {(o.role, o.permission): o for o in await repository.overrides(session, by.branch_id)}
+    roles = sorted(set(ROLES) | set(baseline) | {role for role, _ in overrides})
+    cells = []
+    for role in roles:
+        for permission in PERMISSIONS:
+            override: PolicyOverride | None = overrides.get((role, permission))
+            in_baseline = permission in baseline.get(role, set())
+            if override is not None:
+                cells.append(Cell(role, permission, override.granted, "grant" if override.granted else "revoke"))
+            else:
+                cells.append(Cell(role, permission, in_baseline, "baseline"))
+    return cells
+
+
+async def _member(session: AsyncSession, by: Principal, staff_id: uuid.UUID) -> None:
+    if await tenants.membership(session, by.branch_id, staff_id) is None:
+        raise NotFound("Staff member", "员工", field="staffId")
+
+
+async def effective_permissions_of(session: AsyncSession, by: Principal, staff_id: uuid.UUID) -> dict[str, list[str]]:
+    """Each permission a member holds in the caller's branch, and the roles it comes through."""
+    if not by.owns(staff_id):
+        authorize(by, "policy:audit")
+    await _member(session, by, staff_id)
+    held = by.policy.permissions_of(staff_subject(staff_id))
+    return {p: via for p, via in sorted(held.items()) if _counts_here(by, p)}
+
+
+def _holders(policy: BranchPolicy, members: list[tuple[uuid.UUID, list[str]]], permission: str) -> list[Holder]:
+    holders = []
+    for staff_id, _roles in members:
+        subject = staff_subject(staff_id)
+        if policy.allows(subject, permission):
+            holders.append(Holder(staff_id, policy.permissions_of(subject).get(permission, [])))
+    return holders
+
+
+async def who_can(session: AsyncSession, by: Principal, permission: str, at: datetime | None = None) -> list[Holder]:
+    """Members of the caller's branch who can do ``permission`` now, or could on date ``at``
+    (reconstructed from the baseline and branch policy histories)."""
+    authorize(by, "policy:audit")
+    if not _counts_here(by, permission):
+        return []
+    if at is None:
+        return _holders(by.policy, await repository.assignments(session, by.branch_id), permission)
+    policy, members = await policy_at(session, by.branch_id, at)
+    await audit.record(
+        session, by.branch_id, by.actor, "policy.reconstructed", "permission", permission, {"at": at.isoformat()}
+    )
+    return _holders(policy, members, permission)
+
+
+async def policy_at(
+    session: AsyncSession, branch_id: uuid.UUID, at: datetime
+) -> tuple[BranchPolicy, list[tuple[uuid.UUID, list[str]]]]:
+    """The branch's policy as it stood at ``at``: replay each history up to then, latest state per key."""
+    baseline: dict[str, set[str]] = {}
+    for change in await repository.baseline_changes(session, until=at):
+        (baseline.setdefault(change.role, set()).add if change.granted else baseline.setdefault(change.role, set()).discard)(
+            change.permission
+        )
+    overrides: dict[tuple[str, str], bool | None] = {}
+    roles: dict[uuid.UUID, list[str]] = {}
+    for change in await repository.changes(session, branch_id, until=at):
+        if change.kind == "permission" and change.role and change.permission:
+            source = change.after.get("source")
+            overrides[(change.role, change.permission)] = None if source == "baseline" else bool(change.after["granted"])
+        elif change.kind == "roles" and change.staff_id:
+            roles[change.staff_id] = list(change.after.get("roles", []))
+    effective = effective_permissions(
+        baseline, [(role, perm, granted) for (role, perm), granted in overrides.items() if granted is not None]
+    )
+    members = [(staff_id, r) for staff_id, r in roles.items() if r]
+    policy = BranchPolicy(branch_id, effective, {staff_subject(s): r for s, r in members})
+    return policy, members
+
+
+async def sod_conflicts(session: AsyncSession, by: Principal) -> list[Conflict]:
+    """Members of the caller's branch who hold both permissions of a toxic pair."""
+    authorize(by, "policy:audit")
+    pairs = await repository.toxic_pairs(session)
+    conflicts = []
+    for staff_id, _roles in await repository.assignments(session, by.branch_id):
+        held = by.policy.permissions_of(staff_subject(staff_id))
+        for pair in pairs:
+            if pair.first in held and pair.second in held:
+                conflicts.append(Conflict(staff_id, pair.name, held[pair.first], held[pair.second]))
+    return conflicts
+
+
+async def drift(platform_session: AsyncSession, by: Principal) -> list[tuple[Branch, list[PolicyOverride]]]:
+    """Head office: every branch's departures from the baseline (a cross-branch read, audited)."""
+    authorize(by, "baseline:read")
+    rows = await repository.all_overrides(platform_session)
+    await audit.record(platform_session, by.branch_id, by.actor, "policy.drift_viewed", "baseline", None, {})
+    return rows
