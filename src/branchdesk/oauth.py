@@ -137,7 +137,7 @@ class TokenServer(AuthorizationServer):
         return request
 
     def handle_response(self, status: int, body: Any, headers: list[tuple[str, str]]) -> Response:
-        return JSONResponse(body, status_code=status, headers=dict(headers))
+        return _json(status, body, headers)
 
     def _generate(self, grant_type: str, client: ServiceClient, user: Any = None, scope: str | None = None,
                   expires_in: int | None = None, include_refresh_token: bool = False) -> dict[str, Any]:
@@ -175,8 +175,7 @@ async def _form(request: Request) -> FormData:
         raise InvalidRequestError("The token request is not a valid form.") from exc
 
 
-def _error(error: OAuth2Error) -> Response:
-    status, body, headers = error()
+def _json(status: int, body: Any, headers: list[tuple[str, str]]) -> Response:
     return JSONResponse(body, status_code=status, headers=dict(headers))
 
 
@@ -185,7 +184,7 @@ async def token_endpoint(request: Request) -> Response:
     try:
         oauth_request = StarletteOAuth2Request(request, await _form(request))
     except OAuth2Error as error:  # plain http to anything but loopback, or not a form
-        return _error(error)
+        return _json(*error())
     client_id = _claimed_client_id(oauth_request) or ""
     async with rt.db.session(None) as session:
         account = await accounts.token_client(session, client_id) if client_id else None

@@ -161,6 +161,17 @@ async def test_a_teller_cannot_manage_service_accounts(rt, api, world):
     assert codes(body) == {"FORBIDDEN"}
 
 
+async def test_only_those_who_manage_accounts_can_fetch_one_by_id(rt, api, world, head_a, feed):
+    query = "query($id: ID!) { node(id: $id) { ... on ServiceAccount { clientId } } }"
+    teller = await api.token(await add_member(rt, world.branch_a, ["teller"]))
+
+    as_head = await api.post(query, {"id": feed["id"]}, token=head_a, branch=world.branch_a.code)
+    as_teller = await api.post(query, {"id": feed["id"]}, token=teller, branch=world.branch_a.code)
+
+    assert as_head["data"]["node"] == {"clientId": feed["clientId"]}
+    assert as_teller["data"]["node"] is None
+
+
 async def test_an_account_of_another_branch_is_not_found(api, world, feed):
     head_b = await api.token(world.head_b)
 

@@ -60,7 +60,6 @@ class IssuerKeys:
         self._fetched_at: float | None = None
         self._attempted_at: float | None = None
         self._lock = asyncio.Lock()
-        self.fetches = 0
 
     async def key(self, kid: str) -> Any | None:
         if self._wants_fetch(kid):
@@ -78,7 +77,6 @@ class IssuerKeys:
 
     async def _refresh(self) -> None:
         self._attempted_at = time.monotonic()
-        self.fetches += 1
         try:
             keys = _import_key_set(await self._download())
         except Exception:  # the identity provider being down must not take our API down
@@ -139,9 +137,6 @@ class Federation:
 
     def trusts(self, issuer: str | None) -> bool:
         return issuer is not None and issuer in self._issuers
-
-    def keys_of(self, issuer: str) -> IssuerKeys:
-        return self._issuers[issuer]
 
     async def verify(self, token: str) -> FederatedToken:
         """A valid token of a trusted issuer; every failure is the same :class:`Unauthenticated`."""
