@@ -17,14 +17,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from branchdesk.platform import audit
 from branchdesk.platform.audit import Actor
 from branchdesk.platform.clock import utcnow
+from branchdesk.platform.hashing import hash_secret, verify_secret
 from branchdesk.platform.database import after_commit, bind_tenant
 from branchdesk.platform.errors import DomainError, InvalidInput, NotFound, Unauthenticated
 from branchdesk.rbac import errors, repository
@@ -40,9 +39,6 @@ from branchdesk.tenants.models import BranchStatus
 MANAGE = "service_account:manage"
 DEFAULT_GRACE = timedelta(hours=24)
 _SLUG = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
-_hasher = PasswordHasher()
-# Verified against when the client id is unknown, so both paths take the same time.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(32))
 
 
 @dataclass(frozen=True)
@@ -100,7 +96,7 @@ async def create_service_account(
     secret = _new_secret()
     account = ServiceAccount(
         tenant_id=by.branch_id, client_id=client_id, name=name, permissions=wanted,
-        secret_hash=_hasher.hash(secret), active=True, created_at=utcnow(),
+        secret_hash=hash_secret(secret), active=True, created_at=utcnow(),
     )
     session.add(account)
     try:
@@ -138,7 +134,7 @@ async def rotate_secret(
     secret = _new_secret()
     account.previous_secret_hash = account.secret_hash
     account.previous_secret_expires_at = utcnow() + grace
-    account.secret_hash = _hasher.hash(secret)
+    account.secret_hash = hash_secret(secret)
     await session.flush()
     await audit.record(
         session, by.branch_id, by.actor, "service_account.secret_rotated", "service_account", account.id,
@@ -221,17 +217,9 @@ async def token_client(session: AsyncSession, client_id: str) -> TokenClient | N
 def secret_matches(client: TokenClient | None, secret: str) -> bool:
     """Whether ``secret`` is the client's current secret, or its previous one during the grace period."""
     if client is None:
-        _verify(_DUMMY_HASH, secret)
-        return False
+        return verify_secret(None, secret)
     hashes = [h for h in (client.secret_hash, client.previous_secret_hash) if h]
-    return any(_verify(h, secret) for h in hashes)
-
-
-def _verify(secret_hash: str, secret: str) -> bool:
-    try:
-        return _hasher.verify(secret_hash, secret)
-    except (VerificationError, InvalidHashError):
-        return False
+    return any(verify_secret(h, secret) for h in hashes)
 
 
 def granted_scope(client: TokenClient, requested: str | None) -> list[str] | None:

@@ -14,8 +14,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,15 +21,12 @@ from branchdesk.platform import audit, throttle
 from branchdesk.platform.audit import Actor
 from branchdesk.platform.database import acting_in
 from branchdesk.platform.clock import utcnow
+from branchdesk.platform.hashing import hash_secret, needs_rehash, verify_secret
 from branchdesk.platform.errors import DomainError
 from branchdesk.platform.settings import Settings
 from branchdesk.platform.tokens import KeyRing
 from branchdesk.tenants import errors, repository
 from branchdesk.tenants.models import RefreshToken, Staff, StaffStatus
-
-_hasher = PasswordHasher()
-# Verified against when the employee number is unknown, so both paths take the same time.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 
 @dataclass(frozen=True)
@@ -45,7 +40,7 @@ class Session:
 def hash_password(password: str) -> str:
     if len(password) < 10 or not re.search(r"[A-Za-z]", password) or not re.search(r"\d", password):
         raise DomainError(errors.PASSWORD_POLICY, field="password")
-    return _hasher.hash(password)
+    return hash_secret(password)
 
 
 def _token_hash(token: str) -> str:
@@ -65,11 +60,7 @@ async def sign_in(
     now = utcnow()
     usable = staff is not None and staff.status is StaffStatus.ACTIVE and staff.password_hash is not None
     locked = staff is not None and staff.locked_until is not None and staff.locked_until > now
-    try:
-        _hasher.verify(staff.password_hash if usable else _DUMMY_HASH, password)  # type: ignore[union-attr, arg-type]
-        verified = usable
-    except (VerificationError, InvalidHashError):
-        verified = False
+    verified = verify_secret(staff.password_hash if usable else None, password) and usable  # type: ignore[union-attr]
     if not verified or locked:
         action = "staff.signin_failed"
         if staff is not None and not locked:
@@ -87,8 +78,8 @@ async def sign_in(
     staff.failed_signins = 0
     staff.locked_until = None
     await _audit(session, "staff.signed_in", employee_number, staff)
-    if _hasher.check_needs_rehash(staff.password_hash):  # type: ignore[arg-type]
-        staff.password_hash = _hasher.hash(password)
+    if needs_rehash(staff.password_hash):  # type: ignore[arg-type]
+        staff.password_hash = hash_secret(password)
     return await _issue(session, keys, settings, staff, family_id=uuid.uuid4())
 
 
