@@ -3,7 +3,9 @@
 Every branch has the baseline role templates plus ten custom overrides and 25-30 staff over the seven
 branch roles. A decision is what a request runs: ``Principal.can`` for a random member of a random
 branch, on a branch-scoped permission the member holds (allow) or does not hold (deny). "Cold" is the
-first time a (subject, permission) is asked of a policy (the Casbin enforce), "warm" a memoised one.
+first time a (subject, permission) is asked of a freshly built policy, "warm" a repeated question.
+Casbin works out every member's permissions when a branch's policy is built, so load time carries
+the Casbin cost and both kinds of decision are lookups.
 The baseline, measured in the same run, is one plain ``casbin.Enforcer`` holding every branch's rules.
 Run ``uv run python bench/rbac.py`` (``--quick`` for a smoke test); figures go to bench/results/rbac.json.
 """
@@ -197,7 +199,7 @@ def without_gc(fn, *args):  # noqa: ANN001, ANN002, ANN201
 
 
 def load_one_branch(branches: list[Branch]) -> dict:
-    """Build one branch's policy, then its first decision (which builds the branch's role links in Casbin)."""
+    """Build one branch's policy (Casbin resolves every member's permissions), then its first decision."""
     build, first = [], []
     branches[0].policy().allows(branches[0].members[0], "branch:read")  # the process's one-off first decision
     for k, branch in enumerate(branches):
@@ -317,7 +319,7 @@ def report(rows: list[dict], baseline: list[dict], load: dict, targets: dict, ti
     print(f"\nOne branch's policy, built in-process ({load['build']['n']} branches):")
     print(f"  build BranchPolicy            p50 {load['build']['p50_us']:>8.1f} µs   p99 {load['build']['p99_us']:>8.1f} µs")
     print(f"  its first decision            p50 {load['first_decision']['p50_us']:>8.1f} µs   "
-          f"p99 {load['first_decision']['p99_us']:>8.1f} µs   (Casbin builds the branch's role links here)")
+          f"p99 {load['first_decision']['p99_us']:>8.1f} µs   (after the build: a lookup)")
     print(f"  memory (tracemalloc)          {load['kb_per_branch_built']:.1f} KB built, "
           f"{load['kb_per_branch_after_first_decision']:.1f} KB after its first decision")
 

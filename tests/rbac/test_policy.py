@@ -160,3 +160,29 @@ async def test_a_baseline_change_reaches_every_branch(api, as_member, staffed, w
         await api.post(change, {"i": {"role": "teller", "permission": "client:write", "granted": False}},
                        token=token, branch=world.head_office.code)
     assert "client:write" not in {p["permission"]["name"] for p in (await teller(mine))["data"]["myPermissions"]}
+
+
+async def test_looked_up_decisions_agree_with_the_casbin_matcher(rt, as_member, staffed):
+    """Decisions are looked up from what Casbin worked out at load; the matcher must agree on every one."""
+    from branchdesk.rbac import repository as rbac_repository
+    from branchdesk.rbac.enforcer import staff_subject
+    from branchdesk.rbac.permissions import PERMISSIONS, split
+    from branchdesk.tenants import repository
+    from branchdesk.tenants.access import enter_branch
+
+    head = await as_member(staffed.head)
+    await head(GRANT, {"i": {"role": "teller", "permission": "client:write"}})
+    await head(REVOKE, {"i": {"role": "it_support", "permission": "staff:read"}})
+    async with rt.db.session(None) as session:
+        staff = await repository.staff_by_employee_number(session, staffed.head)
+        policy = (await enter_branch(session, rt.policies, staff.id, staffed.code)).policy
+        members = await rbac_repository.assignments(session, staffed.branch.id)
+    enforcer = policy.enforcer()
+    for staff_id, roles in members:
+        subject = staff_subject(staff_id)
+        for permission in PERMISSIONS:
+            assert policy.allows(subject, permission) == enforcer.enforce(subject, policy.domain, *split(permission)), (
+                roles, permission,
+            )
+    assert policy.allows(staff_subject(staff.id), "policy:manage")
+    assert not policy.allows(staff_subject(staff.id), "branch:onboard")

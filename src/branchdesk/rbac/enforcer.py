@@ -1,9 +1,10 @@
-"""Per-branch Casbin enforcers, loaded on demand, evicted when idle, invalidated across processes.
+"""Per-branch Casbin policies, loaded on demand, evicted when idle, invalidated across processes.
 
-Each branch gets its own small enforcer (its effective policy and its members only), so a decision
-never looks at another branch's rules; the enforcer indexes rules by permission, and decisions are
-memoised until the branch's policy changes. A change is announced on Redis pub/sub after commit;
-every API process and worker drops the branch's enforcer and loads it again on next use.
+Each branch gets its own small Casbin enforcer (its effective policy and its members only), so
+working out a decision never looks at another branch's rules; Casbin resolves each member's roles
+and permissions when the branch is loaded, and requests look the answer up. A change is announced on
+Redis pub/sub after commit; every API process and worker drops the branch and loads it again on next
+use.
 """
 
 from __future__ import annotations
@@ -51,7 +52,12 @@ def effective_permissions(
 
 
 class BranchPolicy:
-    """One branch's policy in a Casbin enforcer, with memoised decisions."""
+    """One branch's policy. Casbin works out, when the branch is loaded, what each subject may do;
+    a decision is then a set lookup, equally fast for allow and deny and for any number of branches.
+
+    Subjects holding the same roles share one permission set, and the Casbin enforcer itself is only
+    kept while it is needed (loading, explanations), which keeps a loaded branch small.
+    """
 
     def __init__(
         self,
@@ -62,33 +68,54 @@ class BranchPolicy:
     ) -> None:
         self.branch_id = branch_id
         self.domain = str(branch_id)
+        self._role_permissions = {role: frozenset(perms) for role, perms in role_permissions.items()}
+        self._assignments = {subject: tuple(sorted(set(roles))) for subject, roles in assignments.items()}
+        self._direct = {subject: frozenset(perms) for subject, perms in (direct or {}).items()}
+        enforcer = self.enforcer()
+        shared: dict[tuple[tuple[str, ...], frozenset[str]], frozenset[str]] = {}
+        self._held: dict[str, frozenset[str]] = {}
+        for subject in self._assignments.keys() | self._direct.keys():
+            key = (self._assignments.get(subject, ()), self._direct.get(subject, frozenset()))
+            if key not in shared:
+                rules = enforcer.get_implicit_permissions_for_user(subject, self.domain)
+                shared[key] = frozenset(f"{rule[2]}:{rule[3]}" for rule in rules)
+            self._held[subject] = shared[key]
+
+    def enforcer(self) -> casbin.FastEnforcer:
+        """A Casbin enforcer holding this branch's policy (built on demand; not kept)."""
         model = FastModel(INDEX)
         model.load_model_from_text(MODEL_TEXT)
-        self.enforcer = casbin.FastEnforcer(model, cache_key_order=INDEX)
-        rules = [[role, self.domain, *split(p)] for role, perms in role_permissions.items() for p in sorted(perms)]
-        rules += [[subject, self.domain, *split(p)] for subject, perms in (direct or {}).items() for p in sorted(perms)]
+        enforcer = casbin.FastEnforcer(model, cache_key_order=INDEX)
+        rules = [[role, self.domain, *split(p)] for role, perms in self._role_permissions.items() for p in sorted(perms)]
+        rules += [[subject, self.domain, *split(p)] for subject, perms in self._direct.items() for p in sorted(perms)]
         if rules:
-            self.enforcer.add_named_policies("p", rules)
-        links = [[subject, role, self.domain] for subject, roles in assignments.items() for role in roles]
+            enforcer.add_named_policies("p", rules)
+        links = [[subject, role, self.domain] for subject, roles in self._assignments.items() for role in roles]
         if links:
-            self.enforcer.add_named_grouping_policies("g", links)
-        self._decisions: dict[tuple[str, str], bool] = {}
+            enforcer.add_named_grouping_policies("g", links)
+        return enforcer
 
     def allows(self, subject: str, permission: str) -> bool:
-        key = (subject, permission)
-        decision = self._decisions.get(key)
-        if decision is None:
-            decision = self._decisions[key] = self.enforcer.enforce(subject, self.domain, *split(permission))
-        return decision
+        held = self._held.get(subject)
+        return held is not None and permission in held
+
+    def held_by(self, subject: str) -> frozenset[str]:
+        return self._held.get(subject, frozenset())
 
     def permissions_of(self, subject: str) -> dict[str, list[str]]:
         """Each permission the subject holds here, with the roles (or direct grant) it comes through."""
-        held: dict[str, list[str]] = {}
-        roles = self.enforcer.get_roles_for_user_in_domain(subject, self.domain)
-        for role in [*roles, subject]:
-            for rule in self.enforcer.get_filtered_named_policy("p", 0, role, self.domain):
-                held.setdefault(f"{rule[2]}:{rule[3]}", []).append(role if role != subject else "direct")
-        return held
+        return self.explain([subject])[subject]
+
+    def explain(self, subjects: Iterable[str]) -> dict[str, dict[str, list[str]]]:
+        """:meth:`permissions_of` for several subjects, asking one enforcer."""
+        enforcer = self.enforcer()
+        explained: dict[str, dict[str, list[str]]] = {}
+        for subject in subjects:
+            held = explained[subject] = {}
+            for role in [*enforcer.get_roles_for_user_in_domain(subject, self.domain), subject]:
+                for rule in enforcer.get_filtered_named_policy("p", 0, role, self.domain):
+                    held.setdefault(f"{rule[2]}:{rule[3]}", []).append(role if role != subject else "direct")
+        return explained
 
 
 async def load_branch_policy(session: AsyncSession, branch_id: uuid.UUID, baseline: Mapping[str, set[str]]) -> BranchPolicy:

@@ -80,12 +80,9 @@ async def effective_permissions_of(session: AsyncSession, by: Principal, staff_i
 
 
 def _holders(policy: BranchPolicy, members: list[tuple[uuid.UUID, list[str]]], permission: str) -> list[Holder]:
-    holders = []
-    for staff_id, _roles in members:
-        subject = staff_subject(staff_id)
-        if policy.allows(subject, permission):
-            holders.append(Holder(staff_id, policy.permissions_of(subject).get(permission, [])))
-    return holders
+    allowed = [staff_id for staff_id, _roles in members if policy.allows(staff_subject(staff_id), permission)]
+    why = policy.explain(staff_subject(staff_id) for staff_id in allowed)
+    return [Holder(staff_id, why[staff_subject(staff_id)].get(permission, [])) for staff_id in allowed]
 
 
 async def who_can(session: AsyncSession, by: Principal, permission: str, at: datetime | None = None) -> list[Holder]:
@@ -132,13 +129,17 @@ async def sod_conflicts(session: AsyncSession, by: Principal) -> list[Conflict]:
     """Members of the caller's branch who hold both permissions of a toxic pair."""
     authorize(by, "policy:audit")
     pairs = await repository.toxic_pairs(session)
-    conflicts = []
-    for staff_id, _roles in await repository.assignments(session, by.branch_id):
-        held = by.policy.permissions_of(staff_subject(staff_id))
-        for pair in pairs:
-            if pair.first in held and pair.second in held:
-                conflicts.append(Conflict(staff_id, pair.name, held[pair.first], held[pair.second]))
-    return conflicts
+    found = [
+        (staff_id, pair)
+        for staff_id, _roles in await repository.assignments(session, by.branch_id)
+        for pair in pairs
+        if {pair.first, pair.second} <= by.policy.held_by(staff_subject(staff_id))
+    ]
+    why = by.policy.explain({staff_subject(staff_id) for staff_id, _ in found})
+    return [
+        Conflict(staff_id, pair.name, why[staff_subject(staff_id)][pair.first], why[staff_subject(staff_id)][pair.second])
+        for staff_id, pair in found
+    ]
 
 
 async def drift(platform_session: AsyncSession, by: Principal) -> list[tuple[Branch, list[PolicyOverride]]]:
