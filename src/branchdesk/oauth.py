@@ -9,6 +9,8 @@ own signed JWT for ``service:<account id>``, bound to the account's branch and t
 
 from __future__ import annotations
 
+import asyncio
+
 from collections import defaultdict
 from typing import Any
 from urllib.parse import parse_qsl
@@ -188,13 +190,16 @@ async def token_endpoint(request: Request) -> Response:
     client_id = _claimed_client_id(oauth_request) or ""
     async with rt.db.session(None) as session:
         account = await accounts.token_client(session, client_id) if client_id else None
-        client = ServiceClient(client_id, account)
-        server = TokenServer(rt.keys, rt.settings.service_token_ttl_seconds, client)
-        response = server.create_token_response(oauth_request)
-        if account is not None and server.issued is not None:
-            await accounts.record_token_issued(session, account, server.issued["scope"].split())
-        elif account is not None and client.secret_refused:
-            await accounts.record_authentication_failed(session, account)
-        if server.issued is None:
-            log.info("token request refused", client_id=client_id[:64], status=response.status_code)
+    client = ServiceClient(client_id, account)
+    server = TokenServer(rt.keys, rt.settings.service_token_ttl_seconds, client)
+    # The secret check (Argon2) is deliberately slow: keep it off the event loop and off a connection.
+    response = await asyncio.to_thread(server.create_token_response, oauth_request)
+    if account is not None and (server.issued is not None or client.secret_refused):
+        async with rt.db.session(account.branch_id) as session:
+            if server.issued is not None:
+                await accounts.record_token_issued(session, account, server.issued["scope"].split())
+            else:
+                await accounts.record_authentication_failed(session, account)
+    if server.issued is None:
+        log.info("token request refused", client_id=client_id[:64], status=response.status_code)
     return response

@@ -186,3 +186,33 @@ async def test_looked_up_decisions_agree_with_the_casbin_matcher(rt, as_member, 
             )
     assert policy.allows(staff_subject(staff.id), "policy:manage")
     assert not policy.allows(staff_subject(staff.id), "branch:onboard")
+
+
+async def test_a_past_date_and_the_drift_in_one_request_do_not_wait_on_each_other(api, world):
+    """Both write to the head office's audit trail; the drift's cross-branch read must not deadlock."""
+    from tests.conftest import add_member
+
+    auditor = await add_member(api.client._transport.app.state.runtime, world.head_office, ["auditor"])  # type: ignore[attr-defined]
+    token = await api.token(auditor)
+    query = '{ whoCan(permission: "audit:read", at: "2020-01-01T00:00:00Z") { via } policyDrift { drift } }'
+    body = await asyncio.wait_for(api.post(query, token=token, branch=world.head_office.code), timeout=30)
+    assert "errors" not in body and body["data"]["whoCan"] == []
+
+
+async def test_a_policy_change_is_a_node_for_auditors_only(as_member, staffed):
+    head, compliance, teller = await as_member(staffed.head), await as_member(staffed.compliance), await as_member(staffed.teller)
+    await head(GRANT, {"i": {"role": "teller", "permission": "client:write"}})
+    body = await compliance("{ policyChanges(first: 100) { edges { node { id kind permission } } } }")
+    change_id = next(e["node"]["id"] for e in body["data"]["policyChanges"]["edges"] if e["node"]["permission"] == "client:write")
+    query = "query($id: ID!) { node(id: $id) { ... on PolicyChange { permission } } }"
+    assert (await compliance(query, {"id": change_id}))["data"]["node"] == {"permission": "client:write"}
+    assert (await teller(query, {"id": change_id}))["data"]["node"] is None
+
+
+async def test_a_forged_cursor_is_a_typed_error(as_member, staffed):
+    import base64
+
+    compliance = await as_member(staffed.compliance)
+    forged = base64.urlsafe_b64encode(b"k:not-a-uuid").decode()
+    body = await compliance('query($a: String) { policyChanges(after: $a) { edges { cursor } } }', {"a": forged})
+    assert body["errors"][0]["extensions"] == {"code": "INVALID_CURSOR", "field": "after"}

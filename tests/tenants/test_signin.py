@@ -265,3 +265,23 @@ async def test_suspended_branch_refuses_its_staff_until_reactivated(api, rt, wor
 
     assert suspended["data"] is None and error_of(suspended)[0] == "BRANCH_SUSPENDED"
     assert [e["node"]["employeeNumber"] for e in reactivated["data"]["staff"]["edges"]] == [head]
+
+
+async def test_a_new_password_ends_every_session_and_refreshing_never_extends_one(rt, api, world):
+    from sqlalchemy import select
+
+    from branchdesk.tenants.models import RefreshToken
+    from branchdesk.tenants.signin import set_password
+
+    number = await add_member(rt, world.branch_a, ["teller"])
+    first = await api.sign_in(number)
+    rotated = (await api.post(REFRESH, {"i": {"refreshToken": first["refreshToken"]}}))["data"]["refreshSession"]
+    hashes = [hashlib.sha256(t.encode()).hexdigest() for t in (first["refreshToken"], rotated["refreshToken"])]
+    async with rt.db.session(None) as session:
+        expiries = list(await session.scalars(select(RefreshToken.expires_at).where(RefreshToken.token_hash.in_(hashes))))
+    assert len(expiries) == 2 and len(set(expiries)) == 1  # the family's lifetime is fixed at sign-in
+
+    async with rt.db.session(None) as session:
+        await set_password(session, number, "Another-secret-99")
+    body = await api.post(REFRESH, {"i": {"refreshToken": rotated["refreshToken"]}})
+    assert body["data"]["refreshSession"]["errors"][0]["code"] == "REFRESH_TOKEN_INVALID"

@@ -53,6 +53,8 @@ class Context:
         self.branch_code = (connection.headers.get("x-branch") or "").strip() or None
         self._session: AsyncSession | None = None
         self._lock = asyncio.Lock()
+        # Seconds to hold the answer back once the transaction has ended (slowing down guessing).
+        self.response_delay = 0.0
         self._principal: Principal | DomainError | None = None
         self._caller: Caller | DomainError | None = None
         bind_request(request_id=self.request_id, branch=self.branch_code)

@@ -6,6 +6,7 @@ GraphQL error with ``extensions.code`` outside mutations. Anything else is logge
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TypeVar
@@ -45,6 +46,7 @@ async def run_mutation(info: Info, action: Callable[[AsyncSession], Awaitable[T]
         try:
             result = await action(session)
         except DomainError as exc:
+            ctx.response_delay = max(ctx.response_delay, exc.delay)
             if exc.keep_changes:
                 await savepoint.commit()
             else:
@@ -59,25 +61,39 @@ async def run_mutation(info: Info, action: Callable[[AsyncSession], Awaitable[T]
 
 
 class RequestLifecycle(SchemaExtension):
-    """Commits the request's transaction unless something unexpected failed, presents errors, counts."""
+    """Ends the request's transaction (commit unless something unexpected failed), presents errors,
+    holds back a deliberately delayed answer, counts the operation.
+
+    A request whose work was rolled back returns no data: what it read or wrote did not happen (its
+    audit records included), so it must not be shown.
+    """
 
     async def on_operation(self) -> AsyncIterator[None]:  # type: ignore[override]
         started = time.perf_counter()
-        yield
         ctx = self.execution_context.context
-        result = self.execution_context.result
-        errors = list(getattr(result, "errors", None) or [])
-        unexpected = [e for e in errors if e.original_error is not None and not isinstance(e.original_error, DomainError)]
+        committed = False
         try:
-            await ctx.finish(commit=not unexpected)
-        except Exception as exc:  # a failed commit is the request's failure
-            log.exception("commit failed")
-            unexpected.append(GraphQLError("commit failed", original_error=exc))
-            errors.append(unexpected[-1])
-        if result is not None and errors:
-            result.errors = [_present(e, ctx.locale) for e in errors]
+            yield
+        finally:
+            result = self.execution_context.result
+            errors = list(getattr(result, "errors", None) or [])
+            unexpected = [e for e in errors if e.original_error is not None and not isinstance(e.original_error, DomainError)]
+            try:
+                await ctx.finish(commit=not unexpected and result is not None)
+                committed = not unexpected and result is not None
+            except Exception as exc:  # a failed commit is the request's failure
+                log.exception("commit failed")
+                unexpected.append(GraphQLError("commit failed", original_error=exc))
+                errors.append(unexpected[-1])
+        if result is not None:
+            if not committed and getattr(result, "data", None) is not None:
+                result.data = None
+            if errors:
+                result.errors = [_present(e, ctx.locale) for e in errors]
         for error in unexpected:
             log.error("unexpected error", exc_info=error.original_error, path=error.path)
+        if ctx.response_delay:
+            await asyncio.sleep(ctx.response_delay)
         operation = self.execution_context.operation_name or "anonymous"
         outcome = "error" if unexpected else ("rejected" if errors else "ok")
         metrics.graphql_requests.labels(operation, outcome).inc()

@@ -25,14 +25,17 @@ def encode_cursor(value: str) -> str:
     return base64.urlsafe_b64encode(f"k:{value}".encode()).decode()
 
 
-def decode_cursor(cursor: str) -> str:
+def decode_cursor(cursor: str, key: InstrumentedAttribute[Any] | None = None) -> Any:
+    """The sort key a cursor points at, as the key column's Python type (a forged cursor is INVALID_CURSOR)."""
     try:
         raw = base64.urlsafe_b64decode(cursor.encode()).decode()
-    except (ValueError, UnicodeDecodeError) as exc:
+        if not raw.startswith("k:"):
+            raise ValueError("not one of our cursors")
+        value = raw[2:]
+        python_type = key.type.python_type if key is not None else str
+        return value if python_type is str else python_type(value)
+    except (ValueError, TypeError, UnicodeDecodeError, NotImplementedError) as exc:
         raise DomainError(INVALID_CURSOR, field="after") from exc
-    if not raw.startswith("k:"):
-        raise DomainError(INVALID_CURSOR, field="after")
-    return raw[2:]
 
 
 def page_size(settings: Settings, first: int | None) -> int:
@@ -56,7 +59,7 @@ async def paginate(
 ) -> relay.Connection[NodeT]:
     limit = page_size(settings, first)
     if after is not None:
-        stmt = stmt.where(key > decode_cursor(after))
+        stmt = stmt.where(key > decode_cursor(after, key))
     rows: Sequence[Any] = (await session.execute(stmt.order_by(key).limit(limit + 1))).all()
     edges = [
         relay.Edge(node=to_node(row[0] if len(row) == 1 else row), cursor=encode_cursor(str(getattr(row[0], key.key))))

@@ -16,13 +16,17 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 
+import structlog
 from sqlalchemy import DateTime, MetaData, Uuid, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from branchdesk.platform.clock import utcnow
 from branchdesk.platform.ids import new_id
+
+log = structlog.get_logger(__name__)
 
 OWNER_ROLE = "branchdesk_owner"
 APP_ROLE = "branchdesk_app"
@@ -80,12 +84,19 @@ def role_url(admin_url: str, role: str, password: str) -> str:
 class Database:
     """The application's connections: tenant-bound sessions for requests and jobs, plus platform scope."""
 
-    def __init__(self, app_url: str, platform_url: str, *, pool_size: int = 10, info: dict | None = None) -> None:
+    def __init__(
+        self, app_url: str, platform_url: str, *, pool_size: int = 10, info: dict | None = None,
+        server_settings: dict[str, str] | None = None,
+    ) -> None:
+        # server_settings: per-connection limits (lock, statement, idle-in-transaction timeouts), so a
+        # stuck request fails instead of holding locks that every other request then waits on.
+        connect_args = {"server_settings": server_settings or {}}
         self.app_engine: AsyncEngine = create_async_engine(
-            to_async_url(app_url), pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+            to_async_url(app_url), pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
+            connect_args=connect_args,
         )
         self.platform_engine: AsyncEngine = create_async_engine(
-            to_async_url(platform_url), pool_size=2, max_overflow=4, pool_pre_ping=True
+            to_async_url(platform_url), pool_size=2, max_overflow=4, pool_pre_ping=True, connect_args=connect_args
         )
         # ``info`` is copied into every session: process-wide services that domain code reaches through it.
         self._app_sessions = async_sessionmaker(self.app_engine, expire_on_commit=False, info=info or {})
@@ -107,8 +118,10 @@ class Database:
     @asynccontextmanager
     async def platform_session(self) -> AsyncIterator[AsyncSession]:
         """Cross-branch scope (head office, relay). Callers audit what they read on behalf of a person."""
-        async with self._platform_sessions() as session, session.begin():
-            yield session
+        async with self._platform_sessions() as session:
+            async with session.begin():
+                yield session
+            await run_after_commit(session)
 
     async def dispose(self) -> None:
         await self.app_engine.dispose()
@@ -134,8 +147,12 @@ async def acting_in(session: AsyncSession, tenant_id: uuid.UUID) -> AsyncIterato
     await bind_tenant(session, tenant_id)
     try:
         yield session
-    finally:
+    except DBAPIError:
+        raise  # the transaction is aborted: no statement can run, and the error must not be hidden
+    except BaseException:
         await bind_tenant(session, previous)
+        raise
+    await bind_tenant(session, previous)
 
 
 def after_commit(session: AsyncSession, callback: Callable[[], Awaitable[None]]) -> None:
@@ -144,8 +161,12 @@ def after_commit(session: AsyncSession, callback: Callable[[], Awaitable[None]])
 
 
 async def run_after_commit(session: AsyncSession) -> None:
+    """The work committed whatever happens here: a failing callback is logged, the others still run."""
     for callback in session.info.pop("after_commit", []):
-        await callback()
+        try:
+            await callback()
+        except Exception:
+            log.exception("after-commit callback failed")
 
 
 def discard_after_commit(session: AsyncSession) -> None:

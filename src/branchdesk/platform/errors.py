@@ -25,12 +25,17 @@ class ErrorCode:
 
 class DomainError(Exception):
     """An expected failure. ``keep_changes`` marks the rare refusal whose own bookkeeping must be
-    committed (a failed sign-in counts towards lockout; a replayed refresh token revokes its family)."""
+    committed (a failed sign-in counts towards lockout; a replayed refresh token revokes its family);
+    ``delay`` asks for the answer to be held back that many seconds after the transaction ends."""
 
-    def __init__(self, error: ErrorCode, *, field: str | None = None, keep_changes: bool = False, **params: Any) -> None:
+    def __init__(
+        self, error: ErrorCode, *, field: str | None = None, keep_changes: bool = False, delay: float = 0.0,
+        **params: Any,
+    ) -> None:
         self.error = error
         self.field = field
         self.keep_changes = keep_changes
+        self.delay = delay
         self.params = params
         super().__init__(error.render("en", **params))
 

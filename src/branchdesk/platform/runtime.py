@@ -83,7 +83,9 @@ async def runtime(settings: Settings, *, run_migrations: bool) -> AsyncIterator[
     rt = Runtime(
         settings=settings,
         endpoints=where,
-        db=Database(where.app_url, where.platform_url, info={"policy_cache": policies}),
+        db=Database(
+            where.app_url, where.platform_url, info={"policy_cache": policies}, server_settings=settings.db_server_settings
+        ),
         keys=key_ring(settings),
         queue=queue,
         policies=policies,

@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     platform_database_url: str | None = None
     db_role_password: SecretStr = SecretStr("branchdesk-dev")
     redis_url: str | None = None
+    db_lock_timeout_ms: int = 5_000
+    db_statement_timeout_ms: int = 30_000
+    db_idle_in_transaction_timeout_ms: int = 60_000
     data_dir: Path = Path(".branchdesk")
 
     # JSON Web Key Set holding the private signing keys; the first key signs. Generated in development.
@@ -75,6 +78,14 @@ class Settings(BaseSettings):
     # Run the ARQ worker inside the API process (default: in development only).
     worker_in_process: bool | None = None
     outbox_redispatch_seconds: int = 300
+
+    @property
+    def db_server_settings(self) -> dict[str, str]:
+        return {
+            "lock_timeout": str(self.db_lock_timeout_ms),
+            "statement_timeout": str(self.db_statement_timeout_ms),
+            "idle_in_transaction_session_timeout": str(self.db_idle_in_transaction_timeout_ms),
+        }
 
     @property
     def is_production(self) -> bool:

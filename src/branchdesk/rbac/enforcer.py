@@ -131,13 +131,20 @@ async def load_branch_policy(session: AsyncSession, branch_id: uuid.UUID, baseli
 
 
 class PolicyCache:
-    """The process's enforcers: at most ``max_branches``, each dropped after ``idle_seconds`` unused."""
+    """The process's branch policies: at most ``max_branches`` (about 20 KB each), each dropped after
+    ``idle_seconds`` unused, and reloaded at least every ``max_age_seconds`` in case an announcement
+    was lost (the announcement is what makes a change take effect at once)."""
 
-    def __init__(self, redis: Redis | None = None, *, max_branches: int = 20_000, idle_seconds: float = 900) -> None:
+    def __init__(
+        self, redis: Redis | None = None, *, max_branches: int = 10_000, idle_seconds: float = 900,
+        max_age_seconds: float = 60,
+    ) -> None:
         self.redis = redis
         self.max_branches = max_branches
         self.idle_seconds = idle_seconds
-        self._entries: OrderedDict[uuid.UUID, tuple[BranchPolicy, float]] = OrderedDict()
+        self.max_age_seconds = max_age_seconds
+        # branch → (policy, last used, loaded at), least recently used first
+        self._entries: OrderedDict[uuid.UUID, tuple[BranchPolicy, float, float]] = OrderedDict()
         self._generation: dict[uuid.UUID | None, int] = {}
         self._baseline: dict[str, set[str]] | None = None
         self._listener: asyncio.Task[None] | None = None
@@ -150,8 +157,8 @@ class PolicyCache:
         """The branch's enforcer; ``session`` must be bound to that branch (used only to load it)."""
         now = time.monotonic()
         entry = self._entries.get(branch_id)
-        if entry is not None and now - entry[1] < self.idle_seconds:
-            self._entries[branch_id] = (entry[0], now)
+        if entry is not None and now - entry[1] < self.idle_seconds and now - entry[2] < self.max_age_seconds:
+            self._entries[branch_id] = (entry[0], now, entry[2])
             self._entries.move_to_end(branch_id)
             return entry[0]
         generation = (self._generation.get(branch_id, 0), self._generation.get(None, 0))
@@ -160,7 +167,7 @@ class PolicyCache:
         self.loads += 1
         # A change announced while loading makes what was loaded stale: serve it once, keep nothing.
         if generation == (self._generation.get(branch_id, 0), self._generation.get(None, 0)):
-            self._entries[branch_id] = (policy, now)
+            self._entries[branch_id] = (policy, now, now)
             self._entries.move_to_end(branch_id)
             self._evict(now)
         return policy
@@ -178,7 +185,7 @@ class PolicyCache:
         while len(self._entries) > self.max_branches:
             self._entries.popitem(last=False)
         while self._entries:
-            oldest_id, (_, used) = next(iter(self._entries.items()))
+            oldest_id, (_, used, _loaded) = next(iter(self._entries.items()))
             if now - used < self.idle_seconds:
                 break
             del self._entries[oldest_id]
@@ -214,14 +221,20 @@ class PolicyCache:
         assert self.redis is not None
         while True:
             try:
-                async with self.redis.pubsub() as pubsub:
+                async with self.redis.pubsub(ignore_subscribe_messages=True) as pubsub:
                     await pubsub.subscribe(CHANNEL)
                     # Announcements missed while not subscribed cannot be known: start from nothing.
                     self.invalidate([None])
-                    async for message in pubsub.listen():
-                        if message.get("type") == "message":
+                    quiet_since = time.monotonic()
+                    while True:
+                        message = await pubsub.get_message(timeout=1.0)
+                        if message is not None and message.get("type") == "message":
                             ids = json.loads(message["data"])
                             self.invalidate([uuid.UUID(i) if i else None for i in ids])
+                            quiet_since = time.monotonic()
+                        elif time.monotonic() - quiet_since > 15:
+                            await pubsub.ping()  # a half-open connection fails here and is replaced
+                            quiet_since = time.monotonic()
             except asyncio.CancelledError:
                 raise
             except Exception:

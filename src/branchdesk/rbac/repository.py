@@ -112,3 +112,11 @@ async def service_account_by_client_id(session: AsyncSession, tenant_id: uuid.UU
 
 def service_accounts_query(tenant_id: uuid.UUID) -> Select[tuple[ServiceAccount]]:
     return select(ServiceAccount).where(ServiceAccount.tenant_id == tenant_id)
+
+
+async def changes_by_ids(session: AsyncSession, tenant_id: uuid.UUID, ids: list[uuid.UUID]) -> list[PolicyChange]:
+    if not ids:
+        return []
+    return list(
+        await session.scalars(select(PolicyChange).where(PolicyChange.tenant_id == tenant_id, PolicyChange.id.in_(ids)))
+    )

@@ -142,9 +142,13 @@ async def sod_conflicts(session: AsyncSession, by: Principal) -> list[Conflict]:
     ]
 
 
-async def drift(platform_session: AsyncSession, by: Principal) -> list[tuple[Branch, list[PolicyOverride]]]:
-    """Head office: every branch's departures from the baseline (a cross-branch read, audited)."""
+async def drift(
+    session: AsyncSession, platform_session: AsyncSession, by: Principal
+) -> list[tuple[Branch, list[PolicyOverride]]]:
+    """Head office: every branch's departures from the baseline. The cross-branch read goes through the
+    platform scope; its audit record is written in the caller's own transaction (never in a second one,
+    which would wait on the branch's audit-chain lock that the caller may already hold)."""
     authorize(by, "baseline:read")
     rows = await repository.all_overrides(platform_session)
-    await audit.record(platform_session, by.branch_id, by.actor, "policy.drift_viewed", "baseline", None, {})
+    await audit.record(session, by.branch_id, by.actor, "policy.drift_viewed", "baseline", None, {"branches": len(rows)})
     return rows

@@ -40,9 +40,13 @@ async def enter_branch(
         raise Unauthenticated()
     branch = await open_branch(session, branch_code)
     membership = await repository.membership(session, branch.id, staff.id)
-    if membership is None:
-        raise DomainError(errors.BRANCH_ACCESS, field="X-Branch", code=branch_code)
-    refuse_inactive(branch)
+    try:
+        if membership is None:
+            raise DomainError(errors.BRANCH_ACCESS, field="X-Branch", code=branch_code)
+        refuse_inactive(branch)
+    except DomainError:
+        await bind_tenant(session, None)  # refused: the request's other fields must not run in that branch
+        raise
     return Principal(
         subject=staff_subject(staff.id),
         actor=Actor("staff", staff.id, f"{staff.employee_number} {staff.display_name}"),

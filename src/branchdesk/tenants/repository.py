@@ -86,3 +86,11 @@ async def revoke_family(session: AsyncSession, family_id: uuid.UUID) -> None:
         .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
         .values(revoked_at=utcnow())
     )
+
+
+async def revoke_sessions_of(session: AsyncSession, staff_id: uuid.UUID) -> None:
+    await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.staff_id == staff_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )

@@ -12,7 +12,7 @@ import re
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -47,20 +47,24 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _failed() -> DomainError:
-    return DomainError(errors.SIGNIN_FAILED, keep_changes=True)
+def _failed(delay: float) -> DomainError:
+    return DomainError(errors.SIGNIN_FAILED, keep_changes=True, delay=delay)
 
 
 async def sign_in(
     session: AsyncSession, keys: KeyRing, settings: Settings, redis: Redis, employee_number: str, password: str
 ) -> Session:
     """Sign a staff member in. Every failure, whatever its cause, is the same error; the delay grows
-    with the failures counted for the typed employee number, whether or not it exists."""
-    staff = await repository.staff_by_employee_number(session, employee_number.strip(), for_update=True)
-    now = utcnow()
+    with the failures counted for the typed employee number, whether or not it exists. The delay is
+    served after the transaction ends, so a guesser holds neither a row lock nor a connection."""
+    staff = await repository.staff_by_employee_number(session, employee_number.strip())
     usable = staff is not None and staff.status is StaffStatus.ACTIVE and staff.password_hash is not None
+    # Argon2 is deliberately slow: keep it off the event loop.
+    verified = await asyncio.to_thread(verify_secret, staff.password_hash if usable else None, password) and usable  # type: ignore[union-attr]
+    if staff is not None:
+        await session.refresh(staff, with_for_update=True)  # counters change under concurrent attempts
+    now = utcnow()
     locked = staff is not None and staff.locked_until is not None and staff.locked_until > now
-    verified = verify_secret(staff.password_hash if usable else None, password) and usable  # type: ignore[union-attr]
     if not verified or locked:
         action = "staff.signin_failed"
         if staff is not None and not locked:
@@ -71,8 +75,7 @@ async def sign_in(
                 action = "staff.locked"
         await _audit(session, action, employee_number, staff, reason="locked" if locked else "credentials")
         failures = await throttle.count_failure(redis, "signin", employee_number, settings.signin_lockout_seconds)
-        await asyncio.sleep(settings.signin_failure_delay_seconds * min(failures, 8))
-        raise _failed()
+        raise _failed(settings.signin_failure_delay_seconds * min(failures, 8))
     assert staff is not None
     await throttle.clear(redis, "signin", employee_number)
     staff.failed_signins = 0
@@ -80,19 +83,22 @@ async def sign_in(
     await _audit(session, "staff.signed_in", employee_number, staff)
     if needs_rehash(staff.password_hash):  # type: ignore[arg-type]
         staff.password_hash = hash_secret(password)
-    return await _issue(session, keys, settings, staff, family_id=uuid.uuid4())
+    expires_at = now + timedelta(seconds=settings.refresh_token_ttl_seconds)
+    return await _issue(session, keys, staff, family_id=uuid.uuid4(), expires_at=expires_at)
 
 
-async def _issue(session: AsyncSession, keys: KeyRing, settings: Settings, staff: Staff, family_id: uuid.UUID) -> Session:
+async def _issue(
+    session: AsyncSession, keys: KeyRing, staff: Staff, *, family_id: uuid.UUID, expires_at: datetime
+) -> Session:
+    """New tokens of a family; the family's expiry is fixed at sign-in, so refreshing never extends it."""
     refresh = secrets.token_urlsafe(32)
-    now = utcnow()
     session.add(
         RefreshToken(
             family_id=family_id,
             staff_id=staff.id,
             token_hash=_token_hash(refresh),
-            issued_at=now,
-            expires_at=now + timedelta(seconds=settings.refresh_token_ttl_seconds),
+            issued_at=utcnow(),
+            expires_at=expires_at,
         )
     )
     await session.flush()
@@ -104,19 +110,21 @@ async def refresh(session: AsyncSession, keys: KeyRing, settings: Settings, refr
     """Rotate: the presented token is spent and a new one of the same family is issued."""
     token = await repository.refresh_token_by_hash(session, _token_hash(refresh_token))
     now = utcnow()
-    if token is None or token.revoked_at is not None or token.expires_at <= now:
+    if token is None:
         raise DomainError(errors.REFRESH_INVALID, field="refreshToken")
     if token.used_at is not None:
-        # Reuse of a spent token: whoever holds the family, one of them is not its owner.
+        # Reuse of a spent token (expired or not): whoever holds the family, one of them is not its owner.
         await repository.revoke_family(session, token.family_id)
         await _audit(session, "staff.refresh_token_reused", None, await repository.staff_by_id(session, token.staff_id))
         raise DomainError(errors.REFRESH_INVALID, field="refreshToken", keep_changes=True)
+    if token.revoked_at is not None or token.expires_at <= now:
+        raise DomainError(errors.REFRESH_INVALID, field="refreshToken")
     staff = await repository.staff_by_id(session, token.staff_id)
     if staff is None or staff.status is not StaffStatus.ACTIVE:
         raise DomainError(errors.REFRESH_INVALID, field="refreshToken")
     token.used_at = now
     await _audit(session, "staff.session_refreshed", None, staff)
-    return await _issue(session, keys, settings, staff, family_id=token.family_id)
+    return await _issue(session, keys, staff, family_id=token.family_id, expires_at=token.expires_at)
 
 
 async def sign_out(session: AsyncSession, refresh_token: str) -> None:
@@ -133,6 +141,7 @@ async def set_password(session: AsyncSession, employee_number: str, password: st
     staff.password_hash = hash_password(password)
     staff.failed_signins = 0
     staff.locked_until = None
+    await repository.revoke_sessions_of(session, staff.id)  # a new password ends every existing session
     await session.flush()
     return staff
 

@@ -110,8 +110,8 @@ class RbacQueries:
     @p.field("baseline:read", "Every branch's departures from the baseline (head office).")
     async def policy_drift(self, info: Info) -> list[BranchDrift]:
         principal = await info.context.principal()
-        async with info.context.runtime.db.platform_session() as session:
-            rows = await views.drift(session, principal)
+        async with info.context.session() as session, info.context.runtime.db.platform_session() as platform:
+            rows = await views.drift(session, platform, principal)
         return [
             BranchDrift(
                 branch=Branch.from_model(branch),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 from enum import Enum
 
@@ -12,7 +13,15 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from branchdesk.graphql.tenants.types import Branch, StaffMember
+from branchdesk.rbac import repository
 from branchdesk.rbac.permissions import PERMISSIONS, ROLES
+
+
+def _uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
 
 
 def _local(en: str, zh: str, info: Info) -> str:
@@ -107,6 +116,19 @@ class PolicyChangeEntry(relay.Node):
     @strawberry.field(description="The member whose roles changed.")
     async def staff(self, info: Info) -> StaffMember | None:
         return await _staff(info, self.staff_id)
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[PolicyChangeEntry | None]:
+        """Changes of the active branch, for holders of ``policy:audit``; anything else is not found."""
+        wanted = [_uuid(node_id) for node_id in node_ids]
+        principal = await info.context.principal()
+        if not principal.can("policy:audit"):
+            return [None] * len(wanted)
+        async with info.context.session() as session:
+            found = {c.id: c for c in await repository.changes_by_ids(session, principal.branch_id, [i for i in wanted if i])}
+        return [cls.from_model(found[i]) if i in found else None for i in wanted]
 
     @classmethod
     def from_model(cls, change) -> PolicyChangeEntry:  # noqa: ANN001
