@@ -50,6 +50,21 @@ def authorize(principal: Principal, permission: str) -> None:
         raise Forbidden(permission)
 
 
+# Who a service call acts for: a person or account (checked), or the system itself (the CLI, jobs,
+# the demo), which is trusted and only recorded.
+Acting = Principal | Actor
+
+
+def actor_of(by: Acting) -> Actor:
+    return by.actor if isinstance(by, Principal) else by
+
+
+def check(by: Acting, permission: str) -> None:
+    """:func:`authorize` for a principal; the system acts unchecked (it is recorded as the actor)."""
+    if isinstance(by, Principal):
+        authorize(by, permission)
+
+
 def sees_unmasked(principal: Principal, resource: str, owner_id: uuid.UUID | None) -> bool:
     """Data scope: the owner of a record sees it whole; others need ``<resource>.pii:read``."""
     return principal.owns(owner_id) or principal.can(f"{resource}.pii:read")

@@ -23,6 +23,7 @@ from casbin.model import FastModel
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from branchdesk.platform.database import after_commit
 from branchdesk.rbac import repository
 from branchdesk.rbac.permissions import split
 
@@ -240,3 +241,11 @@ class PolicyCache:
             except Exception:
                 log.warning("policy change listener lost its connection; retrying", exc_info=True)
                 await asyncio.sleep(0.5)
+
+
+def announce_change(session: AsyncSession, branch_id: uuid.UUID | None) -> None:
+    """Once the session commits, drop the branch's policy (None: the baseline, so every branch) in this
+    process and every other one; the runtime gives every session its process's cache."""
+    cache: PolicyCache | None = session.info.get("policy_cache")
+    if cache is not None:
+        after_commit(session, lambda: cache.announce([branch_id]))

@@ -13,35 +13,18 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from branchdesk.platform import audit
-from branchdesk.platform.audit import Actor
 from branchdesk.platform.clock import utcnow
-from branchdesk.platform.database import acting_in, after_commit
+from branchdesk.platform.database import acting_in
 from branchdesk.platform.errors import DomainError, NotFound
 from branchdesk.rbac import errors, repository
-from branchdesk.rbac.access import Principal, authorize
-from branchdesk.rbac.enforcer import PolicyCache
+from branchdesk.rbac.access import Acting, Principal, actor_of, authorize, check
+from branchdesk.rbac.enforcer import announce_change, effective_permissions
 from branchdesk.rbac.models import BaselineChange, PolicyChange, PolicyOverride, ToxicPair
 from branchdesk.rbac.permissions import DEFAULT_TOXIC_PAIRS, PERMISSIONS, ROLES, Scope
 from branchdesk.tenants import repository as tenants
 from branchdesk.tenants.models import Membership
 
-Acting = Principal | Actor
 _ROLE_NAME = re.compile(r"^[a-z][a-z0-9_]{1,49}$")
-
-def _actor(by: Acting) -> Actor:
-    return by.actor if isinstance(by, Principal) else by
-
-
-def _check(by: Acting, permission: str) -> None:
-    if isinstance(by, Principal):
-        authorize(by, permission)
-
-
-def _announce(session: AsyncSession, branch_id: uuid.UUID | None) -> None:
-    """After commit, the process's enforcer cache (given to every session by the runtime) spreads the news."""
-    cache: PolicyCache | None = session.info.get("policy_cache")
-    if cache is not None:
-        after_commit(session, lambda: cache.announce([branch_id]))
 
 
 def _permission(permission: str, *, branch_level_is_head_office: bool | None = None) -> str:
@@ -64,7 +47,7 @@ async def _history(
     *, role: str | None = None, permission: str | None = None, staff_id: uuid.UUID | None = None,
     reason: str | None = None,
 ) -> None:
-    actor = _actor(by)
+    actor = actor_of(by)
     session.add(
         PolicyChange(
             tenant_id=tenant_id, changed_at=utcnow(), actor_kind=actor.kind, actor_id=actor.id,
@@ -77,7 +60,7 @@ async def _history(
         role if kind == "permission" else staff_id,
         {"role": role, "permission": permission, "before": before, "after": after, "reason": reason},
     )
-    _announce(session, tenant_id)
+    announce_change(session, tenant_id)
 
 
 # --- baseline ------------------------------------------------------------------------------------
@@ -97,7 +80,7 @@ async def ensure_baseline(session: AsyncSession, by: Acting) -> None:
 
 async def change_baseline(session: AsyncSession, by: Acting, role: str, permission: str, granted: bool) -> set[str]:
     """Head office grants or revokes a permission for a role in every branch (a branch's own change wins)."""
-    _check(by, "baseline:manage")
+    check(by, "baseline:manage")
     if not _ROLE_NAME.match(role):
         raise DomainError(errors.ROLE_NAME, field="role")
     _permission(permission)
@@ -108,14 +91,14 @@ async def change_baseline(session: AsyncSession, by: Acting, role: str, permissi
         if office is not None:
             async with acting_in(session, office.id):
                 await audit.record(
-                    session, office.id, _actor(by), "baseline.changed", "role", role,
+                    session, office.id, actor_of(by), "baseline.changed", "role", role,
                     {"permission": permission, "granted": granted},
                 )
     return (await repository.baseline(session)).get(role, set())
 
 
 async def _change_baseline(session: AsyncSession, by: Acting, role: str, permission: str, granted: bool) -> None:
-    actor = _actor(by)
+    actor = actor_of(by)
     await repository.set_baseline(session, role, permission, granted)
     session.add(
         BaselineChange(
@@ -124,7 +107,7 @@ async def _change_baseline(session: AsyncSession, by: Acting, role: str, permiss
         )
     )
     await session.flush()
-    _announce(session, None)
+    announce_change(session, None)
 
 
 # --- a branch's policy ---------------------------------------------------------------------------
@@ -168,11 +151,8 @@ def _source_of(granted: bool) -> str:
 
 
 async def role_permissions(session: AsyncSession, branch_id: uuid.UUID, role: str) -> set[str]:
-    perms = set((await repository.baseline(session)).get(role, set()))
-    for o in await repository.overrides(session, branch_id):
-        if o.role == role:
-            (perms.add if o.granted else perms.discard)(o.permission)
-    return perms
+    overrides = [(o.role, o.permission, o.granted) for o in await repository.overrides(session, branch_id)]
+    return effective_permissions(await repository.baseline(session), overrides).get(role, set())
 
 
 # --- role assignments ----------------------------------------------------------------------------

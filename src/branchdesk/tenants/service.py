@@ -16,7 +16,7 @@ from branchdesk.platform.database import acting_in
 from branchdesk.platform.errors import DomainError, InvalidInput, NotFound
 from branchdesk.tenants import errors, repository
 from branchdesk.rbac import service as rbac
-from branchdesk.rbac.access import Principal, authorize
+from branchdesk.rbac.access import Acting, actor_of, check
 from branchdesk.tenants.access import STATUS_ZH
 from branchdesk.tenants.models import PARENT_LEVEL, Branch, BranchLevel, BranchStatus, Membership, Staff
 
@@ -33,17 +33,6 @@ _CODE = re.compile(r"^[0-9A-Z]{2,16}$")
 _EMPLOYEE_NUMBER = re.compile(r"^[0-9A-Za-z]{3,32}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
-
-Acting = Principal | Actor
-
-
-def _actor(by: Acting) -> Actor:
-    return by.actor if isinstance(by, Principal) else by
-
-
-def _check(by: Acting, permission: str) -> None:
-    if isinstance(by, Principal):
-        authorize(by, permission)
 
 
 @dataclass(frozen=True)
@@ -116,7 +105,7 @@ def validate_draft(draft: BranchDraft) -> list[DomainError]:
 
 async def onboard_branch(session: AsyncSession, by: Acting, draft: BranchDraft) -> Onboarded:
     """Create a branch and its branch head's membership. Replaying the same draft returns the same branch."""
-    _check(by, "branch:onboard")
+    check(by, "branch:onboard")
     problems = validate_draft(draft)
     if problems:
         raise InvalidInput(problems)
@@ -142,7 +131,7 @@ async def onboard_branch(session: AsyncSession, by: Acting, draft: BranchDraft) 
     await session.flush()
     head = await ensure_staff(session, draft.head)
     head_role = HEAD_OFFICE_ADMIN_ROLE if draft.level is BranchLevel.HEAD_OFFICE else BRANCH_HEAD_ROLE
-    actor = _actor(by)
+    actor = actor_of(by)
     await rbac.ensure_baseline(session, actor)
     async with acting_in(session, branch.id):
         await audit.record(
@@ -219,13 +208,13 @@ async def grant_membership(
     session: AsyncSession, by: Acting, branch: Branch, staff: Staff, roles: list[str]
 ) -> Membership:
     """Give a staff member roles in a branch (idempotent; roles are merged)."""
-    _check(by, "branch:onboard")
+    check(by, "branch:onboard")
     async with acting_in(session, branch.id):
         membership = await repository.membership(session, branch.id, staff.id)
     current = set(membership.roles) if membership else set()
     if membership is not None and set(roles) <= current:
         return membership
-    return await rbac.set_roles(session, _actor(by), branch.id, staff.id, sorted(current | set(roles)))
+    return await rbac.set_roles(session, actor_of(by), branch.id, staff.id, sorted(current | set(roles)))
 
 
 async def get_branch(session: AsyncSession, code: str) -> Branch:
@@ -239,7 +228,7 @@ async def set_branch_status(
     session: AsyncSession, by: Acting, code: str, status: BranchStatus, reason: str | None = None
 ) -> Branch:
     """Suspend, reactivate or close a branch. Staff of a branch that is not active cannot act in it."""
-    _check(by, "branch:suspend")
+    check(by, "branch:suspend")
     branch = await get_branch(session, code)
     if branch.level is BranchLevel.HEAD_OFFICE:
         raise DomainError(errors.HEAD_OFFICE_STATUS, field="code")
@@ -261,7 +250,7 @@ async def set_branch_status(
     branch.status, branch.status_reason, branch.updated_at = status, reason, utcnow()
     await session.flush()
     details = {"before": before.value, "after": status.value, "reason": reason}
-    actor = _actor(by)
+    actor = actor_of(by)
     async with acting_in(session, branch.id):
         await audit.record(session, branch.id, actor, f"branch.{status.value}", "branch", branch.id, details)
     await _record_in_head_office(session, actor, f"branch.{status.value}", branch, {"code": branch.code, **details})
