@@ -17,6 +17,7 @@ from strawberry.asgi import GraphQL
 
 from branchdesk.exports import access_review_csv
 from branchdesk.graphql.context import Context
+from branchdesk.graphql.request_context import request_context
 from branchdesk.graphql.schema import build_schema
 from branchdesk.oauth import token_endpoint
 from branchdesk.platform import metrics
@@ -29,7 +30,7 @@ log = structlog.get_logger(__name__)
 
 class BranchdeskGraphQL(GraphQL):
     async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:
-        return Context(request, request.app.state.runtime, response, request.app.state.federation)
+        return request_context(request, response)
 
 
 async def jwks(request: Request) -> JSONResponse:

@@ -7,8 +7,8 @@ import uuid
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from branchdesk.graphql.context import Context
 from branchdesk.graphql.rbac.ids import node_uuid
+from branchdesk.graphql.request_context import request_context
 from branchdesk.platform.errors import DomainError, NotFound
 from branchdesk.rbac import reviews
 
@@ -22,7 +22,7 @@ def _review_id(value: str) -> uuid.UUID:
 
 async def access_review_csv(request: Request) -> Response:
     """``GET /exports/access-reviews/{id}.csv``: the review's report, ``id`` being its GraphQL id."""
-    ctx = Context(request, request.app.state.runtime)
+    ctx = request_context(request)
     try:
         principal = await ctx.principal()
         review_id = _review_id(request.path_params["review_id"])

@@ -1,6 +1,9 @@
 """Abusive queries are refused at validation: before any resolver, so before any SQL."""
 
+import uuid
+
 import pytest
+from strawberry import relay
 
 
 def _deep(levels: int) -> str:
@@ -48,6 +51,15 @@ async def test_page_size_is_capped_with_a_typed_error(api, world):
     token = await api.token(world.ho_admin)
     body = await api.post("{ branches(first: 1000) { edges { cursor } } }", token=token, branch=world.head_office.code)
     assert body["errors"][0]["extensions"] == {"code": "PAGE_SIZE_EXCEEDED", "field": "first"}
+
+
+async def test_the_number_of_ids_fetched_at_once_is_capped_with_a_typed_error(api, world, settings):
+    token = await api.token(world.head_a)
+    ids = [relay.to_base64("Branch", str(uuid.uuid4())) for _ in range(settings.page_size_max + 1)]
+
+    body = await api.post("query($ids: [ID!]!) { nodes(ids: $ids) { id } }", {"ids": ids}, token=token, branch=world.branch_a.code)
+
+    assert body["errors"][0]["extensions"] == {"code": "PAGE_SIZE_EXCEEDED", "field": "ids"}
 
 
 async def test_a_cursor_that_is_not_ours_is_a_typed_error(api, world):

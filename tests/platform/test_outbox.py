@@ -1,14 +1,16 @@
-"""The outbox hands work to ARQ only after commit, once, and again if Redis lost it."""
+"""The outbox hands work to ARQ only after commit, once, and again if Redis lost it; work that keeps
+failing is given up after a few dispatches and reported."""
 
 import uuid
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+from structlog.testing import capture_logs
 
 from branchdesk.jobs import tasks
 from branchdesk.jobs.worker import build_worker
-from branchdesk.platform import outbox
+from branchdesk.platform import metrics, outbox
 from branchdesk.platform.audit import AuditChainCheck
 from branchdesk.platform.outbox import OutboxMessage
 
@@ -21,10 +23,19 @@ class Boom(Exception):
     pass
 
 
-async def _enqueue(rt, branch) -> uuid.UUID:
+async def _enqueue(rt, branch, **payload) -> uuid.UUID:
     async with rt.db.session(branch.id) as session:
-        message = await outbox.enqueue(session, branch.id, "verify_audit_chain")
+        message = await outbox.enqueue(session, branch.id, "verify_audit_chain", **payload)
         return message.id
+
+
+async def _relay(rt, redispatch_after: timedelta, max_dispatches: int | None = None) -> int:
+    cap = max_dispatches or rt.settings.outbox_max_dispatches
+    return await outbox.relay(rt.db, rt.queue, redispatch_after=redispatch_after, max_dispatches=cap)
+
+
+def _dead(job: str) -> float:
+    return metrics.REGISTRY.get_sample_value("branchdesk_outbox_dead_total", {"job": job}) or 0.0
 
 
 async def _run_worker(rt) -> None:
@@ -50,7 +61,7 @@ async def _message(rt, branch, message_id) -> OutboxMessage | None:
 
 async def _drain(rt) -> None:
     """Finish whatever earlier tests left queued, so each test sees only its own work."""
-    await outbox.relay(rt.db, rt.queue, redispatch_after=LATER)
+    await _relay(rt, LATER)
     await _run_worker(rt)
 
 
@@ -62,7 +73,7 @@ async def test_a_rolled_back_change_enqueues_nothing(rt, world):
             message = await outbox.enqueue(session, world.branch_a.id, "verify_audit_chain")
             kept.append(message.id)
             raise Boom
-    assert await outbox.relay(rt.db, rt.queue, redispatch_after=NOW) == 0
+    assert await _relay(rt, NOW) == 0
     assert await _message(rt, world.branch_a, kept[0]) is None
     assert await rt.queue.exists(f"arq:job:outbox:{kept[0]}") == 0
 
@@ -71,10 +82,10 @@ async def test_a_committed_row_runs_exactly_once_when_relayed_twice(rt, world):
     await _drain(rt)
     message_id = await _enqueue(rt, world.branch_a)
 
-    assert await outbox.relay(rt.db, rt.queue, redispatch_after=LATER) == 1
-    assert await outbox.relay(rt.db, rt.queue, redispatch_after=LATER) == 0
+    assert await _relay(rt, LATER) == 1
+    assert await _relay(rt, LATER) == 0
     # Even a forced resend while the job is still queued is absorbed by its deterministic id.
-    await outbox.relay(rt.db, rt.queue, redispatch_after=NOW)
+    await _relay(rt, NOW)
     assert await rt.queue.zcard("arq:queue") == 1
     await _run_worker(rt)
 
@@ -85,12 +96,12 @@ async def test_a_committed_row_runs_exactly_once_when_relayed_twice(rt, world):
 async def test_work_lost_by_redis_is_sent_again_and_runs_once(rt, world):
     await _drain(rt)
     message_id = await _enqueue(rt, world.branch_b)
-    await outbox.relay(rt.db, rt.queue, redispatch_after=LATER)
+    await _relay(rt, LATER)
     await rt.queue.flushdb()  # Redis loses everything it held
 
-    assert await outbox.relay(rt.db, rt.queue, redispatch_after=NOW) == 1
+    assert await _relay(rt, NOW) == 1
     await _run_worker(rt)
-    assert await outbox.relay(rt.db, rt.queue, redispatch_after=NOW) == 0
+    assert await _relay(rt, NOW) == 0
     assert await _checks(rt, world.branch_b, message_id) == 1
     assert (await _message(rt, world.branch_b, message_id)).dispatch_count == 2
 
@@ -102,3 +113,30 @@ async def test_a_job_delivered_twice_does_its_work_once(rt, world):
     second = await tasks.verify_audit_chain(ctx, str(world.branch_a.id), str(message_id))
     assert first == "intact" and second == "already done"
     assert await _checks(rt, world.branch_a, message_id) == 1
+
+
+async def test_a_job_that_keeps_failing_is_given_up_at_the_cap_and_reported_once(rt, world):
+    await _drain(rt)
+    # given a row its job refuses every time (a payload it does not take)
+    message_id = await _enqueue(rt, world.branch_a, unexpected="poison")
+    dead_before = _dead("verify_audit_chain")
+
+    # when it has been dispatched as often as allowed, and each run failed
+    for _ in range(3):
+        assert await _relay(rt, NOW, max_dispatches=3) == 1
+        await _run_worker(rt)
+        await rt.queue.delete(f"arq:result:outbox:{message_id}")  # as once the failure's result expires
+    with capture_logs() as logs:
+        given_up = await _relay(rt, NOW, max_dispatches=3)
+        again = await _relay(rt, NOW, max_dispatches=3)
+
+    # then it is not sent again, and is reported dead once: in the log and in the metrics
+    assert given_up == again == 0
+    assert await rt.queue.zcard("arq:queue") == 0
+    row = await _message(rt, world.branch_a, message_id)
+    assert row.dispatch_count == 3 and row.completed_at is None and row.dead_at is not None
+    assert [(e["log_level"], e["job"], e["tenant"], e["id"]) for e in logs if e.get("id") == str(message_id)] == [
+        ("error", "verify_audit_chain", str(world.branch_a.id), str(message_id))
+    ]
+    assert _dead("verify_audit_chain") == dead_before + 1
+    assert await _checks(rt, world.branch_a, message_id) == 0

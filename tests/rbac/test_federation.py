@@ -134,6 +134,25 @@ async def test_branch_membership_and_permissions_apply_as_after_our_own_sign_in(
     assert codes(not_granted) == {"FORBIDDEN"}
 
 
+async def test_a_single_sign_on_token_downloads_an_access_review_csv(api, idp, staffed):
+    # given a compliance officer signed in through the identity provider, and a review they opened
+    token = idp.token(staffed.compliance)
+    opened = await api.post(
+        "mutation($i: OpenAccessReviewInput!) { openAccessReview(input: $i) { accessReview { id } errors { code } } }",
+        {"i": {"name": "single sign-on review"}}, token=token, branch=staffed.code,
+    )
+    review = opened["data"]["openAccessReview"]["accessReview"]
+
+    # when they download its report beside GraphQL
+    download = await api.client.get(
+        f"/exports/access-reviews/{review['id']}.csv", headers={"Authorization": f"Bearer {token}", "X-Branch": staffed.code}
+    )
+
+    # then the same token works there too
+    assert download.status_code == 200, download.text
+    assert download.headers["content-type"].startswith("text/csv") and staffed.compliance in download.text
+
+
 async def test_our_own_tokens_still_work_beside_the_identity_provider(api, teller):
     token = await api.token(teller)
 

@@ -216,3 +216,20 @@ async def test_a_forged_cursor_is_a_typed_error(as_member, staffed):
     forged = base64.urlsafe_b64encode(b"k:not-a-uuid").decode()
     body = await compliance('query($a: String) { policyChanges(after: $a) { edges { cursor } } }', {"a": forged})
     assert body["errors"][0]["extensions"] == {"code": "INVALID_CURSOR", "field": "after"}
+
+
+async def test_who_is_calling_is_worked_out_once_per_request(api, staffed, sql_counter):
+    """Sibling fields resolve concurrently; they must share one identity and branch lookup."""
+    token = await api.token(staffed.teller)
+    one = "{ a: myPermissions { via } }"
+    three = "{ a: myPermissions { via } b: myPermissions { via } c: myPermissions { via } }"
+    await api.post(one, token=token, branch=staffed.code)  # the branch's policy is loaded once, before counting
+    await asyncio.sleep(0.2)  # and our own change announcements have arrived
+    counts = []
+    for query in (one, three):
+        with sql_counter:
+            before = sql_counter.count
+            body = await api.post(query, token=token, branch=staffed.code)
+            counts.append(sql_counter.count - before)
+        assert "errors" not in body
+    assert counts[0] == counts[1]

@@ -5,6 +5,7 @@ deactivated."""
 from __future__ import annotations
 
 import base64
+import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import select, update
+from strawberry import relay
 
 from branchdesk.platform.audit import AuditEvent
 from branchdesk.platform.clock import utcnow
@@ -45,6 +47,7 @@ mutation($i: ServiceAccountInput!) {
 LIST = "{ serviceAccounts { edges { node { clientId name permissions active } } } }"
 STAFF = "{ staff { edges { node { employeeNumber } } } }"
 BRANCH = "query($code: String!) { branch(code: $code) { code } }"
+GRANT = "mutation($i: RolePermissionInput!) { grantRolePermission(input: $i) { errors { code field } } }"
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -172,12 +175,52 @@ async def test_only_those_who_manage_accounts_can_fetch_one_by_id(rt, api, world
     assert as_teller["data"]["node"] is None
 
 
+async def test_fetching_accounts_by_id_costs_the_same_statements_however_many_there_are(
+    api, world, head_a, sql_counter
+):
+    accounts = [(await create(api, head_a, world.branch_a.code, ["staff:read"]))["serviceAccount"] for _ in range(3)]
+    ids = [a["id"] for a in accounts]
+    fragment = "... on ServiceAccount { clientId }"
+    node = f"query($id: ID!) {{ node(id: $id) {{ {fragment} }} }}"
+    nodes = f"query($ids: [ID!]!) {{ nodes(ids: $ids) {{ {fragment} }} }}"
+    await api.post(node, {"id": ids[0]}, token=head_a, branch=world.branch_a.code)  # warm: the policy loads once
+
+    counts = []
+    for query, variables in [(node, {"id": ids[0]}), (nodes, {"ids": ids[:1]}), (nodes, {"ids": ids})]:
+        sql_counter.count = 0
+        with sql_counter:
+            body = await api.post(query, variables, token=head_a, branch=world.branch_a.code)
+        assert "errors" not in body, body
+        counts.append(sql_counter.count)
+
+    assert [n["clientId"] for n in body["data"]["nodes"]] == [a["clientId"] for a in accounts]
+    assert counts[0] == counts[1] == counts[2]
+
+
+async def test_nodes_answers_in_the_order_asked_whatever_the_types(api, world, head_a, feed):
+    branch = await api.post(
+        "query($c: String!) { branch(code: $c) { id } }", {"c": world.branch_a.code}, token=head_a, branch=world.branch_a.code
+    )
+    unknown = relay.to_base64("Vault", str(uuid.uuid4()))
+
+    body = await api.post(
+        "query($ids: [ID!]!) { nodes(ids: $ids) { __typename id } }",
+        {"ids": [feed["id"], unknown, branch["data"]["branch"]["id"]]}, token=head_a, branch=world.branch_a.code,
+    )
+
+    assert [n and n["__typename"] for n in body["data"]["nodes"]] == ["ServiceAccount", None, "Branch"]
+
+
 async def test_an_account_of_another_branch_is_not_found(api, world, feed):
     head_b = await api.token(world.head_b)
 
     body = await api.post(ROTATE, {"i": {"serviceAccountId": feed["id"]}}, token=head_b, branch=world.branch_b.code)
+    by_nodes = await api.post(
+        "query($ids: [ID!]!) { nodes(ids: $ids) { id } }", {"ids": [feed["id"]]}, token=head_b, branch=world.branch_b.code
+    )
 
     assert [e["code"] for e in body["data"]["rotateServiceAccountSecret"]["errors"]] == ["NOT_FOUND"]
+    assert by_nodes == {"data": {"nodes": [None]}}
 
 
 # --- getting a token -------------------------------------------------------------------------------
@@ -313,6 +356,45 @@ async def test_after_a_rotation_both_secrets_work_until_the_grace_period_ends(rt
 
     assert (await request_token(https, feed["clientId"], feed["secret"])).status_code == 401
     assert (await request_token(https, feed["clientId"], new_secret)).status_code == 200
+
+
+async def test_rotation_refuses_a_manager_who_lacks_a_permission_the_account_holds(api, https, staffed, as_member):
+    # given IT support may manage service accounts but not see client personal data
+    head, it = await as_member(staffed.head), await as_member(staffed.it)
+    granted = await head(GRANT, {"i": {"role": "it_support", "permission": "service_account:manage"}})
+    assert granted["data"]["grantRolePermission"]["errors"] == []
+    head_token = await api.token(staffed.head)
+    pii = await create(api, head_token, staffed.code, ["client.pii:read", "staff:read"])
+    plain = await create(api, head_token, staffed.code, ["staff:read"])
+
+    # when IT support rotates the secrets
+    refused = (await it(ROTATE, {"i": {"serviceAccountId": pii["serviceAccount"]["id"]}}))["data"]["rotateServiceAccountSecret"]
+    allowed = (await it(ROTATE, {"i": {"serviceAccountId": plain["serviceAccount"]["id"]}}))["data"]["rotateServiceAccountSecret"]
+
+    # then the account holding what they lack keeps its one secret, and they get none
+    assert refused["serviceAccount"] is None and refused["clientSecret"] is None
+    assert [(e["code"], e["field"]) for e in refused["errors"]] == [("PERMISSION_NOT_HELD", "serviceAccountId")]
+    assert (await request_token(https, pii["serviceAccount"]["clientId"], pii["clientSecret"])).status_code == 200
+    assert allowed["errors"] == [] and allowed["clientSecret"]
+
+
+async def test_a_service_account_cannot_manage_service_accounts(api, https, world, head_a, feed):
+    # given a machine that was granted service_account:manage
+    manager = await create(api, head_a, world.branch_a.code, ["service_account:manage", "staff:read"])
+    token = await access_token(https, manager["serviceAccount"]["clientId"], manager["clientSecret"])
+    target = {"i": {"serviceAccountId": feed["id"]}}
+
+    # when it creates, rotates or deactivates an account
+    created = await create(api, token, world.branch_a.code, ["staff:read"])
+    rotated = (await api.post(ROTATE, target, token=token))["data"]["rotateServiceAccountSecret"]
+    deactivated = (await api.post(DEACTIVATE, target, token=token))["data"]["deactivateServiceAccount"]
+
+    # then each is refused, and the account it aimed at is untouched
+    for payload in (created, rotated, deactivated):
+        assert payload["serviceAccount"] is None
+        assert [e["code"] for e in payload["errors"]] == ["SERVICE_ACCOUNT_MANAGED_BY_STAFF"]
+    assert created["clientSecret"] is None and rotated["clientSecret"] is None
+    assert (await request_token(https, feed["clientId"], feed["secret"])).status_code == 200
 
 
 async def test_a_deactivated_account_gets_no_token_and_its_tokens_stop_working(api, https, world, head_a, feed):

@@ -53,6 +53,8 @@ class Context:
         self.branch_code = (connection.headers.get("x-branch") or "").strip() or None
         self._session: AsyncSession | None = None
         self._lock = asyncio.Lock()
+        self._identity_lock = asyncio.Lock()
+        self._branch_lock = asyncio.Lock()
         # Seconds to hold the answer back once the transaction has ended (slowing down guessing).
         self.response_delay = 0.0
         self._principal: Principal | DomainError | None = None
@@ -64,13 +66,14 @@ class Context:
     async def caller(self) -> Caller:
         """Who presented the token (staff, ours or single sign-on, or a service account); resolved once
         per request, failures included; Unauthenticated when absent or invalid."""
-        if self._caller is None:
-            try:
-                self._caller = await identify(self.token, self.runtime.keys, self.federation, self.session)
-                if self._caller.staff_id is not None:
-                    bind_request(staff_id=str(self._caller.staff_id))
-            except DomainError as exc:
-                self._caller = exc
+        async with self._identity_lock:  # concurrent resolvers wait for the one lookup, not repeat it
+            if self._caller is None:
+                try:
+                    self._caller = await identify(self.token, self.runtime.keys, self.federation, self.session)
+                    if self._caller.staff_id is not None:
+                        bind_request(staff_id=str(self._caller.staff_id))
+                except DomainError as exc:
+                    self._caller = exc
         if isinstance(self._caller, DomainError):
             raise self._caller
         return self._caller
@@ -96,21 +99,22 @@ class Context:
 
     async def principal(self) -> Principal:
         """The caller acting in the X-Branch branch; resolved once per request, failures included."""
-        if self._principal is None:
-            try:
-                caller = await self.caller()
-                async with self.session() as session:
-                    if caller.service_account_id is not None:
-                        self._principal = await enter_as_service(
-                            session, self.runtime.policies, caller.service_account_id,
-                            caller.service_branch or "", self.branch_code, caller.scope or frozenset(),
-                        )
-                    else:
-                        self._principal = await enter_branch(
-                            session, self.runtime.policies, self.staff_id, self.branch_code
-                        )
-            except DomainError as exc:
-                self._principal = exc
+        caller = await self.caller() if self._principal is None else None
+        async with self._branch_lock:
+            if self._principal is None and caller is not None:
+                try:
+                    async with self.session() as session:
+                        if caller.service_account_id is not None:
+                            self._principal = await enter_as_service(
+                                session, self.runtime.policies, caller.service_account_id,
+                                caller.service_branch or "", self.branch_code, caller.scope or frozenset(),
+                            )
+                        else:
+                            self._principal = await enter_branch(
+                                session, self.runtime.policies, self.staff_id, self.branch_code
+                            )
+                except DomainError as exc:
+                    self._principal = exc
         if isinstance(self._principal, DomainError):
             raise self._principal
         return self._principal

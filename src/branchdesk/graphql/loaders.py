@@ -7,8 +7,10 @@ from typing import TYPE_CHECKING
 
 from strawberry.dataloader import DataLoader
 
+from branchdesk.graphql.rbac.service_accounts import ServiceAccount
 from branchdesk.graphql.tenants.types import Branch, StaffMember
 from branchdesk.platform import audit
+from branchdesk.rbac import repository as rbac_repository
 from branchdesk.tenants import repository
 
 if TYPE_CHECKING:
@@ -22,6 +24,7 @@ class Loaders:
         self.member = DataLoader(self._members)
         # Keys are (resource, id); each batch of unmasked reads becomes one audit record.
         self.unmasked_read = DataLoader(self._record_unmasked_reads)
+        self.service_account = DataLoader(self._service_accounts)
 
     async def _branches(self, ids: list[uuid.UUID]) -> list[Branch | None]:
         """Branches the caller may see: all of them from head office, otherwise only the active one."""
@@ -51,3 +54,10 @@ class Loaders:
                     {"ids": sorted(ids)},
                 )
         return [True] * len(keys)
+
+    async def _service_accounts(self, ids: list[uuid.UUID]) -> list[ServiceAccount | None]:
+        """Service accounts of the active branch; any other is not found."""
+        principal = await self._ctx.principal()
+        async with self._ctx.session() as session:
+            found = {a.id: a for a in await rbac_repository.service_accounts_by_ids(session, principal.branch_id, ids)}
+        return [ServiceAccount.from_model(found[i]) if i in found else None for i in ids]

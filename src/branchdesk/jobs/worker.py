@@ -59,7 +59,9 @@ async def relay_forever(rt: Runtime, interval: float = 1.0) -> None:
     redispatch = timedelta(seconds=rt.settings.outbox_redispatch_seconds)
     while True:
         try:
-            await outbox.relay(rt.db, rt.queue, redispatch_after=redispatch)
+            await outbox.relay(
+                rt.db, rt.queue, redispatch_after=redispatch, max_dispatches=rt.settings.outbox_max_dispatches
+            )
         except Exception:  # keep relaying; the rows stay in PostgreSQL until they are sent
             log.exception("outbox relay failed")
         await asyncio.sleep(interval)

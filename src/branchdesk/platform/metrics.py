@@ -20,6 +20,9 @@ jobs = Counter("branchdesk_jobs", "Background jobs by name and outcome", ["job",
 outbox_dispatched = Counter(
     "branchdesk_outbox_dispatched", "Outbox rows handed to the job queue", registry=REGISTRY
 )
+outbox_dead = Counter(
+    "branchdesk_outbox_dead", "Outbox rows given up after too many dispatches, by job", ["job"], registry=REGISTRY
+)
 
 
 def render() -> bytes:

@@ -2,7 +2,9 @@
 
 A relay moves committed rows to ARQ under the deterministic job id ``outbox:<id>``; the job marks its
 row completed in the same transaction as its own work, so a job delivered twice does its work once,
-and a row not completed after ``redispatch_after`` is sent again (Redis may have lost it).
+and a row not completed after ``redispatch_after`` is sent again (Redis may have lost it). A row sent
+``max_dispatches`` times that still did not complete is given up as dead: logged and counted once, kept
+for an operator (``dead_at``), never sent again.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
+import structlog
 from arq.connections import ArqRedis
 from sqlalchemy import Index, String, or_, select, update
 from sqlalchemy.dialects.postgresql import JSONB
@@ -23,11 +26,13 @@ from branchdesk.platform import metrics
 from branchdesk.platform.clock import utcnow
 from branchdesk.platform.database import Base, Database, TenantOwned, Timestamped, tenant_table_args
 
+log = structlog.get_logger(__name__)
+
 
 class OutboxMessage(TenantOwned, Timestamped, Base):
     __tablename__ = "outbox"
     __table_args__ = tenant_table_args(
-        Index("ix_outbox_pending", "created_at", postgresql_where="completed_at IS NULL"),
+        Index("ix_outbox_pending", "created_at", postgresql_where="completed_at IS NULL AND dead_at IS NULL"),
     )
 
     job: Mapped[str] = mapped_column(String(100))
@@ -35,6 +40,7 @@ class OutboxMessage(TenantOwned, Timestamped, Base):
     dispatched_at: Mapped[datetime | None]
     dispatch_count: Mapped[int] = mapped_column(default=0)
     completed_at: Mapped[datetime | None]
+    dead_at: Mapped[datetime | None]
 
     @property
     def job_id(self) -> str:
@@ -49,15 +55,20 @@ async def enqueue(session: AsyncSession, tenant_id: uuid.UUID, job: str, **paylo
     return message
 
 
-async def relay(db: Database, redis: ArqRedis, *, redispatch_after: timedelta, batch: int = 200) -> int:
-    """Hand committed, unfinished rows to ARQ. Safe to run concurrently and repeatedly."""
+async def relay(
+    db: Database, redis: ArqRedis, *, redispatch_after: timedelta, max_dispatches: int, batch: int = 200
+) -> int:
+    """Hand committed, unfinished rows to ARQ; give up those sent ``max_dispatches`` times. Safe to run
+    concurrently and repeatedly. Returns how many rows were sent."""
     now = utcnow()
+    dead: list[tuple[str, str, str, int]] = []
     async with db.platform_session() as session:
         rows = (
             await session.scalars(
                 select(OutboxMessage)
                 .where(
                     OutboxMessage.completed_at.is_(None),
+                    OutboxMessage.dead_at.is_(None),
                     or_(OutboxMessage.dispatched_at.is_(None), OutboxMessage.dispatched_at < now - redispatch_after),
                 )
                 .order_by(OutboxMessage.created_at)
@@ -66,13 +77,21 @@ async def relay(db: Database, redis: ArqRedis, *, redispatch_after: timedelta, b
             )
         ).all()
         for row in rows:
+            if row.dispatch_count >= max_dispatches:  # its last dispatch had its full time, and failed too
+                row.dead_at = now
+                dead.append((row.job, str(row.tenant_id), str(row.id), row.dispatch_count))
+                continue
             await redis.enqueue_job(
                 row.job, str(row.tenant_id), str(row.id), _job_id=row.job_id, **row.payload
             )
             row.dispatched_at = now
             row.dispatch_count += 1
-    metrics.outbox_dispatched.inc(len(rows))
-    return len(rows)
+    for job, tenant, message_id, dispatches in dead:  # once committed: a row is declared dead once
+        log.error("outbox row dead", job=job, tenant=tenant, id=message_id, dispatches=dispatches)
+        metrics.outbox_dead.labels(job).inc()
+    sent = len(rows) - len(dead)
+    metrics.outbox_dispatched.inc(sent)
+    return sent
 
 
 async def claim(session: AsyncSession, tenant_id: uuid.UUID, message_id: uuid.UUID) -> bool:

@@ -78,6 +78,8 @@ class Settings(BaseSettings):
     # Run the ARQ worker inside the API process (default: in development only).
     worker_in_process: bool | None = None
     outbox_redispatch_seconds: int = 300
+    # A row sent this often without completing is given up as dead (logged, counted), not sent again.
+    outbox_max_dispatches: int = Field(default=20, ge=1)
 
     @property
     def db_server_settings(self) -> dict[str, str]:

@@ -24,11 +24,11 @@ from branchdesk.platform import audit
 from branchdesk.platform.audit import Actor
 from branchdesk.platform.clock import utcnow
 from branchdesk.platform.hashing import hash_secret, verify_secret
-from branchdesk.platform.database import after_commit, bind_tenant
+from branchdesk.platform.database import bind_tenant
 from branchdesk.platform.errors import DomainError, InvalidInput, NotFound, Unauthenticated
 from branchdesk.rbac import errors, repository
 from branchdesk.rbac.access import Principal, authorize
-from branchdesk.rbac.enforcer import PolicyCache, service_subject
+from branchdesk.rbac.enforcer import PolicyCache, announce_change, service_subject
 from branchdesk.rbac.models import ServiceAccount
 from branchdesk.rbac.permissions import PERMISSIONS, Scope
 from branchdesk.tenants import errors as tenant_errors
@@ -37,6 +37,7 @@ from branchdesk.tenants.access import open_branch, refuse_inactive
 from branchdesk.tenants.models import BranchStatus
 
 MANAGE = "service_account:manage"
+_SERVICE_SUBJECT = "service:"
 DEFAULT_GRACE = timedelta(hours=24)
 _SLUG = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
 
@@ -62,12 +63,6 @@ def _new_secret() -> str:
     return secrets.token_urlsafe(32)
 
 
-def _announce(session: AsyncSession, branch_id: uuid.UUID) -> None:
-    """The account's permissions are rules of the branch policy: after commit, every process reloads it."""
-    cache: PolicyCache | None = session.info.get("policy_cache")
-    if cache is not None:
-        after_commit(session, lambda: cache.announce([branch_id]))
-
 
 # --- managing accounts ---------------------------------------------------------------------------
 
@@ -76,7 +71,7 @@ async def create_service_account(
     session: AsyncSession, by: Principal, name: str, slug: str, permissions: Iterable[str]
 ) -> IssuedSecret:
     """A new account of the caller's branch, holding ``permissions`` (branch permissions the caller holds)."""
-    authorize(by, MANAGE)
+    _authorize_manager(by)
     name, slug = name.strip(), slug.strip()
     wanted = sorted({p.strip() for p in permissions})
     problems: list[DomainError] = []
@@ -107,18 +102,25 @@ async def create_service_account(
         session, by.branch_id, by.actor, "service_account.created", "service_account", account.id,
         {"client_id": client_id, "name": name, "permissions": wanted},
     )
-    _announce(session, by.branch_id)
+    announce_change(session, by.branch_id)
     return IssuedSecret(account, secret)
 
 
-def _not_grantable(by: Principal, permission: str) -> DomainError | None:
+def _authorize_manager(by: Principal) -> None:
+    """Members of staff manage service accounts: a machine minting machines would answer to nobody."""
+    authorize(by, MANAGE)
+    if by.subject.startswith(_SERVICE_SUBJECT):
+        raise DomainError(errors.SERVICE_ACCOUNT_MANAGER)
+
+
+def _not_grantable(by: Principal, permission: str, field: str = "permissions") -> DomainError | None:
     declared = PERMISSIONS.get(permission)
     if declared is None:
-        return DomainError(errors.UNKNOWN_PERMISSION, field="permissions", permission=permission)
+        return DomainError(errors.UNKNOWN_PERMISSION, field=field, permission=permission)
     if declared.scope is Scope.HEAD_OFFICE:
-        return DomainError(errors.OUT_OF_SCOPE, field="permissions", permission=permission)
+        return DomainError(errors.OUT_OF_SCOPE, field=field, permission=permission)
     if not by.can(permission):  # nobody hands a machine more than they may do themselves
-        return DomainError(errors.PERMISSION_NOT_HELD, field="permissions", permission=permission)
+        return DomainError(errors.PERMISSION_NOT_HELD, field=field, permission=permission)
     return None
 
 
@@ -126,11 +128,17 @@ async def rotate_secret(
     session: AsyncSession, by: Principal, account_id: uuid.UUID, grace: timedelta = DEFAULT_GRACE,
     reason: str | None = None,
 ) -> IssuedSecret:
-    """A new secret; the current one keeps working for ``grace``, the one before it stops at once."""
-    authorize(by, MANAGE)
+    """A new secret; the current one keeps working for ``grace``, the one before it stops at once.
+
+    A new secret hands out the account's permissions again, so the caller must hold every one of them.
+    """
+    _authorize_manager(by)
     account = await _account(session, by, account_id)
     if not account.active:
         raise DomainError(errors.SERVICE_ACCOUNT_INACTIVE, field="serviceAccountId", client_id=account.client_id)
+    problems = [problem for p in account.permissions if (problem := _not_grantable(by, p, "serviceAccountId"))]
+    if problems:
+        raise InvalidInput(problems)
     secret = _new_secret()
     account.previous_secret_hash = account.secret_hash
     account.previous_secret_expires_at = utcnow() + grace
@@ -150,7 +158,7 @@ async def deactivate(
     session: AsyncSession, by: Principal, account_id: uuid.UUID, reason: str | None = None
 ) -> ServiceAccount:
     """The account gets no more tokens, and the tokens it holds stop working. Deactivating twice is a no-op."""
-    authorize(by, MANAGE)
+    _authorize_manager(by)
     account = await _account(session, by, account_id)
     if not account.active:
         return account
@@ -162,7 +170,7 @@ async def deactivate(
         session, by.branch_id, by.actor, "service_account.deactivated", "service_account", account.id,
         {"client_id": account.client_id, "reason": reason},
     )
-    _announce(session, by.branch_id)
+    announce_change(session, by.branch_id)
     return account
 
 

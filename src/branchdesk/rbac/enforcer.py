@@ -149,6 +149,7 @@ class PolicyCache:
         self._generation: dict[uuid.UUID | None, int] = {}
         self._baseline: dict[str, set[str]] | None = None
         self._listener: asyncio.Task[None] | None = None
+        self._origin = uuid.uuid4().hex  # this process's own announcements are already applied
         self.loads = 0
 
     def __len__(self) -> int:
@@ -206,7 +207,8 @@ class PolicyCache:
         ids = list(branch_ids)
         self.invalidate(ids)
         if self.redis is not None:
-            await self.redis.publish(CHANNEL, json.dumps([str(i) if i else None for i in ids]))
+            message = {"origin": self._origin, "branches": [str(i) if i else None for i in ids]}
+            await self.redis.publish(CHANNEL, json.dumps(message))
 
     def start_listening(self) -> None:
         if self.redis is not None and self._listener is None:
@@ -230,8 +232,9 @@ class PolicyCache:
                     while True:
                         message = await pubsub.get_message(timeout=1.0)
                         if message is not None and message.get("type") == "message":
-                            ids = json.loads(message["data"])
-                            self.invalidate([uuid.UUID(i) if i else None for i in ids])
+                            news = json.loads(message["data"])
+                            if news.get("origin") != self._origin:
+                                self.invalidate([uuid.UUID(i) if i else None for i in news["branches"]])
                             quiet_since = time.monotonic()
                         elif time.monotonic() - quiet_since > 15:
                             await pubsub.ping()  # a half-open connection fails here and is replaced

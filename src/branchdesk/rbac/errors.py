@@ -53,3 +53,8 @@ PERMISSION_NOT_HELD = ErrorCode(
 SERVICE_ACCOUNT_INACTIVE = ErrorCode(
     "SERVICE_ACCOUNT_INACTIVE", "The service account {client_id} is deactivated.", "服务账号 {client_id} 已停用。"
 )
+SERVICE_ACCOUNT_MANAGER = ErrorCode(
+    "SERVICE_ACCOUNT_MANAGED_BY_STAFF",
+    "Service accounts are managed by members of staff, not by another service account.",
+    "服务账号须由员工管理，不能由服务账号管理。",
+)

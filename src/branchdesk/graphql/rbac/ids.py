@@ -1,13 +1,19 @@
-"""Reading global ids that arguments carry."""
+"""Reading global ids that arguments carry, and the node ids relay hands to ``resolve_nodes``."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import TypeVar
 
 import strawberry
 from strawberry import relay
+from strawberry.types import Info
 
 from branchdesk.platform.errors import NotFound
+from branchdesk.rbac.access import Principal
+
+N = TypeVar("N")
 
 
 def node_uuid(global_id: strawberry.ID | str, type_name: str, error: NotFound) -> uuid.UUID:
@@ -23,3 +29,30 @@ def node_uuid(global_id: strawberry.ID | str, type_name: str, error: NotFound) -
 
 def staff_uuid(global_id: strawberry.ID | str, field: str = "staffId") -> uuid.UUID:
     return node_uuid(global_id, "StaffMember", NotFound("Staff member", "员工", field=field))
+
+
+def node_uuids(node_ids: Iterable[str]) -> list[uuid.UUID | None]:
+    """Node ids (already taken out of their global ids) as UUIDs; one that is not a UUID is None."""
+    found: list[uuid.UUID | None] = []
+    for node_id in node_ids:
+        try:
+            found.append(uuid.UUID(node_id))
+        except ValueError:
+            found.append(None)
+    return found
+
+
+async def nodes_readable_with(
+    info: Info,
+    node_ids: Iterable[str],
+    permission: str,
+    find: Callable[[Principal, list[uuid.UUID]], Awaitable[Mapping[uuid.UUID, N]]],
+) -> list[N | None]:
+    """What ``resolve_nodes`` answers for objects read under ``permission``, in the order asked: ``find``
+    reads the branch's objects by id. Without the permission every object is seen as one that does not
+    exist, like an id that is not a UUID or that ``find`` does not return."""
+    ids = node_uuids(node_ids)
+    principal = await info.context.principal()
+    wanted = [i for i in ids if i is not None]
+    found = await find(principal, wanted) if wanted and principal.can(permission) else {}
+    return [found.get(i) if i is not None else None for i in ids]

@@ -12,6 +12,7 @@ from strawberry import relay
 from strawberry.types import Info
 
 from branchdesk.graphql.labels import graphql_enum, label
+from branchdesk.graphql.rbac.ids import nodes_readable_with
 from branchdesk.graphql.relay import paginate
 from branchdesk.graphql.tenants.types import StaffMember
 from branchdesk.rbac import reviews, reviews_models as models
@@ -21,19 +22,6 @@ from branchdesk.rbac.permissions import ROLES
 
 AccessReviewStatus = graphql_enum(models.ReviewStatus, "AccessReviewStatus", "Whether an access review still takes decisions.")
 AccessReviewDecision = graphql_enum(models.ReviewDecision, "AccessReviewDecision", "A reviewer's decision about one role held.")
-
-
-
-
-
-def _uuids(node_ids: Iterable[str]) -> list[uuid.UUID | None]:
-    found: list[uuid.UUID | None] = []
-    for node_id in node_ids:
-        try:
-            found.append(uuid.UUID(node_id))
-        except ValueError:
-            found.append(None)
-    return found
 
 
 async def _member(info: Info, staff_id: uuid.UUID | None) -> StaffMember | None:
@@ -103,14 +91,12 @@ class AccessReviewItem(relay.Node):
     async def resolve_nodes(
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[AccessReviewItem | None]:
-        ids = _uuids(node_ids)
-        principal = await info.context.principal()
-        if not principal.can(reviews.PERMISSION):
-            return [None] * len(ids)
-        async with info.context.session() as session:
-            rows = await reviews.items_by_id(session, principal, [i for i in ids if i])
-        found = {row.item.id: cls.from_row(row) for row in rows}
-        return [found.get(i) if i else None for i in ids]
+        async def find(principal: Principal, ids: list[uuid.UUID]) -> dict[uuid.UUID, AccessReviewItem]:
+            async with info.context.session() as session:
+                rows = await reviews.items_by_id(session, principal, ids)
+            return {row.item.id: cls.from_row(row) for row in rows}
+
+        return await nodes_readable_with(info, node_ids, reviews.PERMISSION, find)
 
 
 @strawberry.type(name="AccessReview", description="An access review (权限复核): who holds which role, confirmed or revoked.")
@@ -188,14 +174,12 @@ class AccessReview(relay.Node):
     async def resolve_nodes(
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[AccessReview | None]:
-        ids = _uuids(node_ids)
-        principal = await info.context.principal()
-        if not principal.can(reviews.PERMISSION):
-            return [None] * len(ids)
-        async with info.context.session() as session:
-            found = await with_counts(session, principal, await reviews.reviews_by_id(session, principal, [i for i in ids if i]))
-        by_id = {uuid.UUID(r.id): r for r in found}
-        return [by_id.get(i) if i else None for i in ids]
+        async def find(principal: Principal, ids: list[uuid.UUID]) -> dict[uuid.UUID, AccessReview]:
+            async with info.context.session() as session:
+                found = await with_counts(session, principal, await reviews.reviews_by_id(session, principal, ids))
+            return {uuid.UUID(r.id): r for r in found}
+
+        return await nodes_readable_with(info, node_ids, reviews.PERMISSION, find)
 
 
 async def with_counts(

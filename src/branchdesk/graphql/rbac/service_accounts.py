@@ -16,10 +16,12 @@ from strawberry.types import Info
 
 from branchdesk.graphql import permissions as p
 from branchdesk.graphql.errors import UserError, run_mutation
+from branchdesk.graphql.rbac.ids import node_uuid, nodes_readable_with
 from branchdesk.graphql.relay import paginate
 from branchdesk.platform.clock import utcnow
 from branchdesk.platform.errors import NotFound
 from branchdesk.rbac import accounts, models, repository
+from branchdesk.rbac.access import Principal
 from branchdesk.rbac.accounts import MANAGE
 
 
@@ -52,31 +54,14 @@ class ServiceAccount(relay.Node):
     async def resolve_nodes(
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[ServiceAccount | None]:
-        ids = [_uuid(node_id) for node_id in node_ids]
-        principal = await info.context.principal()
-        if not principal.can(MANAGE):  # seen like an object that does not exist
-            return [None for _ in ids]
-        async with info.context.session() as session:
-            found = [await repository.service_account(session, principal.branch_id, i) if i else None for i in ids]
-        return [cls.from_model(a) if a else None for a in found]
+        async def find(principal: Principal, ids: list[uuid.UUID]) -> dict[uuid.UUID, ServiceAccount | None]:
+            return dict(zip(ids, await info.context.loaders.service_account.load_many(ids), strict=True))
 
-
-def _uuid(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None
+        return await nodes_readable_with(info, node_ids, MANAGE, find)
 
 
 def _account_id(global_id: strawberry.ID) -> uuid.UUID:
-    """The account id inside a ServiceAccount global id; anything else is an account not found."""
-    try:
-        gid = relay.GlobalID.from_id(str(global_id))
-        if gid.type_name == "ServiceAccount":
-            return uuid.UUID(gid.node_id)
-    except (ValueError, TypeError):
-        pass
-    raise NotFound("Service account", "服务账号", field="serviceAccountId")
+    return node_uuid(global_id, "ServiceAccount", NotFound("Service account", "服务账号", field="serviceAccountId"))
 
 
 @strawberry.input
@@ -132,7 +117,11 @@ class ServiceAccountQueries:
 
 @strawberry.type
 class ServiceAccountMutations:
-    @p.mutation(MANAGE, "Create a service account of the active branch; its client secret is in the payload, once.")
+    @p.mutation(
+        MANAGE,
+        "Create a service account of the active branch (members of staff only); its client secret is in the "
+        "payload, once.",
+    )
     async def create_service_account(self, info: Info, input: CreateServiceAccountInput) -> CreateServiceAccountPayload:
         principal = await info.context.principal()
         issued, errors = await run_mutation(
@@ -144,7 +133,11 @@ class ServiceAccountMutations:
             service_account=ServiceAccount.from_model(issued.account), client_secret=issued.client_secret
         )
 
-    @p.mutation(MANAGE, "Issue a new client secret; the previous one keeps working for a grace period (by default 24 hours).")
+    @p.mutation(
+        MANAGE,
+        "Issue a new client secret; the previous one keeps working for a grace period (by default 24 hours). "
+        "Only a member of staff who holds every permission of the account can.",
+    )
     async def rotate_service_account_secret(
         self, info: Info, input: ServiceAccountInput
     ) -> RotateServiceAccountSecretPayload:
@@ -163,7 +156,11 @@ class ServiceAccountMutations:
             service_account=ServiceAccount.from_model(issued.account), client_secret=issued.client_secret
         )
 
-    @p.mutation(MANAGE, "Deactivate a service account: it gets no more tokens and the ones it holds stop working.")
+    @p.mutation(
+        MANAGE,
+        "Deactivate a service account (members of staff only): it gets no more tokens and the ones it holds stop "
+        "working.",
+    )
     async def deactivate_service_account(
         self, info: Info, input: ServiceAccountInput
     ) -> DeactivateServiceAccountPayload:

@@ -12,16 +12,11 @@ from strawberry import relay
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from branchdesk.graphql.rbac.ids import nodes_readable_with
 from branchdesk.graphql.tenants.types import Branch, StaffMember
+from branchdesk.rbac.access import Principal
 from branchdesk.rbac import repository
 from branchdesk.rbac.permissions import PERMISSIONS, ROLES
-
-
-def _uuid(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None
 
 
 def _local(en: str, zh: str, info: Info) -> str:
@@ -122,13 +117,13 @@ class PolicyChangeEntry(relay.Node):
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[PolicyChangeEntry | None]:
         """Changes of the active branch, for holders of ``policy:audit``; anything else is not found."""
-        wanted = [_uuid(node_id) for node_id in node_ids]
-        principal = await info.context.principal()
-        if not principal.can("policy:audit"):
-            return [None] * len(wanted)
-        async with info.context.session() as session:
-            found = {c.id: c for c in await repository.changes_by_ids(session, principal.branch_id, [i for i in wanted if i])}
-        return [cls.from_model(found[i]) if i in found else None for i in wanted]
+
+        async def find(principal: Principal, ids: list[uuid.UUID]) -> dict[uuid.UUID, PolicyChangeEntry]:
+            async with info.context.session() as session:
+                changes = await repository.changes_by_ids(session, principal.branch_id, ids)
+            return {c.id: cls.from_model(c) for c in changes}
+
+        return await nodes_readable_with(info, node_ids, "policy:audit", find)
 
     @classmethod
     def from_model(cls, change) -> PolicyChangeEntry:  # noqa: ANN001

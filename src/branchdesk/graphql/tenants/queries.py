@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections import defaultdict
+
 import strawberry
 from strawberry import relay
 from strawberry.types import Info
@@ -9,7 +11,7 @@ from branchdesk.graphql.relay import paginate
 from branchdesk.graphql.tenants.types import Branch, BranchStatus, Me, MyMembership, StaffMember
 from branchdesk.tenants import repository
 from branchdesk.tenants.models import Branch as BranchModel
-from branchdesk.platform.errors import Unauthenticated
+from branchdesk.platform.errors import PAGE_SIZE, DomainError, Unauthenticated
 from branchdesk.tenants.models import Membership, Staff, StaffStatus
 
 
@@ -73,3 +75,25 @@ class TenantQueries:
             return await id.resolve_node(info, required=False)
         except (ValueError, KeyError, TypeError):
             return None
+
+    @p.field(
+        "branch:read",
+        "Fetch objects by their global ids, in the order given; those of other branches are not found (null). "
+        "Objects of one type are read together.",
+    )
+    async def nodes(self, info: Info, ids: list[relay.GlobalID]) -> list[relay.Node | None]:
+        limit = info.context.settings.page_size_max
+        if len(ids) > limit:
+            raise DomainError(PAGE_SIZE, field="ids", limit=limit)
+        positions: defaultdict[type[relay.Node], list[int]] = defaultdict(list)
+        for position, gid in enumerate(ids):
+            try:
+                positions[gid.resolve_type(info)].append(position)
+            except (ValueError, KeyError, TypeError):
+                pass  # not a type of ours: not found, like in `node`
+        found: list[relay.Node | None] = [None] * len(ids)
+        for node_type, at in positions.items():
+            nodes = await node_type.resolve_nodes(info=info, node_ids=[ids[i].node_id for i in at], required=False)
+            for position, node in zip(at, nodes, strict=True):
+                found[position] = node
+        return found

@@ -5,12 +5,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
+from typing import TypeVar
 
 import strawberry
 from strawberry import relay
+from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from branchdesk.graphql.labels import graphql_enum, label
+from branchdesk.graphql.rbac.ids import node_uuids
 from branchdesk.platform.masking import mask_address, mask_id_number, mask_phone
 from branchdesk.rbac.access import sees_unmasked
 from branchdesk.tenants import models
@@ -74,8 +77,7 @@ class Branch(relay.Node):
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Branch | None]:
-        ids = [_uuid(node_id) for node_id in node_ids]
-        return [await info.context.loaders.branch.load(i) if i else None for i in ids]
+        return await _load_nodes(info.context.loaders.branch, node_ids)
 
 
 _PII_NOTE = "Masked unless it is your own record or you hold `staff.pii:read`; every unmasked read is audited."
@@ -128,8 +130,7 @@ class StaffMember(relay.Node):
     async def resolve_nodes(
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[StaffMember | None]:
-        ids = [_uuid(node_id) for node_id in node_ids]
-        return [await info.context.loaders.member.load(i) if i else None for i in ids]
+        return await _load_nodes(info.context.loaders.member, node_ids)
 
 
 @strawberry.type(description="A branch the signed-in staff member belongs to, with their roles there.")
@@ -146,8 +147,12 @@ class Me:
     memberships: list[MyMembership]
 
 
-def _uuid(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None
+N = TypeVar("N")
+
+
+async def _load_nodes(loader: DataLoader[uuid.UUID, N | None], node_ids: Iterable[str]) -> list[N | None]:
+    """In one batch: awaiting one load after another would read them one by one."""
+    ids = node_uuids(node_ids)
+    wanted = [i for i in ids if i is not None]
+    found = dict(zip(wanted, await loader.load_many(wanted), strict=True))
+    return [found.get(i) if i is not None else None for i in ids]
