@@ -8,18 +8,10 @@ from typing import Any
 import strawberry
 
 from branchdesk.rbac.reviews_models import ReviewDecision, ReviewStatus
-from branchdesk.tenants.models import BranchLevel, BranchStatus
+from branchdesk.tenants.models import LEVEL_LABELS, STATUS_LABELS
 
 # Keyed by (enum class, value): string enums of different classes may share a value ("closed").
-_LABELS: dict[Enum, tuple[str, str]] = {
-    BranchLevel.HEAD_OFFICE: ("Head office", "总行"),
-    BranchLevel.TIER1_BRANCH: ("Tier-1 branch", "一级分行"),
-    BranchLevel.SUB_BRANCH: ("Sub-branch", "支行"),
-    BranchLevel.OUTLET: ("Outlet", "网点"),
-    BranchStatus.ACTIVE: ("Active", "正常营业"),
-    BranchStatus.SUSPENDED: ("Suspended", "暂停"),
-    BranchStatus.CLOSED: ("Closed", "已关闭"),
-}
+_LABELS: dict[Enum, tuple[str, str]] = {**LEVEL_LABELS, **STATUS_LABELS}
 _LABELS_BY_CLASS: dict[type[Enum], dict[str, tuple[str, str]]] = {
     ReviewStatus: {"open": ("Open", "进行中"), "closed": ("Closed", "已结束")},
     ReviewDecision: {

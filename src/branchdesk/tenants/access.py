@@ -15,10 +15,7 @@ from branchdesk.platform.errors import DomainError, Unauthenticated
 from branchdesk.rbac.access import Principal
 from branchdesk.rbac.enforcer import PolicyCache, staff_subject
 from branchdesk.tenants import errors, repository
-from branchdesk.tenants.models import Branch, BranchStatus, StaffStatus
-
-STATUS_ZH = {BranchStatus.ACTIVE: "正常", BranchStatus.SUSPENDED: "暂停", BranchStatus.CLOSED: "关闭"}
-
+from branchdesk.tenants.models import STATUS_LABELS, Branch, BranchStatus, StaffStatus
 
 async def open_branch(session: AsyncSession, branch_code: str | None) -> Branch:
     """The branch named by X-Branch, with the session bound to it."""
@@ -66,5 +63,5 @@ def refuse_inactive(branch: Branch) -> None:
             field="X-Branch",
             code=branch.code,
             status=branch.status.value,
-            status_zh=STATUS_ZH[branch.status],
+            status_zh=STATUS_LABELS[branch.status][1],
         )

@@ -42,7 +42,7 @@ BRANCH_REQUIRED = ErrorCode(
     "请通过 X-Branch 请求头选择要操作的网点。",
 )
 BRANCH_SUSPENDED = ErrorCode(
-    "BRANCH_SUSPENDED", "Branch {code} is {status}; its staff cannot act in it.", "网点 {code} 已{status_zh}，员工无法操作。"
+    "BRANCH_SUSPENDED", "Branch {code} is {status}; its staff cannot act in it.", "网点 {code} 当前状态为“{status_zh}”，员工无法在此办理业务。"
 )
 SIGNIN_FAILED = ErrorCode(
     "SIGNIN_FAILED",

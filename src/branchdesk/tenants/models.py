@@ -40,6 +40,20 @@ class BranchStatus(enum.StrEnum):
     CLOSED = "closed"
 
 
+# (en, zh-CN) labels, used in messages and by the API.
+LEVEL_LABELS = {
+    BranchLevel.HEAD_OFFICE: ("Head office", "总行"),
+    BranchLevel.TIER1_BRANCH: ("Tier-1 branch", "一级分行"),
+    BranchLevel.SUB_BRANCH: ("Sub-branch", "支行"),
+    BranchLevel.OUTLET: ("Outlet", "网点"),
+}
+STATUS_LABELS = {
+    BranchStatus.ACTIVE: ("Active", "正常营业"),
+    BranchStatus.SUSPENDED: ("Suspended", "暂停"),
+    BranchStatus.CLOSED: ("Closed", "已关闭"),
+}
+
+
 class StaffStatus(enum.StrEnum):
     ACTIVE = "active"
     DISABLED = "disabled"

@@ -17,18 +17,11 @@ from branchdesk.platform.errors import DomainError, InvalidInput, NotFound
 from branchdesk.tenants import errors, repository
 from branchdesk.rbac import service as rbac
 from branchdesk.rbac.access import Acting, actor_of, check
-from branchdesk.tenants.access import STATUS_ZH
-from branchdesk.tenants.models import PARENT_LEVEL, Branch, BranchLevel, BranchStatus, Membership, Staff
+from branchdesk.tenants.models import LEVEL_LABELS, PARENT_LEVEL, STATUS_LABELS, Branch, BranchLevel, BranchStatus, Membership, Staff
 
 BRANCH_HEAD_ROLE = "branch_head"
 HEAD_OFFICE_ADMIN_ROLE = "head_office_admin"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-LEVEL_ZH = {
-    BranchLevel.HEAD_OFFICE: "总行",
-    BranchLevel.TIER1_BRANCH: "一级分行",
-    BranchLevel.SUB_BRANCH: "支行",
-    BranchLevel.OUTLET: "网点",
-}
 _CODE = re.compile(r"^[0-9A-Z]{2,16}$")
 _EMPLOYEE_NUMBER = re.compile(r"^[0-9A-Za-z]{3,32}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -173,8 +166,8 @@ async def _parent_for(session: AsyncSession, draft: BranchDraft) -> Branch | Non
             field="parentCode",
             level=draft.level.value,
             parent_level=expected.value,
-            level_zh=LEVEL_ZH[draft.level],
-            parent_level_zh=LEVEL_ZH[expected],
+            level_zh=LEVEL_LABELS[draft.level][1],
+            parent_level_zh=LEVEL_LABELS[expected][1],
         )
     return parent
 
@@ -243,7 +236,7 @@ async def set_branch_status(
         action = {BranchStatus.SUSPENDED: ("suspended", "暂停"), BranchStatus.ACTIVE: ("reactivated", "恢复"),
                   BranchStatus.CLOSED: ("closed", "关闭")}[status]
         raise DomainError(
-            errors.STATUS_CHANGE, field="code", status=branch.status.value, status_zh=STATUS_ZH[branch.status],
+            errors.STATUS_CHANGE, field="code", status=branch.status.value, status_zh=STATUS_LABELS[branch.status][1],
             action=action[0], action_zh=action[1],
         )
     before = branch.status

@@ -9,9 +9,9 @@ from strawberry.types import Info
 from branchdesk.graphql import permissions as p
 from branchdesk.graphql.relay import paginate
 from branchdesk.graphql.tenants.types import Branch, BranchStatus, Me, MyMembership, StaffMember
+from branchdesk.platform.errors import PAGE_SIZE, DomainError, Unauthenticated
 from branchdesk.tenants import repository
 from branchdesk.tenants.models import Branch as BranchModel
-from branchdesk.platform.errors import PAGE_SIZE, DomainError, Unauthenticated
 from branchdesk.tenants.models import Membership, Staff, StaffStatus
 
 
