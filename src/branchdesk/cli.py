@@ -113,6 +113,20 @@ def export_schema(output: Path = typer.Option(Path("schema.graphql"), help="Wher
         typer.echo(f"wrote {output}")
 
 
+@app.command("export-citus")
+def export_citus(output: Path = typer.Option(Path("infra/citus/distribute.sql"), help="Where to write it; - for stdout.")) -> None:
+    """Write the Citus distribution script (distributed and reference tables) for the current schema."""
+    from branchdesk.models import metadata
+    from branchdesk.platform.citus import distribution_sql
+
+    sql = distribution_sql(metadata)
+    if str(output) == "-":
+        typer.echo(sql, nl=False)
+    else:
+        output.write_text(sql)
+        typer.echo(f"wrote {output}")
+
+
 @tenants_app.command("create")
 def tenants_create(
     code: str = typer.Option(...),

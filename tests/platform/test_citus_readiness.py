@@ -30,3 +30,23 @@ def test_references_between_tenant_tables_include_tenant_id(table):
             local = [c.name for c in fk.columns]
             remote = [e.column.name for e in fk.elements]
             assert "tenant_id" in local and "tenant_id" in remote, fk.name
+
+
+def test_committed_distribution_script_is_current():
+    from pathlib import Path
+
+    from branchdesk.platform.citus import distribution_sql
+
+    committed = (Path(__file__).resolve().parents[2] / "infra" / "citus" / "distribute.sql").read_text()
+    assert committed == distribution_sql(metadata), "run `branchdesk export-citus` and commit the script"
+
+
+def test_every_tenant_table_is_distributed_by_tenant_and_the_rest_is_reference():
+    from branchdesk.platform.citus import distribution_sql
+
+    sql = distribution_sql(metadata)
+    for table in metadata.sorted_tables:
+        if table.info.get("tenant_owned"):
+            assert f"create_distributed_table('{table.name}', 'tenant_id'" in sql
+        else:
+            assert f"create_reference_table('{table.name}')" in sql
