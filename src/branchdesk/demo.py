@@ -110,6 +110,7 @@ async def seed(rt: Runtime) -> None:
                 await service.grant_membership(session, actor, onboarded.branch, staff, [role])
                 if staff.password_hash is None:
                     await signin.set_password(session, number, DEMO_PASSWORD)
+                if staff.phone is None:
                     for field, value in personal_data(demo.code, number).items():
                         setattr(staff, field, value)
         number, code, role = COVER

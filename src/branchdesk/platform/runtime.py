@@ -91,7 +91,19 @@ async def runtime(settings: Settings, *, run_migrations: bool) -> AsyncIterator[
         policies=policies,
     )
     policies.start_listening()
+    if run_migrations:
+        await _ensure_reference_data(rt)
     try:
         yield rt
     finally:
         await rt.close()
+
+
+async def _ensure_reference_data(rt: Runtime) -> None:
+    """Data the schema needs to be usable: the shipped role baseline, if the database has none yet
+    (a database migrated from before access control has branches but no baseline)."""
+    from branchdesk.platform.audit import Actor
+    from branchdesk.rbac.service import ensure_baseline
+
+    async with rt.db.session(None) as session:
+        await ensure_baseline(session, Actor.system("migrate"))
