@@ -133,7 +133,7 @@ class TokenServer(AuthorizationServer):
         self.issued = token  # a signed JWT carries everything: nothing to store, only to audit
 
     def send_signal(self, name: str, *args: Any, **kwargs: Any) -> None:
-        pass
+        """authlib's hook for framework signals; issued and refused tokens are audited by the endpoint."""
 
     def create_oauth2_request(self, request: OAuth2Request) -> OAuth2Request:
         return request

@@ -206,3 +206,29 @@ def test_cli_suspends_and_reactivates(cli, world):
         "--parent", world.head_office.code, "--head", unique_employee_number(), "--head-name", "周洁")
     assert f"{code} is suspended" in cli("tenants", "suspend", code, "--reason", "renovation").output
     assert f"{code} is active" in cli("tenants", "reactivate", code).output
+
+
+async def test_two_onboardings_of_one_new_code_at_once_make_one_branch(rt, world):
+    import asyncio
+
+    from branchdesk.platform.errors import DomainError
+    from branchdesk.tenants import service
+    from branchdesk.tenants.models import BranchLevel
+    from tests.conftest import SYSTEM
+
+    draft = service.BranchDraft(
+        code=unique_code(), name="并发支行", level=BranchLevel.TIER1_BRANCH, parent_code=world.head_office.code,
+        timezone="Asia/Shanghai", head=service.StaffDraft(unique_employee_number(), "林晓"),
+    )
+
+    async def onboard():
+        async with rt.db.session(None) as session:
+            return await service.onboard_branch(session, SYSTEM, draft)
+
+    outcomes = await asyncio.gather(onboard(), onboard(), return_exceptions=True)
+    created = [o for o in outcomes if not isinstance(o, BaseException)]
+    refused = [o for o in outcomes if isinstance(o, DomainError)]
+    assert len(created) + len(refused) == 2 and created
+    assert all(e.code == "BRANCH_CODE_TAKEN" and e.field == "code" for e in refused)
+    async with rt.db.platform_session() as session:
+        assert await session.scalar(select(func.count()).select_from(Branch).where(Branch.code == draft.code)) == 1

