@@ -7,6 +7,7 @@ from typing import Any
 
 import strawberry
 
+from branchdesk.rbac.permissions import PERMISSIONS, ROLES
 from branchdesk.rbac.reviews_models import ReviewDecision, ReviewStatus
 from branchdesk.tenants.models import LEVEL_LABELS, STATUS_LABELS
 
@@ -27,9 +28,23 @@ LABELS = {(type(member), member.value): text for member, text in _LABELS.items()
 }
 
 
-def label(value: Enum, locale: str) -> str:
-    en, zh = LABELS[(type(value), value.value)]
+def localized(en: str, zh: str, locale: str) -> str:
     return zh if locale.startswith("zh") else en
+
+
+def label(value: Enum, locale: str) -> str:
+    return localized(*LABELS[(type(value), value.value)], locale)
+
+
+def role_label(name: str, locale: str) -> str:
+    """A role's label; a role the catalogue does not know (defined by head office) is its name."""
+    role = ROLES.get(name)
+    return localized(role.en, role.zh, locale) if role else name
+
+
+def permission_label(name: str, locale: str) -> str:
+    declared = PERMISSIONS.get(name)
+    return localized(declared.en, declared.zh, locale) if declared else name
 
 
 def describe(value: Enum) -> str:

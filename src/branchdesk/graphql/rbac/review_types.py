@@ -11,14 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import relay
 from strawberry.types import Info
 
-from branchdesk.graphql.labels import graphql_enum, label
+from branchdesk.graphql.labels import graphql_enum, label, role_label
 from branchdesk.graphql.rbac.ids import nodes_readable_with
 from branchdesk.graphql.relay import paginate
 from branchdesk.graphql.tenants.types import StaffMember
 from branchdesk.rbac import reviews, reviews_models as models
 from branchdesk.rbac import reviews_repository as repository
 from branchdesk.rbac.access import Principal
-from branchdesk.rbac.permissions import ROLES
 
 AccessReviewStatus = graphql_enum(models.ReviewStatus, "AccessReviewStatus", "Whether an access review still takes decisions.")
 AccessReviewDecision = graphql_enum(models.ReviewDecision, "AccessReviewDecision", "A reviewer's decision about one role held.")
@@ -68,8 +67,7 @@ class AccessReviewItem(relay.Node):
 
     @strawberry.field(description="The role in the caller's language (its name when it is a branch's own role).")
     def role_label(self, info: Info) -> str:
-        role = ROLES.get(self.role)
-        return (role.zh if info.context.locale.startswith("zh") else role.en) if role else self.role
+        return role_label(self.role, info.context.locale)
 
     @strawberry.field(description="The decision in the caller's language.")
     def decision_label(self, info: Info) -> str:

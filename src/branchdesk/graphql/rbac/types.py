@@ -12,15 +12,12 @@ from strawberry import relay
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from branchdesk.graphql.labels import localized, permission_label, role_label
 from branchdesk.graphql.rbac.ids import nodes_readable_with
 from branchdesk.graphql.tenants.types import Branch, StaffMember
 from branchdesk.rbac.access import Principal
 from branchdesk.rbac import repository
-from branchdesk.rbac.permissions import PERMISSIONS, ROLES
-
-
-def _local(en: str, zh: str, info: Info) -> str:
-    return zh if info.context.locale.startswith("zh") else en
+from branchdesk.rbac.permissions import PERMISSIONS
 
 
 @strawberry.type(description="A permission: `resource:action`.")
@@ -30,8 +27,7 @@ class PermissionInfo:
 
     @strawberry.field(description="Label in the caller's language.")
     def label(self, info: Info) -> str:
-        declared = PERMISSIONS.get(self.name)
-        return _local(declared.en, declared.zh, info) if declared else self.name
+        return permission_label(self.name, info.context.locale)
 
     @classmethod
     def of(cls, name: str) -> PermissionInfo:
@@ -45,8 +41,7 @@ class RoleInfo:
 
     @strawberry.field(description="Label in the caller's language.")
     def label(self, info: Info) -> str:
-        role = ROLES.get(self.name)
-        return _local(role.en, role.zh, info) if role else self.name
+        return role_label(self.name, info.context.locale)
 
 
 @strawberry.enum(description="Where a cell of the access matrix comes from.")
@@ -144,7 +139,7 @@ class ToxicPairInfo:
 
     @strawberry.field
     def description(self, info: Info) -> str:
-        return _local(self.en, self.zh, info)
+        return localized(self.en, self.zh, info.context.locale)
 
 
 @strawberry.type(description="A member who holds both permissions of a toxic pair.")
