@@ -21,17 +21,19 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
 from branchdesk.api import create_app
-from branchdesk.platform.audit import Actor
+from branchdesk.access.identity import Identity
+from branchdesk.access.principal import Principal
 from branchdesk.platform.embedded import EmbeddedServers
-from branchdesk.platform.runtime import Runtime, runtime
+from branchdesk.runtime import Runtime, runtime
 from branchdesk.platform.settings import Settings
+from branchdesk.onboarding import service as onboarding
 from branchdesk.tenants import service, signin
 from branchdesk.tenants.models import BranchLevel
 
 EXTERNAL_DB = os.environ.get("BRANCHDESK_DATABASE_URL")
 EXTERNAL_REDIS = os.environ.get("BRANCHDESK_REDIS_URL")
 PASSWORD = "Correct-horse-42"
-SYSTEM = Actor.system("tests")
+SYSTEM = Principal.system("tests")
 
 
 @dataclass
@@ -100,7 +102,7 @@ def settings(servers: Servers) -> Settings:
 @pytest.fixture(scope="session")
 async def rt(settings: Settings) -> AsyncIterator[Runtime]:
     async with runtime(settings, run_migrations=True) as current:
-        await current.queue.flushdb()
+        await current.redis.flushdb()
         yield current
 
 
@@ -140,6 +142,11 @@ def sql_counter(rt: Runtime) -> SqlCounter:
     return SqlCounter(rt)
 
 
+async def enter(rt: Runtime, session: Any, staff_id: uuid.UUID, branch_code: str) -> Principal:
+    """The staff member acting in the branch, the way a request enters it (the session is bound to it)."""
+    return await rt.gate.enter(session, Identity({}, staff_id=staff_id), branch_code)
+
+
 # --- factories -----------------------------------------------------------------------------------
 
 
@@ -167,7 +174,7 @@ async def onboard(
     rt: Runtime, code: str, level: BranchLevel, parent: str | None, head: str, **extra: Any
 ) -> Any:
     async with rt.db.session(None) as session:
-        result = await service.onboard_branch(
+        result = await onboarding.onboard_branch(
             session,
             SYSTEM,
             service.BranchDraft(
@@ -185,7 +192,7 @@ async def add_member(rt: Runtime, branch: Any, roles: list[str], employee_number
     number = employee_number or unique_employee_number()
     async with rt.db.session(None) as session:
         staff = await service.ensure_staff(session, service.StaffDraft(number, f"Staff {number}"))
-        await service.grant_membership(session, SYSTEM, branch, staff, roles)
+        await onboarding.grant_membership(session, SYSTEM, branch, staff, roles)
         if staff.password_hash is None:
             await signin.set_password(session, number, PASSWORD)
     return number

@@ -15,14 +15,14 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
-from branchdesk.exports import access_review_csv
+from branchdesk.graphql.access_reviews.exports import access_review_csv
 from branchdesk.graphql.context import Context
 from branchdesk.graphql.request_context import request_context
 from branchdesk.graphql.schema import build_schema
 from branchdesk.oauth import token_endpoint
 from branchdesk.platform import metrics
 from branchdesk.platform.federation import Federation
-from branchdesk.platform.runtime import Runtime, runtime
+from branchdesk.runtime import Runtime, runtime
 from branchdesk.platform.settings import Settings, get_settings
 
 log = structlog.get_logger(__name__)
@@ -30,7 +30,7 @@ log = structlog.get_logger(__name__)
 
 class BranchdeskGraphQL(GraphQL):
     async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:
-        return request_context(request, response)
+        return request_context(request)
 
 
 async def jwks(request: Request) -> JSONResponse:
@@ -51,7 +51,7 @@ async def readyz(request: Request) -> JSONResponse:
     except Exception as exc:  # readiness reports, it does not raise
         checks["postgres"] = f"error: {type(exc).__name__}"
     try:
-        await rt.queue.ping()
+        await rt.redis.ping()
         checks["redis"] = "ok"
     except Exception as exc:
         checks["redis"] = f"error: {type(exc).__name__}"

@@ -10,10 +10,10 @@ from typing import Any, TypeVar
 
 import typer
 
-from branchdesk.platform.audit import Actor
+from branchdesk.access.principal import Principal
 from branchdesk.platform.errors import DomainError, InvalidInput
 from branchdesk.platform.logging import configure_logging
-from branchdesk.platform.runtime import Runtime, runtime
+from branchdesk.runtime import Runtime, runtime
 from branchdesk.platform.settings import get_settings
 
 app = typer.Typer(help="Branchdesk: the platform for the people who work in bank branches.", no_args_is_help=True)
@@ -21,7 +21,7 @@ tenants_app = typer.Typer(help="Head office and branches.", no_args_is_help=True
 staff_app = typer.Typer(help="Staff identities.", no_args_is_help=True)
 app.add_typer(tenants_app, name="tenants")
 app.add_typer(staff_app, name="staff")
-CLI = Actor.system("cli")
+CLI = Principal.system("cli")
 T = TypeVar("T")
 
 
@@ -139,6 +139,7 @@ def tenants_create(
     head_email: str = typer.Option(None, "--head-email"),
 ) -> None:
     """Onboard a branch (idempotent by code)."""
+    from branchdesk.onboarding import service as onboarding
     from branchdesk.tenants import service
     from branchdesk.tenants.models import BranchLevel
 
@@ -147,9 +148,9 @@ def tenants_create(
         head=service.StaffDraft(head_employee_number, head_name, head_email),
     )
 
-    async def work(rt: Runtime) -> service.Onboarded:
+    async def work(rt: Runtime) -> onboarding.Onboarded:
         async with rt.db.session(None) as session:
-            return await service.onboard_branch(session, CLI, draft)
+            return await onboarding.onboard_branch(session, CLI, draft)
 
     result = _run(work)
     typer.echo(f"{'created' if result.created else 'already onboarded'}: {result.branch.code} {result.branch.name}")
@@ -158,12 +159,12 @@ def tenants_create(
 @tenants_app.command("list")
 def tenants_list(as_json: bool = typer.Option(False, "--json")) -> None:
     """List branches."""
-    from branchdesk.tenants import repository
+    from branchdesk.tenants import service
     from branchdesk.tenants.models import Branch
 
     async def work(rt: Runtime) -> list[Branch]:
         async with rt.db.session(None) as session:
-            return list(await session.scalars(repository.branches_query().order_by(Branch.code)))
+            return await service.all_branches(session)
 
     branches = _run(work)
     if as_json:

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from branchdesk.platform.audit import Actor
-from branchdesk.platform.runtime import Runtime
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from branchdesk.access.identity import Identity
+from branchdesk.access.principal import Principal
+from branchdesk.onboarding import service as onboarding
 from branchdesk.rbac import service as rbac
+from branchdesk.runtime import Runtime
 from branchdesk.tenants import repository, service, signin
-from branchdesk.tenants.access import enter_branch
 from branchdesk.tenants.models import BranchLevel
 
 DEMO_PASSWORD = "Branchdesk2026"
@@ -86,11 +87,11 @@ def personal_data(branch: str, number: str) -> dict[str, str]:
 
 
 async def seed(rt: Runtime) -> None:
-    actor = Actor.system("demo")
+    actor = Principal.system("demo")
     async with rt.db.session(None) as session:
         for demo in BRANCHES:
             head_number, head_name, _ = demo.staff[0]
-            onboarded = await service.onboard_branch(
+            onboarded = await onboarding.onboard_branch(
                 session,
                 actor,
                 service.BranchDraft(
@@ -107,7 +108,7 @@ async def seed(rt: Runtime) -> None:
                 staff = await service.ensure_staff(
                     session, service.StaffDraft(number, name, f"{number.lower()}@demo.branchdesk.cn")
                 )
-                await service.grant_membership(session, actor, onboarded.branch, staff, [role])
+                await onboarding.grant_membership(session, actor, onboarded.branch, staff, [role])
                 if staff.password_hash is None:
                     await signin.set_password(session, number, DEMO_PASSWORD)
                 if staff.phone is None:
@@ -117,7 +118,7 @@ async def seed(rt: Runtime) -> None:
         staff = await repository.staff_by_employee_number(session, number)
         branch = await repository.branch_by_code(session, code)
         assert staff is not None and branch is not None
-        await service.grant_membership(session, actor, branch, staff, [role])
+        await onboarding.grant_membership(session, actor, branch, staff, [role])
         await _custom_policy(rt, session)
 
 
@@ -127,5 +128,5 @@ async def _custom_policy(rt: Runtime, session: AsyncSession) -> None:
     for code, role, permission, granted, reason in CUSTOM_POLICY:
         head = await repository.staff_by_employee_number(session, heads[code])
         assert head is not None
-        principal = await enter_branch(session, rt.policies, head.id, code)
+        principal = await rt.gate.enter(session, Identity({}, staff_id=head.id), code)
         await rbac.set_permission(session, principal, role, permission, granted, reason)

@@ -25,11 +25,11 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from branchdesk.platform.runtime import Runtime
+from branchdesk.access.policy import service_subject
 from branchdesk.platform.tokens import KeyRing
-from branchdesk.rbac import accounts
-from branchdesk.rbac.accounts import TokenClient
-from branchdesk.rbac.enforcer import service_subject
+from branchdesk.runtime import Runtime
+from branchdesk.service_accounts import service as accounts
+from branchdesk.service_accounts.service import TokenClient
 
 log = structlog.get_logger(__name__)
 AUTH_METHODS = ("client_secret_basic", "client_secret_post")

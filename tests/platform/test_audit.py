@@ -18,7 +18,7 @@ async def branch(rt, world):
     fresh = await onboard(rt, unique_code(), BranchLevel.TIER1_BRANCH, world.head_office.code, unique_employee_number())
     async with rt.db.session(fresh.id) as session:
         for n in range(3):
-            await audit.record(session, fresh.id, SYSTEM, "test.event", "thing", n, {"n": n})
+            await audit.record(session, fresh.id, SYSTEM.author, "test.event", "thing", n, {"n": n})
     return fresh
 
 

@@ -15,11 +15,11 @@ from branchdesk.platform import audit
 from branchdesk.platform.database import APP_ROLE, PLATFORM_ROLE, Database, tenant_tables
 from branchdesk.platform.clock import utcnow
 from branchdesk.platform.ids import new_id
-from branchdesk.rbac import reviews
+from branchdesk.access_reviews import service as reviews
 from branchdesk.rbac import service as rbac
-from branchdesk.rbac.models import ServiceAccount
+from branchdesk.service_accounts.models import ServiceAccount
 from branchdesk.tenants import repository as tenants
-from branchdesk.tenants.access import enter_branch
+from tests.conftest import enter
 
 pytestmark = pytest.mark.external
 TABLES = [t.name for t in tenant_tables(metadata)]
@@ -31,7 +31,7 @@ async def seeded(rt, world):
     for branch, head in ((world.branch_a, world.head_a), (world.branch_b, world.head_b)):
         async with rt.db.session(None) as session:
             staff = await tenants.staff_by_employee_number(session, head)
-            principal = await enter_branch(session, rt.policies, staff.id, branch.code)
+            principal = await enter(rt, session, staff.id, branch.code)
             await audit.check_and_record(session, branch.id, source=f"isolation-seed:{uuid.uuid4()}")
             await rbac.set_permission(session, principal, "it_support", "client:read", True, reason="isolation seed")
             await reviews.open_review(session, principal, "isolation seed")

@@ -9,7 +9,8 @@ from sqlalchemy import select
 from structlog.testing import capture_logs
 
 from branchdesk.jobs import tasks
-from branchdesk.jobs.worker import build_worker
+from branchdesk.jobs.relay import relay
+from branchdesk.jobs.worker import build_worker, queue_of
 from branchdesk.platform import metrics, outbox
 from branchdesk.platform.audit import AuditChainCheck
 from branchdesk.platform.outbox import OutboxMessage
@@ -31,7 +32,7 @@ async def _enqueue(rt, branch, **payload) -> uuid.UUID:
 
 async def _relay(rt, redispatch_after: timedelta, max_dispatches: int | None = None) -> int:
     cap = max_dispatches or rt.settings.outbox_max_dispatches
-    return await outbox.relay(rt.db, rt.queue, redispatch_after=redispatch_after, max_dispatches=cap)
+    return await relay(rt.db, queue_of(rt), redispatch_after=redispatch_after, max_dispatches=cap)
 
 
 def _dead(job: str) -> float:
@@ -75,7 +76,7 @@ async def test_a_rolled_back_change_enqueues_nothing(rt, world):
             raise Boom
     assert await _relay(rt, NOW) == 0
     assert await _message(rt, world.branch_a, kept[0]) is None
-    assert await rt.queue.exists(f"arq:job:outbox:{kept[0]}") == 0
+    assert await rt.redis.exists(f"arq:job:outbox:{kept[0]}") == 0
 
 
 async def test_a_committed_row_runs_exactly_once_when_relayed_twice(rt, world):
@@ -86,7 +87,7 @@ async def test_a_committed_row_runs_exactly_once_when_relayed_twice(rt, world):
     assert await _relay(rt, LATER) == 0
     # Even a forced resend while the job is still queued is absorbed by its deterministic id.
     await _relay(rt, NOW)
-    assert await rt.queue.zcard("arq:queue") == 1
+    assert await rt.redis.zcard("arq:queue") == 1
     await _run_worker(rt)
 
     assert await _checks(rt, world.branch_a, message_id) == 1
@@ -97,7 +98,7 @@ async def test_work_lost_by_redis_is_sent_again_and_runs_once(rt, world):
     await _drain(rt)
     message_id = await _enqueue(rt, world.branch_b)
     await _relay(rt, LATER)
-    await rt.queue.flushdb()  # Redis loses everything it held
+    await rt.redis.flushdb()  # Redis loses everything it held
 
     assert await _relay(rt, NOW) == 1
     await _run_worker(rt)
@@ -125,14 +126,14 @@ async def test_a_job_that_keeps_failing_is_given_up_at_the_cap_and_reported_once
     for _ in range(3):
         assert await _relay(rt, NOW, max_dispatches=3) == 1
         await _run_worker(rt)
-        await rt.queue.delete(f"arq:result:outbox:{message_id}")  # as once the failure's result expires
+        await rt.redis.delete(f"arq:result:outbox:{message_id}")  # as once the failure's result expires
     with capture_logs() as logs:
         given_up = await _relay(rt, NOW, max_dispatches=3)
         again = await _relay(rt, NOW, max_dispatches=3)
 
     # then it is not sent again, and is reported dead once: in the log and in the metrics
     assert given_up == again == 0
-    assert await rt.queue.zcard("arq:queue") == 0
+    assert await rt.redis.zcard("arq:queue") == 0
     row = await _message(rt, world.branch_a, message_id)
     assert row.dispatch_count == 3 and row.completed_at is None and row.dead_at is not None
     assert [(e["log_level"], e["job"], e["tenant"], e["id"]) for e in logs if e.get("id") == str(message_id)] == [

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from branchdesk.platform.audit import AuditEvent
 from branchdesk.rbac.models import PolicyChange
+from branchdesk.onboarding import service as onboarding
 from branchdesk.tenants import service
 from branchdesk.tenants.models import BranchLevel
 from tests.conftest import SYSTEM, add_member, onboard, unique_code, unique_employee_number
@@ -193,7 +194,7 @@ async def test_the_csv_report_lists_every_item_with_its_decision(rt, api, team, 
     async with rt.db.session(None) as session:
         number = unique_employee_number("Z")
         staff = await service.ensure_staff(session, service.StaffDraft(number, "王小明"))
-        await service.grant_membership(session, SYSTEM, team.branch, staff, ["lobby_manager"])
+        await onboarding.grant_membership(session, SYSTEM, team.branch, staff, ["lobby_manager"])
     head = await as_member(team.head)
     review = await open_review(head)
     await decide(head, item_of(review, number, "lobby_manager"), "REVOKED", "=HYPERLINK(\"http://x\")")

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from branchdesk.rbac import service
-from branchdesk.rbac.enforcer import staff_subject
+from branchdesk.access.policy import staff_subject
 from branchdesk.tenants import repository
-from branchdesk.tenants.access import enter_branch
+from tests.conftest import enter
 
 pytestmark = pytest.mark.external
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,7 +43,7 @@ async def test_a_revocation_reaches_another_process(rt, settings, staffed):
 
         # when the branch head revokes the permission here
         async with rt.db.session(None) as session:
-            principal = await enter_branch(session, rt.policies, head.id, staffed.code)
+            principal = await enter(rt, session, head.id, staffed.code)
             await service.set_permission(session, principal, "teller", "cash:initiate", False)
         committed = time.time()
 

@@ -165,17 +165,17 @@ async def test_a_baseline_change_reaches_every_branch(api, as_member, staffed, w
 async def test_looked_up_decisions_agree_with_the_casbin_matcher(rt, as_member, staffed):
     """Decisions are looked up from what Casbin worked out at load; the matcher must agree on every one."""
     from branchdesk.rbac import repository as rbac_repository
-    from branchdesk.rbac.enforcer import staff_subject
+    from branchdesk.access.policy import staff_subject
     from branchdesk.rbac.permissions import PERMISSIONS, split
     from branchdesk.tenants import repository
-    from branchdesk.tenants.access import enter_branch
+    from tests.conftest import enter
 
     head = await as_member(staffed.head)
     await head(GRANT, {"i": {"role": "teller", "permission": "client:write"}})
     await head(REVOKE, {"i": {"role": "it_support", "permission": "staff:read"}})
     async with rt.db.session(None) as session:
         staff = await repository.staff_by_employee_number(session, staffed.head)
-        policy = (await enter_branch(session, rt.policies, staff.id, staffed.code)).policy
+        policy = (await enter(rt, session, staff.id, staffed.code)).policy
         members = await rbac_repository.assignments(session, staffed.branch.id)
     enforcer = policy.enforcer()
     for staff_id, roles in members:

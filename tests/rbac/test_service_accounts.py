@@ -17,7 +17,7 @@ from strawberry import relay
 
 from branchdesk.platform.audit import AuditEvent
 from branchdesk.platform.clock import utcnow
-from branchdesk.rbac.models import ServiceAccount
+from branchdesk.service_accounts.models import ServiceAccount
 from branchdesk.tenants.models import BranchLevel, BranchStatus
 from branchdesk.tenants.service import set_branch_status
 from tests.conftest import SYSTEM, Api, add_member, onboard, unique_code, unique_employee_number

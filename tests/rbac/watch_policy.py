@@ -8,7 +8,7 @@ import sys
 import time
 import uuid
 
-from branchdesk.platform.runtime import runtime
+from branchdesk.runtime import runtime
 from branchdesk.platform.settings import Settings
 
 

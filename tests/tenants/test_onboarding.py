@@ -223,7 +223,7 @@ async def test_two_onboardings_of_one_new_code_at_once_make_one_branch(rt, world
 
     async def onboard():
         async with rt.db.session(None) as session:
-            return await service.onboard_branch(session, SYSTEM, draft)
+            return await onboarding.onboard_branch(session, SYSTEM, draft)
 
     outcomes = await asyncio.gather(onboard(), onboard(), return_exceptions=True)
     created = [o for o in outcomes if not isinstance(o, BaseException)]

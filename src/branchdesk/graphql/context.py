@@ -1,30 +1,37 @@
 """Per-request state: who is calling, in which branch, and the request's one database transaction.
 
-Strawberry resolves sibling fields concurrently, so the session is handed out under a lock: one
-resolver at a time uses it, and DataLoaders batch what the resolvers ask for.
+The unit of work starts once, before any resolver runs (:meth:`Context.start`): the token is verified
+and, when the request names a branch (X-Branch, or a service account's own), the transaction is bound
+to it and the caller's standing checked (:class:`~branchdesk.access.unit_of_work.Gate`). A failure
+is kept and raised by the fields that need what failed, so public fields still answer.
+
+Strawberry resolves sibling fields concurrently, so the session is used by one service call at a time
+(:meth:`Context.run`); DataLoaders batch what resolvers ask for. A service call runs shielded: when
+graphql-core cancels a resolver (a sibling failed), the statement it was running still completes, so
+the connection stays usable and the request's commit decides what is kept.
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 
+from branchdesk.access.identity import Identity, identify
+from branchdesk.access.principal import Principal
 from branchdesk.platform.database import discard_after_commit, run_after_commit
-from branchdesk.platform.errors import DomainError, Unauthenticated
+from branchdesk.platform.errors import DomainError, Forbidden, Unauthenticated
 from branchdesk.platform.federation import Federation
 from branchdesk.platform.logging import bind_request
-from branchdesk.platform.runtime import Runtime
-from branchdesk.rbac.access import Principal
-from branchdesk.rbac.accounts import enter_as_service
-from branchdesk.tenants.access import enter_branch
-from branchdesk.tenants.identity import Caller, identify
+from branchdesk.runtime import Runtime
+
+T = TypeVar("T")
 
 
 def _locale(accept_language: str | None) -> str:
@@ -38,11 +45,8 @@ def _bearer(connection: HTTPConnection) -> str | None:
 
 
 class Context:
-    def __init__(
-        self, connection: HTTPConnection, runtime: Runtime, response: Any = None, federation: Federation | None = None
-    ) -> None:
+    def __init__(self, connection: HTTPConnection, runtime: Runtime, federation: Federation | None = None) -> None:
         self.request = connection
-        self.response = response
         self.runtime = runtime
         self.settings = runtime.settings
         # The external issuers (single sign-on) whose tokens the app accepts besides its own.
@@ -53,83 +57,85 @@ class Context:
         self.branch_code = (connection.headers.get("x-branch") or "").strip() or None
         self._session: AsyncSession | None = None
         self._lock = asyncio.Lock()
-        self._identity_lock = asyncio.Lock()
-        self._branch_lock = asyncio.Lock()
+        self._calls: set[asyncio.Future[Any]] = set()
         # Seconds to hold the answer back once the transaction has ended (slowing down guessing).
         self.response_delay = 0.0
-        self._principal: Principal | DomainError | None = None
-        self._caller: Caller | DomainError | None = None
+        self._identity: Identity | DomainError = Unauthenticated()
+        self._principal: Principal | DomainError = Unauthenticated()
+        self._started = False
         bind_request(request_id=self.request_id, branch=self.branch_code)
 
-    # --- identity -------------------------------------------------------------------------------
+    # --- the unit of work -----------------------------------------------------------------------
 
-    async def caller(self) -> Caller:
-        """Who presented the token (staff, ours or single sign-on, or a service account); resolved once
-        per request, failures included; Unauthenticated when absent or invalid."""
-        async with self._identity_lock:  # concurrent resolvers wait for the one lookup, not repeat it
-            if self._caller is None:
-                try:
-                    self._caller = await identify(self.token, self.runtime.keys, self.federation, self.session)
-                    if self._caller.staff_id is not None:
-                        bind_request(staff_id=str(self._caller.staff_id))
-                except DomainError as exc:
-                    self._caller = exc
-        if isinstance(self._caller, DomainError):
-            raise self._caller
-        return self._caller
+    async def start(self) -> None:
+        """Authenticate and enter the branch, once per request (twice is a no-op)."""
+        if self._started:
+            return
+        self._started = True
+        if self.token is None:
+            return
+        try:
+            self._identity = await identify(self.token, self.runtime.keys, self.federation, self._platform_scope)
+        except DomainError as exc:
+            self._identity = self._principal = exc
+            return
+        if self._identity.staff_id is not None:
+            bind_request(staff_id=str(self._identity.staff_id))
+        try:
+            self._principal = await self.runtime.gate.enter(self._open(), self._identity, self.branch_code)
+        except DomainError as exc:
+            self._principal = exc
 
-    def claims(self) -> dict[str, Any]:
-        """The verified token's claims, once :meth:`caller` has run (every declared field awaits it)."""
-        return self._known_caller().claims
+    def identity(self) -> Identity:
+        """Who presented the token; Unauthenticated when absent or invalid."""
+        if isinstance(self._identity, DomainError):
+            raise self._identity
+        return self._identity
 
     @property
     def staff_id(self) -> uuid.UUID:
-        """The signed-in staff member, once :meth:`caller` has run; Unauthenticated for a service account."""
-        caller = self._known_caller()
-        if caller.staff_id is None:
-            raise Unauthenticated()
-        return caller.staff_id
+        """The signed-in staff member; Forbidden for a service account (it is not a member of staff)."""
+        staff_id = self.identity().staff_id
+        if staff_id is None:
+            raise Forbidden("signed-in")
+        return staff_id
 
-    def _known_caller(self) -> Caller:
-        if self._caller is None:
-            raise RuntimeError("await Context.caller() before reading the caller")
-        if isinstance(self._caller, DomainError):
-            raise self._caller
-        return self._caller
-
-    async def principal(self) -> Principal:
-        """The caller acting in the X-Branch branch; resolved once per request, failures included."""
-        caller = await self.caller() if self._principal is None else None
-        async with self._branch_lock:
-            if self._principal is None and caller is not None:
-                try:
-                    async with self.session() as session:
-                        if caller.service_account_id is not None:
-                            self._principal = await enter_as_service(
-                                session, self.runtime.policies, caller.service_account_id,
-                                caller.service_branch or "", self.branch_code, caller.scope or frozenset(),
-                            )
-                        else:
-                            self._principal = await enter_branch(
-                                session, self.runtime.policies, self.staff_id, self.branch_code
-                            )
-                except DomainError as exc:
-                    self._principal = exc
+    def principal(self) -> Principal:
+        """Who acts in the request's branch; the reason they cannot, when they cannot."""
         if isinstance(self._principal, DomainError):
             raise self._principal
         return self._principal
 
-    # --- the request's transaction --------------------------------------------------------------
+    async def call(self, service: Callable[..., Awaitable[T]], *args: Any) -> T:
+        """``service(session, principal, *args)``: a service call in the request's branch, as its caller."""
+        principal = self.principal()
+        return await self.run(lambda session: service(session, principal, *args))
+
+    async def run(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """``work(session)`` on the request's transaction, one at a time, shielded from cancellation."""
+
+        async def exclusive() -> T:
+            async with self._lock:
+                return await work(self._open())
+
+        call = asyncio.ensure_future(exclusive())
+        self._calls.add(call)
+        call.add_done_callback(self._calls.discard)
+        return await asyncio.shield(call)
+
+    def _open(self) -> AsyncSession:
+        if self._session is None:
+            self._session = self.runtime.db.new_session()
+        return self._session
 
     @asynccontextmanager
-    async def session(self) -> AsyncIterator[AsyncSession]:
-        async with self._lock:
-            if self._session is None:
-                self._session = self.runtime.db.new_session()
-                await self._session.begin()
-            yield self._session
+    async def _platform_scope(self) -> AsyncIterator[AsyncSession]:
+        yield self._open()  # identities (staff) are platform tables: readable before a branch is bound
 
     async def finish(self, *, commit: bool) -> None:
+        """End the transaction once every service call has returned (cancelled resolvers included)."""
+        if self._calls:
+            await asyncio.gather(*self._calls, return_exceptions=True)
         session, self._session = self._session, None
         if session is None:
             return

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import strawberry
 import structlog
@@ -18,11 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.extensions import SchemaExtension
 from strawberry.types import Info
 
+from branchdesk.access.principal import Principal
 from branchdesk.platform import metrics
 from branchdesk.platform.errors import DomainError, InvalidInput
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
+P = TypeVar("P")
 
 
 @strawberry.type(description="An expected failure of a mutation: a stable code, the input field at fault, a message.")
@@ -37,10 +39,22 @@ def user_errors(exc: DomainError, locale: str) -> list[UserError]:
     return [UserError(code=e.code, field=e.field, message=e.message(locale)) for e in errors]
 
 
+def payload(cls: type[P] | None = None, *, description: str | None = None) -> Any:
+    """A mutation's payload type: its own fields, then ``errors`` (empty on success)."""
+
+    def build(cls: type[P]) -> type[P]:
+        cls.__annotations__["errors"] = list[UserError]
+        cls.errors = strawberry.field(default_factory=list)  # type: ignore[attr-defined]
+        return strawberry.type(cls, description=description)
+
+    return build(cls) if cls is not None else build
+
+
 async def run_mutation(info: Info, action: Callable[[AsyncSession], Awaitable[T]]) -> tuple[T | None, list[UserError]]:
     """Run a mutation's service call in a savepoint: on an expected failure nothing it wrote remains."""
     ctx = info.context
-    async with ctx.session() as session:
+
+    async def in_savepoint(session: AsyncSession) -> tuple[T | None, list[UserError]]:
         pending = list(session.info.get("after_commit", []))
         savepoint = await session.begin_nested()
         try:
@@ -59,6 +73,18 @@ async def run_mutation(info: Info, action: Callable[[AsyncSession], Awaitable[T]
         await savepoint.commit()
         return result, []
 
+    return await ctx.run(in_savepoint)
+
+
+async def mutate(
+    info: Info, payload_type: type[P], action: Callable[[AsyncSession, Principal], Awaitable[dict[str, Any]]]
+) -> P:
+    """The one mutation runner: ``action`` gets the session and the acting principal and returns the
+    payload's fields; an expected failure returns the payload with ``errors`` instead."""
+    principal = info.context.principal()
+    fields, errors = await run_mutation(info, lambda session: action(session, principal))
+    return payload_type(**fields) if fields is not None else payload_type(errors=errors)  # type: ignore[call-arg]
+
 
 class RequestLifecycle(SchemaExtension):
     """Ends the request's transaction (commit unless something unexpected failed), presents errors,
@@ -67,6 +93,11 @@ class RequestLifecycle(SchemaExtension):
     A request whose work was rolled back returns no data: what it read or wrote did not happen (its
     audit records included), so it must not be shown.
     """
+
+    async def on_execute(self) -> AsyncIterator[None]:  # type: ignore[override]
+        """After validation, before any resolver: the request's unit of work starts."""
+        await self.execution_context.context.start()
+        yield
 
     async def on_operation(self) -> AsyncIterator[None]:  # type: ignore[override]
         started = time.perf_counter()

@@ -7,8 +7,8 @@ from typing import Any
 
 import strawberry
 
-from branchdesk.rbac.permissions import PERMISSIONS, ROLES
-from branchdesk.rbac.reviews_models import ReviewDecision, ReviewStatus
+from branchdesk.access.registry import PERMISSIONS, ROLES
+from branchdesk.access_reviews.models import ReviewDecision, ReviewStatus
 from branchdesk.tenants.models import LEVEL_LABELS, STATUS_LABELS
 
 # Keyed by (enum class, value): string enums of different classes may share a value ("closed").

@@ -14,8 +14,7 @@ from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.types import Info
 
 from branchdesk.platform.errors import Forbidden
-from branchdesk.rbac.access import authorize
-from branchdesk.rbac.permissions import PERMISSIONS
+from branchdesk.access.registry import PERMISSIONS
 
 PUBLIC = "public"
 SIGNED_IN = "signed-in"
@@ -29,10 +28,10 @@ class Declared(BasePermission):
         if self.permission == PUBLIC:
             return True
         if self.permission == SIGNED_IN:
-            if (await info.context.caller()).staff_id is None:
+            if info.context.identity().staff_id is None:
                 raise Forbidden(SIGNED_IN)  # a service account is not a member of staff
             return True
-        authorize(await info.context.principal(), self.permission)
+        info.context.principal().require(self.permission)
         return True
 
 

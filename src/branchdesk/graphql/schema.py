@@ -1,7 +1,12 @@
-"""The schema, assembled in one place from each domain's queries and mutations."""
+"""The schema, assembled from the domains: every ``graphql/<domain>/`` package contributes its
+``queries.Queries`` and ``mutations.Mutations`` root fields, its ``loaders`` and its Node types, found
+by walking the package (nothing to register by hand)."""
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+import pkgutil
 from typing import Any
 
 import strawberry
@@ -16,23 +21,45 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
+import branchdesk.graphql
 from branchdesk.graphql.errors import RequestLifecycle
-from branchdesk.graphql.rbac.mutations import RbacMutations
-from branchdesk.graphql.rbac.queries import RbacQueries
-from branchdesk.graphql.rbac.review_mutations import AccessReviewMutations
-from branchdesk.graphql.rbac.review_queries import AccessReviewQueries
-from branchdesk.graphql.rbac.service_accounts import ServiceAccountMutations, ServiceAccountQueries
-from branchdesk.graphql.rbac.types import PolicyChangeEntry
-from branchdesk.graphql.tenants.mutations import TenantMutations
-from branchdesk.graphql.tenants.queries import TenantQueries
-from branchdesk.graphql.tenants.signin import SignInMutations
-from branchdesk.graphql.tenants.types import Branch, StaffMember
+from branchdesk.graphql.nodes import LoadedNode
 from branchdesk.platform.settings import Settings
 
-Query = merge_types("Query", (TenantQueries, RbacQueries, AccessReviewQueries, ServiceAccountQueries))
-Mutation = merge_types(
-    "Mutation", (SignInMutations, TenantMutations, RbacMutations, AccessReviewMutations, ServiceAccountMutations)
-)
+# The domains in a fixed order (their fields' order in the exported schema); a new domain is appended.
+DOMAINS = ("tenants", "rbac", "access_reviews", "service_accounts")
+
+
+def _check_every_domain_listed() -> None:
+    packages = {m.name for m in pkgutil.iter_modules(branchdesk.graphql.__path__) if m.ispkg}
+    if packages != set(DOMAINS):
+        raise RuntimeError(f"graphql domain packages {sorted(packages)} differ from DOMAINS {sorted(DOMAINS)}")
+
+
+def _domain_parts(part: str, name: str) -> list[type]:
+    found = []
+    for domain in DOMAINS:
+        module = f"branchdesk.graphql.{domain}.{part}"
+        if importlib.util.find_spec(module) is not None:
+            found.append(getattr(importlib.import_module(module), name))
+    return found
+
+
+def _node_types() -> list[type]:
+    seen: list[type] = []
+    pending = list(LoadedNode.__subclasses__())
+    while pending:
+        node = pending.pop(0)
+        seen.append(node)
+        pending += node.__subclasses__()
+    return seen
+
+
+_check_every_domain_listed()
+_domain_parts("types", "__name__")
+_domain_parts("loaders", "__name__")  # loaders register themselves when imported
+Query = merge_types("Query", tuple(_domain_parts("queries", "Queries")))
+Mutation = merge_types("Mutation", tuple(_domain_parts("mutations", "Mutations")))
 
 
 class BranchdeskSchema(strawberry.Schema):
@@ -57,7 +84,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     return BranchdeskSchema(
         query=Query,
         mutation=Mutation,
-        types=[Branch, StaffMember, PolicyChangeEntry],
+        types=_node_types(),
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True),
     )

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from branchdesk.platform import audit
 from branchdesk.platform.clock import utcnow
 from branchdesk.platform.outbox import outbox_job
-from branchdesk.tenants import repository
+from branchdesk.tenants import service as tenants
 from branchdesk.tenants.models import BranchStatus
 
 
@@ -39,13 +39,13 @@ async def schedule_nightly_audit_checks(ctx: dict[str, Any], now: datetime | Non
     rt = ctx["runtime"]
     now = now or utcnow()
     async with rt.db.session(None) as session:
-        branches = list(await session.scalars(repository.branches_query()))
+        branches = await tenants.all_branches(session)
     queued = 0
     for branch in branches:
         local = now.astimezone(ZoneInfo(branch.timezone))
         if branch.status is BranchStatus.ACTIVE and local.hour == NIGHTLY_HOUR:
             day = local.date().isoformat()
-            job = await rt.queue.enqueue_job(
+            job = await ctx["redis"].enqueue_job(
                 "nightly_audit_check", str(branch.id), day, _job_id=f"nightly-audit:{branch.id}:{day}"
             )
             queued += job is not None

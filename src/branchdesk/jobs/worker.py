@@ -5,16 +5,17 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 from typing import Any
 
 import structlog
 from arq import cron
+from arq.connections import ArqRedis, RedisSettings
 from arq.worker import Worker, func
 
 from branchdesk.jobs import tasks
-from branchdesk.platform import metrics, outbox
-from branchdesk.platform.runtime import Runtime, redis_settings
+from branchdesk.jobs.relay import relay_forever
+from branchdesk.platform import metrics
+from branchdesk.runtime import Runtime
 
 log = structlog.get_logger(__name__)
 
@@ -45,7 +46,7 @@ def build_worker(rt: Runtime, **overrides: Any) -> Worker:
         "functions": FUNCTIONS,
         "cron_jobs": CRON_JOBS,
         # Its own connection pool: Worker.close() closes the pool it runs on.
-        "redis_settings": redis_settings(rt.endpoints.redis_url),
+        "redis_settings": redis_settings(rt),
         "ctx": {"runtime": rt},
         "handle_signals": False,
         "keep_result": 3600,
@@ -55,16 +56,13 @@ def build_worker(rt: Runtime, **overrides: Any) -> Worker:
     return Worker(**options)
 
 
-async def relay_forever(rt: Runtime, interval: float = 1.0) -> None:
-    redispatch = timedelta(seconds=rt.settings.outbox_redispatch_seconds)
-    while True:
-        try:
-            await outbox.relay(
-                rt.db, rt.queue, redispatch_after=redispatch, max_dispatches=rt.settings.outbox_max_dispatches
-            )
-        except Exception:  # keep relaying; the rows stay in PostgreSQL until they are sent
-            log.exception("outbox relay failed")
-        await asyncio.sleep(interval)
+def redis_settings(rt: Runtime) -> RedisSettings:
+    return RedisSettings.from_dsn(rt.endpoints.redis_url)
+
+
+def queue_of(rt: Runtime) -> ArqRedis:
+    """ARQ's client on the runtime's Redis connection pool."""
+    return ArqRedis(connection_pool=rt.redis.connection_pool)
 
 
 class InProcessWorker:
@@ -72,7 +70,7 @@ class InProcessWorker:
 
     def __init__(self, rt: Runtime) -> None:
         self.worker = build_worker(rt)
-        self._tasks = [asyncio.create_task(self.worker.async_run()), asyncio.create_task(relay_forever(rt))]
+        self._tasks = [asyncio.create_task(self.worker.async_run()), asyncio.create_task(relay_forever(rt, queue_of(rt)))]
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -82,7 +80,7 @@ class InProcessWorker:
 
 
 async def run_worker(rt: Runtime) -> None:
-    relay = asyncio.create_task(relay_forever(rt))
+    relay = asyncio.create_task(relay_forever(rt, queue_of(rt)))
     worker = build_worker(rt, handle_signals=True)
     try:
         await worker.async_run()

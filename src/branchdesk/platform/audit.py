@@ -25,15 +25,15 @@ GENESIS = "0" * 64
 
 
 @dataclass(frozen=True)
-class Actor:
-    """Who did something: a staff member, a service account or the system itself."""
+class Author:
+    """Who is named in the audit trail: a staff member, a service account or the system itself."""
 
     kind: str  # staff | service | system
     id: uuid.UUID | None = None
     label: str = ""
 
     @classmethod
-    def system(cls, label: str) -> Actor:
+    def system(cls, label: str) -> Author:
         return cls("system", None, label)
 
 
@@ -83,7 +83,7 @@ def _fields(event: AuditEvent) -> dict[str, Any]:
 async def record(
     session: AsyncSession,
     tenant_id: uuid.UUID,
-    actor: Actor,
+    actor: Author,
     action: str,
     target_type: str,
     target_id: object | None = None,

@@ -19,7 +19,6 @@ from datetime import datetime
 import structlog
 from sqlalchemy import DateTime, MetaData, Uuid, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -106,12 +105,12 @@ class Database:
         return self._app_sessions()
 
     @asynccontextmanager
-    async def session(self, tenant_id: uuid.UUID | None) -> AsyncIterator[AsyncSession]:
-        """One transaction, bound to ``tenant_id`` (or to no branch: platform tables only); commits on success."""
+    async def session(self, branch_id: uuid.UUID | None) -> AsyncIterator[AsyncSession]:
+        """One transaction, bound to ``branch_id`` (or to no branch: platform tables only); commits on success."""
         async with self._app_sessions() as session:
             async with session.begin():
-                if tenant_id is not None:
-                    await bind_tenant(session, tenant_id)
+                if branch_id is not None:
+                    await bind_branch(session, branch_id)
                 yield session
             await run_after_commit(session)
 
@@ -128,31 +127,17 @@ class Database:
         await self.platform_engine.dispose()
 
 
-async def bind_tenant(session: AsyncSession, tenant_id: uuid.UUID | None) -> None:
+_BIND = text("select set_config('app.tenant_id', :branch, true)")
+
+
+async def bind_branch(session: AsyncSession, branch_id: uuid.UUID | None) -> None:
     """Bind the current transaction to a branch; local to the transaction, so pooled connections stay clean."""
-    await session.execute(
-        text("select set_config('app.tenant_id', :tenant, true)"), {"tenant": str(tenant_id) if tenant_id else ""}
-    )
-    session.info["tenant_id"] = tenant_id
+    await session.execute(_BIND, {"branch": str(branch_id) if branch_id else ""})
+    session.info["branch_id"] = branch_id
 
 
-def bound_tenant(session: AsyncSession) -> uuid.UUID | None:
-    return session.info.get("tenant_id")
-
-
-@asynccontextmanager
-async def acting_in(session: AsyncSession, tenant_id: uuid.UUID) -> AsyncIterator[AsyncSession]:
-    """Temporarily bind the transaction to another branch (head-office operations that write into one)."""
-    previous = bound_tenant(session)
-    await bind_tenant(session, tenant_id)
-    try:
-        yield session
-    except DBAPIError:
-        raise  # the transaction is aborted: no statement can run, and the error must not be hidden
-    except BaseException:
-        await bind_tenant(session, previous)
-        raise
-    await bind_tenant(session, previous)
+def bound_branch(session: AsyncSession) -> uuid.UUID | None:
+    return session.info.get("branch_id")
 
 
 def after_commit(session: AsyncSession, callback: Callable[[], Awaitable[None]]) -> None:

@@ -9,9 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-LOCALES = ("en", "zh-CN")
-
-
 @dataclass(frozen=True)
 class ErrorCode:
     code: str

@@ -1,6 +1,6 @@
 """Transactional outbox: work for the job queue is written in the same transaction as its cause.
 
-A relay moves committed rows to ARQ under the deterministic job id ``outbox:<id>``; the job marks its
+A relay (``branchdesk.jobs.relay``) moves committed rows to the job queue under the deterministic job id ``outbox:<id>``; the job marks its
 row completed in the same transaction as its own work, so a job delivered twice does its work once,
 and a row not completed after ``redispatch_after`` is sent again (Redis may have lost it). A row sent
 ``max_dispatches`` times that still did not complete is given up as dead: logged and counted once, kept
@@ -15,19 +15,13 @@ from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
-import structlog
-from arq.connections import ArqRedis
 from sqlalchemy import Index, String, or_, select, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from branchdesk.platform import metrics
 from branchdesk.platform.clock import utcnow
 from branchdesk.platform.database import Base, Database, TenantOwned, Timestamped, tenant_table_args
-
-log = structlog.get_logger(__name__)
-
 
 class OutboxMessage(TenantOwned, Timestamped, Base):
     __tablename__ = "outbox"
@@ -55,15 +49,12 @@ async def enqueue(session: AsyncSession, tenant_id: uuid.UUID, job: str, **paylo
     return message
 
 
-async def relay(
-    db: Database, redis: ArqRedis, *, redispatch_after: timedelta, max_dispatches: int, batch: int = 200
-) -> int:
-    """Hand committed, unfinished rows to ARQ; give up those sent ``max_dispatches`` times. Safe to run
-    concurrently and repeatedly. Returns how many rows were sent."""
+async def due(session: AsyncSession, *, redispatch_after: timedelta, batch: int) -> list[OutboxMessage]:
+    """Committed, unfinished rows never sent or sent more than ``redispatch_after`` ago, locked for the
+    caller's transaction (concurrent relays skip each other's rows). Platform scope: every branch."""
     now = utcnow()
-    dead: list[tuple[str, str, str, int]] = []
-    async with db.platform_session() as session:
-        rows = (
+    return list(
+        (
             await session.scalars(
                 select(OutboxMessage)
                 .where(
@@ -76,22 +67,7 @@ async def relay(
                 .with_for_update(skip_locked=True)
             )
         ).all()
-        for row in rows:
-            if row.dispatch_count >= max_dispatches:  # its last dispatch had its full time, and failed too
-                row.dead_at = now
-                dead.append((row.job, str(row.tenant_id), str(row.id), row.dispatch_count))
-                continue
-            await redis.enqueue_job(
-                row.job, str(row.tenant_id), str(row.id), _job_id=row.job_id, **row.payload
-            )
-            row.dispatched_at = now
-            row.dispatch_count += 1
-    for job, tenant, message_id, dispatches in dead:  # once committed: a row is declared dead once
-        log.error("outbox row dead", job=job, tenant=tenant, id=message_id, dispatches=dispatches)
-        metrics.outbox_dead.labels(job).inc()
-    sent = len(rows) - len(dead)
-    metrics.outbox_dispatched.inc(sent)
-    return sent
+    )
 
 
 async def claim(session: AsyncSession, tenant_id: uuid.UUID, message_id: uuid.UUID) -> bool:

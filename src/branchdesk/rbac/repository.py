@@ -6,10 +6,10 @@ import uuid
 from collections import defaultdict
 from datetime import datetime
 
-from sqlalchemy import Select, delete, select
+from sqlalchemy import Select, delete, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from branchdesk.rbac.models import BaselineChange, BaselineGrant, PolicyChange, PolicyOverride, ServiceAccount, ToxicPair
+from branchdesk.rbac.models import BaselineChange, BaselineGrant, PolicyChange, PolicyOverride, ToxicPair
 from branchdesk.tenants.models import Branch, Membership
 
 
@@ -20,8 +20,12 @@ async def baseline(session: AsyncSession) -> dict[str, set[str]]:
     return dict(roles)
 
 
-async def baseline_is_empty(session: AsyncSession) -> bool:
-    return await session.scalar(select(BaselineGrant.role).limit(1)) is None
+async def lock_baseline(session: AsyncSession) -> None:
+    await session.execute(text("select pg_advisory_xact_lock(hashtext('branchdesk:baseline'))"))
+
+
+async def permissions_in_baseline_history(session: AsyncSession) -> set[str]:
+    return set(await session.scalars(select(BaselineChange.permission).distinct()))
 
 
 async def set_baseline(session: AsyncSession, role: str, permission: str, granted: bool) -> None:
@@ -51,15 +55,6 @@ async def assignments(session: AsyncSession, tenant_id: uuid.UUID) -> list[tuple
         select(Membership.staff_id, Membership.roles).where(Membership.tenant_id == tenant_id)
     )
     return [(staff_id, list(roles)) for staff_id, roles in rows]
-
-
-async def service_grants(session: AsyncSession, tenant_id: uuid.UUID) -> dict[str, list[str]]:
-    rows = await session.execute(
-        select(ServiceAccount.id, ServiceAccount.permissions).where(
-            ServiceAccount.tenant_id == tenant_id, ServiceAccount.active.is_(True)
-        )
-    )
-    return {f"service:{account_id}": list(perms) for account_id, perms in rows}
 
 
 async def changes(
@@ -95,31 +90,6 @@ async def all_overrides(platform_session: AsyncSession) -> list[tuple[Branch, li
 
 def changes_query(tenant_id: uuid.UUID) -> Select[tuple[PolicyChange]]:
     return select(PolicyChange).where(PolicyChange.tenant_id == tenant_id)
-
-
-async def service_account(
-    session: AsyncSession, tenant_id: uuid.UUID, account_id: uuid.UUID, *, for_update: bool = False
-) -> ServiceAccount | None:
-    stmt = select(ServiceAccount).where(ServiceAccount.tenant_id == tenant_id, ServiceAccount.id == account_id)
-    return await session.scalar(stmt.with_for_update() if for_update else stmt)
-
-
-async def service_accounts_by_ids(session: AsyncSession, tenant_id: uuid.UUID, ids: list[uuid.UUID]) -> list[ServiceAccount]:
-    if not ids:
-        return []
-    return list(
-        await session.scalars(select(ServiceAccount).where(ServiceAccount.tenant_id == tenant_id, ServiceAccount.id.in_(ids)))
-    )
-
-
-async def service_account_by_client_id(session: AsyncSession, tenant_id: uuid.UUID, client_id: str) -> ServiceAccount | None:
-    return await session.scalar(
-        select(ServiceAccount).where(ServiceAccount.tenant_id == tenant_id, ServiceAccount.client_id == client_id)
-    )
-
-
-def service_accounts_query(tenant_id: uuid.UUID) -> Select[tuple[ServiceAccount]]:
-    return select(ServiceAccount).where(ServiceAccount.tenant_id == tenant_id)
 
 
 async def changes_by_ids(session: AsyncSession, tenant_id: uuid.UUID, ids: list[uuid.UUID]) -> list[PolicyChange]:

@@ -12,16 +12,18 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from branchdesk.access import errors as access_errors
+from branchdesk.access.policy import BranchRules, announce_change, effective_permissions
+from branchdesk.access.principal import Principal
+from branchdesk.access.registry import PERMISSIONS, ROLES, Scope
+from branchdesk.access.unit_of_work import across
 from branchdesk.platform import audit
 from branchdesk.platform.clock import utcnow
-from branchdesk.platform.database import acting_in
 from branchdesk.platform.errors import DomainError, NotFound
 from branchdesk.rbac import errors, repository
-from branchdesk.rbac.access import Acting, Principal, actor_of, authorize, check
-from branchdesk.rbac.enforcer import announce_change, effective_permissions
 from branchdesk.rbac.models import BaselineChange, PolicyChange, PolicyOverride, ToxicPair
-from branchdesk.rbac.permissions import DEFAULT_TOXIC_PAIRS, PERMISSIONS, ROLES, Scope
-from branchdesk.tenants import repository as tenants
+from branchdesk.rbac.permissions import BASELINE_MANAGE, DEFAULT_TOXIC_PAIRS, POLICY_MANAGE
+from branchdesk.tenants import service as tenants
 from branchdesk.tenants.models import Membership
 
 _ROLE_NAME = re.compile(r"^[a-z][a-z0-9_]{1,49}$")
@@ -30,9 +32,9 @@ _ROLE_NAME = re.compile(r"^[a-z][a-z0-9_]{1,49}$")
 def _permission(permission: str, *, branch_level_is_head_office: bool | None = None) -> str:
     declared = PERMISSIONS.get(permission)
     if declared is None:
-        raise DomainError(errors.UNKNOWN_PERMISSION, field="permission", permission=permission)
+        raise DomainError(access_errors.UNKNOWN_PERMISSION, field="permission", permission=permission)
     if branch_level_is_head_office is False and declared.scope is Scope.HEAD_OFFICE:
-        raise DomainError(errors.OUT_OF_SCOPE, field="permission", permission=permission)
+        raise DomainError(access_errors.OUT_OF_SCOPE, field="permission", permission=permission)
     return permission
 
 
@@ -43,44 +45,54 @@ async def _role(session: AsyncSession, role: str) -> str:
 
 
 async def _history(
-    session: AsyncSession, tenant_id: uuid.UUID, by: Acting, kind: str, before: dict[str, Any], after: dict[str, Any],
+    session: AsyncSession, branch_id: uuid.UUID, by: Principal, kind: str, before: dict[str, Any], after: dict[str, Any],
     *, role: str | None = None, permission: str | None = None, staff_id: uuid.UUID | None = None,
     reason: str | None = None,
 ) -> None:
-    actor = actor_of(by)
+    actor = by.author
     session.add(
         PolicyChange(
-            tenant_id=tenant_id, changed_at=utcnow(), actor_kind=actor.kind, actor_id=actor.id,
+            tenant_id=branch_id, changed_at=utcnow(), actor_kind=actor.kind, actor_id=actor.id,
             actor_label=actor.label, kind=kind, role=role, permission=permission, staff_id=staff_id,
             before=before, after=after, reason=reason,
         )
     )
     await audit.record(
-        session, tenant_id, actor, f"policy.{kind}_changed", "role" if kind == "permission" else "staff",
+        session, branch_id, actor, f"policy.{kind}_changed", "role" if kind == "permission" else "staff",
         role if kind == "permission" else staff_id,
         {"role": role, "permission": permission, "before": before, "after": after, "reason": reason},
     )
-    announce_change(session, tenant_id)
+    announce_change(session, branch_id)
 
 
 # --- baseline ------------------------------------------------------------------------------------
 
 
-async def ensure_baseline(session: AsyncSession, by: Acting) -> None:
-    """First start: the head-office baseline and toxic pairs as shipped, recorded as changes."""
-    if await repository.baseline_is_empty(session):
-        for role in ROLES.values():
-            for permission in sorted(role.baseline):
-                await _change_baseline(session, by, role.name, permission, granted=True)
+async def sync_baseline(session: AsyncSession, by: Principal) -> list[tuple[str, str]]:
+    """At migrate and start: permissions that are new in code reach the stored baseline, granted to the
+    roles their domain names, each recorded as a baseline change by ``by`` (the system). A permission
+    is new when the baseline history has never mentioned it; after that, head office owns it (a later
+    revocation is never undone here). On a new database this seeds the whole baseline. Returns what
+    was granted."""
+    await repository.lock_baseline(session)  # processes starting together sync one after another
+    known = await repository.permissions_in_baseline_history(session)
+    granted = [
+        (role, declared.name)
+        for declared in sorted(PERMISSIONS.values(), key=lambda p: p.name)
+        if declared.name not in known
+        for role in sorted(declared.baseline)
+    ]
+    for role, permission in granted:
+        await _change_baseline(session, by, role, permission, granted=True)
     if not await repository.toxic_pairs(session):
         for name, first, second, en, zh in DEFAULT_TOXIC_PAIRS:
             session.add(ToxicPair(name=name, first=first, second=second, en=en, zh=zh))
         await session.flush()
 
 
-async def change_baseline(session: AsyncSession, by: Acting, role: str, permission: str, granted: bool) -> set[str]:
+async def change_baseline(session: AsyncSession, by: Principal, role: str, permission: str, granted: bool) -> set[str]:
     """Head office grants or revokes a permission for a role in every branch (a branch's own change wins)."""
-    check(by, "baseline:manage")
+    by.require(BASELINE_MANAGE)
     if not _ROLE_NAME.match(role):
         raise DomainError(errors.ROLE_NAME, field="role")
     _permission(permission)
@@ -89,16 +101,16 @@ async def change_baseline(session: AsyncSession, by: Acting, role: str, permissi
         await _change_baseline(session, by, role, permission, granted)
         office = await tenants.head_office(session)
         if office is not None:
-            async with acting_in(session, office.id):
+            async with across(session, by, office.id):
                 await audit.record(
-                    session, office.id, actor_of(by), "baseline.changed", "role", role,
+                    session, office.id, by.author, "baseline.changed", "role", role,
                     {"permission": permission, "granted": granted},
                 )
     return (await repository.baseline(session)).get(role, set())
 
 
-async def _change_baseline(session: AsyncSession, by: Acting, role: str, permission: str, granted: bool) -> None:
-    actor = actor_of(by)
+async def _change_baseline(session: AsyncSession, by: Principal, role: str, permission: str, granted: bool) -> None:
+    actor = by.author
     await repository.set_baseline(session, role, permission, granted)
     session.add(
         BaselineChange(
@@ -117,7 +129,7 @@ async def set_permission(
     session: AsyncSession, by: Principal, role: str, permission: str, granted: bool, reason: str | None = None
 ) -> set[str]:
     """Grant or revoke a permission for a role in the caller's branch; returns the role's permissions there."""
-    authorize(by, "policy:manage")
+    by.require(POLICY_MANAGE)
     branch_id = by.branch_id
     _permission(permission, branch_level_is_head_office=by.in_head_office)
     await _role(session, role)
@@ -159,25 +171,18 @@ async def role_permissions(session: AsyncSession, branch_id: uuid.UUID, role: st
 
 
 async def set_roles(
-    session: AsyncSession, by: Acting, branch_id: uuid.UUID, staff_id: uuid.UUID, roles: list[str],
-    reason: str | None = None,
+    session: AsyncSession, by: Principal, staff_id: uuid.UUID, roles: list[str], reason: str | None = None
 ) -> Membership:
-    """Give a staff member exactly ``roles`` in a branch (a membership is created if needed)."""
+    """Give a staff member exactly ``roles`` in the principal's branch (a membership is created if needed);
+    the caller has authorised the change."""
     for role in roles:
         await _role(session, role)
-    async with acting_in(session, branch_id):
-        membership = await tenants.membership(session, branch_id, staff_id)
-        before = sorted(membership.roles) if membership else []
-        after = sorted(set(roles))
-        if membership is None:
-            membership = Membership(tenant_id=branch_id, staff_id=staff_id, roles=after)
-            session.add(membership)
-        elif before == after:
-            return membership
-        else:
-            membership.roles = after
-        await session.flush()
-        await _history(session, branch_id, by, "roles", {"roles": before}, {"roles": after}, staff_id=staff_id, reason=reason)
+    membership, before = await tenants.set_member_roles(session, by.branch_id, staff_id, sorted(set(roles)))
+    after = sorted(membership.roles)
+    if before != after:
+        await _history(
+            session, by.branch_id, by, "roles", {"roles": before}, {"roles": after}, staff_id=staff_id, reason=reason
+        )
     return membership
 
 
@@ -185,9 +190,22 @@ async def assign_role(
     session: AsyncSession, by: Principal, staff_id: uuid.UUID, role: str, assigned: bool, reason: str | None = None
 ) -> Membership:
     """Assign or unassign a role to a member of the caller's branch."""
-    authorize(by, "policy:manage")
+    by.require(POLICY_MANAGE)
     membership = await tenants.membership(session, by.branch_id, staff_id)
     if membership is None:
         raise NotFound("Staff member", "员工", field="staffId")
     roles = set(membership.roles) | {role} if assigned else set(membership.roles) - {role}
-    return await set_roles(session, by, by.branch_id, staff_id, sorted(roles), reason)
+    return await set_roles(session, by, staff_id, sorted(roles), reason)
+
+
+# --- where the access layer's policies come from ---------------------------------------------------
+
+
+async def stored_baseline(session: AsyncSession) -> dict[str, set[str]]:
+    return await repository.baseline(session)
+
+
+async def branch_rules(session: AsyncSession, branch_id: uuid.UUID, direct: dict[str, list[str]]) -> BranchRules:
+    """The branch's overrides and role assignments, with the direct grants (service accounts) given."""
+    overrides = [(o.role, o.permission, o.granted) for o in await repository.overrides(session, branch_id)]
+    return BranchRules(overrides, await repository.assignments(session, branch_id), direct)

@@ -12,11 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from branchdesk.platform import audit
 from branchdesk.platform.errors import NotFound
 from branchdesk.rbac import repository
-from branchdesk.rbac.access import Principal, authorize
-from branchdesk.rbac.enforcer import BranchPolicy, effective_permissions, staff_subject
-from branchdesk.rbac.models import PolicyOverride
-from branchdesk.rbac.permissions import PERMISSIONS, ROLES, Scope
-from branchdesk.tenants import repository as tenants
+from branchdesk.access.principal import Principal
+from branchdesk.access.policy import BranchPolicy, effective_permissions, staff_subject
+from branchdesk.platform.pagination import Page, PageRequest, keyset
+from branchdesk.rbac.models import PolicyChange, PolicyOverride, ToxicPair
+from branchdesk.rbac.permissions import BASELINE_READ, POLICY_AUDIT
+from branchdesk.access.registry import PERMISSIONS, ROLES, Scope
+from branchdesk.tenants import service as tenants
 from branchdesk.tenants.models import Branch
 
 
@@ -49,7 +51,7 @@ def _counts_here(principal: Principal, permission: str) -> bool:
 
 async def access_matrix(session: AsyncSession, by: Principal) -> list[Cell]:
     """Roles × permissions of the caller's branch; ``source`` marks where the branch departs from the baseline."""
-    authorize(by, "policy:audit")
+    by.require(POLICY_AUDIT)
     baseline = await repository.baseline(session)
     overrides = {(o.role, o.permission): o for o in await repository.overrides(session, by.branch_id)}
     roles = sorted(set(ROLES) | set(baseline) | {role for role, _ in overrides})
@@ -73,7 +75,7 @@ async def _member(session: AsyncSession, by: Principal, staff_id: uuid.UUID) -> 
 async def effective_permissions_of(session: AsyncSession, by: Principal, staff_id: uuid.UUID) -> dict[str, list[str]]:
     """Each permission a member holds in the caller's branch, and the roles it comes through."""
     if not by.owns(staff_id):  # the caller's own membership was checked on entering the branch
-        authorize(by, "policy:audit")
+        by.require(POLICY_AUDIT)
         await _member(session, by, staff_id)
     held = by.policy.permissions_of(staff_subject(staff_id))
     return {p: via for p, via in sorted(held.items()) if _counts_here(by, p)}
@@ -88,14 +90,14 @@ def _holders(policy: BranchPolicy, members: list[tuple[uuid.UUID, list[str]]], p
 async def who_can(session: AsyncSession, by: Principal, permission: str, at: datetime | None = None) -> list[Holder]:
     """Members of the caller's branch who can do ``permission`` now, or could on date ``at``
     (reconstructed from the baseline and branch policy histories)."""
-    authorize(by, "policy:audit")
+    by.require(POLICY_AUDIT)
     if not _counts_here(by, permission):
         return []
     if at is None:
         return _holders(by.policy, await repository.assignments(session, by.branch_id), permission)
     policy, members = await policy_at(session, by.branch_id, at)
     await audit.record(
-        session, by.branch_id, by.actor, "policy.reconstructed", "permission", permission, {"at": at.isoformat()}
+        session, by.branch_id, by.author, "policy.reconstructed", "permission", permission, {"at": at.isoformat()}
     )
     return _holders(policy, members, permission)
 
@@ -127,7 +129,7 @@ async def policy_at(
 
 async def sod_conflicts(session: AsyncSession, by: Principal) -> list[Conflict]:
     """Members of the caller's branch who hold both permissions of a toxic pair."""
-    authorize(by, "policy:audit")
+    by.require(POLICY_AUDIT)
     pairs = await repository.toxic_pairs(session)
     found = [
         (staff_id, pair)
@@ -143,12 +145,35 @@ async def sod_conflicts(session: AsyncSession, by: Principal) -> list[Conflict]:
 
 
 async def drift(
-    session: AsyncSession, platform_session: AsyncSession, by: Principal
+    session: AsyncSession, by: Principal, platform_session: AsyncSession
 ) -> list[tuple[Branch, list[PolicyOverride]]]:
     """Head office: every branch's departures from the baseline. The cross-branch read goes through the
     platform scope; its audit record is written in the caller's own transaction (never in a second one,
     which would wait on the branch's audit-chain lock that the caller may already hold)."""
-    authorize(by, "baseline:read")
+    by.require(BASELINE_READ)
     rows = await repository.all_overrides(platform_session)
-    await audit.record(session, by.branch_id, by.actor, "policy.drift_viewed", "baseline", None, {"branches": len(rows)})
+    await audit.record(session, by.branch_id, by.author, "policy.drift_viewed", "baseline", None, {"branches": len(rows)})
     return rows
+
+
+async def changes_by_id(session: AsyncSession, by: Principal, ids: list[uuid.UUID]) -> list[PolicyChange]:
+    """Changes of the principal's branch by id; none without ``policy:audit`` (as if they did not exist)."""
+    if not by.can(POLICY_AUDIT):
+        return []
+    return await repository.changes_by_ids(session, by.branch_id, ids)
+
+
+async def list_changes(session: AsyncSession, by: Principal, page: PageRequest) -> Page[PolicyChange]:
+    """Changes to the principal's branch's policy and role assignments, oldest first."""
+    by.require(POLICY_AUDIT)
+    return await keyset(session, repository.changes_query(by.branch_id), PolicyChange.id, page, lambda change: change)
+
+
+async def toxic_pairs(session: AsyncSession, by: Principal) -> dict[str, ToxicPair]:
+    by.require(POLICY_AUDIT)
+    return {pair.name: pair for pair in await repository.toxic_pairs(session)}
+
+
+async def baseline(session: AsyncSession, by: Principal) -> dict[str, set[str]]:
+    by.require(BASELINE_READ)
+    return await repository.baseline(session)

@@ -1,8 +1,10 @@
-"""Head office and branches: onboarding, suspension, reactivation, staff and memberships."""
+"""Head office and branches: validation, suspension, reactivation, staff and memberships (onboarding,
+which also assigns roles, is ``branchdesk.onboarding``)."""
 
 from __future__ import annotations
 
 import re
+import uuid
 import zoneinfo
 from dataclasses import dataclass, field
 from typing import Any
@@ -10,18 +12,18 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from branchdesk.platform import audit, outbox
-from branchdesk.platform.audit import Actor
+from branchdesk.access.principal import Principal
+from branchdesk.access.unit_of_work import across
+from branchdesk.platform import audit
 from branchdesk.platform.clock import utcnow
-from branchdesk.platform.database import acting_in
-from branchdesk.platform.errors import DomainError, InvalidInput, NotFound
+from branchdesk.platform.errors import DomainError, InvalidInput, NotFound, Unauthenticated
+from branchdesk.platform.pagination import Page, PageRequest, keyset
 from branchdesk.tenants import errors, repository
-from branchdesk.rbac import service as rbac
-from branchdesk.rbac.access import Acting, actor_of, check
-from branchdesk.tenants.models import LEVEL_LABELS, PARENT_LEVEL, STATUS_LABELS, Branch, BranchLevel, BranchStatus, Membership, Staff
+from branchdesk.tenants.models import (
+    LEVEL_LABELS, PARENT_LEVEL, STATUS_LABELS, Branch, BranchLevel, BranchStatus, Membership, Staff, StaffStatus,
+)
+from branchdesk.tenants.permissions import BRANCH_LIST, BRANCH_READ, BRANCH_SUSPEND, STAFF_READ
 
-BRANCH_HEAD_ROLE = "branch_head"
-HEAD_OFFICE_ADMIN_ROLE = "head_office_admin"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _CODE = re.compile(r"^[0-9A-Z]{2,16}$")
 _EMPLOYEE_NUMBER = re.compile(r"^[0-9A-Za-z]{3,32}$")
@@ -45,13 +47,6 @@ class BranchDraft:
     head: StaffDraft
     parent_code: str | None = None
     business_hours: dict[str, list[list[str]]] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Onboarded:
-    branch: Branch
-    head: Staff
-    created: bool
 
 
 def _validate_staff(draft: StaffDraft, prefix: str) -> list[DomainError]:
@@ -97,64 +92,7 @@ def validate_draft(draft: BranchDraft) -> list[DomainError]:
     return problems
 
 
-async def onboard_branch(session: AsyncSession, by: Acting, draft: BranchDraft) -> Onboarded:
-    """Create a branch and its branch head's membership. Replaying the same draft returns the same branch."""
-    check(by, "branch:onboard")
-    problems = validate_draft(draft)
-    if problems:
-        raise InvalidInput(problems)
-
-    parent = await _parent_for(session, draft)
-    existing = await repository.branch_by_code(session, draft.code)
-    if existing is not None:
-        if _same_branch(existing, draft, parent):
-            head = await ensure_staff(session, draft.head)
-            return Onboarded(existing, head, created=False)
-        raise DomainError(errors.BRANCH_CODE_TAKEN, field="code", code=draft.code)
-
-    branch = Branch(
-        code=draft.code,
-        name=draft.name.strip(),
-        level=draft.level,
-        parent_id=parent.id if parent else None,
-        timezone=draft.timezone,
-        business_hours=draft.business_hours,
-        status=BranchStatus.ACTIVE,
-    )
-    session.add(branch)
-    try:
-        await session.flush()
-    except IntegrityError as exc:  # another onboarding of this code committed first
-        if "uq_branches_code" not in str(exc.orig):
-            raise
-        raise DomainError(errors.BRANCH_CODE_TAKEN, field="code", code=draft.code) from exc
-    head = await ensure_staff(session, draft.head)
-    head_role = HEAD_OFFICE_ADMIN_ROLE if draft.level is BranchLevel.HEAD_OFFICE else BRANCH_HEAD_ROLE
-    actor = actor_of(by)
-    await rbac.ensure_baseline(session, actor)
-    async with acting_in(session, branch.id):
-        await audit.record(
-            session, branch.id, actor, "branch.onboarded", "branch", branch.id,
-            {"code": branch.code, "name": branch.name, "level": branch.level.value, "head": head.employee_number},
-        )
-        await outbox.enqueue(session, branch.id, "verify_audit_chain")
-    await rbac.set_roles(session, actor, branch.id, head.id, [head_role], reason="onboarding")
-    if parent is not None:
-        await _record_in_head_office(session, actor, "branch.onboarded", branch, {"code": branch.code})
-    return Onboarded(branch, head, created=True)
-
-
-def _same_branch(existing: Branch, draft: BranchDraft, parent: Branch | None) -> bool:
-    return (
-        existing.name == draft.name.strip()
-        and existing.level is draft.level
-        and existing.parent_id == (parent.id if parent else None)
-        and existing.timezone == draft.timezone
-        and existing.business_hours == draft.business_hours
-    )
-
-
-async def _parent_for(session: AsyncSession, draft: BranchDraft) -> Branch | None:
+async def parent_for(session: AsyncSession, draft: BranchDraft) -> Branch | None:
     if draft.level is BranchLevel.HEAD_OFFICE:
         current = await repository.head_office(session)
         if current is not None and current.code != draft.code:
@@ -178,13 +116,14 @@ async def _parent_for(session: AsyncSession, draft: BranchDraft) -> Branch | Non
     return parent
 
 
-async def _record_in_head_office(
-    session: AsyncSession, actor: Actor, action: str, branch: Branch, details: dict[str, Any]
+async def record_in_head_office(
+    session: AsyncSession, by: Principal, action: str, branch: Branch, details: dict[str, Any]
 ) -> None:
+    """What head office did to a branch also goes to the head office's own trail."""
     office = await repository.head_office(session)
     if office is not None and office.id != branch.id:
-        async with acting_in(session, office.id):
-            await audit.record(session, office.id, actor, action, "branch", branch.id, details)
+        async with across(session, by, office.id):
+            await audit.record(session, office.id, by.author, action, "branch", branch.id, details)
 
 
 async def ensure_staff(session: AsyncSession, draft: StaffDraft) -> Staff:
@@ -203,17 +142,73 @@ async def ensure_staff(session: AsyncSession, draft: StaffDraft) -> Staff:
     return staff
 
 
-async def grant_membership(
-    session: AsyncSession, by: Acting, branch: Branch, staff: Staff, roles: list[str]
-) -> Membership:
-    """Give a staff member roles in a branch (idempotent; roles are merged)."""
-    check(by, "branch:onboard")
-    async with acting_in(session, branch.id):
-        membership = await repository.membership(session, branch.id, staff.id)
-    current = set(membership.roles) if membership else set()
-    if membership is not None and set(roles) <= current:
-        return membership
-    return await rbac.set_roles(session, actor_of(by), branch.id, staff.id, sorted(current | set(roles)))
+def same_branch(existing: Branch, draft: BranchDraft, parent: Branch | None) -> bool:
+    return (
+        existing.name == draft.name.strip()
+        and existing.level is draft.level
+        and existing.parent_id == (parent.id if parent else None)
+        and existing.timezone == draft.timezone
+        and existing.business_hours == draft.business_hours
+    )
+
+
+async def create_branch(session: AsyncSession, draft: BranchDraft, parent: Branch | None) -> Branch:
+    """A new active branch (validated by the caller); BRANCH_CODE_TAKEN if the code was taken meanwhile."""
+    branch = Branch(
+        code=draft.code,
+        name=draft.name.strip(),
+        level=draft.level,
+        parent_id=parent.id if parent else None,
+        timezone=draft.timezone,
+        business_hours=draft.business_hours,
+        status=BranchStatus.ACTIVE,
+    )
+    session.add(branch)
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # another onboarding of this code committed first
+        if "uq_branches_code" not in str(exc.orig):
+            raise
+        raise DomainError(errors.BRANCH_CODE_TAKEN, field="code", code=draft.code) from exc
+    return branch
+
+
+async def all_branches(session: AsyncSession) -> list[Branch]:
+    """Every branch (platform table: no branch binding needed), for work that fans out per branch."""
+    return list(await session.scalars(repository.branches_query().order_by(Branch.code)))
+
+
+async def find_branch(session: AsyncSession, code: str) -> Branch | None:
+    return await repository.branch_by_code(session, code)
+
+
+async def branch_by_id(session: AsyncSession, branch_id: uuid.UUID) -> Branch:
+    return (await repository.branches_by_id(session, [branch_id]))[0]
+
+
+async def head_office(session: AsyncSession) -> Branch | None:
+    return await repository.head_office(session)
+
+
+async def membership(session: AsyncSession, branch_id: uuid.UUID, staff_id: uuid.UUID) -> Membership | None:
+    """A staff member's membership of a branch (the session must be bound to it)."""
+    return await repository.membership(session, branch_id, staff_id)
+
+
+async def set_member_roles(
+    session: AsyncSession, branch_id: uuid.UUID, staff_id: uuid.UUID, roles: list[str]
+) -> tuple[Membership, list[str]]:
+    """Exactly ``roles`` for the staff member in the branch (created as a member if new); returns the
+    membership and the roles held before. Who may do this is decided by the caller (``rbac``)."""
+    membership = await repository.membership(session, branch_id, staff_id)
+    before = sorted(membership.roles) if membership else []
+    if membership is None:
+        membership = Membership(tenant_id=branch_id, staff_id=staff_id, roles=roles)
+        session.add(membership)
+    elif before != roles:
+        membership.roles = roles
+    await session.flush()
+    return membership, before
 
 
 async def get_branch(session: AsyncSession, code: str) -> Branch:
@@ -224,10 +219,10 @@ async def get_branch(session: AsyncSession, code: str) -> Branch:
 
 
 async def set_branch_status(
-    session: AsyncSession, by: Acting, code: str, status: BranchStatus, reason: str | None = None
+    session: AsyncSession, by: Principal, code: str, status: BranchStatus, reason: str | None = None
 ) -> Branch:
     """Suspend, reactivate or close a branch. Staff of a branch that is not active cannot act in it."""
-    check(by, "branch:suspend")
+    by.require(BRANCH_SUSPEND)
     branch = await get_branch(session, code)
     if branch.level is BranchLevel.HEAD_OFFICE:
         raise DomainError(errors.HEAD_OFFICE_STATUS, field="code")
@@ -249,10 +244,9 @@ async def set_branch_status(
     branch.status, branch.status_reason, branch.updated_at = status, reason, utcnow()
     await session.flush()
     details = {"before": before.value, "after": status.value, "reason": reason}
-    actor = actor_of(by)
-    async with acting_in(session, branch.id):
-        await audit.record(session, branch.id, actor, f"branch.{status.value}", "branch", branch.id, details)
-    await _record_in_head_office(session, actor, f"branch.{status.value}", branch, {"code": branch.code, **details})
+    async with across(session, by, branch.id):
+        await audit.record(session, branch.id, by.author, f"branch.{status.value}", "branch", branch.id, details)
+    await record_in_head_office(session, by, f"branch.{status.value}", branch, {"code": branch.code, **details})
     return branch
 
 
@@ -262,3 +256,56 @@ def hours_from_rows(rows: list[tuple[str, str, str]]) -> dict[str, list[list[str
     for day, opens, closes in rows:
         hours.setdefault(day, []).append([opens, closes])
     return {day: sorted(periods) for day, periods in sorted(hours.items(), key=lambda kv: WEEKDAYS.index(kv[0]) if kv[0] in WEEKDAYS else 99)}
+
+
+# --- reads ---------------------------------------------------------------------------------------
+
+
+async def visible_branches(session: AsyncSession, by: Principal, ids: list[uuid.UUID]) -> list[Branch]:
+    """Branches by id that the principal may see: any from head office, otherwise only its own."""
+    visible = ids if by.in_head_office else [i for i in ids if i == by.branch_id]
+    return await repository.branches_by_id(session, visible) if visible else []
+
+
+async def branch_named(session: AsyncSession, by: Principal, code: str) -> Branch | None:
+    """The branch with this code, if the principal may see it."""
+    by.require(BRANCH_READ)
+    found = await repository.branch_by_code(session, code)
+    return found if found is not None and (by.in_head_office or found.id == by.branch_id) else None
+
+
+async def list_branches(
+    session: AsyncSession, by: Principal, page: PageRequest, status: BranchStatus | None = None
+) -> Page[Branch]:
+    by.require(BRANCH_LIST)
+    stmt = repository.branches_query()
+    if status is not None:
+        stmt = stmt.where(Branch.status == status)
+    return await keyset(session, stmt, Branch.code, page, lambda branch: branch)
+
+
+async def members_by_id(
+    session: AsyncSession, by: Principal, ids: list[uuid.UUID]
+) -> list[tuple[Staff, list[str]]]:
+    """Staff with a membership in the principal's branch, with their roles there; anyone else is not found."""
+    if not by.can(STAFF_READ):
+        return []
+    memberships = {m.staff_id: m for m in await repository.memberships_of_staff(session, by.branch_id, ids)}
+    staff = await repository.staff_by_ids(session, list(memberships)) if memberships else []
+    return [(member, list(memberships[member.id].roles)) for member in staff]
+
+
+async def list_members(session: AsyncSession, by: Principal, page: PageRequest) -> Page[tuple[Staff, list[str]]]:
+    """Members of the principal's branch with their roles, by employee number."""
+    by.require(STAFF_READ)
+    stmt = repository.members_query(by.branch_id).add_columns(Membership.roles)
+    return await keyset(session, stmt, Staff.employee_number, page, lambda row: (row[0], list(row[1])))
+
+
+async def staff_overview(platform_session: AsyncSession, staff_id: uuid.UUID) -> tuple[Staff, list[tuple[Membership, Branch]]]:
+    """A staff member and every branch they belong to (platform scope: across branches); Unauthenticated
+    when the staff member is unknown or disabled."""
+    staff = await repository.staff_by_id(platform_session, staff_id)
+    if staff is None or staff.status is not StaffStatus.ACTIVE:
+        raise Unauthenticated()
+    return staff, await repository.all_memberships_of(platform_session, staff_id)

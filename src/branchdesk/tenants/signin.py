@@ -17,9 +17,10 @@ from datetime import datetime, timedelta
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from branchdesk.access.principal import Principal
+from branchdesk.access.unit_of_work import across
 from branchdesk.platform import audit, throttle
-from branchdesk.platform.audit import Actor
-from branchdesk.platform.database import acting_in
+from branchdesk.platform.audit import Author
 from branchdesk.platform.clock import utcnow
 from branchdesk.platform.hashing import hash_secret, needs_rehash, verify_secret
 from branchdesk.platform.errors import DomainError
@@ -29,8 +30,13 @@ from branchdesk.tenants import errors, repository
 from branchdesk.tenants.models import RefreshToken, Staff, StaffStatus
 
 
+SIGN_IN = Principal.system("sign-in")
+
+
 @dataclass(frozen=True)
-class Session:
+class Tokens:
+    """What a sign-in or a refresh hands out."""
+
     access_token: str
     expires_in: int
     refresh_token: str
@@ -53,7 +59,7 @@ def _failed(delay: float) -> DomainError:
 
 async def sign_in(
     session: AsyncSession, keys: KeyRing, settings: Settings, redis: Redis, employee_number: str, password: str
-) -> Session:
+) -> Tokens:
     """Sign a staff member in. Every failure, whatever its cause, is the same error; the delay grows
     with the failures counted for the typed employee number, whether or not it exists. The delay is
     served after the transaction ends, so a guesser holds neither a row lock nor a connection."""
@@ -89,7 +95,7 @@ async def sign_in(
 
 async def _issue(
     session: AsyncSession, keys: KeyRing, staff: Staff, *, family_id: uuid.UUID, expires_at: datetime
-) -> Session:
+) -> Tokens:
     """New tokens of a family; the family's expiry is fixed at sign-in, so refreshing never extends it."""
     refresh = secrets.token_urlsafe(32)
     session.add(
@@ -103,10 +109,10 @@ async def _issue(
     )
     await session.flush()
     access, expires_in = keys.issue_access_token(staff.id, employee_number=staff.employee_number)
-    return Session(access_token=access, expires_in=expires_in, refresh_token=refresh, staff=staff)
+    return Tokens(access_token=access, expires_in=expires_in, refresh_token=refresh, staff=staff)
 
 
-async def refresh(session: AsyncSession, keys: KeyRing, settings: Settings, refresh_token: str) -> Session:
+async def refresh(session: AsyncSession, keys: KeyRing, settings: Settings, refresh_token: str) -> Tokens:
     """Rotate: the presented token is spent and a new one of the same family is issued."""
     token = await repository.refresh_token_by_hash(session, _token_hash(refresh_token))
     now = utcnow()
@@ -152,9 +158,9 @@ async def _audit(session: AsyncSession, action: str, typed: str | None, staff: S
     if office is None:
         return
     actor = (
-        Actor("staff", staff.id, f"{staff.employee_number} {staff.display_name}") if staff else Actor.system("sign-in")
+        Author("staff", staff.id, f"{staff.employee_number} {staff.display_name}") if staff else Author.system("sign-in")
     )
     if typed is not None:
         details = {"employee_number": typed.strip()[:64], **details}
-    async with acting_in(session, office.id):
+    async with across(session, SIGN_IN, office.id):
         await audit.record(session, office.id, actor, action, "staff", staff.id if staff else None, details)

@@ -1,15 +1,19 @@
 from __future__ import annotations
 
+import uuid
+
 import strawberry
 from strawberry.types import Info
 
 from branchdesk.graphql import permissions as p
-from branchdesk.graphql.errors import UserError, run_mutation
-from branchdesk.graphql.rbac.ids import staff_uuid
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from branchdesk.access.principal import Principal
+from branchdesk.graphql.errors import mutate, payload
+from branchdesk.graphql.ids import staff_uuid
 from branchdesk.graphql.rbac.types import PermissionInfo
 from branchdesk.graphql.tenants.types import StaffMember
 from branchdesk.rbac import service
-from branchdesk.tenants import repository as tenants
 
 
 @strawberry.input
@@ -26,11 +30,10 @@ class BaselineChangeInput:
     granted: bool
 
 
-@strawberry.type
+@payload
 class RolePermissionsPayload:
     role: str | None = None
     permissions: list[PermissionInfo] | None = strawberry.field(default=None, description="The role's permissions now.")
-    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.input
@@ -40,41 +43,40 @@ class RoleAssignmentInput:
     reason: str | None = None
 
 
-@strawberry.type
+async def _member_now(root: RoleAssignmentPayload, info: Info) -> StaffMember | None:
+    """Read after the change (outside the mutation's own service call), with the roles it left."""
+    return await info.context.loaders.member.load(root.staff_id) if root.staff_id else None
+
+
+@payload
 class RoleAssignmentPayload:
-    staff: StaffMember | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    staff: StaffMember | None = strawberry.field(resolver=_member_now)
+    staff_id: strawberry.Private[uuid.UUID | None] = None
 
 
-def _role_payload(role: str, permissions: set[str] | None, errors: list[UserError]) -> RolePermissionsPayload:
-    if permissions is None:
-        return RolePermissionsPayload(errors=errors)
-    return RolePermissionsPayload(role=role, permissions=[PermissionInfo.of(n) for n in sorted(permissions)])
+def _role_fields(role: str, permissions: set[str]) -> dict[str, object]:
+    return {"role": role, "permissions": [PermissionInfo.of(n) for n in sorted(permissions)]}
 
 
 async def _set_permission(info: Info, input: RolePermissionInput, granted: bool) -> RolePermissionsPayload:
-    principal = await info.context.principal()
-    permissions, errors = await run_mutation(
-        info, lambda s: service.set_permission(s, principal, input.role, input.permission, granted, input.reason)
-    )
-    return _role_payload(input.role, permissions, errors)
+    async def change(session: AsyncSession, by: Principal) -> dict[str, object]:
+        permissions = await service.set_permission(session, by, input.role, input.permission, granted, input.reason)
+        return _role_fields(input.role, permissions)
+
+    return await mutate(info, RolePermissionsPayload, change)
 
 
 async def _assign(info: Info, input: RoleAssignmentInput, assigned: bool) -> RoleAssignmentPayload:
-    principal = await info.context.principal()
-
-    async def change(session):  # noqa: ANN001, ANN202
+    async def change(session: AsyncSession, by: Principal) -> dict[str, object]:
         staff_id = staff_uuid(input.staff_id)
-        membership = await service.assign_role(session, principal, staff_id, input.role, assigned, input.reason)
-        staff = await tenants.staff_by_id(session, staff_id)
-        return StaffMember.from_model(staff, list(membership.roles))
+        await service.assign_role(session, by, staff_id, input.role, assigned, input.reason)
+        return {"staff_id": staff_id}
 
-    staff, errors = await run_mutation(info, change)
-    return RoleAssignmentPayload(staff=staff, errors=errors)
+    return await mutate(info, RoleAssignmentPayload, change)
 
 
 @strawberry.type
-class RbacMutations:
+class Mutations:
     @p.mutation("policy:manage", "Grant a permission to a role in the active branch (recorded and audited).")
     async def grant_role_permission(self, info: Info, input: RolePermissionInput) -> RolePermissionsPayload:
         return await _set_permission(info, input, True)
@@ -93,8 +95,8 @@ class RbacMutations:
 
     @p.mutation("baseline:manage", "Change the head-office baseline of a role, for every branch.")
     async def change_baseline(self, info: Info, input: BaselineChangeInput) -> RolePermissionsPayload:
-        principal = await info.context.principal()
-        permissions, errors = await run_mutation(
-            info, lambda s: service.change_baseline(s, principal, input.role, input.permission, input.granted)
-        )
-        return _role_payload(input.role, permissions, errors)
+        async def change(session: AsyncSession, by: Principal) -> dict[str, object]:
+            permissions = await service.change_baseline(session, by, input.role, input.permission, input.granted)
+            return _role_fields(input.role, permissions)
+
+        return await mutate(info, RolePermissionsPayload, change)

@@ -7,8 +7,8 @@ from strawberry import relay
 from strawberry.types import Info
 
 from branchdesk.graphql import permissions as p
-from branchdesk.graphql.relay import paginate
-from branchdesk.graphql.rbac.ids import staff_uuid
+from branchdesk.graphql.relay import connection, page_request
+from branchdesk.graphql.ids import staff_uuid
 from branchdesk.graphql.rbac.types import (
     AccessMatrix,
     AccessMatrixCell,
@@ -25,8 +25,7 @@ from branchdesk.graphql.rbac.types import (
     ToxicPairInfo,
 )
 from branchdesk.graphql.tenants.types import Branch
-from branchdesk.rbac import repository, views
-from branchdesk.rbac.models import PolicyChange
+from branchdesk.rbac import views
 
 
 def _effective(held: dict[str, list[str]]) -> list[EffectivePermission]:
@@ -34,18 +33,15 @@ def _effective(held: dict[str, list[str]]) -> list[EffectivePermission]:
 
 
 @strawberry.type
-class RbacQueries:
+class Queries:
     @p.field("branch:read", "Your own permissions in the active branch, and the roles they come through.")
     async def my_permissions(self, info: Info) -> list[EffectivePermission]:
-        principal = await info.context.principal()
-        async with info.context.session() as session:
-            return _effective(await views.effective_permissions_of(session, principal, principal.staff_id))
+        principal = info.context.principal()
+        return _effective(await info.context.call(views.effective_permissions_of, principal.staff_id))
 
     @p.field("policy:audit", "The access matrix of the active branch: roles × permissions, baseline departures marked.")
     async def access_matrix(self, info: Info) -> AccessMatrix:
-        principal = await info.context.principal()
-        async with info.context.session() as session:
-            cells = await views.access_matrix(session, principal)
+        cells = await info.context.call(views.access_matrix)
         roles = sorted({c.role for c in cells})
         return AccessMatrix(
             roles=[RoleInfo(name=r) for r in roles],
@@ -55,18 +51,14 @@ class RbacQueries:
 
     @p.field("policy:audit", "A member's effective permissions in the active branch and, for each, why.")
     async def effective_permissions(self, info: Info, staff_id: strawberry.ID) -> list[EffectivePermission]:
-        principal = await info.context.principal()
-        async with info.context.session() as session:
-            return _effective(await views.effective_permissions_of(session, principal, staff_uuid(staff_id)))
+        return _effective(await info.context.call(views.effective_permissions_of, staff_uuid(staff_id)))
 
     @p.field(
         "policy:audit",
         "Who in the active branch can do a permission now, or could on a past date (`at`), reconstructed from history.",
     )
     async def who_can(self, info: Info, permission: str, at: datetime | None = None) -> list[PermissionHolder]:
-        principal = await info.context.principal()
-        async with info.context.session() as session:
-            holders = await views.who_can(session, principal, permission, at)
+        holders = await info.context.call(views.who_can, permission, at)
         return [PermissionHolder(staff_id=h.staff_id, via=h.via) for h in holders]
 
     @p.field("policy:audit", "Changes to the active branch's policy and role assignments, oldest first.")
@@ -74,20 +66,13 @@ class RbacQueries:
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> relay.Connection[PolicyChangeEntry]:
         ctx = info.context
-        principal = await ctx.principal()
-        stmt = repository.changes_query(principal.branch_id)
-        async with ctx.session() as session:
-            return await paginate(
-                session, stmt, PolicyChange.id, settings=ctx.settings, first=first, after=after,
-                to_node=PolicyChangeEntry.from_model, connection=relay.Connection[PolicyChangeEntry],
-            )
+        page = await ctx.call(views.list_changes, page_request(ctx.settings, first, after))
+        return connection(page, PolicyChangeEntry.from_model, relay.Connection[PolicyChangeEntry])
 
     @p.field("policy:audit", "Members of the active branch who hold both permissions of a separation-of-duties pair.")
     async def separation_of_duties_conflicts(self, info: Info) -> list[SodConflict]:
-        principal = await info.context.principal()
-        async with info.context.session() as session:
-            conflicts = await views.sod_conflicts(session, principal)
-            pairs = {pair.name: pair for pair in await repository.toxic_pairs(session)}
+        conflicts = await info.context.call(views.sod_conflicts)
+        pairs = await info.context.call(views.toxic_pairs)
         return [
             SodConflict(
                 staff_id=c.staff_id,
@@ -100,8 +85,7 @@ class RbacQueries:
 
     @p.field("baseline:read", "The head-office baseline: each role's permissions in every branch.")
     async def baseline(self, info: Info) -> list[BaselineRole]:
-        async with info.context.session() as session:
-            baseline = await repository.baseline(session)
+        baseline = await info.context.call(views.baseline)
         return [
             BaselineRole(role=RoleInfo(name=role), permissions=[PermissionInfo.of(n) for n in sorted(perms)])
             for role, perms in sorted(baseline.items())
@@ -109,9 +93,8 @@ class RbacQueries:
 
     @p.field("baseline:read", "Every branch's departures from the baseline (head office).")
     async def policy_drift(self, info: Info) -> list[BranchDrift]:
-        principal = await info.context.principal()
-        async with info.context.session() as session, info.context.runtime.db.platform_session() as platform:
-            rows = await views.drift(session, platform, principal)
+        async with info.context.runtime.db.platform_session() as platform:
+            rows = await info.context.call(views.drift, platform)
         return [
             BranchDrift(
                 branch=Branch.from_model(branch),

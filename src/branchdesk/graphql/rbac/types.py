@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from datetime import datetime
 from enum import Enum
 
@@ -12,12 +11,10 @@ from strawberry import relay
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from branchdesk.access.registry import PERMISSIONS
 from branchdesk.graphql.labels import localized, permission_label, role_label
-from branchdesk.graphql.rbac.ids import nodes_readable_with
+from branchdesk.graphql.nodes import LoadedNode
 from branchdesk.graphql.tenants.types import Branch, StaffMember
-from branchdesk.rbac.access import Principal
-from branchdesk.rbac import repository
-from branchdesk.rbac.permissions import PERMISSIONS
 
 
 @strawberry.type(description="A permission: `resource:action`.")
@@ -91,7 +88,8 @@ class PermissionHolder:
 
 
 @strawberry.type(name="PolicyChange", description="One change to the branch's policy or role assignments.")
-class PolicyChangeEntry(relay.Node):
+class PolicyChangeEntry(LoadedNode):
+    node_loader = "policy_change"
     id: relay.NodeID[str]
     changed_at: datetime
     actor: str = strawberry.field(description="Who made the change.")
@@ -106,19 +104,6 @@ class PolicyChangeEntry(relay.Node):
     @strawberry.field(description="The member whose roles changed.")
     async def staff(self, info: Info) -> StaffMember | None:
         return await _staff(info, self.staff_id)
-
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[PolicyChangeEntry | None]:
-        """Changes of the active branch, for holders of ``policy:audit``; anything else is not found."""
-
-        async def find(principal: Principal, ids: list[uuid.UUID]) -> dict[uuid.UUID, PolicyChangeEntry]:
-            async with info.context.session() as session:
-                changes = await repository.changes_by_ids(session, principal.branch_id, ids)
-            return {c.id: cls.from_model(c) for c in changes}
-
-        return await nodes_readable_with(info, node_ids, "policy:audit", find)
 
     @classmethod
     def from_model(cls, change) -> PolicyChangeEntry:  # noqa: ANN001

@@ -4,9 +4,13 @@ import strawberry
 from strawberry.types import Info
 
 from branchdesk.graphql import permissions as p
-from branchdesk.graphql.errors import UserError, run_mutation
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from branchdesk.access.principal import Principal
+from branchdesk.graphql.errors import UserError, mutate, payload, run_mutation
 from branchdesk.graphql.tenants.types import Branch, BranchLevel
-from branchdesk.tenants import service
+from branchdesk.onboarding import service as onboarding
+from branchdesk.tenants import service, signin
 from branchdesk.tenants.models import BranchStatus
 
 
@@ -35,11 +39,10 @@ class OnboardBranchInput:
     head: BranchHeadInput
 
 
-@strawberry.type
+@payload
 class OnboardBranchPayload:
     branch: Branch | None = None
     created: bool = strawberry.field(default=False, description="False when the same branch had been onboarded before.")
-    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.input
@@ -48,17 +51,64 @@ class ChangeBranchStatusInput:
     reason: str | None = None
 
 
-@strawberry.type
+@payload
 class ChangeBranchStatusPayload:
     branch: Branch | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class SignInInput:
+    employee_number: str
+    password: str
+
+
+@strawberry.input
+class RefreshTokenInput:
+    refresh_token: str
+
+
+@payload(description="Tokens of a signed-in session. Send the access token as `Authorization: Bearer …`.")
+class SessionPayload:
+    access_token: str | None = None
+    token_type: str = "Bearer"
+    expires_in: int | None = strawberry.field(default=None, description="Seconds until the access token expires.")
+    refresh_token: str | None = strawberry.field(default=None, description="Single use: every refresh returns a new one.")
+
+
+@payload
+class SignOutPayload:
+    signed_out: bool = False
+
+
+def _session_payload(result: signin.Tokens | None, errors: list[UserError]) -> SessionPayload:
+    if result is None:
+        return SessionPayload(errors=errors)
+    return SessionPayload(access_token=result.access_token, expires_in=result.expires_in, refresh_token=result.refresh_token)
 
 
 @strawberry.type
-class TenantMutations:
+class Mutations:
+    @p.mutation(p.PUBLIC, "Sign in with employee number and password.")
+    async def sign_in(self, info: Info, input: SignInInput) -> SessionPayload:
+        rt = info.context.runtime
+        result, errors = await run_mutation(
+            info, lambda s: signin.sign_in(s, rt.keys, rt.settings, rt.redis, input.employee_number, input.password)
+        )
+        return _session_payload(result, errors)
+
+    @p.mutation(p.PUBLIC, "Exchange a refresh token for new tokens; a reused refresh token ends its whole session.")
+    async def refresh_session(self, info: Info, input: RefreshTokenInput) -> SessionPayload:
+        rt = info.context.runtime
+        result, errors = await run_mutation(info, lambda s: signin.refresh(s, rt.keys, rt.settings, input.refresh_token))
+        return _session_payload(result, errors)
+
+    @p.mutation(p.PUBLIC, "End the session that the refresh token belongs to.")
+    async def sign_out(self, info: Info, input: RefreshTokenInput) -> SignOutPayload:
+        _, errors = await run_mutation(info, lambda s: signin.sign_out(s, input.refresh_token))
+        return SignOutPayload(signed_out=not errors, errors=errors)
+
     @p.mutation("branch:onboard", "Onboard a branch with its branch head. Idempotent by branch code.")
     async def onboard_branch(self, info: Info, input: OnboardBranchInput) -> OnboardBranchPayload:
-        principal = await info.context.principal()
         draft = service.BranchDraft(
             code=input.code.strip(),
             name=input.name,
@@ -68,10 +118,12 @@ class TenantMutations:
             business_hours=service.hours_from_rows([(h.weekday, h.opens, h.closes) for h in input.business_hours]),
             head=service.StaffDraft(input.head.employee_number.strip(), input.head.display_name, input.head.email),
         )
-        result, errors = await run_mutation(info, lambda s: service.onboard_branch(s, principal, draft))
-        if result is None:
-            return OnboardBranchPayload(errors=errors)
-        return OnboardBranchPayload(branch=Branch.from_model(result.branch), created=result.created)
+
+        async def onboard(session: AsyncSession, by: Principal) -> dict[str, object]:
+            result = await onboarding.onboard_branch(session, by, draft)
+            return {"branch": Branch.from_model(result.branch), "created": result.created}
+
+        return await mutate(info, OnboardBranchPayload, onboard)
 
     @p.mutation("branch:suspend", "Suspend a branch: its staff can no longer act in it until it is reactivated.")
     async def suspend_branch(self, info: Info, input: ChangeBranchStatusInput) -> ChangeBranchStatusPayload:
@@ -83,8 +135,8 @@ class TenantMutations:
 
 
 async def _change_status(info: Info, input: ChangeBranchStatusInput, status: BranchStatus) -> ChangeBranchStatusPayload:
-    principal = await info.context.principal()
-    branch, errors = await run_mutation(
-        info, lambda s: service.set_branch_status(s, principal, input.code.strip(), status, input.reason)
-    )
-    return ChangeBranchStatusPayload(branch=Branch.from_model(branch) if branch else None, errors=errors)
+    async def change(session: AsyncSession, by: Principal) -> dict[str, object]:
+        branch = await service.set_branch_status(session, by, input.code.strip(), status, input.reason)
+        return {"branch": Branch.from_model(branch)}
+
+    return await mutate(info, ChangeBranchStatusPayload, change)

@@ -8,25 +8,19 @@ from strawberry import relay
 from strawberry.types import Info
 
 from branchdesk.graphql import permissions as p
-from branchdesk.graphql.relay import paginate
+from branchdesk.graphql.relay import connection, page_request
 from branchdesk.graphql.tenants.types import Branch, BranchStatus, Me, MyMembership, StaffMember
-from branchdesk.platform.errors import PAGE_SIZE, DomainError, Unauthenticated
-from branchdesk.tenants import repository
-from branchdesk.tenants.models import Branch as BranchModel
-from branchdesk.tenants.models import Membership, Staff, StaffStatus
+from branchdesk.platform.errors import PAGE_SIZE, DomainError
+from branchdesk.tenants import service
 
 
 @strawberry.type
-class TenantQueries:
+class Queries:
     @p.field(p.SIGNED_IN, "The signed-in staff member and the branches they can act in (use a code as X-Branch).")
     async def me(self, info: Info) -> Me:
         ctx = info.context
-        staff_id = ctx.staff_id
         async with ctx.runtime.db.platform_session() as session:
-            staff = await repository.staff_by_id(session, staff_id)
-            rows = await repository.all_memberships_of(session, staff_id)
-        if staff is None or staff.status is not StaffStatus.ACTIVE:
-            raise Unauthenticated()
+            staff, rows = await service.staff_overview(session, ctx.staff_id)
         return Me(
             id=strawberry.ID(str(staff.id)),
             employee_number=staff.employee_number,
@@ -43,32 +37,19 @@ class TenantQueries:
         status: BranchStatus | None = None,  # type: ignore[valid-type]
     ) -> relay.Connection[Branch]:
         ctx = info.context
-        stmt = repository.branches_query()
-        if status is not None:
-            stmt = stmt.where(BranchModel.status == status)
-        async with ctx.session() as session:
-            return await paginate(
-                session, stmt, BranchModel.code, settings=ctx.settings, first=first, after=after,
-                to_node=Branch.from_model, connection=relay.Connection[Branch],
-            )
+        page = await ctx.call(service.list_branches, page_request(ctx.settings, first, after), status)
+        return connection(page, Branch.from_model, relay.Connection[Branch])
 
     @p.field("branch:read", "One branch by its code: any branch from head office, otherwise only the active one.")
     async def branch(self, info: Info, code: str) -> Branch | None:
-        ctx = info.context
-        async with ctx.session() as session:
-            found = await repository.branch_by_code(session, code)
-        return await ctx.loaders.branch.load(found.id) if found else None
+        found = await info.context.call(service.branch_named, code)
+        return Branch.from_model(found) if found else None
 
     @p.field("staff:read", "Staff members of the active branch, ordered by employee number.")
     async def staff(self, info: Info, first: int | None = None, after: str | None = None) -> relay.Connection[StaffMember]:
         ctx = info.context
-        principal = await ctx.principal()
-        stmt = repository.members_query(principal.branch_id).add_columns(Membership.roles)
-        async with ctx.session() as session:
-            return await paginate(
-                session, stmt, Staff.employee_number, settings=ctx.settings, first=first, after=after,
-                to_node=lambda row: StaffMember.from_model(row[0], list(row[1])), connection=relay.Connection[StaffMember],
-            )
+        page = await ctx.call(service.list_members, page_request(ctx.settings, first, after))
+        return connection(page, lambda member: StaffMember.from_model(*member), relay.Connection[StaffMember])
 
     @p.field("branch:read", "Fetch any object by its global id; objects of other branches are not found.")
     async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:

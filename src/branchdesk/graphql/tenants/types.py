@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from datetime import datetime
-from typing import TypeVar
 
 import strawberry
 from strawberry import relay
-from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from branchdesk.graphql.labels import graphql_enum, label
-from branchdesk.graphql.rbac.ids import node_uuids
+from branchdesk.graphql.nodes import LoadedNode
 from branchdesk.platform.masking import mask_address, mask_id_number, mask_phone
-from branchdesk.rbac.access import sees_unmasked
 from branchdesk.tenants import models
 
 BranchLevel = graphql_enum(models.BranchLevel, "BranchLevel", "Where a branch sits in the hierarchy.")
@@ -30,7 +26,8 @@ class OpeningPeriod:
 
 
 @strawberry.type(name="Branch", description="A branch (网点): the tenant every branch-owned object belongs to.")
-class Branch(relay.Node):
+class Branch(LoadedNode):
+    node_loader = "branch"
     id: relay.NodeID[str]
     code: str
     name: str
@@ -75,17 +72,14 @@ class Branch(relay.Node):
             return None
         return await info.context.loaders.branch.load(self.parent_id)
 
-    @classmethod
-    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Branch | None]:
-        return await _load_nodes(info.context.loaders.branch, node_ids)
-
 
 _PII_NOTE = "Masked unless it is your own record or you hold `staff.pii:read`; every unmasked read is audited."
 MASKS = {"phone": mask_phone, "id_number": mask_id_number, "address": mask_address}
 
 
 @strawberry.type(name="StaffMember", description="A member of staff as seen from the active branch.")
-class StaffMember(relay.Node):
+class StaffMember(LoadedNode):
+    node_loader = "member"
     id: relay.NodeID[str]
     employee_number: str
     display_name: str
@@ -108,8 +102,7 @@ class StaffMember(relay.Node):
         value = self.personal[name]
         if value is None:
             return None
-        principal = await info.context.principal()
-        if not sees_unmasked(principal, "staff", uuid.UUID(self.id)):
+        if not info.context.principal().sees_unmasked("staff", uuid.UUID(self.id)):
             return MASKS[name](value)
         await info.context.loaders.unmasked_read.load(("staff", self.id))
         return value
@@ -126,12 +119,6 @@ class StaffMember(relay.Node):
     async def address(self, info: Info) -> str | None:
         return await self._personal(info, "address")
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[StaffMember | None]:
-        return await _load_nodes(info.context.loaders.member, node_ids)
-
 
 @strawberry.type(description="A branch the signed-in staff member belongs to, with their roles there.")
 class MyMembership:
@@ -145,14 +132,3 @@ class Me:
     employee_number: str
     display_name: str
     memberships: list[MyMembership]
-
-
-N = TypeVar("N")
-
-
-async def _load_nodes(loader: DataLoader[uuid.UUID, N | None], node_ids: Iterable[str]) -> list[N | None]:
-    """In one batch: awaiting one load after another would read them one by one."""
-    ids = node_uuids(node_ids)
-    wanted = [i for i in ids if i is not None]
-    found = dict(zip(wanted, await loader.load_many(wanted), strict=True))
-    return [found.get(i) if i is not None else None for i in ids]

@@ -7,10 +7,10 @@ import uuid
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from branchdesk.graphql.rbac.ids import node_uuid
+from branchdesk.access_reviews import service as reviews
+from branchdesk.graphql.ids import node_uuid
 from branchdesk.graphql.request_context import request_context
 from branchdesk.platform.errors import DomainError, NotFound
-from branchdesk.rbac import reviews
 
 _STATUS = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403, "BRANCH_ACCESS_DENIED": 403, "BRANCH_SUSPENDED": 403,
            "NOT_FOUND": 404}
@@ -24,10 +24,9 @@ async def access_review_csv(request: Request) -> Response:
     """``GET /exports/access-reviews/{id}.csv``: the review's report, ``id`` being its GraphQL id."""
     ctx = request_context(request)
     try:
-        principal = await ctx.principal()
+        await ctx.start()
         review_id = _review_id(request.path_params["review_id"])
-        async with ctx.session() as session:
-            text = await reviews.export_csv(session, principal, review_id, ctx.locale)
+        text = await ctx.call(reviews.export_csv, review_id, ctx.locale)
     except DomainError as exc:
         await ctx.finish(commit=False)
         body = {"code": exc.code, "field": exc.field, "message": exc.message(ctx.locale)}

@@ -6,11 +6,14 @@ import strawberry
 from strawberry.types import Info
 
 from branchdesk.graphql import permissions as p
-from branchdesk.graphql.errors import UserError, run_mutation
-from branchdesk.graphql.rbac.ids import node_uuid
-from branchdesk.graphql.rbac.review_types import AccessReview, AccessReviewDecision, AccessReviewItem, with_counts
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from branchdesk.access.principal import Principal
+from branchdesk.access_reviews import service as reviews
+from branchdesk.graphql.access_reviews.types import AccessReview, AccessReviewDecision, AccessReviewItem
+from branchdesk.graphql.errors import mutate, payload
+from branchdesk.graphql.ids import node_uuid
 from branchdesk.platform.errors import NotFound
-from branchdesk.rbac import reviews
 
 
 @strawberry.input
@@ -31,40 +34,34 @@ class CloseAccessReviewInput:
     id: strawberry.ID
 
 
-@strawberry.type
+@payload
 class AccessReviewPayload:
     access_review: AccessReview | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-@strawberry.type
+@payload
 class DecideAccessReviewItemPayload:
     item: AccessReviewItem | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-@strawberry.type
+@payload
 class CloseAccessReviewPayload:
     access_review: AccessReview | None = None
     revoked_roles: int | None = strawberry.field(default=None, description="Roles taken away on closing.")
-    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
-class AccessReviewMutations:
+class Mutations:
     @p.mutation(
         "access_review:manage",
         "Open an access review of the active branch: one pending item for every role every member holds now.",
     )
     async def open_access_review(self, info: Info, input: OpenAccessReviewInput) -> AccessReviewPayload:
-        principal = await info.context.principal()
+        async def open_(session: AsyncSession, by: Principal) -> dict[str, object]:
+            review = await reviews.open_review(session, by, input.name, input.due_on)
+            return {"access_review": AccessReview.of((await reviews.with_counts(session, by, [review]))[0])}
 
-        async def open_(session):  # noqa: ANN001, ANN202
-            review = await reviews.open_review(session, principal, input.name, input.due_on)
-            return (await with_counts(session, principal, [review]))[0]
-
-        review, errors = await run_mutation(info, open_)
-        return AccessReviewPayload(access_review=review, errors=errors)
+        return await mutate(info, AccessReviewPayload, open_)
 
     @p.mutation(
         "access_review:manage",
@@ -72,15 +69,12 @@ class AccessReviewMutations:
         "effect when the review closes.",
     )
     async def decide_access_review_item(self, info: Info, input: DecideAccessReviewItemInput) -> DecideAccessReviewItemPayload:
-        principal = await info.context.principal()
-
-        async def decide(session):  # noqa: ANN001, ANN202
+        async def decide(session: AsyncSession, by: Principal) -> dict[str, object]:
             item_id = node_uuid(input.item_id, "AccessReviewItem", NotFound("Access review item", "权限复核项", field="itemId"))
-            item = await reviews.decide(session, principal, item_id, input.decision, input.note)
-            return AccessReviewItem.from_row((await reviews.items_by_id(session, principal, [item.id]))[0])
+            item = await reviews.decide(session, by, item_id, input.decision, input.note)
+            return {"item": AccessReviewItem.from_row((await reviews.items_by_id(session, by, [item.id]))[0])}
 
-        item, errors = await run_mutation(info, decide)
-        return DecideAccessReviewItemPayload(item=item, errors=errors)
+        return await mutate(info, DecideAccessReviewItemPayload, decide)
 
     @p.mutation(
         "access_review:manage",
@@ -88,14 +82,10 @@ class AccessReviewMutations:
         "history) and stop working at once.",
     )
     async def close_access_review(self, info: Info, input: CloseAccessReviewInput) -> CloseAccessReviewPayload:
-        principal = await info.context.principal()
-
-        async def close(session):  # noqa: ANN001, ANN202
+        async def close(session: AsyncSession, by: Principal) -> dict[str, object]:
             review_id = node_uuid(input.id, "AccessReview", NotFound("Access review", "权限复核", field="id"))
-            closed = await reviews.close_review(session, principal, review_id)
-            return (await with_counts(session, principal, [closed.review]))[0], closed.revoked
+            closed = await reviews.close_review(session, by, review_id)
+            counted = (await reviews.with_counts(session, by, [closed.review]))[0]
+            return {"access_review": AccessReview.of(counted), "revoked_roles": closed.revoked}
 
-        result, errors = await run_mutation(info, close)
-        if result is None:
-            return CloseAccessReviewPayload(errors=errors)
-        return CloseAccessReviewPayload(access_review=result[0], revoked_roles=result[1])
+        return await mutate(info, CloseAccessReviewPayload, close)

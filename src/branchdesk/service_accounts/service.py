@@ -20,24 +20,24 @@ from datetime import timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from branchdesk.access import errors as access_errors
+from branchdesk.access.policy import announce_change
+from branchdesk.access.principal import Principal
+from branchdesk.access.registry import PERMISSIONS, Scope
 from branchdesk.platform import audit
-from branchdesk.platform.audit import Actor
+from branchdesk.platform.audit import Author
 from branchdesk.platform.clock import utcnow
+from branchdesk.platform.database import bind_branch
+from branchdesk.platform.errors import DomainError, InvalidInput, NotFound
 from branchdesk.platform.hashing import hash_secret, verify_secret
-from branchdesk.platform.database import bind_tenant
-from branchdesk.platform.errors import DomainError, InvalidInput, NotFound, Unauthenticated
-from branchdesk.rbac import errors, repository
-from branchdesk.rbac.access import Principal, authorize
-from branchdesk.rbac.enforcer import PolicyCache, announce_change, service_subject
-from branchdesk.rbac.models import ServiceAccount
-from branchdesk.rbac.permissions import PERMISSIONS, Scope
-from branchdesk.tenants import errors as tenant_errors
-from branchdesk.tenants import repository as tenants
-from branchdesk.tenants.access import open_branch, refuse_inactive
+from branchdesk.platform.pagination import Page, PageRequest, keyset
+from branchdesk.service_accounts import errors, repository
+from branchdesk.service_accounts.models import ServiceAccount
+from branchdesk.service_accounts.permissions import SERVICE_ACCOUNT_MANAGE
+from branchdesk.tenants import service as tenants
 from branchdesk.tenants.models import BranchStatus
 
-MANAGE = "service_account:manage"
-_SERVICE_SUBJECT = "service:"
+MANAGE = SERVICE_ACCOUNT_MANAGE
 DEFAULT_GRACE = timedelta(hours=24)
 _SLUG = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
 
@@ -99,7 +99,7 @@ async def create_service_account(
     except IntegrityError as exc:  # created concurrently under the same name
         raise DomainError(errors.SERVICE_ACCOUNT_EXISTS, field="slug", client_id=client_id) from exc
     await audit.record(
-        session, by.branch_id, by.actor, "service_account.created", "service_account", account.id,
+        session, by.branch_id, by.author, "service_account.created", "service_account", account.id,
         {"client_id": client_id, "name": name, "permissions": wanted},
     )
     announce_change(session, by.branch_id)
@@ -108,17 +108,17 @@ async def create_service_account(
 
 def _authorize_manager(by: Principal) -> None:
     """Members of staff manage service accounts: a machine minting machines would answer to nobody."""
-    authorize(by, MANAGE)
-    if by.subject.startswith(_SERVICE_SUBJECT):
+    by.require(MANAGE)
+    if by.is_service:
         raise DomainError(errors.SERVICE_ACCOUNT_MANAGER)
 
 
 def _not_grantable(by: Principal, permission: str, field: str = "permissions") -> DomainError | None:
     declared = PERMISSIONS.get(permission)
     if declared is None:
-        return DomainError(errors.UNKNOWN_PERMISSION, field=field, permission=permission)
+        return DomainError(access_errors.UNKNOWN_PERMISSION, field=field, permission=permission)
     if declared.scope is Scope.HEAD_OFFICE:
-        return DomainError(errors.OUT_OF_SCOPE, field=field, permission=permission)
+        return DomainError(access_errors.OUT_OF_SCOPE, field=field, permission=permission)
     if not by.can(permission):  # nobody hands a machine more than they may do themselves
         return DomainError(errors.PERMISSION_NOT_HELD, field=field, permission=permission)
     return None
@@ -145,7 +145,7 @@ async def rotate_secret(
     account.secret_hash = hash_secret(secret)
     await session.flush()
     await audit.record(
-        session, by.branch_id, by.actor, "service_account.secret_rotated", "service_account", account.id,
+        session, by.branch_id, by.author, "service_account.secret_rotated", "service_account", account.id,
         {
             "client_id": account.client_id, "reason": reason,
             "previous_secret_valid_until": account.previous_secret_expires_at.isoformat(),
@@ -167,11 +167,24 @@ async def deactivate(
     account.previous_secret_expires_at = None
     await session.flush()
     await audit.record(
-        session, by.branch_id, by.actor, "service_account.deactivated", "service_account", account.id,
+        session, by.branch_id, by.author, "service_account.deactivated", "service_account", account.id,
         {"client_id": account.client_id, "reason": reason},
     )
     announce_change(session, by.branch_id)
     return account
+
+
+async def accounts_by_id(session: AsyncSession, by: Principal, ids: list[uuid.UUID]) -> list[ServiceAccount]:
+    """Accounts of the principal's branch by id; none without the permission (as if they did not exist)."""
+    if not by.can(MANAGE):
+        return []
+    return await repository.service_accounts_by_ids(session, by.branch_id, ids)
+
+
+async def list_accounts(session: AsyncSession, by: Principal, page: PageRequest) -> Page[ServiceAccount]:
+    by.require(MANAGE)
+    stmt = repository.service_accounts_query(by.branch_id)
+    return await keyset(session, stmt, ServiceAccount.client_id, page, lambda account: account)
 
 
 async def _account(session: AsyncSession, by: Principal, account_id: uuid.UUID) -> ServiceAccount:
@@ -198,8 +211,8 @@ class TokenClient:
     previous_secret_hash: str | None  # only while the grace period lasts
 
     @property
-    def actor(self) -> Actor:
-        return Actor("service", self.account_id, self.name)
+    def author(self) -> Author:
+        return Author("service", self.account_id, self.name)
 
 
 async def token_client(session: AsyncSession, client_id: str) -> TokenClient | None:
@@ -207,10 +220,10 @@ async def token_client(session: AsyncSession, client_id: str) -> TokenClient | N
     code = branch_code_of(client_id)
     if code is None or len(client_id) > 64:
         return None
-    branch = await tenants.branch_by_code(session, code)
+    branch = await tenants.find_branch(session, code)
     if branch is None or branch.status is not BranchStatus.ACTIVE:
         return None
-    await bind_tenant(session, branch.id)
+    await bind_branch(session, branch.id)
     account = await repository.service_account_by_client_id(session, branch.id, client_id)
     if account is None or not account.active:
         return None
@@ -240,45 +253,18 @@ def granted_scope(client: TokenClient, requested: str | None) -> list[str] | Non
 
 async def record_token_issued(session: AsyncSession, client: TokenClient, scope: list[str]) -> None:
     await audit.record(
-        session, client.branch_id, client.actor, "service_account.token_issued", "service_account",
+        session, client.branch_id, client.author, "service_account.token_issued", "service_account",
         client.account_id, {"client_id": client.client_id, "scope": scope},
     )
 
 
 async def record_authentication_failed(session: AsyncSession, client: TokenClient) -> None:
     await audit.record(
-        session, client.branch_id, client.actor, "service_account.authentication_failed", "service_account",
+        session, client.branch_id, client.author, "service_account.authentication_failed", "service_account",
         client.account_id, {"client_id": client.client_id},
     )
 
 
-# --- acting as a service account -------------------------------------------------------------------
-
-
-async def enter_as_service(
-    session: AsyncSession,
-    policies: PolicyCache,
-    account_id: uuid.UUID,
-    token_branch: str,
-    requested_branch: str | None,
-    scope: frozenset[str],
-) -> Principal:
-    """The account acting in the branch its token was issued for, limited to the token's scope."""
-    if requested_branch is not None and requested_branch != token_branch:
-        raise DomainError(tenant_errors.BRANCH_ACCESS, field="X-Branch", code=requested_branch)
-    branch = await open_branch(session, token_branch)
-    account = await repository.service_account(session, branch.id, account_id)
-    if account is None or not account.active:
-        raise Unauthenticated()
-    refuse_inactive(branch)
-    return Principal(
-        subject=service_subject(account.id),
-        actor=Actor("service", account.id, account.name),
-        branch_id=branch.id,
-        branch_code=branch.code,
-        branch_level=branch.level,
-        policy=await policies.for_branch(session, branch.id),
-        roles=frozenset(),
-        staff_id=None,
-        scope=scope,
-    )
+async def grants(session: AsyncSession, branch_id: uuid.UUID) -> dict[str, list[str]]:
+    """Subject → permissions of the branch's active accounts: direct rules in the branch's policy."""
+    return await repository.grants(session, branch_id)

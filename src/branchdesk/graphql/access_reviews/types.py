@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from datetime import date, datetime
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import relay
 from strawberry.types import Info
 
+from branchdesk.access_reviews import models
+from branchdesk.access_reviews import service as reviews
 from branchdesk.graphql.labels import graphql_enum, label, role_label
-from branchdesk.graphql.rbac.ids import nodes_readable_with
-from branchdesk.graphql.relay import paginate
+from branchdesk.graphql.nodes import LoadedNode
+from branchdesk.graphql.relay import connection, page_request
 from branchdesk.graphql.tenants.types import StaffMember
-from branchdesk.rbac import reviews, reviews_models as models
-from branchdesk.rbac import reviews_repository as repository
-from branchdesk.rbac.access import Principal
 
 AccessReviewStatus = graphql_enum(models.ReviewStatus, "AccessReviewStatus", "Whether an access review still takes decisions.")
 AccessReviewDecision = graphql_enum(models.ReviewDecision, "AccessReviewDecision", "A reviewer's decision about one role held.")
@@ -42,7 +39,8 @@ class AccessReviewCounts:
     name="AccessReviewItem",
     description="One role one member held when the review opened, and the reviewer's decision about it.",
 )
-class AccessReviewItem(relay.Node):
+class AccessReviewItem(LoadedNode):
+    node_loader = "access_review_item"
     id: relay.NodeID[str]
     employee_number: str
     display_name: str
@@ -85,20 +83,10 @@ class AccessReviewItem(relay.Node):
     async def decided_by(self, info: Info) -> StaffMember | None:
         return await _member(info, self.decided_by_id)
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[AccessReviewItem | None]:
-        async def find(principal: Principal, ids: list[uuid.UUID]) -> dict[uuid.UUID, AccessReviewItem]:
-            async with info.context.session() as session:
-                rows = await reviews.items_by_id(session, principal, ids)
-            return {row.item.id: cls.from_row(row) for row in rows}
-
-        return await nodes_readable_with(info, node_ids, reviews.PERMISSION, find)
-
 
 @strawberry.type(name="AccessReview", description="An access review (权限复核): who holds which role, confirmed or revoked.")
-class AccessReview(relay.Node):
+class AccessReview(LoadedNode):
+    node_loader = "access_review"
     id: relay.NodeID[str]
     name: str
     status: AccessReviewStatus  # type: ignore[valid-type]
@@ -110,11 +98,12 @@ class AccessReview(relay.Node):
     tally: strawberry.Private[dict[models.ReviewDecision, int]]
 
     @classmethod
-    def from_model(cls, review: models.AccessReview, tally: dict[models.ReviewDecision, int] | None = None) -> AccessReview:
+    def of(cls, counted: reviews.Counted) -> AccessReview:
+        review = counted.review
         return cls(
             id=str(review.id), name=review.name, status=review.status, opened_at=review.opened_at,
             closed_at=review.closed_at, due_on=review.due_on, opened_by_id=review.opened_by,
-            closed_by_id=review.closed_by, tally=tally or {},
+            closed_by_id=review.closed_by, tally=counted.tally,
         )
 
     @strawberry.field(description="The status in the caller's language.")
@@ -146,13 +135,8 @@ class AccessReview(relay.Node):
         decision: AccessReviewDecision | None = None,  # type: ignore[valid-type]
     ) -> relay.Connection[AccessReviewItem]:
         ctx = info.context
-        principal = await ctx.principal()
-        stmt = repository.items_query(principal.branch_id, uuid.UUID(self.id), decision)
-        async with ctx.session() as session:
-            return await paginate(
-                session, stmt, models.AccessReviewItem.id, settings=ctx.settings, first=first, after=after,
-                to_node=AccessReviewItem.from_row, connection=relay.Connection[AccessReviewItem],
-            )
+        page = await ctx.call(reviews.list_items, uuid.UUID(self.id), page_request(ctx.settings, first, after), decision)
+        return connection(page, AccessReviewItem.from_row, relay.Connection[AccessReviewItem])
 
     @strawberry.field(
         description=(
@@ -163,26 +147,4 @@ class AccessReview(relay.Node):
         )
     )
     async def csv(self, info: Info) -> str:
-        ctx = info.context
-        principal = await ctx.principal()
-        async with ctx.session() as session:
-            return await reviews.export_csv(session, principal, uuid.UUID(self.id), ctx.locale)
-
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[AccessReview | None]:
-        async def find(principal: Principal, ids: list[uuid.UUID]) -> dict[uuid.UUID, AccessReview]:
-            async with info.context.session() as session:
-                found = await with_counts(session, principal, await reviews.reviews_by_id(session, principal, ids))
-            return {uuid.UUID(r.id): r for r in found}
-
-        return await nodes_readable_with(info, node_ids, reviews.PERMISSION, find)
-
-
-async def with_counts(
-    session: AsyncSession, principal: Principal, found: list[models.AccessReview]
-) -> list[AccessReview]:
-    """GraphQL reviews with their counts, read in one query for all of them."""
-    tallies = await reviews.counts(session, principal, [r.id for r in found])
-    return [AccessReview.from_model(r, tallies[r.id]) for r in found]
+        return await info.context.call(reviews.export_csv, uuid.UUID(self.id), info.context.locale)

@@ -9,7 +9,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from branchdesk.rbac.reviews_models import AccessReview, AccessReviewItem, ReviewDecision
+from branchdesk.access_reviews.models import AccessReview, AccessReviewItem, ReviewDecision
 from branchdesk.tenants.models import Membership, Staff
 
 Reviewer = aliased(Staff, name="reviewer")

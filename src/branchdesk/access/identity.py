@@ -16,26 +16,21 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from branchdesk.access import repository
 from branchdesk.platform.errors import Unauthenticated
 from branchdesk.platform.federation import Federation
 from branchdesk.platform.tokens import KeyRing, unverified_issuer
-from branchdesk.tenants import repository
-from branchdesk.tenants.models import StaffStatus
 
 SERVICE_PREFIX = "service:"
 
 
 @dataclass(frozen=True)
-class Caller:
+class Identity:
     claims: dict[str, Any]
     staff_id: uuid.UUID | None = None
     service_account_id: uuid.UUID | None = None
     service_branch: str | None = None  # the branch a service account's token was issued for
     scope: frozenset[str] | None = None  # the permissions a service account's token may use
-
-    @property
-    def is_service(self) -> bool:
-        return self.service_account_id is not None
 
 
 async def identify(
@@ -43,8 +38,8 @@ async def identify(
     keys: KeyRing,
     federation: Federation,
     session: Callable[[], AbstractAsyncContextManager[AsyncSession]],
-) -> Caller:
-    """The verified caller; ``session`` is opened only to find a single sign-on user's staff record."""
+) -> Identity:
+    """The verified identity; ``session`` is opened only to find a single sign-on user's staff record."""
     if not token:
         raise Unauthenticated()
     issuer = unverified_issuer(token)
@@ -53,26 +48,26 @@ async def identify(
     if federation.trusts(issuer):
         federated = await federation.verify(token)
         async with session() as s:
-            staff = await repository.staff_by_employee_number(s, federated.employee_number)
-        if staff is None or staff.status is not StaffStatus.ACTIVE:
+            staff_id = await repository.active_staff_id(s, federated.employee_number)
+        if staff_id is None:
             raise Unauthenticated()
-        return Caller(federated.claims, staff_id=staff.id)
+        return Identity(federated.claims, staff_id=staff_id)
     raise Unauthenticated()
 
 
-def _ours(claims: dict[str, Any]) -> Caller:
+def _ours(claims: dict[str, Any]) -> Identity:
     subject = claims["sub"]
     try:
         if isinstance(subject, str) and subject.startswith(SERVICE_PREFIX):
             branch, scope = claims.get("branch"), claims.get("scope")
             if not isinstance(branch, str) or not isinstance(scope, str):
                 raise ValueError("service token without branch or scope")
-            return Caller(
+            return Identity(
                 claims,
                 service_account_id=uuid.UUID(subject.removeprefix(SERVICE_PREFIX)),
                 service_branch=branch,
                 scope=frozenset(scope.split()),
             )
-        return Caller(claims, staff_id=uuid.UUID(subject))
+        return Identity(claims, staff_id=uuid.UUID(subject))
     except (ValueError, TypeError, AttributeError) as exc:
         raise Unauthenticated() from exc

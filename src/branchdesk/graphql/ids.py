@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import TypeVar
+from collections.abc import Iterable
 
 import strawberry
 from strawberry import relay
-from strawberry.types import Info
 
 from branchdesk.platform.errors import NotFound
-from branchdesk.rbac.access import Principal
-
-N = TypeVar("N")
-
 
 def node_uuid(global_id: strawberry.ID | str, type_name: str, error: NotFound) -> uuid.UUID:
     """The id inside a global id of ``type_name``; anything else is ``error`` (not found)."""
@@ -40,19 +34,3 @@ def node_uuids(node_ids: Iterable[str]) -> list[uuid.UUID | None]:
         except ValueError:
             found.append(None)
     return found
-
-
-async def nodes_readable_with(
-    info: Info,
-    node_ids: Iterable[str],
-    permission: str,
-    find: Callable[[Principal, list[uuid.UUID]], Awaitable[Mapping[uuid.UUID, N]]],
-) -> list[N | None]:
-    """What ``resolve_nodes`` answers for objects read under ``permission``, in the order asked: ``find``
-    reads the branch's objects by id. Without the permission every object is seen as one that does not
-    exist, like an id that is not a UUID or that ``find`` does not return."""
-    ids = node_uuids(node_ids)
-    principal = await info.context.principal()
-    wanted = [i for i in ids if i is not None]
-    found = await find(principal, wanted) if wanted and principal.can(permission) else {}
-    return [found.get(i) if i is not None else None for i in ids]

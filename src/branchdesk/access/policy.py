@@ -14,7 +14,8 @@ import json
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import casbin
@@ -23,9 +24,8 @@ from casbin.model import FastModel
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from branchdesk.access.registry import split
 from branchdesk.platform.database import after_commit
-from branchdesk.rbac import repository
-from branchdesk.rbac.permissions import split
 
 log = structlog.get_logger(__name__)
 MODEL_TEXT = (Path(__file__).parent / "model.conf").read_text()
@@ -119,15 +119,31 @@ class BranchPolicy:
         return explained
 
 
-async def load_branch_policy(session: AsyncSession, branch_id: uuid.UUID, baseline: Mapping[str, set[str]]) -> BranchPolicy:
-    overrides = await repository.overrides(session, branch_id)
-    members = await repository.assignments(session, branch_id)
-    direct = await repository.service_grants(session, branch_id)
+@dataclass(frozen=True)
+class PolicySource:
+    """Where policies come from (the rbac domain's store, given to the cache at start-up): the
+    baseline, and one branch's overrides, role assignments and service-account grants."""
+
+    baseline: Callable[[AsyncSession], Awaitable[dict[str, set[str]]]]
+    branch: Callable[[AsyncSession, uuid.UUID], Awaitable[BranchRules]]
+
+
+@dataclass(frozen=True)
+class BranchRules:
+    overrides: list[tuple[str, str, bool]]  # (role, permission, granted)
+    assignments: list[tuple[uuid.UUID, list[str]]]  # (staff id, roles)
+    direct: dict[str, list[str]]  # subject → permissions granted to it directly (service accounts)
+
+
+async def load_branch_policy(
+    session: AsyncSession, source: PolicySource, branch_id: uuid.UUID, baseline: Mapping[str, set[str]]
+) -> BranchPolicy:
+    rules = await source.branch(session, branch_id)
     return BranchPolicy(
         branch_id,
-        effective_permissions(baseline, [(o.role, o.permission, o.granted) for o in overrides]),
-        {staff_subject(staff_id): roles for staff_id, roles in members},
-        direct,
+        effective_permissions(baseline, rules.overrides),
+        {staff_subject(staff_id): roles for staff_id, roles in rules.assignments},
+        rules.direct,
     )
 
 
@@ -137,9 +153,10 @@ class PolicyCache:
     was lost (the announcement is what makes a change take effect at once)."""
 
     def __init__(
-        self, redis: Redis | None = None, *, max_branches: int = 10_000, idle_seconds: float = 900,
+        self, source: PolicySource, redis: Redis | None = None, *, max_branches: int = 10_000, idle_seconds: float = 900,
         max_age_seconds: float = 60,
     ) -> None:
+        self.source = source
         self.redis = redis
         self.max_branches = max_branches
         self.idle_seconds = idle_seconds
@@ -165,7 +182,7 @@ class PolicyCache:
             return entry[0]
         generation = (self._generation.get(branch_id, 0), self._generation.get(None, 0))
         baseline = await self.baseline(session)
-        policy = await load_branch_policy(session, branch_id, baseline)
+        policy = await load_branch_policy(session, self.source, branch_id, baseline)
         self.loads += 1
         # A change announced while loading makes what was loaded stale: serve it once, keep nothing.
         if generation == (self._generation.get(branch_id, 0), self._generation.get(None, 0)):
@@ -177,7 +194,7 @@ class PolicyCache:
     async def baseline(self, session: AsyncSession) -> dict[str, set[str]]:
         if self._baseline is None:
             generation = self._generation.get(None, 0)
-            baseline = await repository.baseline(session)
+            baseline = await self.source.baseline(session)
             if generation == self._generation.get(None, 0):
                 self._baseline = baseline
             return baseline
@@ -246,9 +263,12 @@ class PolicyCache:
                 await asyncio.sleep(0.5)
 
 
+POLICY_CACHE = "policy_cache"
+
+
 def announce_change(session: AsyncSession, branch_id: uuid.UUID | None) -> None:
     """Once the session commits, drop the branch's policy (None: the baseline, so every branch) in this
-    process and every other one; the runtime gives every session its process's cache."""
-    cache: PolicyCache | None = session.info.get("policy_cache")
+    process and every other one; the runtime puts its process's cache in every session's ``info``."""
+    cache: PolicyCache | None = session.info.get(POLICY_CACHE)
     if cache is not None:
         after_commit(session, lambda: cache.announce([branch_id]))

@@ -1,4 +1,6 @@
-"""Everything a process needs, built once from the settings: servers, database, keys, job queue."""
+"""Everything a process needs, built once from the settings: servers, database, keys, Redis, and the
+access layer wired to the domains that store policies. The composition root: the one module below the
+API, the worker and the CLI that knows every layer."""
 
 from __future__ import annotations
 
@@ -6,15 +8,21 @@ from contextlib import asynccontextmanager
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from arq import create_pool
-from arq.connections import ArqRedis, RedisSettings
+import uuid
 
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from branchdesk.access.policy import POLICY_CACHE, BranchRules, PolicyCache, PolicySource
+from branchdesk.access.principal import Principal
+from branchdesk.access.unit_of_work import Gate
 from branchdesk.platform import migrate
 from branchdesk.platform.database import APP_ROLE, PLATFORM_ROLE, Database, role_url
 from branchdesk.platform.embedded import EmbeddedServers
 from branchdesk.platform.settings import Settings
 from branchdesk.platform.tokens import KeyRing
-from branchdesk.rbac.enforcer import PolicyCache
+from branchdesk.rbac import service as rbac
+from branchdesk.service_accounts import service as service_accounts
 
 
 @dataclass
@@ -52,8 +60,11 @@ def key_ring(settings: Settings) -> KeyRing:
     return KeyRing.load_or_create(settings.data_dir / "signing-keys.json", **options)
 
 
-def redis_settings(url: str) -> RedisSettings:
-    return RedisSettings.from_dsn(url)
+async def _branch_rules(session: AsyncSession, branch_id: uuid.UUID) -> BranchRules:
+    return await rbac.branch_rules(session, branch_id, await service_accounts.grants(session, branch_id))
+
+
+POLICY_SOURCE = PolicySource(baseline=rbac.stored_baseline, branch=_branch_rules)
 
 
 @dataclass
@@ -62,12 +73,16 @@ class Runtime:
     endpoints: Endpoints
     db: Database
     keys: KeyRing
-    queue: ArqRedis
-    policies: PolicyCache
+    redis: Redis
+    gate: Gate
+
+    @property
+    def policies(self) -> PolicyCache:
+        return self.gate.policies
 
     async def close(self) -> None:
         await self.policies.stop_listening()
-        await self.queue.aclose()
+        await self.redis.aclose()
         await self.db.dispose()
         if self.endpoints.embedded is not None:
             self.endpoints.embedded.stop()
@@ -78,21 +93,20 @@ async def runtime(settings: Settings, *, run_migrations: bool) -> AsyncIterator[
     where = endpoints(settings)
     if run_migrations:
         migrate.upgrade(where.admin_url, settings.db_role_password.get_secret_value())
-    queue = await create_pool(redis_settings(where.redis_url))
-    policies = PolicyCache(queue)
+    redis = Redis.from_url(where.redis_url)
+    policies = PolicyCache(POLICY_SOURCE, redis)
     rt = Runtime(
         settings=settings,
         endpoints=where,
         db=Database(
-            where.app_url, where.platform_url, info={"policy_cache": policies}, server_settings=settings.db_server_settings
+            where.app_url, where.platform_url, info={POLICY_CACHE: policies}, server_settings=settings.db_server_settings
         ),
         keys=key_ring(settings),
-        queue=queue,
-        policies=policies,
+        redis=redis,
+        gate=Gate(policies),
     )
     policies.start_listening()
-    if run_migrations:
-        await _ensure_reference_data(rt)
+    await _ensure_reference_data(rt)
     try:
         yield rt
     finally:
@@ -100,10 +114,6 @@ async def runtime(settings: Settings, *, run_migrations: bool) -> AsyncIterator[
 
 
 async def _ensure_reference_data(rt: Runtime) -> None:
-    """Data the schema needs to be usable: the shipped role baseline, if the database has none yet
-    (a database migrated from before access control has branches but no baseline)."""
-    from branchdesk.platform.audit import Actor
-    from branchdesk.rbac.service import ensure_baseline
-
+    """Data the code needs in the database: permissions new in code reach the stored baseline."""
     async with rt.db.session(None) as session:
-        await ensure_baseline(session, Actor.system("migrate"))
+        await rbac.sync_baseline(session, Principal.system("migrate"))

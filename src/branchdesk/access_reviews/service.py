@@ -20,13 +20,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from branchdesk.platform import audit
 from branchdesk.platform.clock import utcnow
 from branchdesk.platform.errors import DomainError, NotFound
-from branchdesk.rbac import errors, service
-from branchdesk.rbac import reviews_repository as repository
-from branchdesk.rbac.access import Principal, authorize
-from branchdesk.rbac.reviews_models import AccessReview, AccessReviewItem, ReviewDecision, ReviewStatus
-from branchdesk.tenants import repository as tenants
+from branchdesk.platform.pagination import Page, PageRequest, keyset
+from branchdesk.access_reviews import errors, repository
+from branchdesk.access_reviews.permissions import ACCESS_REVIEW_MANAGE
+from branchdesk.rbac import service as rbac
+from branchdesk.access.principal import Principal
+from branchdesk.access_reviews.models import AccessReview, AccessReviewItem, ReviewDecision, ReviewStatus
+from branchdesk.tenants import service as tenants
 
-PERMISSION = "access_review:manage"
+PERMISSION = ACCESS_REVIEW_MANAGE
 
 
 @dataclass(frozen=True)
@@ -49,26 +51,69 @@ def _not_found(field: str = "id") -> NotFound:
 
 
 async def get_review(session: AsyncSession, by: Principal, review_id: uuid.UUID) -> AccessReview:
-    authorize(by, PERMISSION)
+    by.require(PERMISSION)
     review = await repository.review(session, by.branch_id, review_id)
     if review is None:
         raise _not_found()
     return review
 
 
-async def reviews_by_id(session: AsyncSession, by: Principal, ids: list[uuid.UUID]) -> list[AccessReview]:
-    authorize(by, PERMISSION)
-    return await repository.reviews_by_id(session, by.branch_id, ids)
+@dataclass(frozen=True)
+class Counted:
+    """A review with how many of its items carry each decision."""
+
+    review: AccessReview
+    tally: dict[ReviewDecision, int]
+
+
+async def with_counts(session: AsyncSession, by: Principal, found: list[AccessReview]) -> list[Counted]:
+    tallies = await repository.counts(session, by.branch_id, [r.id for r in found])
+    return [Counted(r, tallies[r.id]) for r in found]
+
+
+async def reviews_by_id(session: AsyncSession, by: Principal, ids: list[uuid.UUID]) -> list[Counted]:
+    """Reviews of the principal's branch by id; none without the permission (as if they did not exist)."""
+    if not by.can(PERMISSION):
+        return []
+    return await with_counts(session, by, await repository.reviews_by_id(session, by.branch_id, ids))
+
+
+async def review_counted(session: AsyncSession, by: Principal, review_id: uuid.UUID) -> Counted | None:
+    try:
+        found = await get_review(session, by, review_id)
+    except NotFound:
+        return None
+    return (await with_counts(session, by, [found]))[0]
+
+
+async def list_reviews(
+    session: AsyncSession, by: Principal, page: PageRequest, status: ReviewStatus | None = None
+) -> Page[Counted]:
+    by.require(PERMISSION)
+    stmt = repository.reviews_query(by.branch_id)
+    if status is not None:
+        stmt = stmt.where(AccessReview.status == status)
+    found = await keyset(session, stmt, AccessReview.id, page, lambda review: review)
+    counted = await with_counts(session, by, [review for _, review in found.items])
+    return Page([(cursor, c) for (cursor, _), c in zip(found.items, counted, strict=True)], found.has_next, found.has_previous)
+
+
+async def list_items(
+    session: AsyncSession, by: Principal, review_id: uuid.UUID, page: PageRequest, decision: ReviewDecision | None = None
+) -> Page[ReportRow]:
+    by.require(PERMISSION)
+    stmt = repository.items_query(by.branch_id, review_id, decision)
+    return await keyset(session, stmt, AccessReviewItem.id, page, lambda row: ReportRow(*row))
 
 
 async def counts(session: AsyncSession, by: Principal, ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[ReviewDecision, int]]:
-    authorize(by, PERMISSION)
+    by.require(PERMISSION)
     return await repository.counts(session, by.branch_id, ids)
 
 
 async def open_review(session: AsyncSession, by: Principal, name: str, due_on: date | None = None) -> AccessReview:
     """Open a campaign in the caller's branch with one pending item per member and role held now."""
-    authorize(by, PERMISSION)
+    by.require(PERMISSION)
     name = name.strip()
     if not 1 <= len(name) <= 200:
         raise DomainError(errors.REVIEW_NAME, field="name")
@@ -87,7 +132,7 @@ async def open_review(session: AsyncSession, by: Principal, name: str, due_on: d
     session.add_all(items)
     await session.flush()
     await audit.record(
-        session, by.branch_id, by.actor, "access_review.opened", "access_review", review.id,
+        session, by.branch_id, by.author, "access_review.opened", "access_review", review.id,
         {"name": name, "due_on": due_on.isoformat() if due_on else None, "items": len(items)},
     )
     return review
@@ -97,7 +142,7 @@ async def decide(
     session: AsyncSession, by: Principal, item_id: uuid.UUID, decision: ReviewDecision, note: str | None = None
 ) -> AccessReviewItem:
     """Confirm or revoke one holding; a decision can be changed until the campaign closes."""
-    authorize(by, PERMISSION)
+    by.require(PERMISSION)
     if decision is ReviewDecision.PENDING:
         raise DomainError(errors.REVIEW_DECISION, field="decision")
     note = (note or "").strip() or None
@@ -119,7 +164,7 @@ async def decide(
     item.decision, item.decided_by, item.decided_at, item.note = decision, by.staff_id, utcnow(), note
     await session.flush()
     await audit.record(
-        session, by.branch_id, by.actor, "access_review.item_decided", "access_review_item", item.id,
+        session, by.branch_id, by.author, "access_review.item_decided", "access_review_item", item.id,
         {"review_id": str(review.id), "staff_id": str(item.staff_id), "role": item.role,
          "decision": decision.value, "previous": previous.value, "note": note},
     )
@@ -128,7 +173,7 @@ async def decide(
 
 async def close_review(session: AsyncSession, by: Principal, review_id: uuid.UUID) -> Closed:
     """Close a fully decided campaign and take away every revoked role."""
-    authorize(by, PERMISSION)
+    by.require(PERMISSION)
     review = await repository.review(session, by.branch_id, review_id, for_update=True)
     if review is None:
         raise _not_found()
@@ -149,13 +194,11 @@ async def close_review(session: AsyncSession, by: Principal, review_id: uuid.UUI
             continue  # left the branch since the campaign opened: nothing left to take away
         remaining = [r for r in membership.roles if r not in roles]
         taken += len(membership.roles) - len(remaining)
-        await service.set_roles(
-            session, by, by.branch_id, staff_id, remaining, reason=f"access review: {review.name}"[:500]
-        )
+        await rbac.set_roles(session, by, staff_id, remaining, reason=f"access review: {review.name}"[:500])
     review.status, review.closed_by, review.closed_at = ReviewStatus.CLOSED, by.staff_id, utcnow()
     await session.flush()
     await audit.record(
-        session, by.branch_id, by.actor, "access_review.closed", "access_review", review.id,
+        session, by.branch_id, by.author, "access_review.closed", "access_review", review.id,
         {
             "confirmed": tally[ReviewDecision.CONFIRMED],
             "revoked": tally[ReviewDecision.REVOKED],
@@ -172,7 +215,8 @@ async def report(session: AsyncSession, by: Principal, review_id: uuid.UUID) -> 
 
 
 async def items_by_id(session: AsyncSession, by: Principal, ids: list[uuid.UUID]) -> list[ReportRow]:
-    authorize(by, PERMISSION)
+    if not by.can(PERMISSION):
+        return []
     return [ReportRow(*row) for row in await repository.report_items(session, by.branch_id, ids)]
 
 
@@ -204,7 +248,7 @@ async def export_csv(session: AsyncSession, by: Principal, review_id: uuid.UUID,
     """The report as CSV: UTF-8 with a byte-order mark (Excel then reads Chinese names), times in the
     branch's time zone. The export is audited."""
     rows = await report(session, by, review_id)
-    branch = (await tenants.branches_by_id(session, [by.branch_id]))[0]
+    branch = await tenants.branch_by_id(session, by.branch_id)
     zone = zoneinfo.ZoneInfo(branch.timezone)
     zh = locale.lower().startswith("zh")
     out = io.StringIO()
@@ -218,6 +262,6 @@ async def export_csv(session: AsyncSession, by: Principal, review_id: uuid.UUID,
             _cell(row.item.note),
         ])
     await audit.record(
-        session, by.branch_id, by.actor, "access_review.exported", "access_review", review_id, {"rows": len(rows)}
+        session, by.branch_id, by.author, "access_review.exported", "access_review", review_id, {"rows": len(rows)}
     )
     return "\ufeff" + out.getvalue()

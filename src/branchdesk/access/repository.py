@@ -1,0 +1,63 @@
+"""The SQL of entering a branch: a few narrow reads on the hot path of every request.
+
+Plain statements over the tenancy tables (owned by the tenants and service-accounts domains), reading
+only the columns a decision needs: never a password hash or personal data.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+_BRANCH_BY_CODE = text("select id, level = 'head_office' from branches where code = :code")
+# Runs bound to the branch: row-level security shows only that branch's memberships and accounts.
+_STAFF_IN_BRANCH = text(
+    "select b.status, s.status = 'active' and s.id is not null, m.staff_id is not null,"
+    " s.employee_number, s.display_name"
+    " from branches b"
+    " left join staff s on s.id = :subject"
+    " left join memberships m on m.tenant_id = b.id and m.staff_id = s.id"
+    " where b.id = :branch"
+)
+_SERVICE_IN_BRANCH = text(
+    "select b.status, coalesce(a.active, false), true, a.name, a.name"
+    " from branches b"
+    " left join service_accounts a on a.tenant_id = b.id and a.id = :subject"
+    " where b.id = :branch"
+)
+_ACTIVE_STAFF_BY_NUMBER = text("select id from staff where employee_number = :number and status = 'active'")
+
+
+@dataclass(frozen=True)
+class BranchKey:
+    id: uuid.UUID
+    head_office: bool
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A subject's standing in a branch, read in one statement."""
+
+    branch_status: str
+    active: bool  # the staff member or service account may act at all
+    member: bool
+    number: str | None
+    name: str | None
+
+
+async def branch_key(session: AsyncSession, code: str) -> BranchKey | None:
+    row = (await session.execute(_BRANCH_BY_CODE, {"code": code})).first()
+    return BranchKey(row[0], row[1]) if row else None
+
+
+async def standing(session: AsyncSession, branch_id: uuid.UUID, subject_id: uuid.UUID, *, service: bool) -> Standing | None:
+    stmt = _SERVICE_IN_BRANCH if service else _STAFF_IN_BRANCH
+    row = (await session.execute(stmt, {"branch": branch_id, "subject": subject_id})).first()
+    return Standing(*row) if row else None
+
+
+async def active_staff_id(session: AsyncSession, employee_number: str) -> uuid.UUID | None:
+    return await session.scalar(_ACTIVE_STAFF_BY_NUMBER, {"number": employee_number})

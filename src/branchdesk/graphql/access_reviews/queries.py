@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from branchdesk.access_reviews import service as reviews
+from branchdesk.graphql import permissions as p
+from branchdesk.graphql.access_reviews.types import AccessReview, AccessReviewStatus
+from branchdesk.graphql.ids import node_uuid
+from branchdesk.graphql.relay import connection, page_request
+from branchdesk.platform.errors import NotFound
+
+
+@strawberry.type
+class Queries:
+    @p.field("access_review:manage", "Access reviews of the active branch, oldest first.")
+    async def access_reviews(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        status: AccessReviewStatus | None = None,  # type: ignore[valid-type]
+    ) -> relay.Connection[AccessReview]:
+        ctx = info.context
+        page = await ctx.call(reviews.list_reviews, page_request(ctx.settings, first, after), status)
+        return connection(page, AccessReview.of, relay.Connection[AccessReview])
+
+    @p.field("access_review:manage", "One access review of the active branch; null for any other id.")
+    async def access_review(self, info: Info, id: strawberry.ID) -> AccessReview | None:
+        try:
+            review_id = node_uuid(id, "AccessReview", NotFound("Access review"))
+        except NotFound:
+            return None
+        found = await info.context.call(reviews.review_counted, review_id)
+        return AccessReview.of(found) if found else None

@@ -1,0 +1,26 @@
+"""Relay nodes: each type names its loader once, and ``node``/``nodes`` read through it."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from strawberry import relay
+from strawberry.types import Info
+
+from branchdesk.graphql.ids import node_uuids
+
+
+class LoadedNode(relay.Node):
+    """A Node whose objects are read by the loader named ``loader``: in one batch, and only those the
+    caller may see (the loader's service decides); anything else is null, like an id of nothing.
+    Subclasses set ``node_loader`` (a plain class attribute: not a GraphQL field)."""
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Any]:
+        ids = node_uuids(node_ids)
+        wanted = [i for i in ids if i is not None]
+        batch = getattr(info.context.loaders, cls.node_loader)  # type: ignore[attr-defined]
+        found: dict[uuid.UUID, Any] = dict(zip(wanted, await batch.load_many(wanted), strict=True))
+        return [found.get(i) if i is not None else None for i in ids]

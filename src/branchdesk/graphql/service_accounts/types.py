@@ -1,0 +1,42 @@
+"""Service accounts in GraphQL: the branch's machine clients, created, rotated and deactivated.
+
+A client secret appears in exactly two payloads (creation and rotation), once; nothing else shows it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry import relay
+
+from branchdesk.graphql.nodes import LoadedNode
+from branchdesk.platform.clock import utcnow
+from branchdesk.service_accounts import models
+
+
+@strawberry.type(name="ServiceAccount", description="A machine client of the branch, e.g. a core-banking feed.")
+class ServiceAccount(LoadedNode):
+    node_loader = "service_account"
+    id: relay.NodeID[str]
+    client_id: str = strawberry.field(description="`<branch code>.<slug>`: the OAuth2 client id at `/oauth/token`.")
+    name: str
+    permissions: list[str] = strawberry.field(description="What its tokens may be scoped to.")
+    active: bool
+    created_at: datetime
+    previous_secret_valid_until: datetime | None = strawberry.field(
+        description="While a rotation's grace period lasts: until when the previous secret still works."
+    )
+
+    @classmethod
+    def from_model(cls, account: models.ServiceAccount) -> ServiceAccount:
+        expires = account.previous_secret_expires_at
+        return cls(
+            id=str(account.id),
+            client_id=account.client_id,
+            name=account.name,
+            permissions=list(account.permissions),
+            active=account.active,
+            created_at=account.created_at,
+            previous_secret_valid_until=expires if expires is not None and expires > utcnow() else None,
+        )
