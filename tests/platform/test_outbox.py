@@ -136,7 +136,7 @@ async def test_a_job_that_keeps_failing_is_given_up_at_the_cap_and_reported_once
     assert await rt.redis.zcard("arq:queue") == 0
     row = await _message(rt, world.branch_a, message_id)
     assert row.dispatch_count == 3 and row.completed_at is None and row.dead_at is not None
-    assert [(e["log_level"], e["job"], e["tenant"], e["id"]) for e in logs if e.get("id") == str(message_id)] == [
+    assert [(e["log_level"], e["job"], e["branch"], e["id"]) for e in logs if e.get("id") == str(message_id)] == [
         ("error", "verify_audit_chain", str(world.branch_a.id), str(message_id))
     ]
     assert _dead("verify_audit_chain") == dead_before + 1

@@ -166,7 +166,7 @@ async def test_looked_up_decisions_agree_with_the_casbin_matcher(rt, as_member, 
     """Decisions are looked up from what Casbin worked out at load; the matcher must agree on every one."""
     from branchdesk.rbac import repository as rbac_repository
     from branchdesk.access.policy import staff_subject
-    from branchdesk.rbac.permissions import PERMISSIONS, split
+    from branchdesk.access.registry import PERMISSIONS, split
     from branchdesk.tenants import repository
     from tests.conftest import enter
 

@@ -211,6 +211,7 @@ def test_cli_suspends_and_reactivates(cli, world):
 async def test_two_onboardings_of_one_new_code_at_once_make_one_branch(rt, world):
     import asyncio
 
+    from branchdesk.onboarding import service as onboarding
     from branchdesk.platform.errors import DomainError
     from branchdesk.tenants import service
     from branchdesk.tenants.models import BranchLevel

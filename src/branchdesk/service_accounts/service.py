@@ -85,7 +85,8 @@ async def create_service_account(
     if problems:
         raise InvalidInput(problems)
 
-    client_id = client_id_of(by.branch_code, slug)
+    assert by.branch is not None and by.branch.code is not None  # a member of staff entered it by code
+    client_id = client_id_of(by.branch.code, slug)
     if await repository.service_account_by_client_id(session, by.branch_id, client_id) is not None:
         raise DomainError(errors.SERVICE_ACCOUNT_EXISTS, field="slug", client_id=client_id)
     secret = _new_secret()

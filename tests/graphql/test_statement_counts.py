@@ -1,0 +1,70 @@
+"""The SQL statements a request sends, pinned exactly (Zulip style): a change that adds a round trip to
+the request path fails here. Counted once the process knows the branch (its policy and code are cached,
+as they are for every request after a branch's first)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import add_member
+
+pytestmark = pytest.mark.external
+
+STAFF_PAGE = "{ staff(first: 20) { edges { node { id employeeNumber displayName email roles } } } }"
+
+
+async def _count(api, sql_counter, query, token, branch, variables=None):
+    await api.post(query, variables, token=token, branch=branch)  # warm: policy and branch code cached
+    sql_counter.count = 0
+    with sql_counter:
+        body = await api.post(query, variables, token=token, branch=branch)
+    assert "errors" not in body, body
+    return sql_counter.count, body
+
+
+async def test_entering_a_branch_costs_two_statements(api, world, sql_counter):
+    token = await api.token(world.head_a)
+    count, _ = await _count(api, sql_counter, "{ __typename }", token, world.branch_a.code)
+    assert count == 2  # binding the branch, then the caller's standing there
+
+
+async def test_me_costs_entry_plus_two(api, world, sql_counter):
+    token = await api.token(world.head_a)
+    count, body = await _count(api, sql_counter, "{ me { employeeNumber memberships { branch { code } roles } } }",
+                               token, world.branch_a.code)
+    assert body["data"]["me"]["employeeNumber"] == world.head_a
+    assert count == 4  # entry, then the staff member and their memberships across branches
+
+
+async def test_a_staff_page_costs_entry_plus_one(api, world, sql_counter):
+    for _ in range(3):
+        await add_member(api.client._transport.app.state.runtime, world.branch_a, ["teller"])
+    token = await api.token(world.head_a)
+    count, body = await _count(api, sql_counter, STAFF_PAGE, token, world.branch_a.code)
+    assert len(body["data"]["staff"]["edges"]) >= 4
+    assert count == 3  # entry, then one page of members with their roles, however many there are
+
+
+async def test_node_costs_entry_plus_two(api, world, sql_counter):
+    token = await api.token(world.head_a)
+    page = await api.post(STAFF_PAGE, token=token, branch=world.branch_a.code)
+    staff_id = page["data"]["staff"]["edges"][0]["node"]["id"]
+    query = "query($id: ID!) { node(id: $id) { ... on StaffMember { employeeNumber } } }"
+    count, body = await _count(api, sql_counter, query, token, world.branch_a.code, {"id": staff_id})
+    assert body["data"]["node"]["employeeNumber"]
+    assert count == 4  # entry, then the memberships and the staff rows of the batch
+
+
+async def test_a_mutation_costs_a_pinned_number_of_statements(api, world, sql_counter):
+    token = await api.token(world.head_a)
+    grant = """mutation($i: RolePermissionInput!) { grantRolePermission(input: $i) {
+        role permissions { name } errors { code } } }"""
+    revoke = grant.replace("grantRolePermission", "revokeRolePermission")
+    variables = {"i": {"role": "it_support", "permission": "client:read", "reason": "statement count"}}
+    await api.post(revoke, variables, token=token, branch=world.branch_a.code)
+    await api.post("{ __typename }", token=token, branch=world.branch_a.code)  # the changed policy reloads
+    sql_counter.count = 0
+    with sql_counter:
+        body = await api.post(grant, variables, token=token, branch=world.branch_a.code)
+    assert body["data"]["grantRolePermission"]["errors"] == [], body
+    assert sql_counter.count == 99
