@@ -1,0 +1,109 @@
+"""One object of each Node type, made in a given branch through the services, as its owner would.
+
+Each factory returns the object's global id and a marker: a value unique to that object (a code, an
+employee number, a name) that must never appear in an answer given to another branch.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from strawberry import relay
+
+from branchdesk.rbac import accounts, reviews
+from branchdesk.rbac import service as rbac
+from branchdesk.rbac.access import Principal
+from branchdesk.rbac.models import PolicyChange
+from branchdesk.tenants import repository as tenants
+from branchdesk.tenants.access import enter_branch
+from tests.conftest import add_member
+
+
+@dataclass(frozen=True)
+class Made:
+    type_name: str
+    id: uuid.UUID
+    marker: str
+
+    @property
+    def global_id(self) -> str:
+        return str(relay.GlobalID(self.type_name, str(self.id)))
+
+    def fingerprints(self) -> list[str]:
+        return [self.global_id, str(self.id), self.marker]
+
+
+@asynccontextmanager
+async def acting(rt: Any, branch: Any, employee_number: str) -> AsyncIterator[tuple[Any, Principal]]:
+    """A transaction in ``branch`` as that member, committed at the end."""
+    async with rt.db.session(None) as session:
+        staff = await tenants.staff_by_employee_number(session, employee_number)
+        yield session, await enter_branch(session, rt.policies, staff.id, branch.code)
+
+
+async def _staff_id(rt: Any, employee_number: str) -> uuid.UUID:
+    async with rt.db.session(None) as session:
+        return (await tenants.staff_by_employee_number(session, employee_number)).id
+
+
+def _marker() -> str:
+    return f"iso-{secrets.token_hex(6)}"
+
+
+async def make_branch(rt: Any, branch: Any, owner: str) -> Made:
+    return Made("Branch", branch.id, branch.code)
+
+
+async def make_staff_member(rt: Any, branch: Any, owner: str) -> Made:
+    number = await add_member(rt, branch, ["teller"])
+    return Made("StaffMember", await _staff_id(rt, number), number)
+
+
+async def make_policy_change(rt: Any, branch: Any, owner: str) -> Made:
+    member, reason = await _staff_id(rt, await add_member(rt, branch, ["teller"])), _marker()
+    async with acting(rt, branch, owner) as (session, principal):
+        await rbac.assign_role(session, principal, member, "lobby_manager", True, reason)
+        change = await session.scalar(select(PolicyChange.id).where(PolicyChange.reason == reason))
+    return Made("PolicyChange", change, reason)
+
+
+async def make_access_review(rt: Any, branch: Any, owner: str) -> Made:
+    name = _marker()
+    async with acting(rt, branch, owner) as (session, principal):
+        review = await reviews.open_review(session, principal, name)
+    return Made("AccessReview", review.id, name)
+
+
+async def make_access_review_item(rt: Any, branch: Any, owner: str) -> Made:
+    """The item about a new member, so that nobody deciding it decides about themselves."""
+    number = await add_member(rt, branch, ["teller"])
+    member = await _staff_id(rt, number)
+    async with acting(rt, branch, owner) as (session, principal):
+        review = await reviews.open_review(session, principal, _marker())
+        rows = await reviews.report(session, principal, review.id)
+    item = next(row.item for row in rows if row.item.staff_id == member)
+    return Made("AccessReviewItem", item.id, number)
+
+
+async def make_service_account(rt: Any, branch: Any, owner: str) -> Made:
+    slug = _marker()
+    async with acting(rt, branch, owner) as (session, principal):
+        issued = await accounts.create_service_account(session, principal, f"Feed {slug}", slug, ["branch:read"])
+    return Made("ServiceAccount", issued.account.id, issued.account.client_id)
+
+
+Factory = Callable[[Any, Any, str], Awaitable[Made]]
+FACTORIES: dict[str, Factory] = {
+    "Branch": make_branch,
+    "StaffMember": make_staff_member,
+    "PolicyChange": make_policy_change,
+    "AccessReview": make_access_review,
+    "AccessReviewItem": make_access_review_item,
+    "ServiceAccount": make_service_account,
+}
