@@ -16,12 +16,13 @@ from typing import Any
 from sqlalchemy import select
 from strawberry import relay
 
-from branchdesk.rbac import accounts, reviews
+from branchdesk.access.principal import Principal
+from branchdesk.access_reviews import service as reviews
 from branchdesk.rbac import service as rbac
-from branchdesk.rbac.access import Principal
 from branchdesk.rbac.models import PolicyChange
+from branchdesk.service_accounts import service as accounts
 from branchdesk.tenants import repository as tenants
-from branchdesk.tenants.access import enter_branch
+from tests.conftest import enter
 from tests.conftest import add_member
 
 
@@ -44,7 +45,7 @@ async def acting(rt: Any, branch: Any, employee_number: str) -> AsyncIterator[tu
     """A transaction in ``branch`` as that member, committed at the end."""
     async with rt.db.session(None) as session:
         staff = await tenants.staff_by_employee_number(session, employee_number)
-        yield session, await enter_branch(session, rt.policies, staff.id, branch.code)
+        yield session, await enter(rt, session, staff.id, branch.code)
 
 
 async def _staff_id(rt: Any, employee_number: str) -> uuid.UUID:
