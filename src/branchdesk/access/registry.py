@@ -3,15 +3,13 @@
 A permission is ``resource:action``. Its scope says where it can take effect: head-office
 permissions only count for a member of the head office, whatever a branch grants itself. A domain
 declares its permissions in its own ``permissions.py`` with :func:`permission`, naming the roles that
-hold it in the head-office baseline; :func:`collect` imports every domain's declarations, and the
+hold it in the head-office baseline, and the
 stored baseline receives permissions that are new in code at start-up (``rbac.service.sync_baseline``).
+Importing ``branchdesk`` imports every domain's declarations (see ``branchdesk/__init__.py``).
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-import pkgutil
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -74,15 +72,8 @@ def split(permission_name: str) -> tuple[str, str]:
     return resource, action
 
 
-def collect() -> None:
-    """Import every domain's ``permissions`` module (a domain is a package of ``branchdesk``)."""
-    import branchdesk
-
-    for module in pkgutil.iter_modules(branchdesk.__path__):
-        name = f"branchdesk.{module.name}.permissions"
-        if module.ispkg and importlib.util.find_spec(name) is not None:
-            importlib.import_module(name)
+def check_declarations() -> None:
+    """Every role a baseline names is declared (run once every domain's permissions are imported)."""
     unknown = {r for p in PERMISSIONS.values() for r in p.baseline} - ROLES.keys()
     if unknown:
         raise ValueError(f"baseline names undeclared roles: {sorted(unknown)}")
-

@@ -7,6 +7,7 @@ GraphQL error with ``extensions.code`` outside mutations. Anything else is logge
 from __future__ import annotations
 
 import asyncio
+import enum
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
@@ -20,16 +21,33 @@ from strawberry.types import Info
 
 from branchdesk.access.principal import Principal
 from branchdesk.platform import metrics
-from branchdesk.platform.errors import DomainError, InvalidInput
+from branchdesk.platform.errors import CODES, INTERNAL_ERROR, VALIDATION_FAILED, DomainError, InvalidInput
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
 P = TypeVar("P")
 
 
+def _error_code_enum() -> type[enum.Enum]:
+    """Every code the platform, the access layer and the domains declare (``errors.py`` of each), with
+    its English and Chinese message; a front-end can switch on them exhaustively."""
+    members = {
+        code: strawberry.enum_value(code, description=f"{declared.en} / {declared.zh}")
+        for code, declared in sorted(CODES.items())
+    }
+    return strawberry.enum(  # type: ignore[no-any-return]
+        enum.Enum("ErrorCode", members),  # type: ignore[misc]
+        description="A stable error code: `UserError.code` in payloads and `extensions.code` of GraphQL errors. "
+        "Each value's description is its message (English / 中文; `{…}` are filled in).",
+    )
+
+
+ErrorCode = _error_code_enum()
+
+
 @strawberry.type(description="An expected failure of a mutation: a stable code, the input field at fault, a message.")
 class UserError:
-    code: str
+    code: ErrorCode  # type: ignore[valid-type]
     field: str | None
     message: str
 
@@ -142,11 +160,8 @@ def _present(error: GraphQLError, locale: str) -> GraphQLError:
             extensions={"code": original.code, "field": original.field},
         )
     if original is None:
-        extensions = {"code": "GRAPHQL_VALIDATION_FAILED", **(error.extensions or {})}
+        extensions = {"code": VALIDATION_FAILED.code, **(error.extensions or {})}
         return GraphQLError(error.message, nodes=error.nodes, path=error.path, extensions=extensions)
     return GraphQLError(
-        "Unexpected error." if not locale.startswith("zh") else "发生意外错误。",
-        nodes=error.nodes,
-        path=error.path,
-        extensions={"code": "INTERNAL_ERROR"},
+        INTERNAL_ERROR.render(locale), nodes=error.nodes, path=error.path, extensions={"code": INTERNAL_ERROR.code}
     )

@@ -11,13 +11,24 @@ from typing import Any
 
 @dataclass(frozen=True)
 class ErrorCode:
+    """A stable code with its message templates; each domain declares its own in ``errors.py``, and
+    every code declared becomes a value of the API's ``ErrorCode`` enum."""
+
     code: str
     en: str
     zh: str
 
+    def __post_init__(self) -> None:
+        known = CODES.setdefault(self.code, self)
+        if known != self:
+            raise ValueError(f"error code {self.code} is declared twice with different messages")
+
     def render(self, locale: str, **params: Any) -> str:
         template = self.zh if locale.lower().startswith("zh") else self.en
         return template.format(**params)
+
+
+CODES: dict[str, ErrorCode] = {}
 
 
 class DomainError(Exception):
@@ -63,6 +74,11 @@ PAGE_SIZE = ErrorCode(
     "PAGE_SIZE_EXCEEDED", "At most {limit} items can be requested at once.", "每次最多可请求 {limit} 条。"
 )
 INVALID_CURSOR = ErrorCode("INVALID_CURSOR", "The cursor is not valid.", "分页游标无效。")
+# Outside any payload: a request the schema rejects, and an unexpected failure (masked).
+VALIDATION_FAILED = ErrorCode(
+    "GRAPHQL_VALIDATION_FAILED", "The request does not match the schema or its limits.", "请求不符合接口定义或其限制。"
+)
+INTERNAL_ERROR = ErrorCode("INTERNAL_ERROR", "Unexpected error.", "发生意外错误。")
 
 
 class NotFound(DomainError):
