@@ -15,40 +15,40 @@ from branchdesk.tenants.models import Membership, Staff
 Reviewer = aliased(Staff, name="reviewer")
 
 
-async def holdings(session: AsyncSession, tenant_id: uuid.UUID) -> list[tuple[uuid.UUID, list[str]]]:
+async def holdings(session: AsyncSession, branch_id: uuid.UUID) -> list[tuple[uuid.UUID, list[str]]]:
     """Every member of the branch with the roles they hold, by employee number."""
     rows = await session.execute(
         select(Membership.staff_id, Membership.roles)
         .join(Staff, Staff.id == Membership.staff_id)
-        .where(Membership.tenant_id == tenant_id)
+        .where(Membership.tenant_id == branch_id)
         .order_by(Staff.employee_number)
     )
     return [(staff_id, list(roles)) for staff_id, roles in rows]
 
 
-def reviews_query(tenant_id: uuid.UUID) -> Select[tuple[AccessReview]]:
-    return select(AccessReview).where(AccessReview.tenant_id == tenant_id)
+def reviews_query(branch_id: uuid.UUID) -> Select[tuple[AccessReview]]:
+    return select(AccessReview).where(AccessReview.tenant_id == branch_id)
 
 
 async def review(
-    session: AsyncSession, tenant_id: uuid.UUID, review_id: uuid.UUID, *, for_update: bool = False
+    session: AsyncSession, branch_id: uuid.UUID, review_id: uuid.UUID, *, for_update: bool = False
 ) -> AccessReview | None:
-    stmt = reviews_query(tenant_id).where(AccessReview.id == review_id)
+    stmt = reviews_query(branch_id).where(AccessReview.id == review_id)
     return await session.scalar(stmt.with_for_update() if for_update else stmt)
 
 
-async def reviews_by_id(session: AsyncSession, tenant_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> list[AccessReview]:
-    return list(await session.scalars(reviews_query(tenant_id).where(AccessReview.id.in_(ids))))
+async def reviews_by_id(session: AsyncSession, branch_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> list[AccessReview]:
+    return list(await session.scalars(reviews_query(branch_id).where(AccessReview.id.in_(ids))))
 
 
-async def item(session: AsyncSession, tenant_id: uuid.UUID, item_id: uuid.UUID) -> AccessReviewItem | None:
+async def item(session: AsyncSession, branch_id: uuid.UUID, item_id: uuid.UUID) -> AccessReviewItem | None:
     return await session.scalar(
-        select(AccessReviewItem).where(AccessReviewItem.tenant_id == tenant_id, AccessReviewItem.id == item_id)
+        select(AccessReviewItem).where(AccessReviewItem.tenant_id == branch_id, AccessReviewItem.id == item_id)
     )
 
 
 async def counts(
-    session: AsyncSession, tenant_id: uuid.UUID, review_ids: Sequence[uuid.UUID]
+    session: AsyncSession, branch_id: uuid.UUID, review_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, dict[ReviewDecision, int]]:
     """Items per decision of each review: one grouped query for all of them."""
     found: dict[uuid.UUID, dict[ReviewDecision, int]] = {i: {d: 0 for d in ReviewDecision} for i in review_ids}
@@ -56,7 +56,7 @@ async def counts(
         return found
     rows = await session.execute(
         select(AccessReviewItem.review_id, AccessReviewItem.decision, func.count())
-        .where(AccessReviewItem.tenant_id == tenant_id, AccessReviewItem.review_id.in_(review_ids))
+        .where(AccessReviewItem.tenant_id == branch_id, AccessReviewItem.review_id.in_(review_ids))
         .group_by(AccessReviewItem.review_id, AccessReviewItem.decision)
     )
     for review_id, decision, count in rows:
@@ -64,7 +64,7 @@ async def counts(
     return found
 
 
-def report_query(tenant_id: uuid.UUID) -> Select[tuple[AccessReviewItem, str, str, str | None, str | None]]:
+def report_query(branch_id: uuid.UUID) -> Select[tuple[AccessReviewItem, str, str, str | None, str | None]]:
     """Items with who they are about and who decided them (a reviewer may since have left the branch)."""
     return (
         select(
@@ -73,35 +73,35 @@ def report_query(tenant_id: uuid.UUID) -> Select[tuple[AccessReviewItem, str, st
         )
         .join(Staff, Staff.id == AccessReviewItem.staff_id)
         .outerjoin(Reviewer, Reviewer.id == AccessReviewItem.decided_by)
-        .where(AccessReviewItem.tenant_id == tenant_id)
+        .where(AccessReviewItem.tenant_id == branch_id)
     )
 
 
 def items_query(
-    tenant_id: uuid.UUID, review_id: uuid.UUID, decision: ReviewDecision | None = None
+    branch_id: uuid.UUID, review_id: uuid.UUID, decision: ReviewDecision | None = None
 ) -> Select[tuple[AccessReviewItem, str, str, str | None, str | None]]:
-    stmt = report_query(tenant_id).where(AccessReviewItem.review_id == review_id)
+    stmt = report_query(branch_id).where(AccessReviewItem.review_id == review_id)
     return stmt if decision is None else stmt.where(AccessReviewItem.decision == decision)
 
 
 async def report(
-    session: AsyncSession, tenant_id: uuid.UUID, review_id: uuid.UUID
+    session: AsyncSession, branch_id: uuid.UUID, review_id: uuid.UUID
 ) -> list[tuple[AccessReviewItem, str, str, str | None, str | None]]:
-    stmt = items_query(tenant_id, review_id).order_by(Staff.employee_number, AccessReviewItem.role)
+    stmt = items_query(branch_id, review_id).order_by(Staff.employee_number, AccessReviewItem.role)
     return [tuple(row) for row in await session.execute(stmt)]  # type: ignore[misc]
 
 
 async def report_items(
-    session: AsyncSession, tenant_id: uuid.UUID, item_ids: Sequence[uuid.UUID]
+    session: AsyncSession, branch_id: uuid.UUID, item_ids: Sequence[uuid.UUID]
 ) -> list[tuple[AccessReviewItem, str, str, str | None, str | None]]:
-    stmt = report_query(tenant_id).where(AccessReviewItem.id.in_(item_ids))
+    stmt = report_query(branch_id).where(AccessReviewItem.id.in_(item_ids))
     return [tuple(row) for row in await session.execute(stmt)]  # type: ignore[misc]
 
 
-async def revoked(session: AsyncSession, tenant_id: uuid.UUID, review_id: uuid.UUID) -> list[tuple[uuid.UUID, str]]:
+async def revoked(session: AsyncSession, branch_id: uuid.UUID, review_id: uuid.UUID) -> list[tuple[uuid.UUID, str]]:
     rows = await session.execute(
         select(AccessReviewItem.staff_id, AccessReviewItem.role).where(
-            AccessReviewItem.tenant_id == tenant_id,
+            AccessReviewItem.tenant_id == branch_id,
             AccessReviewItem.review_id == review_id,
             AccessReviewItem.decision == ReviewDecision.REVOKED,
         )

@@ -1,4 +1,4 @@
-"""Job functions: thin. Each receives ids, opens a tenant-bound session, calls a service."""
+"""Job functions: thin. Each receives ids, opens a session bound to its branch, calls a service."""
 
 from __future__ import annotations
 
@@ -14,20 +14,20 @@ from branchdesk.tenants import service as tenants
 from branchdesk.tenants.models import BranchStatus
 
 
-async def verify_audit_chain(ctx: dict[str, Any], tenant_id: str, outbox_id: str) -> str:
+async def verify_audit_chain(ctx: dict[str, Any], branch_id: str, outbox_id: str) -> str:
     """Verify a branch's audit chain because something asked for it (for example onboarding)."""
     db = ctx["runtime"].db
-    async with outbox_job(db, tenant_id, outbox_id) as session:
+    async with outbox_job(db, branch_id, outbox_id) as session:
         if session is None:
             return "already done"
-        check = await audit.check_and_record(session, uuid.UUID(tenant_id), source=f"outbox:{outbox_id}")
+        check = await audit.check_and_record(session, uuid.UUID(branch_id), source=f"outbox:{outbox_id}")
         return "intact" if check.ok else f"broken at {check.first_broken_seq}"
 
 
-async def nightly_audit_check(ctx: dict[str, Any], tenant_id: str, day: str) -> str:
-    tenant = uuid.UUID(tenant_id)
-    async with ctx["runtime"].db.session(tenant) as session:
-        check = await audit.check_and_record(session, tenant, source=f"nightly:{day}")
+async def nightly_audit_check(ctx: dict[str, Any], branch_id: str, day: str) -> str:
+    branch = uuid.UUID(branch_id)
+    async with ctx["runtime"].db.session(branch) as session:
+        check = await audit.check_and_record(session, branch, source=f"nightly:{day}")
         return "intact" if check.ok else f"broken at {check.first_broken_seq}"
 
 

@@ -55,9 +55,9 @@ class AuditEvent(TenantOwned, Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
-def _digest(prev_hash: str, tenant_id: uuid.UUID, seq: int, fields: dict[str, Any]) -> str:
+def _digest(prev_hash: str, branch_id: uuid.UUID, seq: int, fields: dict[str, Any]) -> str:
     body = json.dumps(
-        {"tenant_id": str(tenant_id), "seq": seq, **fields},
+        {"tenant_id": str(branch_id), "seq": seq, **fields},
         sort_keys=True,
         separators=(",", ":"),
         ensure_ascii=False,
@@ -82,7 +82,7 @@ def _fields(event: AuditEvent) -> dict[str, Any]:
 
 async def record(
     session: AsyncSession,
-    tenant_id: uuid.UUID,
+    branch_id: uuid.UUID,
     actor: Author,
     action: str,
     target_type: str,
@@ -94,19 +94,19 @@ async def record(
 
     # Serialises writers of one branch's chain until this transaction ends.
     await session.execute(
-        text("select pg_advisory_xact_lock(hashtextextended('audit:' || :tenant, 0))"), {"tenant": str(tenant_id)}
+        text("select pg_advisory_xact_lock(hashtextextended('audit:' || :tenant, 0))"), {"tenant": str(branch_id)}
     )
     last = (
         await session.execute(
             select(AuditEvent.seq, AuditEvent.hash)
-            .where(AuditEvent.tenant_id == tenant_id)
+            .where(AuditEvent.tenant_id == branch_id)
             .order_by(AuditEvent.seq.desc())
             .limit(1)
         )
     ).first()
     seq, prev_hash = (last.seq + 1, last.hash) if last else (1, GENESIS)
     event = AuditEvent(
-        tenant_id=tenant_id,
+        tenant_id=branch_id,
         seq=seq,
         occurred_at=utcnow(),
         actor_kind=actor.kind,
@@ -119,7 +119,7 @@ async def record(
         request_id=current_request_id(),
         prev_hash=prev_hash,
     )
-    event.hash = _digest(prev_hash, tenant_id, seq, _fields(event))
+    event.hash = _digest(prev_hash, branch_id, seq, _fields(event))
     session.add(event)
     await session.flush()
     return event
@@ -146,13 +146,13 @@ class ChainCheck:
     first_broken_seq: int | None = None
 
 
-async def verify_chain(session: AsyncSession, tenant_id: uuid.UUID, batch: int = 1000) -> ChainCheck:
+async def verify_chain(session: AsyncSession, branch_id: uuid.UUID, batch: int = 1000) -> ChainCheck:
     prev_hash, expected_seq, count, last_seq = GENESIS, 1, 0, 0
     while True:
         rows = (
             await session.scalars(
                 select(AuditEvent)
-                .where(AuditEvent.tenant_id == tenant_id, AuditEvent.seq > last_seq)
+                .where(AuditEvent.tenant_id == branch_id, AuditEvent.seq > last_seq)
                 .order_by(AuditEvent.seq)
                 .limit(batch)
             )
@@ -163,22 +163,22 @@ async def verify_chain(session: AsyncSession, tenant_id: uuid.UUID, batch: int =
             if (
                 event.seq != expected_seq
                 or event.prev_hash != prev_hash
-                or event.hash != _digest(prev_hash, tenant_id, event.seq, _fields(event))
+                or event.hash != _digest(prev_hash, branch_id, event.seq, _fields(event))
             ):
                 return ChainCheck(ok=False, records=count, first_broken_seq=expected_seq)
             prev_hash, expected_seq, count, last_seq = event.hash, event.seq + 1, count + 1, event.seq
 
 
-async def check_and_record(session: AsyncSession, tenant_id: uuid.UUID, source: str) -> AuditChainCheck:
+async def check_and_record(session: AsyncSession, branch_id: uuid.UUID, source: str) -> AuditChainCheck:
     """Verify the chain and keep the outcome; running it twice for one source keeps one row."""
     existing = await session.scalar(
-        select(AuditChainCheck).where(AuditChainCheck.tenant_id == tenant_id, AuditChainCheck.source == source)
+        select(AuditChainCheck).where(AuditChainCheck.tenant_id == branch_id, AuditChainCheck.source == source)
     )
     if existing is not None:
         return existing
-    result = await verify_chain(session, tenant_id)
+    result = await verify_chain(session, branch_id)
     check = AuditChainCheck(
-        tenant_id=tenant_id,
+        tenant_id=branch_id,
         source=source,
         checked_at=utcnow(),
         ok=result.ok,

@@ -41,9 +41,9 @@ class OutboxMessage(TenantOwned, Timestamped, Base):
         return f"outbox:{self.id}"
 
 
-async def enqueue(session: AsyncSession, tenant_id: uuid.UUID, job: str, **payload: Any) -> OutboxMessage:
+async def enqueue(session: AsyncSession, branch_id: uuid.UUID, job: str, **payload: Any) -> OutboxMessage:
     """Add work for a job; it reaches the queue only if the caller's transaction commits."""
-    message = OutboxMessage(tenant_id=tenant_id, job=job, payload=payload, dispatch_count=0)
+    message = OutboxMessage(tenant_id=branch_id, job=job, payload=payload, dispatch_count=0)
     session.add(message)
     await session.flush()
     return message
@@ -70,12 +70,12 @@ async def due(session: AsyncSession, *, redispatch_after: timedelta, batch: int)
     )
 
 
-async def claim(session: AsyncSession, tenant_id: uuid.UUID, message_id: uuid.UUID) -> bool:
+async def claim(session: AsyncSession, branch_id: uuid.UUID, message_id: uuid.UUID) -> bool:
     """Mark a row completed within the job's transaction; False if an earlier delivery already did."""
     claimed = await session.scalar(
         update(OutboxMessage)
         .where(
-            OutboxMessage.tenant_id == tenant_id,
+            OutboxMessage.tenant_id == branch_id,
             OutboxMessage.id == message_id,
             OutboxMessage.completed_at.is_(None),
         )
@@ -86,9 +86,9 @@ async def claim(session: AsyncSession, tenant_id: uuid.UUID, message_id: uuid.UU
 
 
 @asynccontextmanager
-async def outbox_job(db: Database, tenant_id: str, message_id: str) -> AsyncIterator[AsyncSession | None]:
+async def outbox_job(db: Database, branch_id: str, message_id: str) -> AsyncIterator[AsyncSession | None]:
     """The tenant-bound transaction of one delivery; yields None when the work was already done."""
-    tenant = uuid.UUID(tenant_id)
+    tenant = uuid.UUID(branch_id)
     async with db.session(tenant) as session:
         if not await claim(session, tenant, uuid.UUID(message_id)):
             yield None

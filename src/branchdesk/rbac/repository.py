@@ -38,29 +38,29 @@ async def set_baseline(session: AsyncSession, role: str, permission: str, grante
     await session.flush()
 
 
-async def overrides(session: AsyncSession, tenant_id: uuid.UUID) -> list[PolicyOverride]:
-    return list(await session.scalars(select(PolicyOverride).where(PolicyOverride.tenant_id == tenant_id)))
+async def overrides(session: AsyncSession, branch_id: uuid.UUID) -> list[PolicyOverride]:
+    return list(await session.scalars(select(PolicyOverride).where(PolicyOverride.tenant_id == branch_id)))
 
 
-async def override(session: AsyncSession, tenant_id: uuid.UUID, role: str, permission: str) -> PolicyOverride | None:
+async def override(session: AsyncSession, branch_id: uuid.UUID, role: str, permission: str) -> PolicyOverride | None:
     return await session.scalar(
         select(PolicyOverride).where(
-            PolicyOverride.tenant_id == tenant_id, PolicyOverride.role == role, PolicyOverride.permission == permission
+            PolicyOverride.tenant_id == branch_id, PolicyOverride.role == role, PolicyOverride.permission == permission
         )
     )
 
 
-async def assignments(session: AsyncSession, tenant_id: uuid.UUID) -> list[tuple[uuid.UUID, list[str]]]:
+async def assignments(session: AsyncSession, branch_id: uuid.UUID) -> list[tuple[uuid.UUID, list[str]]]:
     rows = await session.execute(
-        select(Membership.staff_id, Membership.roles).where(Membership.tenant_id == tenant_id)
+        select(Membership.staff_id, Membership.roles).where(Membership.tenant_id == branch_id)
     )
     return [(staff_id, list(roles)) for staff_id, roles in rows]
 
 
 async def changes(
-    session: AsyncSession, tenant_id: uuid.UUID, *, until: datetime | None = None
+    session: AsyncSession, branch_id: uuid.UUID, *, until: datetime | None = None
 ) -> list[PolicyChange]:
-    stmt = select(PolicyChange).where(PolicyChange.tenant_id == tenant_id)
+    stmt = select(PolicyChange).where(PolicyChange.tenant_id == branch_id)
     if until is not None:
         stmt = stmt.where(PolicyChange.changed_at <= until)
     return list(await session.scalars(stmt.order_by(PolicyChange.changed_at, PolicyChange.id)))
@@ -88,13 +88,13 @@ async def all_overrides(platform_session: AsyncSession) -> list[tuple[Branch, li
     return [(branch, by_branch.get(branch.id, [])) for branch in branches]
 
 
-def changes_query(tenant_id: uuid.UUID) -> Select[tuple[PolicyChange]]:
-    return select(PolicyChange).where(PolicyChange.tenant_id == tenant_id)
+def changes_query(branch_id: uuid.UUID) -> Select[tuple[PolicyChange]]:
+    return select(PolicyChange).where(PolicyChange.tenant_id == branch_id)
 
 
-async def changes_by_ids(session: AsyncSession, tenant_id: uuid.UUID, ids: list[uuid.UUID]) -> list[PolicyChange]:
+async def changes_by_ids(session: AsyncSession, branch_id: uuid.UUID, ids: list[uuid.UUID]) -> list[PolicyChange]:
     if not ids:
         return []
     return list(
-        await session.scalars(select(PolicyChange).where(PolicyChange.tenant_id == tenant_id, PolicyChange.id.in_(ids)))
+        await session.scalars(select(PolicyChange).where(PolicyChange.tenant_id == branch_id, PolicyChange.id.in_(ids)))
     )

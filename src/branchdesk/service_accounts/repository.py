@@ -11,34 +11,34 @@ from branchdesk.service_accounts.models import ServiceAccount
 
 
 async def service_account(
-    session: AsyncSession, tenant_id: uuid.UUID, account_id: uuid.UUID, *, for_update: bool = False
+    session: AsyncSession, branch_id: uuid.UUID, account_id: uuid.UUID, *, for_update: bool = False
 ) -> ServiceAccount | None:
-    stmt = select(ServiceAccount).where(ServiceAccount.tenant_id == tenant_id, ServiceAccount.id == account_id)
+    stmt = select(ServiceAccount).where(ServiceAccount.tenant_id == branch_id, ServiceAccount.id == account_id)
     return await session.scalar(stmt.with_for_update() if for_update else stmt)
 
 
-async def service_accounts_by_ids(session: AsyncSession, tenant_id: uuid.UUID, ids: list[uuid.UUID]) -> list[ServiceAccount]:
+async def service_accounts_by_ids(session: AsyncSession, branch_id: uuid.UUID, ids: list[uuid.UUID]) -> list[ServiceAccount]:
     if not ids:
         return []
     return list(
-        await session.scalars(select(ServiceAccount).where(ServiceAccount.tenant_id == tenant_id, ServiceAccount.id.in_(ids)))
+        await session.scalars(select(ServiceAccount).where(ServiceAccount.tenant_id == branch_id, ServiceAccount.id.in_(ids)))
     )
 
 
-async def service_account_by_client_id(session: AsyncSession, tenant_id: uuid.UUID, client_id: str) -> ServiceAccount | None:
+async def service_account_by_client_id(session: AsyncSession, branch_id: uuid.UUID, client_id: str) -> ServiceAccount | None:
     return await session.scalar(
-        select(ServiceAccount).where(ServiceAccount.tenant_id == tenant_id, ServiceAccount.client_id == client_id)
+        select(ServiceAccount).where(ServiceAccount.tenant_id == branch_id, ServiceAccount.client_id == client_id)
     )
 
 
-def service_accounts_query(tenant_id: uuid.UUID) -> Select[tuple[ServiceAccount]]:
-    return select(ServiceAccount).where(ServiceAccount.tenant_id == tenant_id)
+def service_accounts_query(branch_id: uuid.UUID) -> Select[tuple[ServiceAccount]]:
+    return select(ServiceAccount).where(ServiceAccount.tenant_id == branch_id)
 
 
-async def grants(session: AsyncSession, tenant_id: uuid.UUID) -> dict[str, list[str]]:
+async def grants(session: AsyncSession, branch_id: uuid.UUID) -> dict[str, list[str]]:
     rows = await session.execute(
         select(ServiceAccount.id, ServiceAccount.permissions).where(
-            ServiceAccount.tenant_id == tenant_id, ServiceAccount.active.is_(True)
+            ServiceAccount.tenant_id == branch_id, ServiceAccount.active.is_(True)
         )
     )
     return {f"service:{account_id}": list(perms) for account_id, perms in rows}

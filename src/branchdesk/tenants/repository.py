@@ -43,25 +43,25 @@ async def staff_by_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[
     return list(await session.scalars(select(Staff).where(Staff.id.in_(ids))))
 
 
-async def membership(session: AsyncSession, tenant_id: uuid.UUID, staff_id: uuid.UUID) -> Membership | None:
+async def membership(session: AsyncSession, branch_id: uuid.UUID, staff_id: uuid.UUID) -> Membership | None:
     return await session.scalar(
-        select(Membership).where(Membership.tenant_id == tenant_id, Membership.staff_id == staff_id)
+        select(Membership).where(Membership.tenant_id == branch_id, Membership.staff_id == staff_id)
     )
 
 
-async def memberships_of_staff(session: AsyncSession, tenant_id: uuid.UUID, staff_ids: Sequence[uuid.UUID]) -> list[Membership]:
+async def memberships_of_staff(session: AsyncSession, branch_id: uuid.UUID, staff_ids: Sequence[uuid.UUID]) -> list[Membership]:
     return list(
         await session.scalars(
-            select(Membership).where(Membership.tenant_id == tenant_id, Membership.staff_id.in_(staff_ids))
+            select(Membership).where(Membership.tenant_id == branch_id, Membership.staff_id.in_(staff_ids))
         )
     )
 
 
-def members_query(tenant_id: uuid.UUID) -> Select[tuple[Staff]]:
+def members_query(branch_id: uuid.UUID) -> Select[tuple[Staff]]:
     return (
         select(Staff)
         .join(Membership, Membership.staff_id == Staff.id)
-        .where(Membership.tenant_id == tenant_id)
+        .where(Membership.tenant_id == branch_id)
     )
 
 
