@@ -45,14 +45,14 @@ async def test_a_staff_page_costs_entry_plus_one(api, world, sql_counter):
     assert count == 3  # entry, then one page of members with their roles, however many there are
 
 
-async def test_node_costs_entry_plus_two(api, world, sql_counter):
+async def test_node_costs_entry_plus_one(api, world, sql_counter):
     token = await api.token(world.head_a)
     page = await api.post(STAFF_PAGE, token=token, branch=world.branch_a.code)
     staff_id = page["data"]["staff"]["edges"][0]["node"]["id"]
     query = "query($id: ID!) { node(id: $id) { ... on StaffMember { employeeNumber } } }"
     count, body = await _count(api, sql_counter, query, token, world.branch_a.code, {"id": staff_id})
     assert body["data"]["node"]["employeeNumber"]
-    assert count == 4  # entry, then the memberships and the staff rows of the batch
+    assert count == 3  # entry, then the batch's members with their roles (no personal data asked, none read)
 
 
 async def test_a_mutation_costs_a_pinned_number_of_statements(api, world, sql_counter):
@@ -68,3 +68,11 @@ async def test_a_mutation_costs_a_pinned_number_of_statements(api, world, sql_co
         body = await api.post(grant, variables, token=token, branch=world.branch_a.code)
     assert body["data"]["grantRolePermission"]["errors"] == [], body
     assert sql_counter.count == 13  # entry, savepoint, the change, its history and audit record, the role now
+
+
+async def test_personal_data_is_read_only_when_the_response_shows_it(api, world, sql_counter):
+    token = await api.token(world.head_a)
+    with_pii = STAFF_PAGE.replace("email roles", "email roles phone")
+    count, body = await _count(api, sql_counter, with_pii, token, world.branch_a.code)
+    assert all("phone" in edge["node"] for edge in body["data"]["staff"]["edges"])
+    assert count == 4  # entry, the page, then the personal data of the whole page at once

@@ -20,12 +20,13 @@ from contextlib import asynccontextmanager
 from functools import cached_property
 from typing import Any, TypeVar
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 
 from branchdesk.access.identity import Identity, identify
 from branchdesk.access.principal import Principal
-from branchdesk.platform.database import discard_after_commit, run_after_commit
+from branchdesk.platform.database import discard_after_commit, is_disconnect, run_after_commit
 from branchdesk.platform.errors import DomainError, Forbidden, Unauthenticated
 from branchdesk.platform.federation import Federation
 from branchdesk.platform.logging import bind_request
@@ -82,7 +83,14 @@ class Context:
         if self._identity.staff_id is not None:
             bind_request(staff_id=str(self._identity.staff_id))
         try:
-            self._principal = await self.runtime.gate.enter(self._open(), self._identity, self.branch_code)
+            try:
+                self._principal = await self.runtime.gate.enter(self._open(), self._identity, self.branch_code)
+            except DBAPIError as exc:
+                if not is_disconnect(exc):
+                    raise
+                # The pooled connection was dropped (server restart, idle kill): nothing has run yet.
+                await self._discard()
+                self._principal = await self.runtime.gate.enter(self._open(), self._identity, self.branch_code)
         except DomainError as exc:
             self._principal = exc
 
@@ -131,6 +139,11 @@ class Context:
     @asynccontextmanager
     async def _platform_scope(self) -> AsyncIterator[AsyncSession]:
         yield self._open()  # identities (staff) are platform tables: readable before a branch is bound
+
+    async def _discard(self) -> None:
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
 
     async def finish(self, *, commit: bool) -> None:
         """End the transaction once every service call has returned (cancelled resolvers included)."""

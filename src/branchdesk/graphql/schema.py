@@ -11,6 +11,7 @@ from typing import Any
 
 import strawberry
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
@@ -26,6 +27,7 @@ from branchdesk.graphql.errors import RequestLifecycle
 from branchdesk.graphql.nodes import LoadedNode
 from branchdesk.platform.settings import Settings
 
+CACHE_SIZE = 512  # distinct documents kept parsed and validated
 # The domains in a fixed order (their fields' order in the exported schema); a new domain is appended.
 DOMAINS = ("tenants", "rbac", "access_reviews", "service_accounts")
 
@@ -68,15 +70,20 @@ class BranchdeskSchema(strawberry.Schema):
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
-    # The caches are shared by every request (that is their point); the rest are built per request.
-    parser_cache, validation_cache = ParserCache(maxsize=512), ValidationCache(maxsize=512)
+    # Extensions are built per request (strawberry keeps per-request state on them). The limits' rule
+    # classes are built once here: the validation cache is keyed by the rules, so a limiter built per
+    # request (a new rule class each time) would make every request miss it. The parser and validation
+    # caches live at module level in strawberry and are shared by every request of the process.
+    limits = [
+        *QueryDepthLimiter(max_depth=settings.graphql_max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases).validation_rules,
+    ]
     extensions: list[Any] = [
-        # Limits run at validation, before any resolver and so before any SQL.
+        # Limits run at parsing and validation, before any resolver and so before any SQL.
         lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
-        lambda: QueryDepthLimiter(max_depth=settings.graphql_max_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
-        lambda: parser_cache,
-        lambda: validation_cache,
+        lambda: AddValidationRules(limits),
+        lambda: ParserCache(maxsize=CACHE_SIZE),
+        lambda: ValidationCache(maxsize=CACHE_SIZE),
         RequestLifecycle,
     ]
     if settings.is_production:

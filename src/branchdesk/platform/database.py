@@ -19,6 +19,7 @@ from datetime import datetime
 import structlog
 from sqlalchemy import DateTime, MetaData, Uuid, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -80,6 +81,14 @@ def role_url(admin_url: str, role: str, password: str) -> str:
     return to_async_url(admin_url).set(username=role, password=password).render_as_string(hide_password=False)
 
 
+POOL_RECYCLE_SECONDS = 1800
+
+
+def is_disconnect(exc: BaseException) -> bool:
+    """A statement failed because its connection was gone (the pool has already discarded it)."""
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
 class Database:
     """The application's connections: tenant-bound sessions for requests and jobs, plus platform scope."""
 
@@ -90,13 +99,14 @@ class Database:
         # server_settings: per-connection limits (lock, statement, idle-in-transaction timeouts), so a
         # stuck request fails instead of holding locks that every other request then waits on.
         connect_args = {"server_settings": server_settings or {}}
+        # No pre-ping (a round trip on every checkout): connections are recycled before servers or proxies
+        # drop idle ones, and a request whose first statement finds its connection dropped starts again on
+        # a new one (graphql.context.Context.start); SQLAlchemy invalidates the dropped connection.
+        pool = {"pool_pre_ping": False, "pool_recycle": POOL_RECYCLE_SECONDS, "connect_args": connect_args}
         self.app_engine: AsyncEngine = create_async_engine(
-            to_async_url(app_url), pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
-            connect_args=connect_args,
+            to_async_url(app_url), pool_size=pool_size, max_overflow=pool_size, **pool
         )
-        self.platform_engine: AsyncEngine = create_async_engine(
-            to_async_url(platform_url), pool_size=2, max_overflow=4, pool_pre_ping=True, connect_args=connect_args
-        )
+        self.platform_engine: AsyncEngine = create_async_engine(to_async_url(platform_url), pool_size=2, max_overflow=4, **pool)
         # ``info`` is copied into every session: process-wide services that domain code reaches through it.
         self._app_sessions = async_sessionmaker(self.app_engine, expire_on_commit=False, info=info or {})
         self._platform_sessions = async_sessionmaker(self.platform_engine, expire_on_commit=False, info=info or {})

@@ -60,13 +60,16 @@ async def keyset(
     stmt: Select[Any],
     key: InstrumentedAttribute[Any],
     request: PageRequest,
-    to_item: Callable[[Any], T],  # the entity, or the whole row when it has several columns; the key is on the first
+    to_item: Callable[[Any], T],  # the entity, or the whole row when it selects several columns
 ) -> Page[T]:
     if request.after is not None:
         stmt = stmt.where(key > decode_cursor(request.after, key))
     rows: Sequence[Any] = (await session.execute(stmt.order_by(key).limit(request.first + 1))).all()
-    items = [
-        (encode_cursor(str(getattr(row[0], key.key))), to_item(row[0] if len(row) == 1 else row))
-        for row in rows[: request.first]
-    ]
+    items = [(encode_cursor(str(_key_of(row, key))), to_item(row[0] if len(row) == 1 else row)) for row in rows[: request.first]]
     return Page(items, has_next=len(rows) > request.first, has_previous=request.after is not None)
+
+
+def _key_of(row: Any, key: InstrumentedAttribute[Any]) -> Any:
+    """The sort key of a row: a column it selects, or an attribute of the entity it starts with."""
+    mapping = row._mapping
+    return mapping[key] if key in mapping else getattr(row[0], key.key)

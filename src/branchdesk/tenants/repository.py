@@ -5,7 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import Select, select, update
+from typing import Any
+
+from sqlalchemy import Row, Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from branchdesk.platform.clock import utcnow
@@ -93,4 +95,31 @@ async def revoke_sessions_of(session: AsyncSession, staff_id: uuid.UUID) -> None
         update(RefreshToken)
         .where(RefreshToken.staff_id == staff_id, RefreshToken.revoked_at.is_(None))
         .values(revoked_at=utcnow())
+    )
+
+
+# Hot reads: the columns a staff list shows, as light rows (never a password hash or personal data).
+MEMBER_COLUMNS = (Staff.id, Staff.employee_number, Staff.display_name, Staff.email, Membership.roles)
+
+
+def members_page_query(branch_id: uuid.UUID) -> Select[tuple[uuid.UUID, str, str, str | None, list[str]]]:
+    return (
+        select(*MEMBER_COLUMNS)
+        .join(Membership, Membership.staff_id == Staff.id)
+        .where(Membership.tenant_id == branch_id)
+    )
+
+
+async def members_by_ids(session: AsyncSession, branch_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> list[Row[Any]]:
+    return list(await session.execute(members_page_query(branch_id).where(Staff.id.in_(ids))))
+
+
+async def personal_data(session: AsyncSession, branch_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> list[Row[Any]]:
+    """Phone, ID number and address of members of the branch, read only when a response shows them."""
+    return list(
+        await session.execute(
+            select(Staff.id, Staff.phone, Staff.id_number, Staff.address)
+            .join(Membership, Membership.staff_id == Staff.id)
+            .where(Membership.tenant_id == branch_id, Staff.id.in_(ids))
+        )
     )

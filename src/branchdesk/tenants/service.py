@@ -284,22 +284,50 @@ async def list_branches(
     return await keyset(session, stmt, Branch.code, page, lambda branch: branch)
 
 
-async def members_by_id(
-    session: AsyncSession, by: Principal, ids: list[uuid.UUID]
-) -> list[tuple[Staff, list[str]]]:
-    """Staff with a membership in the principal's branch, with their roles there; anyone else is not found."""
+@dataclass(frozen=True)
+class Member:
+    """A member of staff as a branch's lists show them: no password hash, no personal data."""
+
+    id: uuid.UUID
+    employee_number: str
+    display_name: str
+    email: str | None
+    roles: list[str]
+
+
+@dataclass(frozen=True)
+class PersonalData:
+    phone: str | None
+    id_number: str | None
+    address: str | None
+
+
+def _member(row: Any) -> Member:
+    return Member(row.id, row.employee_number, row.display_name, row.email, list(row.roles))
+
+
+async def members_by_id(session: AsyncSession, by: Principal, ids: list[uuid.UUID]) -> list[Member]:
+    """Members of the principal's branch with their roles there; anyone else is not found."""
     if not by.can(STAFF_READ):
         return []
-    memberships = {m.staff_id: m for m in await repository.memberships_of_staff(session, by.branch_id, ids)}
-    staff = await repository.staff_by_ids(session, list(memberships)) if memberships else []
-    return [(member, list(memberships[member.id].roles)) for member in staff]
+    return [_member(row) for row in await repository.members_by_ids(session, by.branch_id, ids)]
 
 
-async def list_members(session: AsyncSession, by: Principal, page: PageRequest) -> Page[tuple[Staff, list[str]]]:
+async def list_members(session: AsyncSession, by: Principal, page: PageRequest) -> Page[Member]:
     """Members of the principal's branch with their roles, by employee number."""
     by.require(STAFF_READ)
-    stmt = repository.members_query(by.branch_id).add_columns(Membership.roles)
-    return await keyset(session, stmt, Staff.employee_number, page, lambda row: (row[0], list(row[1])))
+    return await keyset(session, repository.members_page_query(by.branch_id), Staff.employee_number, page, _member)
+
+
+async def personal_data_of(
+    session: AsyncSession, by: Principal, ids: list[uuid.UUID]
+) -> dict[uuid.UUID, PersonalData]:
+    """Members' personal data, unmasked: the caller masks it unless ``by.sees_unmasked`` (and audits
+    what it shows unmasked)."""
+    if not by.can(STAFF_READ):
+        return {}
+    rows = await repository.personal_data(session, by.branch_id, ids)
+    return {row.id: PersonalData(row.phone, row.id_number, row.address) for row in rows}
 
 
 async def staff_overview(platform_session: AsyncSession, staff_id: uuid.UUID) -> tuple[Staff, list[tuple[Membership, Branch]]]:

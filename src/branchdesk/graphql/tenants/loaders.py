@@ -25,8 +25,14 @@ async def branches(ctx: Context, ids: list[uuid.UUID]) -> list[Branch | None]:
 
 @loader("member")
 async def members(ctx: Context, ids: list[uuid.UUID]) -> list[StaffMember | None]:
-    found = {staff.id: (staff, roles) for staff, roles in await ctx.call(service.members_by_id, ids)}
-    return [StaffMember.from_model(*found[i]) if i in found else None for i in ids]
+    found = {member.id: member for member in await ctx.call(service.members_by_id, ids)}
+    return [StaffMember.of(found[i]) if i in found else None for i in ids]
+
+
+@loader("personal_data")
+async def personal_data(ctx: Context, ids: list[uuid.UUID]) -> list[service.PersonalData | None]:
+    found = await ctx.call(service.personal_data_of, ids)
+    return [found.get(i) for i in ids]
 
 
 @loader("unmasked_read")

@@ -49,7 +49,7 @@ class Queries:
     async def staff(self, info: Info, first: int | None = None, after: str | None = None) -> relay.Connection[StaffMember]:
         ctx = info.context
         page = await ctx.call(service.list_members, page_request(ctx.settings, first, after))
-        return connection(page, lambda member: StaffMember.from_model(*member), relay.Connection[StaffMember])
+        return connection(page, StaffMember.of, relay.Connection[StaffMember])
 
     @p.field("branch:read", "Fetch any object by its global id; objects of other branches are not found.")
     async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:

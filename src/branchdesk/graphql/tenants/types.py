@@ -13,6 +13,7 @@ from branchdesk.graphql.labels import graphql_enum, label
 from branchdesk.graphql.nodes import LoadedNode
 from branchdesk.platform.masking import mask_address, mask_id_number, mask_phone
 from branchdesk.tenants import models
+from branchdesk.tenants.service import Member
 
 BranchLevel = graphql_enum(models.BranchLevel, "BranchLevel", "Where a branch sits in the hierarchy.")
 BranchStatus = graphql_enum(models.BranchStatus, "BranchStatus", "Whether staff can act in a branch.")
@@ -85,21 +86,21 @@ class StaffMember(LoadedNode):
     display_name: str
     email: str | None
     roles: list[str] = strawberry.field(description="Roles held in the active branch.")
-    personal: strawberry.Private[dict[str, str | None]]
 
     @classmethod
-    def from_model(cls, staff: models.Staff, roles: list[str]) -> StaffMember:
+    def of(cls, member: Member) -> StaffMember:
         return cls(
-            id=str(staff.id),
-            employee_number=staff.employee_number,
-            display_name=staff.display_name,
-            email=staff.email,
-            roles=roles,
-            personal={"phone": staff.phone, "id_number": staff.id_number, "address": staff.address},
+            id=str(member.id),
+            employee_number=member.employee_number,
+            display_name=member.display_name,
+            email=member.email,
+            roles=member.roles,
         )
 
     async def _personal(self, info: Info, name: str) -> str | None:
-        value = self.personal[name]
+        """Personal data is read (in one batch per request) only when a response shows it."""
+        found = await info.context.loaders.personal_data.load(uuid.UUID(self.id))
+        value = getattr(found, name) if found is not None else None
         if value is None:
             return None
         if not info.context.principal().sees_unmasked("staff", uuid.UUID(self.id)):
