@@ -1,4 +1,3 @@
-
 from branchdesk.access.registry import collect
 
 # Every domain's permissions are declared before any of them is used.

@@ -71,7 +71,9 @@ def create_app(settings: Settings | None = None, rt: Runtime | None = None, *, s
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
-            current = rt or await stack.enter_async_context(runtime(settings, run_migrations=not settings.is_production))
+            current = rt or await stack.enter_async_context(
+                runtime(settings, run_migrations=not settings.is_production)
+            )
             app.state.runtime = current
             if seed_demo:
                 from branchdesk.demo import seed

@@ -141,14 +141,24 @@ class TokenServer(AuthorizationServer):
     def handle_response(self, status: int, body: Any, headers: list[tuple[str, str]]) -> Response:
         return _json(status, body, headers)
 
-    def _generate(self, grant_type: str, client: ServiceClient, user: Any = None, scope: str | None = None,
-                  expires_in: int | None = None, include_refresh_token: bool = False) -> dict[str, Any]:
+    def _generate(
+        self,
+        grant_type: str,
+        client: ServiceClient,
+        user: Any = None,
+        scope: str | None = None,
+        expires_in: int | None = None,
+        include_refresh_token: bool = False,
+    ) -> dict[str, Any]:
         account = client.account
         assert account is not None  # authenticated
         granted = client.get_allowed_scope(scope)
         token, ttl = self.keys.issue_access_token(
-            service_subject(account.account_id), ttl_seconds=self.ttl_seconds,
-            client_id=account.client_id, branch=account.branch_code, scope=granted,
+            service_subject(account.account_id),
+            ttl_seconds=self.ttl_seconds,
+            client_id=account.client_id,
+            branch=account.branch_code,
+            scope=granted,
         )
         return {"access_token": token, "token_type": "Bearer", "expires_in": ttl, "scope": granted}
 

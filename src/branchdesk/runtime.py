@@ -99,7 +99,10 @@ async def runtime(settings: Settings, *, run_migrations: bool) -> AsyncIterator[
         settings=settings,
         endpoints=where,
         db=Database(
-            where.app_url, where.platform_url, info={POLICY_CACHE: policies}, server_settings=settings.db_server_settings
+            where.app_url,
+            where.platform_url,
+            info={POLICY_CACHE: policies},
+            server_settings=settings.db_server_settings,
         ),
         keys=key_ring(settings),
         redis=redis,

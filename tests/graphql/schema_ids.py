@@ -46,8 +46,14 @@ ON_FIELD: dict[tuple[str, str, str], str] = {
 # Values for required arguments other than the id, where a generic one would be refused before the
 # object is looked up (a PENDING decision, an unknown role) and so hide what the lookup answers.
 SAMPLES: dict[str, Any] = {"role": "lobby_manager", "decision": "REVOKED"}
-GENERIC = {"String": "node isolation", "Int": 1, "Boolean": False, "DateTime": "2026-01-01T00:00:00+00:00",
-           "Date": "2026-01-01", "JSON": {}}
+GENERIC = {
+    "String": "node isolation",
+    "Int": 1,
+    "Boolean": False,
+    "DateTime": "2026-01-01T00:00:00+00:00",
+    "Date": "2026-01-01",
+    "JSON": {},
+}
 
 
 @dataclass(frozen=True)
@@ -73,13 +79,18 @@ def core_schema() -> GraphQLSchema:
 
 def node_types(schema: GraphQLSchema) -> list[str]:
     return sorted(
-        t.name for t in schema.type_map.values()
+        t.name
+        for t in schema.type_map.values()
         if isinstance(t, GraphQLObjectType) and any(i.name == "Node" for i in t.interfaces)
     )
 
 
 def _roots(schema: GraphQLSchema) -> list[tuple[str, GraphQLObjectType]]:
-    roots = (("Query", schema.query_type), ("Mutation", schema.mutation_type), ("Subscription", schema.subscription_type))
+    roots = (
+        ("Query", schema.query_type),
+        ("Mutation", schema.mutation_type),
+        ("Subscription", schema.subscription_type),
+    )
     return [(name, t) for name, t in roots if t is not None]
 
 

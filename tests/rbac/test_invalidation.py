@@ -35,8 +35,15 @@ async def test_a_revocation_reaches_another_process(rt, settings, staffed):
         "PYTHONPATH": str(ROOT),
     }
     watcher = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.rbac.watch_policy", str(staffed.branch.id), staff_subject(teller.id),
-        "cash:initiate", stdout=asyncio.subprocess.PIPE, env=env, cwd=ROOT,
+        sys.executable,
+        "-m",
+        "tests.rbac.watch_policy",
+        str(staffed.branch.id),
+        staff_subject(teller.id),
+        "cash:initiate",
+        stdout=asyncio.subprocess.PIPE,
+        env=env,
+        cwd=ROOT,
     )
     try:
         assert await _line(watcher.stdout, 60) == "READY True"

@@ -85,4 +85,3 @@ def collect() -> None:
     unknown = {r for p in PERMISSIONS.values() for r in p.baseline} - ROLES.keys()
     if unknown:
         raise ValueError(f"baseline names undeclared roles: {sorted(unknown)}")
-

@@ -68,7 +68,10 @@ def report_query(tenant_id: uuid.UUID) -> Select[tuple[AccessReviewItem, str, st
     """Items with who they are about and who decided them (a reviewer may since have left the branch)."""
     return (
         select(
-            AccessReviewItem, Staff.employee_number, Staff.display_name, Reviewer.employee_number,
+            AccessReviewItem,
+            Staff.employee_number,
+            Staff.display_name,
+            Reviewer.employee_number,
             Reviewer.display_name,
         )
         .join(Staff, Staff.id == AccessReviewItem.staff_id)

@@ -108,7 +108,9 @@ class RequestLifecycle(SchemaExtension):
         finally:
             result = self.execution_context.result
             errors = list(getattr(result, "errors", None) or [])
-            unexpected = [e for e in errors if e.original_error is not None and not isinstance(e.original_error, DomainError)]
+            unexpected = [
+                e for e in errors if e.original_error is not None and not isinstance(e.original_error, DomainError)
+            ]
             try:
                 await ctx.finish(commit=not unexpected and result is not None)
                 committed = not unexpected and result is not None

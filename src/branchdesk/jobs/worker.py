@@ -70,7 +70,10 @@ class InProcessWorker:
 
     def __init__(self, rt: Runtime) -> None:
         self.worker = build_worker(rt)
-        self._tasks = [asyncio.create_task(self.worker.async_run()), asyncio.create_task(relay_forever(rt, queue_of(rt)))]
+        self._tasks = [
+            asyncio.create_task(self.worker.async_run()),
+            asyncio.create_task(relay_forever(rt, queue_of(rt))),
+        ]
 
     async def stop(self) -> None:
         for task in self._tasks:

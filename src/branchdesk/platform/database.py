@@ -84,14 +84,22 @@ class Database:
     """The application's connections: tenant-bound sessions for requests and jobs, plus platform scope."""
 
     def __init__(
-        self, app_url: str, platform_url: str, *, pool_size: int = 10, info: dict | None = None,
+        self,
+        app_url: str,
+        platform_url: str,
+        *,
+        pool_size: int = 10,
+        info: dict | None = None,
         server_settings: dict[str, str] | None = None,
     ) -> None:
         # server_settings: per-connection limits (lock, statement, idle-in-transaction timeouts), so a
         # stuck request fails instead of holding locks that every other request then waits on.
         connect_args = {"server_settings": server_settings or {}}
         self.app_engine: AsyncEngine = create_async_engine(
-            to_async_url(app_url), pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
+            to_async_url(app_url),
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            pool_pre_ping=True,
             connect_args=connect_args,
         )
         self.platform_engine: AsyncEngine = create_async_engine(

@@ -51,7 +51,9 @@ class FederatedToken:
 class IssuerKeys:
     """One issuer's published signing keys, fetched on demand and cached."""
 
-    def __init__(self, issuer: TrustedIssuer, *, refetch_seconds: float, max_age_seconds: float, timeout_seconds: float):
+    def __init__(
+        self, issuer: TrustedIssuer, *, refetch_seconds: float, max_age_seconds: float, timeout_seconds: float
+    ):
         self.issuer = issuer
         self.refetch_seconds = refetch_seconds
         self.max_age_seconds = max_age_seconds
@@ -126,7 +128,10 @@ class Federation:
     ) -> None:
         self._issuers = {
             issuer.issuer: IssuerKeys(
-                issuer, refetch_seconds=refetch_seconds, max_age_seconds=max_age_seconds, timeout_seconds=timeout_seconds
+                issuer,
+                refetch_seconds=refetch_seconds,
+                max_age_seconds=max_age_seconds,
+                timeout_seconds=timeout_seconds,
             )
             for issuer in issuers
         }

@@ -25,7 +25,9 @@ def configure_logging(level: str = "INFO", json: bool = True) -> None:
     )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
-        structlog.stdlib.ProcessorFormatter(processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer], foreign_pre_chain=shared)
+        structlog.stdlib.ProcessorFormatter(
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer], foreign_pre_chain=shared
+        )
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]
@@ -33,7 +35,9 @@ def configure_logging(level: str = "INFO", json: bool = True) -> None:
 
 
 def bind_request(request_id: str | None = None, branch: str | None = None, staff_id: str | None = None) -> None:
-    bind_contextvars(**{k: v for k, v in {"request_id": request_id, "branch": branch, "staff_id": staff_id}.items() if v})
+    bind_contextvars(
+        **{k: v for k, v in {"request_id": request_id, "branch": branch, "staff_id": staff_id}.items() if v}
+    )
 
 
 def current_request_id() -> str | None:

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from branchdesk.platform.clock import utcnow
 from branchdesk.platform.database import Base, Database, TenantOwned, Timestamped, tenant_table_args
 
+
 class OutboxMessage(TenantOwned, Timestamped, Base):
     __tablename__ = "outbox"
     __table_args__ = tenant_table_args(

@@ -51,15 +51,11 @@ async def override(session: AsyncSession, tenant_id: uuid.UUID, role: str, permi
 
 
 async def assignments(session: AsyncSession, tenant_id: uuid.UUID) -> list[tuple[uuid.UUID, list[str]]]:
-    rows = await session.execute(
-        select(Membership.staff_id, Membership.roles).where(Membership.tenant_id == tenant_id)
-    )
+    rows = await session.execute(select(Membership.staff_id, Membership.roles).where(Membership.tenant_id == tenant_id))
     return [(staff_id, list(roles)) for staff_id, roles in rows]
 
 
-async def changes(
-    session: AsyncSession, tenant_id: uuid.UUID, *, until: datetime | None = None
-) -> list[PolicyChange]:
+async def changes(session: AsyncSession, tenant_id: uuid.UUID, *, until: datetime | None = None) -> list[PolicyChange]:
     stmt = select(PolicyChange).where(PolicyChange.tenant_id == tenant_id)
     if until is not None:
         stmt = stmt.where(PolicyChange.changed_at <= until)

@@ -108,15 +108,19 @@ async def policy_at(
     """The branch's policy as it stood at ``at``: replay each history up to then, latest state per key."""
     baseline: dict[str, set[str]] = {}
     for change in await repository.baseline_changes(session, until=at):
-        (baseline.setdefault(change.role, set()).add if change.granted else baseline.setdefault(change.role, set()).discard)(
-            change.permission
-        )
+        (
+            baseline.setdefault(change.role, set()).add
+            if change.granted
+            else baseline.setdefault(change.role, set()).discard
+        )(change.permission)
     overrides: dict[tuple[str, str], bool | None] = {}
     roles: dict[uuid.UUID, list[str]] = {}
     for change in await repository.changes(session, branch_id, until=at):
         if change.kind == "permission" and change.role and change.permission:
             source = change.after.get("source")
-            overrides[(change.role, change.permission)] = None if source == "baseline" else bool(change.after["granted"])
+            overrides[(change.role, change.permission)] = (
+                None if source == "baseline" else bool(change.after["granted"])
+            )
         elif change.kind == "roles" and change.staff_id:
             roles[change.staff_id] = list(change.after.get("roles", []))
     effective = effective_permissions(
@@ -139,7 +143,9 @@ async def sod_conflicts(session: AsyncSession, by: Principal) -> list[Conflict]:
     ]
     why = by.policy.explain({staff_subject(staff_id) for staff_id, _ in found})
     return [
-        Conflict(staff_id, pair.name, why[staff_subject(staff_id)][pair.first], why[staff_subject(staff_id)][pair.second])
+        Conflict(
+            staff_id, pair.name, why[staff_subject(staff_id)][pair.first], why[staff_subject(staff_id)][pair.second]
+        )
         for staff_id, pair in found
     ]
 
@@ -152,7 +158,9 @@ async def drift(
     which would wait on the branch's audit-chain lock that the caller may already hold)."""
     by.require(BASELINE_READ)
     rows = await repository.all_overrides(platform_session)
-    await audit.record(session, by.branch_id, by.author, "policy.drift_viewed", "baseline", None, {"branches": len(rows)})
+    await audit.record(
+        session, by.branch_id, by.author, "policy.drift_viewed", "baseline", None, {"branches": len(rows)}
+    )
     return rows
 
 

@@ -32,7 +32,9 @@ async def staff_by_id(session: AsyncSession, staff_id: uuid.UUID) -> Staff | Non
     return await session.get(Staff, staff_id)
 
 
-async def staff_by_employee_number(session: AsyncSession, employee_number: str, *, for_update: bool = False) -> Staff | None:
+async def staff_by_employee_number(
+    session: AsyncSession, employee_number: str, *, for_update: bool = False
+) -> Staff | None:
     stmt = select(Staff).where(Staff.employee_number == employee_number)
     if for_update:
         stmt = stmt.with_for_update()
@@ -49,7 +51,9 @@ async def membership(session: AsyncSession, tenant_id: uuid.UUID, staff_id: uuid
     )
 
 
-async def memberships_of_staff(session: AsyncSession, tenant_id: uuid.UUID, staff_ids: Sequence[uuid.UUID]) -> list[Membership]:
+async def memberships_of_staff(
+    session: AsyncSession, tenant_id: uuid.UUID, staff_ids: Sequence[uuid.UUID]
+) -> list[Membership]:
     return list(
         await session.scalars(
             select(Membership).where(Membership.tenant_id == tenant_id, Membership.staff_id.in_(staff_ids))
@@ -58,11 +62,7 @@ async def memberships_of_staff(session: AsyncSession, tenant_id: uuid.UUID, staf
 
 
 def members_query(tenant_id: uuid.UUID) -> Select[tuple[Staff]]:
-    return (
-        select(Staff)
-        .join(Membership, Membership.staff_id == Staff.id)
-        .where(Membership.tenant_id == tenant_id)
-    )
+    return select(Staff).join(Membership, Membership.staff_id == Staff.id).where(Membership.tenant_id == tenant_id)
 
 
 async def all_memberships_of(platform_session: AsyncSession, staff_id: uuid.UUID) -> list[tuple[Membership, Branch]]:

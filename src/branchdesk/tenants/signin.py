@@ -158,7 +158,9 @@ async def _audit(session: AsyncSession, action: str, typed: str | None, staff: S
     if office is None:
         return
     actor = (
-        Author("staff", staff.id, f"{staff.employee_number} {staff.display_name}") if staff else Author.system("sign-in")
+        Author("staff", staff.id, f"{staff.employee_number} {staff.display_name}")
+        if staff
+        else Author.system("sign-in")
     )
     if typed is not None:
         details = {"employee_number": typed.strip()[:64], **details}

@@ -68,9 +68,13 @@ class Mutations:
         "Confirm or revoke one item of an open access review; never one about yourself. A revocation takes "
         "effect when the review closes.",
     )
-    async def decide_access_review_item(self, info: Info, input: DecideAccessReviewItemInput) -> DecideAccessReviewItemPayload:
+    async def decide_access_review_item(
+        self, info: Info, input: DecideAccessReviewItemInput
+    ) -> DecideAccessReviewItemPayload:
         async def decide(session: AsyncSession, by: Principal) -> dict[str, object]:
-            item_id = node_uuid(input.item_id, "AccessReviewItem", NotFound("Access review item", "权限复核项", field="itemId"))
+            item_id = node_uuid(
+                input.item_id, "AccessReviewItem", NotFound("Access review item", "权限复核项", field="itemId")
+            )
             item = await reviews.decide(session, by, item_id, input.decision, input.note)
             return {"item": AccessReviewItem.from_row((await reviews.items_by_id(session, by, [item.id]))[0])}
 

@@ -108,9 +108,16 @@ class PolicyChangeEntry(LoadedNode):
     @classmethod
     def from_model(cls, change) -> PolicyChangeEntry:  # noqa: ANN001
         return cls(
-            id=str(change.id), changed_at=change.changed_at, actor=change.actor_label, kind=change.kind,
-            role=change.role, permission=change.permission, before=change.before, after=change.after,
-            reason=change.reason, staff_id=change.staff_id,
+            id=str(change.id),
+            changed_at=change.changed_at,
+            actor=change.actor_label,
+            kind=change.kind,
+            role=change.role,
+            permission=change.permission,
+            before=change.before,
+            after=change.after,
+            reason=change.reason,
+            staff_id=change.staff_id,
         )
 
 

@@ -33,7 +33,9 @@ class OnboardBranchInput:
     code: str = strawberry.field(description="Unique branch code, e.g. 0101.")
     name: str
     level: BranchLevel  # type: ignore[valid-type]
-    parent_code: str | None = strawberry.field(default=None, description="Code of the branch above; not for head office.")
+    parent_code: str | None = strawberry.field(
+        default=None, description="Code of the branch above; not for head office."
+    )
     timezone: str = strawberry.field(default="Asia/Shanghai", description="IANA time zone.")
     business_hours: list[OpeningPeriodInput] = strawberry.field(default_factory=list)
     head: BranchHeadInput
@@ -72,7 +74,9 @@ class SessionPayload:
     access_token: str | None = None
     token_type: str = "Bearer"
     expires_in: int | None = strawberry.field(default=None, description="Seconds until the access token expires.")
-    refresh_token: str | None = strawberry.field(default=None, description="Single use: every refresh returns a new one.")
+    refresh_token: str | None = strawberry.field(
+        default=None, description="Single use: every refresh returns a new one."
+    )
 
 
 @payload
@@ -83,7 +87,9 @@ class SignOutPayload:
 def _session_payload(result: signin.Tokens | None, errors: list[UserError]) -> SessionPayload:
     if result is None:
         return SessionPayload(errors=errors)
-    return SessionPayload(access_token=result.access_token, expires_in=result.expires_in, refresh_token=result.refresh_token)
+    return SessionPayload(
+        access_token=result.access_token, expires_in=result.expires_in, refresh_token=result.refresh_token
+    )
 
 
 @strawberry.type
@@ -99,7 +105,9 @@ class Mutations:
     @p.mutation(p.PUBLIC, "Exchange a refresh token for new tokens; a reused refresh token ends its whole session.")
     async def refresh_session(self, info: Info, input: RefreshTokenInput) -> SessionPayload:
         rt = info.context.runtime
-        result, errors = await run_mutation(info, lambda s: signin.refresh(s, rt.keys, rt.settings, input.refresh_token))
+        result, errors = await run_mutation(
+            info, lambda s: signin.refresh(s, rt.keys, rt.settings, input.refresh_token)
+        )
         return _session_payload(result, errors)
 
     @p.mutation(p.PUBLIC, "End the session that the refresh token belongs to.")

@@ -46,7 +46,9 @@ class Queries:
         return Branch.from_model(found) if found else None
 
     @p.field("staff:read", "Staff members of the active branch, ordered by employee number.")
-    async def staff(self, info: Info, first: int | None = None, after: str | None = None) -> relay.Connection[StaffMember]:
+    async def staff(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> relay.Connection[StaffMember]:
         ctx = info.context
         page = await ctx.call(service.list_members, page_request(ctx.settings, first, after))
         return connection(page, lambda member: StaffMember.from_model(*member), relay.Connection[StaffMember])

@@ -64,7 +64,9 @@ class Branch(LoadedNode):
 
     @strawberry.field(description="Opening periods by weekday.")
     def business_hours(self) -> list[OpeningPeriod]:
-        return [OpeningPeriod(weekday=day, opens=o, closes=c) for day, periods in self.hours.items() for o, c in periods]
+        return [
+            OpeningPeriod(weekday=day, opens=o, closes=c) for day, periods in self.hours.items() for o, c in periods
+        ]
 
     @strawberry.field(description="The branch above this one; null when the caller cannot see it.")
     async def parent(self, info: Info) -> Branch | None:
