@@ -20,13 +20,13 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
-from branchdesk.api import create_app
 from branchdesk.access.identity import Identity
 from branchdesk.access.principal import Principal
-from branchdesk.platform.embedded import EmbeddedServers
-from branchdesk.runtime import Runtime, runtime
-from branchdesk.platform.settings import Settings
+from branchdesk.api import create_app
 from branchdesk.onboarding import service as onboarding
+from branchdesk.platform.embedded import EmbeddedServers
+from branchdesk.platform.settings import Settings
+from branchdesk.runtime import Runtime, runtime
 from branchdesk.tenants import service, signin
 from branchdesk.tenants.models import BranchLevel
 
@@ -244,7 +244,8 @@ class Api:
 
     async def sign_in(self, employee_number: str, password: str = PASSWORD) -> dict[str, Any]:
         body = await self.post(
-            "mutation($i: SignInInput!) { signIn(input: $i) { accessToken refreshToken expiresIn errors { code field message } } }",
+            "mutation($i: SignInInput!) { signIn(input: $i) {"
+            " accessToken refreshToken expiresIn errors { code field message } } }",
             {"i": {"employeeNumber": employee_number, "password": password}},
         )
         return body["data"]["signIn"]

@@ -22,8 +22,8 @@ from branchdesk.graphql.schema import build_schema
 from branchdesk.oauth import token_endpoint
 from branchdesk.platform import metrics
 from branchdesk.platform.federation import Federation
-from branchdesk.runtime import Runtime, runtime
 from branchdesk.platform.settings import Settings, get_settings
+from branchdesk.runtime import Runtime, runtime
 
 log = structlog.get_logger(__name__)
 

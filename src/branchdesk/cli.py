@@ -13,8 +13,8 @@ import typer
 from branchdesk.access.principal import Principal
 from branchdesk.platform.errors import DomainError, InvalidInput
 from branchdesk.platform.logging import configure_logging
-from branchdesk.runtime import Runtime, runtime
 from branchdesk.platform.settings import get_settings
+from branchdesk.runtime import Runtime, runtime
 
 app = typer.Typer(help="Branchdesk: the platform for the people who work in bank branches.", no_args_is_help=True)
 tenants_app = typer.Typer(help="Head office and branches.", no_args_is_help=True)

@@ -10,9 +10,8 @@ own signed JWT for ``service:<account id>``, bound to the account's branch and t
 from __future__ import annotations
 
 import asyncio
-
 from collections import defaultdict
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qsl
 
 import structlog
@@ -105,7 +104,7 @@ class ServiceClient(ClientMixin):
 
 
 class ServiceAccountGrant(ClientCredentialsGrant):
-    TOKEN_ENDPOINT_AUTH_METHODS = list(AUTH_METHODS)
+    TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = list(AUTH_METHODS)
 
     def validate_requested_scope(self) -> None:
         client: ServiceClient = self.client

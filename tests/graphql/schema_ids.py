@@ -11,6 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from graphql.pyutils import Undefined
+
+from branchdesk.graphql.schema import build_schema
+from branchdesk.platform.settings import Settings
 from graphql import (
     GraphQLEnumType,
     GraphQLInputObjectType,
@@ -22,10 +26,6 @@ from graphql import (
     get_named_type,
     is_leaf_type,
 )
-from graphql.pyutils import Undefined
-
-from branchdesk.graphql.schema import build_schema
-from branchdesk.platform.settings import Settings
 
 ANY_NODE = "*"  # node(id:) and nodes(ids:) take an id of every Node type
 NOT_AN_OBJECT = "-"  # an ID that names no object (none today; say why next to the entry)
@@ -217,4 +217,5 @@ def probes_by_type(schema: GraphQLSchema) -> dict[str, list[Probe]]:
 
 def node_document(type_name: str, schema: GraphQLSchema) -> str:
     """``node(id:)`` selecting what a reader of ``type_name`` sees."""
-    return f"query($id: ID!) {{ node(id: $id) {{ __typename ... on {type_name} {selection(schema.type_map[type_name], 1)} }} }}"
+    fields = selection(schema.type_map[type_name], 1)
+    return f"query($id: ID!) {{ node(id: $id) {{ __typename ... on {type_name} {fields} }} }}"

@@ -210,7 +210,8 @@ def test_every_id_argument_names_a_node_type():
     named = {s: classify(s, NODE_TYPES) for s in slots}
     unclassified = [str(s) for s, t in named.items() if t is None]
     assert not unclassified, (
-        f"say which Node type these id arguments name (REFERS_TO or ON_FIELD in tests/graphql/schema_ids.py): {unclassified}"
+        "say which Node type these id arguments name (REFERS_TO or ON_FIELD in tests/graphql/schema_ids.py): "
+        f"{unclassified}"
     )
     unknown = {str(s): t for s, t in named.items() if t not in (*NODE_TYPES, ANY_NODE, NOT_AN_OBJECT)}
     assert not unknown, f"these name no Node type: {unknown}"

@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from branchdesk.access_reviews import service as reviews
 from branchdesk.models import metadata
 from branchdesk.platform import audit
-from branchdesk.platform.database import APP_ROLE, PLATFORM_ROLE, Database, tenant_tables
 from branchdesk.platform.clock import utcnow
+from branchdesk.platform.database import APP_ROLE, PLATFORM_ROLE, Database, tenant_tables
 from branchdesk.platform.ids import new_id
-from branchdesk.access_reviews import service as reviews
 from branchdesk.rbac import service as rbac
 from branchdesk.service_accounts.models import ServiceAccount
 from branchdesk.tenants import repository as tenants

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from branchdesk.graphql.schema import build_schema
+from branchdesk.platform.settings import Settings
 from graphql import (
     GraphQLEnumType,
     GraphQLInputObjectType,
@@ -16,9 +18,6 @@ from graphql import (
     GraphQLScalarType,
     GraphQLSchema,
 )
-
-from branchdesk.graphql.schema import build_schema
-from branchdesk.platform.settings import Settings
 
 PLACEHOLDERS = {
     "String": '"X1"',
@@ -38,7 +37,7 @@ class Operation:
     document: str
 
 
-def _value(type_) -> str:  # noqa: ANN001
+def _value(type_) -> str:
     if isinstance(type_, GraphQLNonNull):
         return _value(type_.of_type)
     if isinstance(type_, GraphQLList):

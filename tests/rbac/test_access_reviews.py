@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from branchdesk.onboarding import service as onboarding
 from branchdesk.platform.audit import AuditEvent
 from branchdesk.rbac.models import PolicyChange
-from branchdesk.onboarding import service as onboarding
 from branchdesk.tenants import service
 from branchdesk.tenants.models import BranchLevel
 from tests.conftest import SYSTEM, add_member, onboard, unique_code, unique_employee_number

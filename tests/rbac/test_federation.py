@@ -81,7 +81,7 @@ def idp() -> Iterator[IdentityProvider]:
     provider.publish(*provider.keys)
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             provider.fetches += 1
             body = json.dumps({"keys": provider.published}).encode()
             self.send_response(200 if self.path == "/jwks.json" else 404)

@@ -13,8 +13,9 @@ from branchdesk.platform.clock import utcnow
 
 pytestmark = pytest.mark.external
 
-GRANT = "mutation($i: RolePermissionInput!) { grantRolePermission(input: $i) { role permissions { name } errors { code field } } }"
-REVOKE = "mutation($i: RolePermissionInput!) { revokeRolePermission(input: $i) { role permissions { name } errors { code field } } }"
+ROLE_PAYLOAD = "{ role permissions { name } errors { code field } }"
+GRANT = f"mutation($i: RolePermissionInput!) {{ grantRolePermission(input: $i) {ROLE_PAYLOAD} }}"
+REVOKE = f"mutation($i: RolePermissionInput!) {{ revokeRolePermission(input: $i) {ROLE_PAYLOAD} }}"
 ASSIGN = "mutation($i: RoleAssignmentInput!) { assignRole(input: $i) { staff { roles } errors { code field } } }"
 MATRIX = "{ accessMatrix { cells { role permission granted source differsFromBaseline } } }"
 WHO = "query($p: String!, $at: DateTime) { whoCan(permission: $p, at: $at) { via staff { employeeNumber } } }"
@@ -202,9 +203,9 @@ async def test_a_baseline_change_reaches_every_branch(api, as_member, staffed, w
 
 async def test_looked_up_decisions_agree_with_the_casbin_matcher(rt, as_member, staffed):
     """Decisions are looked up from what Casbin worked out at load; the matcher must agree on every one."""
-    from branchdesk.rbac import repository as rbac_repository
     from branchdesk.access.policy import staff_subject
     from branchdesk.access.registry import PERMISSIONS, split
+    from branchdesk.rbac import repository as rbac_repository
     from branchdesk.tenants import repository
     from tests.conftest import enter
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from branchdesk.graphql.permissions import PUBLIC, SIGNED_IN
 from branchdesk.access.registry import PERMISSIONS, ROLES, Scope, shipped_baseline
+from branchdesk.graphql.permissions import PUBLIC, SIGNED_IN
 from branchdesk.tenants.models import BranchLevel
 from tests.conftest import add_member, onboard, unique_code, unique_employee_number
 from tests.rbac.operations import operations

@@ -68,8 +68,8 @@ async def test_onboarding_twice_creates_one_branch(rt, head_office, world):
 async def test_the_new_branch_head_can_act_in_the_new_branch(api, head_office, world):
     given = branch_input(world)
     await head_office(ONBOARD, {"input": given})
-    from tests.conftest import PASSWORD, SYSTEM  # noqa: F401
     from branchdesk.tenants import signin
+    from tests.conftest import PASSWORD, SYSTEM  # noqa: F401
 
     async with api.client._transport.app.state.runtime.db.session(None) as session:  # type: ignore[attr-defined]
         await signin.set_password(session, given["head"]["employeeNumber"], PASSWORD)

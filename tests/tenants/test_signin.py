@@ -21,7 +21,10 @@ from tests.conftest import PASSWORD, SYSTEM, add_member, onboard, unique_code
 pytestmark = pytest.mark.external
 
 STAFF = "{ staff { edges { node { employeeNumber } } } }"
-REFRESH = "mutation($i: RefreshTokenInput!) { refreshSession(input: $i) { accessToken refreshToken errors { code field message } } }"
+REFRESH = (
+    "mutation($i: RefreshTokenInput!) { refreshSession(input: $i) {"
+    " accessToken refreshToken errors { code field message } } }"
+)
 SIGN_OUT = "mutation($i: RefreshTokenInput!) { signOut(input: $i) { signedOut errors { code field message } } }"
 
 

@@ -51,7 +51,7 @@ async def counts(
     session: AsyncSession, tenant_id: uuid.UUID, review_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, dict[ReviewDecision, int]]:
     """Items per decision of each review: one grouped query for all of them."""
-    found: dict[uuid.UUID, dict[ReviewDecision, int]] = {i: {d: 0 for d in ReviewDecision} for i in review_ids}
+    found: dict[uuid.UUID, dict[ReviewDecision, int]] = {i: dict.fromkeys(ReviewDecision, 0) for i in review_ids}
     if not review_ids:
         return found
     rows = await session.execute(

@@ -17,15 +17,15 @@ from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from branchdesk.access.principal import Principal
+from branchdesk.access_reviews import errors, repository
+from branchdesk.access_reviews.models import AccessReview, AccessReviewItem, ReviewDecision, ReviewStatus
+from branchdesk.access_reviews.permissions import ACCESS_REVIEW_MANAGE
 from branchdesk.platform import audit
 from branchdesk.platform.clock import utcnow
 from branchdesk.platform.errors import DomainError, NotFound
 from branchdesk.platform.pagination import Page, PageRequest, keyset
-from branchdesk.access_reviews import errors, repository
-from branchdesk.access_reviews.permissions import ACCESS_REVIEW_MANAGE
 from branchdesk.rbac import service as rbac
-from branchdesk.access.principal import Principal
-from branchdesk.access_reviews.models import AccessReview, AccessReviewItem, ReviewDecision, ReviewStatus
 from branchdesk.tenants import service as tenants
 
 PERMISSION = ACCESS_REVIEW_MANAGE

@@ -13,7 +13,6 @@ from typing import Any, TypeVar
 
 import strawberry
 import structlog
-from graphql import GraphQLError
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.extensions import SchemaExtension
 from strawberry.types import Info
@@ -21,6 +20,7 @@ from strawberry.types import Info
 from branchdesk.access.principal import Principal
 from branchdesk.platform import metrics
 from branchdesk.platform.errors import DomainError, InvalidInput
+from graphql import GraphQLError
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
+from typing import Any, ClassVar
 
 import structlog
 from sqlalchemy import DateTime, MetaData, Uuid, text
@@ -42,7 +43,7 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {datetime: DateTime(timezone=True), uuid.UUID: Uuid}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: DateTime(timezone=True), uuid.UUID: Uuid}
 
 
 class TenantOwned:
@@ -52,7 +53,7 @@ class TenantOwned:
     security and the isolation tests pick it up from ``info['tenant_owned']``.
     """
 
-    __table_args__: tuple | dict = {"info": {"tenant_owned": True}}
+    __table_args__: ClassVar[tuple[Any, ...] | dict[str, Any]] = {"info": {"tenant_owned": True}}
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)

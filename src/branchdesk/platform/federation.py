@@ -88,15 +88,17 @@ class IssuerKeys:
         self._fetched_at = time.monotonic()
 
     async def _download(self) -> bytes:
-        async with httpx.AsyncClient(timeout=self.timeout, follow_redirects=False) as client:
-            async with client.stream("GET", self.issuer.jwks_uri, headers={"Accept": "application/json"}) as response:
-                response.raise_for_status()
-                body = b""
-                async for chunk in response.aiter_bytes():
-                    body += chunk
-                    if len(body) > MAX_JWKS_BYTES:
-                        raise ValueError("JWKS too large")
-                return body
+        async with (
+            httpx.AsyncClient(timeout=self.timeout, follow_redirects=False) as client,
+            client.stream("GET", self.issuer.jwks_uri, headers={"Accept": "application/json"}) as response,
+        ):
+            response.raise_for_status()
+            body = b""
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) > MAX_JWKS_BYTES:
+                    raise ValueError("JWKS too large")
+            return body
 
 
 def _import_key_set(body: bytes) -> dict[str, Any]:

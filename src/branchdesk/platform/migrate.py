@@ -15,7 +15,7 @@ from branchdesk.platform.roles import bootstrap_roles
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def include_object(obj, name, type_, reflected, compare_to) -> bool:  # noqa: ANN001
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
     """What autogenerate compares: everything but Alembic's own bookkeeping."""
     return not (type_ == "table" and name == "alembic_version")
 
@@ -36,7 +36,7 @@ async def _bootstrap(admin_url: str, role_password: str) -> None:
     await engine.dispose()
 
 
-def _in_thread(fn, *args):  # noqa: ANN001, ANN202
+def _in_thread(fn, *args):
     """Alembic's env runs its own event loop; keep it off the caller's loop."""
     import concurrent.futures
 

@@ -9,15 +9,15 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from branchdesk.access.policy import BranchPolicy, effective_permissions, staff_subject
+from branchdesk.access.principal import Principal
+from branchdesk.access.registry import PERMISSIONS, ROLES, Scope
 from branchdesk.platform import audit
 from branchdesk.platform.errors import NotFound
-from branchdesk.rbac import repository
-from branchdesk.access.principal import Principal
-from branchdesk.access.policy import BranchPolicy, effective_permissions, staff_subject
 from branchdesk.platform.pagination import Page, PageRequest, keyset
+from branchdesk.rbac import repository
 from branchdesk.rbac.models import PolicyChange, PolicyOverride, ToxicPair
 from branchdesk.rbac.permissions import BASELINE_READ, POLICY_AUDIT
-from branchdesk.access.registry import PERMISSIONS, ROLES, Scope
 from branchdesk.tenants import service as tenants
 from branchdesk.tenants.models import Branch
 

@@ -22,13 +22,12 @@ from branchdesk.access.unit_of_work import across
 from branchdesk.platform import audit, throttle
 from branchdesk.platform.audit import Author
 from branchdesk.platform.clock import utcnow
-from branchdesk.platform.hashing import hash_secret, needs_rehash, verify_secret
 from branchdesk.platform.errors import DomainError
+from branchdesk.platform.hashing import hash_secret, needs_rehash, verify_secret
 from branchdesk.platform.settings import Settings
 from branchdesk.platform.tokens import KeyRing
 from branchdesk.tenants import errors, repository
 from branchdesk.tenants.models import RefreshToken, Staff, StaffStatus
-
 
 SIGN_IN = Principal.system("sign-in")
 

@@ -3,13 +3,12 @@ from __future__ import annotations
 from datetime import date
 
 import strawberry
-from strawberry.types import Info
-
-from branchdesk.graphql import permissions as p
 from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.types import Info
 
 from branchdesk.access.principal import Principal
 from branchdesk.access_reviews import service as reviews
+from branchdesk.graphql import permissions as p
 from branchdesk.graphql.access_reviews.types import AccessReview, AccessReviewDecision, AccessReviewItem
 from branchdesk.graphql.errors import mutate, payload
 from branchdesk.graphql.ids import node_uuid

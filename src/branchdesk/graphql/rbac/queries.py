@@ -7,7 +7,6 @@ from strawberry import relay
 from strawberry.types import Info
 
 from branchdesk.graphql import permissions as p
-from branchdesk.graphql.relay import connection, page_request
 from branchdesk.graphql.ids import staff_uuid
 from branchdesk.graphql.rbac.types import (
     AccessMatrix,
@@ -24,6 +23,7 @@ from branchdesk.graphql.rbac.types import (
     SodConflict,
     ToxicPairInfo,
 )
+from branchdesk.graphql.relay import connection, page_request
 from branchdesk.graphql.tenants.types import Branch
 from branchdesk.rbac import views
 

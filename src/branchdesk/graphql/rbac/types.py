@@ -106,7 +106,7 @@ class PolicyChangeEntry(LoadedNode):
         return await _staff(info, self.staff_id)
 
     @classmethod
-    def from_model(cls, change) -> PolicyChangeEntry:  # noqa: ANN001
+    def from_model(cls, change) -> PolicyChangeEntry:
         return cls(
             id=str(change.id),
             changed_at=change.changed_at,

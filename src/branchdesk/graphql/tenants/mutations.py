@@ -1,12 +1,11 @@
 from __future__ import annotations
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
-from branchdesk.graphql import permissions as p
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from branchdesk.access.principal import Principal
+from branchdesk.graphql import permissions as p
 from branchdesk.graphql.errors import UserError, mutate, payload, run_mutation
 from branchdesk.graphql.tenants.types import Branch, BranchLevel
 from branchdesk.onboarding import service as onboarding

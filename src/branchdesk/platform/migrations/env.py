@@ -13,7 +13,7 @@ from branchdesk.platform.migrate import include_object
 config = context.config
 
 
-def run(connection) -> None:  # noqa: ANN001
+def run(connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=metadata,
