@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from typing import Any
 
 import structlog
 from sqlalchemy import text
@@ -28,8 +27,8 @@ from branchdesk.runtime import Runtime, runtime
 log = structlog.get_logger(__name__)
 
 
-class BranchdeskGraphQL(GraphQL):
-    async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:
+class BranchdeskGraphQL(GraphQL[Context, None]):
+    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         return request_context(request)
 
 
@@ -71,8 +70,10 @@ def create_app(settings: Settings | None = None, rt: Runtime | None = None, *, s
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
-            current = rt or await stack.enter_async_context(
-                runtime(settings, run_migrations=not settings.is_production)
+            current = (
+                rt
+                if rt is not None
+                else await stack.enter_async_context(runtime(settings, run_migrations=not settings.is_production))
             )
             app.state.runtime = current
             if seed_demo:

@@ -6,7 +6,7 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import typer
 
@@ -42,7 +42,7 @@ def _run(work: Callable[[Runtime], Awaitable[T]], *, migrate: bool | None = None
         _fail([exc])
 
 
-def _fail(errors: list[DomainError]) -> Any:
+def _fail(errors: list[DomainError]) -> NoReturn:
     for error in errors:
         typer.secho(f"{error.code} [{error.field or '-'}]: {error.message()}", err=True, fg="red")
     raise typer.Exit(2)

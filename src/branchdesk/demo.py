@@ -146,10 +146,10 @@ async def seed(rt: Runtime) -> None:
                     for field, value in personal_data(demo.code, number).items():
                         setattr(staff, field, value)
         number, code, role = COVER
-        staff = await repository.staff_by_employee_number(session, number)
+        cover = await repository.staff_by_employee_number(session, number)
         branch = await repository.branch_by_code(session, code)
-        assert staff is not None and branch is not None
-        await onboarding.grant_membership(session, actor, branch, staff, [role])
+        assert cover is not None and branch is not None
+        await onboarding.grant_membership(session, actor, branch, cover, [role])
         await _custom_policy(rt, session)
 
 

@@ -62,4 +62,5 @@ async def standing(
 
 
 async def active_staff_id(session: AsyncSession, employee_number: str) -> uuid.UUID | None:
-    return await session.scalar(_ACTIVE_STAFF_BY_NUMBER, {"number": employee_number})
+    staff_id: uuid.UUID | None = await session.scalar(_ACTIVE_STAFF_BY_NUMBER, {"number": employee_number})
+    return staff_id

@@ -26,7 +26,7 @@ async def holdings(session: AsyncSession, tenant_id: uuid.UUID) -> list[tuple[uu
     return [(staff_id, list(roles)) for staff_id, roles in rows]
 
 
-def reviews_query(tenant_id: uuid.UUID) -> Select[tuple[AccessReview]]:
+def reviews_query(tenant_id: uuid.UUID) -> Select[AccessReview]:
     return select(AccessReview).where(AccessReview.tenant_id == tenant_id)
 
 
@@ -34,7 +34,8 @@ async def review(
     session: AsyncSession, tenant_id: uuid.UUID, review_id: uuid.UUID, *, for_update: bool = False
 ) -> AccessReview | None:
     stmt = reviews_query(tenant_id).where(AccessReview.id == review_id)
-    return await session.scalar(stmt.with_for_update() if for_update else stmt)
+    found: AccessReview | None = await session.scalar(stmt.with_for_update() if for_update else stmt)
+    return found
 
 
 async def reviews_by_id(session: AsyncSession, tenant_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> list[AccessReview]:
@@ -64,7 +65,7 @@ async def counts(
     return found
 
 
-def report_query(tenant_id: uuid.UUID) -> Select[tuple[AccessReviewItem, str, str, str | None, str | None]]:
+def report_query(tenant_id: uuid.UUID) -> Select[AccessReviewItem, str, str, str | None, str | None]:
     """Items with who they are about and who decided them (a reviewer may since have left the branch)."""
     return (
         select(
@@ -82,7 +83,7 @@ def report_query(tenant_id: uuid.UUID) -> Select[tuple[AccessReviewItem, str, st
 
 def items_query(
     tenant_id: uuid.UUID, review_id: uuid.UUID, decision: ReviewDecision | None = None
-) -> Select[tuple[AccessReviewItem, str, str, str | None, str | None]]:
+) -> Select[AccessReviewItem, str, str, str | None, str | None]:
     stmt = report_query(tenant_id).where(AccessReviewItem.review_id == review_id)
     return stmt if decision is None else stmt.where(AccessReviewItem.decision == decision)
 

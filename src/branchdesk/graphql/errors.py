@@ -50,6 +50,11 @@ def payload(cls: type[P] | None = None, *, description: str | None = None) -> An
     return build(cls) if cls is not None else build
 
 
+def answer(payload_type: type[P], errors: list[UserError], **fields: Any) -> P:
+    """A payload with its fields and ``errors``, which :func:`payload` adds where a type checker cannot see it."""
+    return payload_type(**fields, errors=errors)  # type: ignore[call-arg]
+
+
 async def run_mutation(info: Info, action: Callable[[AsyncSession], Awaitable[T]]) -> tuple[T | None, list[UserError]]:
     """Run a mutation's service call in a savepoint: on an expected failure nothing it wrote remains."""
     ctx = info.context
@@ -73,7 +78,8 @@ async def run_mutation(info: Info, action: Callable[[AsyncSession], Awaitable[T]
         await savepoint.commit()
         return result, []
 
-    return await ctx.run(in_savepoint)
+    outcome: tuple[T | None, list[UserError]] = await ctx.run(in_savepoint)
+    return outcome
 
 
 async def mutate(
@@ -94,12 +100,12 @@ class RequestLifecycle(SchemaExtension):
     audit records included), so it must not be shown.
     """
 
-    async def on_execute(self) -> AsyncIterator[None]:  # type: ignore[override]
+    async def on_execute(self) -> AsyncIterator[None]:
         """After validation, before any resolver: the request's unit of work starts."""
         await self.execution_context.context.start()
         yield
 
-    async def on_operation(self) -> AsyncIterator[None]:  # type: ignore[override]
+    async def on_operation(self) -> AsyncIterator[None]:
         started = time.perf_counter()
         ctx = self.execution_context.context
         committed = False

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 import structlog
-from sqlalchemy import DateTime, MetaData, Uuid, text
+from sqlalchemy import DateTime, MetaData, Table, Uuid, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -53,13 +53,13 @@ class TenantOwned:
     security and the isolation tests pick it up from ``info['tenant_owned']``.
     """
 
-    __table_args__: ClassVar[tuple[Any, ...] | dict[str, Any]] = {"info": {"tenant_owned": True}}
+    __table_args__: Any = ({"info": {"tenant_owned": True}},)  # typed as DeclarativeBase types it
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
 
 
-def tenant_table_args(*constraints: object) -> tuple:
+def tenant_table_args(*constraints: object) -> tuple[Any, ...]:
     """``__table_args__`` for a tenant-owned model that adds its own constraints."""
     return (*constraints, {"info": {"tenant_owned": True}})
 
@@ -68,7 +68,7 @@ class Timestamped:
     created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
 
 
-def tenant_tables(metadata: MetaData = Base.metadata) -> list:
+def tenant_tables(metadata: MetaData = Base.metadata) -> list[Table]:
     return [t for t in metadata.sorted_tables if t.info.get("tenant_owned")]
 
 
@@ -90,7 +90,7 @@ class Database:
         platform_url: str,
         *,
         pool_size: int = 10,
-        info: dict | None = None,
+        info: dict[str, Any] | None = None,
         server_settings: dict[str, str] | None = None,
     ) -> None:
         # server_settings: per-connection limits (lock, statement, idle-in-transaction timeouts), so a

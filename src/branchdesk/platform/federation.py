@@ -45,7 +45,8 @@ class FederatedToken:
 
     @property
     def employee_number(self) -> str:
-        return self.claims[self.issuer.employee_number_claim]
+        number: str = self.claims[self.issuer.employee_number_claim]
+        return number
 
 
 class IssuerKeys:

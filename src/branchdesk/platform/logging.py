@@ -7,11 +7,12 @@ import sys
 
 import structlog
 from structlog.contextvars import bind_contextvars, get_contextvars
+from structlog.typing import Processor
 
 
 def configure_logging(level: str = "INFO", json: bool = True) -> None:
     renderer = structlog.processors.JSONRenderer(ensure_ascii=False) if json else structlog.dev.ConsoleRenderer()
-    shared = [
+    shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),

@@ -57,7 +57,7 @@ def decode_cursor(cursor: str, key: InstrumentedAttribute[Any] | None = None) ->
 
 async def keyset(
     session: AsyncSession,
-    stmt: Select[Any],
+    stmt: Select[*tuple[Any, ...]],
     key: InstrumentedAttribute[Any],
     request: PageRequest,
     to_item: Callable[[Any], T],  # the entity, or the whole row when it has several columns; the key is on the first

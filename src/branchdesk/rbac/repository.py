@@ -84,7 +84,7 @@ async def all_overrides(platform_session: AsyncSession) -> list[tuple[Branch, li
     return [(branch, by_branch.get(branch.id, [])) for branch in branches]
 
 
-def changes_query(tenant_id: uuid.UUID) -> Select[tuple[PolicyChange]]:
+def changes_query(tenant_id: uuid.UUID) -> Select[PolicyChange]:
     return select(PolicyChange).where(PolicyChange.tenant_id == tenant_id)
 
 

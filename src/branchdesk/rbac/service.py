@@ -109,6 +109,7 @@ async def sync_baseline(session: AsyncSession, by: Principal) -> list[tuple[str,
         for name, first, second, en, zh in DEFAULT_TOXIC_PAIRS:
             session.add(ToxicPair(name=name, first=first, second=second, en=en, zh=zh))
         await session.flush()
+    return granted
 
 
 async def change_baseline(session: AsyncSession, by: Principal, role: str, permission: str, granted: bool) -> set[str]:

@@ -37,7 +37,7 @@ async def service_account_by_client_id(
     )
 
 
-def service_accounts_query(tenant_id: uuid.UUID) -> Select[tuple[ServiceAccount]]:
+def service_accounts_query(tenant_id: uuid.UUID) -> Select[ServiceAccount]:
     return select(ServiceAccount).where(ServiceAccount.tenant_id == tenant_id)
 
 

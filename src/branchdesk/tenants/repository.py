@@ -24,7 +24,7 @@ async def head_office(session: AsyncSession) -> Branch | None:
     return await session.scalar(select(Branch).where(Branch.level == BranchLevel.HEAD_OFFICE))
 
 
-def branches_query() -> Select[tuple[Branch]]:
+def branches_query() -> Select[Branch]:
     return select(Branch)
 
 
@@ -61,7 +61,7 @@ async def memberships_of_staff(
     )
 
 
-def members_query(tenant_id: uuid.UUID) -> Select[tuple[Staff]]:
+def members_query(tenant_id: uuid.UUID) -> Select[Staff]:
     return select(Staff).join(Membership, Membership.staff_id == Staff.id).where(Membership.tenant_id == tenant_id)
 
 

@@ -24,7 +24,7 @@ class OpenAccessReviewInput:
 @strawberry.input
 class DecideAccessReviewItemInput:
     item_id: strawberry.ID
-    decision: AccessReviewDecision = strawberry.field(description="CONFIRMED or REVOKED.")  # type: ignore[valid-type]
+    decision: AccessReviewDecision = strawberry.field(description="CONFIRMED or REVOKED.")
     note: str | None = strawberry.field(default=None, description="Why; shown in the report (at most 500 characters).")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Any
 
 import strawberry
 from strawberry import relay
@@ -57,7 +58,7 @@ class AccessReviewItem(LoadedNode):
     decided_by_label: strawberry.Private[str | None]
 
     @classmethod
-    def from_row(cls, row: reviews.ReportRow | tuple) -> AccessReviewItem:
+    def from_row(cls, row: reviews.ReportRow | tuple[Any, ...]) -> AccessReviewItem:
         row = row if isinstance(row, reviews.ReportRow) else reviews.ReportRow(*row)
         item = row.item
         reviewer = " ".join(p for p in (row.decided_by_employee_number, row.decided_by_name) if p) or None
@@ -169,4 +170,5 @@ class AccessReview(LoadedNode):
         )
     )
     async def csv(self, info: Info) -> str:
-        return await info.context.call(reviews.export_csv, uuid.UUID(self.id), info.context.locale)
+        exported: str = await info.context.call(reviews.export_csv, uuid.UUID(self.id), info.context.locale)
+        return exported

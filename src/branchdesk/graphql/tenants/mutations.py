@@ -6,7 +6,7 @@ from strawberry.types import Info
 
 from branchdesk.access.principal import Principal
 from branchdesk.graphql import permissions as p
-from branchdesk.graphql.errors import UserError, mutate, payload, run_mutation
+from branchdesk.graphql.errors import UserError, answer, mutate, payload, run_mutation
 from branchdesk.graphql.tenants.types import Branch, BranchLevel
 from branchdesk.onboarding import service as onboarding
 from branchdesk.tenants import service, signin
@@ -31,7 +31,7 @@ class BranchHeadInput:
 class OnboardBranchInput:
     code: str = strawberry.field(description="Unique branch code, e.g. 0101.")
     name: str
-    level: BranchLevel  # type: ignore[valid-type]
+    level: BranchLevel
     parent_code: str | None = strawberry.field(
         default=None, description="Code of the branch above; not for head office."
     )
@@ -85,9 +85,13 @@ class SignOutPayload:
 
 def _session_payload(result: signin.Tokens | None, errors: list[UserError]) -> SessionPayload:
     if result is None:
-        return SessionPayload(errors=errors)
-    return SessionPayload(
-        access_token=result.access_token, expires_in=result.expires_in, refresh_token=result.refresh_token
+        return answer(SessionPayload, errors)
+    return answer(
+        SessionPayload,
+        [],
+        access_token=result.access_token,
+        expires_in=result.expires_in,
+        refresh_token=result.refresh_token,
     )
 
 
@@ -112,7 +116,7 @@ class Mutations:
     @p.mutation(p.PUBLIC, "End the session that the refresh token belongs to.")
     async def sign_out(self, info: Info, input: RefreshTokenInput) -> SignOutPayload:
         _, errors = await run_mutation(info, lambda s: signin.sign_out(s, input.refresh_token))
-        return SignOutPayload(signed_out=not errors, errors=errors)
+        return answer(SignOutPayload, errors, signed_out=not errors)
 
     @p.mutation("branch:onboard", "Onboard a branch with its branch head. Idempotent by branch code.")
     async def onboard_branch(self, info: Info, input: OnboardBranchInput) -> OnboardBranchPayload:

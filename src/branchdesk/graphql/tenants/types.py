@@ -72,7 +72,8 @@ class Branch(LoadedNode):
     async def parent(self, info: Info) -> Branch | None:
         if self.parent_id is None:
             return None
-        return await info.context.loaders.branch.load(self.parent_id)
+        parent: Branch | None = await info.context.loaders.branch.load(self.parent_id)
+        return parent
 
 
 _PII_NOTE = "Masked unless it is your own record or you hold `staff.pii:read`; every unmasked read is audited."
