@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
 import structlog
-from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -20,6 +19,7 @@ from branchdesk.graphql.request_context import request_context
 from branchdesk.graphql.schema import build_schema
 from branchdesk.oauth import token_endpoint
 from branchdesk.platform import metrics
+from branchdesk.platform.database import ping
 from branchdesk.platform.federation import Federation
 from branchdesk.platform.settings import Settings, get_settings
 from branchdesk.runtime import Runtime, runtime
@@ -45,7 +45,7 @@ async def readyz(request: Request) -> JSONResponse:
     checks: dict[str, str] = {}
     try:
         async with rt.db.session(None) as session:
-            await session.execute(text("select 1"))
+            await ping(session)
         checks["postgres"] = "ok"
     except Exception as exc:  # readiness reports, it does not raise
         checks["postgres"] = f"error: {type(exc).__name__}"

@@ -9,7 +9,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from branchdesk.access_reviews.models import AccessReview, AccessReviewItem, ReviewDecision
+from branchdesk.access_reviews.models import AccessReview, AccessReviewItem, ReviewDecision, ReviewStatus
 from branchdesk.tenants.models import Membership, Staff
 
 Reviewer = aliased(Staff, name="reviewer")
@@ -26,8 +26,9 @@ async def holdings(session: AsyncSession, tenant_id: uuid.UUID) -> list[tuple[uu
     return [(staff_id, list(roles)) for staff_id, roles in rows]
 
 
-def reviews_query(tenant_id: uuid.UUID) -> Select[AccessReview]:
-    return select(AccessReview).where(AccessReview.tenant_id == tenant_id)
+def reviews_query(tenant_id: uuid.UUID, status: ReviewStatus | None = None) -> Select[AccessReview]:
+    stmt = select(AccessReview).where(AccessReview.tenant_id == tenant_id)
+    return stmt if status is None else stmt.where(AccessReview.status == status)
 
 
 async def review(

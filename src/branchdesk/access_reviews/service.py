@@ -90,9 +90,7 @@ async def list_reviews(
     session: AsyncSession, by: Principal, page: PageRequest, status: ReviewStatus | None = None
 ) -> Page[Counted]:
     by.require(PERMISSION)
-    stmt = repository.reviews_query(by.branch_id)
-    if status is not None:
-        stmt = stmt.where(AccessReview.status == status)
+    stmt = repository.reviews_query(by.branch_id, status)
     found = await keyset(session, stmt, AccessReview.id, page, lambda review: review)
     counted = await with_counts(session, by, [review for _, review in found.items])
     return Page(

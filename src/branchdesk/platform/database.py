@@ -72,6 +72,11 @@ def tenant_tables(metadata: MetaData = Base.metadata) -> list[Table]:
     return [t for t in metadata.sorted_tables if t.info.get("tenant_owned")]
 
 
+async def ping(session: AsyncSession) -> None:
+    """A round trip to the server (readiness)."""
+    await session.execute(text("select 1"))
+
+
 def to_async_url(url: str) -> URL:
     parsed = make_url(url)
     return parsed.set(drivername="postgresql+asyncpg")

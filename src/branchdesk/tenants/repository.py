@@ -9,7 +9,7 @@ from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from branchdesk.platform.clock import utcnow
-from branchdesk.tenants.models import Branch, BranchLevel, Membership, RefreshToken, Staff
+from branchdesk.tenants.models import Branch, BranchLevel, BranchStatus, Membership, RefreshToken, Staff
 
 
 async def branch_by_code(session: AsyncSession, code: str) -> Branch | None:
@@ -24,8 +24,13 @@ async def head_office(session: AsyncSession) -> Branch | None:
     return await session.scalar(select(Branch).where(Branch.level == BranchLevel.HEAD_OFFICE))
 
 
-def branches_query() -> Select[Branch]:
-    return select(Branch)
+def branches_query(status: BranchStatus | None = None) -> Select[Branch]:
+    stmt = select(Branch)
+    return stmt if status is None else stmt.where(Branch.status == status)
+
+
+async def all_branches(session: AsyncSession) -> list[Branch]:
+    return list(await session.scalars(select(Branch).order_by(Branch.code)))
 
 
 async def staff_by_id(session: AsyncSession, staff_id: uuid.UUID) -> Staff | None:

@@ -188,7 +188,7 @@ async def create_branch(session: AsyncSession, draft: BranchDraft, parent: Branc
 
 async def all_branches(session: AsyncSession) -> list[Branch]:
     """Every branch (platform table: no branch binding needed), for work that fans out per branch."""
-    return list(await session.scalars(repository.branches_query().order_by(Branch.code)))
+    return await repository.all_branches(session)
 
 
 async def find_branch(session: AsyncSession, code: str) -> Branch | None:
@@ -301,10 +301,7 @@ async def list_branches(
     session: AsyncSession, by: Principal, page: PageRequest, status: BranchStatus | None = None
 ) -> Page[Branch]:
     by.require(BRANCH_LIST)
-    stmt = repository.branches_query()
-    if status is not None:
-        stmt = stmt.where(Branch.status == status)
-    return await keyset(session, stmt, Branch.code, page, lambda branch: branch)
+    return await keyset(session, repository.branches_query(status), Branch.code, page, lambda branch: branch)
 
 
 async def members_by_id(session: AsyncSession, by: Principal, ids: list[uuid.UUID]) -> list[tuple[Staff, list[str]]]:
