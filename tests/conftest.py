@@ -20,13 +20,13 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
-from branchdesk.api import create_app
 from branchdesk.access.identity import Identity
 from branchdesk.access.principal import Principal
-from branchdesk.platform.embedded import EmbeddedServers
-from branchdesk.runtime import Runtime, runtime
-from branchdesk.platform.settings import Settings
+from branchdesk.api import create_app
 from branchdesk.onboarding import service as onboarding
+from branchdesk.platform.embedded import EmbeddedServers
+from branchdesk.platform.settings import Settings
+from branchdesk.runtime import Runtime, runtime
 from branchdesk.tenants import service, signin
 from branchdesk.tenants.models import BranchLevel
 
@@ -47,8 +47,11 @@ class Servers:
 async def _admin_execute(url: str, sql: str) -> None:
     parsed = make_url(url)
     conn = await asyncpg.connect(
-        user=parsed.username, password=parsed.password, database=parsed.database,
-        host=parsed.query.get("host") or parsed.host, port=parsed.port,
+        user=parsed.username,
+        password=parsed.password,
+        database=parsed.database,
+        host=parsed.query.get("host") or parsed.host,
+        port=parsed.port,
     )
     try:
         await conn.execute(sql)
@@ -170,15 +173,16 @@ class World:
     head_b: str
 
 
-async def onboard(
-    rt: Runtime, code: str, level: BranchLevel, parent: str | None, head: str, **extra: Any
-) -> Any:
+async def onboard(rt: Runtime, code: str, level: BranchLevel, parent: str | None, head: str, **extra: Any) -> Any:
     async with rt.db.session(None) as session:
         result = await onboarding.onboard_branch(
             session,
             SYSTEM,
             service.BranchDraft(
-                code=code, name=extra.get("name", f"Branch {code}"), level=level, parent_code=parent,
+                code=code,
+                name=extra.get("name", f"Branch {code}"),
+                level=level,
+                parent_code=parent,
                 timezone=extra.get("timezone", "Asia/Shanghai"),
                 head=service.StaffDraft(head, f"Staff {head}"),
             ),
@@ -222,8 +226,13 @@ class Api:
         self.client = client
 
     async def post(
-        self, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None,
-        branch: str | None = None, headers: dict[str, str] | None = None,
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        token: str | None = None,
+        branch: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         sent = dict(headers or {})
         if token:
@@ -235,7 +244,8 @@ class Api:
 
     async def sign_in(self, employee_number: str, password: str = PASSWORD) -> dict[str, Any]:
         body = await self.post(
-            "mutation($i: SignInInput!) { signIn(input: $i) { accessToken refreshToken expiresIn errors { code field message } } }",
+            "mutation($i: SignInInput!) { signIn(input: $i) {"
+            " accessToken refreshToken expiresIn errors { code field message } } }",
             {"i": {"employeeNumber": employee_number, "password": password}},
         )
         return body["data"]["signIn"]

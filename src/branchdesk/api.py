@@ -5,10 +5,8 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from typing import Any
 
 import structlog
-from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -22,15 +20,16 @@ from branchdesk.graphql.request_context import request_context
 from branchdesk.graphql.schema import build_schema
 from branchdesk.oauth import token_endpoint
 from branchdesk.platform import metrics
+from branchdesk.platform.database import ping
 from branchdesk.platform.federation import Federation
-from branchdesk.runtime import Runtime, runtime
 from branchdesk.platform.settings import Settings, get_settings
+from branchdesk.runtime import Runtime, runtime
 
 log = structlog.get_logger(__name__)
 
 
-class BranchdeskGraphQL(GraphQL):
-    async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:
+class BranchdeskGraphQL(GraphQL[Context, None]):
+    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         return request_context(request)
 
 
@@ -47,7 +46,7 @@ async def readyz(request: Request) -> JSONResponse:
     checks: dict[str, str] = {}
     try:
         async with rt.db.session(None) as session:
-            await session.execute(text("select 1"))
+            await ping(session)
         checks["postgres"] = "ok"
     except Exception as exc:  # readiness reports, it does not raise
         checks["postgres"] = f"error: {type(exc).__name__}"
@@ -85,7 +84,11 @@ def create_app(settings: Settings | None = None, rt: Runtime | None = None, *, s
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
-            current = rt or await stack.enter_async_context(runtime(settings, run_migrations=not settings.is_production))
+            current = (
+                rt
+                if rt is not None
+                else await stack.enter_async_context(runtime(settings, run_migrations=not settings.is_production))
+            )
             app.state.runtime = current
             if seed_demo:
                 from branchdesk.demo import seed

@@ -6,15 +6,15 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import typer
 
 from branchdesk.access.principal import Principal
 from branchdesk.platform.errors import DomainError, InvalidInput
 from branchdesk.platform.logging import configure_logging
-from branchdesk.runtime import Runtime, runtime
 from branchdesk.platform.settings import get_settings
+from branchdesk.runtime import Runtime, runtime
 
 app = typer.Typer(help="Branchdesk: the platform for the people who work in bank branches.", no_args_is_help=True)
 tenants_app = typer.Typer(help="Head office and branches.", no_args_is_help=True)
@@ -42,7 +42,7 @@ def _run(work: Callable[[Runtime], Awaitable[T]], *, migrate: bool | None = None
         _fail([exc])
 
 
-def _fail(errors: list[DomainError]) -> Any:
+def _fail(errors: list[DomainError]) -> NoReturn:
     for error in errors:
         typer.secho(f"{error.code} [{error.field or '-'}]: {error.message()}", err=True, fg="red")
     raise typer.Exit(2)
@@ -68,9 +68,10 @@ def serve(
 
         typer.secho(f"GraphiQL: http://{host}:{port}/graphql", fg="green", err=True)
         typer.secho(
-            f"Sign in: mutation {{ signIn(input: {{employeeNumber: \"H0001\", password: \"{DEMO_PASSWORD}\"}}) "
+            f'Sign in: mutation {{ signIn(input: {{employeeNumber: "H0001", password: "{DEMO_PASSWORD}"}}) '
             "{ accessToken } } — then send 'Authorization: Bearer <token>' and 'X-Branch: 0000'",
-            fg="green", err=True,
+            fg="green",
+            err=True,
         )
     uvicorn.run(create_app(settings, seed_demo=seed), host=host, port=port, log_config=None, access_log=False)
 
@@ -101,7 +102,9 @@ def demo() -> None:
 
 
 @app.command("export-schema")
-def export_schema(output: Path = typer.Option(Path("schema.graphql"), help="Where to write the SDL; - for stdout.")) -> None:
+def export_schema(
+    output: Path = typer.Option(Path("schema.graphql"), help="Where to write the SDL; - for stdout."),
+) -> None:
     """Write the GraphQL schema (SDL)."""
     from branchdesk.graphql.schema import export_sdl
 
@@ -114,7 +117,9 @@ def export_schema(output: Path = typer.Option(Path("schema.graphql"), help="Wher
 
 
 @app.command("export-citus")
-def export_citus(output: Path = typer.Option(Path("infra/citus/distribute.sql"), help="Where to write it; - for stdout.")) -> None:
+def export_citus(
+    output: Path = typer.Option(Path("infra/citus/distribute.sql"), help="Where to write it; - for stdout."),
+) -> None:
     """Write the Citus distribution script (distributed and reference tables) for the current schema."""
     from branchdesk.models import metadata
     from branchdesk.platform.citus import distribution_sql
@@ -144,7 +149,11 @@ def tenants_create(
     from branchdesk.tenants.models import BranchLevel
 
     draft = service.BranchDraft(
-        code=code, name=name, level=BranchLevel(level), parent_code=parent, timezone=timezone,
+        code=code,
+        name=name,
+        level=BranchLevel(level),
+        parent_code=parent,
+        timezone=timezone,
         head=service.StaffDraft(head_employee_number, head_name, head_email),
     )
 

@@ -16,7 +16,9 @@ from branchdesk.tenants import repository, service, signin
 from branchdesk.tenants.models import BranchLevel
 
 DEMO_PASSWORD = "Branchdesk2026"
-WEEKDAY_HOURS = {day: [["09:00", "17:00"]] for day in ("mon", "tue", "wed", "thu", "fri")} | {"sat": [["09:00", "12:00"]]}
+WEEKDAY_HOURS = {day: [["09:00", "17:00"]] for day in ("mon", "tue", "wed", "thu", "fri")} | {
+    "sat": [["09:00", "12:00"]]
+}
 
 
 @dataclass(frozen=True)
@@ -30,37 +32,61 @@ class DemoBranch:
 
 
 BRANCHES = (
-    DemoBranch("0000", "总行", BranchLevel.HEAD_OFFICE, None, (
-        ("H0001", "王建国", "head_office_admin"),
-        ("H0002", "陈静怡", "auditor"),
-    )),
-    DemoBranch("0100", "上海分行营业部", BranchLevel.TIER1_BRANCH, "0000", (
-        ("E0100001", "李明华", "branch_head"),
-        ("E0100002", "张伟", "customer_manager"),
-        ("E0100003", "刘芳", "lobby_manager"),
-        ("E0100004", "赵磊", "teller"),
-        ("E0100005", "孙丽娟", "risk_officer"),
-        ("E0100006", "周志强", "compliance_officer"),
-        ("E0100007", "吴昊", "it_support"),
-    )),
-    DemoBranch("0101", "上海陆家嘴支行", BranchLevel.SUB_BRANCH, "0100", (
-        ("E0101001", "郑海燕", "branch_head"),
-        ("E0101002", "王磊", "customer_manager"),
-        ("E0101003", "冯晓雪", "lobby_manager"),
-        ("E0101004", "陈思远", "teller"),
-        ("E0101005", "褚文博", "risk_officer"),
-        ("E0101006", "卫佳琪", "compliance_officer"),
-        ("E0101007", "蒋涛", "it_support"),
-    )),
-    DemoBranch("0102", "上海静安寺支行", BranchLevel.SUB_BRANCH, "0100", (
-        ("E0102001", "沈国栋", "branch_head"),
-        ("E0102002", "韩雨桐", "customer_manager"),
-        ("E0102003", "杨帆", "lobby_manager"),
-        ("E0102004", "朱晓琳", "teller"),
-        ("E0102005", "秦浩然", "risk_officer"),
-        ("E0102006", "尤美玲", "compliance_officer"),
-        ("E0102007", "许俊杰", "it_support"),
-    )),
+    DemoBranch(
+        "0000",
+        "总行",
+        BranchLevel.HEAD_OFFICE,
+        None,
+        (
+            ("H0001", "王建国", "head_office_admin"),
+            ("H0002", "陈静怡", "auditor"),
+        ),
+    ),
+    DemoBranch(
+        "0100",
+        "上海分行营业部",
+        BranchLevel.TIER1_BRANCH,
+        "0000",
+        (
+            ("E0100001", "李明华", "branch_head"),
+            ("E0100002", "张伟", "customer_manager"),
+            ("E0100003", "刘芳", "lobby_manager"),
+            ("E0100004", "赵磊", "teller"),
+            ("E0100005", "孙丽娟", "risk_officer"),
+            ("E0100006", "周志强", "compliance_officer"),
+            ("E0100007", "吴昊", "it_support"),
+        ),
+    ),
+    DemoBranch(
+        "0101",
+        "上海陆家嘴支行",
+        BranchLevel.SUB_BRANCH,
+        "0100",
+        (
+            ("E0101001", "郑海燕", "branch_head"),
+            ("E0101002", "王磊", "customer_manager"),
+            ("E0101003", "冯晓雪", "lobby_manager"),
+            ("E0101004", "陈思远", "teller"),
+            ("E0101005", "褚文博", "risk_officer"),
+            ("E0101006", "卫佳琪", "compliance_officer"),
+            ("E0101007", "蒋涛", "it_support"),
+        ),
+    ),
+    DemoBranch(
+        "0102",
+        "上海静安寺支行",
+        BranchLevel.SUB_BRANCH,
+        "0100",
+        (
+            ("E0102001", "沈国栋", "branch_head"),
+            ("E0102002", "韩雨桐", "customer_manager"),
+            ("E0102003", "杨帆", "lobby_manager"),
+            ("E0102004", "朱晓琳", "teller"),
+            ("E0102005", "秦浩然", "risk_officer"),
+            ("E0102006", "尤美玲", "compliance_officer"),
+            ("E0102007", "许俊杰", "it_support"),
+        ),
+    ),
 )
 # A customer manager of 0101 also covers the neighbouring 0102.
 COVER = ("E0101002", "0102", "customer_manager")
@@ -72,7 +98,12 @@ CUSTOM_POLICY = (
     ("0102", "it_support", "client:read", True, "协助排查客户系统问题"),
     ("0100", "lobby_manager", "client:read", False, "营业部大堂不再查阅客户档案"),
 )
-DISTRICTS = {"0000": "黄浦区中山东一路", "0100": "浦东新区陆家嘴环路", "0101": "浦东新区世纪大道", "0102": "静安区南京西路"}
+DISTRICTS = {
+    "0000": "黄浦区中山东一路",
+    "0100": "浦东新区陆家嘴环路",
+    "0101": "浦东新区世纪大道",
+    "0102": "静安区南京西路",
+}
 
 
 def personal_data(branch: str, number: str) -> dict[str, str]:
@@ -115,10 +146,10 @@ async def seed(rt: Runtime) -> None:
                     for field, value in personal_data(demo.code, number).items():
                         setattr(staff, field, value)
         number, code, role = COVER
-        staff = await repository.staff_by_employee_number(session, number)
+        cover = await repository.staff_by_employee_number(session, number)
         branch = await repository.branch_by_code(session, code)
-        assert staff is not None and branch is not None
-        await onboarding.grant_membership(session, actor, branch, staff, [role])
+        assert cover is not None and branch is not None
+        await onboarding.grant_membership(session, actor, branch, cover, [role])
         await _custom_policy(rt, session)
 
 

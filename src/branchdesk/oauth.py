@@ -10,9 +10,8 @@ own signed JWT for ``service:<account id>``, bound to the account's branch and t
 from __future__ import annotations
 
 import asyncio
-
 from collections import defaultdict
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qsl
 
 import structlog
@@ -46,10 +45,11 @@ class FormPayload(OAuth2Payload):
         return {key: value for key, value in self._form.items() if isinstance(value, str)}
 
     @property
-    def datalist(self) -> defaultdict[str, list]:
-        values: defaultdict[str, list] = defaultdict(list)
+    def datalist(self) -> defaultdict[str, list[str]]:
+        values: defaultdict[str, list[str]] = defaultdict(list)
         for key, value in self._form.multi_items():
-            values[key].append(value)
+            if isinstance(value, str):  # always: the form is parsed from a urlencoded body
+                values[key].append(value)
         return values
 
 
@@ -105,7 +105,7 @@ class ServiceClient(ClientMixin):
 
 
 class ServiceAccountGrant(ClientCredentialsGrant):
-    TOKEN_ENDPOINT_AUTH_METHODS = list(AUTH_METHODS)
+    TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = list(AUTH_METHODS)
 
     def validate_requested_scope(self) -> None:
         client: ServiceClient = self.client
@@ -141,14 +141,24 @@ class TokenServer(AuthorizationServer):
     def handle_response(self, status: int, body: Any, headers: list[tuple[str, str]]) -> Response:
         return _json(status, body, headers)
 
-    def _generate(self, grant_type: str, client: ServiceClient, user: Any = None, scope: str | None = None,
-                  expires_in: int | None = None, include_refresh_token: bool = False) -> dict[str, Any]:
+    def _generate(
+        self,
+        grant_type: str,
+        client: ServiceClient,
+        user: Any = None,
+        scope: str | None = None,
+        expires_in: int | None = None,
+        include_refresh_token: bool = False,
+    ) -> dict[str, Any]:
         account = client.account
         assert account is not None  # authenticated
         granted = client.get_allowed_scope(scope)
         token, ttl = self.keys.issue_access_token(
-            service_subject(account.account_id), ttl_seconds=self.ttl_seconds,
-            client_id=account.client_id, branch=account.branch_code, scope=granted,
+            service_subject(account.account_id),
+            ttl_seconds=self.ttl_seconds,
+            client_id=account.client_id,
+            branch=account.branch_code,
+            scope=granted,
         )
         return {"access_token": token, "token_type": "Bearer", "expires_in": ttl, "scope": granted}
 
@@ -157,8 +167,9 @@ def _claimed_client_id(request: OAuth2Request) -> str | None:
     """The client id the request authenticates as, the way authlib will look for it."""
     client_id, secret = extract_basic_authorization(request.headers)
     if client_id and secret:
-        return client_id
-    return request.payload.data.get("client_id")
+        return str(client_id)
+    claimed: str | None = request.payload.data.get("client_id")
+    return claimed
 
 
 async def _form(request: Request) -> FormData:
@@ -172,7 +183,8 @@ async def _form(request: Request) -> FormData:
         if len(body) > MAX_FORM_BYTES:
             raise InvalidRequestError("The token request is too large.")
     try:
-        return FormData(parse_qsl(body.decode(), keep_blank_values=True, strict_parsing=False, max_num_fields=20))
+        fields = parse_qsl(body.decode(), keep_blank_values=True, strict_parsing=False, max_num_fields=20)
+        return FormData([(key, value) for key, value in fields])
     except ValueError as exc:
         raise InvalidRequestError("The token request is not a valid form.") from exc
 
@@ -193,7 +205,7 @@ async def token_endpoint(request: Request) -> Response:
     client = ServiceClient(client_id, account)
     server = TokenServer(rt.keys, rt.settings.service_token_ttl_seconds, client)
     # The secret check (Argon2) is deliberately slow: keep it off the event loop and off a connection.
-    response = await asyncio.to_thread(server.create_token_response, oauth_request)
+    response: Response = await asyncio.to_thread(server.create_token_response, oauth_request)
     if account is not None and (server.issued is not None or client.secret_refused):
         async with rt.db.session(account.branch_id) as session:
             if server.issued is not None:

@@ -4,11 +4,10 @@ API, the worker and the CLI that knows every layer."""
 
 from __future__ import annotations
 
-from contextlib import asynccontextmanager
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -99,7 +98,10 @@ async def runtime(settings: Settings, *, run_migrations: bool) -> AsyncIterator[
         settings=settings,
         endpoints=where,
         db=Database(
-            where.app_url, where.platform_url, info={POLICY_CACHE: policies}, server_settings=settings.db_server_settings
+            where.app_url,
+            where.platform_url,
+            info={POLICY_CACHE: policies},
+            server_settings=settings.db_server_settings,
         ),
         keys=key_ring(settings),
         redis=redis,

@@ -22,8 +22,7 @@ from branchdesk.rbac import service as rbac
 from branchdesk.rbac.models import PolicyChange
 from branchdesk.service_accounts import service as accounts
 from branchdesk.tenants import repository as tenants
-from tests.conftest import enter
-from tests.conftest import add_member
+from tests.conftest import add_member, enter
 
 
 @dataclass(frozen=True)

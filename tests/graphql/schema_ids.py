@@ -11,6 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from graphql.pyutils import Undefined
+
+from branchdesk.graphql.schema import build_schema
+from branchdesk.platform.settings import Settings
 from graphql import (
     GraphQLEnumType,
     GraphQLInputObjectType,
@@ -22,10 +26,6 @@ from graphql import (
     get_named_type,
     is_leaf_type,
 )
-from graphql.pyutils import Undefined
-
-from branchdesk.graphql.schema import build_schema
-from branchdesk.platform.settings import Settings
 
 ANY_NODE = "*"  # node(id:) and nodes(ids:) take an id of every Node type
 NOT_AN_OBJECT = "-"  # an ID that names no object (none today; say why next to the entry)
@@ -46,8 +46,14 @@ ON_FIELD: dict[tuple[str, str, str], str] = {
 # Values for required arguments other than the id, where a generic one would be refused before the
 # object is looked up (a PENDING decision, an unknown role) and so hide what the lookup answers.
 SAMPLES: dict[str, Any] = {"role": "lobby_manager", "decision": "REVOKED"}
-GENERIC = {"String": "node isolation", "Int": 1, "Boolean": False, "DateTime": "2026-01-01T00:00:00+00:00",
-           "Date": "2026-01-01", "JSON": {}}
+GENERIC = {
+    "String": "node isolation",
+    "Int": 1,
+    "Boolean": False,
+    "DateTime": "2026-01-01T00:00:00+00:00",
+    "Date": "2026-01-01",
+    "JSON": {},
+}
 
 
 @dataclass(frozen=True)
@@ -73,13 +79,18 @@ def core_schema() -> GraphQLSchema:
 
 def node_types(schema: GraphQLSchema) -> list[str]:
     return sorted(
-        t.name for t in schema.type_map.values()
+        t.name
+        for t in schema.type_map.values()
         if isinstance(t, GraphQLObjectType) and any(i.name == "Node" for i in t.interfaces)
     )
 
 
 def _roots(schema: GraphQLSchema) -> list[tuple[str, GraphQLObjectType]]:
-    roots = (("Query", schema.query_type), ("Mutation", schema.mutation_type), ("Subscription", schema.subscription_type))
+    roots = (
+        ("Query", schema.query_type),
+        ("Mutation", schema.mutation_type),
+        ("Subscription", schema.subscription_type),
+    )
     return [(name, t) for name, t in roots if t is not None]
 
 
@@ -206,4 +217,5 @@ def probes_by_type(schema: GraphQLSchema) -> dict[str, list[Probe]]:
 
 def node_document(type_name: str, schema: GraphQLSchema) -> str:
     """``node(id:)`` selecting what a reader of ``type_name`` sees."""
-    return f"query($id: ID!) {{ node(id: $id) {{ __typename ... on {type_name} {selection(schema.type_map[type_name], 1)} }} }}"
+    fields = selection(schema.type_map[type_name], 1)
+    return f"query($id: ID!) {{ node(id: $id) {{ __typename ... on {type_name} {fields} }} }}"

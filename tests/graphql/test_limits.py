@@ -10,11 +10,11 @@ def _deep(levels: int) -> str:
     inner = "code"
     for _ in range(levels):
         inner = f"parent {{ {inner} }}"
-    return f"{{ branch(code: \"0000\") {{ {inner} }} }}"
+    return f'{{ branch(code: "0000") {{ {inner} }} }}'
 
 
 def _aliases(count: int) -> str:
-    return "{ " + " ".join(f"a{i}: branch(code: \"0000\") {{ code }}" for i in range(count)) + " }"
+    return "{ " + " ".join(f'a{i}: branch(code: "0000") {{ code }}' for i in range(count)) + " }"
 
 
 @pytest.mark.parametrize(
@@ -57,14 +57,18 @@ async def test_the_number_of_ids_fetched_at_once_is_capped_with_a_typed_error(ap
     token = await api.token(world.head_a)
     ids = [relay.to_base64("Branch", str(uuid.uuid4())) for _ in range(settings.page_size_max + 1)]
 
-    body = await api.post("query($ids: [ID!]!) { nodes(ids: $ids) { id } }", {"ids": ids}, token=token, branch=world.branch_a.code)
+    body = await api.post(
+        "query($ids: [ID!]!) { nodes(ids: $ids) { id } }", {"ids": ids}, token=token, branch=world.branch_a.code
+    )
 
     assert body["errors"][0]["extensions"] == {"code": "PAGE_SIZE_EXCEEDED", "field": "ids"}
 
 
 async def test_a_cursor_that_is_not_ours_is_a_typed_error(api, world):
     token = await api.token(world.ho_admin)
-    body = await api.post('{ branches(first: 1, after: "!!not-base64") { edges { cursor } } }', token=token, branch=world.head_office.code)
+    body = await api.post(
+        '{ branches(first: 1, after: "!!not-base64") { edges { cursor } } }', token=token, branch=world.head_office.code
+    )
     assert body["errors"][0]["extensions"] == {"code": "INVALID_CURSOR", "field": "after"}
 
 

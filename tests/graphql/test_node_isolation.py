@@ -73,7 +73,9 @@ class Scene:
     head_b: str
     callers: dict[str, Caller]
 
-    async def post(self, caller: Caller, document: str, variables: dict[str, Any], branch: Any = None) -> dict[str, Any]:
+    async def post(
+        self, caller: Caller, document: str, variables: dict[str, Any], branch: Any = None
+    ) -> dict[str, Any]:
         return await self.api.post(document, variables, token=caller.token, branch=(branch or caller.branch).code)
 
     async def in_b(self, document: str, variables: dict[str, Any]) -> dict[str, Any]:
@@ -97,7 +99,9 @@ async def scene(rt, app, world) -> AsyncIterator[Scene]:
         api = Api(client)
         for caller in callers.values():
             caller.token = await api.token(caller.employee_number)
-            mine = await api.post("{ myPermissions { permission { name } } }", token=caller.token, branch=caller.branch.code)
+            mine = await api.post(
+                "{ myPermissions { permission { name } } }", token=caller.token, branch=caller.branch.code
+            )
             caller.held = frozenset(p["permission"]["name"] for p in mine["data"]["myPermissions"])
         yield Scene(api, branch_b, head_b, callers)
 
@@ -118,7 +122,9 @@ def request(probe: str | Probe, type_name: str, global_id: str) -> tuple[str, di
         return schema_ids.node_document(type_name, SCHEMA), {"id": global_id}
     if probe == "nodes":
         fields = schema_ids.selection(SCHEMA.type_map[type_name], 1)
-        return f"query($ids: [ID!]!) {{ nodes(ids: $ids) {{ __typename ... on {type_name} {fields} }} }}", {"ids": [global_id]}
+        return f"query($ids: [ID!]!) {{ nodes(ids: $ids) {{ __typename ... on {type_name} {fields} }} }}", {
+            "ids": [global_id]
+        }
     return probe.request(SCHEMA, global_id)
 
 
@@ -137,7 +143,8 @@ async def snapshot(rt: Any) -> dict[str, set[str]]:
     async with rt.db.platform_session() as session:
         return {
             table.name: {
-                json.dumps(list(row), default=str, sort_keys=True) for row in (await session.execute(select(table))).all()
+                json.dumps(list(row), default=str, sort_keys=True)
+                for row in (await session.execute(select(table))).all()
             }
             for table in metadata.sorted_tables
         }
@@ -168,7 +175,9 @@ def not_found(probe: str | Probe, body: dict[str, Any]) -> str | None:
     if probe == "nodes":
         return None if value == [None] and "errors" not in body else "nodes answered"
     is_payload = isinstance(value, dict) and "errors" in value
-    shown = {k: v for k, v in value.items() if k not in ("__typename", "errors") and v is not None} if is_payload else value
+    shown = (
+        {k: v for k, v in value.items() if k not in ("__typename", "errors") and v is not None} if is_payload else value
+    )
     if shown:
         return f"data shown: {shown}"
     codes = _codes(body, value)
@@ -201,7 +210,8 @@ def test_every_id_argument_names_a_node_type():
     named = {s: classify(s, NODE_TYPES) for s in slots}
     unclassified = [str(s) for s, t in named.items() if t is None]
     assert not unclassified, (
-        f"say which Node type these id arguments name (REFERS_TO or ON_FIELD in tests/graphql/schema_ids.py): {unclassified}"
+        "say which Node type these id arguments name (REFERS_TO or ON_FIELD in tests/graphql/schema_ids.py): "
+        f"{unclassified}"
     )
     unknown = {str(s): t for s, t in named.items() if t not in (*NODE_TYPES, ANY_NODE, NOT_AN_OBJECT)}
     assert not unknown, f"these name no Node type: {unknown}"

@@ -35,7 +35,11 @@ async def test_production_serves_no_introspection_and_no_graphiql(rt):
     from branchdesk.api import create_app
 
     production = Settings(
-        env="production", database_url="postgresql://db/x", redis_url="redis://r", signing_keys="{}", db_role_password="s3cret"
+        env="production",
+        database_url="postgresql://db/x",
+        redis_url="redis://r",
+        signing_keys="{}",
+        db_role_password="s3cret",
     )
     app = create_app(production, rt)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:

@@ -11,7 +11,7 @@ TABLES = tenant_tables(metadata)
 
 @pytest.mark.parametrize("table", TABLES, ids=lambda t: t.name)
 def test_primary_key_leads_with_tenant_id(table):
-    assert [c.name for c in table.primary_key.columns][0] == "tenant_id"
+    assert next(iter(table.primary_key.columns)).name == "tenant_id"
     assert table.c.tenant_id.nullable is False
 
 

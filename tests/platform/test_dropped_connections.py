@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from branchdesk.platform.database import APP_ROLE
 from tests.conftest import _admin_execute
 

@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from branchdesk.access_reviews import service as reviews
 from branchdesk.models import metadata
 from branchdesk.platform import audit
-from branchdesk.platform.database import APP_ROLE, PLATFORM_ROLE, Database, tenant_tables
 from branchdesk.platform.clock import utcnow
+from branchdesk.platform.database import APP_ROLE, PLATFORM_ROLE, Database, tenant_tables
 from branchdesk.platform.ids import new_id
-from branchdesk.access_reviews import service as reviews
 from branchdesk.rbac import service as rbac
 from branchdesk.service_accounts.models import ServiceAccount
 from branchdesk.tenants import repository as tenants
@@ -37,21 +37,37 @@ async def seeded(rt, world):
             await reviews.open_review(session, principal, "isolation seed")
             session.add(
                 ServiceAccount(
-                    tenant_id=branch.id, client_id=f"{branch.code}.seed-{uuid.uuid4().hex[:6]}", name="seed",
-                    permissions=["branch:read"], secret_hash="x", active=True, created_at=utcnow(),
+                    tenant_id=branch.id,
+                    client_id=f"{branch.code}.seed-{uuid.uuid4().hex[:6]}",
+                    name="seed",
+                    permissions=["branch:read"],
+                    secret_hash="x",
+                    active=True,
+                    created_at=utcnow(),
                 )
             )
     async with rt.db.platform_session() as session:
         for table in TABLES:
             for branch in (world.branch_a, world.branch_b):
-                rows = await session.scalar(text(f"select count(*) from {table} where tenant_id = :t"), {"t": branch.id})
+                rows = await session.scalar(
+                    text(f"select count(*) from {table} where tenant_id = :t"), {"t": branch.id}
+                )
                 assert rows, f"seed a row of {table} for both branches in this fixture"
     return world
 
 
 def test_every_tenant_table_is_known():
-    assert {"memberships", "audit_events", "outbox", "audit_chain_checks", "policy_overrides", "policy_changes",
-            "service_accounts", "access_reviews", "access_review_items"} <= set(TABLES)
+    assert {
+        "memberships",
+        "audit_events",
+        "outbox",
+        "audit_chain_checks",
+        "policy_overrides",
+        "policy_changes",
+        "service_accounts",
+        "access_reviews",
+        "access_review_items",
+    } <= set(TABLES)
 
 
 @pytest.mark.parametrize("table", TABLES)
@@ -67,13 +83,19 @@ async def test_a_branch_sees_only_its_own_rows(rt, seeded, table):
         assert await session.scalar(text(f"select count(*) from {table} where tenant_id = :a"), {"a": a}) > 0
         assert await session.scalar(text(f"select count(*) from {table} where tenant_id <> :a"), {"a": a}) == 0
         if await session.scalar(text("select has_table_privilege(:t, 'UPDATE')"), {"t": table}):
-            changed = await session.execute(text(f"update {table} set tenant_id = tenant_id where tenant_id = :b"), {"b": b})
+            changed = await session.execute(
+                text(f"update {table} set tenant_id = tenant_id where tenant_id = :b"), {"b": b}
+            )
             assert changed.rowcount == 0
 
 
 async def _row_of(rt, table: str, tenant: uuid.UUID) -> dict[str, Any]:
     async with rt.db.platform_session() as session:
-        row = (await session.execute(text(f"select * from {table} where tenant_id = :t limit 1"), {"t": tenant})).mappings().one()
+        row = (
+            (await session.execute(text(f"select * from {table} where tenant_id = :t limit 1"), {"t": tenant}))
+            .mappings()
+            .one()
+        )
     return dict(row)
 
 
@@ -109,7 +131,11 @@ async def test_every_tenant_table_forces_row_level_security(rt, table):
 
 async def test_application_role_cannot_bypass_row_level_security(rt):
     async with rt.db.session(None) as session:
-        me = (await session.execute(text("select current_user, rolsuper, rolbypassrls from pg_roles where rolname = current_user"))).one()
+        me = (
+            await session.execute(
+                text("select current_user, rolsuper, rolbypassrls from pg_roles where rolname = current_user")
+            )
+        ).one()
         owned = await session.scalar(
             text("select count(*) from pg_tables where schemaname = 'public' and tableowner = current_user")
         )

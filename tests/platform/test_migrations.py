@@ -39,7 +39,8 @@ async def _differences(url: str) -> list:
     async with engine.connect() as conn:
         diff = await conn.run_sync(
             lambda sync: compare_metadata(
-                MigrationContext.configure(sync, opts={"compare_type": True, "include_object": include_object}), metadata
+                MigrationContext.configure(sync, opts={"compare_type": True, "include_object": include_object}),
+                metadata,
             )
         )
     await engine.dispose()
@@ -60,5 +61,7 @@ async def test_upgrade_downgrade_upgrade(empty_database, settings):
 
 async def test_tables_belong_to_the_owner_role(rt):
     async with rt.db.platform_session() as session:
-        owners = set(await session.scalars(text("select distinct tableowner from pg_tables where schemaname = 'public'")))
+        owners = set(
+            await session.scalars(text("select distinct tableowner from pg_tables where schemaname = 'public'"))
+        )
     assert owners == {"branchdesk_owner"}

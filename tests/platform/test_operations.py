@@ -30,7 +30,12 @@ async def test_metrics_count_operations_by_name_and_outcome(api, client):
 def test_production_refuses_to_start_without_explicit_configuration():
     with pytest.raises(ValidationError) as refused:
         Settings(env="production")
-    for name in ("BRANCHDESK_DATABASE_URL", "BRANCHDESK_REDIS_URL", "BRANCHDESK_SIGNING_KEYS", "BRANCHDESK_DB_ROLE_PASSWORD"):
+    for name in (
+        "BRANCHDESK_DATABASE_URL",
+        "BRANCHDESK_REDIS_URL",
+        "BRANCHDESK_SIGNING_KEYS",
+        "BRANCHDESK_DB_ROLE_PASSWORD",
+    ):
         assert name in str(refused.value)
 
 
@@ -41,7 +46,10 @@ async def test_sign_in_attempts_are_on_the_head_office_trail(api, rt, world):
         actions = list(
             await session.scalars(
                 select(AuditEvent.action)
-                .where(AuditEvent.tenant_id == world.head_office.id, AuditEvent.details["employee_number"].astext == world.head_a)
+                .where(
+                    AuditEvent.tenant_id == world.head_office.id,
+                    AuditEvent.details["employee_number"].astext == world.head_a,
+                )
                 .order_by(AuditEvent.seq)
             )
         )

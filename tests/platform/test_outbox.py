@@ -50,7 +50,9 @@ async def _run_worker(rt) -> None:
 async def _checks(rt, branch, message_id) -> int:
     async with rt.db.session(branch.id) as session:
         rows = await session.scalars(
-            select(AuditChainCheck).where(AuditChainCheck.tenant_id == branch.id, AuditChainCheck.source == f"outbox:{message_id}")
+            select(AuditChainCheck).where(
+                AuditChainCheck.tenant_id == branch.id, AuditChainCheck.source == f"outbox:{message_id}"
+            )
         )
         return len(rows.all())
 

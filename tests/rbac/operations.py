@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from branchdesk.graphql.schema import build_schema
+from branchdesk.platform.settings import Settings
 from graphql import (
     GraphQLEnumType,
     GraphQLInputObjectType,
@@ -17,11 +19,14 @@ from graphql import (
     GraphQLSchema,
 )
 
-from branchdesk.graphql.schema import build_schema
-from branchdesk.platform.settings import Settings
-
-PLACEHOLDERS = {"String": '"X1"', "ID": '"U3RhZmZNZW1iZXI6MDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAw"',
-                "Int": "1", "Boolean": "false", "DateTime": '"2026-01-01T00:00:00+00:00"', "JSON": "{}"}
+PLACEHOLDERS = {
+    "String": '"X1"',
+    "ID": '"U3RhZmZNZW1iZXI6MDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAw"',
+    "Int": "1",
+    "Boolean": "false",
+    "DateTime": '"2026-01-01T00:00:00+00:00"',
+    "JSON": "{}",
+}
 
 
 @dataclass(frozen=True)
@@ -32,7 +37,7 @@ class Operation:
     document: str
 
 
-def _value(type_) -> str:  # noqa: ANN001
+def _value(type_) -> str:
     if isinstance(type_, GraphQLNonNull):
         return _value(type_.of_type)
     if isinstance(type_, GraphQLList):
@@ -55,7 +60,11 @@ def operations() -> list[Operation]:
         for field in definition.fields:
             name = schema.config.name_converter.get_graphql_name(field)
             gql_field = core.get_type(root).fields[name]
-            args = [f"{a}: {_value(arg.type)}" for a, arg in gql_field.args.items() if isinstance(arg.type, GraphQLNonNull)]
+            args = [
+                f"{a}: {_value(arg.type)}" for a, arg in gql_field.args.items() if isinstance(arg.type, GraphQLNonNull)
+            ]
             call = f"{name}({', '.join(args)})" if args else name
-            found.append(Operation(root, name, field.metadata["permission"], f"{keyword} {{ {call} {{ __typename }} }}"))
+            found.append(
+                Operation(root, name, field.metadata["permission"], f"{keyword} {{ {call} {{ __typename }} }}")
+            )
     return found

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from branchdesk.onboarding import service as onboarding
 from branchdesk.platform.audit import AuditEvent
 from branchdesk.rbac.models import PolicyChange
-from branchdesk.onboarding import service as onboarding
 from branchdesk.tenants import service
 from branchdesk.tenants.models import BranchLevel
 from tests.conftest import SYSTEM, add_member, onboard, unique_code, unique_employee_number
@@ -78,7 +78,9 @@ def as_member(api, team):
             tokens[employee_number] = await api.token(employee_number)
 
         async def post(query: str, variables: dict | None = None, **kwargs: Any) -> dict:
-            return await api.post(query, variables, token=tokens[employee_number], branch=branch or team.branch.code, **kwargs)
+            return await api.post(
+                query, variables, token=tokens[employee_number], branch=branch or team.branch.code, **kwargs
+            )
 
         return post
 
@@ -93,14 +95,17 @@ async def open_review(post, name: str = "2026 Q4 recertification") -> dict:
 
 def item_of(review: dict, employee_number: str, role: str) -> str:
     (found,) = [
-        e["node"]["id"] for e in review["items"]["edges"]
+        e["node"]["id"]
+        for e in review["items"]["edges"]
         if e["node"]["employeeNumber"] == employee_number and e["node"]["role"] == role
     ]
     return found
 
 
 async def decide(post, item_id: str, decision: str, note: str | None = None) -> dict:
-    return (await post(DECIDE, {"i": {"itemId": item_id, "decision": decision, "note": note}}))["data"]["decideAccessReviewItem"]
+    return (await post(DECIDE, {"i": {"itemId": item_id, "decision": decision, "note": note}}))["data"][
+        "decideAccessReviewItem"
+    ]
 
 
 async def decide_all(team: Team, head, officer, review: dict, revoke: set[tuple[str, str]] = frozenset()) -> None:
@@ -140,8 +145,11 @@ async def test_a_review_that_revokes_a_role_takes_effect_when_it_closes(rt, team
 
     async with rt.db.session(team.branch.id) as session:
         change = await session.scalar(
-            select(PolicyChange).where(PolicyChange.tenant_id == team.branch.id, PolicyChange.kind == "roles",
-                                       PolicyChange.reason == "access review: 2026 Q4 recertification")
+            select(PolicyChange).where(
+                PolicyChange.tenant_id == team.branch.id,
+                PolicyChange.kind == "roles",
+                PolicyChange.reason == "access review: 2026 Q4 recertification",
+            )
         )
         actions = list(await session.scalars(select(AuditEvent.action).where(AuditEvent.tenant_id == team.branch.id)))
     assert change.before == {"roles": ["compliance_officer", "teller"]} and change.after == {"roles": ["teller"]}
@@ -197,7 +205,7 @@ async def test_the_csv_report_lists_every_item_with_its_decision(rt, api, team, 
         await onboarding.grant_membership(session, SYSTEM, team.branch, staff, ["lobby_manager"])
     head = await as_member(team.head)
     review = await open_review(head)
-    await decide(head, item_of(review, number, "lobby_manager"), "REVOKED", "=HYPERLINK(\"http://x\")")
+    await decide(head, item_of(review, number, "lobby_manager"), "REVOKED", '=HYPERLINK("http://x")')
     await decide(head, item_of(review, team.teller, "teller"), "CONFIRMED", "柜面岗位不变")
 
     text = (await head(CSV, {"id": review["id"]}))["data"]["accessReview"]["csv"]
@@ -205,18 +213,30 @@ async def test_the_csv_report_lists_every_item_with_its_decision(rt, api, team, 
         f"/exports/access-reviews/{review['id']}.csv",
         headers={"Authorization": f"Bearer {await api.token(team.head)}", "X-Branch": team.branch.code},
     )
-    chinese = (await head(CSV, {"id": review["id"]}, headers={"Accept-Language": "zh-CN"}))["data"]["accessReview"]["csv"]
+    chinese = (await head(CSV, {"id": review["id"]}, headers={"Accept-Language": "zh-CN"}))["data"]["accessReview"][
+        "csv"
+    ]
 
     assert text.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
-    assert rows[0] == ["Employee number", "Name", "Role", "Decision", "Decided by", "Decided at (Asia/Shanghai)", "Note"]
+    assert rows[0] == [
+        "Employee number",
+        "Name",
+        "Role",
+        "Decision",
+        "Decided by",
+        "Decided at (Asia/Shanghai)",
+        "Note",
+    ]
     by_item = {(r[0], r[2]): r for r in rows[1:]}
     assert len(rows) - 1 == len(review["items"]["edges"]) == 5
     assert by_item[(number, "lobby_manager")][1] == "王小明"
     assert by_item[(number, "lobby_manager")][3] == "revoked"
     assert by_item[(number, "lobby_manager")][4] == f"{team.head} Staff {team.head}"
-    assert by_item[(number, "lobby_manager")][6] == "'=HYPERLINK(\"http://x\")"  # never run as a formula
-    assert by_item[(team.teller, "teller")][3:4] == ["confirmed"] and by_item[(team.teller, "teller")][6] == "柜面岗位不变"
+    assert by_item[(number, "lobby_manager")][6] == '\'=HYPERLINK("http://x")'  # never run as a formula
+    assert (
+        by_item[(team.teller, "teller")][3:4] == ["confirmed"] and by_item[(team.teller, "teller")][6] == "柜面岗位不变"
+    )
     assert by_item[(team.officer, "compliance_officer")][3:] == ["pending", "", "", ""]
     assert download.status_code == 200 and download.headers["content-type"].startswith("text/csv")
     assert download.content.startswith("\ufeff".encode()) and download.content.decode("utf-8") == text

@@ -31,8 +31,14 @@ async def test_staff_of_two_branches_act_in_each_under_that_branchs_roles(rt, ap
     mine = "{ myPermissions { permission { name } } }"
     matrix = "{ accessMatrix { cells { role } } }"
 
-    in_a = {p["permission"]["name"] for p in (await api.post(mine, token=token, branch=world.branch_a.code))["data"]["myPermissions"]}
-    in_b = {p["permission"]["name"] for p in (await api.post(mine, token=token, branch=world.branch_b.code))["data"]["myPermissions"]}
+    in_a = {
+        p["permission"]["name"]
+        for p in (await api.post(mine, token=token, branch=world.branch_a.code))["data"]["myPermissions"]
+    }
+    in_b = {
+        p["permission"]["name"]
+        for p in (await api.post(mine, token=token, branch=world.branch_b.code))["data"]["myPermissions"]
+    }
     assert "cash:initiate" in in_a and "policy:audit" not in in_a
     assert "policy:audit" in in_b and "cash:initiate" not in in_b
 

@@ -45,12 +45,26 @@ class IdentityProvider:
     def publish(self, *keys: Any) -> None:
         self.published = [k.as_dict(private=False) | {"use": "sig"} for k in keys]
 
-    def token(self, employee_number: str | None, *, key: Any = None, alg: str = "RS256", header: dict | None = None,
-              **claims: Any) -> str:
+    def token(
+        self,
+        employee_number: str | None,
+        *,
+        key: Any = None,
+        alg: str = "RS256",
+        header: dict | None = None,
+        **claims: Any,
+    ) -> str:
         key = key or self.keys[0]
         now = int(time.time())
-        body = {"iss": SSO, "aud": AUDIENCE, "sub": f"sso|{employee_number}", "iat": now, "nbf": now,
-                "exp": now + 300, "employee_number": employee_number} | claims
+        body = {
+            "iss": SSO,
+            "aud": AUDIENCE,
+            "sub": f"sso|{employee_number}",
+            "iat": now,
+            "nbf": now,
+            "exp": now + 300,
+            "employee_number": employee_number,
+        } | claims
         body = {k: v for k, v in body.items() if v is not None}
         return jwt.encode(header or {"alg": alg, "typ": "at+jwt", "kid": key.kid}, body, key, algorithms=[alg])
 
@@ -67,7 +81,7 @@ def idp() -> Iterator[IdentityProvider]:
     provider.publish(*provider.keys)
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             provider.fetches += 1
             body = json.dumps({"keys": provider.published}).encode()
             self.send_response(200 if self.path == "/jwks.json" else 404)
@@ -139,13 +153,16 @@ async def test_a_single_sign_on_token_downloads_an_access_review_csv(api, idp, s
     token = idp.token(staffed.compliance)
     opened = await api.post(
         "mutation($i: OpenAccessReviewInput!) { openAccessReview(input: $i) { accessReview { id } errors { code } } }",
-        {"i": {"name": "single sign-on review"}}, token=token, branch=staffed.code,
+        {"i": {"name": "single sign-on review"}},
+        token=token,
+        branch=staffed.code,
     )
     review = opened["data"]["openAccessReview"]["accessReview"]
 
     # when they download its report beside GraphQL
     download = await api.client.get(
-        f"/exports/access-reviews/{review['id']}.csv", headers={"Authorization": f"Bearer {token}", "X-Branch": staffed.code}
+        f"/exports/access-reviews/{review['id']}.csv",
+        headers={"Authorization": f"Bearer {token}", "X-Branch": staffed.code},
     )
 
     # then the same token works there too
@@ -169,11 +186,14 @@ def _unconfigured_issuer(idp: IdentityProvider, who: str) -> str:
 FORGED = {
     "unconfigured issuer": _unconfigured_issuer,
     "wrong audience": lambda idp, who: idp.token(who, aud="another-api"),
-    "expired": lambda idp, who: idp.token(who, iat=int(time.time()) - 7200, nbf=int(time.time()) - 7200,
-                                           exp=int(time.time()) - 3600),
+    "expired": lambda idp, who: idp.token(
+        who, iat=int(time.time()) - 7200, nbf=int(time.time()) - 7200, exp=int(time.time()) - 3600
+    ),
     "not yet valid": lambda idp, who: idp.token(who, nbf=int(time.time()) + 3600),
     "no employee number": lambda idp, who: idp.token(None),
-    "typ JWT (an ID token)": lambda idp, who: idp.token(who, header={"alg": "RS256", "typ": "JWT", "kid": idp.keys[0].kid}),
+    "typ JWT (an ID token)": lambda idp, who: idp.token(
+        who, header={"alg": "RS256", "typ": "JWT", "kid": idp.keys[0].kid}
+    ),
     "no kid": lambda idp, who: idp.token(who, header={"alg": "RS256", "typ": "at+jwt"}),
     "alg not allowed (RS512)": lambda idp, who: idp.token(who, alg="RS512"),
     "key of another type than alg says": lambda idp, who: idp.token(
@@ -183,9 +203,13 @@ FORGED = {
     "signed by another key under a published kid": lambda idp, who: idp.token(
         who, key=_key(RSAKey, 2048), header={"alg": "RS256", "typ": "at+jwt", "kid": idp.keys[0].kid}
     ),
-    "attacker key in a jwk header": lambda idp, who: (lambda k: idp.token(
-        who, key=k, header={"alg": "RS256", "typ": "at+jwt", "kid": idp.keys[0].kid, "jwk": k.as_dict(private=False)}
-    ))(_key(RSAKey, 2048)),
+    "attacker key in a jwk header": lambda idp, who: (
+        lambda k: idp.token(
+            who,
+            key=k,
+            header={"alg": "RS256", "typ": "at+jwt", "kid": idp.keys[0].kid, "jwk": k.as_dict(private=False)},
+        )
+    )(_key(RSAKey, 2048)),
     "HS256 keyed with the published JWKS": lambda idp, who: compact(
         {"alg": "HS256", "typ": "at+jwt", "kid": idp.keys[0].kid},
         {"iss": SSO, "aud": AUDIENCE, "sub": "x", "exp": int(time.time()) + 300, "employee_number": who},
@@ -267,5 +291,7 @@ async def test_a_key_the_provider_rotates_in_is_fetched_when_first_seen(rt, serv
 
 def test_settings_refuse_a_symmetric_algorithm_for_an_issuer(servers):
     with pytest.raises(ValueError, match="HS256"):
-        make_settings(servers, oidc_issuers=[{"issuer": SSO, "jwks_uri": "http://x", "audience": AUDIENCE,
-                                              "algorithms": ["HS256"]}])
+        make_settings(
+            servers,
+            oidc_issuers=[{"issuer": SSO, "jwks_uri": "http://x", "audience": AUDIENCE, "algorithms": ["HS256"]}],
+        )

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from branchdesk.rbac import service
 from branchdesk.access.policy import staff_subject
+from branchdesk.rbac import service
 from branchdesk.tenants import repository
 from tests.conftest import enter
 
@@ -19,8 +19,8 @@ pytestmark = pytest.mark.external
 ROOT = Path(__file__).resolve().parents[2]
 
 
-async def _line(stream: asyncio.StreamReader, timeout: float) -> str:
-    return (await asyncio.wait_for(stream.readline(), timeout)).decode().strip()
+async def _line(stream: asyncio.StreamReader) -> str:
+    return (await stream.readline()).decode().strip()
 
 
 async def test_a_revocation_reaches_another_process(rt, settings, staffed):
@@ -35,11 +35,19 @@ async def test_a_revocation_reaches_another_process(rt, settings, staffed):
         "PYTHONPATH": str(ROOT),
     }
     watcher = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.rbac.watch_policy", str(staffed.branch.id), staff_subject(teller.id),
-        "cash:initiate", stdout=asyncio.subprocess.PIPE, env=env, cwd=ROOT,
+        sys.executable,
+        "-m",
+        "tests.rbac.watch_policy",
+        str(staffed.branch.id),
+        staff_subject(teller.id),
+        "cash:initiate",
+        stdout=asyncio.subprocess.PIPE,
+        env=env,
+        cwd=ROOT,
     )
     try:
-        assert await _line(watcher.stdout, 60) == "READY True"
+        async with asyncio.timeout(60):
+            assert await _line(watcher.stdout) == "READY True"
 
         # when the branch head revokes the permission here
         async with rt.db.session(None) as session:
@@ -48,7 +56,8 @@ async def test_a_revocation_reaches_another_process(rt, settings, staffed):
         committed = time.time()
 
         # then the other process stops allowing it, having reloaded once (no polling of the database)
-        changed = await _line(watcher.stdout, 20)
+        async with asyncio.timeout(20):
+            changed = await _line(watcher.stdout)
         assert changed.startswith("CHANGED loads=2"), changed
         seen = float(changed.rsplit("at=", 1)[1])
         print(f"other process enforced the change {1000 * (seen - committed):.0f} ms after commit")

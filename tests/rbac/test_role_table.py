@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from branchdesk.graphql.permissions import PUBLIC, SIGNED_IN
 from branchdesk.access.registry import PERMISSIONS, ROLES, Scope, shipped_baseline
+from branchdesk.graphql.permissions import PUBLIC, SIGNED_IN
 from branchdesk.tenants.models import BranchLevel
 from tests.conftest import add_member, onboard, unique_code, unique_employee_number
 from tests.rbac.operations import operations
@@ -26,7 +26,9 @@ def test_every_operation_declares_a_known_permission():
 @pytest.fixture(scope="module")
 async def members(rt, world):
     """One member per role template, each holding only that role, in a branch of its own."""
-    branch = await onboard(rt, unique_code(), BranchLevel.TIER1_BRANCH, world.head_office.code, unique_employee_number())
+    branch = await onboard(
+        rt, unique_code(), BranchLevel.TIER1_BRANCH, world.head_office.code, unique_employee_number()
+    )
     result = {}
     for role in ROLES:
         home = world.head_office if role in HEAD_OFFICE_ROLES else branch

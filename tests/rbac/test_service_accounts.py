@@ -140,7 +140,9 @@ async def test_the_secret_is_stored_hashed_and_never_listed(rt, api, world, head
         (["staff:read"], {"name": " "}, "SERVICE_ACCOUNT_NAME", "name"),
     ],
 )
-async def test_creation_refuses_what_the_creator_may_not_hand_out(api, world, head_a, permissions, changes, code, field):
+async def test_creation_refuses_what_the_creator_may_not_hand_out(
+    api, world, head_a, permissions, changes, code, field
+):
     created = await create(api, head_a, world.branch_a.code, permissions, **changes)
 
     assert created["serviceAccount"] is None and created["clientSecret"] is None
@@ -199,13 +201,18 @@ async def test_fetching_accounts_by_id_costs_the_same_statements_however_many_th
 
 async def test_nodes_answers_in_the_order_asked_whatever_the_types(api, world, head_a, feed):
     branch = await api.post(
-        "query($c: String!) { branch(code: $c) { id } }", {"c": world.branch_a.code}, token=head_a, branch=world.branch_a.code
+        "query($c: String!) { branch(code: $c) { id } }",
+        {"c": world.branch_a.code},
+        token=head_a,
+        branch=world.branch_a.code,
     )
     unknown = relay.to_base64("Vault", str(uuid.uuid4()))
 
     body = await api.post(
         "query($ids: [ID!]!) { nodes(ids: $ids) { __typename id } }",
-        {"ids": [feed["id"], unknown, branch["data"]["branch"]["id"]]}, token=head_a, branch=world.branch_a.code,
+        {"ids": [feed["id"], unknown, branch["data"]["branch"]["id"]]},
+        token=head_a,
+        branch=world.branch_a.code,
     )
 
     assert [n and n["__typename"] for n in body["data"]["nodes"]] == ["ServiceAccount", None, "Branch"]
@@ -216,7 +223,10 @@ async def test_an_account_of_another_branch_is_not_found(api, world, feed):
 
     body = await api.post(ROTATE, {"i": {"serviceAccountId": feed["id"]}}, token=head_b, branch=world.branch_b.code)
     by_nodes = await api.post(
-        "query($ids: [ID!]!) { nodes(ids: $ids) { id } }", {"ids": [feed["id"]]}, token=head_b, branch=world.branch_b.code
+        "query($ids: [ID!]!) { nodes(ids: $ids) { id } }",
+        {"ids": [feed["id"]]},
+        token=head_b,
+        branch=world.branch_b.code,
     )
 
     assert [e["code"] for e in body["data"]["rotateServiceAccountSecret"]["errors"]] == ["NOT_FOUND"]
@@ -247,9 +257,7 @@ async def test_client_secret_post_works_too(https, feed):
     ids=["wrong secret", "unknown client", "malformed client id"],
 )
 async def test_a_wrong_secret_or_unknown_client_is_invalid_client(https, feed, client_id, secret):
-    response = await request_token(
-        https, client_id.format(feed=feed["clientId"]), secret.format(secret=feed["secret"])
-    )
+    response = await request_token(https, client_id.format(feed=feed["clientId"]), secret.format(secret=feed["secret"]))
 
     assert response.status_code == 401
     assert response.json()["error"] == "invalid_client"
@@ -287,7 +295,11 @@ async def test_issuing_and_refusing_tokens_is_audited(rt, https, world, feed):
             .order_by(AuditEvent.seq)
         )
         actions = [action for action, details in rows if details.get("client_id") == feed["clientId"]]
-    assert actions == ["service_account.created", "service_account.token_issued", "service_account.authentication_failed"]
+    assert actions == [
+        "service_account.created",
+        "service_account.token_issued",
+        "service_account.authentication_failed",
+    ]
 
 
 # --- calling the API -------------------------------------------------------------------------------
@@ -337,7 +349,7 @@ async def test_a_token_scoped_down_cannot_use_the_rest_of_the_grant(api, https, 
 
 
 async def test_after_a_rotation_both_secrets_work_until_the_grace_period_ends(rt, api, https, world, head_a, feed):
-    rotated = (await api.post(ROTATE, {"i": {"serviceAccountId": feed["id"]}}, token=head_a, branch=world.branch_a.code))
+    rotated = await api.post(ROTATE, {"i": {"serviceAccountId": feed["id"]}}, token=head_a, branch=world.branch_a.code)
     rotated = rotated["data"]["rotateServiceAccountSecret"]
     new_secret = rotated["clientSecret"]
 
@@ -368,8 +380,12 @@ async def test_rotation_refuses_a_manager_who_lacks_a_permission_the_account_hol
     plain = await create(api, head_token, staffed.code, ["staff:read"])
 
     # when IT support rotates the secrets
-    refused = (await it(ROTATE, {"i": {"serviceAccountId": pii["serviceAccount"]["id"]}}))["data"]["rotateServiceAccountSecret"]
-    allowed = (await it(ROTATE, {"i": {"serviceAccountId": plain["serviceAccount"]["id"]}}))["data"]["rotateServiceAccountSecret"]
+    refused = (await it(ROTATE, {"i": {"serviceAccountId": pii["serviceAccount"]["id"]}}))["data"][
+        "rotateServiceAccountSecret"
+    ]
+    allowed = (await it(ROTATE, {"i": {"serviceAccountId": plain["serviceAccount"]["id"]}}))["data"][
+        "rotateServiceAccountSecret"
+    ]
 
     # then the account holding what they lack keeps its one secret, and they get none
     assert refused["serviceAccount"] is None and refused["clientSecret"] is None

@@ -8,8 +8,8 @@ import sys
 import time
 import uuid
 
-from branchdesk.runtime import runtime
 from branchdesk.platform.settings import Settings
+from branchdesk.runtime import runtime
 
 
 async def main(branch_id: str, subject: str, permission: str) -> None:

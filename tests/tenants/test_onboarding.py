@@ -68,8 +68,8 @@ async def test_onboarding_twice_creates_one_branch(rt, head_office, world):
 async def test_the_new_branch_head_can_act_in_the_new_branch(api, head_office, world):
     given = branch_input(world)
     await head_office(ONBOARD, {"input": given})
-    from tests.conftest import PASSWORD, SYSTEM  # noqa: F401
     from branchdesk.tenants import signin
+    from tests.conftest import PASSWORD, SYSTEM  # noqa: F401
 
     async with api.client._transport.app.state.runtime.db.session(None) as session:  # type: ignore[attr-defined]
         await signin.set_password(session, given["head"]["employeeNumber"], PASSWORD)
@@ -86,7 +86,11 @@ async def test_the_new_branch_head_can_act_in_the_new_branch(api, head_office, w
         ({"parentCode": "NOPE99"}, "UNKNOWN_PARENT", "parentCode"),
         ({"timezone": "Mars/Olympus_Mons"}, "INVALID_TIMEZONE", "timezone"),
         ({"code": "bad code!"}, "BRANCH_CODE_FORMAT", "code"),
-        ({"businessHours": [{"weekday": "mon", "opens": "18:00", "closes": "09:00"}]}, "INVALID_BUSINESS_HOURS", "businessHours"),
+        (
+            {"businessHours": [{"weekday": "mon", "opens": "18:00", "closes": "09:00"}]},
+            "INVALID_BUSINESS_HOURS",
+            "businessHours",
+        ),
         ({"level": "TIER1_BRANCH"}, "PARENT_LEVEL_MISMATCH", "parentCode"),
         ({"head": {"employeeNumber": "!", "displayName": "x"}}, "INVALID_EMPLOYEE_NUMBER", "head.employeeNumber"),
     ],
@@ -110,7 +114,7 @@ async def test_a_taken_code_with_other_details_is_a_duplicate(rt, head_office, w
 
 
 async def test_several_problems_are_reported_together(head_office, world):
-    result = (await head_office(ONBOARD, {"input": branch_input(world, code="x", timezone="Nowhere")}))
+    result = await head_office(ONBOARD, {"input": branch_input(world, code="x", timezone="Nowhere")})
     fields = {e["field"] for e in result["data"]["onboardBranch"]["errors"]}
     assert {"code", "timezone"} <= fields
 
@@ -123,7 +127,11 @@ async def test_branch_staff_cannot_onboard(api, world):
 
 async def test_another_branch_is_not_found(api, world):
     token = await api.token(world.head_a)
-    hidden = await api.post("{ branch(code: $c) { code } }".replace("$c", json.dumps(world.branch_b.code)), token=token, branch=world.branch_a.code)
+    hidden = await api.post(
+        "{ branch(code: $c) { code } }".replace("$c", json.dumps(world.branch_b.code)),
+        token=token,
+        branch=world.branch_a.code,
+    )
     missing = await api.post('{ branch(code: "ZZZZZZ") { code } }', token=token, branch=world.branch_a.code)
     assert hidden == missing == {"data": {"branch": None}}
 
@@ -146,7 +154,9 @@ async def test_suspending_and_reactivating_through_graphql(api, head_office, wor
     member = await add_member(rt, await _branch(rt, given["code"]), ["teller"])
     token = await api.token(member)
     query = "{ staff { edges { cursor } } }"
-    mutation = "mutation($i: ChangeBranchStatusInput!) { %s(input: $i) { branch { status statusLabel } errors { code } } }"
+    mutation = (
+        "mutation($i: ChangeBranchStatusInput!) { %s(input: $i) { branch { status statusLabel } errors { code } } }"
+    )
 
     suspended = await head_office(mutation % "suspendBranch", {"i": {"code": given["code"], "reason": "audit"}})
     assert suspended["data"]["suspendBranch"]["branch"]["status"] == "SUSPENDED"
@@ -184,8 +194,22 @@ def cli(settings, monkeypatch):
 
 def test_cli_onboarding_is_idempotent(cli, world):
     code, head = unique_code(), unique_employee_number()
-    args = ["tenants", "create", "--code", code, "--name", "苏州分行", "--level", "tier1_branch",
-            "--parent", world.head_office.code, "--head", head, "--head-name", "吴敏"]
+    args = [
+        "tenants",
+        "create",
+        "--code",
+        code,
+        "--name",
+        "苏州分行",
+        "--level",
+        "tier1_branch",
+        "--parent",
+        world.head_office.code,
+        "--head",
+        head,
+        "--head-name",
+        "吴敏",
+    ]
     first, second = cli(*args), cli(*args)
     assert first.exit_code == 0 and "created" in first.output
     assert second.exit_code == 0 and "already onboarded" in second.output
@@ -194,16 +218,44 @@ def test_cli_onboarding_is_idempotent(cli, world):
 
 
 def test_cli_reports_bad_input_by_field(cli, world):
-    result = cli("tenants", "create", "--code", unique_code(), "--name", "x", "--level", "outlet",
-                 "--parent", "NOPE00", "--head", unique_employee_number(), "--head-name", "y")
+    result = cli(
+        "tenants",
+        "create",
+        "--code",
+        unique_code(),
+        "--name",
+        "x",
+        "--level",
+        "outlet",
+        "--parent",
+        "NOPE00",
+        "--head",
+        unique_employee_number(),
+        "--head-name",
+        "y",
+    )
     assert result.exit_code == 2
     assert "UNKNOWN_PARENT [parentCode]" in result.output
 
 
 def test_cli_suspends_and_reactivates(cli, world):
     code = unique_code()
-    cli("tenants", "create", "--code", code, "--name", "杭州分行", "--level", "tier1_branch",
-        "--parent", world.head_office.code, "--head", unique_employee_number(), "--head-name", "周洁")
+    cli(
+        "tenants",
+        "create",
+        "--code",
+        code,
+        "--name",
+        "杭州分行",
+        "--level",
+        "tier1_branch",
+        "--parent",
+        world.head_office.code,
+        "--head",
+        unique_employee_number(),
+        "--head-name",
+        "周洁",
+    )
     assert f"{code} is suspended" in cli("tenants", "suspend", code, "--reason", "renovation").output
     assert f"{code} is active" in cli("tenants", "reactivate", code).output
 
@@ -218,8 +270,12 @@ async def test_two_onboardings_of_one_new_code_at_once_make_one_branch(rt, world
     from tests.conftest import SYSTEM
 
     draft = service.BranchDraft(
-        code=unique_code(), name="并发支行", level=BranchLevel.TIER1_BRANCH, parent_code=world.head_office.code,
-        timezone="Asia/Shanghai", head=service.StaffDraft(unique_employee_number(), "林晓"),
+        code=unique_code(),
+        name="并发支行",
+        level=BranchLevel.TIER1_BRANCH,
+        parent_code=world.head_office.code,
+        timezone="Asia/Shanghai",
+        head=service.StaffDraft(unique_employee_number(), "林晓"),
     )
 
     async def onboard():

@@ -21,7 +21,10 @@ from tests.conftest import PASSWORD, SYSTEM, add_member, onboard, unique_code
 pytestmark = pytest.mark.external
 
 STAFF = "{ staff { edges { node { employeeNumber } } } }"
-REFRESH = "mutation($i: RefreshTokenInput!) { refreshSession(input: $i) { accessToken refreshToken errors { code field message } } }"
+REFRESH = (
+    "mutation($i: RefreshTokenInput!) { refreshSession(input: $i) {"
+    " accessToken refreshToken errors { code field message } } }"
+)
 SIGN_OUT = "mutation($i: RefreshTokenInput!) { signOut(input: $i) { signedOut errors { code field message } } }"
 
 
@@ -160,8 +163,10 @@ async def test_forged_or_invalid_token_is_refused_like_no_token(api, rt, world, 
     body = await api.post(STAFF, token=forge(rt, genuine, other), branch=world.branch_a.code)
 
     assert body["data"] is None
-    assert error_of(body) == error_of(without_token) == (
-        "UNAUTHENTICATED", "Sign-in is required or the credentials are not valid."
+    assert (
+        error_of(body)
+        == error_of(without_token)
+        == ("UNAUTHENTICATED", "Sign-in is required or the credentials are not valid.")
     )
 
 
@@ -278,7 +283,9 @@ async def test_a_new_password_ends_every_session_and_refreshing_never_extends_on
     rotated = (await api.post(REFRESH, {"i": {"refreshToken": first["refreshToken"]}}))["data"]["refreshSession"]
     hashes = [hashlib.sha256(t.encode()).hexdigest() for t in (first["refreshToken"], rotated["refreshToken"])]
     async with rt.db.session(None) as session:
-        expiries = list(await session.scalars(select(RefreshToken.expires_at).where(RefreshToken.token_hash.in_(hashes))))
+        expiries = list(
+            await session.scalars(select(RefreshToken.expires_at).where(RefreshToken.token_hash.in_(hashes)))
+        )
     assert len(expiries) == 2 and len(set(expiries)) == 1  # the family's lifetime is fixed at sign-in
 
     async with rt.db.session(None) as session:

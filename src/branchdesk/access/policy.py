@@ -87,7 +87,9 @@ class BranchPolicy:
         model = FastModel(INDEX)
         model.load_model_from_text(MODEL_TEXT)
         enforcer = casbin.FastEnforcer(model, cache_key_order=INDEX)
-        rules = [[role, self.domain, *split(p)] for role, perms in self._role_permissions.items() for p in sorted(perms)]
+        rules = [
+            [role, self.domain, *split(p)] for role, perms in self._role_permissions.items() for p in sorted(perms)
+        ]
         rules += [[subject, self.domain, *split(p)] for subject, perms in self._direct.items() for p in sorted(perms)]
         if rules:
             enforcer.add_named_policies("p", rules)
@@ -153,7 +155,12 @@ class PolicyCache:
     was lost (the announcement is what makes a change take effect at once)."""
 
     def __init__(
-        self, source: PolicySource, redis: Redis | None = None, *, max_branches: int = 10_000, idle_seconds: float = 900,
+        self,
+        source: PolicySource,
+        redis: Redis | None = None,
+        *,
+        max_branches: int = 10_000,
+        idle_seconds: float = 900,
         max_age_seconds: float = 60,
     ) -> None:
         self.source = source

@@ -55,6 +55,12 @@ class Principal:
         return self.branch.id
 
     @property
+    def branch_policy(self) -> BranchPolicy:
+        if self.policy is None:
+            raise RuntimeError(f"{self.subject} acts under no branch policy")
+        return self.policy
+
+    @property
     def in_head_office(self) -> bool:
         return self.branch is not None and self.branch.head_office
 

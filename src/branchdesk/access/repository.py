@@ -53,11 +53,14 @@ async def branch_key(session: AsyncSession, code: str) -> BranchKey | None:
     return BranchKey(row[0], row[1]) if row else None
 
 
-async def standing(session: AsyncSession, branch_id: uuid.UUID, subject_id: uuid.UUID, *, service: bool) -> Standing | None:
+async def standing(
+    session: AsyncSession, branch_id: uuid.UUID, subject_id: uuid.UUID, *, service: bool
+) -> Standing | None:
     stmt = _SERVICE_IN_BRANCH if service else _STAFF_IN_BRANCH
     row = (await session.execute(stmt, {"branch": branch_id, "subject": subject_id})).first()
     return Standing(*row) if row else None
 
 
 async def active_staff_id(session: AsyncSession, employee_number: str) -> uuid.UUID | None:
-    return await session.scalar(_ACTIVE_STAFF_BY_NUMBER, {"number": employee_number})
+    staff_id: uuid.UUID | None = await session.scalar(_ACTIVE_STAFF_BY_NUMBER, {"number": employee_number})
+    return staff_id

@@ -79,7 +79,10 @@ class Gate:
                 raise DomainError(errors.BRANCH_ACCESS, field="X-Branch", code=code)
             if found.branch_status != "active":
                 raise DomainError(
-                    errors.BRANCH_SUSPENDED, field="X-Branch", code=code, status=found.branch_status,
+                    errors.BRANCH_SUSPENDED,
+                    field="X-Branch",
+                    code=code,
+                    status=found.branch_status,
                     status_zh=errors.STATUS_ZH.get(found.branch_status, found.branch_status),
                 )
         except DomainError:
@@ -89,12 +92,18 @@ class Gate:
         policy = await self.policies.for_branch(session, key.id)
         if service:
             return Principal(
-                subject=service_subject(subject_id), author=Author("service", subject_id, found.name or ""),
-                branch=branch, policy=policy, scope=identity.scope,
+                subject=service_subject(subject_id),
+                author=Author("service", subject_id, found.name or ""),
+                branch=branch,
+                policy=policy,
+                scope=identity.scope,
             )
         return Principal(
-            subject=staff_subject(subject_id), author=Author("staff", subject_id, f"{found.number} {found.name}"),
-            branch=branch, policy=policy, staff_id=subject_id,
+            subject=staff_subject(subject_id),
+            author=Author("staff", subject_id, f"{found.number} {found.name}"),
+            branch=branch,
+            policy=policy,
+            staff_id=subject_id,
         )
 
 

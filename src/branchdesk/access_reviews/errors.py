@@ -24,9 +24,7 @@ REVIEW_REVIEWER = ErrorCode(
     "ACCESS_REVIEW_REVIEWER", "Access reviews are decided by a member of staff.", "权限复核须由员工本人处理。"
 )
 
-REVIEW_DECISION = ErrorCode(
-    "ACCESS_REVIEW_DECISION", "Decide CONFIRMED or REVOKED.", "复核结论须为“保留”或“撤销”。"
-)
+REVIEW_DECISION = ErrorCode("ACCESS_REVIEW_DECISION", "Decide CONFIRMED or REVOKED.", "复核结论须为“保留”或“撤销”。")
 
 REVIEW_NAME = ErrorCode("ACCESS_REVIEW_NAME", "A review name is 1 to 200 characters.", "复核名称须为 1 至 200 个字符。")
 

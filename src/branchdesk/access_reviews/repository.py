@@ -9,7 +9,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from branchdesk.access_reviews.models import AccessReview, AccessReviewItem, ReviewDecision
+from branchdesk.access_reviews.models import AccessReview, AccessReviewItem, ReviewDecision, ReviewStatus
 from branchdesk.tenants.models import Membership, Staff
 
 Reviewer = aliased(Staff, name="reviewer")
@@ -26,15 +26,17 @@ async def holdings(session: AsyncSession, branch_id: uuid.UUID) -> list[tuple[uu
     return [(staff_id, list(roles)) for staff_id, roles in rows]
 
 
-def reviews_query(branch_id: uuid.UUID) -> Select[tuple[AccessReview]]:
-    return select(AccessReview).where(AccessReview.tenant_id == branch_id)
+def reviews_query(branch_id: uuid.UUID, status: ReviewStatus | None = None) -> Select[AccessReview]:
+    stmt = select(AccessReview).where(AccessReview.tenant_id == branch_id)
+    return stmt if status is None else stmt.where(AccessReview.status == status)
 
 
 async def review(
     session: AsyncSession, branch_id: uuid.UUID, review_id: uuid.UUID, *, for_update: bool = False
 ) -> AccessReview | None:
     stmt = reviews_query(branch_id).where(AccessReview.id == review_id)
-    return await session.scalar(stmt.with_for_update() if for_update else stmt)
+    found: AccessReview | None = await session.scalar(stmt.with_for_update() if for_update else stmt)
+    return found
 
 
 async def reviews_by_id(session: AsyncSession, branch_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> list[AccessReview]:
@@ -51,7 +53,7 @@ async def counts(
     session: AsyncSession, branch_id: uuid.UUID, review_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, dict[ReviewDecision, int]]:
     """Items per decision of each review: one grouped query for all of them."""
-    found: dict[uuid.UUID, dict[ReviewDecision, int]] = {i: {d: 0 for d in ReviewDecision} for i in review_ids}
+    found: dict[uuid.UUID, dict[ReviewDecision, int]] = {i: dict.fromkeys(ReviewDecision, 0) for i in review_ids}
     if not review_ids:
         return found
     rows = await session.execute(
@@ -64,11 +66,14 @@ async def counts(
     return found
 
 
-def report_query(branch_id: uuid.UUID) -> Select[tuple[AccessReviewItem, str, str, str | None, str | None]]:
+def report_query(branch_id: uuid.UUID) -> Select[AccessReviewItem, str, str, str | None, str | None]:
     """Items with who they are about and who decided them (a reviewer may since have left the branch)."""
     return (
         select(
-            AccessReviewItem, Staff.employee_number, Staff.display_name, Reviewer.employee_number,
+            AccessReviewItem,
+            Staff.employee_number,
+            Staff.display_name,
+            Reviewer.employee_number,
             Reviewer.display_name,
         )
         .join(Staff, Staff.id == AccessReviewItem.staff_id)
@@ -79,7 +84,7 @@ def report_query(branch_id: uuid.UUID) -> Select[tuple[AccessReviewItem, str, st
 
 def items_query(
     branch_id: uuid.UUID, review_id: uuid.UUID, decision: ReviewDecision | None = None
-) -> Select[tuple[AccessReviewItem, str, str, str | None, str | None]]:
+) -> Select[AccessReviewItem, str, str, str | None, str | None]:
     stmt = report_query(branch_id).where(AccessReviewItem.review_id == review_id)
     return stmt if decision is None else stmt.where(AccessReviewItem.decision == decision)
 

@@ -17,15 +17,15 @@ from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from branchdesk.access.principal import Principal
+from branchdesk.access_reviews import errors, repository
+from branchdesk.access_reviews.models import AccessReview, AccessReviewItem, ReviewDecision, ReviewStatus
+from branchdesk.access_reviews.permissions import ACCESS_REVIEW_MANAGE
 from branchdesk.platform import audit
 from branchdesk.platform.clock import utcnow
 from branchdesk.platform.errors import DomainError, NotFound
 from branchdesk.platform.pagination import Page, PageRequest, keyset
-from branchdesk.access_reviews import errors, repository
-from branchdesk.access_reviews.permissions import ACCESS_REVIEW_MANAGE
 from branchdesk.rbac import service as rbac
-from branchdesk.access.principal import Principal
-from branchdesk.access_reviews.models import AccessReview, AccessReviewItem, ReviewDecision, ReviewStatus
 from branchdesk.tenants import service as tenants
 
 PERMISSION = ACCESS_REVIEW_MANAGE
@@ -90,23 +90,29 @@ async def list_reviews(
     session: AsyncSession, by: Principal, page: PageRequest, status: ReviewStatus | None = None
 ) -> Page[Counted]:
     by.require(PERMISSION)
-    stmt = repository.reviews_query(by.branch_id)
-    if status is not None:
-        stmt = stmt.where(AccessReview.status == status)
+    stmt = repository.reviews_query(by.branch_id, status)
     found = await keyset(session, stmt, AccessReview.id, page, lambda review: review)
     counted = await with_counts(session, by, [review for _, review in found.items])
-    return Page([(cursor, c) for (cursor, _), c in zip(found.items, counted, strict=True)], found.has_next, found.has_previous)
+    return Page(
+        [(cursor, c) for (cursor, _), c in zip(found.items, counted, strict=True)], found.has_next, found.has_previous
+    )
 
 
 async def list_items(
-    session: AsyncSession, by: Principal, review_id: uuid.UUID, page: PageRequest, decision: ReviewDecision | None = None
+    session: AsyncSession,
+    by: Principal,
+    review_id: uuid.UUID,
+    page: PageRequest,
+    decision: ReviewDecision | None = None,
 ) -> Page[ReportRow]:
     by.require(PERMISSION)
     stmt = repository.items_query(by.branch_id, review_id, decision)
     return await keyset(session, stmt, AccessReviewItem.id, page, lambda row: ReportRow(*row))
 
 
-async def counts(session: AsyncSession, by: Principal, ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[ReviewDecision, int]]:
+async def counts(
+    session: AsyncSession, by: Principal, ids: list[uuid.UUID]
+) -> dict[uuid.UUID, dict[ReviewDecision, int]]:
     by.require(PERMISSION)
     return await repository.counts(session, by.branch_id, ids)
 
@@ -118,21 +124,31 @@ async def open_review(session: AsyncSession, by: Principal, name: str, due_on: d
     if not 1 <= len(name) <= 200:
         raise DomainError(errors.REVIEW_NAME, field="name")
     review = AccessReview(
-        tenant_id=by.branch_id, name=name, status=ReviewStatus.OPEN, opened_by=by.staff_id, opened_at=utcnow(),
+        tenant_id=by.branch_id,
+        name=name,
+        status=ReviewStatus.OPEN,
+        opened_by=by.staff_id,
+        opened_at=utcnow(),
         due_on=due_on,
     )
     session.add(review)
     await session.flush()
     items = [
-        AccessReviewItem(tenant_id=by.branch_id, review_id=review.id, staff_id=staff_id, role=role,
-                         decision=ReviewDecision.PENDING)
+        AccessReviewItem(
+            tenant_id=by.branch_id, review_id=review.id, staff_id=staff_id, role=role, decision=ReviewDecision.PENDING
+        )
         for staff_id, roles in await repository.holdings(session, by.branch_id)
         for role in sorted(set(roles))
     ]
     session.add_all(items)
     await session.flush()
     await audit.record(
-        session, by.branch_id, by.author, "access_review.opened", "access_review", review.id,
+        session,
+        by.branch_id,
+        by.author,
+        "access_review.opened",
+        "access_review",
+        review.id,
         {"name": name, "due_on": due_on.isoformat() if due_on else None, "items": len(items)},
     )
     return review
@@ -164,9 +180,20 @@ async def decide(
     item.decision, item.decided_by, item.decided_at, item.note = decision, by.staff_id, utcnow(), note
     await session.flush()
     await audit.record(
-        session, by.branch_id, by.author, "access_review.item_decided", "access_review_item", item.id,
-        {"review_id": str(review.id), "staff_id": str(item.staff_id), "role": item.role,
-         "decision": decision.value, "previous": previous.value, "note": note},
+        session,
+        by.branch_id,
+        by.author,
+        "access_review.item_decided",
+        "access_review_item",
+        item.id,
+        {
+            "review_id": str(review.id),
+            "staff_id": str(item.staff_id),
+            "role": item.role,
+            "decision": decision.value,
+            "previous": previous.value,
+            "note": note,
+        },
     )
     return item
 
@@ -198,7 +225,12 @@ async def close_review(session: AsyncSession, by: Principal, review_id: uuid.UUI
     review.status, review.closed_by, review.closed_at = ReviewStatus.CLOSED, by.staff_id, utcnow()
     await session.flush()
     await audit.record(
-        session, by.branch_id, by.author, "access_review.closed", "access_review", review.id,
+        session,
+        by.branch_id,
+        by.author,
+        "access_review.closed",
+        "access_review",
+        review.id,
         {
             "confirmed": tally[ReviewDecision.CONFIRMED],
             "revoked": tally[ReviewDecision.REVOKED],
@@ -256,11 +288,17 @@ async def export_csv(session: AsyncSession, by: Principal, review_id: uuid.UUID,
     writer.writerow([h.format(zone=branch.timezone) for h in _HEADER["zh" if zh else "en"]])
     for row in rows:
         reviewer = " ".join(p for p in (row.decided_by_employee_number, row.decided_by_name) if p)
-        writer.writerow([
-            _cell(row.employee_number), _cell(row.display_name), _cell(row.item.role),
-            _DECISION[row.item.decision][1 if zh else 0], _cell(reviewer), _local(row.item.decided_at, zone),
-            _cell(row.item.note),
-        ])
+        writer.writerow(
+            [
+                _cell(row.employee_number),
+                _cell(row.display_name),
+                _cell(row.item.role),
+                _DECISION[row.item.decision][1 if zh else 0],
+                _cell(reviewer),
+                _local(row.item.decided_at, zone),
+                _cell(row.item.note),
+            ]
+        )
     await audit.record(
         session, by.branch_id, by.author, "access_review.exported", "access_review", review_id, {"rows": len(rows)}
     )

@@ -14,7 +14,6 @@ from typing import Any, TypeVar
 
 import strawberry
 import structlog
-from graphql import GraphQLError
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.extensions import SchemaExtension
 from strawberry.types import Info
@@ -22,6 +21,7 @@ from strawberry.types import Info
 from branchdesk.access.principal import Principal
 from branchdesk.platform import metrics
 from branchdesk.platform.errors import CODES, INTERNAL_ERROR, VALIDATION_FAILED, DomainError, InvalidInput
+from graphql import GraphQLError
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
@@ -35,8 +35,9 @@ def _error_code_enum() -> type[enum.Enum]:
         code: strawberry.enum_value(code, description=f"{declared.en} / {declared.zh}")
         for code, declared in sorted(CODES.items())
     }
-    return strawberry.enum(  # type: ignore[no-any-return]
-        enum.Enum("ErrorCode", members),  # type: ignore[misc]
+    codes: type[enum.Enum] = enum.Enum("ErrorCode", members)  # type: ignore[misc]
+    return strawberry.enum(
+        codes,
         description="A stable error code: `UserError.code` in payloads and `extensions.code` of GraphQL errors. "
         "Each value's description is its message (English / 中文; `{…}` are filled in).",
     )
@@ -68,6 +69,11 @@ def payload(cls: type[P] | None = None, *, description: str | None = None) -> An
     return build(cls) if cls is not None else build
 
 
+def answer(payload_type: type[P], errors: list[UserError], **fields: Any) -> P:
+    """A payload with its fields and ``errors``, which :func:`payload` adds where a type checker cannot see it."""
+    return payload_type(**fields, errors=errors)  # type: ignore[call-arg]
+
+
 async def run_mutation(info: Info, action: Callable[[AsyncSession], Awaitable[T]]) -> tuple[T | None, list[UserError]]:
     """Run a mutation's service call in a savepoint: on an expected failure nothing it wrote remains."""
     ctx = info.context
@@ -91,7 +97,8 @@ async def run_mutation(info: Info, action: Callable[[AsyncSession], Awaitable[T]
         await savepoint.commit()
         return result, []
 
-    return await ctx.run(in_savepoint)
+    outcome: tuple[T | None, list[UserError]] = await ctx.run(in_savepoint)
+    return outcome
 
 
 async def mutate(
@@ -112,12 +119,12 @@ class RequestLifecycle(SchemaExtension):
     audit records included), so it must not be shown.
     """
 
-    async def on_execute(self) -> AsyncIterator[None]:  # type: ignore[override]
+    async def on_execute(self) -> AsyncIterator[None]:
         """After validation, before any resolver: the request's unit of work starts."""
         await self.execution_context.context.start()
         yield
 
-    async def on_operation(self) -> AsyncIterator[None]:  # type: ignore[override]
+    async def on_operation(self) -> AsyncIterator[None]:
         started = time.perf_counter()
         ctx = self.execution_context.context
         committed = False
@@ -126,7 +133,9 @@ class RequestLifecycle(SchemaExtension):
         finally:
             result = self.execution_context.result
             errors = list(getattr(result, "errors", None) or [])
-            unexpected = [e for e in errors if e.original_error is not None and not isinstance(e.original_error, DomainError)]
+            unexpected = [
+                e for e in errors if e.original_error is not None and not isinstance(e.original_error, DomainError)
+            ]
             try:
                 await ctx.finish(commit=not unexpected and result is not None)
                 committed = not unexpected and result is not None

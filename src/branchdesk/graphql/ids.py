@@ -10,6 +10,7 @@ from strawberry import relay
 
 from branchdesk.platform.errors import NotFound
 
+
 def node_uuid(global_id: strawberry.ID | str, type_name: str, error: NotFound) -> uuid.UUID:
     """The id inside a global id of ``type_name``; anything else is ``error`` (not found)."""
     try:

@@ -6,13 +6,14 @@ from enum import Enum
 from typing import Any
 
 import strawberry
+from strawberry.types.enum import has_enum_definition
 
 from branchdesk.access.registry import PERMISSIONS, ROLES
 from branchdesk.access_reviews.models import ReviewDecision, ReviewStatus
 from branchdesk.tenants.models import LEVEL_LABELS, STATUS_LABELS
 
 # Keyed by (enum class, value): string enums of different classes may share a value ("closed").
-_LABELS: dict[Enum, tuple[str, str]] = {**LEVEL_LABELS, **STATUS_LABELS}
+_LABELS: dict[Enum, tuple[str, str]] = dict([*LEVEL_LABELS.items(), *STATUS_LABELS.items()])
 _LABELS_BY_CLASS: dict[type[Enum], dict[str, tuple[str, str]]] = {
     ReviewStatus: {"open": ("Open", "进行中"), "closed": ("Closed", "已结束")},
     ReviewDecision: {
@@ -55,6 +56,7 @@ def describe(value: Enum) -> str:
 def graphql_enum(cls: type[Enum], name: str, description: str) -> Any:
     """A strawberry enum whose values are described with both labels."""
     wrapped = strawberry.enum(cls, name=name, description=description)
+    assert has_enum_definition(wrapped)
     for value in wrapped.__strawberry_definition__.values:
         value.description = describe(cls(value.value))
     return wrapped

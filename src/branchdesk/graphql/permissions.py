@@ -13,8 +13,8 @@ import strawberry
 from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.types import Info
 
-from branchdesk.platform.errors import Forbidden
 from branchdesk.access.registry import PERMISSIONS
+from branchdesk.platform.errors import Forbidden
 
 PUBLIC = "public"
 SIGNED_IN = "signed-in"

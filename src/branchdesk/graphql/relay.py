@@ -10,7 +10,7 @@ from strawberry import relay
 from branchdesk.platform.pagination import Page, PageRequest
 from branchdesk.platform.settings import Settings
 
-NodeT = TypeVar("NodeT")
+NodeT = TypeVar("NodeT", bound=relay.Node)
 
 
 def page_request(settings: Settings, first: int | None, after: str | None) -> PageRequest:

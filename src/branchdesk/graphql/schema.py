@@ -26,6 +26,7 @@ import branchdesk.graphql
 from branchdesk.graphql.errors import RequestLifecycle
 from branchdesk.graphql.nodes import LoadedNode
 from branchdesk.platform.settings import Settings
+from graphql import GraphQLError
 
 CACHE_SIZE = 512  # distinct documents kept parsed and validated
 # The domains in a fixed order (their fields' order in the exported schema); a new domain is appended.
@@ -65,7 +66,7 @@ Mutation = merge_types("Mutation", tuple(_domain_parts("mutations", "Mutations")
 
 
 class BranchdeskSchema(strawberry.Schema):
-    def process_errors(self, errors: list, execution_context: Any = None) -> None:
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         """Expected refusals are answers, not incidents: RequestLifecycle logs only the unexpected."""
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import structlog
 from arq import cron
 from arq.connections import ArqRedis, RedisSettings
+from arq.typing import WorkerCoroutine
 from arq.worker import Worker, func
 
 from branchdesk.jobs import tasks
@@ -20,7 +21,7 @@ from branchdesk.runtime import Runtime
 log = structlog.get_logger(__name__)
 
 
-def counted(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+def counted(fn: Callable[..., Awaitable[Any]]) -> WorkerCoroutine:
     @functools.wraps(fn)
     async def run(ctx: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
         try:
@@ -70,7 +71,10 @@ class InProcessWorker:
 
     def __init__(self, rt: Runtime) -> None:
         self.worker = build_worker(rt)
-        self._tasks = [asyncio.create_task(self.worker.async_run()), asyncio.create_task(relay_forever(rt, queue_of(rt)))]
+        self._tasks = [
+            asyncio.create_task(self.worker.async_run()),
+            asyncio.create_task(relay_forever(rt, queue_of(rt))),
+        ]
 
     async def stop(self) -> None:
         for task in self._tasks:

@@ -51,7 +51,12 @@ async def onboard_branch(session: AsyncSession, by: Principal, draft: BranchDraf
     head_role = HEAD_OFFICE_ADMIN if draft.level is BranchLevel.HEAD_OFFICE else BRANCH_HEAD
     async with across(session, by, branch.id) as there:
         await audit.record(
-            session, branch.id, by.author, "branch.onboarded", "branch", branch.id,
+            session,
+            branch.id,
+            by.author,
+            "branch.onboarded",
+            "branch",
+            branch.id,
             {"code": branch.code, "name": branch.name, "level": branch.level.value, "head": head.employee_number},
         )
         await outbox.enqueue(session, branch.id, "verify_audit_chain")

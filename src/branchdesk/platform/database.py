@@ -15,9 +15,10 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
+from typing import Any, ClassVar
 
 import structlog
-from sqlalchemy import DateTime, MetaData, Uuid, text
+from sqlalchemy import DateTime, MetaData, Table, Uuid, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -43,7 +44,7 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {datetime: DateTime(timezone=True), uuid.UUID: Uuid}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: DateTime(timezone=True), uuid.UUID: Uuid}
 
 
 class TenantOwned:
@@ -53,13 +54,13 @@ class TenantOwned:
     security and the isolation tests pick it up from ``info['tenant_owned']``.
     """
 
-    __table_args__: tuple | dict = {"info": {"tenant_owned": True}}
+    __table_args__: Any = ({"info": {"tenant_owned": True}},)  # typed as DeclarativeBase types it
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
 
 
-def tenant_table_args(*constraints: object) -> tuple:
+def tenant_table_args(*constraints: object) -> tuple[Any, ...]:
     """``__table_args__`` for a tenant-owned model that adds its own constraints."""
     return (*constraints, {"info": {"tenant_owned": True}})
 
@@ -68,8 +69,13 @@ class Timestamped:
     created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
 
 
-def tenant_tables(metadata: MetaData = Base.metadata) -> list:
+def tenant_tables(metadata: MetaData = Base.metadata) -> list[Table]:
     return [t for t in metadata.sorted_tables if t.info.get("tenant_owned")]
+
+
+async def ping(session: AsyncSession) -> None:
+    """A round trip to the server (readiness)."""
+    await session.execute(text("select 1"))
 
 
 def to_async_url(url: str) -> URL:
@@ -93,7 +99,12 @@ class Database:
     """The application's connections: tenant-bound sessions for requests and jobs, plus platform scope."""
 
     def __init__(
-        self, app_url: str, platform_url: str, *, pool_size: int = 10, info: dict | None = None,
+        self,
+        app_url: str,
+        platform_url: str,
+        *,
+        pool_size: int = 10,
+        info: dict[str, Any] | None = None,
         server_settings: dict[str, str] | None = None,
     ) -> None:
         # server_settings: per-connection limits (lock, statement, idle-in-transaction timeouts), so a
@@ -106,7 +117,9 @@ class Database:
         self.app_engine: AsyncEngine = create_async_engine(
             to_async_url(app_url), pool_size=pool_size, max_overflow=pool_size, **pool
         )
-        self.platform_engine: AsyncEngine = create_async_engine(to_async_url(platform_url), pool_size=2, max_overflow=4, **pool)
+        self.platform_engine: AsyncEngine = create_async_engine(
+            to_async_url(platform_url), pool_size=2, max_overflow=4, **pool
+        )
         # ``info`` is copied into every session: process-wide services that domain code reaches through it.
         self._app_sessions = async_sessionmaker(self.app_engine, expire_on_commit=False, info=info or {})
         self._platform_sessions = async_sessionmaker(self.platform_engine, expire_on_commit=False, info=info or {})

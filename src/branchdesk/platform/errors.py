@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+
 @dataclass(frozen=True)
 class ErrorCode:
     """A stable code with its message templates; each domain declares its own in ``errors.py``, and
@@ -37,7 +38,12 @@ class DomainError(Exception):
     ``delay`` asks for the answer to be held back that many seconds after the transaction ends."""
 
     def __init__(
-        self, error: ErrorCode, *, field: str | None = None, keep_changes: bool = False, delay: float = 0.0,
+        self,
+        error: ErrorCode,
+        *,
+        field: str | None = None,
+        keep_changes: bool = False,
+        delay: float = 0.0,
         **params: Any,
     ) -> None:
         self.error = error
@@ -68,7 +74,9 @@ NOT_FOUND = ErrorCode("NOT_FOUND", "{what} was not found.", "未找到{what}。"
 UNAUTHENTICATED = ErrorCode(
     "UNAUTHENTICATED", "Sign-in is required or the credentials are not valid.", "需要登录，或登录凭证无效。"
 )
-FORBIDDEN = ErrorCode("FORBIDDEN", "You are not allowed to do this ({permission}).", "您无权执行此操作（{permission}）。")
+FORBIDDEN = ErrorCode(
+    "FORBIDDEN", "You are not allowed to do this ({permission}).", "您无权执行此操作（{permission}）。"
+)
 INVALID_VALUE = ErrorCode("INVALID_VALUE", "{reason}", "{reason_zh}")
 PAGE_SIZE = ErrorCode(
     "PAGE_SIZE_EXCEEDED", "At most {limit} items can be requested at once.", "每次最多可请求 {limit} 条。"

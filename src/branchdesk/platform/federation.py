@@ -45,13 +45,16 @@ class FederatedToken:
 
     @property
     def employee_number(self) -> str:
-        return self.claims[self.issuer.employee_number_claim]
+        number: str = self.claims[self.issuer.employee_number_claim]
+        return number
 
 
 class IssuerKeys:
     """One issuer's published signing keys, fetched on demand and cached."""
 
-    def __init__(self, issuer: TrustedIssuer, *, refetch_seconds: float, max_age_seconds: float, timeout_seconds: float):
+    def __init__(
+        self, issuer: TrustedIssuer, *, refetch_seconds: float, max_age_seconds: float, timeout_seconds: float
+    ):
         self.issuer = issuer
         self.refetch_seconds = refetch_seconds
         self.max_age_seconds = max_age_seconds
@@ -86,15 +89,17 @@ class IssuerKeys:
         self._fetched_at = time.monotonic()
 
     async def _download(self) -> bytes:
-        async with httpx.AsyncClient(timeout=self.timeout, follow_redirects=False) as client:
-            async with client.stream("GET", self.issuer.jwks_uri, headers={"Accept": "application/json"}) as response:
-                response.raise_for_status()
-                body = b""
-                async for chunk in response.aiter_bytes():
-                    body += chunk
-                    if len(body) > MAX_JWKS_BYTES:
-                        raise ValueError("JWKS too large")
-                return body
+        async with (
+            httpx.AsyncClient(timeout=self.timeout, follow_redirects=False) as client,
+            client.stream("GET", self.issuer.jwks_uri, headers={"Accept": "application/json"}) as response,
+        ):
+            response.raise_for_status()
+            body = b""
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) > MAX_JWKS_BYTES:
+                    raise ValueError("JWKS too large")
+            return body
 
 
 def _import_key_set(body: bytes) -> dict[str, Any]:
@@ -126,7 +131,10 @@ class Federation:
     ) -> None:
         self._issuers = {
             issuer.issuer: IssuerKeys(
-                issuer, refetch_seconds=refetch_seconds, max_age_seconds=max_age_seconds, timeout_seconds=timeout_seconds
+                issuer,
+                refetch_seconds=refetch_seconds,
+                max_age_seconds=max_age_seconds,
+                timeout_seconds=timeout_seconds,
             )
             for issuer in issuers
         }

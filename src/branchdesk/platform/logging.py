@@ -7,11 +7,12 @@ import sys
 
 import structlog
 from structlog.contextvars import bind_contextvars, get_contextvars
+from structlog.typing import Processor
 
 
 def configure_logging(level: str = "INFO", json: bool = True) -> None:
     renderer = structlog.processors.JSONRenderer(ensure_ascii=False) if json else structlog.dev.ConsoleRenderer()
-    shared = [
+    shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
@@ -25,7 +26,9 @@ def configure_logging(level: str = "INFO", json: bool = True) -> None:
     )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
-        structlog.stdlib.ProcessorFormatter(processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer], foreign_pre_chain=shared)
+        structlog.stdlib.ProcessorFormatter(
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer], foreign_pre_chain=shared
+        )
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]
@@ -33,7 +36,9 @@ def configure_logging(level: str = "INFO", json: bool = True) -> None:
 
 
 def bind_request(request_id: str | None = None, branch: str | None = None, staff_id: str | None = None) -> None:
-    bind_contextvars(**{k: v for k, v in {"request_id": request_id, "branch": branch, "staff_id": staff_id}.items() if v})
+    bind_contextvars(
+        **{k: v for k, v in {"request_id": request_id, "branch": branch, "staff_id": staff_id}.items() if v}
+    )
 
 
 def current_request_id() -> str | None:

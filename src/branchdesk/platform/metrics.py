@@ -17,9 +17,7 @@ graphql_latency = Histogram(
     registry=REGISTRY,
 )
 jobs = Counter("branchdesk_jobs", "Background jobs by name and outcome", ["job", "outcome"], registry=REGISTRY)
-outbox_dispatched = Counter(
-    "branchdesk_outbox_dispatched", "Outbox rows handed to the job queue", registry=REGISTRY
-)
+outbox_dispatched = Counter("branchdesk_outbox_dispatched", "Outbox rows handed to the job queue", registry=REGISTRY)
 outbox_dead = Counter(
     "branchdesk_outbox_dead", "Outbox rows given up after too many dispatches, by job", ["job"], registry=REGISTRY
 )

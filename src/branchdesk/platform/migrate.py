@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -12,10 +14,11 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from branchdesk.platform.database import to_async_url
 from branchdesk.platform.roles import bootstrap_roles
 
+T = TypeVar("T")
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def include_object(obj, name, type_, reflected, compare_to) -> bool:  # noqa: ANN001
+def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
     """What autogenerate compares: everything but Alembic's own bookkeeping."""
     return not (type_ == "table" and name == "alembic_version")
 
@@ -36,7 +39,7 @@ async def _bootstrap(admin_url: str, role_password: str) -> None:
     await engine.dispose()
 
 
-def _in_thread(fn, *args):  # noqa: ANN001, ANN202
+def _in_thread(fn: Callable[..., T], *args: Any) -> T:
     """Alembic's env runs its own event loop; keep it off the caller's loop."""
     import concurrent.futures
 

@@ -1,10 +1,10 @@
 """Transactional outbox: work for the job queue is written in the same transaction as its cause.
 
-A relay (``branchdesk.jobs.relay``) moves committed rows to the job queue under the deterministic job id ``outbox:<id>``; the job marks its
-row completed in the same transaction as its own work, so a job delivered twice does its work once,
-and a row not completed after ``redispatch_after`` is sent again (Redis may have lost it). A row sent
-``max_dispatches`` times that still did not complete is given up as dead: logged and counted once, kept
-for an operator (``dead_at``), never sent again.
+A relay (``branchdesk.jobs.relay``) moves committed rows to the job queue under the deterministic job id
+``outbox:<id>``; the job marks its row completed in the same transaction as its own work, so a job
+delivered twice does its work once, and a row not completed after ``redispatch_after`` is sent again
+(Redis may have lost it). A row sent ``max_dispatches`` times that still did not complete is given up as
+dead: logged and counted once, kept for an operator (``dead_at``), never sent again.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from branchdesk.platform.clock import utcnow
 from branchdesk.platform.database import Base, Database, TenantOwned, Timestamped, tenant_table_args
+
 
 class OutboxMessage(TenantOwned, Timestamped, Base):
     __tablename__ = "outbox"

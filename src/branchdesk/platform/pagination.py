@@ -57,7 +57,7 @@ def decode_cursor(cursor: str, key: InstrumentedAttribute[Any] | None = None) ->
 
 async def keyset(
     session: AsyncSession,
-    stmt: Select[Any],
+    stmt: Select[*tuple[Any, ...]],
     key: InstrumentedAttribute[Any],
     request: PageRequest,
     to_item: Callable[[Any], T],  # the entity, or the whole row when it selects several columns
@@ -65,7 +65,10 @@ async def keyset(
     if request.after is not None:
         stmt = stmt.where(key > decode_cursor(request.after, key))
     rows: Sequence[Any] = (await session.execute(stmt.order_by(key).limit(request.first + 1))).all()
-    items = [(encode_cursor(str(_key_of(row, key))), to_item(row[0] if len(row) == 1 else row)) for row in rows[: request.first]]
+    items = [
+        (encode_cursor(str(_key_of(row, key))), to_item(row[0] if len(row) == 1 else row))
+        for row in rows[: request.first]
+    ]
     return Page(items, has_next=len(rows) > request.first, has_previous=request.after is not None)
 
 

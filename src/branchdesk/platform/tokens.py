@@ -67,9 +67,7 @@ class KeyRing:
         return cls.from_json(path.read_text(), **kwargs)
 
     def jwks(self) -> dict[str, Any]:
-        return {
-            "keys": [{**k.as_dict(private=False), "use": "sig", "alg": ALGORITHM, "kid": k.kid} for k in self.keys]
-        }
+        return {"keys": [{**k.as_dict(private=False), "use": "sig", "alg": ALGORITHM, "kid": k.kid} for k in self.keys]}
 
     def issue_access_token(
         self, subject: uuid.UUID | str, *, ttl_seconds: int | None = None, **claims: Any

@@ -23,31 +23,74 @@ BRANCH_ROLES = (BRANCH_HEAD, CUSTOMER_MANAGER, LOBBY_MANAGER, TELLER, RISK_OFFIC
 EVERYONE = (*BRANCH_ROLES, HEAD_OFFICE_ADMIN, AUDITOR)
 HO = Scope.HEAD_OFFICE
 
-BASELINE_MANAGE = permission("baseline:manage", "Change the role baseline", "维护角色基线", scope=HO,
-                             baseline=[HEAD_OFFICE_ADMIN])
-BASELINE_READ = permission("baseline:read", "See the baseline and every branch's drift from it",
-                           "查看角色基线及各网点偏离情况", scope=HO, baseline=[HEAD_OFFICE_ADMIN, AUDITOR])
-POLICY_MANAGE = permission("policy:manage", "Change the branch's roles and permissions", "调整本网点角色与权限",
-                           baseline=[BRANCH_HEAD, HEAD_OFFICE_ADMIN])
-POLICY_AUDIT = permission("policy:audit", "Audit who may do what", "审计权限配置", baseline=[COMPLIANCE_OFFICER, AUDITOR])
-AUDIT_READ = permission("audit:read", "Read the audit trail", "查看审计日志",
-                        baseline=[RISK_OFFICER, COMPLIANCE_OFFICER, HEAD_OFFICE_ADMIN, AUDITOR])
+BASELINE_MANAGE = permission(
+    "baseline:manage", "Change the role baseline", "维护角色基线", scope=HO, baseline=[HEAD_OFFICE_ADMIN]
+)
+BASELINE_READ = permission(
+    "baseline:read",
+    "See the baseline and every branch's drift from it",
+    "查看角色基线及各网点偏离情况",
+    scope=HO,
+    baseline=[HEAD_OFFICE_ADMIN, AUDITOR],
+)
+POLICY_MANAGE = permission(
+    "policy:manage",
+    "Change the branch's roles and permissions",
+    "调整本网点角色与权限",
+    baseline=[BRANCH_HEAD, HEAD_OFFICE_ADMIN],
+)
+POLICY_AUDIT = permission(
+    "policy:audit", "Audit who may do what", "审计权限配置", baseline=[COMPLIANCE_OFFICER, AUDITOR]
+)
+AUDIT_READ = permission(
+    "audit:read",
+    "Read the audit trail",
+    "查看审计日志",
+    baseline=[RISK_OFFICER, COMPLIANCE_OFFICER, HEAD_OFFICE_ADMIN, AUDITOR],
+)
 
-permission("client:read", "Read clients", "查看客户",
-           baseline=[BRANCH_HEAD, CUSTOMER_MANAGER, LOBBY_MANAGER, TELLER, RISK_OFFICER])
+permission(
+    "client:read",
+    "Read clients",
+    "查看客户",
+    baseline=[BRANCH_HEAD, CUSTOMER_MANAGER, LOBBY_MANAGER, TELLER, RISK_OFFICER],
+)
 permission("client:write", "Create and update clients", "维护客户", baseline=[CUSTOMER_MANAGER])
-permission("client.pii:read", "See client personal data unmasked", "查看客户敏感信息（不脱敏）",
-           baseline=[BRANCH_HEAD, RISK_OFFICER])
-permission("handoff:create", "Hand work to another role", "发起工作交接",
-           baseline=[BRANCH_HEAD, CUSTOMER_MANAGER, LOBBY_MANAGER, TELLER])
-permission("handoff:accept", "Accept handed-over work", "接收工作交接",
-           baseline=[BRANCH_HEAD, CUSTOMER_MANAGER, LOBBY_MANAGER, TELLER])
+permission(
+    "client.pii:read",
+    "See client personal data unmasked",
+    "查看客户敏感信息（不脱敏）",
+    baseline=[BRANCH_HEAD, RISK_OFFICER],
+)
+permission(
+    "handoff:create",
+    "Hand work to another role",
+    "发起工作交接",
+    baseline=[BRANCH_HEAD, CUSTOMER_MANAGER, LOBBY_MANAGER, TELLER],
+)
+permission(
+    "handoff:accept",
+    "Accept handed-over work",
+    "接收工作交接",
+    baseline=[BRANCH_HEAD, CUSTOMER_MANAGER, LOBBY_MANAGER, TELLER],
+)
 permission("cash:initiate", "Initiate cash operations", "发起现金业务", baseline=[TELLER])
 permission("cash:approve", "Approve cash operations", "复核现金业务", baseline=[BRANCH_HEAD])
 
 # Separation of duties: holding both permissions of a pair is a conflict (configurable in the database).
 DEFAULT_TOXIC_PAIRS = (
-    ("cash-maker-checker", "cash:initiate", "cash:approve", "Initiates and approves the same cash operation",
-     "同一人既发起又复核现金业务"),
-    ("policy-self-audit", "policy:manage", "policy:audit", "Changes permissions and audits them", "既调整权限又审计权限"),
+    (
+        "cash-maker-checker",
+        "cash:initiate",
+        "cash:approve",
+        "Initiates and approves the same cash operation",
+        "同一人既发起又复核现金业务",
+    ),
+    (
+        "policy-self-audit",
+        "policy:manage",
+        "policy:audit",
+        "Changes permissions and audits them",
+        "既调整权限又审计权限",
+    ),
 )

@@ -51,15 +51,11 @@ async def override(session: AsyncSession, branch_id: uuid.UUID, role: str, permi
 
 
 async def assignments(session: AsyncSession, branch_id: uuid.UUID) -> list[tuple[uuid.UUID, list[str]]]:
-    rows = await session.execute(
-        select(Membership.staff_id, Membership.roles).where(Membership.tenant_id == branch_id)
-    )
+    rows = await session.execute(select(Membership.staff_id, Membership.roles).where(Membership.tenant_id == branch_id))
     return [(staff_id, list(roles)) for staff_id, roles in rows]
 
 
-async def changes(
-    session: AsyncSession, branch_id: uuid.UUID, *, until: datetime | None = None
-) -> list[PolicyChange]:
+async def changes(session: AsyncSession, branch_id: uuid.UUID, *, until: datetime | None = None) -> list[PolicyChange]:
     stmt = select(PolicyChange).where(PolicyChange.tenant_id == branch_id)
     if until is not None:
         stmt = stmt.where(PolicyChange.changed_at <= until)
@@ -88,7 +84,7 @@ async def all_overrides(platform_session: AsyncSession) -> list[tuple[Branch, li
     return [(branch, by_branch.get(branch.id, [])) for branch in branches]
 
 
-def changes_query(branch_id: uuid.UUID) -> Select[tuple[PolicyChange]]:
+def changes_query(branch_id: uuid.UUID) -> Select[PolicyChange]:
     return select(PolicyChange).where(PolicyChange.tenant_id == branch_id)
 
 

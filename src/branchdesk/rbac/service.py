@@ -45,20 +45,41 @@ async def _role(session: AsyncSession, role: str) -> str:
 
 
 async def _history(
-    session: AsyncSession, branch_id: uuid.UUID, by: Principal, kind: str, before: dict[str, Any], after: dict[str, Any],
-    *, role: str | None = None, permission: str | None = None, staff_id: uuid.UUID | None = None,
+    session: AsyncSession,
+    branch_id: uuid.UUID,
+    by: Principal,
+    kind: str,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    *,
+    role: str | None = None,
+    permission: str | None = None,
+    staff_id: uuid.UUID | None = None,
     reason: str | None = None,
 ) -> None:
     actor = by.author
     session.add(
         PolicyChange(
-            tenant_id=branch_id, changed_at=utcnow(), actor_kind=actor.kind, actor_id=actor.id,
-            actor_label=actor.label, kind=kind, role=role, permission=permission, staff_id=staff_id,
-            before=before, after=after, reason=reason,
+            tenant_id=branch_id,
+            changed_at=utcnow(),
+            actor_kind=actor.kind,
+            actor_id=actor.id,
+            actor_label=actor.label,
+            kind=kind,
+            role=role,
+            permission=permission,
+            staff_id=staff_id,
+            before=before,
+            after=after,
+            reason=reason,
         )
     )
     await audit.record(
-        session, branch_id, actor, f"policy.{kind}_changed", "role" if kind == "permission" else "staff",
+        session,
+        branch_id,
+        actor,
+        f"policy.{kind}_changed",
+        "role" if kind == "permission" else "staff",
         role if kind == "permission" else staff_id,
         {"role": role, "permission": permission, "before": before, "after": after, "reason": reason},
     )
@@ -104,7 +125,12 @@ async def change_baseline(session: AsyncSession, by: Principal, role: str, permi
         if office is not None:
             async with across(session, by, office.id):
                 await audit.record(
-                    session, office.id, by.author, "baseline.changed", "role", role,
+                    session,
+                    office.id,
+                    by.author,
+                    "baseline.changed",
+                    "role",
+                    role,
                     {"permission": permission, "granted": granted},
                 )
     return (await repository.baseline(session)).get(role, set())
@@ -115,7 +141,11 @@ async def _change_baseline(session: AsyncSession, by: Principal, role: str, perm
     await repository.set_baseline(session, role, permission, granted)
     session.add(
         BaselineChange(
-            changed_at=utcnow(), actor_label=actor.label, actor_id=actor.id, role=role, permission=permission,
+            changed_at=utcnow(),
+            actor_label=actor.label,
+            actor_id=actor.id,
+            role=role,
+            permission=permission,
             granted=granted,
         )
     )

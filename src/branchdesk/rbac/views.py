@@ -9,15 +9,15 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from branchdesk.access.policy import BranchPolicy, effective_permissions, staff_subject
+from branchdesk.access.principal import Principal
+from branchdesk.access.registry import PERMISSIONS, ROLES, Scope
 from branchdesk.platform import audit
 from branchdesk.platform.errors import NotFound
-from branchdesk.rbac import repository
-from branchdesk.access.principal import Principal
-from branchdesk.access.policy import BranchPolicy, effective_permissions, staff_subject
 from branchdesk.platform.pagination import Page, PageRequest, keyset
+from branchdesk.rbac import repository
 from branchdesk.rbac.models import PolicyChange, PolicyOverride, ToxicPair
 from branchdesk.rbac.permissions import BASELINE_READ, POLICY_AUDIT
-from branchdesk.access.registry import PERMISSIONS, ROLES, Scope
 from branchdesk.tenants import service as tenants
 from branchdesk.tenants.models import Branch
 
@@ -77,7 +77,7 @@ async def effective_permissions_of(session: AsyncSession, by: Principal, staff_i
     if not by.owns(staff_id):  # the caller's own membership was checked on entering the branch
         by.require(POLICY_AUDIT)
         await _member(session, by, staff_id)
-    held = by.policy.permissions_of(staff_subject(staff_id))
+    held = by.branch_policy.permissions_of(staff_subject(staff_id))
     return {p: via for p, via in sorted(held.items()) if _counts_here(by, p)}
 
 
@@ -94,7 +94,7 @@ async def who_can(session: AsyncSession, by: Principal, permission: str, at: dat
     if not _counts_here(by, permission):
         return []
     if at is None:
-        return _holders(by.policy, await repository.assignments(session, by.branch_id), permission)
+        return _holders(by.branch_policy, await repository.assignments(session, by.branch_id), permission)
     policy, members = await policy_at(session, by.branch_id, at)
     await audit.record(
         session, by.branch_id, by.author, "policy.reconstructed", "permission", permission, {"at": at.isoformat()}
@@ -108,17 +108,19 @@ async def policy_at(
     """The branch's policy as it stood at ``at``: replay each history up to then, latest state per key."""
     baseline: dict[str, set[str]] = {}
     for change in await repository.baseline_changes(session, until=at):
-        (baseline.setdefault(change.role, set()).add if change.granted else baseline.setdefault(change.role, set()).discard)(
-            change.permission
-        )
+        (
+            baseline.setdefault(change.role, set()).add
+            if change.granted
+            else baseline.setdefault(change.role, set()).discard
+        )(change.permission)
     overrides: dict[tuple[str, str], bool | None] = {}
     roles: dict[uuid.UUID, list[str]] = {}
-    for change in await repository.changes(session, branch_id, until=at):
-        if change.kind == "permission" and change.role and change.permission:
-            source = change.after.get("source")
-            overrides[(change.role, change.permission)] = None if source == "baseline" else bool(change.after["granted"])
-        elif change.kind == "roles" and change.staff_id:
-            roles[change.staff_id] = list(change.after.get("roles", []))
+    for entry in await repository.changes(session, branch_id, until=at):
+        if entry.kind == "permission" and entry.role and entry.permission:
+            source = entry.after.get("source")
+            overrides[(entry.role, entry.permission)] = None if source == "baseline" else bool(entry.after["granted"])
+        elif entry.kind == "roles" and entry.staff_id:
+            roles[entry.staff_id] = list(entry.after.get("roles", []))
     effective = effective_permissions(
         baseline, [(role, perm, granted) for (role, perm), granted in overrides.items() if granted is not None]
     )
@@ -135,11 +137,13 @@ async def sod_conflicts(session: AsyncSession, by: Principal) -> list[Conflict]:
         (staff_id, pair)
         for staff_id, _roles in await repository.assignments(session, by.branch_id)
         for pair in pairs
-        if {pair.first, pair.second} <= by.policy.held_by(staff_subject(staff_id))
+        if {pair.first, pair.second} <= by.branch_policy.held_by(staff_subject(staff_id))
     ]
-    why = by.policy.explain({staff_subject(staff_id) for staff_id, _ in found})
+    why = by.branch_policy.explain({staff_subject(staff_id) for staff_id, _ in found})
     return [
-        Conflict(staff_id, pair.name, why[staff_subject(staff_id)][pair.first], why[staff_subject(staff_id)][pair.second])
+        Conflict(
+            staff_id, pair.name, why[staff_subject(staff_id)][pair.first], why[staff_subject(staff_id)][pair.second]
+        )
         for staff_id, pair in found
     ]
 
@@ -152,7 +156,9 @@ async def drift(
     which would wait on the branch's audit-chain lock that the caller may already hold)."""
     by.require(BASELINE_READ)
     rows = await repository.all_overrides(platform_session)
-    await audit.record(session, by.branch_id, by.author, "policy.drift_viewed", "baseline", None, {"branches": len(rows)})
+    await audit.record(
+        session, by.branch_id, by.author, "policy.drift_viewed", "baseline", None, {"branches": len(rows)}
+    )
     return rows
 
 

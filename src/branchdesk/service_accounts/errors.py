@@ -15,11 +15,15 @@ SERVICE_ACCOUNT_SLUG = ErrorCode(
 )
 
 SERVICE_ACCOUNT_EXISTS = ErrorCode(
-    "SERVICE_ACCOUNT_EXISTS", "The branch already has a service account {client_id}.", "本网点已有服务账号 {client_id}。"
+    "SERVICE_ACCOUNT_EXISTS",
+    "The branch already has a service account {client_id}.",
+    "本网点已有服务账号 {client_id}。",
 )
 
 SERVICE_ACCOUNT_NO_PERMISSIONS = ErrorCode(
-    "SERVICE_ACCOUNT_NO_PERMISSIONS", "Give the service account at least one permission.", "须为服务账号指定至少一项权限。"
+    "SERVICE_ACCOUNT_NO_PERMISSIONS",
+    "Give the service account at least one permission.",
+    "须为服务账号指定至少一项权限。",
 )
 
 PERMISSION_NOT_HELD = ErrorCode(

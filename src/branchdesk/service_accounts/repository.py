@@ -17,21 +17,27 @@ async def service_account(
     return await session.scalar(stmt.with_for_update() if for_update else stmt)
 
 
-async def service_accounts_by_ids(session: AsyncSession, branch_id: uuid.UUID, ids: list[uuid.UUID]) -> list[ServiceAccount]:
+async def service_accounts_by_ids(
+    session: AsyncSession, branch_id: uuid.UUID, ids: list[uuid.UUID]
+) -> list[ServiceAccount]:
     if not ids:
         return []
     return list(
-        await session.scalars(select(ServiceAccount).where(ServiceAccount.tenant_id == branch_id, ServiceAccount.id.in_(ids)))
+        await session.scalars(
+            select(ServiceAccount).where(ServiceAccount.tenant_id == branch_id, ServiceAccount.id.in_(ids))
+        )
     )
 
 
-async def service_account_by_client_id(session: AsyncSession, branch_id: uuid.UUID, client_id: str) -> ServiceAccount | None:
+async def service_account_by_client_id(
+    session: AsyncSession, branch_id: uuid.UUID, client_id: str
+) -> ServiceAccount | None:
     return await session.scalar(
         select(ServiceAccount).where(ServiceAccount.tenant_id == branch_id, ServiceAccount.client_id == client_id)
     )
 
 
-def service_accounts_query(branch_id: uuid.UUID) -> Select[tuple[ServiceAccount]]:
+def service_accounts_query(branch_id: uuid.UUID) -> Select[ServiceAccount]:
     return select(ServiceAccount).where(ServiceAccount.tenant_id == branch_id)
 
 

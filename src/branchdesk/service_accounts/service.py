@@ -63,7 +63,6 @@ def _new_secret() -> str:
     return secrets.token_urlsafe(32)
 
 
-
 # --- managing accounts ---------------------------------------------------------------------------
 
 
@@ -91,8 +90,13 @@ async def create_service_account(
         raise DomainError(errors.SERVICE_ACCOUNT_EXISTS, field="slug", client_id=client_id)
     secret = _new_secret()
     account = ServiceAccount(
-        tenant_id=by.branch_id, client_id=client_id, name=name, permissions=wanted,
-        secret_hash=hash_secret(secret), active=True, created_at=utcnow(),
+        tenant_id=by.branch_id,
+        client_id=client_id,
+        name=name,
+        permissions=wanted,
+        secret_hash=hash_secret(secret),
+        active=True,
+        created_at=utcnow(),
     )
     session.add(account)
     try:
@@ -100,7 +104,12 @@ async def create_service_account(
     except IntegrityError as exc:  # created concurrently under the same name
         raise DomainError(errors.SERVICE_ACCOUNT_EXISTS, field="slug", client_id=client_id) from exc
     await audit.record(
-        session, by.branch_id, by.author, "service_account.created", "service_account", account.id,
+        session,
+        by.branch_id,
+        by.author,
+        "service_account.created",
+        "service_account",
+        account.id,
         {"client_id": client_id, "name": name, "permissions": wanted},
     )
     announce_change(session, by.branch_id)
@@ -126,7 +135,10 @@ def _not_grantable(by: Principal, permission: str, field: str = "permissions") -
 
 
 async def rotate_secret(
-    session: AsyncSession, by: Principal, account_id: uuid.UUID, grace: timedelta = DEFAULT_GRACE,
+    session: AsyncSession,
+    by: Principal,
+    account_id: uuid.UUID,
+    grace: timedelta = DEFAULT_GRACE,
     reason: str | None = None,
 ) -> IssuedSecret:
     """A new secret; the current one keeps working for ``grace``, the one before it stops at once.
@@ -146,9 +158,15 @@ async def rotate_secret(
     account.secret_hash = hash_secret(secret)
     await session.flush()
     await audit.record(
-        session, by.branch_id, by.author, "service_account.secret_rotated", "service_account", account.id,
+        session,
+        by.branch_id,
+        by.author,
+        "service_account.secret_rotated",
+        "service_account",
+        account.id,
         {
-            "client_id": account.client_id, "reason": reason,
+            "client_id": account.client_id,
+            "reason": reason,
             "previous_secret_valid_until": account.previous_secret_expires_at.isoformat(),
         },
     )
@@ -168,7 +186,12 @@ async def deactivate(
     account.previous_secret_expires_at = None
     await session.flush()
     await audit.record(
-        session, by.branch_id, by.author, "service_account.deactivated", "service_account", account.id,
+        session,
+        by.branch_id,
+        by.author,
+        "service_account.deactivated",
+        "service_account",
+        account.id,
         {"client_id": account.client_id, "reason": reason},
     )
     announce_change(session, by.branch_id)
@@ -230,8 +253,13 @@ async def token_client(session: AsyncSession, client_id: str) -> TokenClient | N
         return None
     in_grace = account.previous_secret_expires_at is not None and account.previous_secret_expires_at > utcnow()
     return TokenClient(
-        account_id=account.id, branch_id=branch.id, branch_code=branch.code, client_id=account.client_id,
-        name=account.name, permissions=frozenset(account.permissions), secret_hash=account.secret_hash,
+        account_id=account.id,
+        branch_id=branch.id,
+        branch_code=branch.code,
+        client_id=account.client_id,
+        name=account.name,
+        permissions=frozenset(account.permissions),
+        secret_hash=account.secret_hash,
         previous_secret_hash=account.previous_secret_hash if in_grace else None,
     )
 
@@ -254,15 +282,25 @@ def granted_scope(client: TokenClient, requested: str | None) -> list[str] | Non
 
 async def record_token_issued(session: AsyncSession, client: TokenClient, scope: list[str]) -> None:
     await audit.record(
-        session, client.branch_id, client.author, "service_account.token_issued", "service_account",
-        client.account_id, {"client_id": client.client_id, "scope": scope},
+        session,
+        client.branch_id,
+        client.author,
+        "service_account.token_issued",
+        "service_account",
+        client.account_id,
+        {"client_id": client.client_id, "scope": scope},
     )
 
 
 async def record_authentication_failed(session: AsyncSession, client: TokenClient) -> None:
     await audit.record(
-        session, client.branch_id, client.author, "service_account.authentication_failed", "service_account",
-        client.account_id, {"client_id": client.client_id},
+        session,
+        client.branch_id,
+        client.author,
+        "service_account.authentication_failed",
+        "service_account",
+        client.account_id,
+        {"client_id": client.client_id},
     )
 
 

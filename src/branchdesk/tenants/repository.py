@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-
 from typing import Any
 
 from sqlalchemy import Row, Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from branchdesk.platform.clock import utcnow
-from branchdesk.tenants.models import Branch, BranchLevel, Membership, RefreshToken, Staff
+from branchdesk.tenants.models import Branch, BranchLevel, BranchStatus, Membership, RefreshToken, Staff
 
 
 async def branch_by_code(session: AsyncSession, code: str) -> Branch | None:
@@ -26,15 +25,22 @@ async def head_office(session: AsyncSession) -> Branch | None:
     return await session.scalar(select(Branch).where(Branch.level == BranchLevel.HEAD_OFFICE))
 
 
-def branches_query() -> Select[tuple[Branch]]:
-    return select(Branch)
+def branches_query(status: BranchStatus | None = None) -> Select[Branch]:
+    stmt = select(Branch)
+    return stmt if status is None else stmt.where(Branch.status == status)
+
+
+async def all_branches(session: AsyncSession) -> list[Branch]:
+    return list(await session.scalars(select(Branch).order_by(Branch.code)))
 
 
 async def staff_by_id(session: AsyncSession, staff_id: uuid.UUID) -> Staff | None:
     return await session.get(Staff, staff_id)
 
 
-async def staff_by_employee_number(session: AsyncSession, employee_number: str, *, for_update: bool = False) -> Staff | None:
+async def staff_by_employee_number(
+    session: AsyncSession, employee_number: str, *, for_update: bool = False
+) -> Staff | None:
     stmt = select(Staff).where(Staff.employee_number == employee_number)
     if for_update:
         stmt = stmt.with_for_update()
@@ -51,7 +57,9 @@ async def membership(session: AsyncSession, branch_id: uuid.UUID, staff_id: uuid
     )
 
 
-async def memberships_of_staff(session: AsyncSession, branch_id: uuid.UUID, staff_ids: Sequence[uuid.UUID]) -> list[Membership]:
+async def memberships_of_staff(
+    session: AsyncSession, branch_id: uuid.UUID, staff_ids: Sequence[uuid.UUID]
+) -> list[Membership]:
     return list(
         await session.scalars(
             select(Membership).where(Membership.tenant_id == branch_id, Membership.staff_id.in_(staff_ids))
@@ -59,12 +67,8 @@ async def memberships_of_staff(session: AsyncSession, branch_id: uuid.UUID, staf
     )
 
 
-def members_query(branch_id: uuid.UUID) -> Select[tuple[Staff]]:
-    return (
-        select(Staff)
-        .join(Membership, Membership.staff_id == Staff.id)
-        .where(Membership.tenant_id == branch_id)
-    )
+def members_query(branch_id: uuid.UUID) -> Select[Staff]:
+    return select(Staff).join(Membership, Membership.staff_id == Staff.id).where(Membership.tenant_id == branch_id)
 
 
 async def all_memberships_of(platform_session: AsyncSession, staff_id: uuid.UUID) -> list[tuple[Membership, Branch]]:
@@ -102,7 +106,7 @@ async def revoke_sessions_of(session: AsyncSession, staff_id: uuid.UUID) -> None
 MEMBER_COLUMNS = (Staff.id, Staff.employee_number, Staff.display_name, Staff.email, Membership.roles)
 
 
-def members_page_query(branch_id: uuid.UUID) -> Select[tuple[uuid.UUID, str, str, str | None, list[str]]]:
+def members_page_query(branch_id: uuid.UUID) -> Select[uuid.UUID, str, str, str | None, list[str]]:
     return (
         select(*MEMBER_COLUMNS)
         .join(Membership, Membership.staff_id == Staff.id)

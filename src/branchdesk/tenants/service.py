@@ -20,7 +20,15 @@ from branchdesk.platform.errors import DomainError, InvalidInput, NotFound, Unau
 from branchdesk.platform.pagination import Page, PageRequest, keyset
 from branchdesk.tenants import errors, repository
 from branchdesk.tenants.models import (
-    LEVEL_LABELS, PARENT_LEVEL, STATUS_LABELS, Branch, BranchLevel, BranchStatus, Membership, Staff, StaffStatus,
+    LEVEL_LABELS,
+    PARENT_LEVEL,
+    STATUS_LABELS,
+    Branch,
+    BranchLevel,
+    BranchStatus,
+    Membership,
+    Staff,
+    StaffStatus,
 )
 from branchdesk.tenants.permissions import BRANCH_LIST, BRANCH_READ, BRANCH_SUSPEND, STAFF_READ
 
@@ -72,7 +80,12 @@ def _validate_hours(hours: dict[str, list[list[str]]]) -> list[DomainError]:
             if not (_TIME.match(opens) and _TIME.match(closes)):
                 return [bad("Times are written HH:MM.", "时间格式须为 HH:MM。")]
             if opens >= closes or opens < previous_close:
-                return [bad(f"Opening periods on {day} must be in order and not overlap.", f"{day} 的营业时段须按顺序且不重叠。")]
+                return [
+                    bad(
+                        f"Opening periods on {day} must be in order and not overlap.",
+                        f"{day} 的营业时段须按顺序且不重叠。",
+                    )
+                ]
             previous_close = closes
     return []
 
@@ -175,7 +188,7 @@ async def create_branch(session: AsyncSession, draft: BranchDraft, parent: Branc
 
 async def all_branches(session: AsyncSession) -> list[Branch]:
     """Every branch (platform table: no branch binding needed), for work that fans out per branch."""
-    return list(await session.scalars(repository.branches_query().order_by(Branch.code)))
+    return await repository.all_branches(session)
 
 
 async def find_branch(session: AsyncSession, code: str) -> Branch | None:
@@ -234,11 +247,18 @@ async def set_branch_status(
         BranchStatus.CLOSED: {BranchStatus.ACTIVE, BranchStatus.SUSPENDED},
     }[status]
     if branch.status not in allowed:
-        action = {BranchStatus.SUSPENDED: ("suspended", "暂停"), BranchStatus.ACTIVE: ("reactivated", "恢复"),
-                  BranchStatus.CLOSED: ("closed", "关闭")}[status]
+        action = {
+            BranchStatus.SUSPENDED: ("suspended", "暂停"),
+            BranchStatus.ACTIVE: ("reactivated", "恢复"),
+            BranchStatus.CLOSED: ("closed", "关闭"),
+        }[status]
         raise DomainError(
-            errors.STATUS_CHANGE, field="code", status=branch.status.value, status_zh=STATUS_LABELS[branch.status][1],
-            action=action[0], action_zh=action[1],
+            errors.STATUS_CHANGE,
+            field="code",
+            status=branch.status.value,
+            status_zh=STATUS_LABELS[branch.status][1],
+            action=action[0],
+            action_zh=action[1],
         )
     before = branch.status
     branch.status, branch.status_reason, branch.updated_at = status, reason, utcnow()
@@ -255,7 +275,10 @@ def hours_from_rows(rows: list[tuple[str, str, str]]) -> dict[str, list[list[str
     hours: dict[str, list[list[str]]] = {}
     for day, opens, closes in rows:
         hours.setdefault(day, []).append([opens, closes])
-    return {day: sorted(periods) for day, periods in sorted(hours.items(), key=lambda kv: WEEKDAYS.index(kv[0]) if kv[0] in WEEKDAYS else 99)}
+    return {
+        day: sorted(periods)
+        for day, periods in sorted(hours.items(), key=lambda kv: WEEKDAYS.index(kv[0]) if kv[0] in WEEKDAYS else 99)
+    }
 
 
 # --- reads ---------------------------------------------------------------------------------------
@@ -278,10 +301,7 @@ async def list_branches(
     session: AsyncSession, by: Principal, page: PageRequest, status: BranchStatus | None = None
 ) -> Page[Branch]:
     by.require(BRANCH_LIST)
-    stmt = repository.branches_query()
-    if status is not None:
-        stmt = stmt.where(Branch.status == status)
-    return await keyset(session, stmt, Branch.code, page, lambda branch: branch)
+    return await keyset(session, repository.branches_query(status), Branch.code, page, lambda branch: branch)
 
 
 @dataclass(frozen=True)
@@ -319,9 +339,7 @@ async def list_members(session: AsyncSession, by: Principal, page: PageRequest) 
     return await keyset(session, repository.members_page_query(by.branch_id), Staff.employee_number, page, _member)
 
 
-async def personal_data_of(
-    session: AsyncSession, by: Principal, ids: list[uuid.UUID]
-) -> dict[uuid.UUID, PersonalData]:
+async def personal_data_of(session: AsyncSession, by: Principal, ids: list[uuid.UUID]) -> dict[uuid.UUID, PersonalData]:
     """Members' personal data, unmasked: the caller masks it unless ``by.sees_unmasked`` (and audits
     what it shows unmasked)."""
     if not by.can(STAFF_READ):
@@ -330,7 +348,9 @@ async def personal_data_of(
     return {row.id: PersonalData(row.phone, row.id_number, row.address) for row in rows}
 
 
-async def staff_overview(platform_session: AsyncSession, staff_id: uuid.UUID) -> tuple[Staff, list[tuple[Membership, Branch]]]:
+async def staff_overview(
+    platform_session: AsyncSession, staff_id: uuid.UUID
+) -> tuple[Staff, list[tuple[Membership, Branch]]]:
     """A staff member and every branch they belong to (platform scope: across branches); Unauthenticated
     when the staff member is unknown or disabled."""
     staff = await repository.staff_by_id(platform_session, staff_id)

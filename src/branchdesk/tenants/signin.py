@@ -22,13 +22,12 @@ from branchdesk.access.unit_of_work import across
 from branchdesk.platform import audit, throttle
 from branchdesk.platform.audit import Author
 from branchdesk.platform.clock import utcnow
-from branchdesk.platform.hashing import hash_secret, needs_rehash, verify_secret
 from branchdesk.platform.errors import DomainError
+from branchdesk.platform.hashing import hash_secret, needs_rehash, verify_secret
 from branchdesk.platform.settings import Settings
 from branchdesk.platform.tokens import KeyRing
 from branchdesk.tenants import errors, repository
 from branchdesk.tenants.models import RefreshToken, Staff, StaffStatus
-
 
 SIGN_IN = Principal.system("sign-in")
 
@@ -158,7 +157,9 @@ async def _audit(session: AsyncSession, action: str, typed: str | None, staff: S
     if office is None:
         return
     actor = (
-        Author("staff", staff.id, f"{staff.employee_number} {staff.display_name}") if staff else Author.system("sign-in")
+        Author("staff", staff.id, f"{staff.employee_number} {staff.display_name}")
+        if staff
+        else Author.system("sign-in")
     )
     if typed is not None:
         details = {"employee_number": typed.strip()[:64], **details}

@@ -12,8 +12,13 @@ from branchdesk.graphql.ids import node_uuid
 from branchdesk.graphql.request_context import request_context
 from branchdesk.platform.errors import DomainError, NotFound
 
-_STATUS = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403, "BRANCH_ACCESS_DENIED": 403, "BRANCH_SUSPENDED": 403,
-           "NOT_FOUND": 404}
+_STATUS = {
+    "UNAUTHENTICATED": 401,
+    "FORBIDDEN": 403,
+    "BRANCH_ACCESS_DENIED": 403,
+    "BRANCH_SUSPENDED": 403,
+    "NOT_FOUND": 404,
+}
 
 
 def _review_id(value: str) -> uuid.UUID:

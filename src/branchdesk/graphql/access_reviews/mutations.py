@@ -3,13 +3,12 @@ from __future__ import annotations
 from datetime import date
 
 import strawberry
-from strawberry.types import Info
-
-from branchdesk.graphql import permissions as p
 from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.types import Info
 
 from branchdesk.access.principal import Principal
 from branchdesk.access_reviews import service as reviews
+from branchdesk.graphql import permissions as p
 from branchdesk.graphql.access_reviews.types import AccessReview, AccessReviewDecision, AccessReviewItem
 from branchdesk.graphql.errors import mutate, payload
 from branchdesk.graphql.ids import node_uuid
@@ -25,7 +24,7 @@ class OpenAccessReviewInput:
 @strawberry.input
 class DecideAccessReviewItemInput:
     item_id: strawberry.ID
-    decision: AccessReviewDecision = strawberry.field(description="CONFIRMED or REVOKED.")  # type: ignore[valid-type]
+    decision: AccessReviewDecision = strawberry.field(description="CONFIRMED or REVOKED.")
     note: str | None = strawberry.field(default=None, description="Why; shown in the report (at most 500 characters).")
 
 
@@ -68,9 +67,13 @@ class Mutations:
         "Confirm or revoke one item of an open access review; never one about yourself. A revocation takes "
         "effect when the review closes.",
     )
-    async def decide_access_review_item(self, info: Info, input: DecideAccessReviewItemInput) -> DecideAccessReviewItemPayload:
+    async def decide_access_review_item(
+        self, info: Info, input: DecideAccessReviewItemInput
+    ) -> DecideAccessReviewItemPayload:
         async def decide(session: AsyncSession, by: Principal) -> dict[str, object]:
-            item_id = node_uuid(input.item_id, "AccessReviewItem", NotFound("Access review item", "权限复核项", field="itemId"))
+            item_id = node_uuid(
+                input.item_id, "AccessReviewItem", NotFound("Access review item", "权限复核项", field="itemId")
+            )
             item = await reviews.decide(session, by, item_id, input.decision, input.note)
             return {"item": AccessReviewItem.from_row((await reviews.items_by_id(session, by, [item.id]))[0])}
 

@@ -20,7 +20,7 @@ class Queries:
         info: Info,
         first: int | None = None,
         after: str | None = None,
-        status: AccessReviewStatus | None = None,  # type: ignore[valid-type]
+        status: AccessReviewStatus | None = None,
     ) -> relay.Connection[AccessReview]:
         ctx = info.context
         page = await ctx.call(reviews.list_reviews, page_request(ctx.settings, first, after), status)

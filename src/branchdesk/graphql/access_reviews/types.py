@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Any
 
 import strawberry
 from strawberry import relay
@@ -16,8 +17,12 @@ from branchdesk.graphql.nodes import LoadedNode
 from branchdesk.graphql.relay import connection, page_request
 from branchdesk.graphql.tenants.types import StaffMember
 
-AccessReviewStatus = graphql_enum(models.ReviewStatus, "AccessReviewStatus", "Whether an access review still takes decisions.")
-AccessReviewDecision = graphql_enum(models.ReviewDecision, "AccessReviewDecision", "A reviewer's decision about one role held.")
+AccessReviewStatus = graphql_enum(
+    models.ReviewStatus, "AccessReviewStatus", "Whether an access review still takes decisions."
+)
+AccessReviewDecision = graphql_enum(
+    models.ReviewDecision, "AccessReviewDecision", "A reviewer's decision about one role held."
+)
 
 
 async def _member(info: Info, staff_id: uuid.UUID | None) -> StaffMember | None:
@@ -53,14 +58,21 @@ class AccessReviewItem(LoadedNode):
     decided_by_label: strawberry.Private[str | None]
 
     @classmethod
-    def from_row(cls, row: reviews.ReportRow | tuple) -> AccessReviewItem:
+    def from_row(cls, row: reviews.ReportRow | tuple[Any, ...]) -> AccessReviewItem:
         row = row if isinstance(row, reviews.ReportRow) else reviews.ReportRow(*row)
         item = row.item
         reviewer = " ".join(p for p in (row.decided_by_employee_number, row.decided_by_name) if p) or None
         return cls(
-            id=str(item.id), employee_number=row.employee_number, display_name=row.display_name, role=item.role,
-            decision=item.decision, decided_at=item.decided_at, note=item.note, staff_id=item.staff_id,
-            decided_by_id=item.decided_by, decided_by_label=reviewer,
+            id=str(item.id),
+            employee_number=row.employee_number,
+            display_name=row.display_name,
+            role=item.role,
+            decision=item.decision,
+            decided_at=item.decided_at,
+            note=item.note,
+            staff_id=item.staff_id,
+            decided_by_id=item.decided_by,
+            decided_by_label=reviewer,
         )
 
     @strawberry.field(description="The role in the caller's language (its name when it is a branch's own role).")
@@ -84,7 +96,9 @@ class AccessReviewItem(LoadedNode):
         return await _member(info, self.decided_by_id)
 
 
-@strawberry.type(name="AccessReview", description="An access review (权限复核): who holds which role, confirmed or revoked.")
+@strawberry.type(
+    name="AccessReview", description="An access review (权限复核): who holds which role, confirmed or revoked."
+)
 class AccessReview(LoadedNode):
     node_loader = "access_review"
     id: relay.NodeID[str]
@@ -101,9 +115,15 @@ class AccessReview(LoadedNode):
     def of(cls, counted: reviews.Counted) -> AccessReview:
         review = counted.review
         return cls(
-            id=str(review.id), name=review.name, status=review.status, opened_at=review.opened_at,
-            closed_at=review.closed_at, due_on=review.due_on, opened_by_id=review.opened_by,
-            closed_by_id=review.closed_by, tally=counted.tally,
+            id=str(review.id),
+            name=review.name,
+            status=review.status,
+            opened_at=review.opened_at,
+            closed_at=review.closed_at,
+            due_on=review.due_on,
+            opened_by_id=review.opened_by,
+            closed_by_id=review.closed_by,
+            tally=counted.tally,
         )
 
     @strawberry.field(description="The status in the caller's language.")
@@ -122,7 +142,8 @@ class AccessReview(LoadedNode):
     def counts(self) -> AccessReviewCounts:
         d = models.ReviewDecision
         return AccessReviewCounts(
-            pending=self.tally.get(d.PENDING, 0), confirmed=self.tally.get(d.CONFIRMED, 0),
+            pending=self.tally.get(d.PENDING, 0),
+            confirmed=self.tally.get(d.CONFIRMED, 0),
             revoked=self.tally.get(d.REVOKED, 0),
         )
 
@@ -135,7 +156,9 @@ class AccessReview(LoadedNode):
         decision: AccessReviewDecision | None = None,  # type: ignore[valid-type]
     ) -> relay.Connection[AccessReviewItem]:
         ctx = info.context
-        page = await ctx.call(reviews.list_items, uuid.UUID(self.id), page_request(ctx.settings, first, after), decision)
+        page = await ctx.call(
+            reviews.list_items, uuid.UUID(self.id), page_request(ctx.settings, first, after), decision
+        )
         return connection(page, AccessReviewItem.from_row, relay.Connection[AccessReviewItem])
 
     @strawberry.field(
@@ -147,4 +170,5 @@ class AccessReview(LoadedNode):
         )
     )
     async def csv(self, info: Info) -> str:
-        return await info.context.call(reviews.export_csv, uuid.UUID(self.id), info.context.locale)
+        exported: str = await info.context.call(reviews.export_csv, uuid.UUID(self.id), info.context.locale)
+        return exported

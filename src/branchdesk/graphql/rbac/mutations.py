@@ -3,12 +3,11 @@ from __future__ import annotations
 import uuid
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
-from branchdesk.graphql import permissions as p
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from branchdesk.access.principal import Principal
+from branchdesk.graphql import permissions as p
 from branchdesk.graphql.errors import mutate, payload
 from branchdesk.graphql.ids import staff_uuid
 from branchdesk.graphql.rbac.types import PermissionInfo

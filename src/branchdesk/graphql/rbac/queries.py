@@ -7,7 +7,6 @@ from strawberry import relay
 from strawberry.types import Info
 
 from branchdesk.graphql import permissions as p
-from branchdesk.graphql.relay import connection, page_request
 from branchdesk.graphql.ids import staff_uuid
 from branchdesk.graphql.rbac.types import (
     AccessMatrix,
@@ -24,6 +23,7 @@ from branchdesk.graphql.rbac.types import (
     SodConflict,
     ToxicPairInfo,
 )
+from branchdesk.graphql.relay import connection, page_request
 from branchdesk.graphql.tenants.types import Branch
 from branchdesk.rbac import views
 
@@ -46,7 +46,10 @@ class Queries:
         return AccessMatrix(
             roles=[RoleInfo(name=r) for r in roles],
             permissions=[PermissionInfo.of(n) for n in dict.fromkeys(c.permission for c in cells)],
-            cells=[AccessMatrixCell(role=c.role, permission=c.permission, granted=c.granted, source=PolicySource(c.source)) for c in cells],
+            cells=[
+                AccessMatrixCell(role=c.role, permission=c.permission, granted=c.granted, source=PolicySource(c.source))
+                for c in cells
+            ],
         )
 
     @p.field("policy:audit", "A member's effective permissions in the active branch and, for each, why.")
@@ -76,9 +79,15 @@ class Queries:
         return [
             SodConflict(
                 staff_id=c.staff_id,
-                rule=ToxicPairInfo(name=c.pair, first=pairs[c.pair].first, second=pairs[c.pair].second,
-                                   en=pairs[c.pair].en, zh=pairs[c.pair].zh),
-                first_via=c.first_via, second_via=c.second_via,
+                rule=ToxicPairInfo(
+                    name=c.pair,
+                    first=pairs[c.pair].first,
+                    second=pairs[c.pair].second,
+                    en=pairs[c.pair].en,
+                    zh=pairs[c.pair].zh,
+                ),
+                first_via=c.first_via,
+                second_via=c.second_via,
             )
             for c in conflicts
         ]
@@ -98,9 +107,9 @@ class Queries:
         return [
             BranchDrift(
                 branch=Branch.from_model(branch),
-                overrides=[PolicyOverrideInfo(role=o.role, permission=o.permission, granted=o.granted) for o in overrides],
+                overrides=[
+                    PolicyOverrideInfo(role=o.role, permission=o.permission, granted=o.granted) for o in overrides
+                ],
             )
             for branch, overrides in rows
         ]
-
-

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import Enum
+from typing import cast
 
 import strawberry
 from strawberry import relay
@@ -15,6 +16,7 @@ from branchdesk.access.registry import PERMISSIONS
 from branchdesk.graphql.labels import localized, permission_label, role_label
 from branchdesk.graphql.nodes import LoadedNode
 from branchdesk.graphql.tenants.types import Branch, StaffMember
+from branchdesk.rbac.models import PolicyChange
 
 
 @strawberry.type(description="A permission: `resource:action`.")
@@ -106,11 +108,18 @@ class PolicyChangeEntry(LoadedNode):
         return await _staff(info, self.staff_id)
 
     @classmethod
-    def from_model(cls, change) -> PolicyChangeEntry:  # noqa: ANN001
+    def from_model(cls, change: PolicyChange) -> PolicyChangeEntry:
         return cls(
-            id=str(change.id), changed_at=change.changed_at, actor=change.actor_label, kind=change.kind,
-            role=change.role, permission=change.permission, before=change.before, after=change.after,
-            reason=change.reason, staff_id=change.staff_id,
+            id=str(change.id),
+            changed_at=change.changed_at,
+            actor=change.actor_label,
+            kind=change.kind,
+            role=change.role,
+            permission=change.permission,
+            before=cast(JSON, change.before),
+            after=cast(JSON, change.after),
+            reason=change.reason,
+            staff_id=change.staff_id,
         )
 
 

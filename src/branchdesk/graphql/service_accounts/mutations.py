@@ -27,7 +27,9 @@ class CreateServiceAccountInput:
     slug: str = strawberry.field(
         description="2 to 40 lowercase letters, digits or hyphens: the client id is `<branch code>.<slug>`."
     )
-    permissions: list[str] = strawberry.field(description="Branch permissions that you hold yourself, e.g. `client:read`.")
+    permissions: list[str] = strawberry.field(
+        description="Branch permissions that you hold yourself, e.g. `client:read`."
+    )
 
 
 @strawberry.input
@@ -66,7 +68,9 @@ class Mutations:
     )
     async def create_service_account(self, info: Info, input: CreateServiceAccountInput) -> CreateServiceAccountPayload:
         async def create(session: AsyncSession, by: Principal) -> dict[str, object]:
-            return _issued(await accounts.create_service_account(session, by, input.name, input.slug, input.permissions))
+            return _issued(
+                await accounts.create_service_account(session, by, input.name, input.slug, input.permissions)
+            )
 
         return await mutate(info, CreateServiceAccountPayload, create)
 

@@ -41,10 +41,17 @@ async def unmasked_reads(ctx: Context, keys: list[tuple[str, str]]) -> list[bool
     by_resource: dict[str, list[str]] = {}
     for resource, object_id in keys:
         by_resource.setdefault(resource, []).append(object_id)
+
     async def record(session: AsyncSession, by: Principal) -> None:
         for resource, object_ids in by_resource.items():
             await audit.record(
-                session, by.branch_id, by.author, f"{resource}.pii_unmasked", resource, None, {"ids": sorted(object_ids)}
+                session,
+                by.branch_id,
+                by.author,
+                f"{resource}.pii_unmasked",
+                resource,
+                None,
+                {"ids": sorted(object_ids)},
             )
 
     await ctx.call(record)

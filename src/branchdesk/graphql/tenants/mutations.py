@@ -1,13 +1,12 @@
 from __future__ import annotations
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
-from branchdesk.graphql import permissions as p
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from branchdesk.access.principal import Principal
-from branchdesk.graphql.errors import UserError, mutate, payload, run_mutation
+from branchdesk.graphql import permissions as p
+from branchdesk.graphql.errors import UserError, answer, mutate, payload, run_mutation
 from branchdesk.graphql.tenants.types import Branch, BranchLevel
 from branchdesk.onboarding import service as onboarding
 from branchdesk.tenants import service, signin
@@ -32,8 +31,10 @@ class BranchHeadInput:
 class OnboardBranchInput:
     code: str = strawberry.field(description="Unique branch code, e.g. 0101.")
     name: str
-    level: BranchLevel  # type: ignore[valid-type]
-    parent_code: str | None = strawberry.field(default=None, description="Code of the branch above; not for head office.")
+    level: BranchLevel
+    parent_code: str | None = strawberry.field(
+        default=None, description="Code of the branch above; not for head office."
+    )
     timezone: str = strawberry.field(default="Asia/Shanghai", description="IANA time zone.")
     business_hours: list[OpeningPeriodInput] = strawberry.field(default_factory=list)
     head: BranchHeadInput
@@ -72,7 +73,9 @@ class SessionPayload:
     access_token: str | None = None
     token_type: str = "Bearer"
     expires_in: int | None = strawberry.field(default=None, description="Seconds until the access token expires.")
-    refresh_token: str | None = strawberry.field(default=None, description="Single use: every refresh returns a new one.")
+    refresh_token: str | None = strawberry.field(
+        default=None, description="Single use: every refresh returns a new one."
+    )
 
 
 @payload
@@ -82,8 +85,14 @@ class SignOutPayload:
 
 def _session_payload(result: signin.Tokens | None, errors: list[UserError]) -> SessionPayload:
     if result is None:
-        return SessionPayload(errors=errors)
-    return SessionPayload(access_token=result.access_token, expires_in=result.expires_in, refresh_token=result.refresh_token)
+        return answer(SessionPayload, errors)
+    return answer(
+        SessionPayload,
+        [],
+        access_token=result.access_token,
+        expires_in=result.expires_in,
+        refresh_token=result.refresh_token,
+    )
 
 
 @strawberry.type
@@ -99,13 +108,15 @@ class Mutations:
     @p.mutation(p.PUBLIC, "Exchange a refresh token for new tokens; a reused refresh token ends its whole session.")
     async def refresh_session(self, info: Info, input: RefreshTokenInput) -> SessionPayload:
         rt = info.context.runtime
-        result, errors = await run_mutation(info, lambda s: signin.refresh(s, rt.keys, rt.settings, input.refresh_token))
+        result, errors = await run_mutation(
+            info, lambda s: signin.refresh(s, rt.keys, rt.settings, input.refresh_token)
+        )
         return _session_payload(result, errors)
 
     @p.mutation(p.PUBLIC, "End the session that the refresh token belongs to.")
     async def sign_out(self, info: Info, input: RefreshTokenInput) -> SignOutPayload:
         _, errors = await run_mutation(info, lambda s: signin.sign_out(s, input.refresh_token))
-        return SignOutPayload(signed_out=not errors, errors=errors)
+        return answer(SignOutPayload, errors, signed_out=not errors)
 
     @p.mutation("branch:onboard", "Onboard a branch with its branch head. Idempotent by branch code.")
     async def onboard_branch(self, info: Info, input: OnboardBranchInput) -> OnboardBranchPayload:

@@ -6,6 +6,7 @@ from collections import defaultdict
 import strawberry
 from strawberry import relay
 from strawberry.types import Info
+from strawberry.utils.await_maybe import await_maybe
 
 from branchdesk.graphql import permissions as p
 from branchdesk.graphql.relay import connection, page_request
@@ -34,7 +35,7 @@ class Queries:
         info: Info,
         first: int | None = None,
         after: str | None = None,
-        status: BranchStatus | None = None,  # type: ignore[valid-type]
+        status: BranchStatus | None = None,
     ) -> relay.Connection[Branch]:
         ctx = info.context
         page = await ctx.call(service.list_branches, page_request(ctx.settings, first, after), status)
@@ -46,7 +47,9 @@ class Queries:
         return Branch.from_model(found) if found else None
 
     @p.field("staff:read", "Staff members of the active branch, ordered by employee number.")
-    async def staff(self, info: Info, first: int | None = None, after: str | None = None) -> relay.Connection[StaffMember]:
+    async def staff(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> relay.Connection[StaffMember]:
         ctx = info.context
         page = await ctx.call(service.list_members, page_request(ctx.settings, first, after))
         return connection(page, StaffMember.of, relay.Connection[StaffMember])
@@ -75,7 +78,9 @@ async def resolve_nodes(info: Info, ids: list[relay.GlobalID]) -> list[relay.Nod
             positions[gid.resolve_type(info)].append(position)
     found: list[relay.Node | None] = [None] * len(ids)
     for node_type, at in positions.items():
-        nodes = await node_type.resolve_nodes(info=info, node_ids=[ids[i].node_id for i in at], required=False)
+        nodes = await await_maybe(
+            node_type.resolve_nodes(info=info, node_ids=[ids[i].node_id for i in at], required=False)
+        )
         for position, node in zip(at, nodes, strict=True):
             found[position] = node
     return found

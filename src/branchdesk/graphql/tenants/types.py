@@ -65,13 +65,16 @@ class Branch(LoadedNode):
 
     @strawberry.field(description="Opening periods by weekday.")
     def business_hours(self) -> list[OpeningPeriod]:
-        return [OpeningPeriod(weekday=day, opens=o, closes=c) for day, periods in self.hours.items() for o, c in periods]
+        return [
+            OpeningPeriod(weekday=day, opens=o, closes=c) for day, periods in self.hours.items() for o, c in periods
+        ]
 
     @strawberry.field(description="The branch above this one; null when the caller cannot see it.")
     async def parent(self, info: Info) -> Branch | None:
         if self.parent_id is None:
             return None
-        return await info.context.loaders.branch.load(self.parent_id)
+        parent: Branch | None = await info.context.loaders.branch.load(self.parent_id)
+        return parent
 
 
 _PII_NOTE = "Masked unless it is your own record or you hold `staff.pii:read`; every unmasked read is audited."
@@ -100,7 +103,7 @@ class StaffMember(LoadedNode):
     async def _personal(self, info: Info, name: str) -> str | None:
         """Personal data is read (in one batch per request) only when a response shows it."""
         found = await info.context.loaders.personal_data.load(uuid.UUID(self.id))
-        value = getattr(found, name) if found is not None else None
+        value: str | None = getattr(found, name) if found is not None else None
         if value is None:
             return None
         if not info.context.principal().sees_unmasked("staff", uuid.UUID(self.id)):

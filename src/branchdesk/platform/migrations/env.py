@@ -3,7 +3,7 @@
 import asyncio
 
 from alembic import context
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from branchdesk.models import metadata
@@ -13,7 +13,7 @@ from branchdesk.platform.migrate import include_object
 config = context.config
 
 
-def run(connection) -> None:  # noqa: ANN001
+def run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=metadata,
