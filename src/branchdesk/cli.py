@@ -10,7 +10,7 @@ from typing import Any, NoReturn, TypeVar
 
 import typer
 
-from branchdesk.access.principal import Principal
+from branchdesk.access.unit_of_work import system_work
 from branchdesk.platform.errors import DomainError, InvalidInput
 from branchdesk.platform.logging import configure_logging
 from branchdesk.platform.settings import get_settings
@@ -21,7 +21,6 @@ tenants_app = typer.Typer(help="Head office and branches.", no_args_is_help=True
 staff_app = typer.Typer(help="Staff identities.", no_args_is_help=True)
 app.add_typer(tenants_app, name="tenants")
 app.add_typer(staff_app, name="staff")
-CLI = Principal.system("cli")
 T = TypeVar("T")
 
 
@@ -158,8 +157,8 @@ def tenants_create(
     )
 
     async def work(rt: Runtime) -> onboarding.Onboarded:
-        async with rt.db.session(None) as session:
-            return await onboarding.onboard_branch(session, CLI, draft)
+        async with system_work(rt.db, "cli") as (session, cli):
+            return await onboarding.onboard_branch(session, cli, draft)
 
     result = _run(work)
     typer.echo(f"{'created' if result.created else 'already onboarded'}: {result.branch.code} {result.branch.name}")
@@ -189,8 +188,8 @@ def _set_status(code: str, status: str, reason: str | None) -> None:
     from branchdesk.tenants.models import BranchStatus
 
     async def work(rt: Runtime) -> Any:
-        async with rt.db.session(None) as session:
-            return await service.set_branch_status(session, CLI, code, BranchStatus(status), reason)
+        async with system_work(rt.db, "cli") as (session, cli):
+            return await service.set_branch_status(session, cli, code, BranchStatus(status), reason)
 
     branch = _run(work)
     typer.echo(f"{branch.code} is {branch.status.value}")
