@@ -13,24 +13,43 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.types.unset import UnsetType
 
 from branchdesk.graphql.access_reviews.exports import access_review_csv
-from branchdesk.graphql.context import Context
-from branchdesk.graphql.request_context import request_context
+from branchdesk.graphql.context import Connection, close_at_expiry, identify_once
+from branchdesk.graphql.request_context import connection_of
 from branchdesk.graphql.schema import build_schema
 from branchdesk.oauth import token_endpoint
 from branchdesk.platform import metrics
 from branchdesk.platform.database import ping
+from branchdesk.platform.errors import DomainError
 from branchdesk.platform.federation import Federation
 from branchdesk.platform.settings import Settings, get_settings
 from branchdesk.runtime import Runtime, runtime
 
 log = structlog.get_logger(__name__)
+ACCEPTED = UnsetType()  # strawberry's "acknowledge without a payload"
 
 
-class BranchdeskGraphQL(GraphQL[Context, None]):
-    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
-        return request_context(request)
+class BranchdeskGraphQL(GraphQL[Connection, None]):
+    """Strawberry's ASGI app; each operation gets its own Context from the Connection (RequestLifecycle)."""
+
+    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Connection:
+        return connection_of(request)
+
+    async def on_ws_connect(self, context: Connection) -> UnsetType | dict[str, object] | None:
+        """A WebSocket that presents a token must present a valid one; it is closed when the token
+        expires. Each operation on it is still authenticated and authorised on its own."""
+        token = context.token
+        if token is None:
+            return ACCEPTED  # anonymous: public operations only (sign-in)
+        try:
+            identity = await identify_once(context, token)
+        except DomainError as exc:
+            raise ConnectionRejectionError() from exc
+        close_at_expiry(context, identity.claims.get("exp"))
+        return ACCEPTED
 
 
 async def jwks(request: Request) -> JSONResponse:

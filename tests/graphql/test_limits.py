@@ -77,7 +77,7 @@ async def test_an_unexpected_error_is_masked_and_nothing_of_the_request_is_shown
     import strawberry
     from starlette.requests import Request
 
-    from branchdesk.graphql.context import Context
+    from branchdesk.graphql.context import Connection
     from branchdesk.graphql.errors import RequestLifecycle
 
     @strawberry.type
@@ -92,7 +92,7 @@ async def test_an_unexpected_error_is_masked_and_nothing_of_the_request_is_shown
 
     schema = strawberry.Schema(query=Query, extensions=[RequestLifecycle])
     request = Request({"type": "http", "method": "POST", "path": "/graphql", "headers": [], "query_string": b""})
-    result = await schema.execute("{ fine broken }", context_value=Context(request, rt))
+    result = await schema.execute("{ fine broken }", context_value=Connection(request, rt))
     assert result.data is None
     assert [e.message for e in result.errors] == ["Unexpected error."]
     assert result.errors[0].extensions == {"code": "INTERNAL_ERROR"}

@@ -14,15 +14,19 @@ the connection stays usable and the request's commit decides what is kept.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, TypeVar
 
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
+from starlette.websockets import WebSocket
 
 from branchdesk.access.identity import Identity, identify
 from branchdesk.access.principal import Principal
@@ -39,23 +43,78 @@ def _locale(accept_language: str | None) -> str:
     return "zh-CN" if accept_language and accept_language.strip().lower().startswith("zh") else "en"
 
 
-def _bearer(connection: HTTPConnection) -> str | None:
-    header = connection.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
+def _bearer(value: str | None) -> str | None:
+    scheme, _, token = (value or "").partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
+@dataclass
+class Connection:
+    """What a client connected with: an HTTP request, or a WebSocket and the payload of its
+    ``connection_init`` (the only place a browser can put a token: ``{"Authorization": "Bearer …",
+    "X-Branch": "0101"}``; the upgrade request's headers are read too, for other clients). Every
+    operation gets a :class:`Context` of its own from it, so each one is authenticated, enters the
+    branch and decides permissions afresh."""
+
+    transport: HTTPConnection
+    runtime: Runtime
+    federation: Federation = field(default_factory=Federation)
+    connection_params: dict[str, Any] | None = None  # set by strawberry on connection_init
+
+    def header(self, name: str) -> str | None:
+        for key, value in (self.connection_params or {}).items():
+            if key.lower() == name and isinstance(value, str):
+                return value
+        return self.transport.headers.get(name)
+
+    @property
+    def token(self) -> str | None:
+        return _bearer(self.header("authorization"))
+
+    @property
+    def is_websocket(self) -> bool:
+        return isinstance(self.transport, WebSocket)
+
+
+async def identify_once(connection: Connection, token: str) -> Identity:
+    """The token's identity, checked when a WebSocket connects (each operation checks it again)."""
+    runtime = connection.runtime
+    return await identify(token, runtime.keys, connection.federation, lambda: runtime.db.session(None))
+
+
+_WATCHERS: set[asyncio.Task[None]] = set()
+TOKEN_EXPIRED = 4401  # graphql-transport-ws: Unauthorized
+
+
+def close_at_expiry(connection: Connection, expires: object) -> None:
+    """Close the WebSocket when its token expires: a client must reconnect with a fresh token."""
+    if not isinstance(expires, int | float) or not isinstance(connection.transport, WebSocket):
+        return
+    websocket = connection.transport
+
+    async def close_when_expired() -> None:
+        await asyncio.sleep(max(0.0, expires - time.time()))
+        with contextlib.suppress(Exception):  # already closed by the client
+            await websocket.close(code=TOKEN_EXPIRED, reason="Token expired")
+
+    watcher = asyncio.create_task(close_when_expired())
+    _WATCHERS.add(watcher)
+    watcher.add_done_callback(_WATCHERS.discard)
+
+
 class Context:
-    def __init__(self, connection: HTTPConnection, runtime: Runtime, federation: Federation | None = None) -> None:
-        self.request = connection
-        self.runtime = runtime
-        self.settings = runtime.settings
+    """One operation's state: its caller, its branch, its transaction."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.runtime = connection.runtime
+        self.settings = connection.runtime.settings
         # The external issuers (single sign-on) whose tokens the app accepts besides its own.
-        self.federation = federation or Federation()
-        self.locale = _locale(connection.headers.get("accept-language"))
-        self.request_id = connection.headers.get("x-request-id") or uuid.uuid4().hex
-        self.token = _bearer(connection)
-        self.branch_code = (connection.headers.get("x-branch") or "").strip() or None
+        self.federation = connection.federation
+        self.locale = _locale(connection.header("accept-language"))
+        self.request_id = connection.header("x-request-id") or uuid.uuid4().hex
+        self.token = connection.token
+        self.branch_code = (connection.header("x-branch") or "").strip() or None
         self._session: AsyncSession | None = None
         self._lock = asyncio.Lock()
         self._calls: set[asyncio.Future[Any]] = set()

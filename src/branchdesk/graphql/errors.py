@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
@@ -19,6 +20,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types import Info
 
 from branchdesk.access.principal import Principal
+from branchdesk.graphql.context import Connection, Context
 from branchdesk.platform import metrics
 from branchdesk.platform.errors import CODES, INTERNAL_ERROR, VALIDATION_FAILED, DomainError, InvalidInput
 from graphql import GraphQLError
@@ -112,53 +114,88 @@ async def mutate(
 
 
 class RequestLifecycle(SchemaExtension):
-    """Ends the request's transaction (commit unless something unexpected failed), presents errors,
-    holds back a deliberately delayed answer, counts the operation.
+    """One operation, on every transport: a Context of its own, the unit of work started before any
+    resolver, and — before the answer leaves, over HTTP and WebSocket alike — the transaction ended
+    (committed unless something unexpected failed), errors presented (codes, translation, masking),
+    data cleared when nothing committed, and a deliberate delay served. Then the operation is counted.
 
     A request whose work was rolled back returns no data: what it read or wrote did not happen (its
     audit records included), so it must not be shown.
     """
 
-    async def on_execute(self) -> AsyncIterator[None]:
-        """After validation, before any resolver: the request's unit of work starts."""
-        await self.execution_context.context.start()
-        yield
+    def __init__(self, *, hide_schema: bool = False) -> None:
+        super().__init__()
+        self.hide_schema = hide_schema  # production: no hints that name what the schema holds
+        self._concluded = False
+        self._unexpected: list[GraphQLError] = []
+        self._rejected = False
 
     async def on_operation(self) -> AsyncIterator[None]:
         started = time.perf_counter()
-        ctx = self.execution_context.context
-        committed = False
+        given = self.execution_context.context
+        self.execution_context.context = Context(given) if isinstance(given, Connection) else given
         try:
             yield
         finally:
-            result = self.execution_context.result
-            errors = list(getattr(result, "errors", None) or [])
-            unexpected = [
-                e for e in errors if e.original_error is not None and not isinstance(e.original_error, DomainError)
-            ]
-            try:
-                await ctx.finish(commit=not unexpected and result is not None)
-                committed = not unexpected and result is not None
-            except Exception as exc:  # a failed commit is the request's failure
-                log.exception("commit failed")
-                unexpected.append(GraphQLError("commit failed", original_error=exc))
-                errors.append(unexpected[-1])
+            await self._conclude(self.execution_context.result)  # when the operation never executed
+        operation = self.execution_context.operation_name or "anonymous"
+        outcome = "error" if self._unexpected else ("rejected" if self._rejected else "ok")
+        metrics.graphql_requests.labels(operation, outcome).inc()
+        metrics.graphql_latency.labels(operation).observe(time.perf_counter() - started)
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        """After validation, before any resolver: the operation's unit of work starts."""
+        await self.execution_context.context.start()
+        try:
+            yield
+        finally:
+            await self._conclude(self.execution_context.result)
+
+    async def on_stream_result(self, result: Any) -> AsyncIterator[None]:
+        """Streaming transports send each result as soon as this hook yields: conclude first."""
+        await self._conclude(result)
+        yield
+
+    async def _conclude(self, result: Any) -> None:
+        if self._concluded:
+            return
+        self._concluded = True
+        ctx: Context = self.execution_context.context
+        errors = list(getattr(result, "errors", None) or [])
+        unexpected = [
+            e for e in errors if e.original_error is not None and not isinstance(e.original_error, DomainError)
+        ]
+        committed = False
+        try:
+            await ctx.finish(commit=not unexpected and result is not None)
+            committed = not unexpected and result is not None
+        except Exception as exc:  # a failed commit is the request's failure
+            log.exception("commit failed")
+            unexpected.append(GraphQLError("commit failed", original_error=exc))
+            errors.append(unexpected[-1])
         if result is not None:
             if not committed and getattr(result, "data", None) is not None:
                 result.data = None
             if errors:
-                result.errors = [_present(e, ctx.locale) for e in errors]
+                result.errors = [_present(e, ctx.locale, hide_schema=self.hide_schema) for e in errors]
         for error in unexpected:
             log.error("unexpected error", exc_info=error.original_error, path=error.path)
+        self._unexpected, self._rejected = unexpected, bool(errors)
         if ctx.response_delay:
             await asyncio.sleep(ctx.response_delay)
-        operation = self.execution_context.operation_name or "anonymous"
-        outcome = "error" if unexpected else ("rejected" if errors else "ok")
-        metrics.graphql_requests.labels(operation, outcome).inc()
-        metrics.graphql_latency.labels(operation).observe(time.perf_counter() - started)
 
 
-def _present(error: GraphQLError, locale: str) -> GraphQLError:
+# graphql-core's validation messages name fields, arguments, types and values that exist ("Did you
+# mean …?", "required field …"): in production they would let anyone rebuild the schema that
+# introspection hides. Only messages about the request itself (syntax, our limits) are kept there.
+_ABOUT_THE_REQUEST = re.compile(r"Syntax Error|maximum operation depth|aliases|tokens")
+
+
+def _hide_schema(message: str, locale: str) -> str:
+    return message if _ABOUT_THE_REQUEST.search(message) else VALIDATION_FAILED.render(locale)
+
+
+def _present(error: GraphQLError, locale: str, *, hide_schema: bool = False) -> GraphQLError:
     original = error.original_error
     if isinstance(original, DomainError):
         return GraphQLError(
@@ -170,7 +207,8 @@ def _present(error: GraphQLError, locale: str) -> GraphQLError:
         )
     if original is None:
         extensions = {"code": VALIDATION_FAILED.code, **(error.extensions or {})}
-        return GraphQLError(error.message, nodes=error.nodes, path=error.path, extensions=extensions)
+        message = _hide_schema(error.message, locale) if hide_schema else error.message
+        return GraphQLError(message, nodes=error.nodes, path=error.path, extensions=extensions)
     return GraphQLError(
         INTERNAL_ERROR.render(locale), nodes=error.nodes, path=error.path, extensions={"code": INTERNAL_ERROR.code}
     )

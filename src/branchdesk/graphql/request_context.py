@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from starlette.requests import HTTPConnection
 
-from branchdesk.graphql.context import Context
+from branchdesk.graphql.context import Connection, Context
 
 
-def request_context(connection: HTTPConnection) -> Context:
-    state = connection.app.state
-    return Context(connection, state.runtime, state.federation)
+def connection_of(transport: HTTPConnection) -> Connection:
+    state = transport.app.state
+    return Connection(transport, state.runtime, state.federation)
+
+
+def request_context(transport: HTTPConnection) -> Context:
+    return Context(connection_of(transport))

@@ -85,7 +85,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         lambda: AddValidationRules(limits),
         lambda: ParserCache(maxsize=CACHE_SIZE),
         lambda: ValidationCache(maxsize=CACHE_SIZE),
-        RequestLifecycle,
+        lambda: RequestLifecycle(hide_schema=settings.is_production),
     ]
     if settings.is_production:
         extensions.append(DisableIntrospection)
