@@ -52,16 +52,34 @@ def serve(
     host: str = typer.Option(None, help="Defaults to BRANCHDESK_HOST (127.0.0.1)."),
     port: int = typer.Option(None, help="Defaults to BRANCHDESK_PORT (8000)."),
     demo: bool = typer.Option(None, help="Seed the demo data at start (default: in development)."),
+    workers: int = typer.Option(
+        None, min=1, help="API processes (default: the cores in production, 1 in development)."
+    ),
 ) -> None:
     """Start the API (and, in development, the worker) on the configured or embedded servers."""
+    import os
+
     import uvicorn
 
     from branchdesk.api import create_app
 
     settings = get_settings()
-    configure_logging(json=settings.is_production)
     host, port = host or settings.host, port or settings.port
     seed = (not settings.is_production) if demo is None else demo
+    workers = workers or ((os.cpu_count() or 1) if settings.is_production else 1)
+    if workers > 1 and settings.embedded:
+        raise typer.BadParameter(
+            "the embedded servers serve one process: configure BRANCHDESK_DATABASE_URL and "
+            "BRANCHDESK_REDIS_URL to run several",
+            param_hint="--workers",
+        )
+    if workers > 1 and settings.run_worker_in_process:
+        raise typer.BadParameter(
+            "the in-process job worker runs in one process only: set BRANCHDESK_WORKER_IN_PROCESS=false and run "
+            "`branchdesk worker` beside the API",
+            param_hint="--workers",
+        )
+    configure_logging(json=settings.is_production)
     if not settings.is_production:
         from branchdesk.demo import DEMO_PASSWORD
 
@@ -72,7 +90,22 @@ def serve(
             fg="green",
             err=True,
         )
-    uvicorn.run(create_app(settings, seed_demo=seed), host=host, port=port, log_config=None, access_log=False)
+    if workers == 1:
+        uvicorn.run(create_app(settings, seed_demo=seed), host=host, port=port, log_config=None, access_log=False)
+        return
+    if seed:  # once, before the processes start
+        from branchdesk.demo import seed as seed_demo
+
+        _run(seed_demo)
+    uvicorn.run(
+        "branchdesk.api:create_app",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+    )
 
 
 @app.command()

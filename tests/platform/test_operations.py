@@ -85,3 +85,13 @@ async def test_embedded_servers_keep_their_data_across_restarts():
         second.stop()
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def test_several_api_processes_need_external_servers_and_an_external_worker():
+    from typer.testing import CliRunner
+
+    from branchdesk.cli import app
+
+    result = CliRunner().invoke(app, ["serve", "--workers", "2"], env={"BRANCHDESK_ENV": "development"})
+    assert result.exit_code != 0
+    assert "--workers" in result.output

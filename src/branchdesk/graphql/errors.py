@@ -188,7 +188,7 @@ class RequestLifecycle(SchemaExtension):
 # graphql-core's validation messages name fields, arguments, types and values that exist ("Did you
 # mean …?", "required field …"): in production they would let anyone rebuild the schema that
 # introspection hides. Only messages about the request itself (syntax, our limits) are kept there.
-_ABOUT_THE_REQUEST = re.compile(r"Syntax Error|maximum operation depth|aliases|tokens")
+_ABOUT_THE_REQUEST = re.compile(r"Syntax Error|maximum operation depth|aliases|tokens|introspection")
 
 
 def _hide_schema(message: str, locale: str) -> str:
