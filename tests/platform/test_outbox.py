@@ -87,13 +87,31 @@ async def test_a_committed_row_runs_exactly_once_when_relayed_twice(rt, world):
 
     assert await _relay(rt, LATER) == 1
     assert await _relay(rt, LATER) == 0
-    # Even a forced resend while the job is still queued is absorbed by its deterministic id.
-    await _relay(rt, NOW)
+    # Even a forced resend while the job is still queued is absorbed by its deterministic id, and not counted.
+    assert await _relay(rt, NOW) == 0
     assert await rt.redis.zcard("arq:queue") == 1
     await _run_worker(rt)
 
     assert await _checks(rt, world.branch_a, message_id) == 1
-    assert (await _message(rt, world.branch_a, message_id)).completed_at is not None
+    row = await _message(rt, world.branch_a, message_id)
+    assert row.completed_at is not None and row.dispatch_count == 1
+
+
+async def test_sends_refused_while_the_job_is_still_queued_do_not_count_towards_the_cap(rt, world):
+    await _drain(rt)
+    # given a row sent once whose job has not run yet (a busy or stopped worker)
+    message_id = await _enqueue(rt, world.branch_a)
+    assert await _relay(rt, NOW, max_dispatches=2) == 1
+
+    # when the relay looks at it again and again past its redispatch time
+    for _ in range(3):
+        assert await _relay(rt, NOW, max_dispatches=2) == 0
+
+    # then ARQ's refusals were not counted: the row is not dead, and its one job does the work
+    row = await _message(rt, world.branch_a, message_id)
+    assert row.dispatch_count == 1 and row.dead_at is None
+    await _run_worker(rt)
+    assert await _checks(rt, world.branch_a, message_id) == 1
 
 
 async def test_work_lost_by_redis_is_sent_again_and_runs_once(rt, world):

@@ -21,9 +21,14 @@ async def relay(
     db: Database, queue: ArqRedis, *, redispatch_after: timedelta, max_dispatches: int, batch: int = 200
 ) -> int:
     """Hand committed, unfinished rows to ARQ; give up those sent ``max_dispatches`` times. Safe to run
-    concurrently and repeatedly. Returns how many rows were sent."""
+    concurrently and repeatedly. Returns how many rows were sent.
+
+    ARQ refuses a job id it still holds (queued, running, or retrying): that work is still on its way, so
+    the row is looked at again after ``redispatch_after`` but its ``dispatch_count`` — what the
+    dead-letter cap counts — does not rise."""
     now = utcnow()
     dead: list[tuple[str, str, str, int]] = []
+    sent = 0
     async with db.platform_session() as session:
         rows = await outbox.due(session, redispatch_after=redispatch_after, batch=batch)
         for row in rows:
@@ -31,13 +36,16 @@ async def relay(
                 row.dead_at = now
                 dead.append((row.job, str(row.tenant_id), str(row.id), row.dispatch_count))
                 continue
-            await queue.enqueue_job(row.job, str(row.tenant_id), str(row.id), _job_id=row.job_id, **row.payload)
+            accepted = await queue.enqueue_job(
+                row.job, str(row.tenant_id), str(row.id), _job_id=row.job_id, **row.payload
+            )
             row.dispatched_at = now
-            row.dispatch_count += 1
+            if accepted is not None:
+                sent += 1
+                row.dispatch_count += 1
     for job, branch, message_id, dispatches in dead:  # once committed: a row is declared dead once
         log.error("outbox row dead", job=job, branch=branch, id=message_id, dispatches=dispatches)
         metrics.outbox_dead.labels(job).inc()
-    sent = len(rows) - len(dead)
     metrics.outbox_dispatched.inc(sent)
     return sent
 
