@@ -19,7 +19,8 @@ from branchdesk.graphql.context import Context
 from branchdesk.graphql.request_context import request_context
 from branchdesk.graphql.schema import build_schema
 from branchdesk.oauth import token_endpoint
-from branchdesk.platform import metrics
+from branchdesk.platform import metrics, outbox
+from branchdesk.platform.clock import utcnow
 from branchdesk.platform.database import ping
 from branchdesk.platform.federation import Federation
 from branchdesk.platform.settings import Settings, get_settings
@@ -57,6 +58,18 @@ async def readyz(request: Request) -> JSONResponse:
         checks["redis"] = f"error: {type(exc).__name__}"
     ready = all(v == "ok" for v in checks.values())
     return JSONResponse({"ready": ready, **checks}, status_code=200 if ready else 503)
+
+
+async def jobs_health(request: Request) -> JSONResponse:
+    """The job queue's health, apart from the servers' (/readyz): stuck when the oldest pending outbox row
+    waits longer than ``jobs_stuck_after_seconds`` (no worker, a relay that cannot send, a job that never
+    finishes)."""
+    rt: Runtime = request.app.state.runtime
+    found = await outbox.observe_backlog(rt.db)
+    age = found.oldest_pending_age(utcnow())
+    limit = rt.settings.jobs_stuck_after_seconds
+    body = {"stuck": age > limit, "pending": found.pending, "oldest_pending_seconds": round(age, 1), "limit": limit}
+    return JSONResponse(body, status_code=503 if body["stuck"] else 200)
 
 
 async def prometheus(request: Request) -> Response:
@@ -111,6 +124,7 @@ def create_app(settings: Settings | None = None, rt: Runtime | None = None, *, s
             Route("/oauth/token", token_endpoint, methods=["POST"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/healthz/jobs", jobs_health),
             Route("/metrics", prometheus),
             Route("/exports/access-reviews/{review_id}.csv", access_review_csv),
         ],
