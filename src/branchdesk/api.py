@@ -21,7 +21,8 @@ from branchdesk.graphql.context import Connection, close_at_expiry, identify_onc
 from branchdesk.graphql.request_context import connection_of
 from branchdesk.graphql.schema import build_schema
 from branchdesk.oauth import token_endpoint
-from branchdesk.platform import metrics
+from branchdesk.platform import metrics, outbox
+from branchdesk.platform.clock import utcnow
 from branchdesk.platform.database import ping
 from branchdesk.platform.errors import DomainError
 from branchdesk.platform.federation import Federation
@@ -78,6 +79,18 @@ async def readyz(request: Request) -> JSONResponse:
     return JSONResponse({"ready": ready, **checks}, status_code=200 if ready else 503)
 
 
+async def jobs_health(request: Request) -> JSONResponse:
+    """The job queue's health, apart from the servers' (/readyz): stuck when the oldest pending outbox row
+    waits longer than ``jobs_stuck_after_seconds`` (no worker, a relay that cannot send, a job that never
+    finishes)."""
+    rt: Runtime = request.app.state.runtime
+    found = await outbox.observe_backlog(rt.db)
+    age = found.oldest_pending_age(utcnow())
+    limit = rt.settings.jobs_stuck_after_seconds
+    body = {"stuck": age > limit, "pending": found.pending, "oldest_pending_seconds": round(age, 1), "limit": limit}
+    return JSONResponse(body, status_code=503 if body["stuck"] else 200)
+
+
 async def prometheus(request: Request) -> Response:
     return Response(metrics.render(), media_type="text/plain; version=0.0.4")
 
@@ -130,6 +143,7 @@ def create_app(settings: Settings | None = None, rt: Runtime | None = None, *, s
             Route("/oauth/token", token_endpoint, methods=["POST"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/healthz/jobs", jobs_health),
             Route("/metrics", prometheus),
             Route("/exports/access-reviews/{review_id}.csv", access_review_csv),
         ],

@@ -87,13 +87,31 @@ async def test_a_committed_row_runs_exactly_once_when_relayed_twice(rt, world):
 
     assert await _relay(rt, LATER) == 1
     assert await _relay(rt, LATER) == 0
-    # Even a forced resend while the job is still queued is absorbed by its deterministic id.
-    await _relay(rt, NOW)
+    # Even a forced resend while the job is still queued is absorbed by its deterministic id, and not counted.
+    assert await _relay(rt, NOW) == 0
     assert await rt.redis.zcard("arq:queue") == 1
     await _run_worker(rt)
 
     assert await _checks(rt, world.branch_a, message_id) == 1
-    assert (await _message(rt, world.branch_a, message_id)).completed_at is not None
+    row = await _message(rt, world.branch_a, message_id)
+    assert row.completed_at is not None and row.dispatch_count == 1
+
+
+async def test_sends_refused_while_the_job_is_still_queued_do_not_count_towards_the_cap(rt, world):
+    await _drain(rt)
+    # given a row sent once whose job has not run yet (a busy or stopped worker)
+    message_id = await _enqueue(rt, world.branch_a)
+    assert await _relay(rt, NOW, max_dispatches=2) == 1
+
+    # when the relay looks at it again and again past its redispatch time
+    for _ in range(3):
+        assert await _relay(rt, NOW, max_dispatches=2) == 0
+
+    # then ARQ's refusals were not counted: the row is not dead, and its one job does the work
+    row = await _message(rt, world.branch_a, message_id)
+    assert row.dispatch_count == 1 and row.dead_at is None
+    await _run_worker(rt)
+    assert await _checks(rt, world.branch_a, message_id) == 1
 
 
 async def test_work_lost_by_redis_is_sent_again_and_runs_once(rt, world):
@@ -120,26 +138,47 @@ async def test_a_job_delivered_twice_does_its_work_once(rt, world):
 
 async def test_a_job_that_keeps_failing_is_given_up_at_the_cap_and_reported_once(rt, world):
     await _drain(rt)
-    # given a row its job refuses every time (a payload it does not take)
-    message_id = await _enqueue(rt, world.branch_a, unexpected="poison")
-    dead_before = _dead("verify_audit_chain")
+    # given a row whose job fails every time (one this worker does not know: a newer release's, say)
+    async with rt.db.session(world.branch_a.id) as session:
+        message_id = (await outbox.enqueue(session, world.branch_a.id, "job_of_a_newer_release")).id
+    dead_before = _dead("job_of_a_newer_release")
 
     # when it has been dispatched as often as allowed, and each run failed
     for _ in range(3):
-        assert await _relay(rt, NOW, max_dispatches=3) == 1
+        assert await _relay(rt, NOW, max_dispatches=3) == 1  # a failed run leaves nothing that refuses the next
         await _run_worker(rt)
-        await rt.redis.delete(f"arq:result:outbox:{message_id}")  # as once the failure's result expires
     with capture_logs() as logs:
         given_up = await _relay(rt, NOW, max_dispatches=3)
         again = await _relay(rt, NOW, max_dispatches=3)
 
-    # then it is not sent again, and is reported dead once: in the log and in the metrics
+    # then it is not sent again, and is reported dead once, with the reason: in the log and in the metrics
     assert given_up == again == 0
     assert await rt.redis.zcard("arq:queue") == 0
     row = await _message(rt, world.branch_a, message_id)
     assert row.dispatch_count == 3 and row.completed_at is None and row.dead_at is not None
+    assert row.dead_reason == "not completed after 3 dispatches"
     assert [(e["log_level"], e["job"], e["branch"], e["id"]) for e in logs if e.get("id") == str(message_id)] == [
-        ("error", "verify_audit_chain", str(world.branch_a.id), str(message_id))
+        ("error", "job_of_a_newer_release", str(world.branch_a.id), str(message_id))
     ]
+    assert _dead("job_of_a_newer_release") == dead_before + 1
+
+
+async def test_a_payload_the_job_cannot_take_is_dead_at_once_with_the_reason(rt, world):
+    await _drain(rt)
+    # given a row whose payload its job does not take
+    message_id = await _enqueue(rt, world.branch_a, unexpected="poison")
+    dead_before = _dead("verify_audit_chain")
+
+    # when it is delivered once
+    with capture_logs() as logs:
+        assert await _relay(rt, NOW) == 1
+        await _run_worker(rt)
+
+    # then it is dead after that one dispatch, says why, is reported once and is never sent again
+    row = await _message(rt, world.branch_a, message_id)
+    assert row.dispatch_count == 1 and row.completed_at is None and row.dead_at is not None
+    assert row.dead_reason.startswith("bad payload:") and "unexpected" in row.dead_reason
+    assert [e["log_level"] for e in logs if e.get("id") == str(message_id)] == ["error"]
     assert _dead("verify_audit_chain") == dead_before + 1
+    assert await _relay(rt, NOW) == 0
     assert await _checks(rt, world.branch_a, message_id) == 0

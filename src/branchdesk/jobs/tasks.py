@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from branchdesk.jobs.schedule import Daily, Scheduled, tick
 from branchdesk.platform import audit
-from branchdesk.platform.clock import utcnow
 from branchdesk.platform.outbox import outbox_job
-from branchdesk.tenants import service as tenants
-from branchdesk.tenants.models import BranchStatus
 
 
 async def verify_audit_chain(ctx: dict[str, Any], branch_id: str, outbox_id: str) -> str:
@@ -24,29 +21,19 @@ async def verify_audit_chain(ctx: dict[str, Any], branch_id: str, outbox_id: str
         return "intact" if check.ok else f"broken at {check.first_broken_seq}"
 
 
-async def nightly_audit_check(ctx: dict[str, Any], branch_id: str, day: str) -> str:
-    branch = uuid.UUID(branch_id)
-    async with ctx["runtime"].db.session(branch) as session:
-        check = await audit.check_and_record(session, branch, source=f"nightly:{day}")
+async def nightly_audit_check(ctx: dict[str, Any], branch_id: str, outbox_id: str, period: str) -> str:
+    """The nightly check of a branch's audit chain, for one local day (scheduled: see ``SCHEDULES``)."""
+    async with outbox_job(ctx["runtime"].db, branch_id, outbox_id) as session:
+        if session is None:
+            return "already done"
+        check = await audit.check_and_record(session, uuid.UUID(branch_id), source=f"nightly:{period}")
         return "intact" if check.ok else f"broken at {check.first_broken_seq}"
 
 
-NIGHTLY_HOUR = 2
+# Work that follows from the calendar, per branch in its time zone.
+SCHEDULES = [Scheduled("nightly_audit_check", Daily(at=time(2, 0)))]
 
 
-async def schedule_nightly_audit_checks(ctx: dict[str, Any], now: datetime | None = None) -> int:
-    """Hourly cron: every active branch where it is now 02:00 local time gets its nightly check."""
-    rt = ctx["runtime"]
-    now = now or utcnow()
-    async with rt.db.session(None) as session:
-        branches = await tenants.all_branches(session)
-    queued = 0
-    for branch in branches:
-        local = now.astimezone(ZoneInfo(branch.timezone))
-        if branch.status is BranchStatus.ACTIVE and local.hour == NIGHTLY_HOUR:
-            day = local.date().isoformat()
-            job = await ctx["redis"].enqueue_job(
-                "nightly_audit_check", str(branch.id), day, _job_id=f"nightly-audit:{branch.id}:{day}"
-            )
-            queued += job is not None
-    return queued
+async def run_schedules(ctx: dict[str, Any], now: datetime | None = None) -> int:
+    """The tick: every due period of every schedule without a run yet goes to the outbox."""
+    return await tick(ctx["runtime"].db, SCHEDULES, now)

@@ -3,55 +3,60 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
 from arq import cron
 from arq.connections import ArqRedis, RedisSettings
-from arq.typing import WorkerCoroutine
-from arq.worker import Worker, func
+from arq.cron import CronJob
+from arq.worker import Function, Worker, func
 
 from branchdesk.jobs import tasks
 from branchdesk.jobs.relay import relay_forever
-from branchdesk.platform import metrics
+from branchdesk.jobs.running import max_tries, resilient
+from branchdesk.platform.settings import Settings
 from branchdesk.runtime import Runtime
 
 log = structlog.get_logger(__name__)
 
 
-def counted(fn: Callable[..., Awaitable[Any]]) -> WorkerCoroutine:
-    @functools.wraps(fn)
-    async def run(ctx: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
-        try:
-            result = await fn(ctx, *args, **kwargs)
-        except Exception:
-            metrics.jobs.labels(fn.__name__, "failed").inc()
-            raise
-        metrics.jobs.labels(fn.__name__, "done").inc()
-        return result
-
-    return run
-
-
-FUNCTIONS = [
-    func(counted(tasks.verify_audit_chain), name="verify_audit_chain", max_tries=10),
-    func(counted(tasks.nightly_audit_check), name="nightly_audit_check", max_tries=5),
+# The longest each job may run, in seconds (capped by the ``job_timeout_seconds`` setting). ARQ runs a job
+# whose worker died again once its in-progress marker lapses: the longest timeout of all + 10 s.
+JOBS: list[tuple[Callable[..., Awaitable[Any]], float]] = [
+    (tasks.verify_audit_chain, 60),
+    (tasks.nightly_audit_check, 60),
 ]
-CRON_JOBS = [cron(counted(tasks.schedule_nightly_audit_checks), name="schedule_nightly_audit_checks", minute=0)]
+TICK_TIMEOUT = 30
+TICK_MINUTES = set(range(0, 60, 5))
+
+
+def functions(settings: Settings) -> list[Function]:
+    cap = settings.job_timeout_seconds
+    return [func(resilient(fn), name=fn.__name__, timeout=min(timeout, cap)) for fn, timeout in JOBS]
+
+
+def cron_jobs(settings: Settings) -> list[CronJob]:
+    # A tick at start-up catches up at once after the worker was down; then every five minutes.
+    tick = resilient(tasks.run_schedules, for_outbox=False, retry=False)
+    timeout = min(TICK_TIMEOUT, settings.job_timeout_seconds)
+    return [cron(tick, name="run_schedules", minute=TICK_MINUTES, run_at_startup=True, timeout=timeout)]
 
 
 def build_worker(rt: Runtime, **overrides: Any) -> Worker:
+    settings = rt.settings
     options: dict[str, Any] = {
-        "functions": FUNCTIONS,
-        "cron_jobs": CRON_JOBS,
+        "functions": functions(settings),
+        "cron_jobs": cron_jobs(settings),
         # Its own connection pool: Worker.close() closes the pool it runs on.
         "redis_settings": redis_settings(rt),
         "ctx": {"runtime": rt},
         "handle_signals": False,
-        "keep_result": 3600,
+        # Results are never kept: a kept failure would make ARQ refuse the relay's next send of its row.
+        "keep_result": 0,
         "max_jobs": 10,
+        "job_timeout": settings.job_timeout_seconds,
+        "max_tries": max_tries(settings.job_transient_retries),
     }
     options.update(overrides)
     return Worker(**options)

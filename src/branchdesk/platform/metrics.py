@@ -1,6 +1,6 @@
-"""Prometheus metrics: GraphQL operations by name and outcome, their latency, jobs by outcome."""
+"""Prometheus metrics: GraphQL operations by name and outcome, their latency, jobs by outcome, the outbox."""
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -18,8 +18,26 @@ graphql_latency = Histogram(
 )
 jobs = Counter("branchdesk_jobs", "Background jobs by name and outcome", ["job", "outcome"], registry=REGISTRY)
 outbox_dispatched = Counter("branchdesk_outbox_dispatched", "Outbox rows handed to the job queue", registry=REGISTRY)
+jobs_retried = Counter(
+    "branchdesk_jobs_retried", "Job runs retried after a transient failure, by job", ["job"], registry=REGISTRY
+)
+outbox_redispatched = Counter(
+    "branchdesk_outbox_redispatched",
+    "Outbox rows handed to the job queue again (not completed in time, or lost by Redis), by job",
+    ["job"],
+    registry=REGISTRY,
+)
 outbox_dead = Counter(
-    "branchdesk_outbox_dead", "Outbox rows given up after too many dispatches, by job", ["job"], registry=REGISTRY
+    "branchdesk_outbox_dead",
+    "Outbox rows given up (a payload the job cannot take, or too many dispatches), by job",
+    ["job"],
+    registry=REGISTRY,
+)
+outbox_pending = Gauge("branchdesk_outbox_pending", "Outbox rows not completed and not dead", registry=REGISTRY)
+outbox_oldest_pending_age = Gauge(
+    "branchdesk_outbox_oldest_pending_age_seconds",
+    "Age of the oldest outbox row not completed and not dead (0 when none)",
+    registry=REGISTRY,
 )
 
 

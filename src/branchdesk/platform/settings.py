@@ -80,6 +80,15 @@ class Settings(BaseSettings):
     outbox_redispatch_seconds: int = 300
     # A row sent this often without completing is given up as dead (logged, counted), not sent again.
     outbox_max_dispatches: int = Field(default=20, ge=1)
+    # A job failing on a transient error (connection lost, serialization failure, deadlock, Redis timeout)
+    # runs again this many times, after base × 1, 2, 4 … seconds, before the relay takes over.
+    job_transient_retries: int = Field(default=3, ge=0)
+    job_retry_base_seconds: float = Field(default=1.0, gt=0)
+    # The longest a job may run. A job whose worker died is run again this + 10 s after it started (ARQ's
+    # in-progress marker), so it is kept short; see the README's Operations section.
+    job_timeout_seconds: int = Field(default=60, ge=1)
+    # The jobs health view reports the queue stuck when the oldest pending outbox row is older than this.
+    jobs_stuck_after_seconds: int = Field(default=900, ge=1)
 
     @property
     def db_server_settings(self) -> dict[str, str]:
