@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import gc
+import json
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
 
 import structlog
+from cross_web import HTTPException
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.schema import BaseSchema
 
+from branchdesk.edge import BodyLimit, SecurityHeaders, error_response, loads_bounded
 from branchdesk.graphql.access_reviews.exports import access_review_csv
 from branchdesk.graphql.context import Context
 from branchdesk.graphql.request_context import request_context
@@ -29,6 +36,32 @@ log = structlog.get_logger(__name__)
 
 
 class BranchdeskGraphQL(GraphQL[Context, None]):
+    """Strawberry's ASGI app, with requests parsed within limits and refusals answered in JSON."""
+
+    def __init__(self, schema: BaseSchema, *, max_json_depth: int, **options: Any) -> None:
+        super().__init__(schema, **options)
+        self.max_json_depth = max_json_depth
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            response = await self.run(Request(scope, receive))
+        except HTTPException as exc:  # strawberry answers these in plain text
+            response = error_response(exc.status_code, exc.reason)
+        await response(scope, receive, send)
+
+    def decode_json(self, data: str | bytes) -> object:
+        """A body that is not a JSON object (``"x"``, ``5``, ``null``) or is nested too deeply is the
+        caller's mistake (400), not a failure of ours."""
+        try:
+            return loads_bounded(data, self.max_json_depth)
+        except json.JSONDecodeError as exc:
+            raise HTTPException(400, "Unable to parse request body as JSON") from exc
+        except ValueError as exc:
+            raise HTTPException(400, str(exc)) from exc
+
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         return request_context(request)
 
@@ -79,7 +112,11 @@ def settle_garbage_collector() -> None:
 def create_app(settings: Settings | None = None, rt: Runtime | None = None, *, seed_demo: bool = False) -> Starlette:
     """The ASGI app. Given a runtime (tests) it uses it; otherwise it builds one at startup."""
     settings = settings or get_settings()
-    graphql_app = BranchdeskGraphQL(build_schema(settings), graphql_ide=None if settings.is_production else "graphiql")
+    graphql_app = BranchdeskGraphQL(
+        build_schema(settings),
+        graphql_ide=None if settings.is_production else "graphiql",
+        max_json_depth=settings.http_max_json_depth,
+    )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -113,6 +150,10 @@ def create_app(settings: Settings | None = None, rt: Runtime | None = None, *, s
             Route("/readyz", readyz),
             Route("/metrics", prometheus),
             Route("/exports/access-reviews/{review_id}.csv", access_review_csv),
+        ],
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(BodyLimit, max_bytes=settings.http_max_body_bytes),
         ],
         lifespan=lifespan,
     )

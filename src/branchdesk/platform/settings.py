@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     graphql_max_aliases: int = 15
     graphql_max_tokens: int = 2000
     page_size_default: int = 20
+    # Request bodies over this are refused (413) before they are read; JSON nested deeper, too (400).
+    http_max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    http_max_json_depth: int = Field(default=32, ge=4, le=200)
     page_size_max: int = 100
 
     host: str = "127.0.0.1"
