@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import gc
+import hmac
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
@@ -18,7 +19,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.schema import BaseSchema
+from strawberry.schema import BaseSchema, Schema
 
 from branchdesk.edge import BodyLimit, SecurityHeaders, error_response, loads_bounded
 from branchdesk.graphql.access_reviews.exports import access_review_csv
@@ -92,8 +93,28 @@ async def readyz(request: Request) -> JSONResponse:
     return JSONResponse({"ready": ready, **checks}, status_code=200 if ready else 503)
 
 
-async def prometheus(request: Request) -> Response:
-    return Response(metrics.render(), media_type="text/plain; version=0.0.4")
+def metrics_endpoint(settings: Settings) -> Callable[[Request], Awaitable[Response]]:
+    """``/metrics`` for whoever holds ``BRANCHDESK_METRICS_TOKEN`` (as a bearer token); without one
+    configured, open in development and not served in production."""
+    token = settings.metrics_token.get_secret_value().encode() if settings.metrics_token else None
+
+    async def prometheus(request: Request) -> Response:
+        if token is None and settings.is_production:
+            return error_response(404, "Not Found")
+        if token is not None:
+            scheme, _, presented = request.headers.get("authorization", "").partition(" ")
+            if scheme.lower() != "bearer" or not hmac.compare_digest(presented.strip().encode(), token):
+                return error_response(401, "A valid metrics token is required.", {"WWW-Authenticate": "Bearer"})
+        return Response(metrics.render(), media_type="text/plain; version=0.0.4")
+
+    return prometheus
+
+
+def root_field_names(schema: Schema) -> set[str]:
+    """The names of the schema's root fields: the bounded set of operation names that metrics label."""
+    graphql_schema = schema._schema  # strawberry's graphql-core schema; it offers no public accessor
+    roots = (graphql_schema.query_type, graphql_schema.mutation_type, graphql_schema.subscription_type)
+    return {name for root in roots if root is not None for name in root.fields}
 
 
 # A request allocates a few thousand objects; the default first-generation threshold (700) would
@@ -112,8 +133,11 @@ def settle_garbage_collector() -> None:
 def create_app(settings: Settings | None = None, rt: Runtime | None = None, *, seed_demo: bool = False) -> Starlette:
     """The ASGI app. Given a runtime (tests) it uses it; otherwise it builds one at startup."""
     settings = settings or get_settings()
+    schema = build_schema(settings)
+    metrics.OPERATIONS.allow_root_fields(root_field_names(schema))
+    metrics.OPERATIONS.allow(settings.metrics_operations)
     graphql_app = BranchdeskGraphQL(
-        build_schema(settings),
+        schema,
         graphql_ide=None if settings.is_production else "graphiql",
         max_json_depth=settings.http_max_json_depth,
     )
@@ -148,7 +172,7 @@ def create_app(settings: Settings | None = None, rt: Runtime | None = None, *, s
             Route("/oauth/token", token_endpoint, methods=["POST"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
-            Route("/metrics", prometheus),
+            Route("/metrics", metrics_endpoint(settings)),
             Route("/exports/access-reviews/{review_id}.csv", access_review_csv),
         ],
         middleware=[

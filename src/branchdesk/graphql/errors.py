@@ -152,7 +152,7 @@ class RequestLifecycle(SchemaExtension):
             log.error("unexpected error", exc_info=error.original_error, path=error.path)
         if ctx.response_delay:
             await asyncio.sleep(ctx.response_delay)
-        operation = self.execution_context.operation_name or "anonymous"
+        operation = metrics.operation_label(self.execution_context.operation_name)
         outcome = "error" if unexpected else ("rejected" if errors else "ok")
         metrics.graphql_requests.labels(operation, outcome).inc()
         metrics.graphql_latency.labels(operation).observe(time.perf_counter() - started)

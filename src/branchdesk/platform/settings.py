@@ -76,6 +76,11 @@ class Settings(BaseSettings):
     http_max_json_depth: int = Field(default=32, ge=4, le=200)
     page_size_max: int = 100
 
+    # Bearer token that /metrics asks for. Unset: /metrics is open in development, closed in production.
+    metrics_token: SecretStr | None = None
+    # Operation names counted under their own label besides the schema's root fields (others: "other").
+    metrics_operations: list[str] = Field(default_factory=list, max_length=500)
+
     host: str = "127.0.0.1"
     port: int = 8000
     # Run the ARQ worker inside the API process (default: in development only).
