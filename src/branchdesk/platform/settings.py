@@ -66,6 +66,13 @@ class Settings(BaseSettings):
     signin_max_failures: int = 5
     signin_lockout_seconds: int = 900
     signin_failure_delay_seconds: float = 0.25
+    # Failed sign-ins from one source address, whatever accounts they name, before it must wait (RATE_LIMITED).
+    signin_source_max_failures: int = Field(default=30, ge=1)
+    signin_source_window_seconds: int = Field(default=900, ge=1)
+    # Requests to /oauth/token per client id and per source address in a window, before HTTP 429.
+    token_max_per_client: int = Field(default=30, ge=1)
+    token_max_per_source: int = Field(default=60, ge=1)
+    token_window_seconds: int = Field(default=60, ge=1)
 
     graphql_max_depth: int = 10
     graphql_max_aliases: int = 15
