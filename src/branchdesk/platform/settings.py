@@ -15,6 +15,10 @@ FEDERATION_ALGORITHMS = frozenset(
 )
 
 
+# A prefix of database role names: <prefix>_owner, <prefix>_app, <prefix>_platform fit in 63 characters.
+ROLE_PREFIX_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
+
+
 class TrustedIssuer(BaseModel):
     """An external OpenID Connect issuer (the bank's single sign-on) whose access tokens we accept."""
 
@@ -45,6 +49,8 @@ class Settings(BaseSettings):
     app_database_url: str | None = None
     platform_database_url: str | None = None
     db_role_password: SecretStr = SecretStr("branchdesk-dev")
+    # Names this deployment's roles (<prefix>_owner, _app, _platform); default: from the database's name.
+    db_role_prefix: str | None = Field(default=None, pattern=ROLE_PREFIX_PATTERN)
     redis_url: str | None = None
     db_lock_timeout_ms: int = 5_000
     db_statement_timeout_ms: int = 30_000
