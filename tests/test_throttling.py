@@ -6,9 +6,12 @@ import dataclasses
 import secrets
 
 import httpx
+import pytest
 
 from branchdesk.api import create_app
 from tests.conftest import PASSWORD, make_settings, unique_employee_number
+
+pytestmark = pytest.mark.external
 
 SIGN_IN = "mutation($i: SignInInput!) { signIn(input: $i) { accessToken errors { code field message } } }"
 
