@@ -24,6 +24,7 @@ from branchdesk.access.identity import Identity
 from branchdesk.access.principal import Principal
 from branchdesk.api import create_app
 from branchdesk.onboarding import service as onboarding
+from branchdesk.platform.database import DatabaseRoles
 from branchdesk.platform.embedded import EmbeddedServers
 from branchdesk.platform.settings import Settings
 from branchdesk.runtime import Runtime, runtime
@@ -66,7 +67,10 @@ def create_database(admin_url: str, name: str) -> str:
 
 
 def drop_database(admin_url: str, name: str) -> None:
+    """Drop the database and the roles it was given (roles outlive databases: they are the server's)."""
     asyncio.run(_admin_execute(admin_url, f'drop database if exists "{name}" with (force)'))
+    roles = DatabaseRoles.of(make_url(admin_url).set(database=name).render_as_string(hide_password=False))
+    asyncio.run(_admin_execute(admin_url, "; ".join(f"drop role if exists {role}" for role in roles.names)))
 
 
 @pytest.fixture(scope="session")
@@ -93,6 +97,10 @@ def make_settings(servers: Servers, **overrides: Any) -> Settings:
         "data_dir": servers.data_dir,
         "signin_failure_delay_seconds": 0.0,
         "signin_max_failures": 3,
+        # Every test calls from the same address: the per-source throttles get their own tests.
+        "signin_source_max_failures": 100_000,
+        "token_max_per_source": 100_000,
+        "token_max_per_client": 100_000,
     }
     return Settings(**(values | overrides))
 

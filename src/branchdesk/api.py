@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import AsyncIterator
+import hmac
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
 
 import structlog
+from cross_web import HTTPException
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.schema import BaseSchema, Schema
 from strawberry.types.unset import UnsetType
 
+from branchdesk.edge import BodyLimit, SecurityHeaders, error_response, loads_bounded
 from branchdesk.graphql.access_reviews.exports import access_review_csv
 from branchdesk.graphql.context import Connection, close_at_expiry, identify_once
 from branchdesk.graphql.request_context import connection_of
@@ -51,6 +59,30 @@ class BranchdeskGraphQL(GraphQL[Connection, None]):
             raise ConnectionRejectionError() from exc
         close_at_expiry(context, identity.claims.get("exp"))
         return ACCEPTED
+
+    def __init__(self, schema: BaseSchema, *, max_json_depth: int, **options: Any) -> None:
+        super().__init__(schema, **options)
+        self.max_json_depth = max_json_depth
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            response = await self.run(Request(scope, receive))
+        except HTTPException as exc:  # strawberry answers these in plain text
+            response = error_response(exc.status_code, exc.reason)
+        await response(scope, receive, send)
+
+    def decode_json(self, data: str | bytes) -> object:
+        """A body that is not a JSON object (``"x"``, ``5``, ``null``) or is nested too deeply is the
+        caller's mistake (400), not a failure of ours."""
+        try:
+            return loads_bounded(data, self.max_json_depth)
+        except json.JSONDecodeError as exc:
+            raise HTTPException(400, "Unable to parse request body as JSON") from exc
+        except ValueError as exc:
+            raise HTTPException(400, str(exc)) from exc
 
 
 async def jwks(request: Request) -> JSONResponse:
@@ -91,8 +123,28 @@ async def jobs_health(request: Request) -> JSONResponse:
     return JSONResponse(body, status_code=503 if body["stuck"] else 200)
 
 
-async def prometheus(request: Request) -> Response:
-    return Response(metrics.render(), media_type="text/plain; version=0.0.4")
+def metrics_endpoint(settings: Settings) -> Callable[[Request], Awaitable[Response]]:
+    """``/metrics`` for whoever holds ``BRANCHDESK_METRICS_TOKEN`` (as a bearer token); without one
+    configured, open in development and not served in production."""
+    token = settings.metrics_token.get_secret_value().encode() if settings.metrics_token else None
+
+    async def prometheus(request: Request) -> Response:
+        if token is None and settings.is_production:
+            return error_response(404, "Not Found")
+        if token is not None:
+            scheme, _, presented = request.headers.get("authorization", "").partition(" ")
+            if scheme.lower() != "bearer" or not hmac.compare_digest(presented.strip().encode(), token):
+                return error_response(401, "A valid metrics token is required.", {"WWW-Authenticate": "Bearer"})
+        return Response(metrics.render(), media_type="text/plain; version=0.0.4")
+
+    return prometheus
+
+
+def root_field_names(schema: Schema) -> set[str]:
+    """The names of the schema's root fields: the bounded set of operation names that metrics label."""
+    graphql_schema = schema._schema  # strawberry's graphql-core schema; it offers no public accessor
+    roots = (graphql_schema.query_type, graphql_schema.mutation_type, graphql_schema.subscription_type)
+    return {name for root in roots if root is not None for name in root.fields}
 
 
 # A request allocates a few thousand objects; the default first-generation threshold (700) would
@@ -111,7 +163,14 @@ def settle_garbage_collector() -> None:
 def create_app(settings: Settings | None = None, rt: Runtime | None = None, *, seed_demo: bool = False) -> Starlette:
     """The ASGI app. Given a runtime (tests) it uses it; otherwise it builds one at startup."""
     settings = settings or get_settings()
-    graphql_app = BranchdeskGraphQL(build_schema(settings), graphql_ide=None if settings.is_production else "graphiql")
+    schema = build_schema(settings)
+    metrics.OPERATIONS.allow_root_fields(root_field_names(schema))
+    metrics.OPERATIONS.allow(settings.metrics_operations)
+    graphql_app = BranchdeskGraphQL(
+        schema,
+        graphql_ide=None if settings.is_production else "graphiql",
+        max_json_depth=settings.http_max_json_depth,
+    )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -144,8 +203,12 @@ def create_app(settings: Settings | None = None, rt: Runtime | None = None, *, s
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/healthz/jobs", jobs_health),
-            Route("/metrics", prometheus),
+            Route("/metrics", metrics_endpoint(settings)),
             Route("/exports/access-reviews/{review_id}.csv", access_review_csv),
+        ],
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(BodyLimit, max_bytes=settings.http_max_body_bytes),
         ],
         lifespan=lifespan,
     )

@@ -124,6 +124,31 @@ def migrate() -> None:
     typer.echo("database is at the latest revision")
 
 
+@app.command("rotate-db-password")
+def rotate_db_password() -> None:
+    """Give this deployment's database roles the password now in BRANCHDESK_DB_ROLE_PASSWORD.
+
+    Set the new password where the service reads its settings, run this, then restart the service;
+    migrate never changes the password of a role that exists already."""
+    from branchdesk.platform import migrate as migrations
+    from branchdesk.platform.roles import RoleConflict
+    from branchdesk.runtime import endpoints
+
+    settings = get_settings()
+    where = endpoints(settings)
+    try:
+        migrations.rotate_role_passwords(
+            where.admin_url, settings.db_role_password.get_secret_value(), roles=where.roles
+        )
+    except RoleConflict as exc:
+        typer.secho(str(exc), err=True, fg="red")
+        raise typer.Exit(2) from exc
+    finally:
+        if where.embedded is not None:
+            where.embedded.stop()
+    typer.echo(f"new password set for {where.roles.app} and {where.roles.platform}")
+
+
 @app.command()
 def demo() -> None:
     """Create (or complete) the demo head office, branches and staff."""

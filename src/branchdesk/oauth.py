@@ -25,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from branchdesk.access.policy import service_subject
+from branchdesk.platform import throttle
 from branchdesk.platform.tokens import KeyRing
 from branchdesk.runtime import Runtime
 from branchdesk.service_accounts import service as accounts
@@ -193,6 +194,18 @@ def _json(status: int, body: Any, headers: list[tuple[str, str]]) -> Response:
     return JSONResponse(body, status_code=status, headers=dict(headers))
 
 
+async def _throttled(rt: Runtime, request: Request, client_id: str) -> int:
+    """Seconds to wait when the source address or the client id has asked too often, else 0. Checked
+    before the account is read and its secret verified: each verification costs an Argon2 hash."""
+    settings = rt.settings
+    source = request.client.host if request.client else "unknown"
+    window = settings.token_window_seconds
+    retry_after = await throttle.attempt(rt.redis, "token-source", source, settings.token_max_per_source, window)
+    if not retry_after and client_id:
+        retry_after = await throttle.attempt(rt.redis, "token-client", client_id, settings.token_max_per_client, window)
+    return retry_after
+
+
 async def token_endpoint(request: Request) -> Response:
     rt: Runtime = request.app.state.runtime
     try:
@@ -200,6 +213,11 @@ async def token_endpoint(request: Request) -> Response:
     except OAuth2Error as error:  # plain http to anything but loopback, or not a form
         return _json(*error())
     client_id = _claimed_client_id(oauth_request) or ""
+    retry_after = await _throttled(rt, request, client_id)
+    if retry_after:
+        log.info("token request throttled", client_id=client_id[:64], retry_after=retry_after)
+        body = {"error": "rate_limited", "error_description": "Too many token requests; retry later."}
+        return _json(429, body, [("Retry-After", str(retry_after))])
     async with rt.db.session(None) as session:
         account = await accounts.token_client(session, client_id) if client_id else None
     client = ServiceClient(client_id, account)

@@ -16,7 +16,7 @@ from branchdesk.access.policy import POLICY_CACHE, BranchRules, PolicyCache, Pol
 from branchdesk.access.principal import Principal
 from branchdesk.access.unit_of_work import Gate
 from branchdesk.platform import migrate
-from branchdesk.platform.database import APP_ROLE, PLATFORM_ROLE, Database, role_url
+from branchdesk.platform.database import Database, DatabaseRoles, role_url
 from branchdesk.platform.embedded import EmbeddedServers
 from branchdesk.platform.settings import Settings
 from branchdesk.platform.tokens import KeyRing
@@ -31,6 +31,7 @@ class Endpoints:
     platform_url: str
     redis_url: str
     embedded: EmbeddedServers | None
+    roles: DatabaseRoles
 
 
 def endpoints(settings: Settings) -> Endpoints:
@@ -39,12 +40,14 @@ def endpoints(settings: Settings) -> Endpoints:
     admin_url = settings.database_url or embedded.start_postgres()  # type: ignore[union-attr]
     redis_url = settings.redis_url or embedded.start_redis()  # type: ignore[union-attr]
     password = settings.db_role_password.get_secret_value()
+    roles = DatabaseRoles.of(admin_url, settings.db_role_prefix)
     return Endpoints(
         admin_url=admin_url,
-        app_url=settings.app_database_url or role_url(admin_url, APP_ROLE, password),
-        platform_url=settings.platform_database_url or role_url(admin_url, PLATFORM_ROLE, password),
+        app_url=settings.app_database_url or role_url(admin_url, roles.app, password),
+        platform_url=settings.platform_database_url or role_url(admin_url, roles.platform, password),
         redis_url=redis_url,
         embedded=embedded,
+        roles=roles,
     )
 
 
@@ -91,7 +94,7 @@ class Runtime:
 async def runtime(settings: Settings, *, run_migrations: bool) -> AsyncIterator[Runtime]:
     where = endpoints(settings)
     if run_migrations:
-        migrate.upgrade(where.admin_url, settings.db_role_password.get_secret_value())
+        migrate.upgrade(where.admin_url, settings.db_role_password.get_secret_value(), roles=where.roles)
     redis = Redis.from_url(where.redis_url)
     policies = PolicyCache(POLICY_SOURCE, redis)
     rt = Runtime(

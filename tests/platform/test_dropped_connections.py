@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from branchdesk.platform.database import APP_ROLE
 from tests.conftest import _admin_execute
 
 pytestmark = pytest.mark.external
@@ -18,7 +17,7 @@ async def test_the_next_request_succeeds_after_the_server_drops_every_pooled_con
     # when PostgreSQL ends every connection of the application role (a restart, an idle-connection kill)
     await _admin_execute(
         rt.endpoints.admin_url,
-        f"select pg_terminate_backend(pid) from pg_stat_activity where usename = '{APP_ROLE}'",
+        f"select pg_terminate_backend(pid) from pg_stat_activity where usename = '{rt.endpoints.roles.app}'",
     )
 
     # then the next request is answered, on a new connection

@@ -14,7 +14,7 @@ from branchdesk.access_reviews import service as reviews
 from branchdesk.models import metadata
 from branchdesk.platform import audit
 from branchdesk.platform.clock import utcnow
-from branchdesk.platform.database import APP_ROLE, PLATFORM_ROLE, Database, tenant_tables
+from branchdesk.platform.database import Database, tenant_tables
 from branchdesk.platform.ids import new_id
 from branchdesk.rbac import service as rbac
 from branchdesk.service_accounts.models import ServiceAccount
@@ -139,13 +139,13 @@ async def test_application_role_cannot_bypass_row_level_security(rt):
         owned = await session.scalar(
             text("select count(*) from pg_tables where schemaname = 'public' and tableowner = current_user")
         )
-    assert me == (APP_ROLE, False, False)
+    assert me == (rt.endpoints.roles.app, False, False)
     assert owned == 0
 
 
 async def test_platform_scope_is_a_separate_role(rt):
     async with rt.db.platform_session() as session:
-        assert await session.scalar(text("select current_user")) == PLATFORM_ROLE
+        assert await session.scalar(text("select current_user")) == rt.endpoints.roles.platform
 
 
 async def test_a_pooled_connection_carries_nothing_from_one_branch_to_the_next(rt, seeded):

@@ -64,4 +64,4 @@ async def test_tables_belong_to_the_owner_role(rt):
         owners = set(
             await session.scalars(text("select distinct tableowner from pg_tables where schemaname = 'public'"))
         )
-    assert owners == {"branchdesk_owner"}
+    assert owners == {rt.endpoints.roles.owner}

@@ -21,9 +21,9 @@ async def test_health_and_readiness(client):
 
 
 async def test_metrics_count_operations_by_name_and_outcome(api, client):
-    await api.post("query WhoAmI { me { displayName } }")
+    await api.post("query Me { me { displayName } }")  # named after its root field: counted as "me"
     text = (await client.get("/metrics")).text
-    assert 'branchdesk_graphql_requests_total{operation="WhoAmI",outcome="rejected"}' in text
+    assert 'branchdesk_graphql_requests_total{operation="me",outcome="rejected"}' in text
     assert "branchdesk_graphql_request_duration_seconds_bucket" in text
 
 

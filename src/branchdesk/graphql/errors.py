@@ -138,7 +138,7 @@ class RequestLifecycle(SchemaExtension):
             yield
         finally:
             await self._conclude(self.execution_context.result)  # when the operation never executed
-        operation = self.execution_context.operation_name or "anonymous"
+        operation = metrics.operation_label(self.execution_context.operation_name)
         outcome = "error" if self._unexpected else ("rejected" if self._rejected else "ok")
         metrics.graphql_requests.labels(operation, outcome).inc()
         metrics.graphql_latency.labels(operation).observe(time.perf_counter() - started)

@@ -1,6 +1,7 @@
 """Engines and sessions.
 
-Three PostgreSQL roles (created by :func:`branchdesk.platform.roles.bootstrap_roles`):
+Three PostgreSQL roles of the deployment's own (:class:`DatabaseRoles`, created by
+:func:`branchdesk.platform.roles.bootstrap_roles`):
 
 * the owner runs migrations and owns every table;
 * the application role serves requests and jobs; row-level security confines it to the branch set
@@ -11,9 +12,12 @@ Three PostgreSQL roles (created by :func:`branchdesk.platform.roles.bootstrap_ro
 
 from __future__ import annotations
 
+import hashlib
+import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -29,9 +33,45 @@ from branchdesk.platform.ids import new_id
 
 log = structlog.get_logger(__name__)
 
-OWNER_ROLE = "branchdesk_owner"
-APP_ROLE = "branchdesk_app"
-PLATFORM_ROLE = "branchdesk_platform"
+_ROLE_PREFIX_CHARS = re.compile(r"[^a-z0-9_]+")
+
+
+@dataclass(frozen=True)
+class DatabaseRoles:
+    """The deployment's own roles. Roles belong to the whole PostgreSQL server, not to a database, so
+    their names come from a prefix (by default the database's name) and each carries a comment naming
+    the deployment's database: two deployments on one server never share, or reset, each other's."""
+
+    owner: str
+    app: str
+    platform: str
+    database: str
+
+    @classmethod
+    def of(cls, admin_url: str, prefix: str | None = None) -> DatabaseRoles:
+        database = make_url(admin_url).database or "postgres"
+        base = prefix or role_prefix(database)
+        return cls(owner=f"{base}_owner", app=f"{base}_app", platform=f"{base}_platform", database=database)
+
+    @property
+    def names(self) -> tuple[str, str, str]:
+        return (self.owner, self.app, self.platform)
+
+    @property
+    def marker(self) -> str:
+        """The comment on each role: whose roles they are."""
+        return f"branchdesk deployment of database {self.database}"
+
+
+def role_prefix(database: str) -> str:
+    """A role-name prefix from a database name: ``branchdesk`` keeps the names roles had before."""
+    cleaned = _ROLE_PREFIX_CHARS.sub("_", database.lower()).strip("_") or "branchdesk"
+    if not cleaned[0].isalpha():
+        cleaned = "bd_" + cleaned
+    if len(cleaned) > 40:  # room for the suffix within PostgreSQL's 63 characters, and still unique
+        cleaned = cleaned[:31] + "_" + hashlib.sha256(database.encode()).hexdigest()[:8]
+    return cleaned
+
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",

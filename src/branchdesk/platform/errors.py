@@ -87,6 +87,11 @@ VALIDATION_FAILED = ErrorCode(
     "GRAPHQL_VALIDATION_FAILED", "The request does not match the schema or its limits.", "请求不符合接口定义或其限制。"
 )
 INTERNAL_ERROR = ErrorCode("INTERNAL_ERROR", "Unexpected error.", "发生意外错误。")
+RATE_LIMITED = ErrorCode(
+    "RATE_LIMITED",
+    "Too many attempts; try again in {retry_after} seconds.",
+    "尝试次数过多，请在 {retry_after} 秒后重试。",
+)
 
 
 class NotFound(DomainError):
@@ -108,6 +113,14 @@ class Unauthenticated(DomainError):
 class Forbidden(DomainError):
     def __init__(self, permission: str) -> None:
         super().__init__(FORBIDDEN, permission=permission)
+
+
+class RateLimited(DomainError):
+    """Too many attempts from one source; ``retry_after`` seconds until it may try again."""
+
+    def __init__(self, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__(RATE_LIMITED, retry_after=retry_after)
 
 
 def invalid(field: str, en: str, zh: str) -> DomainError:

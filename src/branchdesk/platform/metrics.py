@@ -1,5 +1,7 @@
 """Prometheus metrics: GraphQL operations by name and outcome, their latency, jobs by outcome, the outbox."""
 
+from collections.abc import Iterable
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 REGISTRY = CollectorRegistry(auto_describe=True)
@@ -43,3 +45,33 @@ outbox_oldest_pending_age = Gauge(
 
 def render() -> bytes:
     return generate_latest(REGISTRY)
+
+
+class OperationLabels:
+    """The operation names that may become label values: a bounded set (the schema's root fields, and
+    an allow-list). The caller chooses an operation's name; were every name a label value, any caller
+    could create series without end. Any other name counts as ``other``."""
+
+    def __init__(self) -> None:
+        self._labels: dict[str, str] = {}
+
+    def allow_root_fields(self, names: Iterable[str]) -> None:
+        """``query branches``, or ``query Branches`` as front-ends spell it, counts as ``branches``."""
+        for name in names:
+            self._labels[name] = self._labels[name[:1].upper() + name[1:]] = name
+
+    def allow(self, names: Iterable[str]) -> None:
+        for name in names:
+            self._labels[name] = name
+
+    def label(self, operation_name: str | None) -> str:
+        if not operation_name:
+            return "anonymous"
+        return self._labels.get(operation_name, "other")
+
+
+OPERATIONS = OperationLabels()
+
+
+def operation_label(operation_name: str | None) -> str:
+    return OPERATIONS.label(operation_name)

@@ -11,8 +11,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from branchdesk.platform.database import to_async_url
-from branchdesk.platform.roles import bootstrap_roles
+from branchdesk.platform.database import DatabaseRoles, to_async_url
+from branchdesk.platform.roles import bootstrap_roles, rotate_passwords
 
 T = TypeVar("T")
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -23,20 +23,31 @@ def include_object(obj: object, name: str | None, type_: str, reflected: bool, c
     return not (type_ == "table" and name == "alembic_version")
 
 
-def alembic_config(admin_url: str) -> Config:
+def alembic_config(admin_url: str, roles: DatabaseRoles | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("path_separator", "os")
     config.set_main_option("version_locations", str(MIGRATIONS / "versions"))
     config.attributes["url"] = admin_url
+    config.attributes["roles"] = roles or DatabaseRoles.of(admin_url)
     return config
 
 
-async def _bootstrap(admin_url: str, role_password: str) -> None:
+def service_roles() -> DatabaseRoles:
+    """In a migration: the deployment's roles (a migration that grants or revokes names them)."""
+    from alembic import context
+
+    roles: DatabaseRoles = context.config.attributes["roles"]
+    return roles
+
+
+async def _as_admin(admin_url: str, work: Callable[[Any], Any]) -> None:
     engine = create_async_engine(to_async_url(admin_url))
-    async with engine.begin() as conn:
-        await bootstrap_roles(conn, role_password)
-    await engine.dispose()
+    try:
+        async with engine.begin() as conn:
+            await work(conn)
+    finally:
+        await engine.dispose()
 
 
 def _in_thread(fn: Callable[..., T], *args: Any) -> T:
@@ -47,10 +58,16 @@ def _in_thread(fn: Callable[..., T], *args: Any) -> T:
         return pool.submit(fn, *args).result()
 
 
-def upgrade(admin_url: str, role_password: str, revision: str = "heads") -> None:
-    _in_thread(asyncio.run, _bootstrap(admin_url, role_password))
-    _in_thread(command.upgrade, alembic_config(admin_url), revision)
+def upgrade(admin_url: str, role_password: str, revision: str = "heads", *, roles: DatabaseRoles | None = None) -> None:
+    roles = roles or DatabaseRoles.of(admin_url)
+    _in_thread(asyncio.run, _as_admin(admin_url, lambda conn: bootstrap_roles(conn, roles, role_password)))
+    _in_thread(command.upgrade, alembic_config(admin_url, roles), revision)
 
 
-def downgrade(admin_url: str, revision: str = "base") -> None:
-    _in_thread(command.downgrade, alembic_config(admin_url), revision)
+def downgrade(admin_url: str, revision: str = "base", *, roles: DatabaseRoles | None = None) -> None:
+    _in_thread(command.downgrade, alembic_config(admin_url, roles), revision)
+
+
+def rotate_role_passwords(admin_url: str, role_password: str, *, roles: DatabaseRoles | None = None) -> None:
+    roles = roles or DatabaseRoles.of(admin_url)
+    _in_thread(asyncio.run, _as_admin(admin_url, lambda conn: rotate_passwords(conn, roles, role_password)))

@@ -15,6 +15,10 @@ FEDERATION_ALGORITHMS = frozenset(
 )
 
 
+# A prefix of database role names: <prefix>_owner, <prefix>_app, <prefix>_platform fit in 63 characters.
+ROLE_PREFIX_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
+
+
 class TrustedIssuer(BaseModel):
     """An external OpenID Connect issuer (the bank's single sign-on) whose access tokens we accept."""
 
@@ -45,6 +49,8 @@ class Settings(BaseSettings):
     app_database_url: str | None = None
     platform_database_url: str | None = None
     db_role_password: SecretStr = SecretStr("branchdesk-dev")
+    # Names this deployment's roles (<prefix>_owner, _app, _platform); default: from the database's name.
+    db_role_prefix: str | None = Field(default=None, pattern=ROLE_PREFIX_PATTERN)
     redis_url: str | None = None
     db_lock_timeout_ms: int = 5_000
     db_statement_timeout_ms: int = 30_000
@@ -66,12 +72,27 @@ class Settings(BaseSettings):
     signin_max_failures: int = 5
     signin_lockout_seconds: int = 900
     signin_failure_delay_seconds: float = 0.25
+    # Failed sign-ins from one source address, whatever accounts they name, before it must wait (RATE_LIMITED).
+    signin_source_max_failures: int = Field(default=30, ge=1)
+    signin_source_window_seconds: int = Field(default=900, ge=1)
+    # Requests to /oauth/token per client id and per source address in a window, before HTTP 429.
+    token_max_per_client: int = Field(default=30, ge=1)
+    token_max_per_source: int = Field(default=60, ge=1)
+    token_window_seconds: int = Field(default=60, ge=1)
 
     graphql_max_depth: int = 10
     graphql_max_aliases: int = 15
     graphql_max_tokens: int = 2000
     page_size_default: int = 20
+    # Request bodies over this are refused (413) before they are read; JSON nested deeper, too (400).
+    http_max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    http_max_json_depth: int = Field(default=32, ge=4, le=200)
     page_size_max: int = 100
+
+    # Bearer token that /metrics asks for. Unset: /metrics is open in development, closed in production.
+    metrics_token: SecretStr | None = None
+    # Operation names counted under their own label besides the schema's root fields (others: "other").
+    metrics_operations: list[str] = Field(default_factory=list, max_length=500)
 
     host: str = "127.0.0.1"
     port: int = 8000

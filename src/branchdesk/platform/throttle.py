@@ -1,4 +1,9 @@
-"""Failure counters in Redis, keyed by what the caller typed, so known and unknown names behave alike."""
+"""Counters in Redis, keyed by what the caller typed (or where it calls from), so known and unknown
+names behave alike and every API process sees the same counts.
+
+Fixed windows: a counter starts with its window (``SET NX EX``, which Redis 6 has; ``EXPIRE NX`` it
+has not) and counts until the window expires.
+"""
 
 from __future__ import annotations
 
@@ -24,3 +29,24 @@ async def count_failure(redis: Redis, scope: str, subject: str, window_seconds: 
 
 async def clear(redis: Redis, scope: str, subject: str) -> None:
     await redis.delete(_key(scope, subject))
+
+
+async def attempt(redis: Redis, scope: str, subject: str, limit: int, window_seconds: int) -> int:
+    """Count one attempt of ``subject``; 0 when it is within ``limit`` for the window, otherwise the
+    seconds until the window ends (an HTTP ``Retry-After``)."""
+    key = _key(scope, subject)
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.set(key, 0, ex=window_seconds, nx=True)
+        pipe.incr(key)
+        pipe.ttl(key)
+        _, count, ttl = await pipe.execute()
+    return 0 if int(count) <= limit else max(int(ttl), 1)
+
+
+# Only while the window lasts: a DECR on an expired key would create one that never expires.
+_REFUND = "if redis.call('exists', KEYS[1]) == 1 then return redis.call('decr', KEYS[1]) end return 0"
+
+
+async def refund(redis: Redis, scope: str, subject: str) -> None:
+    """Take back one attempt counted by :func:`attempt` (it succeeded: only failures should add up)."""
+    await redis.eval(_REFUND, 1, _key(scope, subject))  # type: ignore[misc]

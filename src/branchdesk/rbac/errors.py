@@ -11,3 +11,9 @@ ROLE_NAME = ErrorCode(
     "A role name is 2 to 50 lowercase letters, digits or underscores.",
     "角色名须为 2 至 50 位小写字母、数字或下划线。",
 )
+
+HEAD_OFFICE_ROLE = ErrorCode(
+    "HEAD_OFFICE_ROLE_OUTSIDE_HEAD_OFFICE",
+    "The role {role} can only be held in the head office.",
+    "角色 {role} 只能在总行授予。",
+)

@@ -21,6 +21,8 @@ AUDITOR = role("auditor", "Auditor (read-only)", "审计员（只读）")
 
 BRANCH_ROLES = (BRANCH_HEAD, CUSTOMER_MANAGER, LOBBY_MANAGER, TELLER, RISK_OFFICER, COMPLIANCE_OFFICER, IT_SUPPORT)
 EVERYONE = (*BRANCH_ROLES, HEAD_OFFICE_ADMIN, AUDITOR)
+# Roles that act across branches: held in the head office only, never given inside a branch.
+HEAD_OFFICE_ROLES = frozenset({HEAD_OFFICE_ADMIN, AUDITOR})
 HO = Scope.HEAD_OFFICE
 
 BASELINE_MANAGE = permission(

@@ -22,9 +22,9 @@ from branchdesk.platform.clock import utcnow
 from branchdesk.platform.errors import DomainError, NotFound
 from branchdesk.rbac import errors, repository
 from branchdesk.rbac.models import BaselineChange, PolicyChange, PolicyOverride, ToxicPair
-from branchdesk.rbac.permissions import BASELINE_MANAGE, DEFAULT_TOXIC_PAIRS, POLICY_MANAGE
+from branchdesk.rbac.permissions import BASELINE_MANAGE, DEFAULT_TOXIC_PAIRS, HEAD_OFFICE_ROLES, POLICY_MANAGE
 from branchdesk.tenants import service as tenants
-from branchdesk.tenants.models import Membership
+from branchdesk.tenants.models import BranchLevel, Membership
 
 _ROLE_NAME = re.compile(r"^[a-z][a-z0-9_]{1,49}$")
 
@@ -208,6 +208,7 @@ async def set_roles(
     the caller has authorised the change."""
     for role in roles:
         await _role(session, role)
+    await _refuse_head_office_roles_outside_it(session, by, staff_id, set(roles))
     membership, before = await tenants.set_member_roles(session, by.branch_id, staff_id, sorted(set(roles)))
     after = sorted(membership.roles)
     if before != after:
@@ -215,6 +216,23 @@ async def set_roles(
             session, by.branch_id, by, "roles", {"roles": before}, {"roles": after}, staff_id=staff_id, reason=reason
         )
     return membership
+
+
+async def _refuse_head_office_roles_outside_it(
+    session: AsyncSession, by: Principal, staff_id: uuid.UUID, roles: set[str]
+) -> None:
+    """A head-office role held in a branch is a head-office role by name only, and a trap: refuse to
+    give one anywhere but the head office (one already held may still be taken away)."""
+    wanted = roles & HEAD_OFFICE_ROLES
+    if not wanted or by.in_head_office:
+        return
+    current = await tenants.membership(session, by.branch_id, staff_id)
+    added = sorted(wanted - set(current.roles if current else ()))
+    if not added:
+        return
+    branch = await tenants.branch_by_id(session, by.branch_id)  # a principal moved across knows only the id
+    if branch.level is not BranchLevel.HEAD_OFFICE:
+        raise DomainError(errors.HEAD_OFFICE_ROLE, field="role", role=added[0])
 
 
 async def assign_role(

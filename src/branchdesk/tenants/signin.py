@@ -14,6 +14,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import structlog
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,7 +23,7 @@ from branchdesk.access.unit_of_work import across
 from branchdesk.platform import audit, throttle
 from branchdesk.platform.audit import Author
 from branchdesk.platform.clock import utcnow
-from branchdesk.platform.errors import DomainError
+from branchdesk.platform.errors import DomainError, RateLimited
 from branchdesk.platform.hashing import hash_secret, needs_rehash, verify_secret
 from branchdesk.platform.settings import Settings
 from branchdesk.platform.tokens import KeyRing
@@ -30,6 +31,8 @@ from branchdesk.tenants import errors, repository
 from branchdesk.tenants.models import RefreshToken, Staff, StaffStatus
 
 SIGN_IN = Principal.system("sign-in")
+SOURCE = "signin-source"
+log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -57,11 +60,27 @@ def _failed(delay: float) -> DomainError:
 
 
 async def sign_in(
-    session: AsyncSession, keys: KeyRing, settings: Settings, redis: Redis, employee_number: str, password: str
+    session: AsyncSession,
+    keys: KeyRing,
+    settings: Settings,
+    redis: Redis,
+    employee_number: str,
+    password: str,
+    source: str | None = None,
 ) -> Tokens:
     """Sign a staff member in. Every failure, whatever its cause, is the same error; the delay grows
     with the failures counted for the typed employee number, whether or not it exists. The delay is
-    served after the transaction ends, so a guesser holds neither a row lock nor a connection."""
+    served after the transaction ends, so a guesser holds neither a row lock nor a connection.
+
+    ``source`` (the caller's address) has its own failure count across every account it names: a
+    source spraying many employee numbers is refused (RateLimited) before any password is checked."""
+    if source is not None:
+        retry_after = await throttle.attempt(
+            redis, SOURCE, source, settings.signin_source_max_failures, settings.signin_source_window_seconds
+        )
+        if retry_after:
+            log.info("sign-in refused: too many failures from the source", source=source)
+            raise RateLimited(retry_after)
     staff = await repository.staff_by_employee_number(session, employee_number.strip())
     usable = staff is not None and staff.status is StaffStatus.ACTIVE and staff.password_hash is not None
     # Argon2 is deliberately slow: keep it off the event loop.
@@ -83,6 +102,8 @@ async def sign_in(
         raise _failed(settings.signin_failure_delay_seconds * min(failures, 8))
     assert staff is not None
     await throttle.clear(redis, "signin", employee_number)
+    if source is not None:
+        await throttle.refund(redis, SOURCE, source)  # a branch's staff sign in from one address
     staff.failed_signins = 0
     staff.locked_until = None
     await _audit(session, "staff.signed_in", employee_number, staff)

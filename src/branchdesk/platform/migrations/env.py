@@ -7,7 +7,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from branchdesk.models import metadata
-from branchdesk.platform.database import OWNER_ROLE, to_async_url
+from branchdesk.platform.database import to_async_url
 from branchdesk.platform.migrate import include_object
 
 config = context.config
@@ -28,7 +28,7 @@ def run(connection: Connection) -> None:
 async def main() -> None:
     engine = create_async_engine(to_async_url(config.attributes["url"]))
     async with engine.connect() as connection:
-        await connection.execute(text(f"SET ROLE {OWNER_ROLE}"))
+        await connection.execute(text(f"SET ROLE {config.attributes['roles'].owner}"))
         await connection.commit()
         await connection.run_sync(run)
         await connection.commit()

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from branchdesk.platform.migrate import service_roles
 from branchdesk.platform.migrations.rls import disable_tenant_rls, enable_tenant_rls
 
 revision: str = "0001"
@@ -142,7 +143,8 @@ def upgrade() -> None:
         "CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON audit_events "
         "FOR EACH STATEMENT EXECUTE FUNCTION audit_events_append_only()"
     )
-    op.execute("REVOKE UPDATE, DELETE, TRUNCATE ON audit_events FROM branchdesk_app, branchdesk_platform")
+    roles = service_roles()
+    op.execute(f"REVOKE UPDATE, DELETE, TRUNCATE ON audit_events FROM {roles.app}, {roles.platform}")
 
 
 def downgrade() -> None:

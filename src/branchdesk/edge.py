@@ -1,0 +1,159 @@
+"""What every HTTP request meets before a route runs, and every response carries: a cap on the request
+body, JSON error bodies for refusals at the edge, and the security headers.
+
+Plain ASGI middleware (not Starlette's ``BaseHTTPMiddleware``): it adds no task per request and sees
+the body as it arrives, so a body over the cap is refused without being read to its end.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.datastructures import MutableHeaders
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+# Answers that carry tokens or per-user data must never be kept by a browser or a proxy (RFC 6749 §5.1
+# requires it of the token endpoint).
+NO_STORE_PATHS = frozenset({"/graphql", "/oauth/token"})
+SECURITY_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Content-Security-Policy", "frame-ancestors 'none'"),
+)
+HTTP_CODES = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHENTICATED",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    413: "PAYLOAD_TOO_LARGE",
+    429: "RATE_LIMITED",
+}
+
+
+def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    """A refusal at the HTTP edge, in the GraphQL-over-HTTP error shape, with a code per status."""
+    code = HTTP_CODES.get(status, "HTTP_ERROR")
+    return JSONResponse({"errors": [{"message": message, "extensions": {"code": code}}]}, status, headers)
+
+
+class BodyTooLarge(Exception):
+    """Raised from ``receive`` when the body grows past the cap; the middleware answers 413."""
+
+
+class BodyLimit:
+    """Refuse request bodies over ``max_bytes``: at once when Content-Length says so, otherwise as soon
+    as the streamed body passes the cap."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = _content_length(scope)
+        if declared == -1:
+            await error_response(400, "The Content-Length header is not valid.")(scope, receive, send)
+            return
+        if declared is not None and declared > self.max_bytes:
+            await self._too_large(scope, receive, send)
+            return
+        received = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise BodyTooLarge()
+            return message
+
+        async def tracked_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracked_send)
+        except BodyTooLarge:
+            if started:
+                raise
+            await self._too_large(scope, receive, send)
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        message = f"The request body is larger than {self.max_bytes} bytes."
+        await error_response(413, message, {"Connection": "close"})(scope, receive, send)
+
+
+def _content_length(scope: Scope) -> int | None:
+    """The declared body length; None when not declared, -1 when not a number."""
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            try:
+                length = int(value)
+            except ValueError:
+                return -1
+            return length if length >= 0 else -1
+    return None
+
+
+class SecurityHeaders:
+    """``nosniff`` and frame denial on every response; ``no-store`` where tokens and personal data go."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        no_store = scope["path"] in NO_STORE_PATHS
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS:
+                    headers.setdefault(name, value)
+                if no_store:
+                    headers["Cache-Control"] = "no-store"
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class JsonTooDeep(ValueError):
+    pass
+
+
+def loads_bounded(data: str | bytes, max_depth: int) -> Any:
+    """``json.loads`` for a request: a JSON object (or a list of them, a batch), nested at most
+    ``max_depth`` levels. Anything else raises ValueError, whose message can be shown to the caller."""
+    try:
+        value = json.loads(data)
+    except RecursionError as exc:  # nesting deeper than the interpreter's stack
+        raise JsonTooDeep(f"The JSON is nested more than {max_depth} levels deep.") from exc
+    except UnicodeDecodeError as exc:
+        raise ValueError("The request body is not UTF-8.") from exc
+    items = value if isinstance(value, list) else [value]
+    if not items or not all(isinstance(item, dict) for item in items):
+        raise ValueError("The JSON must be an object.")
+    if _deeper_than(value, max_depth):
+        raise JsonTooDeep(f"The JSON is nested more than {max_depth} levels deep.")
+    return value
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether any container is nested deeper than ``limit``: a walk with a list, not recursion."""
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if depth > limit:
+            return True
+        children = item.values() if isinstance(item, dict) else item
+        pending.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False

@@ -1,0 +1,78 @@
+"""/metrics: no caller can create series with made-up operation names, and the endpoint is closed unless
+configured (a bearer token), except in development."""
+
+import secrets
+
+import httpx
+import pytest
+
+from branchdesk.api import create_app
+from tests.conftest import make_settings
+
+PRODUCTION = {"env": "production", "signing_keys": "{}", "db_role_password": "not-the-default"}
+
+
+def _client(app):
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://branchdesk.test")
+
+
+async def _series(client) -> str:
+    response = await client.get("/metrics")
+    assert response.status_code == 200
+    return response.text
+
+
+async def test_made_up_operation_names_count_as_other(client):
+    invented = "Spam" + secrets.token_hex(6)
+
+    await client.post("/graphql", json={"query": f"query {invented} {{ __typename }}", "operationName": invented})
+
+    series = await _series(client)
+    assert invented not in series
+    assert 'operation="other"' in series
+
+
+async def test_operations_named_after_root_fields_keep_their_name(client):
+    await client.post(
+        "/graphql",
+        json={"query": "query Branches { __typename }", "operationName": "Branches"},
+    )
+    await client.post(
+        "/graphql",
+        json={"query": 'mutation signIn { signOut(input: {refreshToken: "x"}) { signedOut } }'},
+    )
+
+    series = await _series(client)
+    assert 'operation="branches"' in series
+    assert 'operation="signIn"' in series
+
+
+async def test_allow_listed_operation_names_keep_their_name(servers, rt):
+    app = create_app(make_settings(servers, metrics_operations=["NightlyReport"]), rt)
+    async with _client(app) as client:
+        await client.post("/graphql", json={"query": "query NightlyReport { __typename }"})
+
+        assert 'operation="NightlyReport"' in await _series(client)
+
+
+async def test_metrics_are_closed_in_production_without_a_token(servers, rt):
+    app = create_app(make_settings(servers, **PRODUCTION), rt)
+    async with _client(app) as client:
+        response = await client.get("/metrics")
+
+    assert response.status_code == 404
+    assert "branchdesk_graphql_requests" not in response.text
+
+
+@pytest.mark.parametrize("env", [{}, PRODUCTION], ids=["development", "production"])
+async def test_metrics_need_the_configured_token(servers, rt, env):
+    app = create_app(make_settings(servers, metrics_token="scrape-secret", **env), rt)
+    async with _client(app) as client:
+        anonymous = await client.get("/metrics")
+        wrong = await client.get("/metrics", headers={"Authorization": "Bearer guess"})
+        right = await client.get("/metrics", headers={"Authorization": "Bearer scrape-secret"})
+
+    assert anonymous.status_code == wrong.status_code == 401
+    assert anonymous.headers["www-authenticate"] == "Bearer"
+    assert right.status_code == 200
+    assert "branchdesk_graphql_requests" in right.text
