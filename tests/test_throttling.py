@@ -30,6 +30,11 @@ def client_from(app, address: str, base_url: str = "http://branchdesk.test") -> 
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=(address, 4711)), base_url=base_url)
 
 
+async def sign_in_answer(client: httpx.AsyncClient, employee_number: str, password: str) -> httpx.Response:
+    variables = {"i": {"employeeNumber": employee_number, "password": password}}
+    return await client.post("/graphql", json={"query": SIGN_IN, "variables": variables})
+
+
 async def sign_in(client: httpx.AsyncClient, employee_number: str, password: str) -> dict:
     variables = {"i": {"employeeNumber": employee_number, "password": password}}
     response = await client.post("/graphql", json={"query": SIGN_IN, "variables": variables})
@@ -44,9 +49,11 @@ async def test_one_source_spraying_many_accounts_is_rate_limited(servers, rt, wo
             failed = await sign_in(sprayer, unique_employee_number(), "Wrong-password-1")
             assert [e["code"] for e in failed["errors"]] == ["SIGNIN_FAILED"]
 
-        refused = await sign_in(sprayer, world.head_a, PASSWORD)  # even the right password
+        answer = await sign_in_answer(sprayer, world.head_a, PASSWORD)  # even the right password
+        refused = answer.json()["data"]["signIn"]
         elsewhere = await sign_in(colleague, world.head_a, PASSWORD)
 
+    assert answer.status_code == 429 and int(answer.headers["Retry-After"]) > 0
     assert refused["accessToken"] is None
     assert [e["code"] for e in refused["errors"]] == ["RATE_LIMITED"]
     assert "seconds" in refused["errors"][0]["message"]

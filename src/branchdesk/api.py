@@ -45,7 +45,7 @@ class BranchdeskGraphQL(GraphQL[Connection, None]):
     """Strawberry's ASGI app; each operation gets its own Context from the Connection (RequestLifecycle)."""
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Connection:
-        return connection_of(request)
+        return connection_of(request, response if isinstance(response, Response) else None)
 
     async def on_ws_connect(self, context: Connection) -> UnsetType | dict[str, object] | None:
         """A WebSocket that presents a token must present a valid one; it is closed when the token

@@ -20,7 +20,6 @@ from sqlalchemy.engine import make_url
 from branchdesk.jobs import tasks
 from branchdesk.jobs.running import resilient
 from branchdesk.jobs.worker import functions
-from branchdesk.platform.database import APP_ROLE
 from branchdesk.platform.outbox import outbox_job
 from tests.conftest import _admin_execute
 from tests.jobs.support import (
@@ -128,7 +127,7 @@ async def test_connections_dropped_by_the_server_during_jobs_are_survived(rt, wo
         await wait_for(lambda: _waiting_on_lock(rt, 2), within=20)
         await _admin_execute(
             rt.endpoints.admin_url,
-            f"select pg_terminate_backend(pid) from pg_stat_activity where usename = '{APP_ROLE}'",
+            f"select pg_terminate_backend(pid) from pg_stat_activity where usename = '{rt.endpoints.roles.app}'",
         )
     await asyncio.wait_for(running, timeout=30)
 
@@ -157,7 +156,8 @@ async def _waiting_on_lock(rt: Any, count: int) -> bool:
     conn = await _admin_connection(rt.endpoints.admin_url)
     try:
         waiting = await conn.fetchval(
-            "select count(*) from pg_stat_activity where usename = $1 and wait_event_type = 'Lock'", APP_ROLE
+            "select count(*) from pg_stat_activity where usename = $1 and wait_event_type = 'Lock'",
+            rt.endpoints.roles.app,
         )
     finally:
         await conn.close()

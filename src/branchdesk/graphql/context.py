@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
+from starlette.responses import Response
 from starlette.websockets import WebSocket
 
 from branchdesk.access.identity import Identity, identify
@@ -60,6 +61,8 @@ class Connection:
     runtime: Runtime
     federation: Federation = field(default_factory=Federation)
     connection_params: dict[str, Any] | None = None  # set by strawberry on connection_init
+    # HTTP only: strawberry copies its status and headers onto the answer.
+    response: Response | None = None
 
     def header(self, name: str) -> str | None:
         for key, value in (self.connection_params or {}).items():
@@ -74,6 +77,10 @@ class Connection:
     @property
     def is_websocket(self) -> bool:
         return isinstance(self.transport, WebSocket)
+
+    @property
+    def client_address(self) -> str | None:
+        return self.transport.client.host if self.transport.client else None
 
 
 async def identify_once(connection: Connection, token: str) -> Identity:
@@ -172,6 +179,13 @@ class Context:
         if isinstance(self._principal, DomainError):
             raise self._principal
         return self._principal
+
+    def refuse_for(self, retry_after: int) -> None:
+        """Over HTTP, answer 429 with Retry-After (the payload still says why, for every transport)."""
+        response = self.connection.response
+        if response is not None:
+            response.status_code = 429
+            response.headers["Retry-After"] = str(retry_after)
 
     async def call(self, service: Callable[..., Awaitable[T]], *args: Any) -> T:
         """``service(session, principal, *args)``: a service call in the request's branch, as its caller."""

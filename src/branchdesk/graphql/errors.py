@@ -22,7 +22,14 @@ from strawberry.types import Info
 from branchdesk.access.principal import Principal
 from branchdesk.graphql.context import Connection, Context
 from branchdesk.platform import metrics
-from branchdesk.platform.errors import CODES, INTERNAL_ERROR, VALIDATION_FAILED, DomainError, InvalidInput
+from branchdesk.platform.errors import (
+    CODES,
+    INTERNAL_ERROR,
+    VALIDATION_FAILED,
+    DomainError,
+    InvalidInput,
+    RateLimited,
+)
 from graphql import GraphQLError
 
 log = structlog.get_logger(__name__)
@@ -87,6 +94,8 @@ async def run_mutation(info: Info, action: Callable[[AsyncSession], Awaitable[T]
             result = await action(session)
         except DomainError as exc:
             ctx.response_delay = max(ctx.response_delay, exc.delay)
+            if isinstance(exc, RateLimited):
+                ctx.refuse_for(exc.retry_after)
             if exc.keep_changes:
                 await savepoint.commit()
             else:

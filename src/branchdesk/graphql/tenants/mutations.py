@@ -100,8 +100,7 @@ class Mutations:
     @p.mutation(p.PUBLIC, "Sign in with employee number and password.")
     async def sign_in(self, info: Info, input: SignInInput) -> SessionPayload:
         rt = info.context.runtime
-        client = info.context.request.client
-        source = client.host if client else None
+        source = info.context.connection.client_address
         result, errors = await run_mutation(
             info,
             lambda s: signin.sign_in(s, rt.keys, rt.settings, rt.redis, input.employee_number, input.password, source),
