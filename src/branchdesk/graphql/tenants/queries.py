@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import contextlib
 from collections import defaultdict
+from typing import Annotated
 
 import strawberry
 from strawberry import relay
@@ -9,8 +10,9 @@ from strawberry.types import Info
 from strawberry.utils.await_maybe import await_maybe
 
 from branchdesk.graphql import permissions as p
+from branchdesk.graphql.inputs import text_argument
 from branchdesk.graphql.nodes import LoadedNode
-from branchdesk.graphql.relay import connection, page_request
+from branchdesk.graphql.relay import Cursor, connection, page_request
 from branchdesk.graphql.tenants.types import Branch, BranchStatus, Me, MyMembership, StaffMember
 from branchdesk.platform.errors import PAGE_SIZE, DomainError
 from branchdesk.tenants import service
@@ -35,7 +37,7 @@ class Queries:
         self,
         info: Info,
         first: int | None = None,
-        after: str | None = None,
+        after: Cursor = None,
         status: BranchStatus | None = None,
     ) -> relay.Connection[Branch]:
         ctx = info.context
@@ -43,14 +45,12 @@ class Queries:
         return connection(page, Branch.from_model, relay.Connection[Branch])
 
     @p.field("branch:read", "One branch by its code: any branch from head office, otherwise only the active one.")
-    async def branch(self, info: Info, code: str) -> Branch | None:
+    async def branch(self, info: Info, code: Annotated[str, text_argument(max_length=16)]) -> Branch | None:
         found = await info.context.call(service.branch_named, code)
         return Branch.from_model(found) if found else None
 
     @p.field("staff:read", "Staff members of the active branch, ordered by employee number.")
-    async def staff(
-        self, info: Info, first: int | None = None, after: str | None = None
-    ) -> relay.Connection[StaffMember]:
+    async def staff(self, info: Info, first: int | None = None, after: Cursor = None) -> relay.Connection[StaffMember]:
         ctx = info.context
         page = await ctx.call(service.list_members, page_request(ctx.settings, first, after))
         return connection(page, StaffMember.of, relay.Connection[StaffMember])
