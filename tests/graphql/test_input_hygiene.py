@@ -26,7 +26,7 @@ from graphql import (
     GraphQLObjectType,
     get_named_type,
 )
-from tests.conftest import add_member, unique_code, unique_employee_number
+from tests.conftest import add_member, onboard, unique_code, unique_employee_number
 from tests.graphql import schema_ids
 
 pytestmark = pytest.mark.external
@@ -195,10 +195,19 @@ class Auditor:
     head_office_token: str
 
 
+@pytest.fixture(scope="module")
+async def auditor_branch(rt, world) -> tuple[str, str]:
+    """A branch of this module's own (the shared world's member lists stay as other tests expect)."""
+    branch = await onboard(
+        rt, unique_code(), BranchLevel.TIER1_BRANCH, world.head_office.code, unique_employee_number()
+    )
+    return branch.code, await add_member(rt, branch, ["branch_head", "compliance_officer"])
+
+
 @pytest.fixture
-async def auditor(rt, api, world) -> Auditor:
-    member = await add_member(rt, world.branch_a, ["branch_head", "compliance_officer"])
-    return Auditor(await api.token(member), world.branch_a.code, await api.token(world.ho_admin))
+async def auditor(api, world, auditor_branch) -> Auditor:
+    code, member = auditor_branch
+    return Auditor(await api.token(member), code, await api.token(world.ho_admin))
 
 
 SIGN_IN = "mutation($i: SignInInput!) { signIn(input: $i) { accessToken errors { code field } } }"
@@ -317,11 +326,11 @@ SUSPEND = (
 )
 
 
-async def test_a_suspension_reason_over_500_characters_is_too_long(client, world, auditor):
+async def test_a_suspension_reason_over_500_characters_is_too_long(client, auditor):
     body = await post(
         client,
         SUSPEND,
-        {"i": {"code": world.branch_b.code, "reason": REASON}},
+        {"i": {"code": auditor.branch, "reason": REASON}},
         **as_caller(auditor.head_office_token, "0000"),
     )
     assert body["data"]["suspendBranch"] == {"branch": None, "errors": [{"code": "TOO_LONG", "field": "reason"}]}

@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import add_member
+from branchdesk.tenants.models import BranchLevel
+from tests.conftest import add_member, onboard, unique_code, unique_employee_number
 from tests.graphql import schema_ids
 
 pytestmark = pytest.mark.external
@@ -53,10 +54,19 @@ def codes(body: dict[str, Any]) -> set[str]:
     return found
 
 
+@pytest.fixture(scope="module")
+async def member(rt, world) -> tuple[str, str]:
+    """A branch of this module's own (the shared world's member lists stay as other tests expect)."""
+    branch = await onboard(
+        rt, unique_code(), BranchLevel.TIER1_BRANCH, world.head_office.code, unique_employee_number()
+    )
+    return branch.code, await add_member(rt, branch, ["branch_head", "compliance_officer"])
+
+
 @pytest.fixture
-async def caller(rt, api, world) -> dict[str, str]:
-    member = await add_member(rt, world.branch_a, ["branch_head", "compliance_officer"])
-    return {"authorization": f"Bearer {await api.token(member)}", "x-branch": world.branch_a.code}
+async def caller(api, member) -> dict[str, str]:
+    code, employee_number = member
+    return {"authorization": f"Bearer {await api.token(employee_number)}", "x-branch": code}
 
 
 @pytest.mark.parametrize("bad", MALFORMED.values(), ids=MALFORMED.keys())
