@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from strawberry import relay
 
+from branchdesk.graphql.inputs import text_argument
 from branchdesk.platform.pagination import Page, PageRequest
 from branchdesk.platform.settings import Settings
 
 NodeT = TypeVar("NodeT", bound=relay.Node)
+# The `after` argument of every connection: a cursor we issued (at most a key's base64), never more.
+Cursor = Annotated[str | None, text_argument("The `cursor` of the edge to continue after.", max_length=200)]
 
 
 def page_request(settings: Settings, first: int | None, after: str | None) -> PageRequest:

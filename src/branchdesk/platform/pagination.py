@@ -49,6 +49,8 @@ def decode_cursor(cursor: str, key: InstrumentedAttribute[Any] | None = None) ->
         if not raw.startswith("k:"):
             raise ValueError("not one of our cursors")
         value = raw[2:]
+        if "\x00" in value:  # no key of ours holds one, and PostgreSQL text cannot
+            raise ValueError("NUL in a cursor key")
         python_type = key.type.python_type if key is not None else str
         return value if python_type is str else python_type(value)
     except (ValueError, TypeError, UnicodeDecodeError, NotImplementedError) as exc:

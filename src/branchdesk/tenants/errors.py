@@ -17,7 +17,7 @@ PARENT_LEVEL = ErrorCode(
     "{level_zh}的上级必须是{parent_level_zh}。",
 )
 HEAD_OFFICE_EXISTS = ErrorCode("HEAD_OFFICE_EXISTS", "There is already a head office.", "总行已存在。")
-INVALID_TIMEZONE = ErrorCode("INVALID_TIMEZONE", "{zone} is not a known time zone.", "{zone} 不是有效的时区。")
+INVALID_TIMEZONE = ErrorCode("INVALID_TIMEZONE", "{value} is not a known time zone.", "{value} 不是有效的时区。")
 INVALID_HOURS = ErrorCode("INVALID_BUSINESS_HOURS", "{reason}", "{reason_zh}")
 INVALID_NAME = ErrorCode("INVALID_NAME", "A name is 1 to 200 characters.", "名称须为 1 至 200 个字符。")
 INVALID_EMPLOYEE_NUMBER = ErrorCode(

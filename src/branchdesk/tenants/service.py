@@ -98,8 +98,9 @@ def validate_draft(draft: BranchDraft) -> list[DomainError]:
         problems.append(DomainError(errors.INVALID_NAME, field="name"))
     try:
         zoneinfo.ZoneInfo(draft.timezone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        problems.append(DomainError(errors.INVALID_TIMEZONE, field="timezone", zone=draft.timezone))
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file name
+        shown = draft.timezone if len(draft.timezone) <= 64 else draft.timezone[:40] + "…"
+        problems.append(DomainError(errors.INVALID_TIMEZONE, field="timezone", value=shown))
     problems += _validate_hours(draft.business_hours)
     problems += _validate_staff(draft.head, "head.")
     return problems

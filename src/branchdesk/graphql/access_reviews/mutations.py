@@ -12,12 +12,13 @@ from branchdesk.graphql import permissions as p
 from branchdesk.graphql.access_reviews.types import AccessReview, AccessReviewDecision, AccessReviewItem
 from branchdesk.graphql.errors import mutate, payload
 from branchdesk.graphql.ids import node_uuid
+from branchdesk.graphql.inputs import text
 from branchdesk.platform.errors import NotFound
 
 
 @strawberry.input
 class OpenAccessReviewInput:
-    name: str = strawberry.field(description="For example “2026 Q4 recertification”.")
+    name: str = text("For example “2026 Q4 recertification”.", max_length=200)
     due_on: date | None = strawberry.field(default=None, description="When reviewers should be done.")
 
 
@@ -25,7 +26,7 @@ class OpenAccessReviewInput:
 class DecideAccessReviewItemInput:
     item_id: strawberry.ID
     decision: AccessReviewDecision = strawberry.field(description="CONFIRMED or REVOKED.")
-    note: str | None = strawberry.field(default=None, description="Why; shown in the report (at most 500 characters).")
+    note: str | None = text("Why; shown in the report.", max_length=500, default=None)
 
 
 @strawberry.input

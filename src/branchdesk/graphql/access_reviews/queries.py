@@ -8,7 +8,7 @@ from branchdesk.access_reviews import service as reviews
 from branchdesk.graphql import permissions as p
 from branchdesk.graphql.access_reviews.types import AccessReview, AccessReviewStatus
 from branchdesk.graphql.ids import node_uuid
-from branchdesk.graphql.relay import connection, page_request
+from branchdesk.graphql.relay import Cursor, connection, page_request
 from branchdesk.platform.errors import NotFound
 
 
@@ -19,7 +19,7 @@ class Queries:
         self,
         info: Info,
         first: int | None = None,
-        after: str | None = None,
+        after: Cursor = None,
         status: AccessReviewStatus | None = None,
     ) -> relay.Connection[AccessReview]:
         ctx = info.context

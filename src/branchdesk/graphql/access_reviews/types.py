@@ -14,7 +14,7 @@ from branchdesk.access_reviews import models
 from branchdesk.access_reviews import service as reviews
 from branchdesk.graphql.labels import graphql_enum, label, role_label
 from branchdesk.graphql.nodes import LoadedNode
-from branchdesk.graphql.relay import connection, page_request
+from branchdesk.graphql.relay import Cursor, connection, page_request
 from branchdesk.graphql.tenants.types import StaffMember
 
 AccessReviewStatus = graphql_enum(
@@ -152,7 +152,7 @@ class AccessReview(LoadedNode):
         self,
         info: Info,
         first: int | None = None,
-        after: str | None = None,
+        after: Cursor = None,
         decision: AccessReviewDecision | None = None,  # type: ignore[valid-type]
     ) -> relay.Connection[AccessReviewItem]:
         ctx = info.context

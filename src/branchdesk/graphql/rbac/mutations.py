@@ -10,6 +10,7 @@ from branchdesk.access.principal import Principal
 from branchdesk.graphql import permissions as p
 from branchdesk.graphql.errors import mutate, payload
 from branchdesk.graphql.ids import staff_uuid
+from branchdesk.graphql.inputs import text
 from branchdesk.graphql.rbac.types import PermissionInfo
 from branchdesk.graphql.tenants.types import StaffMember
 from branchdesk.rbac import service
@@ -17,15 +18,15 @@ from branchdesk.rbac import service
 
 @strawberry.input
 class RolePermissionInput:
-    role: str
-    permission: str = strawberry.field(description="`resource:action`, e.g. `client.pii:read`.")
-    reason: str | None = strawberry.field(default=None, description="Why; kept in the policy history.")
+    role: str = text(max_length=50)
+    permission: str = text("`resource:action`, e.g. `client.pii:read`.", max_length=80)
+    reason: str | None = text("Why; kept in the policy history.", max_length=500, default=None)
 
 
 @strawberry.input
 class BaselineChangeInput:
-    role: str
-    permission: str
+    role: str = text(max_length=50)
+    permission: str = text(max_length=80)
     granted: bool
 
 
@@ -38,8 +39,8 @@ class RolePermissionsPayload:
 @strawberry.input
 class RoleAssignmentInput:
     staff_id: strawberry.ID
-    role: str
-    reason: str | None = None
+    role: str = text(max_length=50)
+    reason: str | None = text("Why; kept in the policy history.", max_length=500, default=None)
 
 
 async def _member_now(root: RoleAssignmentPayload, info: Info) -> StaffMember | None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from strawberry import relay
@@ -8,6 +9,7 @@ from strawberry.types import Info
 
 from branchdesk.graphql import permissions as p
 from branchdesk.graphql.ids import staff_uuid
+from branchdesk.graphql.inputs import text_argument
 from branchdesk.graphql.rbac.types import (
     AccessMatrix,
     AccessMatrixCell,
@@ -23,7 +25,7 @@ from branchdesk.graphql.rbac.types import (
     SodConflict,
     ToxicPairInfo,
 )
-from branchdesk.graphql.relay import connection, page_request
+from branchdesk.graphql.relay import Cursor, connection, page_request
 from branchdesk.graphql.tenants.types import Branch
 from branchdesk.rbac import views
 
@@ -60,13 +62,18 @@ class Queries:
         "policy:audit",
         "Who in the active branch can do a permission now, or could on a past date (`at`), reconstructed from history.",
     )
-    async def who_can(self, info: Info, permission: str, at: datetime | None = None) -> list[PermissionHolder]:
+    async def who_can(
+        self,
+        info: Info,
+        permission: Annotated[str, text_argument("`resource:action`, e.g. `cash:approve`.", max_length=80)],
+        at: datetime | None = None,
+    ) -> list[PermissionHolder]:
         holders = await info.context.call(views.who_can, permission, at)
         return [PermissionHolder(staff_id=h.staff_id, via=h.via) for h in holders]
 
     @p.field("policy:audit", "Changes to the active branch's policy and role assignments, oldest first.")
     async def policy_changes(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self, info: Info, first: int | None = None, after: Cursor = None
     ) -> relay.Connection[PolicyChangeEntry]:
         ctx = info.context
         page = await ctx.call(views.list_changes, page_request(ctx.settings, first, after))

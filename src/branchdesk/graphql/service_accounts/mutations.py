@@ -11,6 +11,7 @@ from branchdesk.access.principal import Principal
 from branchdesk.graphql import permissions as p
 from branchdesk.graphql.errors import mutate, payload
 from branchdesk.graphql.ids import node_uuid
+from branchdesk.graphql.inputs import text
 from branchdesk.graphql.service_accounts.types import ServiceAccount
 from branchdesk.platform.errors import NotFound
 from branchdesk.service_accounts import service as accounts
@@ -23,19 +24,19 @@ def _account_id(global_id: strawberry.ID) -> uuid.UUID:
 
 @strawberry.input
 class CreateServiceAccountInput:
-    name: str = strawberry.field(description="What the client is, e.g. Core banking feed.")
-    slug: str = strawberry.field(
-        description="2 to 40 lowercase letters, digits or hyphens: the client id is `<branch code>.<slug>`."
+    name: str = text("What the client is, e.g. Core banking feed.", max_length=200)
+    slug: str = text(
+        "2 to 40 lowercase letters, digits or hyphens: the client id is `<branch code>.<slug>`.", max_length=40
     )
-    permissions: list[str] = strawberry.field(
-        description="Branch permissions that you hold yourself, e.g. `client:read`."
+    permissions: list[str] = text(
+        "Branch permissions that you hold yourself, e.g. `client:read`.", max_length=80, each=True
     )
 
 
 @strawberry.input
 class ServiceAccountInput:
     service_account_id: strawberry.ID
-    reason: str | None = strawberry.field(default=None, description="Why; kept in the audit trail.")
+    reason: str | None = text("Why; kept in the audit trail.", max_length=500, default=None)
 
 
 @payload

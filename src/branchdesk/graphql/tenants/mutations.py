@@ -7,35 +7,35 @@ from strawberry.types import Info
 from branchdesk.access.principal import Principal
 from branchdesk.graphql import permissions as p
 from branchdesk.graphql.errors import UserError, answer, mutate, payload, run_mutation
+from branchdesk.graphql.inputs import text
 from branchdesk.graphql.tenants.types import Branch, BranchLevel
 from branchdesk.onboarding import service as onboarding
 from branchdesk.tenants import service, signin
+from branchdesk.tenants.errors import INVALID_TIMEZONE
 from branchdesk.tenants.models import BranchStatus
 
 
 @strawberry.input(description="An opening period on one weekday (mon … sun), local time HH:MM.")
 class OpeningPeriodInput:
-    weekday: str
-    opens: str
-    closes: str
+    weekday: str = text(max_length=16)
+    opens: str = text(max_length=16)
+    closes: str = text(max_length=16)
 
 
 @strawberry.input(description="The first branch head of a new branch; created as staff if the employee number is new.")
 class BranchHeadInput:
-    employee_number: str
-    display_name: str
-    email: str | None = None
+    employee_number: str = text(max_length=32)
+    display_name: str = text(max_length=100)
+    email: str | None = text(max_length=254, default=None)
 
 
 @strawberry.input
 class OnboardBranchInput:
-    code: str = strawberry.field(description="Unique branch code, e.g. 0101.")
-    name: str
+    code: str = text("Unique branch code, e.g. 0101.", max_length=16)
+    name: str = text(max_length=200)
     level: BranchLevel
-    parent_code: str | None = strawberry.field(
-        default=None, description="Code of the branch above; not for head office."
-    )
-    timezone: str = strawberry.field(default="Asia/Shanghai", description="IANA time zone.")
+    parent_code: str | None = text("Code of the branch above; not for head office.", max_length=16, default=None)
+    timezone: str = text("IANA time zone.", max_length=64, too_long=INVALID_TIMEZONE, default="Asia/Shanghai")
     business_hours: list[OpeningPeriodInput] = strawberry.field(default_factory=list)
     head: BranchHeadInput
 
@@ -48,8 +48,8 @@ class OnboardBranchPayload:
 
 @strawberry.input
 class ChangeBranchStatusInput:
-    code: str
-    reason: str | None = None
+    code: str = text(max_length=16)
+    reason: str | None = text("Why; kept with the branch and in the audit trail.", max_length=500, default=None)
 
 
 @payload
@@ -59,13 +59,13 @@ class ChangeBranchStatusPayload:
 
 @strawberry.input
 class SignInInput:
-    employee_number: str
-    password: str
+    employee_number: str = text(max_length=32)
+    password: str = text(max_length=200)
 
 
 @strawberry.input
 class RefreshTokenInput:
-    refresh_token: str
+    refresh_token: str = text(max_length=200)
 
 
 @payload(description="Tokens of a signed-in session. Send the access token as `Authorization: Bearer …`.")

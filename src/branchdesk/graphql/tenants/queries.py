@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import contextlib
 from collections import defaultdict
+from typing import Annotated
 
 import strawberry
 from strawberry import relay
@@ -9,7 +10,9 @@ from strawberry.types import Info
 from strawberry.utils.await_maybe import await_maybe
 
 from branchdesk.graphql import permissions as p
-from branchdesk.graphql.relay import connection, page_request
+from branchdesk.graphql.inputs import text_argument
+from branchdesk.graphql.nodes import LoadedNode
+from branchdesk.graphql.relay import Cursor, connection, page_request
 from branchdesk.graphql.tenants.types import Branch, BranchStatus, Me, MyMembership, StaffMember
 from branchdesk.platform.errors import PAGE_SIZE, DomainError
 from branchdesk.tenants import service
@@ -34,7 +37,7 @@ class Queries:
         self,
         info: Info,
         first: int | None = None,
-        after: str | None = None,
+        after: Cursor = None,
         status: BranchStatus | None = None,
     ) -> relay.Connection[Branch]:
         ctx = info.context
@@ -42,20 +45,18 @@ class Queries:
         return connection(page, Branch.from_model, relay.Connection[Branch])
 
     @p.field("branch:read", "One branch by its code: any branch from head office, otherwise only the active one.")
-    async def branch(self, info: Info, code: str) -> Branch | None:
+    async def branch(self, info: Info, code: Annotated[str, text_argument(max_length=16)]) -> Branch | None:
         found = await info.context.call(service.branch_named, code)
         return Branch.from_model(found) if found else None
 
     @p.field("staff:read", "Staff members of the active branch, ordered by employee number.")
-    async def staff(
-        self, info: Info, first: int | None = None, after: str | None = None
-    ) -> relay.Connection[StaffMember]:
+    async def staff(self, info: Info, first: int | None = None, after: Cursor = None) -> relay.Connection[StaffMember]:
         ctx = info.context
         page = await ctx.call(service.list_members, page_request(ctx.settings, first, after))
         return connection(page, StaffMember.of, relay.Connection[StaffMember])
 
     @p.field("branch:read", "Fetch any object by its global id; objects of other branches are not found.")
-    async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:
+    async def node(self, info: Info, id: strawberry.ID) -> relay.Node | None:
         return (await resolve_nodes(info, [id]))[0]
 
     @p.field(
@@ -63,23 +64,29 @@ class Queries:
         "Fetch objects by their global ids, in the order given; those of other branches are not found (null). "
         "Objects of one type are read together.",
     )
-    async def nodes(self, info: Info, ids: list[relay.GlobalID]) -> list[relay.Node | None]:
+    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[relay.Node | None]:
         limit = info.context.settings.page_size_max
         if len(ids) > limit:
             raise DomainError(PAGE_SIZE, field="ids", limit=limit)
         return await resolve_nodes(info, ids)
 
 
-async def resolve_nodes(info: Info, ids: list[relay.GlobalID]) -> list[relay.Node | None]:
-    """Objects by global id, in order, each type read in one batch; an id of no type of ours is not found."""
-    positions: defaultdict[type[relay.Node], list[int]] = defaultdict(list)
-    for position, gid in enumerate(ids):
+async def resolve_nodes(info: Info, ids: list[strawberry.ID]) -> list[relay.Node | None]:
+    """Objects by global id, in order, each type read in one batch. An id of no type of ours (`Node`
+    itself included), or no id at all (not base64, no type name, not UTF-8), is not found: the arguments
+    are plain IDs, not GlobalID, so that a malformed one is null here rather than a coercion error."""
+    positions: defaultdict[type[relay.Node], list[tuple[int, str]]] = defaultdict(list)
+    for position, global_id in enumerate(ids):
         with contextlib.suppress(ValueError, KeyError, TypeError):
-            positions[gid.resolve_type(info)].append(position)
+            gid = relay.GlobalID.from_id(global_id)
+            node_type = gid.resolve_type(info)
+            if issubclass(node_type, LoadedNode):
+                positions[node_type].append((position, gid.node_id))
     found: list[relay.Node | None] = [None] * len(ids)
-    for node_type, at in positions.items():
+    for node_type, wanted in positions.items():
+        at = [position for position, _ in wanted]
         nodes = await await_maybe(
-            node_type.resolve_nodes(info=info, node_ids=[ids[i].node_id for i in at], required=False)
+            node_type.resolve_nodes(info=info, node_ids=[node_id for _, node_id in wanted], required=False)
         )
         for position, node in zip(at, nodes, strict=True):
             found[position] = node
