@@ -1,6 +1,7 @@
 async def test_head_office_lists_branches(api, world):
     token = await api.token(world.ho_admin)
-    query = "query($after: String) { branches(first: 100, after: $after) { edges { node { code } } pageInfo { hasNextPage endCursor } } }"
+    query = """query($after: String) { branches(first: 100, after: $after) {
+        edges { node { code } } pageInfo { hasNextPage endCursor } } }"""
     codes: list[str] = []
     after = None
     while True:  # other tests onboard branches too: read every page
