@@ -43,9 +43,10 @@ import psutil
 from api_report import machine, medians, print_report, targets
 from api_sql import RAW_STATEMENTS, capture_statements
 
-from branchdesk.platform.audit import Actor
-from branchdesk.platform.database import APP_ROLE, PLATFORM_ROLE, role_url
-from branchdesk.platform.runtime import runtime
+from branchdesk.access.principal import Principal
+from branchdesk.onboarding import service as onboarding
+from branchdesk.platform.database import DatabaseRoles, role_url
+from branchdesk.runtime import runtime
 from branchdesk.platform.settings import Settings
 from branchdesk.platform.tokens import generate_key, key_set_json
 from branchdesk.tenants import service, signin
@@ -105,11 +106,12 @@ def service_env(database: str, data_dir: Path) -> dict[str, str]:
     """Production settings, every URL explicit; the server never migrates, so DB_ROLE_PASSWORD (which
     production requires) is not used: the roles keep the password the seeding migration gave them."""
     admin_url = f"{PG_SERVER}/{database}"
+    roles = DatabaseRoles.of(admin_url)  # the deployment's own roles, named from its database
     return {
         "BRANCHDESK_ENV": "production",
         "BRANCHDESK_DATABASE_URL": admin_url,
-        "BRANCHDESK_APP_DATABASE_URL": role_url(admin_url, APP_ROLE, ROLE_PASSWORD),
-        "BRANCHDESK_PLATFORM_DATABASE_URL": role_url(admin_url, PLATFORM_ROLE, ROLE_PASSWORD),
+        "BRANCHDESK_APP_DATABASE_URL": role_url(admin_url, roles.app, ROLE_PASSWORD),
+        "BRANCHDESK_PLATFORM_DATABASE_URL": role_url(admin_url, roles.platform, ROLE_PASSWORD),
         "BRANCHDESK_DB_ROLE_PASSWORD": secrets.token_urlsafe(16),
         "BRANCHDESK_REDIS_URL": REDIS_URL,
         "BRANCHDESK_SIGNING_KEYS": key_set_json([generate_key()]),
@@ -127,7 +129,7 @@ def settings_from(variables: dict[str, str], **overrides: Any) -> Settings:
 async def seed(env: dict[str, str]) -> str:
     """Migrate and seed as development does, then grow branch 0101 to 67 staff; returns its tenant id."""
     settings = settings_from(env, env="development", db_role_password=ROLE_PASSWORD)
-    system = Actor.system("bench")
+    system = Principal.system("bench")
     async with runtime(settings, run_migrations=True) as rt:
         from branchdesk.demo import seed as seed_demo
 
@@ -139,7 +141,7 @@ async def seed(env: dict[str, str]) -> str:
                 # Every fourth without an email: nulls must serialise the same way on both servers.
                 email = None if i % 4 == 3 else f"{number.lower()}@bench.branchdesk.cn"
                 staff = await service.ensure_staff(session, service.StaffDraft(number, f"Bench Staff {i:02d}", email))
-                await service.grant_membership(session, system, branch, staff, [MEMBER_ROLES[i % len(MEMBER_ROLES)]])
+                await onboarding.grant_membership(session, system, branch, staff, [MEMBER_ROLES[i % len(MEMBER_ROLES)]])
             await signin.set_password(session, SIGNER, PASSWORD)
             return str(branch.id)
 
@@ -359,7 +361,8 @@ def arguments() -> argparse.Namespace:
 def bench(args: argparse.Namespace, database: str, work_dir: Path, servers: list[Server]) -> None:
     env = service_env(database, work_dir)
     tenant_id = asyncio.run(seed(env))
-    raw_env = {"BENCH_RAW_DSN": f"postgresql://{APP_ROLE}:{ROLE_PASSWORD}@127.0.0.1:5432/{database}",
+    app_role = DatabaseRoles.of(f"{PG_SERVER}/{database}").app
+    raw_env = {"BENCH_RAW_DSN": f"postgresql://{app_role}:{ROLE_PASSWORD}@127.0.0.1:5432/{database}",
                "BENCH_BRANCH": BRANCH, "BENCH_TENANT_ID": tenant_id}
     servers.append(start_server("branchdesk", "branchdesk_app", env, work_dir))
     servers.append(start_server("raw", "raw_app", raw_env, work_dir))
@@ -413,6 +416,8 @@ def main() -> None:
         for server in servers:
             stop_server(server)
         asyncio.run(admin_execute(f'drop database if exists "{database}" with (force)'))
+        for role in DatabaseRoles.of(f"{PG_SERVER}/{database}").names:
+            asyncio.run(admin_execute(f'drop role if exists "{role}"'))
         asyncio.run(flush_redis())
         shutil.rmtree(work_dir, ignore_errors=True)
 

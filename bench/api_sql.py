@@ -16,7 +16,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from branchdesk.api import create_app
-from branchdesk.platform.runtime import Runtime, runtime
+from branchdesk.runtime import Runtime, runtime
 from branchdesk.platform.settings import Settings
 
 # The baseline's statements, by construction (api_servers.raw_app): asyncpg sends exactly these.
