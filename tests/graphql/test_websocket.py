@@ -198,13 +198,54 @@ async def test_errors_are_presented_alike_on_both_transports(api, live, branch, 
     assert over_ws.get("data") == over_http.get("data")
 
 
-async def test_an_unexpected_error_over_websocket_is_masked_and_its_work_rolled_back(live):
+async def test_hostile_input_over_websocket_is_a_typed_payload_error(live):
     ws = await open_socket(live)
-    body = await ws.run('mutation { signIn(input: {employeeNumber: "E01\\u0000", password: "x"}) { accessToken } }')
-    text = json.dumps(body, ensure_ascii=False)
-    assert "password_hash" not in text and "SELECT" not in text.upper().replace("SELECTED", "")
-    assert codes(body) and set(codes(body)) <= {"INTERNAL_ERROR", "BAD_USER_INPUT"}
-    assert body.get("data") is None
+    body = await ws.run(
+        'mutation { signIn(input: {employeeNumber: "E01\\u0000", password: "x"}) { errors { code field } } }'
+    )
+    assert "errors" not in body
+    assert body["data"]["signIn"]["errors"] == [{"code": "BAD_USER_INPUT", "field": "employeeNumber"}]
+
+
+@pytest.fixture(scope="module")
+async def live_broken(rt: Any) -> AsyncIterator[str]:
+    """An app whose schema has a field that fails unexpectedly, served like ours."""
+    import strawberry
+    from starlette.applications import Starlette
+    from starlette.routing import WebSocketRoute
+
+    from branchdesk.api import BranchdeskGraphQL
+    from branchdesk.graphql.errors import RequestLifecycle
+    from branchdesk.platform.federation import Federation
+
+    @strawberry.type
+    class Query:
+        @strawberry.field
+        async def fine(self) -> str:
+            return "read"
+
+        @strawberry.field
+        async def broken(self) -> str:
+            raise RuntimeError("secret detail: select password_hash from staff")
+
+    app = Starlette(
+        routes=[
+            WebSocketRoute(
+                "/graphql",
+                BranchdeskGraphQL(strawberry.Schema(query=Query, extensions=[RequestLifecycle]), max_json_depth=32),
+            )
+        ]
+    )
+    app.state.runtime, app.state.federation = rt, Federation()
+    async for address in _serve(app):
+        yield f"ws://{address}/graphql"
+
+
+async def test_an_unexpected_error_over_websocket_is_masked_and_shows_no_data(live_broken):
+    body = await (await open_socket(live_broken)).run("{ fine broken }")
+    assert codes(body) == ["INTERNAL_ERROR"]
+    assert "secret" not in json.dumps(body) and "password_hash" not in json.dumps(body)
+    assert body.get("data") is None  # rolled back: what it read did not happen
 
 
 # What a clairvoyance-style scan sends: near-misses of fields, arguments, types, enum values and input fields.
