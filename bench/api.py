@@ -254,9 +254,11 @@ def run_wrk(url: str, load: Load, token: str, seconds: float, connections: int, 
     body = work_dir / f"{load.name}.json"
     body.write_text(json.dumps(load.body))
     env = os.environ | {"BENCH_BODY": str(body), "BENCH_TOKEN": token if load.signed_in else "", "BENCH_BRANCH": BRANCH}
-    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "--latency",
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "10s", "--latency",
                "-s", str(BENCH / "api_wrk.lua"), url + load.path]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=seconds + 60, check=True)
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=seconds + 60)
+    if done.returncode != 0:
+        raise RuntimeError(f"wrk failed on {load.name}: {done.stderr.strip() or done.stdout.strip()}")
     line = next(line for line in done.stdout.splitlines() if line.startswith("BENCH_RESULT "))
     figures = json.loads(line.removeprefix("BENCH_RESULT "))
     return {

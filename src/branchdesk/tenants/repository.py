@@ -71,15 +71,18 @@ def members_query(branch_id: uuid.UUID) -> Select[Staff]:
     return select(Staff).join(Membership, Membership.staff_id == Staff.id).where(Membership.tenant_id == branch_id)
 
 
-async def all_memberships_of(platform_session: AsyncSession, staff_id: uuid.UUID) -> list[tuple[Membership, Branch]]:
-    """Cross-branch (platform scope): the branches a staff member belongs to."""
-    rows = await platform_session.execute(
-        select(Membership, Branch)
-        .join(Branch, Branch.id == Membership.tenant_id)
-        .where(Membership.staff_id == staff_id)
-        .order_by(Branch.code)
+async def overview(platform_session: AsyncSession, staff_id: uuid.UUID) -> list[Row[Any]]:
+    """Cross-branch (platform scope), one statement: the staff member (the columns ``me`` shows, no
+    password hash or personal data) with each branch they belong to and their roles there."""
+    return list(
+        await platform_session.execute(
+            select(Staff.id, Staff.employee_number, Staff.display_name, Staff.status, Membership.roles, Branch)
+            .outerjoin(Membership, Membership.staff_id == Staff.id)
+            .outerjoin(Branch, Branch.id == Membership.tenant_id)
+            .where(Staff.id == staff_id)
+            .order_by(Branch.code)
+        )
     )
-    return [(m, b) for m, b in rows]
 
 
 async def refresh_token_by_hash(session: AsyncSession, token_hash: str) -> RefreshToken | None:

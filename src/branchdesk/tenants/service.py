@@ -349,12 +349,26 @@ async def personal_data_of(session: AsyncSession, by: Principal, ids: list[uuid.
     return {row.id: PersonalData(row.phone, row.id_number, row.address) for row in rows}
 
 
-async def staff_overview(
-    platform_session: AsyncSession, staff_id: uuid.UUID
-) -> tuple[Staff, list[tuple[Membership, Branch]]]:
-    """A staff member and every branch they belong to (platform scope: across branches); Unauthenticated
-    when the staff member is unknown or disabled."""
-    staff = await repository.staff_by_id(platform_session, staff_id)
-    if staff is None or staff.status is not StaffStatus.ACTIVE:
+@dataclass(frozen=True)
+class Overview:
+    """A signed-in staff member as ``me`` shows them: who, and where they may act with which roles."""
+
+    id: uuid.UUID
+    employee_number: str
+    display_name: str
+    memberships: list[tuple[list[str], Branch]]
+
+
+async def staff_overview(platform_session: AsyncSession, staff_id: uuid.UUID) -> Overview:
+    """A staff member and every branch they belong to (platform scope: across branches), in one
+    statement; Unauthenticated when the staff member is unknown or disabled."""
+    rows = await repository.overview(platform_session, staff_id)
+    if not rows or rows[0].status is not StaffStatus.ACTIVE:
         raise Unauthenticated()
-    return staff, await repository.all_memberships_of(platform_session, staff_id)
+    first = rows[0]
+    return Overview(
+        first.id,
+        first.employee_number,
+        first.display_name,
+        [(list(row.roles), row.Branch) for row in rows if row.Branch is not None],
+    )

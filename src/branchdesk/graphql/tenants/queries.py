@@ -24,12 +24,12 @@ class Queries:
     async def me(self, info: Info) -> Me:
         ctx = info.context
         async with ctx.runtime.db.platform_session() as session:
-            staff, rows = await service.staff_overview(session, ctx.staff_id)
+            staff = await service.staff_overview(session, ctx.staff_id)
         return Me(
             id=strawberry.ID(str(staff.id)),
             employee_number=staff.employee_number,
             display_name=staff.display_name,
-            memberships=[MyMembership(branch=Branch.from_model(b), roles=list(m.roles)) for m, b in rows],
+            memberships=[MyMembership(branch=Branch.from_model(b), roles=roles) for roles, b in staff.memberships],
         )
 
     @p.field("branch:list", "All branches, ordered by code (head office).")
