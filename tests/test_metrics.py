@@ -76,3 +76,23 @@ async def test_metrics_need_the_configured_token(servers, rt, env):
     assert anonymous.headers["www-authenticate"] == "Bearer"
     assert right.status_code == 200
     assert "branchdesk_graphql_requests" in right.text
+
+
+def test_garbage_collection_pauses_are_measured():
+    import gc
+
+    from branchdesk.api import settle_garbage_collector
+    from branchdesk.platform import metrics
+
+    thresholds = gc.get_threshold()
+    settle_garbage_collector()  # what a served process does after start-up
+    try:
+        assert metrics.observe_gc in gc.callbacks
+        gc.collect()
+        exported = metrics.render().decode()
+        assert 'branchdesk_gc_pause_seconds_count{generation="2"}' in exported
+        assert metrics.gc_longest_pause._value.get() > 0
+    finally:  # the test process goes on collecting as before
+        gc.callbacks.remove(metrics.observe_gc)
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)

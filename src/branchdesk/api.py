@@ -158,6 +158,8 @@ def settle_garbage_collector() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
+    if metrics.observe_gc not in gc.callbacks:
+        gc.callbacks.append(metrics.observe_gc)  # pauses are measured under load (bench/api.py reads them)
 
 
 def create_app(settings: Settings | None = None, rt: Runtime | None = None, *, seed_demo: bool = False) -> Starlette:

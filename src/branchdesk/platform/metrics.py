@@ -1,5 +1,6 @@
 """Prometheus metrics: GraphQL operations by name and outcome, their latency, jobs by outcome, the outbox."""
 
+import time
 from collections.abc import Iterable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -34,6 +35,16 @@ outbox_dead = Counter(
     "Outbox rows given up (a payload the job cannot take, or too many dispatches), by job",
     ["job"],
     registry=REGISTRY,
+)
+gc_pauses = Histogram(
+    "branchdesk_gc_pause_seconds",
+    "Cyclic garbage collections: how long each stopped the process, by generation",
+    ["generation"],
+    buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5),
+    registry=REGISTRY,
+)
+gc_longest_pause = Gauge(
+    "branchdesk_gc_longest_pause_seconds", "The longest cyclic garbage collection since start", registry=REGISTRY
 )
 outbox_pending = Gauge("branchdesk_outbox_pending", "Outbox rows not completed and not dead", registry=REGISTRY)
 outbox_oldest_pending_age = Gauge(
@@ -75,3 +86,18 @@ OPERATIONS = OperationLabels()
 
 def operation_label(operation_name: str | None) -> str:
     return OPERATIONS.label(operation_name)
+
+
+_gc_started = 0.0
+
+
+def observe_gc(phase: str, info: dict[str, int]) -> None:
+    """A ``gc.callbacks`` hook: each collection's pause, as a histogram and the longest so far."""
+    global _gc_started
+    if phase == "start":
+        _gc_started = time.perf_counter()
+        return
+    pause = time.perf_counter() - _gc_started
+    gc_pauses.labels(str(info.get("generation", -1))).observe(pause)
+    if pause > gc_longest_pause._value.get():
+        gc_longest_pause.set(pause)
