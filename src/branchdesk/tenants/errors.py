@@ -33,17 +33,6 @@ STATUS_CHANGE = ErrorCode(
     "INVALID_STATUS_CHANGE", "A {status} branch cannot be {action}.", "状态为“{status_zh}”的网点不能{action_zh}。"
 )
 HEAD_OFFICE_STATUS = ErrorCode("HEAD_OFFICE_STATUS", "The head office cannot be suspended.", "总行不能被暂停。")
-BRANCH_ACCESS = ErrorCode("BRANCH_ACCESS_DENIED", "You have no access to branch {code}.", "您无权进入网点 {code}。")
-BRANCH_REQUIRED = ErrorCode(
-    "BRANCH_REQUIRED",
-    "Choose the branch to act in with the X-Branch header.",
-    "请通过 X-Branch 请求头选择要操作的网点。",
-)
-BRANCH_SUSPENDED = ErrorCode(
-    "BRANCH_SUSPENDED",
-    "Branch {code} is {status}; its staff cannot act in it.",
-    "网点 {code} 当前状态为“{status_zh}”，员工无法在此办理业务。",
-)
 SIGNIN_FAILED = ErrorCode(
     "SIGNIN_FAILED",
     "The employee number or password is not correct, or the account is temporarily locked.",
