@@ -21,7 +21,7 @@ class Queries:
         first: int | None = None,
         after: Cursor = None,
         status: AccessReviewStatus | None = None,
-    ) -> relay.Connection[AccessReview]:
+    ) -> relay.Connection[AccessReview] | None:
         ctx = info.context
         page = await ctx.call(reviews.list_reviews, page_request(ctx.settings, first, after), status)
         return connection(page, AccessReview.of, relay.Connection[AccessReview])

@@ -16,7 +16,7 @@ class Queries:
     @p.field(MANAGE, "The active branch's service accounts, ordered by client id. Secrets are never shown.")
     async def service_accounts(
         self, info: Info, first: int | None = None, after: Cursor = None
-    ) -> relay.Connection[ServiceAccount]:
+    ) -> relay.Connection[ServiceAccount] | None:
         ctx = info.context
         page = await ctx.call(accounts.list_accounts, page_request(ctx.settings, first, after))
         return connection(page, ServiceAccount.from_model, relay.Connection[ServiceAccount])

@@ -21,7 +21,7 @@ from branchdesk.tenants import service
 @strawberry.type
 class Queries:
     @p.field(p.SIGNED_IN, "The signed-in staff member and the branches they can act in (use a code as X-Branch).")
-    async def me(self, info: Info) -> Me:
+    async def me(self, info: Info) -> Me | None:
         ctx = info.context
         async with ctx.runtime.db.platform_session() as session:
             staff, rows = await service.staff_overview(session, ctx.staff_id)
@@ -39,7 +39,7 @@ class Queries:
         first: int | None = None,
         after: Cursor = None,
         status: BranchStatus | None = None,
-    ) -> relay.Connection[Branch]:
+    ) -> relay.Connection[Branch] | None:
         ctx = info.context
         page = await ctx.call(service.list_branches, page_request(ctx.settings, first, after), status)
         return connection(page, Branch.from_model, relay.Connection[Branch])
@@ -50,7 +50,7 @@ class Queries:
         return Branch.from_model(found) if found else None
 
     @p.field("staff:read", "Staff members of the active branch, ordered by employee number.")
-    async def staff(self, info: Info, first: int | None = None, after: Cursor = None) -> relay.Connection[StaffMember]:
+    async def staff(self, info: Info, first: int | None = None, after: Cursor = None) -> relay.Connection[StaffMember] | None:
         ctx = info.context
         page = await ctx.call(service.list_members, page_request(ctx.settings, first, after))
         return connection(page, StaffMember.of, relay.Connection[StaffMember])
@@ -64,7 +64,7 @@ class Queries:
         "Fetch objects by their global ids, in the order given; those of other branches are not found (null). "
         "Objects of one type are read together.",
     )
-    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[relay.Node | None]:
+    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[relay.Node | None] | None:
         limit = info.context.settings.page_size_max
         if len(ids) > limit:
             raise DomainError(PAGE_SIZE, field="ids", limit=limit)
