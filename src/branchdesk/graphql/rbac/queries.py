@@ -19,13 +19,14 @@ from branchdesk.graphql.rbac.types import (
     PermissionHolder,
     PermissionInfo,
     PolicyChangeEntry,
+    PolicyChangeOrder,
     PolicyOverrideInfo,
     PolicySource,
     RoleInfo,
     SodConflict,
     ToxicPairInfo,
 )
-from branchdesk.graphql.relay import Cursor, connection, page_request
+from branchdesk.graphql.relay import Before, Cursor, First, Last, connection, page_request
 from branchdesk.graphql.tenants.types import Branch
 from branchdesk.rbac import views
 
@@ -71,12 +72,26 @@ class Queries:
         holders = await info.context.call(views.who_can, permission, at)
         return [PermissionHolder(staff_id=h.staff_id, via=h.via) for h in holders]
 
-    @p.field("policy:audit", "Changes to the active branch's policy and role assignments, oldest first.")
+    @p.field(
+        "policy:audit",
+        "Changes to the active branch's policy and role assignments, oldest first unless `orderBy` says "
+        "otherwise. Not counted (no `totalCount`): a history only grows, and counting it reads all of it.",
+    )
     async def policy_changes(
-        self, info: Info, first: int | None = None, after: Cursor = None
+        self,
+        info: Info,
+        first: First = None,
+        after: Cursor = None,
+        last: Last = None,
+        before: Before = None,
+        order_by: PolicyChangeOrder | None = None,
     ) -> relay.Connection[PolicyChangeEntry] | None:
         ctx = info.context
-        page = await ctx.call(views.list_changes, page_request(ctx.settings, first, after))
+        order = order_by or PolicyChangeOrder()
+        request = page_request(
+            ctx.settings, first, after, last, before, order_by=order.field.value, direction=order.direction
+        )
+        page = await ctx.call(views.list_changes, request)
         return connection(page, PolicyChangeEntry.from_model, relay.Connection[PolicyChangeEntry])
 
     @p.field("policy:audit", "Members of the active branch who hold both permissions of a separation-of-duties pair.")

@@ -15,6 +15,7 @@ from strawberry.types import Info
 from branchdesk.access.registry import PERMISSIONS
 from branchdesk.graphql.labels import localized, permission_label, role_label
 from branchdesk.graphql.nodes import LoadedNode
+from branchdesk.graphql.relay import OrderDirection
 from branchdesk.graphql.tenants.types import Branch, StaffMember
 from branchdesk.rbac.models import PolicyChange
 
@@ -121,6 +122,17 @@ class PolicyChangeEntry(LoadedNode):
             reason=change.reason,
             staff_id=change.staff_id,
         )
+
+
+@strawberry.enum(description="What a policy history is sorted by.")
+class PolicyChangeOrderField(Enum):
+    CHANGED_AT = "changed_at"  # ties (one moment) broken by the order the changes were made in
+
+
+@strawberry.input(description="How a policy history is sorted: `{field: CHANGED_AT, direction: DESC}` is newest first.")
+class PolicyChangeOrder:
+    field: PolicyChangeOrderField = PolicyChangeOrderField.CHANGED_AT
+    direction: OrderDirection = OrderDirection.ASC
 
 
 @strawberry.type(description="A separation-of-duties rule: nobody should hold both permissions.")
