@@ -12,7 +12,6 @@ from branchdesk.graphql.ids import staff_uuid
 from branchdesk.graphql.inputs import text_argument
 from branchdesk.graphql.rbac.types import (
     AccessMatrix,
-    AccessMatrixCell,
     BaselineRole,
     BranchDrift,
     EffectivePermission,
@@ -21,7 +20,6 @@ from branchdesk.graphql.rbac.types import (
     PolicyChangeEntry,
     PolicyChangeOrder,
     PolicyOverrideInfo,
-    PolicySource,
     RoleInfo,
     SodConflict,
     ToxicPairInfo,
@@ -44,16 +42,7 @@ class Queries:
 
     @p.field("policy:audit", "The access matrix of the active branch: roles × permissions, baseline departures marked.")
     async def access_matrix(self, info: Info) -> AccessMatrix | None:
-        cells = await info.context.call(views.access_matrix)
-        roles = sorted({c.role for c in cells})
-        return AccessMatrix(
-            roles=[RoleInfo(name=r) for r in roles],
-            permissions=[PermissionInfo.of(n) for n in dict.fromkeys(c.permission for c in cells)],
-            cells=[
-                AccessMatrixCell(role=c.role, permission=c.permission, granted=c.granted, source=PolicySource(c.source))
-                for c in cells
-            ],
-        )
+        return await AccessMatrix.read(info)
 
     @p.field("policy:audit", "A member's effective permissions in the active branch and, for each, why.")
     async def effective_permissions(self, info: Info, staff_id: strawberry.ID) -> list[EffectivePermission] | None:
