@@ -46,6 +46,22 @@ async def test_a_staff_page_costs_entry_plus_one(api, world, sql_counter):
     assert count == 3  # entry, then one page of members with their roles, however many there are
 
 
+async def test_the_last_staff_page_costs_entry_plus_one(api, world, sql_counter):
+    token = await api.token(world.head_a)
+    query = STAFF_PAGE.replace("first: 20", "last: 20")
+    count, body = await _count(api, sql_counter, query, token, world.branch_a.code)
+    assert body["data"]["staff"]["edges"]
+    assert count == 3  # entry, then the tail read in reverse (turned back in Python, not by another query)
+
+
+async def test_total_count_costs_one_statement_and_only_when_asked(api, world, sql_counter):
+    token = await api.token(world.head_a)
+    query = STAFF_PAGE.replace("staff(first: 20) {", "staff(first: 20) { totalCount")
+    count, body = await _count(api, sql_counter, query, token, world.branch_a.code)
+    assert body["data"]["staff"]["totalCount"] >= len(body["data"]["staff"]["edges"])
+    assert count == 4  # entry, the page, the count
+
+
 async def test_node_costs_entry_plus_one(api, world, sql_counter):
     token = await api.token(world.head_a)
     page = await api.post(STAFF_PAGE, token=token, branch=world.branch_a.code)

@@ -229,7 +229,7 @@ async def test_a_token_that_fails_any_check_is_refused(api, idp, teller, forgery
 
     body = await api.post(ME, token=token)
 
-    assert body["data"] is None and codes(body) == {"UNAUTHENTICATED"}
+    assert body["data"] == {"me": None} and codes(body) == {"UNAUTHENTICATED"}
 
 
 async def test_an_unknown_employee_is_refused(api, idp):

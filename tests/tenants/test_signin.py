@@ -162,7 +162,7 @@ async def test_forged_or_invalid_token_is_refused_like_no_token(api, rt, world, 
 
     body = await api.post(STAFF, token=forge(rt, genuine, other), branch=world.branch_a.code)
 
-    assert body["data"] is None
+    assert body["data"] == {"staff": None}
     assert (
         error_of(body)
         == error_of(without_token)
@@ -248,7 +248,7 @@ async def test_other_branch_and_unknown_branch_are_refused_alike(api, world):
     not_member = await api.post(STAFF, token=token, branch=world.branch_b.code)
     no_such_branch = await api.post(STAFF, token=token, branch=unknown)
 
-    assert not_member["data"] is None and no_such_branch["data"] is None
+    assert not_member["data"] == no_such_branch["data"] == {"staff": None}
     code, message = error_of(not_member)
     assert code == "BRANCH_ACCESS_DENIED"
     assert (code, message.replace(world.branch_b.code, unknown)) == error_of(no_such_branch)
@@ -268,7 +268,7 @@ async def test_suspended_branch_refuses_its_staff_until_reactivated(api, rt, wor
     await set_status(BranchStatus.ACTIVE)
     reactivated = await api.post(STAFF, token=token, branch=branch.code)
 
-    assert suspended["data"] is None and error_of(suspended)[0] == "BRANCH_SUSPENDED"
+    assert suspended["data"] == {"staff": None} and error_of(suspended)[0] == "BRANCH_SUSPENDED"
     assert [e["node"]["employeeNumber"] for e in reactivated["data"]["staff"]["edges"]] == [head]
 
 

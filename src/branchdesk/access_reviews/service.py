@@ -24,7 +24,7 @@ from branchdesk.access_reviews.permissions import ACCESS_REVIEW_MANAGE
 from branchdesk.platform import audit
 from branchdesk.platform.clock import utcnow
 from branchdesk.platform.errors import DomainError, NotFound
-from branchdesk.platform.pagination import Page, PageRequest, keyset
+from branchdesk.platform.pagination import Page, PageRequest, count, keyset
 from branchdesk.rbac import service as rbac
 from branchdesk.tenants import service as tenants
 
@@ -91,11 +91,17 @@ async def list_reviews(
 ) -> Page[Counted]:
     by.require(PERMISSION)
     stmt = repository.reviews_query(by.branch_id, status)
-    found = await keyset(session, stmt, AccessReview.id, page, lambda review: review)
+    key = (AccessReview.opened_at, AccessReview.id)  # oldest first unless ``page`` is descending
+    found = await keyset(session, stmt, key, page, lambda review: review)
     counted = await with_counts(session, by, [review for _, review in found.items])
     return Page(
         [(cursor, c) for (cursor, _), c in zip(found.items, counted, strict=True)], found.has_next, found.has_previous
     )
+
+
+async def count_reviews(session: AsyncSession, by: Principal, status: ReviewStatus | None = None) -> int:
+    by.require(PERMISSION)
+    return await count(session, repository.reviews_query(by.branch_id, status))
 
 
 async def list_items(

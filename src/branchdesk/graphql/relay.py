@@ -1,10 +1,17 @@
-"""Relay connections over the services' keyset pages, with the page-size cap from the settings."""
+"""Relay connections over the services' keyset pages, with the page-size cap from the settings.
+
+Every connection reads from either end (`first`/`after`, `last`/`before`). Where counting is cheap
+(a branch's staff, branches, reviews, service accounts, a review's items) its type is a
+:class:`CountedConnection`: ``totalCount`` costs one count statement, and only when it is asked for.
+A policy history is not counted: it only grows, and counting it reads all of it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from collections.abc import Awaitable, Callable
+from enum import Enum
+from typing import Annotated, Any, Generic, TypeVar
 
+import strawberry
 from strawberry import relay
 
 from branchdesk.graphql.inputs import text_argument
@@ -12,18 +19,65 @@ from branchdesk.platform.pagination import Page, PageRequest
 from branchdesk.platform.settings import Settings
 
 NodeT = TypeVar("NodeT", bound=relay.Node)
-# The `after` argument of every connection: a cursor we issued (at most a key's base64), never more.
+ConnectionT = TypeVar("ConnectionT", bound=relay.Connection[Any])
+# The `after`/`before` arguments of every connection: a cursor we issued (at most a key's base64), never more.
 Cursor = Annotated[str | None, text_argument("The `cursor` of the edge to continue after.", max_length=200)]
+Before = Annotated[str | None, text_argument("The `cursor` of the edge to read back from.", max_length=200)]
+First = Annotated[int | None, strawberry.argument(description="How many edges from the start (or after `after`).")]
+Last = Annotated[
+    int | None, strawberry.argument(description="How many edges from the end (or before `before`); not with `first`.")
+]
 
 
-def page_request(settings: Settings, first: int | None, after: str | None) -> PageRequest:
-    return PageRequest.of(first, after, default=settings.page_size_default, maximum=settings.page_size_max)
+@strawberry.enum(description="Which way a list is sorted.")
+class OrderDirection(Enum):
+    ASC = "asc"
+    DESC = "desc"
+
+
+def page_request(
+    settings: Settings,
+    first: int | None,
+    after: str | None,
+    last: int | None = None,
+    before: str | None = None,
+    *,
+    order_by: str | None = None,
+    direction: OrderDirection | None = None,
+) -> PageRequest:
+    return PageRequest.of(
+        first,
+        after,
+        last=last,
+        before=before,
+        order_by=order_by,
+        descending=direction is OrderDirection.DESC,
+        default=settings.page_size_default,
+        maximum=settings.page_size_max,
+    )
+
+
+@strawberry.type
+class CountedConnection(relay.Connection[NodeT], Generic[NodeT]):
+    counter: strawberry.Private[Callable[[], Awaitable[int]] | None] = None
+
+    @strawberry.field(
+        description="How many there are in all with the same filters, whatever the page; "
+        "counted (one more statement) only when asked for."
+    )
+    async def total_count(self) -> int:
+        assert self.counter is not None
+        return await self.counter()
 
 
 def connection(
-    page: Page[Any], to_node: Callable[[Any], NodeT], connection_type: type[relay.Connection[NodeT]]
-) -> relay.Connection[NodeT]:
+    page: Page[Any],
+    to_node: Callable[[Any], Any],
+    connection_type: type[ConnectionT],
+    total: Callable[[], Awaitable[int]] | None = None,
+) -> ConnectionT:
     edges = [relay.Edge(node=to_node(item), cursor=cursor) for cursor, item in page.items]
+    extra = {"counter": total} if total is not None else {}
     return connection_type(
         edges=edges,
         page_info=relay.PageInfo(
@@ -32,4 +86,5 @@ def connection(
             start_cursor=edges[0].cursor if edges else None,
             end_cursor=edges[-1].cursor if edges else None,
         ),
+        **extra,
     )

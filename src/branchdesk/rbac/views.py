@@ -170,9 +170,11 @@ async def changes_by_id(session: AsyncSession, by: Principal, ids: list[uuid.UUI
 
 
 async def list_changes(session: AsyncSession, by: Principal, page: PageRequest) -> Page[PolicyChange]:
-    """Changes to the principal's branch's policy and role assignments, oldest first."""
+    """Changes to the principal's branch's policy and role assignments, by when they were made (oldest
+    first unless ``page`` is descending); changes made at the same moment in the order they were made."""
     by.require(POLICY_AUDIT)
-    return await keyset(session, repository.changes_query(by.branch_id), PolicyChange.id, page, lambda change: change)
+    key = (PolicyChange.changed_at, PolicyChange.id)
+    return await keyset(session, repository.changes_query(by.branch_id), key, page, lambda change: change)
 
 
 async def toxic_pairs(session: AsyncSession, by: Principal) -> dict[str, ToxicPair]:

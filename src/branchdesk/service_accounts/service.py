@@ -30,7 +30,7 @@ from branchdesk.platform.clock import utcnow
 from branchdesk.platform.database import bind_branch
 from branchdesk.platform.errors import DomainError, InvalidInput, NotFound
 from branchdesk.platform.hashing import hash_secret, verify_secret
-from branchdesk.platform.pagination import Page, PageRequest, keyset
+from branchdesk.platform.pagination import Page, PageRequest, count, keyset
 from branchdesk.service_accounts import errors, repository
 from branchdesk.service_accounts.models import ServiceAccount
 from branchdesk.service_accounts.permissions import SERVICE_ACCOUNT_MANAGE
@@ -209,6 +209,11 @@ async def list_accounts(session: AsyncSession, by: Principal, page: PageRequest)
     by.require(MANAGE)
     stmt = repository.service_accounts_query(by.branch_id)
     return await keyset(session, stmt, ServiceAccount.client_id, page, lambda account: account)
+
+
+async def count_accounts(session: AsyncSession, by: Principal) -> int:
+    by.require(MANAGE)
+    return await count(session, repository.service_accounts_query(by.branch_id))
 
 
 async def _account(session: AsyncSession, by: Principal, account_id: uuid.UUID) -> ServiceAccount:

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, Select, select, update
+from sqlalchemy import Row, Select, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from branchdesk.platform.clock import utcnow
@@ -109,12 +109,25 @@ async def revoke_sessions_of(session: AsyncSession, staff_id: uuid.UUID) -> None
 MEMBER_COLUMNS = (Staff.id, Staff.employee_number, Staff.display_name, Staff.email, Membership.roles)
 
 
-def members_page_query(branch_id: uuid.UUID) -> Select[uuid.UUID, str, str, str | None, list[str]]:
-    return (
+def members_page_query(
+    branch_id: uuid.UUID, search: str | None = None
+) -> Select[uuid.UUID, str, str, str | None, list[str]]:
+    """Members of the branch; ``search``: an employee number starting with it, or a name containing it
+    (either case)."""
+    stmt = (
         select(*MEMBER_COLUMNS)
         .join(Membership, Membership.staff_id == Staff.id)
         .where(Membership.tenant_id == branch_id)
     )
+    if search:
+        literal = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = stmt.where(
+            or_(
+                Staff.employee_number.ilike(f"{literal}%", escape="\\"),
+                Staff.display_name.ilike(f"%{literal}%", escape="\\"),
+            )
+        )
+    return stmt
 
 
 async def members_by_ids(session: AsyncSession, branch_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> list[Row[Any]]:

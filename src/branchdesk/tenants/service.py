@@ -17,7 +17,7 @@ from branchdesk.access.unit_of_work import across
 from branchdesk.platform import audit
 from branchdesk.platform.clock import utcnow
 from branchdesk.platform.errors import DomainError, InvalidInput, NotFound, Unauthenticated
-from branchdesk.platform.pagination import Page, PageRequest, keyset
+from branchdesk.platform.pagination import Key, Page, PageRequest, count, keyset
 from branchdesk.tenants import errors, repository
 from branchdesk.tenants.models import (
     LEVEL_LABELS,
@@ -305,6 +305,11 @@ async def list_branches(
     return await keyset(session, repository.branches_query(status), Branch.code, page, lambda branch: branch)
 
 
+async def count_branches(session: AsyncSession, by: Principal, status: BranchStatus | None = None) -> int:
+    by.require(BRANCH_LIST)
+    return await count(session, repository.branches_query(status))
+
+
 @dataclass(frozen=True)
 class Member:
     """A member of staff as a branch's lists show them: no password hash, no personal data."""
@@ -334,10 +339,26 @@ async def members_by_id(session: AsyncSession, by: Principal, ids: list[uuid.UUI
     return [_member(row) for row in await repository.members_by_ids(session, by.branch_id, ids)]
 
 
-async def list_members(session: AsyncSession, by: Principal, page: PageRequest) -> Page[Member]:
-    """Members of the principal's branch with their roles, by employee number."""
+# Orders of the staff list: by employee number (unique), or by name with the employee number breaking ties.
+MEMBER_ORDERS: dict[str, Key] = {
+    "employee_number": Staff.employee_number,
+    "display_name": (Staff.display_name, Staff.employee_number),
+}
+
+
+async def list_members(
+    session: AsyncSession, by: Principal, page: PageRequest, search: str | None = None
+) -> Page[Member]:
+    """Members of the principal's branch with their roles, by employee number unless ``page`` says
+    otherwise; ``search`` matches an employee number's start or any part of a name, in either case."""
     by.require(STAFF_READ)
-    return await keyset(session, repository.members_page_query(by.branch_id), Staff.employee_number, page, _member)
+    key = MEMBER_ORDERS[page.order_by or "employee_number"]
+    return await keyset(session, repository.members_page_query(by.branch_id, search), key, page, _member)
+
+
+async def count_members(session: AsyncSession, by: Principal, search: str | None = None) -> int:
+    by.require(STAFF_READ)
+    return await count(session, repository.members_page_query(by.branch_id, search))
 
 
 async def personal_data_of(session: AsyncSession, by: Principal, ids: list[uuid.UUID]) -> dict[uuid.UUID, PersonalData]:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from datetime import date
 
 import strawberry
@@ -39,9 +40,21 @@ class AccessReviewPayload:
     access_review: AccessReview | None = None
 
 
+async def _review_now(root: DecideAccessReviewItemPayload, info: Info) -> AccessReview | None:
+    """The item's review with its counts after the decision (read only when asked for)."""
+    if root.review_id is None:
+        return None
+    found = await info.context.call(reviews.review_counted, root.review_id)
+    return AccessReview.of(found) if found else None
+
+
 @payload
 class DecideAccessReviewItemPayload:
     item: AccessReviewItem | None = None
+    access_review: AccessReview | None = strawberry.field(
+        resolver=_review_now, description="The item's review, its counts updated by the decision."
+    )
+    review_id: strawberry.Private[uuid.UUID | None] = None
 
 
 @payload
@@ -76,7 +89,10 @@ class Mutations:
                 input.item_id, "AccessReviewItem", NotFound("Access review item", "权限复核项", field="itemId")
             )
             item = await reviews.decide(session, by, item_id, input.decision, input.note)
-            return {"item": AccessReviewItem.from_row((await reviews.items_by_id(session, by, [item.id]))[0])}
+            return {
+                "item": AccessReviewItem.from_row((await reviews.items_by_id(session, by, [item.id]))[0]),
+                "review_id": item.review_id,
+            }
 
         return await mutate(info, DecideAccessReviewItemPayload, decide)
 

@@ -1,30 +1,45 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry import relay
 from strawberry.types import Info
 
 from branchdesk.access_reviews import service as reviews
 from branchdesk.graphql import permissions as p
-from branchdesk.graphql.access_reviews.types import AccessReview, AccessReviewStatus
+from branchdesk.graphql.access_reviews.types import (
+    AccessReview,
+    AccessReviewConnection,
+    AccessReviewOrder,
+    AccessReviewStatus,
+)
 from branchdesk.graphql.ids import node_uuid
-from branchdesk.graphql.relay import Cursor, connection, page_request
+from branchdesk.graphql.relay import Before, Cursor, First, Last, connection, page_request
 from branchdesk.platform.errors import NotFound
 
 
 @strawberry.type
 class Queries:
-    @p.field("access_review:manage", "Access reviews of the active branch, oldest first.")
+    @p.field(
+        "access_review:manage", "Access reviews of the active branch, oldest first unless `orderBy` says otherwise."
+    )
     async def access_reviews(
         self,
         info: Info,
-        first: int | None = None,
+        first: First = None,
         after: Cursor = None,
         status: AccessReviewStatus | None = None,
-    ) -> relay.Connection[AccessReview]:
+        last: Last = None,
+        before: Before = None,
+        order_by: AccessReviewOrder | None = None,
+    ) -> AccessReviewConnection | None:
         ctx = info.context
-        page = await ctx.call(reviews.list_reviews, page_request(ctx.settings, first, after), status)
-        return connection(page, AccessReview.of, relay.Connection[AccessReview])
+        order = order_by or AccessReviewOrder()
+        request = page_request(
+            ctx.settings, first, after, last, before, order_by=order.field.value, direction=order.direction
+        )
+        page = await ctx.call(reviews.list_reviews, request, status)
+        return connection(
+            page, AccessReview.of, AccessReviewConnection, total=lambda: ctx.call(reviews.count_reviews, status)
+        )
 
     @p.field("access_review:manage", "One access review of the active branch; null for any other id.")
     async def access_review(self, info: Info, id: strawberry.ID) -> AccessReview | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from enum import Enum
 from typing import Any
 
 import strawberry
@@ -14,7 +15,16 @@ from branchdesk.access_reviews import models
 from branchdesk.access_reviews import service as reviews
 from branchdesk.graphql.labels import graphql_enum, label, role_label
 from branchdesk.graphql.nodes import LoadedNode
-from branchdesk.graphql.relay import Cursor, connection, page_request
+from branchdesk.graphql.relay import (
+    Before,
+    CountedConnection,
+    Cursor,
+    First,
+    Last,
+    OrderDirection,
+    connection,
+    page_request,
+)
 from branchdesk.graphql.tenants.types import StaffMember
 
 AccessReviewStatus = graphql_enum(
@@ -96,6 +106,11 @@ class AccessReviewItem(LoadedNode):
         return await _member(info, self.decided_by_id)
 
 
+@strawberry.type(name="AccessReviewItemConnection", description="A page of an access review's items.")
+class AccessReviewItemConnection(CountedConnection[AccessReviewItem]):
+    pass
+
+
 @strawberry.type(
     name="AccessReview", description="An access review (权限复核): who holds which role, confirmed or revoked."
 )
@@ -151,15 +166,21 @@ class AccessReview(LoadedNode):
     async def items(
         self,
         info: Info,
-        first: int | None = None,
+        first: First = None,
         after: Cursor = None,
         decision: AccessReviewDecision | None = None,  # type: ignore[valid-type]
-    ) -> relay.Connection[AccessReviewItem]:
+        last: Last = None,
+        before: Before = None,
+    ) -> AccessReviewItemConnection:
         ctx = info.context
-        page = await ctx.call(
-            reviews.list_items, uuid.UUID(self.id), page_request(ctx.settings, first, after), decision
-        )
-        return connection(page, AccessReviewItem.from_row, relay.Connection[AccessReviewItem])
+        request = page_request(ctx.settings, first, after, last, before)
+        page = await ctx.call(reviews.list_items, uuid.UUID(self.id), request, decision)
+        tally = self.tally
+
+        async def total() -> int:  # the review's counts already hold it: no statement
+            return sum(tally.values()) if decision is None else tally.get(decision, 0)
+
+        return connection(page, AccessReviewItem.from_row, AccessReviewItemConnection, total=total)
 
     @strawberry.field(
         description=(
@@ -172,3 +193,19 @@ class AccessReview(LoadedNode):
     async def csv(self, info: Info) -> str:
         exported: str = await info.context.call(reviews.export_csv, uuid.UUID(self.id), info.context.locale)
         return exported
+
+
+@strawberry.type(name="AccessReviewConnection", description="A page of access reviews.")
+class AccessReviewConnection(CountedConnection[AccessReview]):
+    pass
+
+
+@strawberry.enum(description="What a list of access reviews is sorted by.")
+class AccessReviewOrderField(Enum):
+    OPENED_AT = "opened_at"
+
+
+@strawberry.input(description="How access reviews are sorted: `{field: OPENED_AT, direction: DESC}` is newest first.")
+class AccessReviewOrder:
+    field: AccessReviewOrderField = AccessReviewOrderField.OPENED_AT
+    direction: OrderDirection = OrderDirection.ASC

@@ -11,7 +11,7 @@ from branchdesk.graphql import permissions as p
 from branchdesk.graphql.errors import mutate, payload
 from branchdesk.graphql.ids import staff_uuid
 from branchdesk.graphql.inputs import text
-from branchdesk.graphql.rbac.types import PermissionInfo
+from branchdesk.graphql.rbac.types import AccessMatrix, PermissionInfo
 from branchdesk.graphql.tenants.types import StaffMember
 from branchdesk.rbac import service
 
@@ -30,10 +30,19 @@ class BaselineChangeInput:
     granted: bool
 
 
+async def _matrix_now(root: RolePermissionsPayload, info: Info) -> AccessMatrix | None:
+    return await AccessMatrix.read(info) if root.role is not None else None
+
+
 @payload
 class RolePermissionsPayload:
     role: str | None = None
     permissions: list[PermissionInfo] | None = strawberry.field(default=None, description="The role's permissions now.")
+    access_matrix: AccessMatrix | None = strawberry.field(
+        resolver=_matrix_now,
+        description="The active branch's access matrix after the change (same `id` as the `accessMatrix` query's), "
+        "read only when asked for. Requires permission `policy:audit`.",
+    )
 
 
 @strawberry.input

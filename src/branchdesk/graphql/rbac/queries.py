@@ -12,20 +12,19 @@ from branchdesk.graphql.ids import staff_uuid
 from branchdesk.graphql.inputs import text_argument
 from branchdesk.graphql.rbac.types import (
     AccessMatrix,
-    AccessMatrixCell,
     BaselineRole,
     BranchDrift,
     EffectivePermission,
     PermissionHolder,
     PermissionInfo,
     PolicyChangeEntry,
+    PolicyChangeOrder,
     PolicyOverrideInfo,
-    PolicySource,
     RoleInfo,
     SodConflict,
     ToxicPairInfo,
 )
-from branchdesk.graphql.relay import Cursor, connection, page_request
+from branchdesk.graphql.relay import Before, Cursor, First, Last, connection, page_request
 from branchdesk.graphql.tenants.types import Branch
 from branchdesk.rbac import views
 
@@ -37,25 +36,16 @@ def _effective(held: dict[str, list[str]]) -> list[EffectivePermission]:
 @strawberry.type
 class Queries:
     @p.field("branch:read", "Your own permissions in the active branch, and the roles they come through.")
-    async def my_permissions(self, info: Info) -> list[EffectivePermission]:
+    async def my_permissions(self, info: Info) -> list[EffectivePermission] | None:
         principal = info.context.principal()
         return _effective(await info.context.call(views.effective_permissions_of, principal.staff_id))
 
     @p.field("policy:audit", "The access matrix of the active branch: roles × permissions, baseline departures marked.")
-    async def access_matrix(self, info: Info) -> AccessMatrix:
-        cells = await info.context.call(views.access_matrix)
-        roles = sorted({c.role for c in cells})
-        return AccessMatrix(
-            roles=[RoleInfo(name=r) for r in roles],
-            permissions=[PermissionInfo.of(n) for n in dict.fromkeys(c.permission for c in cells)],
-            cells=[
-                AccessMatrixCell(role=c.role, permission=c.permission, granted=c.granted, source=PolicySource(c.source))
-                for c in cells
-            ],
-        )
+    async def access_matrix(self, info: Info) -> AccessMatrix | None:
+        return await AccessMatrix.read(info)
 
     @p.field("policy:audit", "A member's effective permissions in the active branch and, for each, why.")
-    async def effective_permissions(self, info: Info, staff_id: strawberry.ID) -> list[EffectivePermission]:
+    async def effective_permissions(self, info: Info, staff_id: strawberry.ID) -> list[EffectivePermission] | None:
         return _effective(await info.context.call(views.effective_permissions_of, staff_uuid(staff_id)))
 
     @p.field(
@@ -67,20 +57,34 @@ class Queries:
         info: Info,
         permission: Annotated[str, text_argument("`resource:action`, e.g. `cash:approve`.", max_length=80)],
         at: datetime | None = None,
-    ) -> list[PermissionHolder]:
+    ) -> list[PermissionHolder] | None:
         holders = await info.context.call(views.who_can, permission, at)
         return [PermissionHolder(staff_id=h.staff_id, via=h.via) for h in holders]
 
-    @p.field("policy:audit", "Changes to the active branch's policy and role assignments, oldest first.")
+    @p.field(
+        "policy:audit",
+        "Changes to the active branch's policy and role assignments, oldest first unless `orderBy` says "
+        "otherwise. Not counted (no `totalCount`): a history only grows, and counting it reads all of it.",
+    )
     async def policy_changes(
-        self, info: Info, first: int | None = None, after: Cursor = None
-    ) -> relay.Connection[PolicyChangeEntry]:
+        self,
+        info: Info,
+        first: First = None,
+        after: Cursor = None,
+        last: Last = None,
+        before: Before = None,
+        order_by: PolicyChangeOrder | None = None,
+    ) -> relay.Connection[PolicyChangeEntry] | None:
         ctx = info.context
-        page = await ctx.call(views.list_changes, page_request(ctx.settings, first, after))
+        order = order_by or PolicyChangeOrder()
+        request = page_request(
+            ctx.settings, first, after, last, before, order_by=order.field.value, direction=order.direction
+        )
+        page = await ctx.call(views.list_changes, request)
         return connection(page, PolicyChangeEntry.from_model, relay.Connection[PolicyChangeEntry])
 
     @p.field("policy:audit", "Members of the active branch who hold both permissions of a separation-of-duties pair.")
-    async def separation_of_duties_conflicts(self, info: Info) -> list[SodConflict]:
+    async def separation_of_duties_conflicts(self, info: Info) -> list[SodConflict] | None:
         conflicts = await info.context.call(views.sod_conflicts)
         pairs = await info.context.call(views.toxic_pairs)
         return [
@@ -100,7 +104,7 @@ class Queries:
         ]
 
     @p.field("baseline:read", "The head-office baseline: each role's permissions in every branch.")
-    async def baseline(self, info: Info) -> list[BaselineRole]:
+    async def baseline(self, info: Info) -> list[BaselineRole] | None:
         baseline = await info.context.call(views.baseline)
         return [
             BaselineRole(role=RoleInfo(name=role), permissions=[PermissionInfo.of(n) for n in sorted(perms)])
@@ -108,7 +112,7 @@ class Queries:
         ]
 
     @p.field("baseline:read", "Every branch's departures from the baseline (head office).")
-    async def policy_drift(self, info: Info) -> list[BranchDrift]:
+    async def policy_drift(self, info: Info) -> list[BranchDrift] | None:
         async with info.context.runtime.db.platform_session() as platform:
             rows = await info.context.call(views.drift, platform)
         return [

@@ -15,7 +15,9 @@ from strawberry.types import Info
 from branchdesk.access.registry import PERMISSIONS
 from branchdesk.graphql.labels import localized, permission_label, role_label
 from branchdesk.graphql.nodes import LoadedNode
+from branchdesk.graphql.relay import OrderDirection
 from branchdesk.graphql.tenants.types import Branch, StaffMember
+from branchdesk.rbac import views
 from branchdesk.rbac.models import PolicyChange
 
 
@@ -64,9 +66,27 @@ class AccessMatrixCell:
 
 @strawberry.type(description="Roles × permissions of the active branch.")
 class AccessMatrix:
+    id: strawberry.ID = strawberry.field(
+        description="The branch's matrix, one id per branch: a client cache updates it from a mutation's payload."
+    )
     roles: list[RoleInfo]
     permissions: list[PermissionInfo]
     cells: list[AccessMatrixCell]
+
+    @classmethod
+    async def read(cls, info: Info) -> AccessMatrix:
+        """The active branch's matrix as it stands in the request's transaction."""
+        cells = await info.context.call(views.access_matrix)
+        roles = sorted({c.role for c in cells})
+        return cls(
+            id=strawberry.ID(relay.to_base64("AccessMatrix", info.context.principal().branch_id)),
+            roles=[RoleInfo(name=r) for r in roles],
+            permissions=[PermissionInfo.of(n) for n in dict.fromkeys(c.permission for c in cells)],
+            cells=[
+                AccessMatrixCell(role=c.role, permission=c.permission, granted=c.granted, source=PolicySource(c.source))
+                for c in cells
+            ],
+        )
 
 
 async def _staff(info: Info, staff_id: uuid.UUID | None) -> StaffMember | None:
@@ -121,6 +141,17 @@ class PolicyChangeEntry(LoadedNode):
             reason=change.reason,
             staff_id=change.staff_id,
         )
+
+
+@strawberry.enum(description="What a policy history is sorted by.")
+class PolicyChangeOrderField(Enum):
+    CHANGED_AT = "changed_at"  # ties (one moment) broken by the order the changes were made in
+
+
+@strawberry.input(description="How a policy history is sorted: `{field: CHANGED_AT, direction: DESC}` is newest first.")
+class PolicyChangeOrder:
+    field: PolicyChangeOrderField = PolicyChangeOrderField.CHANGED_AT
+    direction: OrderDirection = OrderDirection.ASC
 
 
 @strawberry.type(description="A separation-of-duties rule: nobody should hold both permissions.")

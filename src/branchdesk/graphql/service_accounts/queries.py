@@ -1,12 +1,11 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry import relay
 from strawberry.types import Info
 
 from branchdesk.graphql import permissions as p
-from branchdesk.graphql.relay import Cursor, connection, page_request
-from branchdesk.graphql.service_accounts.types import ServiceAccount
+from branchdesk.graphql.relay import Before, Cursor, First, Last, connection, page_request
+from branchdesk.graphql.service_accounts.types import ServiceAccount, ServiceAccountConnection
 from branchdesk.service_accounts import service as accounts
 from branchdesk.service_accounts.service import MANAGE
 
@@ -15,8 +14,10 @@ from branchdesk.service_accounts.service import MANAGE
 class Queries:
     @p.field(MANAGE, "The active branch's service accounts, ordered by client id. Secrets are never shown.")
     async def service_accounts(
-        self, info: Info, first: int | None = None, after: Cursor = None
-    ) -> relay.Connection[ServiceAccount]:
+        self, info: Info, first: First = None, after: Cursor = None, last: Last = None, before: Before = None
+    ) -> ServiceAccountConnection | None:
         ctx = info.context
-        page = await ctx.call(accounts.list_accounts, page_request(ctx.settings, first, after))
-        return connection(page, ServiceAccount.from_model, relay.Connection[ServiceAccount])
+        page = await ctx.call(accounts.list_accounts, page_request(ctx.settings, first, after, last, before))
+        return connection(
+            page, ServiceAccount.from_model, ServiceAccountConnection, total=lambda: ctx.call(accounts.count_accounts)
+        )

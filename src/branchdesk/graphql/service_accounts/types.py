@@ -11,6 +11,7 @@ import strawberry
 from strawberry import relay
 
 from branchdesk.graphql.nodes import LoadedNode
+from branchdesk.graphql.relay import CountedConnection
 from branchdesk.platform.clock import utcnow
 from branchdesk.service_accounts import models
 
@@ -40,3 +41,8 @@ class ServiceAccount(LoadedNode):
             created_at=account.created_at,
             previous_secret_valid_until=expires if expires is not None and expires > utcnow() else None,
         )
+
+
+@strawberry.type(name="ServiceAccountConnection", description="A page of a branch's service accounts.")
+class ServiceAccountConnection(CountedConnection[ServiceAccount]):
+    pass

@@ -12,8 +12,17 @@ from strawberry.utils.await_maybe import await_maybe
 from branchdesk.graphql import permissions as p
 from branchdesk.graphql.inputs import text_argument
 from branchdesk.graphql.nodes import LoadedNode
-from branchdesk.graphql.relay import Cursor, connection, page_request
-from branchdesk.graphql.tenants.types import Branch, BranchStatus, Me, MyMembership, StaffMember
+from branchdesk.graphql.relay import Before, Cursor, First, Last, connection, page_request
+from branchdesk.graphql.tenants.types import (
+    Branch,
+    BranchConnection,
+    BranchStatus,
+    Me,
+    MyMembership,
+    StaffMember,
+    StaffMemberConnection,
+    StaffOrder,
+)
 from branchdesk.platform.errors import PAGE_SIZE, DomainError
 from branchdesk.tenants import service
 
@@ -21,7 +30,7 @@ from branchdesk.tenants import service
 @strawberry.type
 class Queries:
     @p.field(p.SIGNED_IN, "The signed-in staff member and the branches they can act in (use a code as X-Branch).")
-    async def me(self, info: Info) -> Me:
+    async def me(self, info: Info) -> Me | None:
         ctx = info.context
         async with ctx.runtime.db.platform_session() as session:
             staff = await service.staff_overview(session, ctx.staff_id)
@@ -36,24 +45,51 @@ class Queries:
     async def branches(
         self,
         info: Info,
-        first: int | None = None,
+        first: First = None,
         after: Cursor = None,
         status: BranchStatus | None = None,
-    ) -> relay.Connection[Branch]:
+        last: Last = None,
+        before: Before = None,
+    ) -> BranchConnection | None:
         ctx = info.context
-        page = await ctx.call(service.list_branches, page_request(ctx.settings, first, after), status)
-        return connection(page, Branch.from_model, relay.Connection[Branch])
+        page = await ctx.call(service.list_branches, page_request(ctx.settings, first, after, last, before), status)
+        return connection(
+            page, Branch.from_model, BranchConnection, total=lambda: ctx.call(service.count_branches, status)
+        )
 
     @p.field("branch:read", "One branch by its code: any branch from head office, otherwise only the active one.")
     async def branch(self, info: Info, code: Annotated[str, text_argument(max_length=16)]) -> Branch | None:
         found = await info.context.call(service.branch_named, code)
         return Branch.from_model(found) if found else None
 
-    @p.field("staff:read", "Staff members of the active branch, ordered by employee number.")
-    async def staff(self, info: Info, first: int | None = None, after: Cursor = None) -> relay.Connection[StaffMember]:
+    @p.field(
+        "staff:read", "Staff members of the active branch, ordered by employee number unless `orderBy` says otherwise."
+    )
+    async def staff(
+        self,
+        info: Info,
+        first: First = None,
+        after: Cursor = None,
+        last: Last = None,
+        before: Before = None,
+        search: Annotated[
+            str | None,
+            text_argument(
+                "Only members whose employee number starts with this or whose name contains it (either case).",
+                max_length=100,
+            ),
+        ] = None,
+        order_by: StaffOrder | None = None,
+    ) -> StaffMemberConnection | None:
         ctx = info.context
-        page = await ctx.call(service.list_members, page_request(ctx.settings, first, after))
-        return connection(page, StaffMember.of, relay.Connection[StaffMember])
+        order = order_by or StaffOrder()
+        request = page_request(
+            ctx.settings, first, after, last, before, order_by=order.field.value, direction=order.direction
+        )
+        page = await ctx.call(service.list_members, request, search)
+        return connection(
+            page, StaffMember.of, StaffMemberConnection, total=lambda: ctx.call(service.count_members, search)
+        )
 
     @p.field("branch:read", "Fetch any object by its global id; objects of other branches are not found.")
     async def node(self, info: Info, id: strawberry.ID) -> relay.Node | None:
@@ -64,7 +100,7 @@ class Queries:
         "Fetch objects by their global ids, in the order given; those of other branches are not found (null). "
         "Objects of one type are read together.",
     )
-    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[relay.Node | None]:
+    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[relay.Node | None] | None:
         limit = info.context.settings.page_size_max
         if len(ids) > limit:
             raise DomainError(PAGE_SIZE, field="ids", limit=limit)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import Enum
 
 import strawberry
 from strawberry import relay
@@ -11,6 +12,7 @@ from strawberry.types import Info
 
 from branchdesk.graphql.labels import graphql_enum, label
 from branchdesk.graphql.nodes import LoadedNode
+from branchdesk.graphql.relay import CountedConnection, OrderDirection
 from branchdesk.platform.masking import mask_address, mask_id_number, mask_phone
 from branchdesk.tenants import models
 from branchdesk.tenants.service import Member
@@ -136,3 +138,25 @@ class Me:
     employee_number: str
     display_name: str
     memberships: list[MyMembership]
+
+
+@strawberry.type(name="BranchConnection", description="A page of branches.")
+class BranchConnection(CountedConnection[Branch]):
+    pass
+
+
+@strawberry.type(name="StaffMemberConnection", description="A page of a branch's staff.")
+class StaffMemberConnection(CountedConnection[StaffMember]):
+    pass
+
+
+@strawberry.enum(description="What a staff list is sorted by.")
+class StaffOrderField(Enum):
+    EMPLOYEE_NUMBER = "employee_number"
+    DISPLAY_NAME = "display_name"  # ties broken by employee number
+
+
+@strawberry.input(description="How a staff list is sorted.")
+class StaffOrder:
+    field: StaffOrderField = StaffOrderField.EMPLOYEE_NUMBER
+    direction: OrderDirection = OrderDirection.ASC
