@@ -161,9 +161,27 @@ class RequestLifecycle(SchemaExtension):
             await self._conclude(self.execution_context.result)
 
     async def on_stream_result(self, result: Any) -> AsyncIterator[None]:
-        """Streaming transports send each result as soon as this hook yields: conclude first."""
-        await self._conclude(result)
+        """Streaming transports send each result as soon as this hook yields: conclude first. A
+        subscription's transaction ended when it started; each of its events is presented alike."""
+        if self._concluded:
+            self._present_event(result)
+        else:
+            await self._conclude(result)
         yield
+
+    def _present_event(self, result: Any) -> None:
+        errors = list(getattr(result, "errors", None) or [])
+        if not errors:
+            return
+        unexpected = [
+            e for e in errors if e.original_error is not None and not isinstance(e.original_error, DomainError)
+        ]
+        for error in unexpected:
+            log.error("unexpected error", exc_info=error.original_error, path=error.path)
+        if unexpected:
+            result.data = None
+        result.errors = [_present(e, self.execution_context.context, hide_schema=self.hide_schema) for e in errors]
+        self._unexpected, self._rejected = self._unexpected + unexpected, True
 
     async def _conclude(self, result: Any) -> None:
         if self._concluded:
