@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import gc
 import hmac
 import json
@@ -10,7 +11,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 import structlog
-from cross_web import HTTPException
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -20,10 +21,21 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLRequestData
 from strawberry.schema import BaseSchema, Schema
+from strawberry.types import ExecutionResult
 from strawberry.types.unset import UnsetType
 
-from branchdesk.edge import BodyLimit, SecurityHeaders, error_response, loads_bounded
+from branchdesk.edge import (
+    CURRENT_REQUEST_ID,
+    BodyLimit,
+    RequestId,
+    SecurityHeaders,
+    cors,
+    error_response,
+    loads_bounded,
+)
+from branchdesk.graphql import persisted_queries
 from branchdesk.graphql.access_reviews.exports import access_review_csv
 from branchdesk.graphql.context import Connection, close_at_expiry, identify_once
 from branchdesk.graphql.request_context import connection_of
@@ -32,10 +44,12 @@ from branchdesk.oauth import token_endpoint
 from branchdesk.platform import metrics, outbox
 from branchdesk.platform.clock import utcnow
 from branchdesk.platform.database import ping
-from branchdesk.platform.errors import DomainError
+from branchdesk.platform.errors import PERSISTED_QUERY_NOT_FOUND, PERSISTED_QUERY_NOT_SUPPORTED, DomainError, ErrorCode
 from branchdesk.platform.federation import Federation
+from branchdesk.platform.languages import negotiate
 from branchdesk.platform.settings import Settings, get_settings
 from branchdesk.runtime import Runtime, runtime
+from graphql import GraphQLError
 
 log = structlog.get_logger(__name__)
 ACCEPTED = UnsetType()  # strawberry's "acknowledge without a payload"
@@ -74,6 +88,42 @@ class BranchdeskGraphQL(GraphQL[Connection, None]):
             response = error_response(exc.status_code, exc.reason)
         await response(scope, receive, send)
 
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: Connection,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """Strawberry's execution, behind Apollo's automatic persisted queries (a hash for a known query)."""
+        run = functools.partial(
+            super().execute_single, request, request_adapter, sub_response, context, root_value, request_data
+        )
+        try:
+            sha = persisted_queries.requested_hash(request_data.extensions)
+        except persisted_queries.Unsupported:
+            return _refusal(PERSISTED_QUERY_NOT_SUPPORTED, request)
+        except persisted_queries.Refused as exc:
+            raise HTTPException(400, str(exc)) from exc
+        if sha is None:
+            return await run()
+        redis = context.runtime.redis
+        if request_data.query is None:
+            request_data.query = await persisted_queries.look_up(redis, sha)
+            return await run() if request_data.query is not None else _refusal(PERSISTED_QUERY_NOT_FOUND, request)
+        try:
+            persisted_queries.check(sha, request_data.query)
+        except persisted_queries.Refused as exc:
+            raise HTTPException(400, str(exc)) from exc
+        result = await run()
+        # Kept only when it parsed and validated: errors then come from fields, and have a path.
+        if all(error.path for error in result.errors or []):
+            ttl = context.runtime.settings.persisted_query_ttl_seconds
+            await persisted_queries.keep(redis, sha, request_data.query, ttl)
+        return result
+
     def decode_json(self, data: str | bytes) -> object:
         """A body that is not a JSON object (``"x"``, ``5``, ``null``) or is nested too deeply is the
         caller's mistake (400), not a failure of ours."""
@@ -83,6 +133,13 @@ class BranchdeskGraphQL(GraphQL[Connection, None]):
             raise HTTPException(400, "Unable to parse request body as JSON") from exc
         except ValueError as exc:
             raise HTTPException(400, str(exc)) from exc
+
+
+def _refusal(code: ErrorCode, request: Request) -> ExecutionResult:
+    """An answer given before execution, in the shape the client's link expects (HTTP 200)."""
+    message = code.render(negotiate(request.headers.get("accept-language")))
+    extensions = {"code": code.code, "requestId": CURRENT_REQUEST_ID.get()}
+    return ExecutionResult(data=None, errors=[GraphQLError(message, extensions=extensions)])
 
 
 async def jwks(request: Request) -> JSONResponse:
@@ -209,7 +266,9 @@ def create_app(settings: Settings | None = None, rt: Runtime | None = None, *, s
             Route("/exports/access-reviews/{review_id}.csv", access_review_csv),
         ],
         middleware=[
+            Middleware(RequestId),
             Middleware(SecurityHeaders),
+            *cors(settings),
             Middleware(BodyLimit, max_bytes=settings.http_max_body_bytes),
         ],
         lifespan=lifespan,

@@ -1,5 +1,5 @@
-"""What every HTTP request meets before a route runs, and every response carries: a cap on the request
-body, JSON error bodies for refusals at the edge, and the security headers.
+"""What every HTTP request meets before a route runs, and every response carries: a request id, a cap on
+the request body, JSON error bodies for refusals at the edge, and the security headers.
 
 Plain ASGI middleware (not Starlette's ``BaseHTTPMiddleware``): it adds no task per request and sees
 the body as it arrives, so a body over the cap is refused without being read to its end.
@@ -8,11 +8,18 @@ the body as it arrives, so a body over the cap is refused without being read to 
 from __future__ import annotations
 
 import json
+from contextvars import ContextVar
 from typing import Any
 
 from starlette.datastructures import MutableHeaders
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from structlog.contextvars import bound_contextvars
+
+from branchdesk.platform.logging import request_id_of
+from branchdesk.platform.settings import Settings
 
 # Answers that carry tokens or per-user data must never be kept by a browser or a proxy (RFC 6749 §5.1
 # requires it of the token endpoint).
@@ -32,10 +39,49 @@ HTTP_CODES = {
 }
 
 
+REQUEST_ID_HEADER = "X-Request-Id"
+# The HTTP request being answered (set by RequestId), for the error bodies built below it.
+CURRENT_REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
+
+
 def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
     """A refusal at the HTTP edge, in the GraphQL-over-HTTP error shape, with a code per status."""
-    code = HTTP_CODES.get(status, "HTTP_ERROR")
-    return JSONResponse({"errors": [{"message": message, "extensions": {"code": code}}]}, status, headers)
+    extensions = {"code": HTTP_CODES.get(status, "HTTP_ERROR")}
+    request_id = CURRENT_REQUEST_ID.get()
+    if request_id is not None:
+        extensions["requestId"] = request_id
+    return JSONResponse({"errors": [{"message": message, "extensions": extensions}]}, status, headers)
+
+
+class RequestId:
+    """Every request has an id — the caller's ``X-Request-Id`` when it is a plain token, else a new one —
+    that its logs, its errors (``extensions.requestId``) and its response's ``X-Request-Id`` carry: the
+    one a user quotes to support. WebSocket handshakes answer with it too."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        given = next((v for k, v in scope["headers"] if k == b"x-request-id"), None)
+        request_id = request_id_of(given.decode("latin-1") if given is not None else None)
+        scope.setdefault("state", {})["request_id"] = request_id  # read by the GraphQL context (HTTP)
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+            elif message["type"] == "websocket.accept":
+                message = {**message, "headers": [*message.get("headers", []), (b"x-request-id", request_id.encode())]}
+            await send(message)
+
+        token = CURRENT_REQUEST_ID.set(request_id)
+        try:
+            with bound_contextvars(request_id=request_id):
+                await self.app(scope, receive, send_with_id)
+        finally:
+            CURRENT_REQUEST_ID.reset(token)
 
 
 class BodyTooLarge(Exception):
@@ -124,6 +170,28 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+# What a browser app sends (a bearer token, never cookies) and may read back.
+CORS_REQUEST_HEADERS = ("Authorization", "X-Branch", "Accept-Language", "X-Request-Id", "Content-Type")
+CORS_EXPOSED_HEADERS = ("X-Request-Id", "Retry-After")
+
+
+def cors(settings: Settings) -> list[Middleware]:
+    """Browser access for the allowed origins (``BRANCHDESK_CORS_ORIGINS``): preflights answered on every
+    route (/graphql, /oauth/token, the downloads), the request id and Retry-After readable."""
+    if not settings.allowed_origins:
+        return []
+    return [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=settings.allowed_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=list(CORS_REQUEST_HEADERS),
+            expose_headers=list(CORS_EXPOSED_HEADERS),
+            max_age=600,
+        )
+    ]
 
 
 class JsonTooDeep(ValueError):

@@ -18,6 +18,7 @@ from branchdesk.access.unit_of_work import Gate
 from branchdesk.platform import migrate
 from branchdesk.platform.database import Database, DatabaseRoles, role_url
 from branchdesk.platform.embedded import EmbeddedServers
+from branchdesk.platform.events import EVENTS, EventBus
 from branchdesk.platform.settings import Settings
 from branchdesk.platform.tokens import KeyRing
 from branchdesk.rbac import service as rbac
@@ -77,6 +78,7 @@ class Runtime:
     keys: KeyRing
     redis: Redis
     gate: Gate
+    events: EventBus
 
     @property
     def policies(self) -> PolicyCache:
@@ -97,18 +99,20 @@ async def runtime(settings: Settings, *, run_migrations: bool) -> AsyncIterator[
         migrate.upgrade(where.admin_url, settings.db_role_password.get_secret_value(), roles=where.roles)
     redis = Redis.from_url(where.redis_url)
     policies = PolicyCache(POLICY_SOURCE, redis)
+    events = EventBus(redis)
     rt = Runtime(
         settings=settings,
         endpoints=where,
         db=Database(
             where.app_url,
             where.platform_url,
-            info={POLICY_CACHE: policies},
+            info={POLICY_CACHE: policies, EVENTS: events},
             server_settings=settings.db_server_settings,
         ),
         keys=key_ring(settings),
         redis=redis,
         gate=Gate(policies),
+        events=events,
     )
     policies.start_listening()
     await _ensure_reference_data(rt)

@@ -26,7 +26,7 @@ from graphql import (
     GraphQLObjectType,
     get_named_type,
 )
-from tests.conftest import add_member, onboard, unique_code, unique_employee_number
+from tests.conftest import add_member, extensions_of, onboard, unique_code, unique_employee_number
 from tests.graphql import schema_ids
 
 pytestmark = pytest.mark.external
@@ -51,7 +51,7 @@ def refusal(body: dict[str, Any], field: str) -> dict[str, Any]:
     """The typed error of a mutation payload (``data.<field>.errors``) or of the request (``extensions``)."""
     assert "INTERNAL_ERROR" not in json.dumps(body), body
     if body.get("errors"):
-        return body["errors"][0]["extensions"]
+        return extensions_of(body["errors"][0])
     (errors,) = [value["errors"] for value in body["data"].values()]
     assert len(errors) == 1, errors
     return {"code": errors[0]["code"], "field": errors[0]["field"]}
@@ -181,7 +181,7 @@ async def test_the_limit_is_checked_before_any_sql(client, world, sql_counter):
         body = await post(
             client, "query($c: String!) { branch(code: $c) { code } }", {"c": "9" * 17}, authorization="Bearer x"
         )
-    assert body["errors"][0]["extensions"] == {"code": "TOO_LONG", "field": "code"}
+    assert extensions_of(body["errors"][0]) == {"code": "TOO_LONG", "field": "code"}
     assert sql_counter.count == 0
 
 
@@ -242,7 +242,7 @@ async def test_a_branch_code_with_nul_is_a_typed_error(client, auditor):
         **as_caller(auditor.head_office_token, "0000"),
     )
     assert body["data"] == {"branch": None}
-    assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "code"}
+    assert extensions_of(body["errors"][0]) == {"code": "BAD_USER_INPUT", "field": "code"}
 
 
 async def test_suspending_a_branch_code_with_a_surrogate_is_a_typed_error(client, auditor):
@@ -301,7 +301,7 @@ async def test_a_malformed_cursor_is_invalid_cursor(client, auditor, root, after
     body = await post(
         client, f"query($a: String) {{ {root}(first: 1, after: $a) {{ edges {{ cursor }} }} }}", {"a": after}, **headers
     )
-    assert body["errors"][0]["extensions"] == {"code": "INVALID_CURSOR", "field": "after"}
+    assert extensions_of(body["errors"][0]) == {"code": "INVALID_CURSOR", "field": "after"}
 
 
 async def test_a_cursor_key_with_nul_on_a_nested_connection_is_invalid_cursor(client, auditor):
@@ -317,7 +317,7 @@ async def test_a_cursor_key_with_nul_on_a_nested_connection_is_invalid_cursor(cl
         {"id": review, "a": _cursor(NUL)},
         **as_caller(auditor.token, auditor.branch),
     )
-    assert body["errors"][0]["extensions"] == {"code": "INVALID_CURSOR", "field": "after"}
+    assert extensions_of(body["errors"][0]) == {"code": "INVALID_CURSOR", "field": "after"}
 
 
 REASON = "x" * 501
@@ -403,7 +403,7 @@ async def test_a_date_outside_the_representable_range_is_a_typed_error(client, a
     )
     for body in (literal, variable):
         assert body["data"] == {"whoCan": None}  # the field is refused; root fields are nullable
-        assert body["errors"][0]["extensions"] == {"code": "DATE_OUT_OF_RANGE", "field": "at"}
+        assert extensions_of(body["errors"][0]) == {"code": "DATE_OUT_OF_RANGE", "field": "at"}
 
 
 async def test_a_date_at_the_edge_of_the_range_still_answers(client, auditor):

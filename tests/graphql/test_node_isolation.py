@@ -27,7 +27,7 @@ from strawberry import relay
 
 from branchdesk.models import metadata
 from branchdesk.tenants.models import BranchLevel
-from tests.conftest import Api, add_member, onboard, unique_code, unique_employee_number
+from tests.conftest import Api, add_member, onboard, unique_code, unique_employee_number, without_request_ids
 from tests.graphql import schema_ids
 from tests.graphql.node_factories import FACTORIES, Made
 from tests.graphql.schema_ids import ANY_NODE, NOT_AN_OBJECT, Probe, classify, id_slots, node_types
@@ -76,7 +76,8 @@ class Scene:
     async def post(
         self, caller: Caller, document: str, variables: dict[str, Any], branch: Any = None
     ) -> dict[str, Any]:
-        return await self.api.post(document, variables, token=caller.token, branch=(branch or caller.branch).code)
+        answer = await self.api.post(document, variables, token=caller.token, branch=(branch or caller.branch).code)
+        return without_request_ids(answer)
 
     async def in_b(self, document: str, variables: dict[str, Any]) -> dict[str, Any]:
         """As the branch caller, acting in B where they are a member with the same roles."""

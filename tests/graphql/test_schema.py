@@ -15,7 +15,7 @@ def test_committed_schema_is_current():
 
 def test_every_root_field_declares_a_permission_in_its_description():
     schema = build_schema(Settings())
-    for root in ("Query", "Mutation"):
+    for root in ("Query", "Mutation", "Subscription"):
         definition = schema.get_type_by_name(root)
         for field in definition.fields:
             assert "permission" in (field.metadata or {}), f"{root}.{field.name} declares no permission"

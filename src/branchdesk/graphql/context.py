@@ -34,14 +34,11 @@ from branchdesk.access.principal import Principal
 from branchdesk.platform.database import discard_after_commit, is_disconnect, run_after_commit
 from branchdesk.platform.errors import DomainError, Forbidden, Unauthenticated
 from branchdesk.platform.federation import Federation
-from branchdesk.platform.logging import bind_request
+from branchdesk.platform.languages import negotiate
+from branchdesk.platform.logging import bind_request, request_id_of
 from branchdesk.runtime import Runtime
 
 T = TypeVar("T")
-
-
-def _locale(accept_language: str | None) -> str:
-    return "zh-CN" if accept_language and accept_language.strip().lower().startswith("zh") else "en"
 
 
 def _bearer(value: str | None) -> str | None:
@@ -73,6 +70,15 @@ class Connection:
     @property
     def token(self) -> str | None:
         return _bearer(self.header("authorization"))
+
+    def request_id(self) -> str:
+        """HTTP: the id the edge gave the request (its X-Request-Id). WebSocket: each operation its own,
+        unless the client names one (``X-Request-Id`` in the connection_init payload)."""
+        if not self.is_websocket:
+            given = self.transport.scope.get("state", {}).get("request_id")
+            if isinstance(given, str):
+                return given
+        return request_id_of(self.header("x-request-id"))
 
     @property
     def is_websocket(self) -> bool:
@@ -118,8 +124,8 @@ class Context:
         self.settings = connection.runtime.settings
         # The external issuers (single sign-on) whose tokens the app accepts besides its own.
         self.federation = connection.federation
-        self.locale = _locale(connection.header("accept-language"))
-        self.request_id = connection.header("x-request-id") or uuid.uuid4().hex
+        self.locale = negotiate(connection.header("accept-language"))
+        self.request_id = connection.request_id()
         self.token = connection.token
         self.branch_code = (connection.header("x-branch") or "").strip() or None
         self._session: AsyncSession | None = None

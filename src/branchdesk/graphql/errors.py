@@ -161,9 +161,27 @@ class RequestLifecycle(SchemaExtension):
             await self._conclude(self.execution_context.result)
 
     async def on_stream_result(self, result: Any) -> AsyncIterator[None]:
-        """Streaming transports send each result as soon as this hook yields: conclude first."""
-        await self._conclude(result)
+        """Streaming transports send each result as soon as this hook yields: conclude first. A
+        subscription's transaction ended when it started; each of its events is presented alike."""
+        if self._concluded:
+            self._present_event(result)
+        else:
+            await self._conclude(result)
         yield
+
+    def _present_event(self, result: Any) -> None:
+        errors = list(getattr(result, "errors", None) or [])
+        if not errors:
+            return
+        unexpected = [
+            e for e in errors if e.original_error is not None and not isinstance(e.original_error, DomainError)
+        ]
+        for error in unexpected:
+            log.error("unexpected error", exc_info=error.original_error, path=error.path)
+        if unexpected:
+            result.data = None
+        result.errors = [_present(e, self.execution_context.context, hide_schema=self.hide_schema) for e in errors]
+        self._unexpected, self._rejected = self._unexpected + unexpected, True
 
     async def _conclude(self, result: Any) -> None:
         if self._concluded:
@@ -186,7 +204,7 @@ class RequestLifecycle(SchemaExtension):
             if not committed and getattr(result, "data", None) is not None:
                 result.data = None
             if errors:
-                result.errors = [_present(e, ctx.locale, hide_schema=self.hide_schema) for e in errors]
+                result.errors = [_present(e, ctx, hide_schema=self.hide_schema) for e in errors]
         for error in unexpected:
             log.error("unexpected error", exc_info=error.original_error, path=error.path)
         self._unexpected, self._rejected = unexpected, bool(errors)
@@ -204,7 +222,9 @@ def _hide_schema(message: str, locale: str) -> str:
     return message if _ABOUT_THE_REQUEST.search(message) else VALIDATION_FAILED.render(locale)
 
 
-def _present(error: GraphQLError, locale: str, *, hide_schema: bool = False) -> GraphQLError:
+def _present(error: GraphQLError, ctx: Context, *, hide_schema: bool = False) -> GraphQLError:
+    """The error as the client sees it: a code, a message in its language, and the request id to quote."""
+    locale = ctx.locale
     original = error.original_error
     if isinstance(original, DomainError):
         return GraphQLError(
@@ -212,12 +232,15 @@ def _present(error: GraphQLError, locale: str, *, hide_schema: bool = False) -> 
             nodes=error.nodes,
             path=error.path,
             original_error=original,
-            extensions={"code": original.code, "field": original.field},
+            extensions={"code": original.code, "field": original.field, "requestId": ctx.request_id},
         )
     if original is None:
-        extensions = {"code": VALIDATION_FAILED.code, **(error.extensions or {})}
+        extensions = {"code": VALIDATION_FAILED.code, **(error.extensions or {}), "requestId": ctx.request_id}
         message = _hide_schema(error.message, locale) if hide_schema else error.message
         return GraphQLError(message, nodes=error.nodes, path=error.path, extensions=extensions)
     return GraphQLError(
-        INTERNAL_ERROR.render(locale), nodes=error.nodes, path=error.path, extensions={"code": INTERNAL_ERROR.code}
+        INTERNAL_ERROR.render(locale),
+        nodes=error.nodes,
+        path=error.path,
+        extensions={"code": INTERNAL_ERROR.code, "requestId": ctx.request_id},
     )

@@ -1,6 +1,6 @@
 """The one way a root field declares who may call it.
 
-``field``/``mutation`` take a permission (``resource:action``), ``SIGNED_IN`` (a valid token, any
+``field``/``mutation``/``subscription`` take a permission (``resource:action``), ``SIGNED_IN`` (a valid token, any
 branch) or ``PUBLIC``. The declaration is enforced before the resolver runs, stated in the field's
 description, and kept in the field's metadata so tests can enumerate every operation's permission.
 """
@@ -55,3 +55,9 @@ def field(permission: str, description: str, **kwargs: Any) -> Any:
 
 def mutation(permission: str, description: str, **kwargs: Any) -> Any:
     return strawberry.mutation(**_declare(permission, description), **kwargs)
+
+
+def subscription(permission: str, description: str, **kwargs: Any) -> Any:
+    """Checked when the subscription starts; its events are checked again as they are delivered
+    (``graphql.live.events``)."""
+    return strawberry.subscription(**_declare(permission, description), **kwargs)

@@ -1,6 +1,6 @@
 """The schema, assembled from the domains: every ``graphql/<domain>/`` package contributes its
-``queries.Queries`` and ``mutations.Mutations`` root fields, its ``loaders`` and its Node types, found
-by walking the package (nothing to register by hand)."""
+``queries.Queries``, ``mutations.Mutations`` and ``subscriptions.Subscriptions`` root fields, its
+``loaders`` and its Node types, found by walking the package (nothing to register by hand)."""
 
 from __future__ import annotations
 
@@ -64,6 +64,7 @@ _domain_parts("types", "__name__")
 _domain_parts("loaders", "__name__")  # loaders register themselves when imported
 Query = merge_types("Query", tuple(_domain_parts("queries", "Queries")))
 Mutation = merge_types("Mutation", tuple(_domain_parts("mutations", "Mutations")))
+Subscription = merge_types("Subscription", tuple(_domain_parts("subscriptions", "Subscriptions")))
 
 
 class BranchdeskSchema(strawberry.Schema):
@@ -93,6 +94,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     schema = BranchdeskSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=_node_types(),
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True),

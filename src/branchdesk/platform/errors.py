@@ -99,6 +99,14 @@ VALIDATION_FAILED = ErrorCode(
     "GRAPHQL_VALIDATION_FAILED", "The request does not match the schema or its limits.", "请求不符合接口定义或其限制。"
 )
 INTERNAL_ERROR = ErrorCode("INTERNAL_ERROR", "Unexpected error.", "发生意外错误。")
+# Automatic persisted queries (graphql/persisted_queries.py): Apollo's link knows them by code and, in
+# older clients, by the exact English message.
+PERSISTED_QUERY_NOT_FOUND = ErrorCode(
+    "PERSISTED_QUERY_NOT_FOUND", "PersistedQueryNotFound", "PersistedQueryNotFound：请连同查询文本重新发送。"
+)
+PERSISTED_QUERY_NOT_SUPPORTED = ErrorCode(
+    "PERSISTED_QUERY_NOT_SUPPORTED", "PersistedQueryNotSupported", "PersistedQueryNotSupported：请发送完整查询。"
+)
 RATE_LIMITED = ErrorCode(
     "RATE_LIMITED",
     "Too many attempts; try again in {retry_after} seconds.",

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
+import uuid
 
 import structlog
 from structlog.contextvars import bind_contextvars, get_contextvars
@@ -33,6 +35,15 @@ def configure_logging(level: str = "INFO", json: bool = True) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+
+
+# A caller's own X-Request-Id is kept when it is a plain token (it goes into logs and headers as it is).
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+def request_id_of(given: str | None) -> str:
+    """The caller's request id when it is a sensible one, else a new one."""
+    return given if given is not None and _REQUEST_ID.match(given) else uuid.uuid4().hex
 
 
 def bind_request(request_id: str | None = None, branch: str | None = None, staff_id: str | None = None) -> None:

@@ -15,6 +15,9 @@ FEDERATION_ALGORITHMS = frozenset(
 )
 
 
+# Where front-end dev servers run: Vite, Create React App.
+DEV_ORIGINS = ("http://localhost:5173", "http://localhost:3000")
+
 # A prefix of database role names: <prefix>_owner, <prefix>_app, <prefix>_platform fit in 63 characters.
 ROLE_PREFIX_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
 
@@ -94,6 +97,12 @@ class Settings(BaseSettings):
     # Operation names counted under their own label besides the schema's root fields (others: "other").
     metrics_operations: list[str] = Field(default_factory=list, max_length=500)
 
+    # Browser origins allowed to call the API (CORS), as a JSON list. Unset: none in production, the Vite
+    # and Create React App dev servers in development.
+    cors_origins: list[str] | None = None
+    # How long a query sent with its hash (Apollo's automatic persisted queries) is kept for its hash alone.
+    persisted_query_ttl_seconds: int = Field(default=24 * 3600, ge=60)
+
     host: str = "127.0.0.1"
     port: int = 8000
     # Run the ARQ worker inside the API process (default: in development only).
@@ -118,6 +127,12 @@ class Settings(BaseSettings):
             "statement_timeout": str(self.db_statement_timeout_ms),
             "idle_in_transaction_session_timeout": str(self.db_idle_in_transaction_timeout_ms),
         }
+
+    @property
+    def allowed_origins(self) -> list[str]:
+        if self.cors_origins is not None:
+            return self.cors_origins
+        return [] if self.is_production else list(DEV_ORIGINS)
 
     @property
     def is_production(self) -> bool:

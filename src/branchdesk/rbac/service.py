@@ -20,7 +20,8 @@ from branchdesk.access.unit_of_work import across
 from branchdesk.platform import audit
 from branchdesk.platform.clock import utcnow
 from branchdesk.platform.errors import DomainError, NotFound
-from branchdesk.rbac import errors, repository
+from branchdesk.platform.ids import new_id
+from branchdesk.rbac import errors, events, repository
 from branchdesk.rbac.models import BaselineChange, PolicyChange, PolicyOverride, ToxicPair
 from branchdesk.rbac.permissions import BASELINE_MANAGE, DEFAULT_TOXIC_PAIRS, HEAD_OFFICE_ROLES, POLICY_MANAGE
 from branchdesk.tenants import service as tenants
@@ -58,8 +59,10 @@ async def _history(
     reason: str | None = None,
 ) -> None:
     actor = by.author
+    change_id = new_id()
     session.add(
         PolicyChange(
+            id=change_id,
             tenant_id=branch_id,
             changed_at=utcnow(),
             actor_kind=actor.kind,
@@ -84,6 +87,7 @@ async def _history(
         {"role": role, "permission": permission, "before": before, "after": after, "reason": reason},
     )
     announce_change(session, branch_id)
+    events.policy_changed(session, branch_id, kind, change_id)
 
 
 # --- baseline ------------------------------------------------------------------------------------
@@ -151,6 +155,7 @@ async def _change_baseline(session: AsyncSession, by: Principal, role: str, perm
     )
     await session.flush()
     announce_change(session, None)
+    events.policy_changed(session, None, "baseline")
 
 
 # --- a branch's policy ---------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from branchdesk.platform.database import bind_branch
 from branchdesk.platform.errors import DomainError, InvalidInput, NotFound
 from branchdesk.platform.hashing import hash_secret, verify_secret
 from branchdesk.platform.pagination import Page, PageRequest, count, keyset
+from branchdesk.rbac import events as rbac_events
 from branchdesk.service_accounts import errors, repository
 from branchdesk.service_accounts.models import ServiceAccount
 from branchdesk.service_accounts.permissions import SERVICE_ACCOUNT_MANAGE
@@ -113,6 +114,7 @@ async def create_service_account(
         {"client_id": client_id, "name": name, "permissions": wanted},
     )
     announce_change(session, by.branch_id)
+    rbac_events.policy_changed(session, by.branch_id, "service_account")
     return IssuedSecret(account, secret)
 
 
@@ -195,6 +197,7 @@ async def deactivate(
         {"client_id": account.client_id, "reason": reason},
     )
     announce_change(session, by.branch_id)
+    rbac_events.policy_changed(session, by.branch_id, "service_account")
     return account
 
 

@@ -34,7 +34,7 @@ async def access_review_csv(request: Request) -> Response:
         text = await ctx.call(reviews.export_csv, review_id, ctx.locale)
     except DomainError as exc:
         await ctx.finish(commit=False)
-        body = {"code": exc.code, "field": exc.field, "message": exc.message(ctx.locale)}
+        body = {"code": exc.code, "field": exc.field, "message": exc.message(ctx.locale), "requestId": ctx.request_id}
         return JSONResponse(body, status_code=_STATUS.get(exc.code, 400))
     except BaseException:
         await ctx.finish(commit=False)

@@ -1,0 +1,38 @@
+"""Subscriptions' events (``platform/events.py``), delivered only to whom may still see them.
+
+A subscription's Context is its own operation's: the caller and their standing were checked when it
+started, and its transaction ended then. Each event is checked again as it is delivered — the token,
+the membership and the branch's status, and the permission under the branch's policy as it is now —
+through a fresh entry into the branch (two statements); a refusal ends the subscription with its code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from strawberry.types import Info
+
+from branchdesk.graphql.context import Connection, Context
+from branchdesk.platform.events import Event
+
+
+async def events(info: Info, topics: frozenset[str], permission: str, *, policy: bool = False) -> AsyncIterator[Event]:
+    """The active branch's events of ``topics``, each one re-authorised for ``permission``. ``policy``:
+    the events announce policy changes, so the branch's policy is read afresh before each check (the
+    event can reach this process before the cache's own invalidation does)."""
+    ctx: Context = info.context
+    branch_id = ctx.principal().branch_id
+    async for event in ctx.runtime.events.listen(branch_id, topics):
+        if policy:
+            ctx.runtime.policies.invalidate([event.branch_id])
+        await _authorise(ctx.connection, permission)
+        yield event
+
+
+async def _authorise(connection: Connection, permission: str) -> None:
+    now = Context(connection)
+    try:
+        await now.start()
+        now.principal().require(permission)
+    finally:
+        await now.finish(commit=False)
