@@ -21,7 +21,8 @@ from branchdesk.jobs import tasks
 from branchdesk.jobs.running import resilient
 from branchdesk.jobs.worker import functions
 from branchdesk.platform.outbox import outbox_job
-from tests.conftest import _admin_execute
+from branchdesk.tenants.models import BranchLevel
+from tests.conftest import _admin_execute, onboard, unique_code, unique_employee_number
 from tests.jobs.support import (
     NOW,
     WorkerProcess,
@@ -181,13 +182,16 @@ async def test_work_lost_by_a_flushed_redis_with_jobs_dispatched_runs_once(rt, w
 # A job whose worker is killed runs again when ARQ's in-progress marker lapses: the longest job timeout
 # + 10 s after it started. With 2 s timeouts, 12 s; allowed here: that + 13 s for a new worker to start
 # on a busy machine.
-KILL_TIMEOUT_SECONDS = 2
+# Long enough that the check of a fresh branch's short chain never times out on a loaded CI machine
+# (a timeout would be a legitimate redelivery, counted, and muddle what this test pins).
+KILL_TIMEOUT_SECONDS = 5
 KILL_RECOVERY_BOUND = KILL_TIMEOUT_SECONDS + 10 + 13
 
 
 async def test_a_job_whose_worker_is_killed_mid_job_is_done_once_by_the_next_worker(rt, world):
+    fresh = await onboard(rt, unique_code(), BranchLevel.TIER1_BRANCH, world.head_office.code, unique_employee_number())
     await drain(rt)
-    branch = world.branch_b.id
+    branch = fresh.id
     options = {"job_timeout_seconds": str(KILL_TIMEOUT_SECONDS), "outbox_redispatch_seconds": "1"}
     message_id = await enqueue(rt, branch)
     first = WorkerProcess(rt, **options)
