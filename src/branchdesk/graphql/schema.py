@@ -4,9 +4,11 @@ by walking the package (nothing to register by hand)."""
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import pkgutil
+from collections.abc import Iterator
 from typing import Any
 
 import strawberry
@@ -66,6 +68,17 @@ Query = merge_types("Query", tuple(_domain_parts("queries", "Queries")))
 Mutation = merge_types("Mutation", tuple(_domain_parts("mutations", "Mutations")))
 
 
+class DocumentCache(ParserCache):
+    """Strawberry's parser cache, except that a document that does not parse is left to strawberry's own
+    parsing, which reports the error inside the operation, so RequestLifecycle presents it with its code."""
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        with contextlib.suppress(GraphQLError):
+            context.graphql_document = self.cached_parse_document(context.query, **context.parse_options)
+        yield
+
+
 class BranchdeskSchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         """Expected refusals are answers, not incidents: RequestLifecycle logs only the unexpected."""
@@ -84,7 +97,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         # Limits run at parsing and validation, before any resolver and so before any SQL.
         lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
         lambda: AddValidationRules(limits),
-        lambda: ParserCache(maxsize=CACHE_SIZE),
+        lambda: DocumentCache(maxsize=CACHE_SIZE),
         lambda: ValidationCache(maxsize=CACHE_SIZE),
         lambda: RequestLifecycle(hide_schema=settings.is_production),
     ]
