@@ -21,12 +21,12 @@ from branchdesk.graphql.rbac.types import (
     PolicyChangeEntry,
     PolicyOverrideInfo,
     PolicySource,
-    RoleInfo,
     SodConflict,
     ToxicPairInfo,
 )
 from branchdesk.graphql.relay import Cursor, connection, page_request
 from branchdesk.graphql.tenants.types import Branch
+from branchdesk.graphql.vocabulary import RoleInfo
 from branchdesk.rbac import views
 
 

@@ -13,9 +13,10 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from branchdesk.access.registry import PERMISSIONS
-from branchdesk.graphql.labels import localized, permission_label, role_label
+from branchdesk.graphql.labels import localized, permission_label
 from branchdesk.graphql.nodes import LoadedNode
 from branchdesk.graphql.tenants.types import Branch, StaffMember
+from branchdesk.graphql.vocabulary import RoleInfo
 from branchdesk.rbac.models import PolicyChange
 
 
@@ -32,15 +33,6 @@ class PermissionInfo:
     def of(cls, name: str) -> PermissionInfo:
         declared = PERMISSIONS.get(name)
         return cls(name=name, scope=declared.scope.value if declared else "branch")
-
-
-@strawberry.type(description="A role.")
-class RoleInfo:
-    name: str
-
-    @strawberry.field(description="Label in the caller's language.")
-    def label(self, info: Info) -> str:
-        return role_label(self.name, info.context.locale)
 
 
 @strawberry.enum(description="Where a cell of the access matrix comes from.")

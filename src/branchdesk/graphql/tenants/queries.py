@@ -13,9 +13,10 @@ from branchdesk.graphql import permissions as p
 from branchdesk.graphql.inputs import text_argument
 from branchdesk.graphql.nodes import LoadedNode
 from branchdesk.graphql.relay import Cursor, connection, page_request
-from branchdesk.graphql.tenants.types import Branch, BranchStatus, Me, MyMembership, StaffMember
+from branchdesk.graphql.tenants.types import Branch, BranchMembership, BranchStatus, Me, MyMembership, StaffMember
 from branchdesk.platform.errors import PAGE_SIZE, DomainError
 from branchdesk.tenants import service
+from branchdesk.tenants.service import Member
 
 
 @strawberry.type
@@ -25,11 +26,17 @@ class Queries:
         ctx = info.context
         async with ctx.runtime.db.platform_session() as session:
             staff, rows = await service.staff_overview(session, ctx.staff_id)
+
+        active = [list(m.roles) for m, b in rows if b.code == ctx.branch_code]
+        member = Member(staff.id, staff.employee_number, staff.display_name, staff.email, active[0] if active else [])
+        you = StaffMember.of(member)  # as seen from the active branch, like every StaffMember
         return Me(
             id=strawberry.ID(str(staff.id)),
             employee_number=staff.employee_number,
             display_name=staff.display_name,
+            staff=you,
             memberships=[MyMembership(branch=Branch.from_model(b), roles=list(m.roles)) for m, b in rows],
+            branch_memberships=[BranchMembership.of(b.id, you, list(m.roles), Branch.from_model(b)) for m, b in rows],
         )
 
     @p.field("branch:list", "All branches, ordered by code (head office).")
