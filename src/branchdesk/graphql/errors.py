@@ -81,9 +81,11 @@ def _cell(text: str) -> str:
 
 @strawberry.type(description="An expected failure of a mutation: a stable code, the input field at fault, a message.")
 class UserError:
-    code: ErrorCode  # type: ignore[valid-type]
-    field: str | None
-    message: str
+    code: ErrorCode = strawberry.field(description="What went wrong, stable: switch on it (docs/error-codes.md).")  # type: ignore[valid-type]
+    field: str | None = strawberry.field(
+        description="The input field at fault (a path inside `input`, e.g. `head.email`), if one is."
+    )
+    message: str = strawberry.field(description="What went wrong, for people, in the caller's language.")
 
 
 def user_errors(exc: DomainError, locale: str) -> list[UserError]:

@@ -25,6 +25,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 import branchdesk.graphql
+from branchdesk.graphql.conventions import describe_conventions
 from branchdesk.graphql.errors import RequestLifecycle
 from branchdesk.graphql.inputs import guard
 from branchdesk.graphql.nodes import LoadedNode
@@ -110,6 +111,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True),
     )
+    describe_conventions(schema._schema, settings)
     guard(schema._schema)  # every argument checked once, before its field's permission and resolver
     return schema
 

@@ -27,12 +27,12 @@ class RolePermissionInput:
 class BaselineChangeInput:
     role: str = text(max_length=50)
     permission: str = text(max_length=80)
-    granted: bool
+    granted: bool = strawberry.field(description="True: every branch's role gets the permission; false: it loses it.")
 
 
 @payload
 class RolePermissionsPayload:
-    role: str | None = None
+    role: str | None = strawberry.field(default=None, description="The role changed; null when refused.")
     permissions: list[PermissionInfo] | None = strawberry.field(default=None, description="The role's permissions now.")
 
 

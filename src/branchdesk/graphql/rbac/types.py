@@ -22,7 +22,9 @@ from branchdesk.rbac.models import PolicyChange
 
 @strawberry.type(description="A permission: `resource:action`.")
 class PermissionInfo:
-    name: str
+    name: str = strawberry.field(
+        description="`resource:action`, e.g. `client.pii:read`: what inputs that take a permission accept."
+    )
     scope: str = strawberry.field(description="head_office: only counts in the head office; branch: anywhere.")
 
     @strawberry.field(description="Label in the caller's language.")
@@ -37,17 +39,19 @@ class PermissionInfo:
 
 @strawberry.enum(description="Where a cell of the access matrix comes from.")
 class PolicySource(Enum):
-    BASELINE = "baseline"
-    GRANT = "grant"
-    REVOKE = "revoke"
+    BASELINE = strawberry.enum_value("baseline", description="As in the head-office baseline.")
+    GRANT = strawberry.enum_value("grant", description="Granted by the branch beyond the baseline.")
+    REVOKE = strawberry.enum_value("revoke", description="Taken away by the branch from the baseline.")
 
 
 @strawberry.type(description="Whether a role holds a permission in the branch.")
 class AccessMatrixCell:
-    role: str
-    permission: str
-    granted: bool
-    source: PolicySource
+    role: str = strawberry.field(description="The role's name.")
+    permission: str = strawberry.field(description="The permission, `resource:action`.")
+    granted: bool = strawberry.field(description="Whether the role holds the permission in the branch.")
+    source: PolicySource = strawberry.field(
+        description="Whether it comes from the baseline or from the branch's own grant or revocation."
+    )
 
     @strawberry.field(description="True where the branch departs from the head-office baseline.")
     def differs_from_baseline(self) -> bool:
@@ -56,9 +60,11 @@ class AccessMatrixCell:
 
 @strawberry.type(description="Roles × permissions of the active branch.")
 class AccessMatrix:
-    roles: list[RoleInfo]
-    permissions: list[PermissionInfo]
-    cells: list[AccessMatrixCell]
+    roles: list[RoleInfo] = strawberry.field(
+        description="The matrix's rows: every role with a permission in the branch."
+    )
+    permissions: list[PermissionInfo] = strawberry.field(description="The matrix's columns.")
+    cells: list[AccessMatrixCell] = strawberry.field(description="One cell per role and permission.")
 
 
 async def _staff(info: Info, staff_id: uuid.UUID | None) -> StaffMember | None:
@@ -67,16 +73,16 @@ async def _staff(info: Info, staff_id: uuid.UUID | None) -> StaffMember | None:
 
 @strawberry.type(description="A permission someone holds, and the roles it comes through.")
 class EffectivePermission:
-    permission: PermissionInfo
+    permission: PermissionInfo = strawberry.field(description="The permission held.")
     via: list[str] = strawberry.field(description="Roles (or `direct`) that grant it.")
 
 
 @strawberry.type(description="A member who holds a permission, and through which roles.")
 class PermissionHolder:
     staff_id: strawberry.Private[uuid.UUID]
-    via: list[str]
+    via: list[str] = strawberry.field(description="Roles (or `direct`) through which the member holds the permission.")
 
-    @strawberry.field
+    @strawberry.field(description="The member; null once they have left the branch.")
     async def staff(self, info: Info) -> StaffMember | None:
         return await _staff(info, self.staff_id)
 
@@ -85,14 +91,18 @@ class PermissionHolder:
 class PolicyChangeEntry(LoadedNode):
     node_loader = "policy_change"
     id: relay.NodeID[str]
-    changed_at: datetime
+    changed_at: datetime = strawberry.field(description="When the change was made.")
     actor: str = strawberry.field(description="Who made the change.")
     kind: str = strawberry.field(description="`permission` (a role's permission) or `roles` (a member's roles).")
-    role: str | None
-    permission: str | None
-    before: JSON
-    after: JSON
-    reason: str | None
+    role: str | None = strawberry.field(
+        description="The role whose permission changed, or that was assigned or taken away."
+    )
+    permission: str | None = strawberry.field(
+        description="The permission granted or revoked (`permission` changes only)."
+    )
+    before: JSON = strawberry.field(description="The state before the change, as stored.")
+    after: JSON = strawberry.field(description="The state after the change, as stored.")
+    reason: str | None = strawberry.field(description="Why, as given by whoever made the change.")
     staff_id: strawberry.Private[uuid.UUID | None]
 
     @strawberry.field(description="The member whose roles changed.")
@@ -117,13 +127,13 @@ class PolicyChangeEntry(LoadedNode):
 
 @strawberry.type(description="A separation-of-duties rule: nobody should hold both permissions.")
 class ToxicPairInfo:
-    name: str
-    first: str
-    second: str
+    name: str = strawberry.field(description="The rule's name.")
+    first: str = strawberry.field(description="One permission of the pair, `resource:action`.")
+    second: str = strawberry.field(description="The other permission of the pair.")
     en: strawberry.Private[str]
     zh: strawberry.Private[str]
 
-    @strawberry.field
+    @strawberry.field(description="What the rule guards against, in the caller's language.")
     def description(self, info: Info) -> str:
         return localized(self.en, self.zh, info.context.locale)
 
@@ -131,33 +141,39 @@ class ToxicPairInfo:
 @strawberry.type(description="A member who holds both permissions of a toxic pair.")
 class SodConflict:
     staff_id: strawberry.Private[uuid.UUID]
-    rule: ToxicPairInfo
-    first_via: list[str]
-    second_via: list[str]
+    rule: ToxicPairInfo = strawberry.field(description="The separation-of-duties rule broken.")
+    first_via: list[str] = strawberry.field(
+        description="Roles through which the member holds the rule's first permission."
+    )
+    second_via: list[str] = strawberry.field(
+        description="Roles through which the member holds the rule's second permission."
+    )
 
-    @strawberry.field
+    @strawberry.field(description="The member; null once they have left the branch.")
     async def staff(self, info: Info) -> StaffMember | None:
         return await _staff(info, self.staff_id)
 
 
 @strawberry.type(description="A branch's departure from the baseline.")
 class PolicyOverrideInfo:
-    role: str
-    permission: str
-    granted: bool
+    role: str = strawberry.field(description="The role's name.")
+    permission: str = strawberry.field(description="The permission, `resource:action`.")
+    granted: bool = strawberry.field(
+        description="True: the branch grants it beyond the baseline; false: it takes it away."
+    )
 
 
 @strawberry.type(description="How far a branch's policy has drifted from the head-office baseline.")
 class BranchDrift:
-    branch: Branch
-    overrides: list[PolicyOverrideInfo]
+    branch: Branch = strawberry.field(description="The branch.")
+    overrides: list[PolicyOverrideInfo] = strawberry.field(description="Each departure from the baseline.")
 
-    @strawberry.field
+    @strawberry.field(description="How many departures from the baseline.")
     def drift(self) -> int:
         return len(self.overrides)
 
 
 @strawberry.type(description="A role's permissions in the head-office baseline.")
 class BaselineRole:
-    role: RoleInfo
-    permissions: list[PermissionInfo]
+    role: RoleInfo = strawberry.field(description="The role.")
+    permissions: list[PermissionInfo] = strawberry.field(description="Its permissions in the baseline.")

@@ -26,22 +26,24 @@ BranchStatus = graphql_enum(models.BranchStatus, "BranchStatus", "Whether staff 
 
 @strawberry.type(description="Opening period of a branch on one weekday, local time.")
 class OpeningPeriod:
-    weekday: str
-    opens: str
-    closes: str
+    weekday: str = strawberry.field(description="Day of the week: `mon` … `sun`.")
+    opens: str = strawberry.field(description="Opening time, local HH:MM.")
+    closes: str = strawberry.field(description="Closing time, local HH:MM.")
 
 
 @strawberry.type(name="Branch", description="A branch (网点): the tenant every branch-owned object belongs to.")
 class Branch(LoadedNode):
     node_loader = "branch"
     id: relay.NodeID[str]
-    code: str
-    name: str
-    level: BranchLevel  # type: ignore[valid-type]
-    status: BranchStatus  # type: ignore[valid-type]
-    status_reason: str | None
-    timezone: str
-    created_at: datetime
+    code: str = strawberry.field(description="Branch code (网点代码), e.g. `0101`: what X-Branch takes.")
+    name: str = strawberry.field(description="The branch's name.")
+    level: BranchLevel = strawberry.field(description="Where the branch sits in the hierarchy.")  # type: ignore[valid-type]
+    status: BranchStatus = strawberry.field(description="Whether staff can act in the branch.")  # type: ignore[valid-type]
+    status_reason: str | None = strawberry.field(description="Why the branch was suspended or closed, as given then.")
+    timezone: str = strawberry.field(
+        description="IANA time zone: the branch's days, schedules and opening hours follow it."
+    )
+    created_at: datetime = strawberry.field(description="When the branch was onboarded.")
     parent_id: strawberry.Private[uuid.UUID | None]
     hours: strawberry.Private[dict[str, list[list[str]]]]
 
@@ -90,9 +92,9 @@ MASKS = {"phone": mask_phone, "id_number": mask_id_number, "address": mask_addre
 class StaffMember(LoadedNode):
     node_loader = "member"
     id: relay.NodeID[str]
-    employee_number: str
-    display_name: str
-    email: str | None
+    employee_number: str = strawberry.field(description="Employee number (工号), unique across the bank.")
+    display_name: str = strawberry.field(description="Name as shown to colleagues.")
+    email: str | None = strawberry.field(description="Work email address.")
     roles: list[str] = strawberry.field(
         description="Roles held in the active branch.",
         deprecation_reason="Changes with X-Branch under one id, so a client cache mixes branches up: "
