@@ -105,9 +105,9 @@ class AccessReview(LoadedNode):
     node_loader = "access_review"
     id: relay.NodeID[str]
     name: str = strawberry.field(description="The campaign's name, e.g. “2026 Q4 recertification”.")
-    status: AccessReviewStatus = strawberry.field(
+    status: AccessReviewStatus = strawberry.field(  # type: ignore[valid-type]
         description="Open while items are decided; closed once its revocations took effect."
-    )  # type: ignore[valid-type]
+    )
     opened_at: datetime = strawberry.field(description="When it was opened.")
     closed_at: datetime | None = strawberry.field(description="When it was closed; null while open.")
     due_on: date | None = strawberry.field(description="When reviewers should be done.")
