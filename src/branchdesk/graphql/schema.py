@@ -9,6 +9,8 @@ import importlib
 import importlib.util
 import pkgutil
 from collections.abc import Iterator
+from datetime import date, datetime
+from operator import methodcaller
 from typing import Any
 
 import strawberry
@@ -22,7 +24,9 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.types.base_scalars import DateDefinition, DateTimeDefinition
 from strawberry.tools import merge_types
+from strawberry.types.scalar import ScalarDefinition
 
 import branchdesk.graphql
 from branchdesk.graphql.conventions import describe_conventions
@@ -69,6 +73,26 @@ Query = merge_types("Query", tuple(_domain_parts("queries", "Queries")))
 Mutation = merge_types("Mutation", tuple(_domain_parts("mutations", "Mutations")))
 
 
+# strawberry's Date and DateTime (ISO 8601 strings), with the specifications they follow, so generated
+# clients and validators know the format.
+SCALARS: dict[object, ScalarDefinition] = {
+    date: strawberry.scalar(
+        name="Date",
+        description="A calendar date, ISO 8601 / RFC 3339 full-date: `2026-11-30`.",
+        specified_by_url="https://www.rfc-editor.org/rfc/rfc3339#section-5.6",
+        serialize=methodcaller("isoformat"),
+        parse_value=DateDefinition.parse_value,
+    ),
+    datetime: strawberry.scalar(
+        name="DateTime",
+        description="A moment, ISO 8601 / RFC 3339 date-time (answered with its offset): `2026-11-30T09:30:00+08:00`.",
+        specified_by_url="https://scalars.graphql.org/andimarek/date-time",
+        serialize=methodcaller("isoformat"),
+        parse_value=DateTimeDefinition.parse_value,
+    ),
+}
+
+
 class DocumentCache(ParserCache):
     """Strawberry's parser cache, except that a document that does not parse is left to strawberry's own
     parsing, which reports the error inside the operation, so RequestLifecycle presents it with its code."""
@@ -109,7 +133,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         mutation=Mutation,
         types=_node_types(),
         extensions=extensions,
-        config=StrawberryConfig(auto_camel_case=True),
+        config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALARS),
     )
     describe_conventions(schema._schema, settings)
     guard(schema._schema)  # every argument checked once, before its field's permission and resolver

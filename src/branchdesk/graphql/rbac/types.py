@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import Enum
-from typing import cast
+from typing import Annotated, Any, cast
 
 import strawberry
 from strawberry import relay
@@ -15,8 +15,9 @@ from strawberry.types import Info
 from branchdesk.access.registry import PERMISSIONS
 from branchdesk.graphql.labels import localized, permission_label
 from branchdesk.graphql.nodes import LoadedNode
+from branchdesk.graphql.service_accounts.types import ServiceAccount
 from branchdesk.graphql.tenants.types import Branch, StaffMember
-from branchdesk.graphql.vocabulary import RoleInfo
+from branchdesk.graphql.vocabulary import Permission, PermissionScope, RoleInfo
 from branchdesk.rbac.models import PolicyChange
 
 
@@ -25,11 +26,22 @@ class PermissionInfo:
     name: str = strawberry.field(
         description="`resource:action`, e.g. `client.pii:read`: what inputs that take a permission accept."
     )
-    scope: str = strawberry.field(description="head_office: only counts in the head office; branch: anywhere.")
+    scope: str = strawberry.field(
+        description="head_office: only counts in the head office; branch: anywhere.",
+        deprecation_reason="A plain string: use `effectiveIn`, an enum.",
+    )
 
     @strawberry.field(description="Label in the caller's language.")
     def label(self, info: Info) -> str:
         return permission_label(self.name, info.context.locale)
+
+    @strawberry.field(description="The permission as an enum value; null for one no longer declared in code.")
+    def permission(self) -> Permission | None:
+        return Permission(self.name) if self.name in PERMISSIONS else None
+
+    @strawberry.field(description="Where the permission can take effect.")
+    def effective_in(self) -> PermissionScope:
+        return PermissionScope(self.scope)
 
     @classmethod
     def of(cls, name: str) -> PermissionInfo:
@@ -87,23 +99,92 @@ class PermissionHolder:
         return await _staff(info, self.staff_id)
 
 
+@strawberry.enum(description="What a policy change changed.")
+class PolicyChangeKind(Enum):
+    PERMISSION = strawberry.enum_value("permission", description="A role's permission in the branch · 角色权限")
+    ROLES = strawberry.enum_value("roles", description="A member's roles in the branch · 人员角色")
+
+
+@strawberry.type(description="Whether a role holds a permission in the branch, and where that comes from.")
+class PermissionState:
+    granted: bool = strawberry.field(description="Whether the role holds the permission.")
+    source: PolicySource = strawberry.field(description="The baseline, or the branch's own grant or revocation.")
+
+
+@strawberry.type(description="The roles a member holds in the branch.")
+class RoleSet:
+    roles: list[RoleInfo] = strawberry.field(description="The roles, with their labels.")
+
+
+PolicyState = Annotated[
+    PermissionState | RoleSet,
+    strawberry.union("PolicyState", description="The state a policy change left or found: by its `category`."),
+]
+Actor = Annotated[
+    StaffMember | ServiceAccount,
+    strawberry.union("Actor", description="Who acted: a member of staff or a service account."),
+]
+
+
+def _state(stored: dict[str, Any]) -> PermissionState | RoleSet:
+    if "roles" in stored:
+        return RoleSet(roles=[RoleInfo(name=r) for r in stored["roles"]])
+    return PermissionState(granted=bool(stored.get("granted")), source=PolicySource(stored.get("source", "baseline")))
+
+
 @strawberry.type(name="PolicyChange", description="One change to the branch's policy or role assignments.")
 class PolicyChangeEntry(LoadedNode):
     node_loader = "policy_change"
     id: relay.NodeID[str]
     changed_at: datetime = strawberry.field(description="When the change was made.")
-    actor: str = strawberry.field(description="Who made the change.")
-    kind: str = strawberry.field(description="`permission` (a role's permission) or `roles` (a member's roles).")
+    actor: str = strawberry.field(description="Who made the change, for display (kept after they leave).")
+    kind: str = strawberry.field(
+        description="`permission` (a role's permission) or `roles` (a member's roles).",
+        deprecation_reason="A plain string: use `category`, an enum.",
+    )
     role: str | None = strawberry.field(
         description="The role whose permission changed, or that was assigned or taken away."
     )
     permission: str | None = strawberry.field(
         description="The permission granted or revoked (`permission` changes only)."
     )
-    before: JSON = strawberry.field(description="The state before the change, as stored.")
-    after: JSON = strawberry.field(description="The state after the change, as stored.")
+    before: JSON = strawberry.field(
+        description="The state before the change, as stored.", deprecation_reason="Untyped: use `beforeState`."
+    )
+    after: JSON = strawberry.field(
+        description="The state after the change, as stored.", deprecation_reason="Untyped: use `afterState`."
+    )
     reason: str | None = strawberry.field(description="Why, as given by whoever made the change.")
     staff_id: strawberry.Private[uuid.UUID | None]
+    actor_kind: strawberry.Private[str]
+    actor_id: strawberry.Private[uuid.UUID | None]
+
+    @strawberry.field(description="What changed: a role's permission, or a member's roles.")
+    def category(self) -> PolicyChangeKind:
+        return PolicyChangeKind(self.kind)
+
+    @strawberry.field(description="The state before the change.")
+    def before_state(self) -> PolicyState:
+        return _state(cast(dict[str, Any], self.before))
+
+    @strawberry.field(description="The state after the change.")
+    def after_state(self) -> PolicyState:
+        return _state(cast(dict[str, Any], self.after))
+
+    @strawberry.field(
+        description="Who made the change; null for the system, or for someone this branch cannot see "
+        "(head office staff, a member who left): `actor` still names them."
+    )
+    async def acted_by(self, info: Info) -> Actor | None:
+        if self.actor_id is None:
+            return None
+        if self.actor_kind == "staff":
+            staff: StaffMember | None = await _staff(info, self.actor_id)
+            return staff
+        if self.actor_kind == "service":
+            account: ServiceAccount | None = await info.context.loaders.service_account.load(self.actor_id)
+            return account
+        return None
 
     @strawberry.field(description="The member whose roles changed.")
     async def staff(self, info: Info) -> StaffMember | None:
@@ -122,6 +203,8 @@ class PolicyChangeEntry(LoadedNode):
             after=cast(JSON, change.after),
             reason=change.reason,
             staff_id=change.staff_id,
+            actor_kind=change.actor_kind,
+            actor_id=change.actor_id,
         )
 
 

@@ -14,7 +14,7 @@ from strawberry.types import Info
 from branchdesk.graphql.ids import node_uuids
 from branchdesk.graphql.labels import graphql_enum, label
 from branchdesk.graphql.nodes import LoadedNode
-from branchdesk.graphql.vocabulary import RoleInfo
+from branchdesk.graphql.vocabulary import RoleInfo, Weekday, weekday_label
 from branchdesk.platform.errors import NotFound
 from branchdesk.platform.masking import mask_address, mask_id_number, mask_phone
 from branchdesk.tenants import models
@@ -26,9 +26,19 @@ BranchStatus = graphql_enum(models.BranchStatus, "BranchStatus", "Whether staff 
 
 @strawberry.type(description="Opening period of a branch on one weekday, local time.")
 class OpeningPeriod:
-    weekday: str = strawberry.field(description="Day of the week: `mon` … `sun`.")
+    weekday: str = strawberry.field(
+        description="Day of the week: `mon` … `sun`.", deprecation_reason="A plain string: use `day`, an enum."
+    )
     opens: str = strawberry.field(description="Opening time, local HH:MM.")
     closes: str = strawberry.field(description="Closing time, local HH:MM.")
+
+    @strawberry.field(description="Day of the week.")
+    def day(self) -> Weekday:
+        return Weekday(self.weekday)
+
+    @strawberry.field(description="Day of the week in the caller's language.")
+    def day_label(self, info: Info) -> str:
+        return weekday_label(self.weekday, info.context.locale)
 
 
 @strawberry.type(name="Branch", description="A branch (网点): the tenant every branch-owned object belongs to.")
