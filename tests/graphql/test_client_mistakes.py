@@ -78,3 +78,18 @@ async def test_over_websocket_the_same_mistakes_get_the_same_codes(api, live, wo
         assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": name}
     assert only_error(await ws.run("{ branches("))["extensions"] == {"code": "GRAPHQL_PARSE_FAILED"}
     assert only_error(await ws.run(TOO_MANY_TOKENS))["extensions"] == {"code": "TOKEN_LIMIT_EXCEEDED"}
+
+
+async def test_in_production_a_variable_mistake_names_no_enum_values(rt, servers):
+    import httpx
+
+    from branchdesk.api import create_app
+    from tests.conftest import make_settings
+
+    production = make_settings(servers, env="production", signing_keys="{}", db_role_password="s3cret")
+    app = create_app(production, rt)
+    query = "query($s: BranchStatus) { branches(status: $s) { edges { cursor } } }"
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        body = (await client.post("/graphql", json={"query": query, "variables": {"s": "active"}})).json()
+    error = only_error(body)
+    assert error["extensions"]["code"] == "BAD_USER_INPUT" and "ACTIVE" not in error["message"]

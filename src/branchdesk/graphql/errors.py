@@ -196,7 +196,7 @@ class RequestLifecycle(SchemaExtension):
             return
         self._concluded = True
         ctx: Context = self.execution_context.context
-        errors = [_as_client_mistake(e) for e in getattr(result, "errors", None) or []]
+        errors = [_as_client_mistake(e, self.hide_schema) for e in getattr(result, "errors", None) or []]
         unexpected = [
             e for e in errors if e.original_error is not None and not isinstance(e.original_error, DomainError)
         ]
@@ -230,9 +230,10 @@ def _hide_schema(message: str, locale: str) -> str:
     return message if _ABOUT_THE_REQUEST.search(message) else VALIDATION_FAILED.render(locale)
 
 
-def _as_client_mistake(error: GraphQLError) -> GraphQLError:
+def _as_client_mistake(error: GraphQLError, hide_schema: bool) -> GraphQLError:
     """A variable that does not fit the type its operation declares is refused by graphql-core before
-    execution, carrying the scalar's or enum's own exception: the client's mistake, not an incident."""
+    execution, carrying the scalar's or enum's own exception: the client's mistake, not an incident.
+    In production its "Did you mean …?" hint (which names what the schema holds) is left out."""
     node = error.nodes[0] if error.nodes else None
     if error.path is not None or not isinstance(node, VariableDefinitionNode):
         return error
@@ -240,6 +241,8 @@ def _as_client_mistake(error: GraphQLError) -> GraphQLError:
         return error
     name = node.variable.name.value
     detail = error.message.split(": ", 1)[-1]
+    if hide_schema:
+        detail = detail.split(" Did you mean", 1)[0]
     mistake = DomainError(
         BAD_USER_INPUT,
         field=name,
