@@ -10,7 +10,8 @@ from branchdesk.access.registry import PERMISSIONS
 from branchdesk.graphql.schema import build_schema
 from branchdesk.graphql.vocabulary import enum_name
 from branchdesk.platform.settings import Settings
-from tests.conftest import add_member
+from branchdesk.tenants.models import BranchLevel
+from tests.conftest import add_member, onboard, unique_code, unique_employee_number
 
 CHANGES = """{ policyChanges(first: 100) { edges { node {
   reason category actor
@@ -43,37 +44,40 @@ def test_scopes_kinds_and_weekdays_are_enums_and_dates_say_their_format():
 
 
 async def test_policy_changes_are_typed_and_name_who_made_them(api, rt, world):
-    auditor = await api.token(await add_member(rt, world.branch_a, ["compliance_officer"]))
-    member = await add_member(rt, world.branch_a, ["teller"])
-    head = await api.token(world.head_a)
+    # a branch of its own: the policy it changes must not leak into other tests' shared branches
+    head_number = unique_employee_number("TY")
+    branch = await onboard(rt, unique_code(), BranchLevel.TIER1_BRANCH, world.head_office.code, head_number)
+    auditor = await api.token(await add_member(rt, branch, ["compliance_officer"]))
+    member = await add_member(rt, branch, ["teller"])
+    head = await api.token(head_number)
     grant, assign = secrets.token_hex(4), secrets.token_hex(4)
     body = await api.post(
         "mutation($i: RolePermissionInput!) { grantRolePermission(input: $i) { errors { code } } }",
         {"i": {"role": "teller", "permission": "policy:audit", "reason": grant}},
         token=head,
-        branch=world.branch_a.code,
+        branch=branch.code,
     )
     assert body["data"]["grantRolePermission"]["errors"] == []
-    staff_id = (await api.post("{ me { staff { id } } }", token=await api.token(member), branch=world.branch_a.code))[
-        "data"
-    ]["me"]["staff"]["id"]
+    staff_id = (await api.post("{ me { staff { id } } }", token=await api.token(member), branch=branch.code))["data"][
+        "me"
+    ]["staff"]["id"]
     body = await api.post(
         "mutation($i: RoleAssignmentInput!) { assignRole(input: $i) { errors { code } } }",
         {"i": {"staffId": staff_id, "role": "lobby_manager", "reason": assign}},
         token=head,
-        branch=world.branch_a.code,
+        branch=branch.code,
     )
     assert body["data"]["assignRole"]["errors"] == []
 
-    body = await api.post(CHANGES, token=auditor, branch=world.branch_a.code)
+    body = await api.post(CHANGES, token=auditor, branch=branch.code)
 
     changes = {e["node"]["reason"]: e["node"] for e in body["data"]["policyChanges"]["edges"]}
     granted, assigned = changes[grant], changes[assign]
     assert granted["category"] == "PERMISSION"
     assert granted["beforeState"] == {"__typename": "PermissionState", "granted": False, "source": "BASELINE"}
     assert granted["afterState"] == {"__typename": "PermissionState", "granted": True, "source": "GRANT"}
-    assert granted["actedBy"] == {"__typename": "StaffMember", "employeeNumber": world.head_a}
-    assert world.head_a in granted["actor"]
+    assert granted["actedBy"] == {"__typename": "StaffMember", "employeeNumber": head_number}
+    assert head_number in granted["actor"]
     assert assigned["category"] == "ROLES"
     assert assigned["beforeState"] == {"__typename": "RoleSet", "roles": [{"name": "teller", "label": "Teller"}]}
     assert {r["name"] for r in assigned["afterState"]["roles"]} == {"teller", "lobby_manager"}
