@@ -41,6 +41,12 @@ def test_scopes_kinds_and_weekdays_are_enums_and_dates_say_their_format():
     for deprecated in ("before", "after", "kind"):
         assert types["PolicyChange"].fields[deprecated].deprecation_reason
     assert str(types["PolicyChange"].fields["actedBy"].type) == "Actor"
+    # beside every role or permission string of the policy views, its typed, labelled form
+    for type_name in ("AccessMatrixCell", "PolicyOverrideInfo"):
+        assert str(types[type_name].fields["roleInfo"].type) == "RoleInfo!"
+        assert str(types[type_name].fields["permissionInfo"].type) == "PermissionInfo!"
+    assert str(types["PolicyChange"].fields["permissionInfo"].type) == "PermissionInfo"
+    assert str(types["ToxicPairInfo"].fields["firstPermission"].type) == "PermissionInfo!"
 
 
 async def test_policy_changes_are_typed_and_name_who_made_them(api, rt, world):

@@ -69,6 +69,14 @@ class AccessMatrixCell:
     def differs_from_baseline(self) -> bool:
         return self.source is not PolicySource.BASELINE
 
+    @strawberry.field(description="The role, with its label.")
+    def role_info(self) -> RoleInfo:
+        return RoleInfo(name=self.role)
+
+    @strawberry.field(description="The permission, typed and labelled.")
+    def permission_info(self) -> PermissionInfo:
+        return PermissionInfo.of(self.permission)
+
 
 @strawberry.type(description="Roles × permissions of the active branch.")
 class AccessMatrix:
@@ -159,6 +167,14 @@ class PolicyChangeEntry(LoadedNode):
     actor_kind: strawberry.Private[str]
     actor_id: strawberry.Private[uuid.UUID | None]
 
+    @strawberry.field(description="The role, with its label.")
+    def role_info(self) -> RoleInfo | None:
+        return RoleInfo(name=self.role) if self.role else None
+
+    @strawberry.field(description="The permission granted or revoked, typed and labelled.")
+    def permission_info(self) -> PermissionInfo | None:
+        return PermissionInfo.of(self.permission) if self.permission else None
+
     @strawberry.field(description="What changed: a role's permission, or a member's roles.")
     def category(self) -> PolicyChangeKind:
         return PolicyChangeKind(self.kind)
@@ -220,6 +236,14 @@ class ToxicPairInfo:
     def description(self, info: Info) -> str:
         return localized(self.en, self.zh, info.context.locale)
 
+    @strawberry.field(description="The first permission, typed and labelled.")
+    def first_permission(self) -> PermissionInfo:
+        return PermissionInfo.of(self.first)
+
+    @strawberry.field(description="The second permission, typed and labelled.")
+    def second_permission(self) -> PermissionInfo:
+        return PermissionInfo.of(self.second)
+
 
 @strawberry.type(description="A member who holds both permissions of a toxic pair.")
 class SodConflict:
@@ -244,6 +268,14 @@ class PolicyOverrideInfo:
     granted: bool = strawberry.field(
         description="True: the branch grants it beyond the baseline; false: it takes it away."
     )
+
+    @strawberry.field(description="The role, with its label.")
+    def role_info(self) -> RoleInfo:
+        return RoleInfo(name=self.role)
+
+    @strawberry.field(description="The permission, typed and labelled.")
+    def permission_info(self) -> PermissionInfo:
+        return PermissionInfo.of(self.permission)
 
 
 @strawberry.type(description="How far a branch's policy has drifted from the head-office baseline.")
