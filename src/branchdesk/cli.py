@@ -162,7 +162,8 @@ def demo() -> None:
 def export_schema(
     output: Path = typer.Option(Path("schema.graphql"), help="Where to write the SDL; - for stdout."),
 ) -> None:
-    """Write the GraphQL schema (SDL)."""
+    """Write the GraphQL schema (SDL), and beside a file the error-code page (docs/error-codes.md)."""
+    from branchdesk.graphql.errors import error_codes_page
     from branchdesk.graphql.schema import export_sdl
 
     sdl = export_sdl()
@@ -171,6 +172,9 @@ def export_schema(
     else:
         output.write_text(sdl)
         typer.echo(f"wrote {output}")
+        page = output.parent / "docs" / "error-codes.md"
+        page.write_text(error_codes_page())
+        typer.echo(f"wrote {page}")
 
 
 @app.command("export-citus")

@@ -28,7 +28,7 @@ from tests.conftest import add_member, enter
 @dataclass(frozen=True)
 class Made:
     type_name: str
-    id: uuid.UUID
+    id: uuid.UUID | str  # the node id inside the global id (a membership's is "branch:staff")
     marker: str
 
     @property
@@ -63,6 +63,11 @@ async def make_branch(rt: Any, branch: Any, owner: str) -> Made:
 async def make_staff_member(rt: Any, branch: Any, owner: str) -> Made:
     number = await add_member(rt, branch, ["teller"])
     return Made("StaffMember", await _staff_id(rt, number), number)
+
+
+async def make_branch_membership(rt: Any, branch: Any, owner: str) -> Made:
+    number = await add_member(rt, branch, ["teller"])
+    return Made("BranchMembership", f"{branch.id}:{await _staff_id(rt, number)}", number)
 
 
 async def make_policy_change(rt: Any, branch: Any, owner: str) -> Made:
@@ -102,6 +107,7 @@ Factory = Callable[[Any, Any, str], Awaitable[Made]]
 FACTORIES: dict[str, Factory] = {
     "Branch": make_branch,
     "StaffMember": make_staff_member,
+    "BranchMembership": make_branch_membership,
     "PolicyChange": make_policy_change,
     "AccessReview": make_access_review,
     "AccessReviewItem": make_access_review_item,

@@ -45,6 +45,8 @@ from graphql import (
 DEFAULT_MAX_LENGTH = 1000
 _LIMIT = "branchdesk.max_length"
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")  # JSON pairs surrogates up, so any left is unpaired
+_UNSTORABLE_EN = "it contains a character that cannot be stored (NUL or an unpaired surrogate)."
+_UNSTORABLE_ZH = "含有无法保存的字符（NUL 或不成对的代理字符）。"
 _SHOWN = 40  # characters of a refused value quoted back in a message
 
 
@@ -105,7 +107,9 @@ def _text_check(limit: Limit) -> Check:
             shown = value[:_SHOWN] + "…"
             problems.append(DomainError(limit.too_long, field=name, name=name, limit=limit.max_length, value=shown))
         elif _UNSTORABLE.search(value):
-            problems.append(DomainError(BAD_USER_INPUT, field=name, name=name))
+            problems.append(
+                DomainError(BAD_USER_INPUT, field=name, name=name, reason=_UNSTORABLE_EN, reason_zh=_UNSTORABLE_ZH)
+            )
 
     return check
 

@@ -4,9 +4,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import pkgutil
+from collections.abc import Iterator
+from datetime import date, datetime
+from operator import methodcaller
 from typing import Any
 
 import strawberry
@@ -20,9 +24,12 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.types.base_scalars import DateDefinition, DateTimeDefinition
 from strawberry.tools import merge_types
+from strawberry.types.scalar import ScalarDefinition
 
 import branchdesk.graphql
+from branchdesk.graphql.conventions import describe_conventions
 from branchdesk.graphql.errors import RequestLifecycle
 from branchdesk.graphql.inputs import guard
 from branchdesk.graphql.nodes import LoadedNode
@@ -67,6 +74,37 @@ Mutation = merge_types("Mutation", tuple(_domain_parts("mutations", "Mutations")
 Subscription = merge_types("Subscription", tuple(_domain_parts("subscriptions", "Subscriptions")))
 
 
+# strawberry's Date and DateTime (ISO 8601 strings), with the specifications they follow, so generated
+# clients and validators know the format.
+SCALARS: dict[object, ScalarDefinition] = {
+    date: strawberry.scalar(
+        name="Date",
+        description="A calendar date, ISO 8601 / RFC 3339 full-date: `2026-11-30`.",
+        specified_by_url="https://www.rfc-editor.org/rfc/rfc3339#section-5.6",
+        serialize=methodcaller("isoformat"),
+        parse_value=DateDefinition.parse_value,
+    ),
+    datetime: strawberry.scalar(
+        name="DateTime",
+        description="A moment, ISO 8601 / RFC 3339 date-time (answered with its offset): `2026-11-30T09:30:00+08:00`.",
+        specified_by_url="https://scalars.graphql.org/andimarek/date-time",
+        serialize=methodcaller("isoformat"),
+        parse_value=DateTimeDefinition.parse_value,
+    ),
+}
+
+
+class DocumentCache(ParserCache):
+    """Strawberry's parser cache, except that a document that does not parse is left to strawberry's own
+    parsing, which reports the error inside the operation, so RequestLifecycle presents it with its code."""
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        with contextlib.suppress(GraphQLError):
+            context.graphql_document = self.cached_parse_document(context.query, **context.parse_options)
+        yield
+
+
 class BranchdeskSchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         """Expected refusals are answers, not incidents: RequestLifecycle logs only the unexpected."""
@@ -85,7 +123,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         # Limits run at parsing and validation, before any resolver and so before any SQL.
         lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
         lambda: AddValidationRules(limits),
-        lambda: ParserCache(maxsize=CACHE_SIZE),
+        lambda: DocumentCache(maxsize=CACHE_SIZE),
         lambda: ValidationCache(maxsize=CACHE_SIZE),
         lambda: RequestLifecycle(hide_schema=settings.is_production),
     ]
@@ -97,8 +135,9 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         subscription=Subscription,
         types=_node_types(),
         extensions=extensions,
-        config=StrawberryConfig(auto_camel_case=True),
+        config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALARS),
     )
+    describe_conventions(schema._schema, settings)
     guard(schema._schema)  # every argument checked once, before its field's permission and resolver
     return schema
 

@@ -82,12 +82,9 @@ PAGE_SIZE = ErrorCode(
     "PAGE_SIZE_EXCEEDED", "At most {limit} items can be requested at once.", "每次最多可请求 {limit} 条。"
 )
 INVALID_CURSOR = ErrorCode("INVALID_CURSOR", "The cursor is not valid.", "分页游标无效。")
-# Refused at the edge, before any resolver (graphql/inputs.py): what cannot be stored or represented.
-BAD_USER_INPUT = ErrorCode(
-    "BAD_USER_INPUT",
-    "{name} contains a character that cannot be stored (NUL or an unpaired surrogate).",
-    "{name} 含有无法保存的字符（NUL 或不成对的代理字符）。",
-)
+# Refused at the edge, before any resolver: a value that cannot be stored (graphql/inputs.py), or a
+# variable that does not fit the type the operation declares for it (graphql/errors.py).
+BAD_USER_INPUT = ErrorCode("BAD_USER_INPUT", "{name} is not valid: {reason}", "{name} 无效：{reason_zh}")
 TOO_LONG = ErrorCode("TOO_LONG", "{name} is longer than {limit} characters.", "{name} 超过 {limit} 个字符。")
 DATE_OUT_OF_RANGE = ErrorCode(
     "DATE_OUT_OF_RANGE",
@@ -97,6 +94,14 @@ DATE_OUT_OF_RANGE = ErrorCode(
 # Outside any payload: a request the schema rejects, and an unexpected failure (masked).
 VALIDATION_FAILED = ErrorCode(
     "GRAPHQL_VALIDATION_FAILED", "The request does not match the schema or its limits.", "请求不符合接口定义或其限制。"
+)
+PARSE_FAILED = ErrorCode(
+    "GRAPHQL_PARSE_FAILED", "The request is not valid GraphQL: {detail}", "请求不是有效的 GraphQL：{detail}"
+)
+TOKEN_LIMIT = ErrorCode(
+    "TOKEN_LIMIT_EXCEEDED",
+    "The request has more than {limit} tokens; split it into smaller operations.",
+    "请求超过 {limit} 个词法单元，请拆分为更小的操作。",
 )
 INTERNAL_ERROR = ErrorCode("INTERNAL_ERROR", "Unexpected error.", "发生意外错误。")
 # Automatic persisted queries (graphql/persisted_queries.py): Apollo's link knows them by code and, in

@@ -76,7 +76,9 @@ async def overview(platform_session: AsyncSession, staff_id: uuid.UUID) -> list[
     password hash or personal data) with each branch they belong to and their roles there."""
     return list(
         await platform_session.execute(
-            select(Staff.id, Staff.employee_number, Staff.display_name, Staff.status, Membership.roles, Branch)
+            select(
+                Staff.id, Staff.employee_number, Staff.display_name, Staff.email, Staff.status, Membership.roles, Branch
+            )
             .outerjoin(Membership, Membership.staff_id == Staff.id)
             .outerjoin(Branch, Branch.id == Membership.tenant_id)
             .where(Staff.id == staff_id)

@@ -377,6 +377,7 @@ class Overview:
     id: uuid.UUID
     employee_number: str
     display_name: str
+    email: str | None
     memberships: list[tuple[list[str], Branch]]
 
 
@@ -391,5 +392,6 @@ async def staff_overview(platform_session: AsyncSession, staff_id: uuid.UUID) ->
         first.id,
         first.employee_number,
         first.display_name,
+        first.email,
         [(list(row.roles), row.Branch) for row in rows if row.Branch is not None],
     )

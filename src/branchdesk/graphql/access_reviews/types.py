@@ -41,11 +41,11 @@ async def _member(info: Info, staff_id: uuid.UUID | None) -> StaffMember | None:
 
 @strawberry.type(description="How many items of an access review carry each decision.")
 class AccessReviewCounts:
-    pending: int
-    confirmed: int
-    revoked: int
+    pending: int = strawberry.field(description="Items not decided yet.")
+    confirmed: int = strawberry.field(description="Items whose role is kept.")
+    revoked: int = strawberry.field(description="Items whose role is taken away when the review closes.")
 
-    @strawberry.field
+    @strawberry.field(description="All items.")
     def total(self) -> int:
         return self.pending + self.confirmed + self.revoked
 
@@ -57,12 +57,14 @@ class AccessReviewCounts:
 class AccessReviewItem(LoadedNode):
     node_loader = "access_review_item"
     id: relay.NodeID[str]
-    employee_number: str
-    display_name: str
-    role: str
-    decision: AccessReviewDecision  # type: ignore[valid-type]
-    decided_at: datetime | None
-    note: str | None
+    employee_number: str = strawberry.field(
+        description="Employee number of the member under review (kept after they leave)."
+    )
+    display_name: str = strawberry.field(description="Name of the member under review (kept after they leave).")
+    role: str = strawberry.field(description="The role under review.")
+    decision: AccessReviewDecision = strawberry.field(description="Keep or take away the role, or not decided yet.")  # type: ignore[valid-type]
+    decided_at: datetime | None = strawberry.field(description="When it was decided; null while pending.")
+    note: str | None = strawberry.field(description="The reviewer's note.")
     staff_id: strawberry.Private[uuid.UUID]
     decided_by_id: strawberry.Private[uuid.UUID | None]
     decided_by_label: strawberry.Private[str | None]
@@ -117,11 +119,13 @@ class AccessReviewItemConnection(CountedConnection[AccessReviewItem]):
 class AccessReview(LoadedNode):
     node_loader = "access_review"
     id: relay.NodeID[str]
-    name: str
-    status: AccessReviewStatus  # type: ignore[valid-type]
-    opened_at: datetime
-    closed_at: datetime | None
-    due_on: date | None
+    name: str = strawberry.field(description="The campaign's name, e.g. “2026 Q4 recertification”.")
+    status: AccessReviewStatus = strawberry.field(  # type: ignore[valid-type]
+        description="Open while items are decided; closed once its revocations took effect."
+    )
+    opened_at: datetime = strawberry.field(description="When it was opened.")
+    closed_at: datetime | None = strawberry.field(description="When it was closed; null while open.")
+    due_on: date | None = strawberry.field(description="When reviewers should be done.")
     opened_by_id: strawberry.Private[uuid.UUID | None]
     closed_by_id: strawberry.Private[uuid.UUID | None]
     tally: strawberry.Private[dict[models.ReviewDecision, int]]
@@ -145,11 +149,11 @@ class AccessReview(LoadedNode):
     def status_label(self, info: Info) -> str:
         return label(self.status, info.context.locale)
 
-    @strawberry.field
+    @strawberry.field(description="Who opened it; null once they have left the branch.")
     async def opened_by(self, info: Info) -> StaffMember | None:
         return await _member(info, self.opened_by_id)
 
-    @strawberry.field
+    @strawberry.field(description="Who closed it; null while open or once they have left the branch.")
     async def closed_by(self, info: Info) -> StaffMember | None:
         return await _member(info, self.closed_by_id)
 

@@ -27,7 +27,7 @@ class RolePermissionInput:
 class BaselineChangeInput:
     role: str = text(max_length=50)
     permission: str = text(max_length=80)
-    granted: bool
+    granted: bool = strawberry.field(description="True: every branch's role gets the permission; false: it loses it.")
 
 
 async def _matrix_now(root: RolePermissionsPayload, info: Info) -> AccessMatrix | None:
@@ -36,7 +36,7 @@ async def _matrix_now(root: RolePermissionsPayload, info: Info) -> AccessMatrix 
 
 @payload
 class RolePermissionsPayload:
-    role: str | None = None
+    role: str | None = strawberry.field(default=None, description="The role changed; null when refused.")
     permissions: list[PermissionInfo] | None = strawberry.field(default=None, description="The role's permissions now.")
     access_matrix: AccessMatrix | None = strawberry.field(
         resolver=_matrix_now,

@@ -20,12 +20,12 @@ from branchdesk.graphql.rbac.types import (
     PolicyChangeEntry,
     PolicyChangeOrder,
     PolicyOverrideInfo,
-    RoleInfo,
     SodConflict,
     ToxicPairInfo,
 )
 from branchdesk.graphql.relay import Before, Cursor, First, Last, connection, page_request
 from branchdesk.graphql.tenants.types import Branch
+from branchdesk.graphql.vocabulary import RoleInfo
 from branchdesk.rbac import views
 
 

@@ -21,10 +21,10 @@ class ServiceAccount(LoadedNode):
     node_loader = "service_account"
     id: relay.NodeID[str]
     client_id: str = strawberry.field(description="`<branch code>.<slug>`: the OAuth2 client id at `/oauth/token`.")
-    name: str
+    name: str = strawberry.field(description="What the client is, e.g. Core banking feed.")
     permissions: list[str] = strawberry.field(description="What its tokens may be scoped to.")
-    active: bool
-    created_at: datetime
+    active: bool = strawberry.field(description="False once deactivated: it gets no more tokens.")
+    created_at: datetime = strawberry.field(description="When it was created.")
     previous_secret_valid_until: datetime | None = strawberry.field(
         description="While a rotation's grace period lasts: until when the previous secret still works."
     )

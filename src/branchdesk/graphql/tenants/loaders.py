@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from branchdesk.access.principal import Principal
 from branchdesk.graphql.loaders import loader
-from branchdesk.graphql.tenants.types import Branch, StaffMember
+from branchdesk.graphql.tenants.types import Branch, BranchMembership, StaffMember
 from branchdesk.platform import audit
 from branchdesk.tenants import service
 
@@ -27,6 +27,14 @@ async def branches(ctx: Context, ids: list[uuid.UUID]) -> list[Branch | None]:
 async def members(ctx: Context, ids: list[uuid.UUID]) -> list[StaffMember | None]:
     found = {member.id: member for member in await ctx.call(service.members_by_id, ids)}
     return [StaffMember.of(found[i]) if i in found else None for i in ids]
+
+
+@loader("membership")
+async def memberships(ctx: Context, staff_ids: list[uuid.UUID]) -> list[BranchMembership | None]:
+    """Memberships of the active branch, by member (``BranchMembership.resolve_nodes`` keeps only those)."""
+    branch_id = ctx.principal().branch_id
+    found = {member.id: member for member in await ctx.call(service.members_by_id, staff_ids)}
+    return [BranchMembership.of(branch_id, StaffMember.of(found[i])) if i in found else None for i in staff_ids]
 
 
 @loader("personal_data")

@@ -33,11 +33,13 @@ class BranchHeadInput:
 class OnboardBranchInput:
     code: str = text("Unique branch code, e.g. 0101.", max_length=16)
     name: str = text(max_length=200)
-    level: BranchLevel
+    level: BranchLevel = strawberry.field(description="Where the new branch sits in the hierarchy.")
     parent_code: str | None = text("Code of the branch above; not for head office.", max_length=16, default=None)
     timezone: str = text("IANA time zone.", max_length=64, too_long=INVALID_TIMEZONE, default="Asia/Shanghai")
-    business_hours: list[OpeningPeriodInput] = strawberry.field(default_factory=list)
-    head: BranchHeadInput
+    business_hours: list[OpeningPeriodInput] = strawberry.field(
+        default_factory=list, description="Opening periods by weekday; none given: none recorded."
+    )
+    head: BranchHeadInput = strawberry.field(description="The branch's first branch head.")
 
 
 @payload
@@ -70,8 +72,10 @@ class RefreshTokenInput:
 
 @payload(description="Tokens of a signed-in session. Send the access token as `Authorization: Bearer …`.")
 class SessionPayload:
-    access_token: str | None = None
-    token_type: str = "Bearer"
+    access_token: str | None = strawberry.field(
+        default=None, description="Send as `Authorization: Bearer …`; null when sign-in was refused."
+    )
+    token_type: str = strawberry.field(default="Bearer", description="Always `Bearer`.")
     expires_in: int | None = strawberry.field(default=None, description="Seconds until the access token expires.")
     refresh_token: str | None = strawberry.field(
         default=None, description="Single use: every refresh returns a new one."
@@ -80,7 +84,7 @@ class SessionPayload:
 
 @payload
 class SignOutPayload:
-    signed_out: bool = False
+    signed_out: bool = strawberry.field(default=False, description="True once the refresh token's session is ended.")
 
 
 def _session_payload(result: signin.Tokens | None, errors: list[UserError]) -> SessionPayload:

@@ -16,6 +16,7 @@ from branchdesk.graphql.relay import Before, Cursor, First, Last, connection, pa
 from branchdesk.graphql.tenants.types import (
     Branch,
     BranchConnection,
+    BranchMembership,
     BranchStatus,
     Me,
     MyMembership,
@@ -25,6 +26,7 @@ from branchdesk.graphql.tenants.types import (
 )
 from branchdesk.platform.errors import PAGE_SIZE, DomainError
 from branchdesk.tenants import service
+from branchdesk.tenants.service import Member
 
 
 @strawberry.type
@@ -34,11 +36,19 @@ class Queries:
         ctx = info.context
         async with ctx.runtime.db.platform_session() as session:
             staff = await service.staff_overview(session, ctx.staff_id)
+
+        active = [roles for roles, b in staff.memberships if b.code == ctx.branch_code]
+        member = Member(staff.id, staff.employee_number, staff.display_name, staff.email, active[0] if active else [])
+        you = StaffMember.of(member)  # as seen from the active branch, like every StaffMember
         return Me(
             id=strawberry.ID(str(staff.id)),
             employee_number=staff.employee_number,
             display_name=staff.display_name,
+            staff=you,
             memberships=[MyMembership(branch=Branch.from_model(b), roles=roles) for roles, b in staff.memberships],
+            branch_memberships=[
+                BranchMembership.of(b.id, you, roles, Branch.from_model(b)) for roles, b in staff.memberships
+            ],
         )
 
     @p.field("branch:list", "All branches, ordered by code (head office).")

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 from enum import Enum
+from typing import Any
 
 import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
+from branchdesk.graphql.ids import node_uuids
 from branchdesk.graphql.labels import graphql_enum, label
 from branchdesk.graphql.nodes import LoadedNode
 from branchdesk.graphql.relay import CountedConnection, OrderDirection
+from branchdesk.graphql.vocabulary import RoleInfo, Weekday, weekday_label
+from branchdesk.platform.errors import NotFound
 from branchdesk.platform.masking import mask_address, mask_id_number, mask_phone
 from branchdesk.tenants import models
 from branchdesk.tenants.service import Member
@@ -23,22 +28,34 @@ BranchStatus = graphql_enum(models.BranchStatus, "BranchStatus", "Whether staff 
 
 @strawberry.type(description="Opening period of a branch on one weekday, local time.")
 class OpeningPeriod:
-    weekday: str
-    opens: str
-    closes: str
+    weekday: str = strawberry.field(
+        description="Day of the week: `mon` … `sun`.", deprecation_reason="A plain string: use `day`, an enum."
+    )
+    opens: str = strawberry.field(description="Opening time, local HH:MM.")
+    closes: str = strawberry.field(description="Closing time, local HH:MM.")
+
+    @strawberry.field(description="Day of the week.")
+    def day(self) -> Weekday:
+        return Weekday(self.weekday)
+
+    @strawberry.field(description="Day of the week in the caller's language.")
+    def day_label(self, info: Info) -> str:
+        return weekday_label(self.weekday, info.context.locale)
 
 
 @strawberry.type(name="Branch", description="A branch (网点): the tenant every branch-owned object belongs to.")
 class Branch(LoadedNode):
     node_loader = "branch"
     id: relay.NodeID[str]
-    code: str
-    name: str
-    level: BranchLevel  # type: ignore[valid-type]
-    status: BranchStatus  # type: ignore[valid-type]
-    status_reason: str | None
-    timezone: str
-    created_at: datetime
+    code: str = strawberry.field(description="Branch code (网点代码), e.g. `0101`: what X-Branch takes.")
+    name: str = strawberry.field(description="The branch's name.")
+    level: BranchLevel = strawberry.field(description="Where the branch sits in the hierarchy.")  # type: ignore[valid-type]
+    status: BranchStatus = strawberry.field(description="Whether staff can act in the branch.")  # type: ignore[valid-type]
+    status_reason: str | None = strawberry.field(description="Why the branch was suspended or closed, as given then.")
+    timezone: str = strawberry.field(
+        description="IANA time zone: the branch's days, schedules and opening hours follow it."
+    )
+    created_at: datetime = strawberry.field(description="When the branch was onboarded.")
     parent_id: strawberry.Private[uuid.UUID | None]
     hours: strawberry.Private[dict[str, list[list[str]]]]
 
@@ -87,10 +104,14 @@ MASKS = {"phone": mask_phone, "id_number": mask_id_number, "address": mask_addre
 class StaffMember(LoadedNode):
     node_loader = "member"
     id: relay.NodeID[str]
-    employee_number: str
-    display_name: str
-    email: str | None
-    roles: list[str] = strawberry.field(description="Roles held in the active branch.")
+    employee_number: str = strawberry.field(description="Employee number (工号), unique across the bank.")
+    display_name: str = strawberry.field(description="Name as shown to colleagues.")
+    email: str | None = strawberry.field(description="Work email address.")
+    roles: list[str] = strawberry.field(
+        description="Roles held in the active branch.",
+        deprecation_reason="Changes with X-Branch under one id, so a client cache mixes branches up: "
+        "use `membership { roles { name label } }`, whose id includes the branch.",
+    )
 
     @classmethod
     def of(cls, member: Member) -> StaffMember:
@@ -101,6 +122,10 @@ class StaffMember(LoadedNode):
             email=member.email,
             roles=member.roles,
         )
+
+    @strawberry.field(description="This member's membership of the active branch: their roles there.")
+    def membership(self, info: Info) -> BranchMembership | None:
+        return BranchMembership.of(info.context.principal().branch_id, self)
 
     async def _personal(self, info: Info, name: str) -> str | None:
         """Personal data is read (in one batch per request) only when a response shows it."""
@@ -126,18 +151,78 @@ class StaffMember(LoadedNode):
         return await self._personal(info, "address")
 
 
+@strawberry.type(
+    name="BranchMembership",
+    description="A member of staff in one branch, with their roles there. Its id is the branch and the "
+    "member together, so it never changes meaning with X-Branch: what depends on the branch lives here.",
+)
+class BranchMembership(LoadedNode):
+    node_loader = "membership"
+    id: relay.NodeID[str]
+    staff: StaffMember = strawberry.field(description="The member of staff.")
+    role_names: strawberry.Private[list[str]]
+    branch_id: strawberry.Private[uuid.UUID]
+    known_branch: strawberry.Private[Branch | None] = None
+
+    @classmethod
+    def of(
+        cls, branch_id: uuid.UUID, staff: StaffMember, roles: list[str] | None = None, branch: Branch | None = None
+    ) -> BranchMembership:
+        """``roles`` default to the ones ``staff`` was read with: those of the active branch."""
+        return cls(
+            id=f"{branch_id}:{staff.id}",
+            staff=staff,
+            role_names=staff.roles if roles is None else roles,
+            branch_id=branch_id,
+            known_branch=branch,
+        )
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Any]:
+        """Memberships of the active branch only; any other id (another branch's, or malformed) is null."""
+        keys: list[uuid.UUID | None] = []
+        for node_id in node_ids:
+            branch_id, _, staff_id = node_id.partition(":")
+            [branch, staff] = node_uuids([branch_id, staff_id])
+            active = branch is not None and branch == info.context.principal().branch_id
+            keys.append(staff if active else None)
+        return await super().resolve_nodes(info=info, node_ids=[str(k) if k else "" for k in keys])
+
+    @strawberry.field(description="The branch.")
+    async def branch(self, info: Info) -> Branch:
+        found = self.known_branch or await info.context.loaders.branch.load(self.branch_id)
+        if found is None:
+            raise NotFound("Branch", "网点")
+        return found
+
+    @strawberry.field(description="Roles the member holds in this branch, with their labels.")
+    def roles(self) -> list[RoleInfo]:
+        return [RoleInfo(name=name) for name in self.role_names]
+
+
 @strawberry.type(description="A branch the signed-in staff member belongs to, with their roles there.")
 class MyMembership:
-    branch: Branch
-    roles: list[str]
+    branch: Branch = strawberry.field(description="The branch; its `code` is what X-Branch takes.")
+    roles: list[str] = strawberry.field(description="Names of the roles held there.")
 
 
 @strawberry.type(description="The signed-in staff member.")
 class Me:
-    id: strawberry.ID
-    employee_number: str
-    display_name: str
-    memberships: list[MyMembership]
+    id: strawberry.ID = strawberry.field(
+        description="The staff member's raw UUID.",
+        deprecation_reason="Not a global id: arguments such as `effectivePermissions(staffId:)` refuse it. "
+        "Use `staff.id`.",
+    )
+    employee_number: str = strawberry.field(description="Employee number (工号), used to sign in.")
+    display_name: str = strawberry.field(description="Name as shown to colleagues.")
+    staff: StaffMember = strawberry.field(description="You, as the `StaffMember` node with its global id.")
+    memberships: list[MyMembership] = strawberry.field(
+        description="The branches you belong to, with role names.",
+        deprecation_reason="Use `branchMemberships`: nodes keyed by branch and member, with role labels.",
+    )
+    branch_memberships: list[BranchMembership] = strawberry.field(
+        description="Your membership of each branch you belong to, with your roles there (and their labels)."
+    )
 
 
 @strawberry.type(name="BranchConnection", description="A page of branches.")

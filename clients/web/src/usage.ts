@@ -1,0 +1,27 @@
+// Compiled, never run: what a front-end writes against the generated types must type-check.
+import type { ResultOf, VariablesOf } from "@graphql-typed-document-node/core";
+import { MeDocument, PolicyChangesDocument, SignInDocument } from "../generated/graphql";
+import type { ErrorCode, Permission, Weekday } from "../generated/graphql";
+
+type Me = ResultOf<typeof MeDocument>["me"];
+
+export function membershipKey(me: Me): string[] {
+  // one cache entry per branch and member: the membership's id includes the branch
+  return me.branchMemberships.map((m) => `${m.id}:${m.branch.code}`);
+}
+
+export function signInVariables(employeeNumber: string, password: string): VariablesOf<typeof SignInDocument> {
+  return { input: { employeeNumber, password } };
+}
+
+export function describeChange(
+  change: NonNullable<ResultOf<typeof PolicyChangesDocument>["policyChanges"]["edges"][number]>["node"],
+): string {
+  const after = change.afterState;
+  const state = after.__typename === "PermissionState" ? String(after.granted) : after.roles.map((r) => r.label).join(", ");
+  return `${change.category}: ${state} by ${change.actor}`;
+}
+
+export const retryable: ErrorCode[] = ["RATE_LIMITED"];
+export const pii: Permission = "CLIENT_PII_READ";
+export const firstDay: Weekday = "MON";
