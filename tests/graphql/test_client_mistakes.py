@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import extensions_of
 from tests.graphql.test_websocket import live, open_socket  # noqa: F401 - `live` is a fixture
 
 BRANCHES = "query($n: Int) { branches(first: $n) { edges { cursor } } }"
@@ -41,7 +42,7 @@ async def test_a_variable_that_does_not_fit_its_type_is_bad_user_input(api, worl
     token = await api.token(world.ho_admin)
     body = await api.post(query, variables, token=token, branch=world.head_office.code)
     error = only_error(body)
-    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": name}
+    assert extensions_of(error) == {"code": "BAD_USER_INPUT", "field": name}
     assert error["message"].startswith(f"Variable ${name} is not valid: ")
 
 
@@ -58,14 +59,14 @@ async def test_a_variable_mistake_is_not_logged_as_an_incident(api, world, capsy
 async def test_a_document_that_does_not_parse_is_parse_failed(api):
     for _ in range(2):  # the second time through the parser cache
         error = only_error(await api.post("{ branches("))
-        assert error["extensions"] == {"code": "GRAPHQL_PARSE_FAILED"}
+        assert extensions_of(error) == {"code": "GRAPHQL_PARSE_FAILED"}
         assert error["message"] == "The request is not valid GraphQL: Expected Name, found <EOF>."
         assert error["locations"] == [{"line": 1, "column": 12}]
 
 
 async def test_a_document_over_the_token_limit_has_its_own_code(api, settings):
     error = only_error(await api.post(TOO_MANY_TOKENS))
-    assert error["extensions"] == {"code": "TOKEN_LIMIT_EXCEEDED"}
+    assert extensions_of(error) == {"code": "TOKEN_LIMIT_EXCEEDED"}
     assert str(settings.graphql_max_tokens) in error["message"]
 
 
@@ -75,9 +76,9 @@ async def test_over_websocket_the_same_mistakes_get_the_same_codes(api, live, wo
     ws = await open_socket(live, Authorization=f"Bearer {token}", **{"X-Branch": world.head_office.code})
     for query, variables, name in [p.values for p in VARIABLE_MISTAKES]:
         error = only_error(await ws.run(query, variables))
-        assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": name}
-    assert only_error(await ws.run("{ branches("))["extensions"] == {"code": "GRAPHQL_PARSE_FAILED"}
-    assert only_error(await ws.run(TOO_MANY_TOKENS))["extensions"] == {"code": "TOKEN_LIMIT_EXCEEDED"}
+        assert extensions_of(error) == {"code": "BAD_USER_INPUT", "field": name}
+    assert extensions_of(only_error(await ws.run("{ branches("))) == {"code": "GRAPHQL_PARSE_FAILED"}
+    assert extensions_of(only_error(await ws.run(TOO_MANY_TOKENS))) == {"code": "TOKEN_LIMIT_EXCEEDED"}
 
 
 async def test_in_production_a_variable_mistake_names_no_enum_values(rt, servers):

@@ -33,6 +33,9 @@ GLOSSARY = {
     "status": "Only those with this status; all when omitted.",
     "decision": "Only those with this decision; all when omitted.",
     "at": "A past moment to reconstruct from the change history; now when omitted.",
+    "orderBy": "How the list is sorted; ascending by its natural key when omitted.",
+    "field": "What the list is sorted by.",
+    "direction": "Which way: `ASC` (the default) or `DESC` (newest first for histories).",
 }
 
 
@@ -48,6 +51,12 @@ def describe_conventions(schema: GraphQLSchema, settings: Settings) -> None:
     _describe(
         mutation, "What staff can change: each mutation takes one `input` and returns a payload with typed `errors`."
     )
+    if schema.subscription_type is not None:
+        _describe(
+            schema.subscription_type,
+            "Live events over WebSocket (graphql-transport-ws; the token and branch in `connection_init`), each "
+            "delivered only while the caller still holds the field's permission.",
+        )
     page = f"How many items to return: {settings.page_size_default} unless given, at most {settings.page_size_max}."
     for named in schema.type_map.values():
         if isinstance(named, GraphQLObjectType) and not named.name.startswith("__"):

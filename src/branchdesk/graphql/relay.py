@@ -31,8 +31,8 @@ Last = Annotated[
 
 @strawberry.enum(description="Which way a list is sorted.")
 class OrderDirection(Enum):
-    ASC = "asc"
-    DESC = "desc"
+    ASC = strawberry.enum_value("asc", description="Ascending: oldest, lowest or A first.")
+    DESC = strawberry.enum_value("desc", description="Descending: newest, highest or Z first.")
 
 
 def page_request(

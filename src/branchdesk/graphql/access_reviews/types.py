@@ -206,7 +206,7 @@ class AccessReviewConnection(CountedConnection[AccessReview]):
 
 @strawberry.enum(description="What a list of access reviews is sorted by.")
 class AccessReviewOrderField(Enum):
-    OPENED_AT = "opened_at"
+    OPENED_AT = strawberry.enum_value("opened_at", description="When the review was opened.")
 
 
 @strawberry.input(description="How access reviews are sorted: `{field: OPENED_AT, direction: DESC}` is newest first.")

@@ -246,7 +246,8 @@ class PolicyChangeEntry(LoadedNode):
 
 @strawberry.enum(description="What a policy history is sorted by.")
 class PolicyChangeOrderField(Enum):
-    CHANGED_AT = "changed_at"  # ties (one moment) broken by the order the changes were made in
+    # ties (one moment) broken by the order the changes were made in
+    CHANGED_AT = strawberry.enum_value("changed_at", description="When the change was made.")
 
 
 @strawberry.input(description="How a policy history is sorted: `{field: CHANGED_AT, direction: DESC}` is newest first.")

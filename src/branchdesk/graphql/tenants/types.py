@@ -237,8 +237,10 @@ class StaffMemberConnection(CountedConnection[StaffMember]):
 
 @strawberry.enum(description="What a staff list is sorted by.")
 class StaffOrderField(Enum):
-    EMPLOYEE_NUMBER = "employee_number"
-    DISPLAY_NAME = "display_name"  # ties broken by employee number
+    EMPLOYEE_NUMBER = strawberry.enum_value("employee_number", description="Employee number.")
+    DISPLAY_NAME = strawberry.enum_value(
+        "display_name", description="Name as shown to colleagues; ties broken by employee number."
+    )
 
 
 @strawberry.input(description="How a staff list is sorted.")
