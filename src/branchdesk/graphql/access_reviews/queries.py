@@ -34,7 +34,7 @@ class Queries:
         ctx = info.context
         order = order_by or AccessReviewOrder()
         request = page_request(
-            ctx.settings, first, after, last, before, order_by=order.field.value, direction=order.direction
+            ctx.settings, first, after, last, before, order_by=str(order.field.value), direction=order.direction
         )
         page = await ctx.call(reviews.list_reviews, request, status)
         return connection(

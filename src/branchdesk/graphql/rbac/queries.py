@@ -78,7 +78,7 @@ class Queries:
         ctx = info.context
         order = order_by or PolicyChangeOrder()
         request = page_request(
-            ctx.settings, first, after, last, before, order_by=order.field.value, direction=order.direction
+            ctx.settings, first, after, last, before, order_by=str(order.field.value), direction=order.direction
         )
         page = await ctx.call(views.list_changes, request)
         return connection(page, PolicyChangeEntry.from_model, relay.Connection[PolicyChangeEntry])

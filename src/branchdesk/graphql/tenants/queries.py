@@ -94,7 +94,7 @@ class Queries:
         ctx = info.context
         order = order_by or StaffOrder()
         request = page_request(
-            ctx.settings, first, after, last, before, order_by=order.field.value, direction=order.direction
+            ctx.settings, first, after, last, before, order_by=str(order.field.value), direction=order.direction
         )
         page = await ctx.call(service.list_members, request, search)
         return connection(
