@@ -108,3 +108,28 @@ async def test_token_requests_for_one_client_id_are_rate_limited_from_any_source
 
     assert [a.status_code for a in answers] == [401, 401, 429]
     assert "retry-after" in answers[2].headers
+
+
+async def test_a_callers_graphql_cost_is_limited_when_configured(servers, rt, world, api):
+    # given a budget of 5 fields a minute per caller
+    app = app_with(servers, rt, graphql_cost_budget=5)
+    token, other = await api.token(world.head_a), await api.token(world.head_b)
+    query = "{ me { employeeNumber displayName } }"  # 3 fields
+
+    async with client_from(app, some_address()) as client:
+
+        async def ask(bearer: str, branch: str) -> httpx.Response:
+            headers = {"Authorization": f"Bearer {bearer}", "X-Branch": branch}
+            return await client.post("/graphql", json={"query": query}, headers=headers)
+
+        first = await ask(token, world.branch_a.code)
+        over = await ask(token, world.branch_a.code)
+        someone_else = await ask(other, world.branch_b.code)
+
+    # then the second operation (6 fields) is refused unexecuted, with 429 and when to retry
+    assert first.status_code == 200 and first.json()["data"]["me"]["employeeNumber"] == world.head_a
+    assert over.status_code == 429 and int(over.headers["Retry-After"]) > 0
+    assert over.json()["data"] is None
+    assert [e["extensions"]["code"] for e in over.json()["errors"]] == ["RATE_LIMITED"]
+    # and another caller has a budget of their own
+    assert someone_else.status_code == 200 and someone_else.json()["data"]["me"]["employeeNumber"] == world.head_b

@@ -166,6 +166,14 @@ class Context:
         except DomainError as exc:
             self._principal = exc
 
+    @property
+    def caller_key(self) -> str:
+        """Whom a per-caller limit counts: the staff member or service account, else the address."""
+        identity = self._identity
+        if isinstance(identity, Identity):
+            return f"staff:{identity.staff_id}" if identity.staff_id else f"service:{identity.service_account_id}"
+        return f"address:{self.connection.client_address}"
+
     def identity(self) -> Identity:
         """Who presented the token; Unauthenticated when absent or invalid."""
         if isinstance(self._identity, DomainError):

@@ -21,7 +21,8 @@ from strawberry.types import Info
 
 from branchdesk.access.principal import Principal
 from branchdesk.graphql.context import Connection, Context
-from branchdesk.platform import metrics
+from branchdesk.graphql.cost import operation_cost
+from branchdesk.platform import metrics, throttle
 from branchdesk.platform.errors import (
     BAD_USER_INPUT,
     CODES,
@@ -33,6 +34,7 @@ from branchdesk.platform.errors import (
     InvalidInput,
     RateLimited,
 )
+from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError, GraphQLSyntaxError, VariableDefinitionNode, print_ast
 
 log = structlog.get_logger(__name__)
@@ -180,11 +182,27 @@ class RequestLifecycle(SchemaExtension):
 
     async def on_execute(self) -> AsyncIterator[None]:
         """After validation, before any resolver: the operation's unit of work starts."""
-        await self.execution_context.context.start()
+        ctx: Context = self.execution_context.context
+        await ctx.start()
+        await self._charge(ctx)
         try:
             yield
         finally:
             await self._conclude(self.execution_context.result)
+
+    async def _charge(self, ctx: Context) -> None:
+        """The caller's GraphQL cost budget (off unless configured): an operation over it is not run."""
+        budget = ctx.settings.graphql_cost_budget
+        document = self.execution_context.graphql_document
+        if not budget or document is None:
+            return
+        cost = operation_cost(document, self.execution_context.operation_name)
+        window = ctx.settings.graphql_cost_window_seconds
+        retry_after = await throttle.spend(ctx.runtime.redis, "graphql-cost", ctx.caller_key, cost, budget, window)
+        if retry_after:
+            ctx.refuse_for(retry_after)
+            refused = GraphQLError("rate limited", original_error=RateLimited(retry_after))
+            self.execution_context.result = GraphQLExecutionResult(data=None, errors=[refused])  # not executed
 
     async def on_stream_result(self, result: Any) -> AsyncIterator[None]:
         """Streaming transports send each result as soon as this hook yields: conclude first. A

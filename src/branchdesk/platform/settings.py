@@ -79,6 +79,10 @@ class Settings(BaseSettings):
     signin_source_max_failures: int = Field(default=30, ge=1)
     signin_source_window_seconds: int = Field(default=900, ge=1)
     # Requests to /oauth/token per client id and per source address in a window, before HTTP 429.
+    # GraphQL cost per caller (staff member, service account, or address when anonymous): the fields an
+    # operation selects, summed over a window; 0 turns the limit off (the default: branches differ a lot).
+    graphql_cost_budget: int = Field(default=0, ge=0)
+    graphql_cost_window_seconds: int = Field(default=60, ge=1)
     token_max_per_client: int = Field(default=30, ge=1)
     token_max_per_source: int = Field(default=60, ge=1)
     token_window_seconds: int = Field(default=60, ge=1)

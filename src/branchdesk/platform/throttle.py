@@ -43,6 +43,18 @@ async def attempt(redis: Redis, scope: str, subject: str, limit: int, window_sec
     return 0 if int(count) <= limit else max(int(ttl), 1)
 
 
+async def spend(redis: Redis, scope: str, subject: str, cost: int, budget: int, window_seconds: int) -> int:
+    """Spend ``cost`` of ``subject``'s budget for the window; 0 while within it, otherwise the seconds
+    until the window ends (an HTTP ``Retry-After``)."""
+    key = _key(scope, subject)
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.set(key, 0, ex=window_seconds, nx=True)
+        pipe.incrby(key, cost)
+        pipe.ttl(key)
+        _, spent, ttl = await pipe.execute()
+    return 0 if int(spent) <= budget else max(int(ttl), 1)
+
+
 # Only while the window lasts: a DECR on an expired key would create one that never expires.
 _REFUND = "if redis.call('exists', KEYS[1]) == 1 then return redis.call('decr', KEYS[1]) end return 0"
 
