@@ -3,11 +3,12 @@ import type { ResultOf, VariablesOf } from "@graphql-typed-document-node/core";
 import { MeDocument, PolicyChangesDocument, SignInDocument } from "../generated/graphql";
 import type { ErrorCode, Permission, Weekday } from "../generated/graphql";
 
-type Me = ResultOf<typeof MeDocument>["me"];
+// Root fields are nullable: a refused field is null beside its error, and the rest still answers.
+type Me = NonNullable<ResultOf<typeof MeDocument>["me"]>;
 
-export function membershipKey(me: Me): string[] {
+export function membershipKey(me: Me | null): string[] {
   // one cache entry per branch and member: the membership's id includes the branch
-  return me.branchMemberships.map((m) => `${m.id}:${m.branch.code}`);
+  return me ? me.branchMemberships.map((m) => `${m.id}:${m.branch.code}`) : [];
 }
 
 export function signInVariables(employeeNumber: string, password: string): VariablesOf<typeof SignInDocument> {
@@ -15,7 +16,7 @@ export function signInVariables(employeeNumber: string, password: string): Varia
 }
 
 export function describeChange(
-  change: NonNullable<ResultOf<typeof PolicyChangesDocument>["policyChanges"]["edges"][number]>["node"],
+  change: NonNullable<NonNullable<ResultOf<typeof PolicyChangesDocument>["policyChanges"]>["edges"][number]>["node"],
 ): string {
   const after = change.afterState;
   const state = after.__typename === "PermissionState" ? String(after.granted) : after.roles.map((r) => r.label).join(", ");
