@@ -25,7 +25,7 @@ from branchdesk.graphql.relay import (
     connection,
     page_request,
 )
-from branchdesk.graphql.tenants.types import StaffMember
+from branchdesk.graphql.tenants.types import StaffMember, member_or_none
 
 AccessReviewStatus = graphql_enum(
     models.ReviewStatus, "AccessReviewStatus", "Whether an access review still takes decisions."
@@ -33,10 +33,6 @@ AccessReviewStatus = graphql_enum(
 AccessReviewDecision = graphql_enum(
     models.ReviewDecision, "AccessReviewDecision", "A reviewer's decision about one role held."
 )
-
-
-async def _member(info: Info, staff_id: uuid.UUID | None) -> StaffMember | None:
-    return await info.context.loaders.member.load(staff_id) if staff_id else None
 
 
 @strawberry.type(description="How many items of an access review carry each decision.")
@@ -97,7 +93,7 @@ class AccessReviewItem(LoadedNode):
 
     @strawberry.field(description="The member under review; null once they have left the branch.")
     async def staff(self, info: Info) -> StaffMember | None:
-        return await _member(info, self.staff_id)
+        return await member_or_none(info, self.staff_id)
 
     @strawberry.field(description="Who decided, as employee number and name (kept after they leave the branch).")
     def decided_by_name(self) -> str | None:
@@ -105,7 +101,7 @@ class AccessReviewItem(LoadedNode):
 
     @strawberry.field(description="Who decided; null while pending or once they have left the branch.")
     async def decided_by(self, info: Info) -> StaffMember | None:
-        return await _member(info, self.decided_by_id)
+        return await member_or_none(info, self.decided_by_id)
 
 
 @strawberry.type(name="AccessReviewItemConnection", description="A page of an access review's items.")
@@ -151,11 +147,11 @@ class AccessReview(LoadedNode):
 
     @strawberry.field(description="Who opened it; null once they have left the branch.")
     async def opened_by(self, info: Info) -> StaffMember | None:
-        return await _member(info, self.opened_by_id)
+        return await member_or_none(info, self.opened_by_id)
 
     @strawberry.field(description="Who closed it; null while open or once they have left the branch.")
     async def closed_by(self, info: Info) -> StaffMember | None:
-        return await _member(info, self.closed_by_id)
+        return await member_or_none(info, self.closed_by_id)
 
     @strawberry.field(description="Items by decision; closing needs `pending` to be 0.")
     def counts(self) -> AccessReviewCounts:

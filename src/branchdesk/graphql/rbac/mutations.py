@@ -12,7 +12,7 @@ from branchdesk.graphql.errors import mutate, payload
 from branchdesk.graphql.ids import staff_uuid
 from branchdesk.graphql.inputs import text
 from branchdesk.graphql.rbac.types import AccessMatrix, PermissionInfo
-from branchdesk.graphql.tenants.types import StaffMember
+from branchdesk.graphql.tenants.types import StaffMember, member_or_none
 from branchdesk.rbac import service
 
 
@@ -54,7 +54,7 @@ class RoleAssignmentInput:
 
 async def _member_now(root: RoleAssignmentPayload, info: Info) -> StaffMember | None:
     """Read after the change (outside the mutation's own service call), with the roles it left."""
-    return await info.context.loaders.member.load(root.staff_id) if root.staff_id else None
+    return await member_or_none(info, root.staff_id)
 
 
 @payload

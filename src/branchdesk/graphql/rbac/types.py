@@ -17,7 +17,7 @@ from branchdesk.graphql.labels import localized, permission_label
 from branchdesk.graphql.nodes import LoadedNode
 from branchdesk.graphql.relay import OrderDirection
 from branchdesk.graphql.service_accounts.types import ServiceAccount
-from branchdesk.graphql.tenants.types import Branch, StaffMember
+from branchdesk.graphql.tenants.types import Branch, StaffMember, member_or_none
 from branchdesk.graphql.vocabulary import Permission, PermissionScope, RoleInfo
 from branchdesk.rbac import views
 from branchdesk.rbac.models import PolicyChange
@@ -107,10 +107,6 @@ class AccessMatrix:
         )
 
 
-async def _staff(info: Info, staff_id: uuid.UUID | None) -> StaffMember | None:
-    return await info.context.loaders.member.load(staff_id) if staff_id else None
-
-
 @strawberry.type(description="A permission someone holds, and the roles it comes through.")
 class EffectivePermission:
     permission: PermissionInfo = strawberry.field(description="The permission held.")
@@ -124,7 +120,7 @@ class PermissionHolder:
 
     @strawberry.field(description="The member; null once they have left the branch.")
     async def staff(self, info: Info) -> StaffMember | None:
-        return await _staff(info, self.staff_id)
+        return await member_or_none(info, self.staff_id)
 
 
 @strawberry.enum(description="What a policy change changed.")
@@ -215,7 +211,7 @@ class PolicyChangeEntry(LoadedNode):
         if self.actor_id is None:
             return None
         if self.actor_kind == "staff":
-            staff: StaffMember | None = await _staff(info, self.actor_id)
+            staff: StaffMember | None = await member_or_none(info, self.actor_id)
             return staff
         if self.actor_kind == "service":
             account: ServiceAccount | None = await info.context.loaders.service_account.load(self.actor_id)
@@ -224,7 +220,7 @@ class PolicyChangeEntry(LoadedNode):
 
     @strawberry.field(description="The member whose roles changed.")
     async def staff(self, info: Info) -> StaffMember | None:
-        return await _staff(info, self.staff_id)
+        return await member_or_none(info, self.staff_id)
 
     @classmethod
     def from_model(cls, change: PolicyChange) -> PolicyChangeEntry:
@@ -290,7 +286,7 @@ class SodConflict:
 
     @strawberry.field(description="The member; null once they have left the branch.")
     async def staff(self, info: Info) -> StaffMember | None:
-        return await _staff(info, self.staff_id)
+        return await member_or_none(info, self.staff_id)
 
 
 @strawberry.type(description="A branch's departure from the baseline.")

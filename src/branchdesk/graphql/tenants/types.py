@@ -247,3 +247,8 @@ class StaffOrderField(Enum):
 class StaffOrder:
     field: StaffOrderField = StaffOrderField.EMPLOYEE_NUMBER
     direction: OrderDirection = OrderDirection.ASC
+
+
+async def member_or_none(info: Info, staff_id: uuid.UUID | None) -> StaffMember | None:
+    """A member of the active branch by id, through the request's loader; null for nobody or a stranger."""
+    return await info.context.loaders.member.load(staff_id) if staff_id else None
