@@ -25,6 +25,7 @@ PLACEHOLDERS = {
     "Int": "1",
     "Boolean": "false",
     "DateTime": '"2026-01-01T00:00:00+00:00"',
+    "Date": '"2026-01-01"',
     "JSON": "{}",
 }
 

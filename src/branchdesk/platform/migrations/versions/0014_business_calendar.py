@@ -1,8 +1,8 @@
 """business calendar: head-office holidays and make-up working days, branch closures
 
 Seeds the mainland (``CN``) arrangement for 2026 as published by the General Office of the State
-Council on 2025-11-04 (国务院办公厅关于2026年部分节假日安排的通知, 国办发明电〔2025〕7号 as carried by
-Xinhua). 2027 is not seeded: its notice was not available when this was written; head office loads it
+Council on 2025-11-04 (国务院办公厅关于2026年部分节假日安排的通知, as carried by Xinhua and
+politics.gmw.cn/2025-11/04/content_38391083.htm). 2027 is not seeded: its notice was not available when this was written; head office loads it
 with ``branchdesk calendar load FILE.csv`` or the ``setHoliday`` mutation once it is published.
 
 Revision ID: 0014
