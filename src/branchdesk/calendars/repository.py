@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Row, delete, func, literal, select, tuple_, union_all
+from sqlalchemy import Row, String, delete, func, literal, select, tuple_, type_coerce, union_all
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -66,7 +66,7 @@ async def entries_for_branch(
     """Head-office entries of the regions and the branch's closures meeting the dates, in one statement:
     rows of (kind, region, starts_on, ends_on, name_en, name_zh); a closure's kind is ``closed``."""
     days = select(
-        CalendarDay.kind,
+        type_coerce(CalendarDay.kind, String).label("kind"),  # a closure's kind is no CalendarDayKind
         CalendarDay.region,
         CalendarDay.day.label("starts_on"),
         CalendarDay.day.label("ends_on"),
