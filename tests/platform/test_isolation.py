@@ -49,7 +49,9 @@ async def seeded(rt, world):
                 )
             )
             session.add(
-                BranchClosure(tenant_id=branch.id, starts_on=date(2099, 12, 30), ends_on=date(2099, 12, 31), reason="seed")
+                BranchClosure(
+                    tenant_id=branch.id, starts_on=date(2099, 12, 30), ends_on=date(2099, 12, 31), reason="seed"
+                )
             )
     async with rt.db.platform_session() as session:
         for table in TABLES:

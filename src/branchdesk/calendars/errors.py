@@ -24,8 +24,8 @@ HOLIDAY_NAME = ErrorCode(
 
 REGION = ErrorCode(
     "CALENDAR_REGION",
-    "A region is ALL or a two-letter code such as CN, HK or GB (got {region}).",
-    "地区须为 ALL 或两位字母代码，如 CN、HK、GB（收到 {region}）。",
+    "A region is ALL, a two-letter country code such as CN, HK or GB, or a subdivision such as CN-XZ (got {region}).",
+    "地区须为 ALL、两位字母代码（如 CN、HK、GB）或下级地区代码（如 CN-XZ）（收到 {region}）。",
 )
 
 CLOSURE_IN_PAST = ErrorCode(

@@ -33,7 +33,7 @@ class CalendarDay(Timestamped, Base):
     __table_args__ = (UniqueConstraint("region", "day"),)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    region: Mapped[str] = mapped_column(String(8))
+    region: Mapped[str] = mapped_column(String(16))  # ALL, a country (CN) or a subdivision (CN-XZ)
     day: Mapped[date]
     kind: Mapped[CalendarDayKind] = mapped_column(
         Enum(

@@ -35,7 +35,7 @@ MAX_RANGE_DAYS = 366
 MAX_CLOSURE_DAYS = 366
 # How far ahead nextWorkingDay looks: past the longest closure plus a holiday.
 LOOKAHEAD = timedelta(days=MAX_CLOSURE_DAYS + 31)
-_REGION = re.compile(r"^(ALL|[A-Z]{2})$")
+_REGION = re.compile(r"^(ALL|[A-Z]{2}(-[A-Z0-9]{1,3})?)$")
 # The head-office calendar a branch follows, by its time zone (branches carry no region of their own yet).
 REGION_BY_ZONE = {
     "Asia/Shanghai": "CN",

@@ -20,7 +20,9 @@ from branchdesk.platform.errors import NotFound
 class SetHolidayInput:
     date: date = strawberry.field(description="The day.")
     kind: HolidayKind = strawberry.field(description="Holiday or make-up working day.")  # type: ignore[valid-type]
-    region: str = text("`CN` (mainland), `HK`, `GB`… or `ALL` for every branch.", max_length=8)
+    region: str = text(
+        "`CN` (mainland), `HK`, `GB`, a subdivision such as `CN-XZ`, or `ALL` for every branch.", max_length=16
+    )
     name_zh: str = text("Name in Chinese, e.g. 春节.", max_length=100)
     name_en: str = text("Name in English, e.g. Spring Festival.", max_length=100)
 
@@ -28,7 +30,7 @@ class SetHolidayInput:
 @strawberry.input
 class RemoveHolidayInput:
     date: date = strawberry.field(description="The day.")
-    region: str = text("The region whose entry to remove (`CN`, `ALL`…).", max_length=8)
+    region: str = text("The region whose entry to remove (`CN`, `ALL`…).", max_length=16)
 
 
 @strawberry.input

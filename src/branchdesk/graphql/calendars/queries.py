@@ -24,7 +24,7 @@ class Queries:
         info: Info,
         year: Annotated[int, strawberry.argument(description="The year, 2000 to 2099.")],
         region: Annotated[
-            str | None, text_argument("A region such as `CN`; every region when omitted.", max_length=8)
+            str | None, text_argument("A region such as `CN`; every region when omitted.", max_length=16)
         ] = None,
     ) -> list[Holiday] | None:
         found = await info.context.call(calendars.holidays, year, region)

@@ -31,7 +31,8 @@ class Holiday:
     date: date = strawberry.field(description="The day.")
     kind: HolidayKind = strawberry.field(description="Holiday or make-up working day.")  # type: ignore[valid-type]
     region: str = strawberry.field(
-        description="Whose calendar: `CN` (mainland), `HK`, `GB`… or `ALL` for every branch."
+        description="Whose calendar: `CN` (mainland), `HK`, `GB`, a subdivision such as `CN-XZ`, or `ALL` for "
+        "every branch."
     )
     name_zh: str = strawberry.field(description="Name in Chinese, e.g. 春节.")
     name_en: str = strawberry.field(description="Name in English, e.g. Spring Festival.")

@@ -60,7 +60,7 @@ def upgrade() -> None:
     calendar_days = op.create_table(
         "calendar_days",
         sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("region", sa.String(length=8), nullable=False),
+        sa.Column("region", sa.String(length=16), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column(
             "kind",
