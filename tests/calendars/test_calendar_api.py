@@ -169,7 +169,8 @@ def test_cli_refuses_a_bad_file_line_by_line_and_loads_nothing(cli, tmp_path, wo
         "2099-02-01,holiday,XD,春节,Spring Festival\n"
         "2099-02-30,holiday,XD,春节,Spring Festival\n"
         "2099-02-03,day off,XD,春节,Spring Festival\n"
-        "2099-02-01,workday,XD,调休,Make-up\n",
+        "2099-02-01,workday,XD,调休,Make-up\n"
+        "2099-02-05,holiday,xd-long,春节,Spring Festival\n",
         encoding="utf-8",
     )
     result = cli("calendar", "load", str(file))
@@ -178,5 +179,7 @@ def test_cli_refuses_a_bad_file_line_by_line_and_loads_nothing(cli, tmp_path, wo
         "CALENDAR_FILE [line 3]",
         "CALENDAR_FILE [line 4]",
         "CALENDAR_FILE [line 5]",
+        "CALENDAR_FILE [line 6]",
     ]
+    assert "region" in result.output.strip().splitlines()[-1]
     assert cli("calendar", "show", "2099", "--region", "XD", "--csv").output == "date,kind,region,name_zh,name_en\n"

@@ -14,7 +14,7 @@ from datetime import date
 
 from branchdesk.calendars import errors
 from branchdesk.calendars.models import CalendarDay, CalendarDayKind
-from branchdesk.calendars.service import HolidayEntry
+from branchdesk.calendars.service import HolidayEntry, entry_problems
 from branchdesk.platform.errors import DomainError, InvalidInput
 
 HEADER = ["date", "kind", "region", "name_zh", "name_en"]
@@ -63,7 +63,10 @@ def read_entries(text: str) -> list[HolidayEntry]:
             )
             continue
         seen[region, day] = line
-        entries.append(HolidayEntry(day, kind, name_zh, name_en, region))
+        entry = HolidayEntry(day, kind, name_zh, name_en, region)
+        wrong = entry_problems(entry)
+        problems += [_bad(line, f"{p.field}: {p.message('en')}", f"{p.field}：{p.message('zh')}") for p in wrong]
+        entries.append(entry)
     if problems:
         raise InvalidInput(problems)
     return entries

@@ -160,7 +160,7 @@ class Loaded:
     unchanged: int
 
 
-def _entry_problems(entry: HolidayEntry, prefix: str = "") -> list[DomainError]:
+def entry_problems(entry: HolidayEntry, prefix: str = "") -> list[DomainError]:
     problems: list[DomainError] = []
     try:
         _check_day(entry.day, f"{prefix}date")
@@ -209,7 +209,7 @@ async def load_holidays(session: AsyncSession, by: Principal, entries: Sequence[
     changes nothing (and records nothing)."""
     by.require(CALENDAR_MANAGE)
     problems = [
-        p for n, e in enumerate(entries) for p in _entry_problems(e, f"entries.{n}." if len(entries) > 1 else "")
+        p for n, e in enumerate(entries) for p in entry_problems(e, f"entries.{n}." if len(entries) > 1 else "")
     ]
     if problems:
         raise InvalidInput(problems)
