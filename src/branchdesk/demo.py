@@ -4,11 +4,13 @@ so that later features can extend it and the README can list the sign-ins."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from branchdesk.access.identity import Identity
 from branchdesk.access.principal import Principal
+from branchdesk.calendars import service as calendars
 from branchdesk.onboarding import service as onboarding
 from branchdesk.rbac import service as rbac
 from branchdesk.runtime import Runtime
@@ -151,6 +153,7 @@ async def seed(rt: Runtime) -> None:
         assert cover is not None and branch is not None
         await onboarding.grant_membership(session, actor, branch, cover, [role])
         await _custom_policy(rt, session)
+        await _closures(rt, session)
 
 
 async def _custom_policy(rt: Runtime, session: AsyncSession) -> None:
@@ -161,3 +164,14 @@ async def _custom_policy(rt: Runtime, session: AsyncSession) -> None:
         assert head is not None
         principal = await rt.gate.enter(session, Identity({}, staff_id=head.id), code)
         await rbac.set_permission(session, principal, role, permission, granted, reason)
+
+
+async def _closures(rt: Runtime, session: AsyncSession) -> None:
+    """0102 closes for two days of renovation about a month ahead (a closure can only be added ahead)."""
+    head = await repository.staff_by_employee_number(session, "E0102001")
+    assert head is not None
+    principal = await rt.gate.enter(session, Identity({}, staff_id=head.id), "0102")
+    _, today = await calendars.branch_today(session, principal)
+    if not await calendars.closures(session, principal, today):
+        monday = today + timedelta(days=28 + (7 - today.weekday()) % 7)
+        await calendars.add_closure(session, principal, monday, monday + timedelta(days=1), "网点装修")

@@ -42,6 +42,7 @@ ON_FIELD: dict[tuple[str, str, str], str] = {
     ("Query", "nodes", "ids"): ANY_NODE,
     ("Query", "accessReview", "id"): "AccessReview",
     ("Mutation", "closeAccessReview", "id"): "AccessReview",
+    ("Mutation", "removeBranchClosure", "id"): "BranchClosure",
 }
 # Values for required arguments other than the id, where a generic one would be refused before the
 # object is looked up (a PENDING decision, an unknown role) and so hide what the lookup answers.
