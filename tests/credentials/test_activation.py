@@ -42,7 +42,7 @@ async def staff_of(rt, employee_number: str):
         return await repository.staff_by_employee_number(session, employee_number)
 
 
-async def new_identity(rt, world) -> tuple[str, str]:
+async def new_identity(rt, own) -> tuple[str, str]:
     """A new member of branch A who has never had a password, and the code the system issued them."""
     number = unique_employee_number("N")
     async with rt.db.session(None) as session:
@@ -50,13 +50,13 @@ async def new_identity(rt, world) -> tuple[str, str]:
         from branchdesk.tenants import service
 
         staff = await service.ensure_staff(session, service.StaffDraft(number, f"Staff {number}"))
-        await onboarding.grant_membership(session, SYSTEM, world.branch_a, staff, ["teller"])
+        await onboarding.grant_membership(session, SYSTEM, own.branch_a, staff, ["teller"])
         issued = await credentials.issue_first_code(session, SYSTEM, staff, 3600)
     assert issued is not None
     return number, issued.code
 
 
-async def test_onboard_branch_returns_a_code_that_activates_the_head(api, world):
+async def test_onboard_branch_returns_a_code_that_activates_the_head(api, own, world):
     # given a head-office administrator onboarding a branch with a new head
     token = await api.token(world.ho_admin)
     head, code = unique_employee_number("H"), unique_code()
@@ -64,7 +64,7 @@ async def test_onboard_branch_returns_a_code_that_activates_the_head(api, world)
         "code": code,
         "name": "上海外滩支行",
         "level": "SUB_BRANCH",
-        "parentCode": world.branch_a.code,
+        "parentCode": own.branch_a.code,
         "head": {"employeeNumber": head, "displayName": "钱立新"},
     }
     onboarded = (await api.post(ONBOARD, {"input": given}, token=token, branch=world.head_office.code))["data"]
@@ -88,8 +88,8 @@ async def test_onboard_branch_returns_a_code_that_activates_the_head(api, world)
     assert again["onboardBranch"]["created"] is False and again["onboardBranch"]["activationCode"] is None
 
 
-async def test_a_code_is_single_use(api, rt, world):
-    number, code = await new_identity(rt, world)
+async def test_a_code_is_single_use(api, rt, own, world):
+    number, code = await new_identity(rt, own)
 
     first = await activate(api, number, code)
     second = await activate(api, number, code, "Another-long-secret-8")
@@ -98,9 +98,9 @@ async def test_a_code_is_single_use(api, rt, world):
     assert (await api.sign_in(number, NEW_PASSWORD))["errors"] == [], "the second use changed nothing"
 
 
-async def test_a_code_expires(api, rt, world, settings, monkeypatch):
+async def test_a_code_expires(api, rt, own, world, settings, monkeypatch):
     # given a code, and the clock moved past its lifetime
-    number, code = await new_identity(rt, world)
+    number, code = await new_identity(rt, own)
     later = utcnow() + timedelta(seconds=3601)
     monkeypatch.setattr(credentials, "utcnow", lambda: later)
 
@@ -115,11 +115,11 @@ async def test_a_code_expires(api, rt, world, settings, monkeypatch):
     assert status is not None and status.status is credentials.CodeStatus.EXPIRED and not status.has_password
 
 
-async def test_every_failure_looks_the_same(api, rt, world, monkeypatch):
-    used_number, used_code = await new_identity(rt, world)
+async def test_every_failure_looks_the_same(api, rt, own, world, monkeypatch):
+    used_number, used_code = await new_identity(rt, own)
     await activate(api, used_number, used_code)
-    expired_number, expired_code = await new_identity(rt, world)
-    wrong_number, _ = await new_identity(rt, world)
+    expired_number, expired_code = await new_identity(rt, own)
+    wrong_number, _ = await new_identity(rt, own)
 
     answers = [
         await activate(api, "NOBODY" + unique_code(), "ABCD-EFGH-JKMN"),
@@ -134,8 +134,8 @@ async def test_every_failure_looks_the_same(api, rt, world, monkeypatch):
     assert codes(answers[0]) == ["ACTIVATION_FAILED"]
 
 
-async def test_repeated_wrong_codes_lock_out_even_the_right_one(api, rt, world, settings):
-    number, code = await new_identity(rt, world)
+async def test_repeated_wrong_codes_lock_out_even_the_right_one(api, rt, own, world, settings):
+    number, code = await new_identity(rt, own)
     for _ in range(settings.signin_max_failures):
         await activate(api, number, "WRONG-CODE-2222")
 
@@ -144,8 +144,8 @@ async def test_repeated_wrong_codes_lock_out_even_the_right_one(api, rt, world, 
     assert codes(throttled) == ["ACTIVATION_FAILED"]
 
 
-async def test_a_weak_password_is_refused_and_the_code_still_works(api, rt, world):
-    number, code = await new_identity(rt, world)
+async def test_a_weak_password_is_refused_and_the_code_still_works(api, rt, own, world):
+    number, code = await new_identity(rt, own)
 
     weak = await activate(api, number, code, "short-1")
     strong = await activate(api, number, code)
@@ -154,48 +154,46 @@ async def test_a_weak_password_is_refused_and_the_code_still_works(api, rt, worl
     assert strong == {"activated": True, "errors": []}
 
 
-async def test_an_administrators_reset_ends_sessions_and_issues_a_new_code(api, rt, world):
+async def test_an_administrators_reset_ends_sessions_and_issues_a_new_code(api, rt, own, world):
     # given a teller signed in, and their branch head
-    teller = await add_member(rt, world.branch_a, ["teller"])
+    teller = await add_member(rt, own.branch_a, ["teller"])
     signed_in = await api.sign_in(teller)
     staff = await staff_of(rt, teller)
-    head_token = await api.token(world.head_a)
+    head_token = await api.token(own.head_a)
 
     # when the branch head resets the teller's credentials, twice
-    first = await api.post(ISSUE, {"i": {"staffId": staff_gid(staff.id)}}, token=head_token, branch=world.branch_a.code)
-    second = await api.post(
-        ISSUE, {"i": {"staffId": staff_gid(staff.id)}}, token=head_token, branch=world.branch_a.code
-    )
+    first = await api.post(ISSUE, {"i": {"staffId": staff_gid(staff.id)}}, token=head_token, branch=own.branch_a.code)
+    second = await api.post(ISSUE, {"i": {"staffId": staff_gid(staff.id)}}, token=head_token, branch=own.branch_a.code)
     first, second = first["data"]["issueActivationCode"], second["data"]["issueActivationCode"]
 
     # then the old password and session are gone, the first code is superseded, the second works
     assert first["errors"] == [] and first["staff"] == {"employeeNumber": teller}
     assert codes(await refresh(api, signed_in["refreshToken"])) == ["REFRESH_TOKEN_INVALID"]
     assert codes(await api.sign_in(teller)) == ["SIGNIN_FAILED"]
-    status = await api.post(STATUS, {"s": staff_gid(staff.id)}, token=head_token, branch=world.branch_a.code)
+    status = await api.post(STATUS, {"s": staff_gid(staff.id)}, token=head_token, branch=own.branch_a.code)
     assert status["data"]["activationStatus"]["status"] == "PENDING"
     assert not status["data"]["activationStatus"]["hasPassword"]
     assert codes(await activate(api, teller, first["activationCode"]["code"])) == ["ACTIVATION_FAILED"]
     assert (await activate(api, teller, second["activationCode"]["code"]))["errors"] == []
-    status = await api.post(STATUS, {"s": staff_gid(staff.id)}, token=head_token, branch=world.branch_a.code)
+    status = await api.post(STATUS, {"s": staff_gid(staff.id)}, token=head_token, branch=own.branch_a.code)
     assert status["data"]["activationStatus"]["status"] == "USED"
 
 
-async def test_a_branch_cannot_reset_another_branchs_staff_or_head_office_staff(api, rt, world):
-    head_token = await api.token(world.head_a)
-    other = await staff_of(rt, await add_member(rt, world.branch_b, ["teller"]))
+async def test_a_branch_cannot_reset_another_branchs_staff_or_head_office_staff(api, rt, own, world):
+    head_token = await api.token(own.head_a)
+    other = await staff_of(rt, await add_member(rt, own.branch_b, ["teller"]))
     covering = await add_member(rt, world.head_office, ["auditor"])
-    await add_member(rt, world.branch_a, ["teller"], employee_number=covering)
+    await add_member(rt, own.branch_a, ["teller"], employee_number=covering)
     covering_staff = await staff_of(rt, covering)
 
     elsewhere = await api.post(
-        ISSUE, {"i": {"staffId": staff_gid(other.id)}}, token=head_token, branch=world.branch_a.code
+        ISSUE, {"i": {"staffId": staff_gid(other.id)}}, token=head_token, branch=own.branch_a.code
     )
     by_number = await api.post(
-        ISSUE, {"i": {"employeeNumber": other.employee_number}}, token=head_token, branch=world.branch_a.code
+        ISSUE, {"i": {"employeeNumber": other.employee_number}}, token=head_token, branch=own.branch_a.code
     )
     head_office_member = await api.post(
-        ISSUE, {"i": {"staffId": staff_gid(covering_staff.id)}}, token=head_token, branch=world.branch_a.code
+        ISSUE, {"i": {"staffId": staff_gid(covering_staff.id)}}, token=head_token, branch=own.branch_a.code
     )
 
     assert codes(elsewhere["data"]["issueActivationCode"]) == ["NOT_FOUND"]
@@ -204,8 +202,8 @@ async def test_a_branch_cannot_reset_another_branchs_staff_or_head_office_staff(
     assert (await api.sign_in(covering))["errors"] == [], "their password was left alone"
 
 
-async def test_head_office_resets_anyone_by_employee_number(api, rt, world):
-    teller = await add_member(rt, world.branch_b, ["teller"])
+async def test_head_office_resets_anyone_by_employee_number(api, rt, own, world):
+    teller = await add_member(rt, own.branch_b, ["teller"])
     token = await api.token(world.ho_admin)
 
     body = await api.post(ISSUE, {"i": {"employeeNumber": teller}}, token=token, branch=world.head_office.code)
@@ -215,9 +213,9 @@ async def test_head_office_resets_anyone_by_employee_number(api, rt, world):
     assert (await activate(api, teller, issued["activationCode"]["code"]))["errors"] == []
 
 
-async def test_a_notice_of_the_code_goes_through_the_outbox_without_the_code(rt, world, monkeypatch):
+async def test_a_notice_of_the_code_goes_through_the_outbox_without_the_code(rt, own, world, monkeypatch):
     # given a code issued (its notice waits in the head office's outbox)
-    number, code = await new_identity(rt, world)
+    number, code = await new_identity(rt, own)
     staff = await staff_of(rt, number)
     async with rt.db.platform_session() as session:
         row = await session.scalar(
@@ -316,7 +314,7 @@ def test_cli_set_password_follows_the_rules(cli, world):
     assert result.exit_code == 2 and "PASSWORD_COMMON" in result.output
 
 
-async def test_onboarding_gives_no_code_to_a_head_who_has_a_password(rt, world):
+async def test_onboarding_gives_no_code_to_a_head_who_has_a_password(rt, own, world):
     async with rt.db.session(None) as session:
         from branchdesk.onboarding import service as onboarding
         from branchdesk.tenants import service
@@ -330,7 +328,7 @@ async def test_onboarding_gives_no_code_to_a_head_who_has_a_password(rt, world):
                 level=BranchLevel.TIER1_BRANCH,
                 parent_code=world.head_office.code,
                 timezone="Asia/Shanghai",
-                head=service.StaffDraft(world.head_a, f"Staff {world.head_a}"),
+                head=service.StaffDraft(own.head_a, f"Staff {own.head_a}"),
             ),
         )
     assert again.created and again.activation is None

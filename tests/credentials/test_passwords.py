@@ -24,8 +24,8 @@ WEAK = {
 
 
 @pytest.mark.parametrize(("password", "code"), WEAK.values(), ids=WEAK.keys())
-async def test_a_weak_new_password_is_refused_with_its_reason(api, rt, world, password, code):
-    number = await add_member(rt, world.branch_a, ["teller"])
+async def test_a_weak_new_password_is_refused_with_its_reason(api, rt, own, world, password, code):
+    number = await add_member(rt, own.branch_a, ["teller"])
     token = await api.token(number)
     chosen = password.format(number=number.lower(), name=f"Staff {number}".split()[1].lower())
 
@@ -52,17 +52,17 @@ def test_the_demo_password_follows_the_rules():
             passwords.check(DEMO_PASSWORD, employee_number=number, display_name=name)
 
 
-async def test_set_password_follows_the_rules(rt, world):
-    number = await add_member(rt, world.branch_a, ["teller"])
+async def test_set_password_follows_the_rules(rt, own, world):
+    number = await add_member(rt, own.branch_a, ["teller"])
     async with rt.db.session(None) as session:
         with pytest.raises(DomainError) as refused:
             await signin.set_password(session, number, "short-one")
     assert refused.value.code == "PASSWORD_TOO_SHORT"
 
 
-async def test_change_password_keeps_this_session_and_ends_the_others(api, rt, world):
+async def test_change_password_keeps_this_session_and_ends_the_others(api, rt, own, world):
     # given the same person signed in at a desk and on a phone
-    number = await add_member(rt, world.branch_a, ["teller"])
+    number = await add_member(rt, own.branch_a, ["teller"])
     desk = await sign_in_from(api, number, PASSWORD, "Desk browser")
     phone = await sign_in_from(api, number, PASSWORD, "Phone app")
 
@@ -79,8 +79,8 @@ async def test_change_password_keeps_this_session_and_ends_the_others(api, rt, w
     assert (await api.sign_in(number, NEW_PASSWORD))["errors"] == []
 
 
-async def test_change_password_needs_the_current_one(api, rt, world):
-    number = await add_member(rt, world.branch_a, ["teller"])
+async def test_change_password_needs_the_current_one(api, rt, own, world):
+    number = await add_member(rt, own.branch_a, ["teller"])
     signed_in = await api.sign_in(number)
 
     body = await api.post(
@@ -95,8 +95,8 @@ async def test_change_password_needs_the_current_one(api, rt, world):
     assert (await refresh(api, signed_in["refreshToken"]))["errors"] == []
 
 
-async def test_change_password_refuses_the_same_password(api, rt, world):
-    number = await add_member(rt, world.branch_a, ["teller"])
+async def test_change_password_refuses_the_same_password(api, rt, own, world):
+    number = await add_member(rt, own.branch_a, ["teller"])
     token = await api.token(number)
 
     body = await api.post(CHANGE, {"i": {"currentPassword": PASSWORD, "newPassword": PASSWORD}}, token=token)
@@ -104,8 +104,8 @@ async def test_change_password_refuses_the_same_password(api, rt, world):
     assert codes(body["data"]["changePassword"]) == ["PASSWORD_UNCHANGED"]
 
 
-async def test_guessing_the_current_password_is_throttled(api, rt, world, settings):
-    number = await add_member(rt, world.branch_a, ["teller"])
+async def test_guessing_the_current_password_is_throttled(api, rt, own, world, settings):
+    number = await add_member(rt, own.branch_a, ["teller"])
     token = await api.token(number)
     wrong = {"i": {"currentPassword": "Not-the-password-1", "newPassword": NEW_PASSWORD}}
     for _ in range(settings.signin_max_failures):
@@ -116,8 +116,8 @@ async def test_guessing_the_current_password_is_throttled(api, rt, world, settin
     assert codes(right["data"]["changePassword"]) == ["RATE_LIMITED"]
 
 
-async def test_an_access_token_names_its_session(api, rt, world):
-    number = await add_member(rt, world.branch_a, ["teller"])
+async def test_an_access_token_names_its_session(api, rt, own, world):
+    number = await add_member(rt, own.branch_a, ["teller"])
     signed_in = await api.sign_in(number)
     rotated = await refresh(api, signed_in["refreshToken"])
 

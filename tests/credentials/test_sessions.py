@@ -20,9 +20,9 @@ async def sessions_of(api, token: str) -> list[dict]:
     return body["data"]["me"]["sessions"]
 
 
-async def test_me_shows_active_sessions_and_marks_the_current_one(api, rt, world):
+async def test_me_shows_active_sessions_and_marks_the_current_one(api, rt, own, world):
     # given a person signed in on two devices, one of which refreshed from another browser version
-    number = await add_member(rt, world.branch_a, ["teller"])
+    number = await add_member(rt, own.branch_a, ["teller"])
     desk = await sign_in_from(api, number, PASSWORD, "Desk browser 1")
     phone = await sign_in_from(api, number, PASSWORD, "Phone app")
     desk = await refresh(api, desk["refreshToken"], user_agent="Desk browser 2")
@@ -38,8 +38,8 @@ async def test_me_shows_active_sessions_and_marks_the_current_one(api, rt, world
     assert phone["refreshToken"]
 
 
-async def test_end_session_ends_that_one_only(api, rt, world):
-    number = await add_member(rt, world.branch_a, ["teller"])
+async def test_end_session_ends_that_one_only(api, rt, own, world):
+    number = await add_member(rt, own.branch_a, ["teller"])
     desk = await sign_in_from(api, number, PASSWORD, "Desk")
     phone = await sign_in_from(api, number, PASSWORD, "Phone")
     phone_session = next(s["id"] for s in await sessions_of(api, desk["accessToken"]) if not s["current"])
@@ -53,9 +53,9 @@ async def test_end_session_ends_that_one_only(api, rt, world):
     assert codes(again["data"]["endSession"]) == ["NOT_FOUND"]
 
 
-async def test_someone_elses_session_is_not_found(api, rt, world):
-    mine = await sign_in_from(api, await add_member(rt, world.branch_a, ["teller"]), PASSWORD, "Mine")
-    theirs = await sign_in_from(api, await add_member(rt, world.branch_a, ["teller"]), PASSWORD, "Theirs")
+async def test_someone_elses_session_is_not_found(api, rt, own, world):
+    mine = await sign_in_from(api, await add_member(rt, own.branch_a, ["teller"]), PASSWORD, "Mine")
+    theirs = await sign_in_from(api, await add_member(rt, own.branch_a, ["teller"]), PASSWORD, "Theirs")
     [their_session] = await sessions_of(api, theirs["accessToken"])
 
     body = await api.post(END, {"i": {"id": their_session["id"]}}, token=mine["accessToken"])
@@ -66,8 +66,8 @@ async def test_someone_elses_session_is_not_found(api, rt, world):
     assert (await refresh(api, theirs["refreshToken"]))["errors"] == []
 
 
-async def test_end_other_sessions_keeps_the_current_one(api, rt, world):
-    number = await add_member(rt, world.branch_a, ["teller"])
+async def test_end_other_sessions_keeps_the_current_one(api, rt, own, world):
+    number = await add_member(rt, own.branch_a, ["teller"])
     others = [await sign_in_from(api, number, PASSWORD, f"Device {i}") for i in range(2)]
     here = await sign_in_from(api, number, PASSWORD, "Here")
 
@@ -80,9 +80,9 @@ async def test_end_other_sessions_keeps_the_current_one(api, rt, world):
     assert left["current"] and left["userAgent"] == "Here"
 
 
-async def test_update_my_contact_is_validated_by_field_and_audited(api, rt, world):
+async def test_update_my_contact_is_validated_by_field_and_audited(api, rt, own, world):
     # given a member of staff signed in
-    number = await add_member(rt, world.branch_a, ["teller"])
+    number = await add_member(rt, own.branch_a, ["teller"])
     token = await api.token(number)
 
     # when they give a bad email and phone, then good ones
@@ -111,8 +111,8 @@ async def test_update_my_contact_is_validated_by_field_and_audited(api, rt, worl
     ("phone", "stored"),
     [("+85291234567", "+85291234567"), ("139-0000-1111", "13900001111"), ("", None)],
 )
-async def test_phone_numbers_mainland_or_e164_and_empty_removes(api, rt, world, phone, stored):
-    token = await api.token(await add_member(rt, world.branch_a, ["teller"]))
+async def test_phone_numbers_mainland_or_e164_and_empty_removes(api, rt, own, world, phone, stored):
+    token = await api.token(await add_member(rt, own.branch_a, ["teller"]))
 
     body = await api.post(CONTACT, {"i": {"phone": phone}}, token=token)
 
