@@ -7,6 +7,7 @@ SELECT create_reference_table('branches');
 SELECT create_reference_table('calendar_days');
 SELECT create_reference_table('staff');
 SELECT create_reference_table('toxic_pairs');
+SELECT create_reference_table('activation_codes');
 SELECT create_reference_table('refresh_tokens');
 SELECT create_distributed_table('audit_chain_checks', 'tenant_id');
 SELECT create_distributed_table('audit_events', 'tenant_id', colocate_with => 'audit_chain_checks');

@@ -220,10 +220,14 @@ def tenants_create(
 
     async def work(rt: Runtime) -> onboarding.Onboarded:
         async with system_work(rt.db, "cli") as (session, cli):
-            return await onboarding.onboard_branch(session, cli, draft)
+            return await onboarding.onboard_branch(session, cli, draft, rt.settings.activation_code_ttl_seconds)
 
     result = _run(work)
     typer.echo(f"{'created' if result.created else 'already onboarded'}: {result.branch.code} {result.branch.name}")
+    if result.activation is not None:
+        issued = result.activation
+        typer.echo(f"activation code for the branch head {result.head.employee_number}: {issued.code}")
+        typer.echo(f"single use, valid until {issued.expires_at.isoformat(timespec='minutes')}")
 
 
 @tenants_app.command("list")
@@ -273,12 +277,13 @@ def tenants_reactivate(code: str) -> None:
 def staff_set_password(
     employee_number: str, password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True)
 ) -> None:
-    """Set a staff member's password (clears a lockout)."""
-    from branchdesk.tenants import signin
+    """Set a staff member's password (the password rules apply; clears a lockout, ends every session and
+    voids an outstanding activation code). Prefer `activation-code`: then nobody else knows the password."""
+    from branchdesk.credentials import service as credentials
 
     async def work(rt: Runtime) -> None:
-        async with rt.db.session(None) as session:
-            await signin.set_password(session, employee_number, password)
+        async with system_work(rt.db, "cli") as (session, cli):
+            await credentials.set_password(session, cli, employee_number, password)
 
     _run(work)
     typer.echo("password set")
@@ -332,3 +337,20 @@ def calendar_show(
         typer.echo(
             f"{day.day.isoformat()} {day.day.strftime('%a')} {day.region:<3} {zh}/{en:<20} {day.name_zh} {day.name_en}"
         )
+
+
+@staff_app.command("activation-code")
+def staff_activation_code(employee_number: str) -> None:
+    """Issue a single-use activation code for a staff member, printed once: their password is cleared and
+    every session ends; they set a new password with it (`activateAccount`)."""
+    from branchdesk.credentials import service as credentials
+
+    async def work(rt: Runtime) -> credentials.Issued:
+        async with system_work(rt.db, "cli") as (session, cli):
+            return await credentials.issue_for_employee(
+                session, cli, employee_number, rt.settings.activation_code_ttl_seconds
+            )
+
+    issued = _run(work)
+    typer.echo(f"activation code for {issued.staff.employee_number}: {issued.code}")
+    typer.echo(f"single use, valid until {issued.expires_at.isoformat(timespec='minutes')}")

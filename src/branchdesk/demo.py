@@ -11,10 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from branchdesk.access.identity import Identity
 from branchdesk.access.principal import Principal
 from branchdesk.calendars import service as calendars
+from branchdesk.credentials import service as credentials
 from branchdesk.onboarding import service as onboarding
 from branchdesk.rbac import service as rbac
 from branchdesk.runtime import Runtime
-from branchdesk.tenants import repository, service, signin
+from branchdesk.tenants import repository, service
 from branchdesk.tenants.models import BranchLevel
 
 DEMO_PASSWORD = "Branchdesk2026"
@@ -142,8 +143,8 @@ async def seed(rt: Runtime) -> None:
                     session, service.StaffDraft(number, name, f"{number.lower()}@demo.branchdesk.cn")
                 )
                 await onboarding.grant_membership(session, actor, onboarded.branch, staff, [role])
-                if staff.password_hash is None:
-                    await signin.set_password(session, number, DEMO_PASSWORD)
+                if staff.password_hash is None:  # the demo's known password (it follows the rules)
+                    await credentials.set_password(session, actor, number, DEMO_PASSWORD)
                 if staff.phone is None:
                     for field, value in personal_data(demo.code, number).items():
                         setattr(staff, field, value)
