@@ -43,3 +43,8 @@ STAFF_DEACTIVATED = ErrorCode(
     "{employee_number} has left the bank; reactivate them first.",
     "{employee_number} 已离行，请先恢复其账户。",
 )
+HISTORY_FILTER_REQUIRED = ErrorCode(
+    "HISTORY_FILTER_REQUIRED",
+    "Name a member (employee number) or a moment (at), or both.",
+    "请指定员工号或时间点（或两者）。",
+)

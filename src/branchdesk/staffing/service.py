@@ -71,10 +71,19 @@ class Cover:
 
 
 @dataclass(frozen=True)
+class Placed:
+    """A membership as a change left it, with whom and where."""
+
+    membership: Membership
+    staff: Staff
+    branch: Branch
+
+
+@dataclass(frozen=True)
 class Deactivated:
     staff: Staff
     branches: list[Branch]  # the memberships that ended
-    service_accounts: list[ServiceAccount]  # still active, created by them: to be reassigned
+    service_accounts: list[tuple[str, ServiceAccount]]  # (branch code, account): still active, to be reassigned
 
 
 # --- who and where -------------------------------------------------------------------------------
@@ -217,7 +226,7 @@ async def add_membership(
     branch_code: str | None = None,
     cover: Cover | None = None,
     reason: str | None = None,
-) -> Membership:
+) -> Placed:
     """Make a staff member a member of a branch (the caller's unless ``branch_code`` names another) with
     ``roles``: from now on, or for the ``cover`` period only."""
     by.require(STAFF_MANAGE)
@@ -235,7 +244,7 @@ async def add_membership(
         membership = await rbac.set_roles(session, there, staff.id, wanted, reason, window)
         details = {"employee_number": staff.employee_number, **_window_details(membership), "reason": reason}
         await audit.record(session, branch.id, by.author, "staff.membership_added", "staff", staff.id, details)
-    return membership
+    return Placed(membership, staff, branch)
 
 
 # --- movers --------------------------------------------------------------------------------------
@@ -250,7 +259,7 @@ async def transfer(
     *,
     roles: list[str] | None = None,
     reason: str | None = None,
-) -> Membership:
+) -> Placed:
     """In one operation, end the staff member's membership of one branch and start one in another (with
     the same roles unless ``roles`` are given); both periods stay in the history."""
     by.require(STAFF_MANAGE)
@@ -278,7 +287,7 @@ async def transfer(
         joined = await rbac.set_roles(session, there, staff.id, wanted, reason or f"transfer from {source.code}")
         joined_details = {"employee_number": staff.employee_number, "from": source.code} | _window_details(joined)
         await audit.record(session, target.id, by.author, "staff.transferred_in", "staff", staff.id, joined_details)
-    return joined
+    return Placed(joined, staff, target)
 
 
 async def remove_membership(
@@ -336,7 +345,9 @@ async def deactivate(
     by.require(STAFF_MANAGE)
     staff = await _staff(session, employee_number)
     placed = await _placements_in_reach(session, by, platform_session, staff)
-    accounts = await service_accounts.created_by(platform_session, staff.id)
+    created = await service_accounts.created_by(platform_session, staff.id)
+    codes = await tenants.branch_codes(session, sorted({account.tenant_id for account in created}))
+    accounts = [(codes[account.tenant_id], account) for account in created]
     if staff.status is not StaffStatus.ACTIVE:
         return Deactivated(staff, [], accounts)
     ended: list[Branch] = []
@@ -388,22 +399,20 @@ async def reactivate(session: AsyncSession, by: Principal, employee_number: str,
 
 
 async def membership_history(
-    session: AsyncSession, by: Principal, *, employee_number: str | None = None, at: datetime | None = None
-) -> list[MembershipPeriod]:
-    """The caller's branch's membership periods, oldest first: one member's (someone who never was a
-    member gets none), or those that counted at ``at`` ("who was a member, with which roles, on D")."""
+    session: AsyncSession, by: Principal, employee_number: str | None = None, at: datetime | None = None
+) -> list[tuple[MembershipPeriod, Staff]]:
+    """The caller's branch's membership periods, oldest first, with whose they are: one member's (someone
+    who never was a member has none), or those that counted at ``at`` ("who was a member, with which
+    roles, on D"), or both; HISTORY_FILTER_REQUIRED with neither (a branch's whole history is long)."""
     by.require(STAFF_READ)
+    if employee_number is None and at is None:
+        raise DomainError(errors.HISTORY_FILTER_REQUIRED, field="employeeNumber")
     staff_id = None
     if employee_number is not None:
         staff = await tenants.staff_by_employee_number(session, employee_number.strip(), lock=False)
         if staff is None:
             return []
         staff_id = staff.id
-    return await tenants.membership_periods(session, by.branch_id, staff_id=staff_id, at=at)
-
-
-async def staff_named(session: AsyncSession, by: Principal, staff_ids: list[uuid.UUID]) -> dict[uuid.UUID, Staff]:
-    """Staff identities by id, for a history the caller may read (names and numbers only are shown)."""
-    by.require(STAFF_READ)
-    found = await tenants.staff_by_ids(session, staff_ids)
-    return {s.id: s for s in found}
+    periods = await tenants.membership_periods(session, by.branch_id, staff_id=staff_id, at=at)
+    whose = {s.id: s for s in await tenants.staff_by_ids(session, sorted({p.staff_id for p in periods}))}
+    return [(period, whose[period.staff_id]) for period in periods]

@@ -295,6 +295,11 @@ async def staff_by_employee_number(session: AsyncSession, employee_number: str, 
     return await repository.staff_by_employee_number(session, employee_number, for_update=lock)
 
 
+async def branch_codes(session: AsyncSession, branch_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """Branch id → code (branches are platform-wide)."""
+    return {b.id: b.code for b in await repository.branches_by_id(session, branch_ids)} if branch_ids else {}
+
+
 async def staff_by_ids(session: AsyncSession, staff_ids: list[uuid.UUID]) -> list[Staff]:
     return await repository.staff_by_ids(session, staff_ids) if staff_ids else []
 
