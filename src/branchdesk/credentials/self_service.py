@@ -10,7 +10,6 @@ stay valid until they expire (README, "Security").
 from __future__ import annotations
 
 import asyncio
-import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,12 +25,8 @@ from branchdesk.platform.errors import DomainError, InvalidInput, NotFound, Rate
 from branchdesk.platform.hashing import verify_secret
 from branchdesk.platform.settings import Settings
 from branchdesk.tenants import passwords
-from branchdesk.tenants.errors import INVALID_EMAIL
+from branchdesk.tenants.contact import contact_problems, normal_phone
 from branchdesk.tenants.models import Staff, StaffStatus
-
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+$")
-_MAINLAND_MOBILE = re.compile(r"^1[3-9]\d{9}$")
-_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
 
 @dataclass(frozen=True)
@@ -128,23 +123,14 @@ async def end_other_sessions(session: AsyncSession, me: Caller) -> int:
     return ended
 
 
-def _phone(value: str) -> str:
-    """Spaces and hyphens dropped: 138 1234 5678 is 13812345678."""
-    return re.sub(r"[\s-]", "", value)
-
-
 async def update_my_contact(session: AsyncSession, me: Caller, email: str | None, phone: str | None) -> Staff:
     """The person's own email and phone: None leaves one as it is, an empty string removes it. Both are
     checked before either is written; the audit record names the fields changed, not their values
     (the phone is personal data)."""
     staff = await _me(session, me)
-    problems: list[DomainError] = []
     new_email = email.strip() if email is not None else None
-    new_phone = _phone(phone) if phone is not None else None
-    if new_email and not _EMAIL.match(new_email):
-        problems.append(DomainError(INVALID_EMAIL, field="email"))
-    if new_phone and not (_MAINLAND_MOBILE.match(new_phone) or _E164.match(new_phone)):
-        problems.append(DomainError(errors.INVALID_PHONE, field="phone"))
+    new_phone = normal_phone(phone) if phone is not None else None
+    problems = contact_problems(new_email, new_phone)
     if problems:
         raise InvalidInput(problems)
     changed = []

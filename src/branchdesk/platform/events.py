@@ -9,6 +9,7 @@ subscriber reads what it may see, as itself, when it delivers one.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -25,6 +26,7 @@ from branchdesk.platform.database import after_commit
 EVENTS = "events"  # session.info key: the process's EventBus (the runtime puts it there)
 PREFIX = "branchdesk:events:"
 EVERY_BRANCH = "all"
+SESSIONS_ENDED = PREFIX + "sessions-ended"  # a staff member's sessions were ended: close their sockets
 
 
 def channel(branch_id: uuid.UUID | None) -> str:
@@ -69,6 +71,22 @@ class EventBus:
                 event = Event.decode(message["data"])
                 if event.topic in topics and event.branch_id in (branch_id, None):
                     yield event
+
+    async def ended_sessions(self, ready: asyncio.Event) -> AsyncIterator[uuid.UUID]:
+        """Staff members whose sessions are ended, from now on (``ready`` is set once subscribed)."""
+        async with self.redis.pubsub(ignore_subscribe_messages=True) as pubsub:
+            await pubsub.subscribe(SESSIONS_ENDED)
+            ready.set()
+            async for message in pubsub.listen():
+                if message.get("type") == "message":
+                    yield uuid.UUID(message["data"].decode() if isinstance(message["data"], bytes) else message["data"])
+
+
+def announce_sessions_ended(session: AsyncSession, staff_id: uuid.UUID) -> None:
+    """Once ``session`` commits, every process closes the staff member's open WebSockets."""
+    bus: EventBus | None = session.info.get(EVENTS)
+    if bus is not None:
+        after_commit(session, lambda: bus.redis.publish(SESSIONS_ENDED, str(staff_id)))
 
 
 def publish_after_commit(session: AsyncSession, event: Event) -> None:
