@@ -72,7 +72,7 @@ class BranchdeskGraphQL(GraphQL[Connection, None]):
         except DomainError as exc:
             raise ConnectionRejectionError() from exc
         close_at_expiry(context, identity.claims.get("exp"))
-        await close_when_sessions_end(context, identity.staff_id)
+        await close_when_sessions_end(context, identity)
         return ACCEPTED
 
     def __init__(self, schema: BaseSchema, *, max_json_depth: int, **options: Any) -> None:

@@ -287,3 +287,22 @@ async def test_deactivation_closes_the_leavers_open_socket_at_once(api, rt, live
         while True:  # what is left of the operation above, then the close: the server's, unasked
             await asyncio.wait_for(ws.ws.recv(), 10)
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
+
+
+async def test_ending_the_other_sessions_closes_their_sockets_and_keeps_this_one(api, rt, live, branch):
+    from tests.conftest import add_member
+
+    number = await add_member(rt, branch, ["teller"])
+    here, there = await api.token(number), await api.token(number)  # two sign-ins: two sessions
+    mine = await open_socket(live, Authorization=f"Bearer {here}", **{"X-Branch": branch.code})
+    theirs = await open_socket(live, Authorization=f"Bearer {there}", **{"X-Branch": branch.code})
+    assert codes(await mine.run("{ me { employeeNumber } }")) == []
+    assert codes(await theirs.run("{ me { employeeNumber } }")) == []
+
+    body = await api.post("mutation { endOtherSessions { sessionsEnded errors { code } } }", token=here)
+    assert body["data"]["endOtherSessions"] == {"sessionsEnded": 1, "errors": []}
+    with pytest.raises(ConnectionClosed) as closed:
+        while True:
+            await asyncio.wait_for(theirs.ws.recv(), 10)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
+    assert codes(await mine.run("{ me { employeeNumber } }")) == []  # this session goes on

@@ -18,7 +18,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from branchdesk.credentials import errors, repository
-from branchdesk.credentials.service import record, staff_author
+from branchdesk.credentials.service import end_sessions, record, staff_author
 from branchdesk.platform import throttle
 from branchdesk.platform.clock import utcnow
 from branchdesk.platform.errors import DomainError, InvalidInput, NotFound, RateLimited, Unauthenticated
@@ -71,7 +71,7 @@ async def change_password(
         field="newPassword",
     )
     now = utcnow()
-    ended = await repository.end_sessions(session, staff.id, now, keep=me.session_id)
+    ended = await end_sessions(session, staff.id, now, keep=me.session_id)
     await repository.supersede_codes(session, staff.id, now)
     await session.flush()
     await record(session, staff_author(staff), "staff.password_changed", staff, {"sessions_ended": ended})
@@ -110,7 +110,7 @@ async def end_session(session: AsyncSession, me: Caller, session_id: uuid.UUID) 
     """End one of the person's own sessions (the current one too: that is signing out). Anyone else's
     session, or one already ended, is not found."""
     staff = await _me(session, me)
-    if not await repository.end_sessions(session, staff.id, utcnow(), only=session_id):
+    if not await end_sessions(session, staff.id, utcnow(), only=session_id):
         raise NotFound("Session", "会话", field="id")
     await record(session, staff_author(staff), "staff.session_ended", staff, {"session": str(session_id)})
 
@@ -118,7 +118,7 @@ async def end_session(session: AsyncSession, me: Caller, session_id: uuid.UUID) 
 async def end_other_sessions(session: AsyncSession, me: Caller) -> int:
     """End every session of the person but the current one; returns how many ended."""
     staff = await _me(session, me)
-    ended = await repository.end_sessions(session, staff.id, utcnow(), keep=me.session_id)
+    ended = await end_sessions(session, staff.id, utcnow(), keep=me.session_id)
     await record(session, staff_author(staff), "staff.other_sessions_ended", staff, {"sessions_ended": ended})
     return ended
 

@@ -72,21 +72,55 @@ class EventBus:
                 if event.topic in topics and event.branch_id in (branch_id, None):
                     yield event
 
-    async def ended_sessions(self, ready: asyncio.Event) -> AsyncIterator[uuid.UUID]:
-        """Staff members whose sessions are ended, from now on (``ready`` is set once subscribed)."""
+    async def ended_sessions(self, ready: asyncio.Event) -> AsyncIterator[EndedSessions]:
+        """Sessions ended from now on (``ready`` is set once subscribed)."""
         async with self.redis.pubsub(ignore_subscribe_messages=True) as pubsub:
             await pubsub.subscribe(SESSIONS_ENDED)
             ready.set()
             async for message in pubsub.listen():
                 if message.get("type") == "message":
-                    yield uuid.UUID(message["data"].decode() if isinstance(message["data"], bytes) else message["data"])
+                    yield EndedSessions.decode(message["data"])
 
 
-def announce_sessions_ended(session: AsyncSession, staff_id: uuid.UUID) -> None:
-    """Once ``session`` commits, every process closes the staff member's open WebSockets."""
+@dataclass(frozen=True)
+class EndedSessions:
+    """Whose sessions ended: all of them, or ``only`` one, or all but the one to ``keep`` (sign-in ids)."""
+
+    staff_id: uuid.UUID
+    only: uuid.UUID | None = None
+    keep: uuid.UUID | None = None
+
+    def includes(self, session_id: uuid.UUID | None) -> bool:
+        if self.only is not None:
+            return session_id == self.only
+        return self.keep is None or session_id != self.keep
+
+    def encode(self) -> str:
+        return json.dumps({"staff": str(self.staff_id), "only": _text(self.only), "keep": _text(self.keep)})
+
+    @classmethod
+    def decode(cls, raw: str | bytes) -> EndedSessions:
+        data = json.loads(raw)
+        return cls(uuid.UUID(data["staff"]), _uuid(data.get("only")), _uuid(data.get("keep")))
+
+
+def _text(value: uuid.UUID | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _uuid(value: str | None) -> uuid.UUID | None:
+    return None if value is None else uuid.UUID(value)
+
+
+def announce_sessions_ended(
+    session: AsyncSession, staff_id: uuid.UUID, *, only: uuid.UUID | None = None, keep: uuid.UUID | None = None
+) -> None:
+    """Once ``session`` commits, every process closes the WebSockets of the staff member's ended sessions
+    (all of them; ``only`` one; all but ``keep``)."""
     bus: EventBus | None = session.info.get(EVENTS)
     if bus is not None:
-        after_commit(session, lambda: bus.redis.publish(SESSIONS_ENDED, str(staff_id)))
+        ended = EndedSessions(staff_id, only, keep)
+        after_commit(session, lambda: bus.redis.publish(SESSIONS_ENDED, ended.encode()))
 
 
 def publish_after_commit(session: AsyncSession, event: Event) -> None:

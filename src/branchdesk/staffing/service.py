@@ -26,7 +26,6 @@ from branchdesk.credentials import service as credentials
 from branchdesk.platform import audit, outbox
 from branchdesk.platform.clock import utcnow
 from branchdesk.platform.errors import DomainError, Forbidden, InvalidInput, NotFound
-from branchdesk.platform.events import announce_sessions_ended
 from branchdesk.platform.masking import mask_phone
 from branchdesk.rbac import service as rbac
 from branchdesk.rbac.permissions import BRANCH_HEAD
@@ -377,8 +376,7 @@ async def deactivate(
             await outbox.enqueue(session, branch_id, STAFF_DEACTIVATED, staff_id=str(staff.id))
     staff.status = StaffStatus.DISABLED
     await session.flush()
-    await tenants.end_sessions(session, staff.id)
-    announce_sessions_ended(session, staff.id)
+    await credentials.end_sessions(session, staff.id, utcnow())
     return Deactivated(staff, ended, accounts)
 
 

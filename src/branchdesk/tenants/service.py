@@ -345,11 +345,6 @@ async def placements(platform_session: AsyncSession, staff_id: uuid.UUID) -> lis
     ]
 
 
-async def end_sessions(session: AsyncSession, staff_id: uuid.UUID) -> None:
-    """Revoke every refresh token of the staff member at once."""
-    await repository.revoke_sessions_of(session, staff_id)
-
-
 async def get_branch(session: AsyncSession, code: str) -> Branch:
     branch = await repository.branch_by_code(session, code)
     if branch is None:
