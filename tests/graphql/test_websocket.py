@@ -270,3 +270,20 @@ async def test_production_suggests_nothing_over_either_transport(live_production
                 messages = " ".join(e["message"] for e in body["errors"])
                 assert codes(body) and set(codes(body)) == {"GRAPHQL_VALIDATION_FAILED"}, body
                 assert "Did you mean" not in messages and hidden not in messages, (probe, messages)
+
+
+async def test_deactivation_closes_the_leavers_open_socket_at_once(api, rt, live, branch, world):
+    from tests.conftest import add_member
+
+    number = await add_member(rt, branch, ["teller"])
+    ws = await open_socket(live, Authorization=f"Bearer {await api.token(number)}", **{"X-Branch": branch.code})
+    assert codes(await ws.run("{ me { employeeNumber } }")) == []
+
+    admin = await api.token(world.ho_admin)
+    leave = "mutation($n: String!) { deactivateStaff(input: {employeeNumber: $n}) { errors { code } } }"
+    body = await api.post(leave, {"n": number}, token=admin, branch=world.head_office.code)
+    assert body["data"]["deactivateStaff"]["errors"] == []
+    with pytest.raises(ConnectionClosed) as closed:
+        while True:  # what is left of the operation above, then the close: the server's, unasked
+            await asyncio.wait_for(ws.ws.recv(), 10)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401

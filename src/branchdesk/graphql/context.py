@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, TypeVar
 
+import structlog
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
@@ -41,6 +42,7 @@ from branchdesk.platform.logging import bind_request, request_id_of
 from branchdesk.runtime import Runtime
 
 T = TypeVar("T")
+log = structlog.get_logger(__name__)
 
 
 def _bearer(value: str | None) -> str | None:
@@ -135,15 +137,25 @@ class OpenSockets:
         if self._listener is None or self._listener.done():
             self._ready = asyncio.Event()
             self._listener = asyncio.create_task(self._listen())
-        await self._ready.wait()  # subscribed before the socket is acknowledged: no end can be missed
+        # Subscribed before the socket is acknowledged, so no end is missed; Redis down delays no one for
+        # long (every operation on the socket is refused anyway once the staff member is disabled).
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._ready.wait(), 5)
 
     async def _listen(self) -> None:
-        async for staff_id in self.bus.ended_sessions(self._ready):
-            for websocket in list(self._sockets.pop(staff_id, ())):
-                with contextlib.suppress(Exception):  # already closed by the client
-                    await websocket.close(code=SESSION_ENDED, reason="Session ended")
-            for idle in [k for k, sockets in self._sockets.items() if not sockets]:
-                del self._sockets[idle]
+        while True:
+            try:
+                async for staff_id in self.bus.ended_sessions(self._ready):
+                    for websocket in list(self._sockets.pop(staff_id, ())):
+                        with contextlib.suppress(Exception):  # already closed by the client
+                            await websocket.close(code=SESSION_ENDED, reason="Session ended")
+                    for idle in [k for k, sockets in self._sockets.items() if not sockets]:
+                        del self._sockets[idle]
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("ended-sessions listener lost its connection; retrying", exc_info=True)
+                await asyncio.sleep(0.5)
 
 
 _OPEN_SOCKETS: weakref.WeakKeyDictionary[EventBus, OpenSockets] = weakref.WeakKeyDictionary()

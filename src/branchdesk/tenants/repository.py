@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, delete, func, or_, select, update
+from sqlalchemy import Row, Select, any_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from branchdesk.platform.clock import utcnow
@@ -220,7 +220,7 @@ async def current_holders(session: AsyncSession, branch_id: uuid.UUID, role: str
         await session.scalars(
             select(Membership.staff_id).where(
                 Membership.tenant_id == branch_id,
-                Membership.roles.contains([role]),
+                any_(Membership.roles) == role,
                 Membership.starts_at <= now,
                 not_ended(now),
             )
