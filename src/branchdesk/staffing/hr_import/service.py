@@ -37,10 +37,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from branchdesk.access.principal import Principal
+from branchdesk.access.principal import BranchRef, Principal
 from branchdesk.access.unit_of_work import across
 from branchdesk.platform import audit
 from branchdesk.platform.clock import utcnow
+from branchdesk.platform.errors import NotFound
 from branchdesk.rbac import service as rbac
 from branchdesk.rbac.permissions import BRANCH_HEAD, HEAD_OFFICE_ROLES
 from branchdesk.staffing import service as staffing
@@ -130,9 +131,10 @@ class _State:
     covered: set[str] = field(default_factory=set)  # branch codes in the file
 
 
-def importer(file_name: str) -> Principal:
-    """The system principal an import acts as: the audit trail names it and the file."""
-    return Principal.system(f"hr-import {file_name}"[:120])
+def importer(file_name: str, office: Branch) -> Principal:
+    """The system principal an import acts as: the audit trail names it and the file. Placed in the head
+    office, whose trail records the new identities, so that ``create_staff`` finds it without a query."""
+    return Principal.system(f"hr-import {file_name}"[:120], BranchRef(office.id, office.code, head_office=True))
 
 
 def _midnight(branch: Branch, day: date) -> datetime:
@@ -418,9 +420,29 @@ async def import_feed(
     tick(CHECKING, 1, 1)
     if dry_run or result.issues:
         return result
-    by = importer(file_name)
-    reason = f"HR import {file_name}"[:500]
     work = [c for c in result.changes if c.kind not in {ChangeKind.UNCHANGED, ChangeKind.LEAVER}]
+    if work:
+        office = await tenants.head_office(session)
+        if office is None:  # no bank yet: nothing to import into
+            raise NotFound("Branch", "网点", field="branchCode")
+        by = importer(file_name, office)
+        async with across(session, by, office.id):
+            await _apply(session, platform_session, by, result, state, work, tick)
+    result.applied = True
+    return result
+
+
+async def _apply(
+    session: AsyncSession,
+    platform_session: AsyncSession,
+    by: Principal,
+    result: ImportResult,
+    state: _State,
+    work: list[Change],
+    tick: Progress,
+) -> None:
+    """Write the plan: identities first, then each branch's memberships (bound to it once), then leavers."""
+    reason = f"HR import {result.file_name}"[:500]
     done = 0
 
     def step() -> None:
@@ -448,5 +470,3 @@ async def import_feed(
     for change in (c for c in work if c.kind is ChangeKind.DEACTIVATED):
         await staffing.deactivate(session, by, platform_session, change.employee_number, reason)
         step()
-    result.applied = True
-    return result
