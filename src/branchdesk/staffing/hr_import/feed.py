@@ -187,17 +187,24 @@ def read_feed(data: bytes) -> Feed:
     text, problem = _decode(data)
     if text is None:
         return Feed(issues=[problem] if problem else [])
-    records = [record for record in csv.reader(io.StringIO(text, newline="")) if any(v.strip() for v in record)]
+    # Numbered before blank rows are skipped, so that numbers stay those of the spreadsheet.
+    records = [
+        (number, record)
+        for number, record in enumerate(csv.reader(io.StringIO(text, newline="")), start=1)
+        if any(v.strip() for v in record)
+    ]
     if not records:
         return Feed(issues=[Issue(1, c, Code.MISSING_COLUMN, "The file is empty.") for c in sorted(REQUIRED_COLUMNS)])
-    index, issues = _header(records[0])
+    header_row, header = records[0]
+    index, issues = _header(header)
+    issues = [Issue(header_row, i.column, i.code, i.message) for i in issues]
     feed = Feed(issues=issues, total_rows=len(records) - 1)
     if issues:
         return feed
     checked: list[FeedRow] = []
-    for number, record in enumerate(records[1:], start=2):
-        if len(record) > len(records[0]):
-            message = f"{len(record)} fields where the header has {len(records[0])}; quote values with commas."
+    for number, record in records[1:]:
+        if len(record) > len(header):
+            message = f"{len(record)} fields where the header has {len(header)}; quote values with commas."
             feed.issues.append(Issue(number, "-", Code.ROW_SHAPE, message))
             continue
         values = {c: record[i].strip() if i < len(record) else "" for c, i in index.items() if c in COLUMNS}
