@@ -441,9 +441,15 @@ def staff_import(
             bar.update(tasks[phase], completed=done, total=total)
 
         async def work(rt: Runtime) -> hr_import.ImportResult:
-            async with rt.db.platform_session() as platform, rt.db.session(None) as session:
+            async with rt.db.session(None) as session:
                 return await hr_import.import_feed(
-                    session, platform, data, file.name, dry_run=dry_run, apply_leavers=apply_leavers, progress=progress
+                    session,
+                    rt.db.platform_session,
+                    data,
+                    file.name,
+                    dry_run=dry_run,
+                    apply_leavers=apply_leavers,
+                    progress=progress,
                 )
 
         result = _run(work)

@@ -69,8 +69,8 @@ async def scene(rt, world) -> Scene:
 
 
 async def run(rt, data: bytes, name: str = "feed.csv", **options: Any) -> hr_import.ImportResult:
-    async with rt.db.platform_session() as platform, rt.db.session(None) as session:
-        return await hr_import.import_feed(session, platform, data, name, **options)
+    async with rt.db.session(None) as session:
+        return await hr_import.import_feed(session, rt.db.platform_session, data, name, **options)
 
 
 async def memberships(rt, branch, prefix: str) -> dict[str, Membership]:

@@ -31,6 +31,7 @@ import uuid
 import zoneinfo
 from collections import defaultdict
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -52,6 +53,8 @@ from branchdesk.tenants.models import Branch, BranchLevel, Membership, Membershi
 
 # (phase, done, total): the CLI draws a progress bar from it; the domain knows no terminal.
 Progress = Callable[[str, int, int], None]
+# Opens a short cross-branch (platform scope) session, e.g. ``Database.platform_session``.
+PlatformSessions = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 CHECKING, WRITING = "checking", "writing"
 
 
@@ -157,7 +160,7 @@ def _same_window(held: _Held, wanted: tenants.Window, now: datetime) -> bool:
     return started and held.kind is wanted.kind and held.ends_at == wanted.ends_at
 
 
-async def _load(session: AsyncSession, platform_session: AsyncSession, numbers: set[str], codes: set[str]) -> _State:
+async def _load(session: AsyncSession, platform: PlatformSessions, numbers: set[str], codes: set[str]) -> _State:
     now = utcnow()
     branches = {b.code: b for b in await repository.branches_by_codes(session, sorted(codes))} if codes else {}
     found = await repository.staff_by_numbers(session, sorted(numbers)) if numbers else []
@@ -165,7 +168,8 @@ async def _load(session: AsyncSession, platform_session: AsyncSession, numbers: 
     state = _State(now, branches, staff, covered={c for c in codes if c in branches})
     covered_ids = [branches[c].id for c in state.covered]
     if covered_ids or staff:
-        placed = await repository.placements(platform_session, covered_ids, [s.id for s in staff.values()], now)
+        async with platform() as platform_session:
+            placed = await repository.placements(platform_session, covered_ids, [s.id for s in staff.values()], now)
         for p in placed:
             held = _Held(
                 p.tenant_id,
@@ -321,7 +325,7 @@ def _check_branch_heads(state: _State, changes: list[Change]) -> list[Issue]:
 
 async def _prepare(
     session: AsyncSession,
-    platform_session: AsyncSession,
+    platform: PlatformSessions,
     data: bytes,
     file_name: str,
     apply_leavers: bool,
@@ -329,7 +333,7 @@ async def _prepare(
 ) -> tuple[ImportResult, _State]:
     feed = read_feed(data)
     numbers, codes = set(feed.employee_numbers.values()), set(feed.branch_codes.values())
-    state = await _load(session, platform_session, numbers, codes)
+    state = await _load(session, platform, numbers, codes)
     rows, issues = _check_against_state(state, feed.rows, feed.branch_codes, feed.employee_numbers)
     changes = _plan(state, rows, apply_leavers)
     issues = feed.issues + issues + _check_branch_heads(state, changes)
@@ -339,14 +343,14 @@ async def _prepare(
 
 async def plan_import(
     session: AsyncSession,
-    platform_session: AsyncSession,
+    platform: PlatformSessions,
     data: bytes,
     file_name: str,
     *,
     apply_leavers: bool = False,
 ) -> ImportResult:
     """Read and check the file and compare it with the database: the changes it would make, writing nothing."""
-    result, _ = await _prepare(session, platform_session, data, file_name, apply_leavers, dry_run=True)
+    result, _ = await _prepare(session, platform, data, file_name, apply_leavers, dry_run=True)
     return result
 
 
@@ -403,7 +407,7 @@ _ORDER = {
 
 async def import_feed(
     session: AsyncSession,
-    platform_session: AsyncSession,
+    platform: PlatformSessions,
     data: bytes,
     file_name: str,
     *,
@@ -413,10 +417,11 @@ async def import_feed(
 ) -> ImportResult:
     """Plan the file and, unless it is a dry run or has a bad row, write the plan in the caller's
     transaction (all of it or, on any error, none: the caller's transaction rolls back). Reads the
-    memberships across branches through ``platform_session``."""
+    memberships across branches in short sessions from ``platform``: a cross-branch session left open
+    while a long import writes would pass the server's idle-in-transaction timeout."""
     tick = progress or (lambda phase, done, total: None)
     tick(CHECKING, 0, 1)
-    result, state = await _prepare(session, platform_session, data, file_name, apply_leavers, dry_run)
+    result, state = await _prepare(session, platform, data, file_name, apply_leavers, dry_run)
     tick(CHECKING, 1, 1)
     if dry_run or result.issues:
         return result
@@ -427,14 +432,14 @@ async def import_feed(
             raise NotFound("Branch", "网点", field="branchCode")
         by = importer(file_name, office)
         async with across(session, by, office.id):
-            await _apply(session, platform_session, by, result, state, work, tick)
+            await _apply(session, platform, by, result, state, work, tick)
     result.applied = True
     return result
 
 
 async def _apply(
     session: AsyncSession,
-    platform_session: AsyncSession,
+    platform: PlatformSessions,
     by: Principal,
     result: ImportResult,
     state: _State,
@@ -468,5 +473,6 @@ async def _apply(
                 await _write(session, there, result, branch, change, ids[change.employee_number], reason)
                 step()
     for change in (c for c in work if c.kind is ChangeKind.DEACTIVATED):
-        await staffing.deactivate(session, by, platform_session, change.employee_number, reason)
+        async with platform() as platform_session:
+            await staffing.deactivate(session, by, platform_session, change.employee_number, reason)
         step()
