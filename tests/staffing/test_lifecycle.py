@@ -486,3 +486,35 @@ async def test_history_needs_a_member_or_a_moment(api, world):
     token = await api.token(world.head_a)
     body = await api.post("{ membershipHistory { kind } }", token=token, branch=world.branch_a.code)
     assert body["errors"][0]["extensions"]["code"] == "HISTORY_FILTER_REQUIRED"
+
+
+async def test_a_change_of_roles_starts_a_new_period_of_the_history(rt, api, scene):
+    from branchdesk.access.principal import BranchRef, Principal
+    from branchdesk.rbac import service as rbac
+
+    number = await add_member(rt, scene.branch, ["teller"])
+    async with rt.db.session(scene.branch.id) as session:
+        staff = await session.scalar(select(Staff).where(Staff.employee_number == number))
+        there = Principal.system("tests", BranchRef(scene.branch.id))
+        await rbac.assign_role(session, there, staff.id, "lobby_manager", True, "more duties")
+
+    token = await api.token(scene.head)
+    periods = (await api.post(HISTORY, {"n": number}, token=token, branch=scene.branch.code))["data"][
+        "membershipHistory"
+    ]
+    assert [([r["name"] for r in p["roles"]], p["endReason"]) for p in periods] == [
+        (["teller"], "more duties"),
+        (["lobby_manager", "teller"], None),
+    ]
+    assert periods[0]["endsAt"] == periods[1]["startsAt"] and periods[1]["startReason"] == "more duties"
+
+
+async def test_a_branch_head_leaves_deactivating_someone_placed_elsewhere_to_head_office(rt, api, scene, world):
+    # given a teller of the scene's branch who also covers branch B
+    number = await add_member(rt, scene.branch, ["teller"])
+    await add_member(rt, world.branch_b, ["teller"], employee_number=number)
+    token = await api.token(scene.head)
+    body = await api.post(DEACTIVATE, {"i": {"employeeNumber": number}}, token=token, branch=scene.branch.code)
+    assert errors_of(body, "deactivateStaff") == [("FORBIDDEN", None)]
+    assert await membership_row(rt, scene.branch, number) is not None
+    assert await membership_row(rt, world.branch_b, number) is not None

@@ -236,8 +236,7 @@ async def add_membership(
     _active(staff)
     window = cover_window(branch, cover) if cover is not None else None
     async with _in(session, by, branch) as there:
-        existing = await tenants.membership(session, branch.id, staff.id)
-        if existing is not None and (existing.ends_at is None or existing.ends_at > utcnow()):
+        if await tenants.membership(session, branch.id, staff.id) is not None:
             raise DomainError(
                 errors.ALREADY_A_MEMBER, field="employeeNumber", employee_number=staff.employee_number, code=branch.code
             )
@@ -279,8 +278,7 @@ async def transfer(
         details = {"employee_number": staff.employee_number, "to": target.code, "reason": reason}
         await audit.record(session, source.id, by.author, "staff.transferred_out", "staff", staff.id, details)
     async with _in(session, by, target) as there:
-        existing = await tenants.membership(session, target.id, staff.id)
-        if existing is not None and (existing.ends_at is None or existing.ends_at > utcnow()):
+        if await tenants.membership(session, target.id, staff.id) is not None:
             raise DomainError(
                 errors.ALREADY_A_MEMBER, field="employeeNumber", employee_number=staff.employee_number, code=target.code
             )
@@ -407,12 +405,12 @@ async def membership_history(
     by.require(STAFF_READ)
     if employee_number is None and at is None:
         raise DomainError(errors.HISTORY_FILTER_REQUIRED, field="employeeNumber")
-    staff_id = None
     if employee_number is not None:
         staff = await tenants.staff_by_employee_number(session, employee_number.strip(), lock=False)
         if staff is None:
             return []
-        staff_id = staff.id
-    periods = await tenants.membership_periods(session, by.branch_id, staff_id=staff_id, at=at)
+        periods = await tenants.membership_periods(session, by.branch_id, staff_id=staff.id, at=at)
+        return [(period, staff) for period in periods]
+    periods = await tenants.membership_periods(session, by.branch_id, at=at)
     whose = {s.id: s for s in await tenants.staff_by_ids(session, sorted({p.staff_id for p in periods}))}
     return [(period, whose[period.staff_id]) for period in periods]

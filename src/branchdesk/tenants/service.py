@@ -208,8 +208,10 @@ async def head_office(session: AsyncSession) -> Branch | None:
 
 
 async def membership(session: AsyncSession, branch_id: uuid.UUID, staff_id: uuid.UUID) -> Membership | None:
-    """A staff member's membership of a branch (the session must be bound to it)."""
-    return await repository.membership(session, branch_id, staff_id)
+    """A staff member's membership of a branch (the session must be bound to it); none once it has ended
+    (a cover past its end), one that starts later included."""
+    found = await repository.membership(session, branch_id, staff_id)
+    return found if found is not None and (found.ends_at is None or found.ends_at > utcnow()) else None
 
 
 @dataclass(frozen=True)
