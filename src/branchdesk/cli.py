@@ -482,3 +482,97 @@ def staff_reactivate(employee_number: str, reason: str = typer.Option(None)) -> 
             return await service.reactivate(session, cli, employee_number, reason)
 
     typer.echo(f"{_run(work).employee_number} is active again")
+
+
+@staff_app.command("import")
+def staff_import(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="The HR feed, CSV (UTF-8)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Check the file and show what would change; write nothing."),
+    apply_leavers: bool = typer.Option(
+        False, "--apply-leavers", help="Deactivate members of the file's branches who are absent from it."
+    ),
+    report: Path = typer.Option(
+        None, help="Where to write the validation report (default: FILE.report.csv beside it)."
+    ),
+) -> None:
+    """Make the branches an HR feed covers agree with it, all or nothing: new staff, memberships, covers, roles.
+
+    Columns: employee_number, name, email, phone, branch_code, roles (customer_manager;teller), start_date,
+    end_date. Exit status 1 when the file has a bad row (nothing is written; see the report)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from branchdesk.staffing.hr_import import feed
+    from branchdesk.staffing.hr_import import service as hr_import
+
+    data = file.read_bytes()
+    console = Console(stderr=True)
+    with Progress(
+        TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+    ) as bar:
+        tasks: dict[str, Any] = {}
+
+        def progress(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                tasks[phase] = bar.add_task(phase, total=total)
+            bar.update(tasks[phase], completed=done, total=total)
+
+        async def work(rt: Runtime) -> hr_import.ImportResult:
+            async with rt.db.session(None) as session:
+                return await hr_import.import_feed(
+                    session,
+                    rt.db.platform_session,
+                    data,
+                    file.name,
+                    dry_run=dry_run,
+                    apply_leavers=apply_leavers,
+                    progress=progress,
+                )
+
+        result = _run(work)
+    written = report or file.with_name(f"{file.stem}.report.csv")
+    written.write_text(feed.report_csv(result.issues), encoding="utf-8")
+    _render_import(console, result, written)
+    if result.issues:
+        raise typer.Exit(1)
+
+
+def _render_import(console: Any, result: Any, report: Path) -> None:
+    from rich.table import Table
+
+    from branchdesk.staffing.hr_import.service import ChangeKind
+
+    rows = f"{result.file_name}: {result.total_rows} rows"
+    if result.issues:
+        console.print(f"[red]{rows}, {len(result.issues)} problems: nothing was written.[/] Report: {report}")
+        shown = Table("row", "column", "code", "message", show_edge=False)
+        for issue in result.issues[:20]:
+            shown.add_row(str(issue.row), issue.column, issue.code.value, issue.message)
+        console.print(shown)
+        if len(result.issues) > 20:
+            console.print(f"… and {len(result.issues) - 20} more in {report}")
+        return
+    state = "dry run, nothing written" if result.dry_run else "written"
+    console.print(f"[green]{rows}, no problems ({state}).[/] Report: {report}")
+    counts = Table("change", "count", show_edge=False)
+    for kind, count in result.counts.items():
+        counts.add_row(kind.value, str(count))
+    console.print(counts)
+    leavers = result.leavers
+    if leavers:
+        if result.apply_leavers:
+            what = "deactivated" if not result.dry_run else "to be deactivated"
+        else:
+            what = "absent from the file, not deactivated (--apply-leavers does)"
+        console.print(f"Leavers ({len(leavers)}), {what}:")
+        for change in leavers[:50]:
+            console.print(f"  {change.employee_number} ({change.branch_code})")
+    if result.dry_run:
+        quiet = {ChangeKind.UNCHANGED, ChangeKind.LEAVER, ChangeKind.DEACTIVATED}
+        planned = [c for c in result.changes if c.kind not in quiet]
+        for change in planned[:50]:
+            where = f" in {change.branch_code}" if change.branch_code else ""
+            roles = f": {';'.join(change.roles)}" if change.roles else ""
+            console.print(f"  would be {change.kind.value}: {change.employee_number}{where}{roles}")
+        if len(planned) > 50:
+            console.print(f"  … and {len(planned) - 50} more")
