@@ -14,7 +14,6 @@ import uuid
 from datetime import date, datetime
 
 from sqlalchemy import (
-    ARRAY,
     Computed,
     Date,
     ForeignKey,
@@ -26,6 +25,7 @@ from sqlalchemy import (
     UniqueConstraint,
     Uuid,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from branchdesk.platform.database import Base, TenantOwned, Timestamped, tenant_table_args

@@ -13,7 +13,9 @@ CLIENT_READ = permission(
     "查看客户档案",
     baseline={"branch_head": BRANCH, "customer_manager": OWN, "risk_officer": BRANCH},
 )
-CLIENT_WRITE = permission("client:write", "Create and update clients", "维护客户", baseline={"customer_manager": OWN})
+CLIENT_WRITE = permission(
+    "client:write", "Create and update clients", "维护客户", baseline={"branch_head": BRANCH, "customer_manager": OWN}
+)
 CLIENT_ASSIGN = permission(
     "client:assign",
     "Reassign clients to another customer manager",

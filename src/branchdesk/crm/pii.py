@@ -8,13 +8,16 @@ run makes progress that survives an interruption (rows already done are not read
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from branchdesk.access.principal import Principal
+from branchdesk.access.unit_of_work import system_work
 from branchdesk.crm import repository
 from branchdesk.crm.service import ADDRESS, ID_NUMBER, PHONE, seal_personal_data
-from branchdesk.platform.crypto import data_keys
+from branchdesk.platform.crypto import DATA_KEYS, DataKeyRing, data_keys
+from branchdesk.platform.database import Database
 from branchdesk.platform.errors import Forbidden
 
 
@@ -43,5 +46,29 @@ async def rekey_batch(
     return len(rows), (rows[-1].id if len(rows) == size else None)
 
 
-def progress_line(branch: str, done: int, total: int) -> str:
-    return f"{branch}: {done}/{total} clients re-sealed"
+async def rekey_branch(
+    db: Database,
+    branch_id: uuid.UUID,
+    *,
+    size: int = 500,
+    ring: DataKeyRing | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Re-seal every client of a branch not under the current key, one batch per transaction; calls
+    ``progress(done, total)`` after each batch. ``ring``: instead of the process's (tests, rotation drills)."""
+    async with system_work(db, "crm rekey", branch_id) as (session, by):
+        if ring is not None:
+            session.info[DATA_KEYS] = ring
+        total = await pending(session, by)
+    done, after = 0, None
+    while done < total:
+        async with system_work(db, "crm rekey", branch_id) as (session, by):
+            if ring is not None:
+                session.info[DATA_KEYS] = ring
+            count, after = await rekey_batch(session, by, after, size)
+        done += count
+        if progress is not None:
+            progress(done, total)
+        if after is None:
+            break
+    return done

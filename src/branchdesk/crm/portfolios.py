@@ -33,20 +33,23 @@ async def assign_clients(
     scope, or none moves), or every client of ``from_owner_id`` the caller's scope reaches. With
     ``co_owner_ids`` the clients' teams are replaced too. Returns the clients moved."""
     scope = reader(by, CLIENT_ASSIGN)
-    if not client_ids and from_owner_id is None:
-        raise DomainError(errors.NOTHING_TO_ASSIGN, field="clientIds")
-    if not reason.strip():
-        raise invalid("reason", "Say why the clients move.", "请说明调整归属的原因。")
     team = sorted(set(co_owner_ids or []) - {to_owner_id})
-    problems = await check_people(session, by, scope.scope, to_owner_id, team)
-    if problems:
-        raise InvalidInput([_renamed(p) for p in problems])
+    others = {"fromOwnerId": from_owner_id} if from_owner_id else {}
+    problems = await check_people(
+        session, by, scope.scope, to_owner_id, team, owner_field="toOwnerId", others=others, caller_stays=False
+    )
     if client_ids:
         wanted = list(dict.fromkeys(client_ids))
         found = await repository.in_scope_ids(session, by.branch_id, scope, wanted)
         if len(found) != len(wanted):
             raise NotFound("Client", "客户", field="clientIds")
-    else:
+    elif from_owner_id is None:
+        raise DomainError(errors.NOTHING_TO_ASSIGN, field="clientIds")
+    if not reason.strip():
+        problems.append(invalid("reason", "Say why the clients move.", "请说明调整归属的原因。"))
+    if problems:
+        raise InvalidInput(problems)
+    if not client_ids:
         assert from_owner_id is not None
         found = await repository.portfolio_ids(session, by.branch_id, scope, from_owner_id)
     if not found:
@@ -75,10 +78,3 @@ async def assign_clients(
         },
     )
     return [client for client, _ in moved]
-
-
-def _renamed(problem: DomainError) -> DomainError:
-    """The owner of an assignment is its ``toOwnerId``."""
-    if problem.field == "ownerId":
-        problem.field = "toOwnerId"
-    return problem

@@ -131,10 +131,11 @@ def phone_search_key(phone: str) -> str:
 
 
 def mask_name(name: str) -> str:
-    """A name as a routing card shows it: 王** for a person, the first two characters of a company."""
+    """A name as a routing card shows it: 王** (欧阳** for a four-character name, most often a compound
+    surname), the first two characters of a longer (company) name."""
     if len(name) <= 1:
         return "*"
-    keep = 1 if len(name) <= 4 else 2
+    keep = 1 if len(name) <= 3 else 2
     return name[:keep] + "*" * min(len(name) - keep, 6)
 
 

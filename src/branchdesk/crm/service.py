@@ -201,6 +201,8 @@ async def list_clients(
 ) -> Page[ClientProfile]:
     """The clients the caller's scope reaches, filtered, by name unless ``page`` says otherwise."""
     scope = reader(by)
+    if filters.owner_id is not None and not await repository.members_among(session, by.branch_id, [filters.owner_id]):
+        raise NotFound("Staff member", "员工", field="ownerId")
     stmt = repository.clients_query(by.branch_id, scope, await _filters(session, by, filters))
     key = CLIENT_ORDERS[page.order_by or "name"]
     return await keyset(session, stmt, key, page, ClientProfile.of)
@@ -363,30 +365,42 @@ def seal_personal_data(ring: DataKeyRing, state: dict[str, Any]) -> dict[str, An
 
 
 async def check_people(
-    session: AsyncSession, by: Principal, scope: DataScope, owner: uuid.UUID | None, team: list[uuid.UUID]
+    session: AsyncSession,
+    by: Principal,
+    scope: DataScope,
+    owner: uuid.UUID | None,
+    team: list[uuid.UUID],
+    *,
+    owner_field: str = "ownerId",
+    others: dict[str, uuid.UUID] | None = None,
+    caller_stays: bool = True,
 ) -> list[DomainError]:
-    problems: list[DomainError] = []
+    """An owner and co-owners who are members of the branch (anyone else is not found, like a member of
+    another branch), and, below branch scope, the caller among them (``caller_stays``: when creating,
+    one may not make a client one could not see)."""
     if owner is None:
-        return [DomainError(errors.OWNER_NOT_MEMBER, field="ownerId")]
-    members = await repository.members_among(session, by.branch_id, [owner, *team])
-    if owner not in members:
-        problems.append(DomainError(errors.OWNER_NOT_MEMBER, field="ownerId"))
+        return [DomainError(errors.OWNER_NOT_MEMBER, field=owner_field)]
+    named = {owner_field: owner, **(others or {})}
+    members = await repository.members_among(session, by.branch_id, [*named.values(), *team])
+    for field_name, staff_id in named.items():
+        if staff_id not in members:
+            raise NotFound("Staff member", "员工", field=field_name)
     if set(team) - members:
-        problems.append(DomainError(errors.OWNER_NOT_MEMBER, field="coOwnerIds"))
-    if scope is not DataScope.BRANCH and not by.is_system and by.staff_id not in {owner, *team}:
-        problems.append(DomainError(errors.OWNER_OUT_OF_SCOPE, field="ownerId"))
-    return problems
+        raise NotFound("Staff member", "员工", field="coOwnerIds")
+    if caller_stays and scope is not DataScope.BRANCH and not by.is_system and by.staff_id not in {owner, *team}:
+        return [DomainError(errors.OWNER_OUT_OF_SCOPE, field=owner_field)]
+    return []
 
 
 async def create_client(session: AsyncSession, by: Principal, draft: ClientDraft) -> ClientProfile:
     """A new client of the caller's branch, owned by ``draft.owner_id`` (default: the caller)."""
     scope = reader(by, CLIENT_WRITE).scope
-    given = DRAFT_FIELDS
-    state, problems = _check(draft, given)
     owner = draft.owner_id or by.staff_id
     team = sorted(set(draft.co_owner_ids) - {owner} if owner else set(draft.co_owner_ids))
+    people = await check_people(session, by, scope, owner, team)
+    state, problems = _check(draft, DRAFT_FIELDS)
     _complete(state, problems)
-    problems += await check_people(session, by, scope, owner, team)
+    problems += people
     number = (state.get("client_number") or "").strip()
     if number and await repository.client_number_taken(session, by.branch_id, number):
         problems.append(DomainError(errors.CLIENT_NUMBER_TAKEN, field="clientNumber", number=number))

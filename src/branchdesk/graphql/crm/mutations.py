@@ -158,15 +158,17 @@ class ClientPayload:
     client_id: strawberry.Private[uuid.UUID | None] = None
 
 
-async def _moved_now(root: AssignClientsPayload, info: Info) -> list[Client]:
-    found = await info.context.loaders.client.load_many(root.client_ids or [])
+async def _moved_now(root: AssignClientsPayload, info: Info) -> list[Client] | None:
+    if root.client_ids is None:
+        return None
+    found = await info.context.loaders.client.load_many(root.client_ids)
     return [c for c in found if c is not None]
 
 
 @payload
 class AssignClientsPayload:
     moved: int | None = strawberry.field(default=None, description="How many clients changed owner.")
-    clients: list[Client] = strawberry.field(
+    clients: list[Client] | None = strawberry.field(
         resolver=_moved_now, description="The moved clients that you can still see (at most 100)."
     )
     client_ids: strawberry.Private[list[uuid.UUID] | None] = None
@@ -179,7 +181,7 @@ class Mutations:
         draft, _ = _draft(input)
 
         async def create(session: AsyncSession, by: Principal) -> dict[str, object]:
-            draft.owner_id = staff_uuid(input.owner_id, "ownerId") if input.owner_id else None
+            draft.owner_id = staff_uuid(input.owner_id, "ownerId") if input.owner_id is not None else None
             draft.co_owner_ids = [staff_uuid(i, "coOwnerIds") for i in input.co_owner_ids]
             return {"client_id": (await crm.create_client(session, by, draft)).id}
 
@@ -203,8 +205,10 @@ class Mutations:
     async def assign_clients(self, info: Info, input: AssignClientsInput) -> AssignClientsPayload:
         async def assign(session: AsyncSession, by: Principal) -> dict[str, object]:
             to_owner = staff_uuid(input.to_owner_id, "toOwnerId")
-            client_ids = [client_uuid(i, "clientIds") for i in input.client_ids] if input.client_ids else None
-            from_owner = staff_uuid(input.from_owner_id, "fromOwnerId") if input.from_owner_id else None
+            client_ids = (
+                [client_uuid(i, "clientIds") for i in input.client_ids] if input.client_ids is not None else None
+            )
+            from_owner = staff_uuid(input.from_owner_id, "fromOwnerId") if input.from_owner_id is not None else None
             team = [staff_uuid(i, "coOwnerIds") for i in input.co_owner_ids] if input.co_owner_ids is not None else None
             moved = await portfolios.assign_clients(
                 session,

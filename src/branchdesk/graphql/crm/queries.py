@@ -24,7 +24,7 @@ def filters_of(given: ClientFilter | None) -> crm.ClientFilters:
     if given is None:
         return crm.ClientFilters()
     return crm.ClientFilters(
-        owner_id=staff_uuid(given.owner_id, "ownerId") if given.owner_id else None,
+        owner_id=staff_uuid(given.owner_id, "ownerId") if given.owner_id is not None else None,
         lifecycle=rules.LifecycleStage(given.lifecycle.value) if given.lifecycle else None,
         tag=given.tag,
         kyc_expiring_before=given.kyc_expiring_before,
@@ -49,7 +49,9 @@ class Queries:
         after: Cursor = None,
         last: Last = None,
         before: Before = None,
-        filter: ClientFilter | None = None,
+        filter: Annotated[
+            ClientFilter | None, strawberry.argument(description="Which clients; all conditions hold.")
+        ] = None,
         order_by: ClientOrder | None = None,
     ) -> ClientConnection | None:
         ctx = info.context
@@ -71,7 +73,9 @@ class Queries:
         "A client's routing card (masked name, stage, owner, open work), to guide them: for tellers and lobby "
         "managers, who do not read profiles. Null when there is no such client in the branch.",
     )
-    async def client_routing_card(self, info: Info, client_id: strawberry.ID) -> ClientRoutingCard | None:
+    async def client_routing_card(
+        self, info: Info, client_id: Annotated[strawberry.ID, strawberry.argument(description="The client.")]
+    ) -> ClientRoutingCard | None:
         cards = await info.context.call(crm.routing_cards, [client_uuid(client_id, "clientId")])
         return ClientRoutingCard.of(cards[0]) if cards else None
 

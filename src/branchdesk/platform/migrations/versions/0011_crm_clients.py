@@ -4,7 +4,7 @@ Grants of a data-scoped permission (client:read, client:write, client:assign) ca
 team or branch. Databases seeded before this revision get the scopes the shipped baseline declares;
 tellers and lobby managers lose client:read from the baseline (they read routing cards,
 client.card:read, which reaches them as a new permission at start-up), and customer managers gain
-client.pii:read for the clients in their scope. Each baseline change is recorded, so point-in-time
+client.pii:read for the clients in their scope, branch heads client:write across the branch. Each baseline change is recorded, so point-in-time
 reconstruction sees it.
 
 Revision ID: 0011
@@ -131,8 +131,10 @@ def upgrade() -> None:
     op.execute(
         """
         WITH added AS (
-          INSERT INTO baseline_grants (role, permission)
-          SELECT 'customer_manager', 'client.pii:read'
+          INSERT INTO baseline_grants (role, permission, data_scope)
+          SELECT role, permission, scope
+          FROM (VALUES ('customer_manager', 'client.pii:read', NULL), ('branch_head', 'client:write', 'branch'))
+            AS shipped (role, permission, scope)
           WHERE EXISTS (SELECT 1 FROM baseline_grants)
           ON CONFLICT DO NOTHING
           RETURNING role, permission
