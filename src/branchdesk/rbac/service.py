@@ -186,8 +186,9 @@ async def set_permission(
     declared = PERMISSIONS[permission]
     if data_scope is not None and not declared.data_scoped:
         raise DomainError(errors.NOT_DATA_SCOPED, field="dataScope", permission=permission)
-    baseline = (await repository.baseline(session)).get(role, set())
-    baseline_scope = (await repository.baseline_scopes(session)).get((role, permission))
+    grants = [(p, scope) for r, p, scope in await repository.baseline_grants(session) if r == role]
+    baseline = {p for p, _ in grants}
+    baseline_scope = next((scope for p, scope in grants if p == permission), None)
     existing = await repository.override(session, branch_id, role, permission)
     held = _state(baseline, existing, permission)
     held_scope = _scope_held(declared.data_scoped, held, existing, baseline_scope, declared.baseline_scope(role))
