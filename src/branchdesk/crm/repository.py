@@ -228,8 +228,9 @@ async def reassign(
 
 
 async def record_assignments(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        await session.execute(insert(ClientAssignment), rows)
+    """One multi-row insert per 1,000 entries (PostgreSQL takes at most 32,767 parameters a statement)."""
+    for start in range(0, len(rows), 1000):
+        await session.execute(insert(ClientAssignment).values(rows[start : start + 1000]))
 
 
 async def assignments(
@@ -298,3 +299,23 @@ async def write_sealed(session: AsyncSession, branch_id: uuid.UUID, rows: list[d
 
 def _bind(name: str) -> Any:
     return bindparam(name)
+
+
+async def insert_clients(session: AsyncSession, rows: list[dict[str, Any]]) -> list[uuid.UUID]:
+    """Insert many clients in one statement; a client number the branch already has is left alone.
+    Returns the ids inserted."""
+    inserted: list[uuid.UUID] = []
+    for start in range(0, len(rows), 500):  # 35 columns: 500 rows stay under PostgreSQL's parameter limit
+        stmt = (
+            pg_insert(Client)
+            .values(rows[start : start + 500])
+            .on_conflict_do_nothing(index_elements=[Client.tenant_id, Client.client_number])
+            .returning(Client.id)
+        )
+        inserted += await session.scalars(stmt)
+    return inserted
+
+
+async def add_co_owners(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    for start in range(0, len(rows), 5000):
+        await session.execute(pg_insert(ClientCoOwner).values(rows[start : start + 5000]).on_conflict_do_nothing())

@@ -288,7 +288,7 @@ async def client_by_number(session: AsyncSession, by: Principal, number: str) ->
 # --- writing -------------------------------------------------------------------------------------
 
 
-def _check(draft: ClientDraft, given: frozenset[str]) -> tuple[dict[str, Any], list[DomainError]]:
+def check_draft(draft: ClientDraft, given: frozenset[str]) -> tuple[dict[str, Any], list[DomainError]]:
     """The columns a draft sets (only those in ``given``), validated; every problem is collected."""
     problems: list[DomainError] = []
     values: dict[str, Any] = {}
@@ -317,7 +317,7 @@ def _check(draft: ClientDraft, given: frozenset[str]) -> tuple[dict[str, Any], l
     return values, problems
 
 
-def _complete(state: dict[str, Any], problems: list[DomainError]) -> None:
+def complete_draft(state: dict[str, Any], problems: list[DomainError]) -> None:
     """Rules across fields, on the client as it will be: ID number against its type, birthday and gender
     from a resident ID, consent against do-not-contact and a phone on record."""
     id_type, number = state.get("id_type"), state.get("id_number")
@@ -398,8 +398,8 @@ async def create_client(session: AsyncSession, by: Principal, draft: ClientDraft
     owner = draft.owner_id or by.staff_id
     team = sorted(set(draft.co_owner_ids) - {owner} if owner else set(draft.co_owner_ids))
     people = await check_people(session, by, scope, owner, team)
-    state, problems = _check(draft, DRAFT_FIELDS)
-    _complete(state, problems)
+    state, problems = check_draft(draft, DRAFT_FIELDS)
+    complete_draft(state, problems)
     problems += people
     number = (state.get("client_number") or "").strip()
     if number and await repository.client_number_taken(session, by.branch_id, number):
@@ -431,7 +431,7 @@ async def update_client(
     client = await repository.client_for_update(session, by.branch_id, scope, client_id)
     if client is None:
         raise NotFound("Client", "客户", field="id")
-    changes, problems = _check(draft, given - {"owner_id", "co_owner_ids"})
+    changes, problems = check_draft(draft, given - {"owner_id", "co_owner_ids"})
     ring = data_keys(session)
     state = {c: getattr(client, c) for c in ("id_type", "birthday", "gender", "consents", "do_not_contact")}
     state |= {
@@ -444,7 +444,7 @@ async def update_client(
     for derived in ("birthday", "gender"):
         if new_resident_id and derived not in changes:
             state[derived] = None  # derived again from the new number
-    _complete(state, problems)
+    complete_draft(state, problems)
     number = (changes.get("client_number") or "").strip()
     if "client_number" in changes:
         if not number:
