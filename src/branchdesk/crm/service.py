@@ -269,20 +269,12 @@ async def routing_cards(
         rows = await repository.profiles(session, by.branch_id, everyone, ids)
     else:
         wanted = await _filters(session, by, filters or ClientFilters())
-        rows = list((await session.execute(repository.clients_query(by.branch_id, everyone, wanted).limit(20))).all())
+        rows = await repository.find(session, by.branch_id, everyone, wanted, limit=20)
     return [_card(ClientProfile.of(row)) for row in rows]
 
 
 def _card(client: ClientProfile) -> RoutingCard:
     return RoutingCard(client.id, mask_name(client.name), client.lifecycle, client.owner_id, 0)
-
-
-async def client_by_number(session: AsyncSession, by: Principal, number: str) -> ClientProfile | None:
-    scope = reader(by)
-    filters = repository.Filters()
-    stmt = repository.clients_query(by.branch_id, scope, filters).where(Client.client_number == number)
-    row = (await session.execute(stmt)).first()
-    return ClientProfile.of(row) if row else None
 
 
 # --- writing -------------------------------------------------------------------------------------
