@@ -11,6 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from branchdesk.access_reviews import service as reviews
+from branchdesk.crm import records
 from branchdesk.crm import service as crm
 from branchdesk.models import metadata
 from branchdesk.platform import audit
@@ -35,7 +36,7 @@ async def seeded(rt, world):
             staff = await tenants.staff_by_employee_number(session, head)
             principal = await enter(rt, session, staff.id, branch.code)
             co_owner = (await tenants.staff_by_employee_number(session, manager)).id
-            await crm.create_client(
+            await records.create_client(
                 session,
                 principal,
                 crm.ClientDraft(client_number=f"iso-{uuid.uuid4().hex[:8]}", name="隔离", co_owner_ids=[co_owner]),
