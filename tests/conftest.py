@@ -34,6 +34,11 @@ from branchdesk.tenants.models import BranchLevel
 EXTERNAL_DB = os.environ.get("BRANCHDESK_DATABASE_URL")
 EXTERNAL_REDIS = os.environ.get("BRANCHDESK_REDIS_URL")
 PASSWORD = "Correct-horse-42"
+# Personal-data keys for a production-mode Settings in tests (production refuses the development ones).
+PRODUCTION_DATA_KEYS = {
+    "data_keys": '{"current": "p1", "keys": {"p1": "cHJvZHVjdGlvbi10ZXN0LWtleS0zMi1ieXRlcyEhISE="}}',
+    "data_hash_key": "production-test-hash-key",
+}
 SYSTEM = Principal.system("tests")
 
 

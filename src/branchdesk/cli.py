@@ -21,6 +21,8 @@ tenants_app = typer.Typer(help="Head office and branches.", no_args_is_help=True
 staff_app = typer.Typer(help="Staff identities.", no_args_is_help=True)
 app.add_typer(tenants_app, name="tenants")
 app.add_typer(staff_app, name="staff")
+crm_app = typer.Typer(help="Clients (CRM).", no_args_is_help=True)
+app.add_typer(crm_app, name="crm")
 T = TypeVar("T")
 
 
@@ -576,3 +578,33 @@ def _render_import(console: Any, result: Any, report: Path) -> None:
             console.print(f"  would be {change.kind.value}: {change.employee_number}{where}{roles}")
         if len(planned) > 50:
             console.print(f"  … and {len(planned) - 50} more")
+
+
+@crm_app.command("rekey")
+def crm_rekey(
+    branch: str | None = typer.Option(None, help="Only this branch (its code); default: every branch."),
+    batch_size: int = typer.Option(500, min=1, max=10_000, help="Clients re-sealed per transaction."),
+) -> None:
+    """Re-seal clients' personal data under the current data key (BRANCHDESK_DATA_KEYS' "current"), in
+    batches; rows already under it are skipped, so an interrupted run simply runs again."""
+    from branchdesk.crm import pii
+    from branchdesk.tenants import service as tenants
+
+    async def work(rt: Runtime) -> int:
+        async with rt.db.session(None) as session:
+            branches = [b for b in await tenants.all_branches(session) if branch is None or b.code == branch]
+        if branch is not None and not branches:
+            typer.secho(f"no branch {branch}", err=True, fg="red")
+            raise typer.Exit(2)
+        total = 0
+        for found in branches:
+            code = found.code
+
+            def report(done: int, pending: int, code: str = code) -> None:
+                typer.echo(f"{code}: {done}/{pending} clients re-sealed")
+
+            total += await pii.rekey_branch(rt.db, found.id, size=batch_size, progress=report)
+        return total
+
+    done = _run(work)
+    typer.echo(f"{done} clients re-sealed under the current key")

@@ -3,15 +3,22 @@ so that later features can extend it and the README can list the sign-ins."""
 
 from __future__ import annotations
 
+import random
+import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from branchdesk.access.identity import Identity
 from branchdesk.access.principal import Principal
+from branchdesk.access.registry import DataScope, data_scoped
+from branchdesk.access.unit_of_work import across
 from branchdesk.calendars import service as calendars
 from branchdesk.credentials import service as credentials
+from branchdesk.crm import bulk as crm_bulk
+from branchdesk.crm import rules as crm_rules
+from branchdesk.crm.service import ClientDraft
 from branchdesk.onboarding import service as onboarding
 from branchdesk.rbac import service as rbac
 from branchdesk.runtime import Runtime
@@ -155,6 +162,7 @@ async def seed(rt: Runtime) -> None:
         await onboarding.grant_membership(session, actor, branch, cover, [role])
         await _custom_policy(rt, session)
         await _closures(rt, session)
+        await _clients(session)
 
 
 async def _custom_policy(rt: Runtime, session: AsyncSession) -> None:
@@ -164,7 +172,9 @@ async def _custom_policy(rt: Runtime, session: AsyncSession) -> None:
         head = await repository.staff_by_employee_number(session, heads[code])
         assert head is not None
         principal = await rt.gate.enter(session, Identity({}, staff_id=head.id), code)
-        await rbac.set_permission(session, principal, role, permission, granted, reason)
+        # a data-scoped grant here reaches the whole branch (IT support has no book of its own)
+        scope = DataScope.BRANCH if granted and data_scoped(permission) else None
+        await rbac.set_permission(session, principal, role, permission, granted, reason, scope)
 
 
 async def _closures(rt: Runtime, session: AsyncSession) -> None:
@@ -176,3 +186,92 @@ async def _closures(rt: Runtime, session: AsyncSession) -> None:
     if not await calendars.closures(session, principal, today):
         monday = today + timedelta(days=28 + (7 - today.weekday()) % 7)
         await calendars.add_closure(session, principal, monday, monday + timedelta(days=1), "网点装修")
+
+
+# --- clients (CRM) -------------------------------------------------------------------------------
+
+CLIENTS_PER_BRANCH = 300
+# Each branch's book is split among its customer managers (0102's includes the one who covers it).
+CLIENT_OWNERS = {"0100": ("E0100002",), "0101": ("E0101002",), "0102": ("E0102002", "E0101002")}
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+    "姚卢姜崔钟谭陆汪范金石廖贾夏韦傅方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+)
+GIVEN = (
+    "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉萍红娥建平文辉力明永健世广志义兴良海山仁波宁"
+    "贵福生龙元全国胜学祥才发武新利清飞彬富顺信子杰涛昌成康星光天达安岩中茂进林有坚和彪博诚先敬震振壮会思"
+    "群豪心邦承乐绍功松善厚庆磊民友裕河哲江超浩亮政谦亨奇固之轮翰朗伯宏言若鸣朋斌梁栋维启克伦翔旭鹏泽晨辰"
+    "士以建家致树炎德行时泰盛雄琛钧冠策腾楠榕风航弘"
+)
+DISTRICT_CODES = ("310101", "310104", "310105", "310106", "310107", "310109", "310110", "310112", "310115")
+ROADS = ("世纪大道", "南京西路", "淮海中路", "张杨路", "长寿路", "四川北路", "国权路", "七莘路", "浦东南路")
+COMPANIES = ("陆家嘴贸易有限公司", "静安文化传媒有限公司", "浦江精密机械有限公司", "申城餐饮管理有限公司")
+TAGS = ("代发工资", "理财偏好", "养老金", "企业主", "高净值", "新市民", "跨境业务")
+LIFECYCLE_WEIGHTS = (("prospect", 1), ("new", 2), ("active", 6), ("dormant", 2), ("lost", 1))
+
+
+def demo_clients(code: str, owners: list[uuid.UUID], today: date) -> list[ClientDraft]:
+    """A branch's book: realistic names, fictitious resident IDs with correct check characters, a few
+    birthdays in the coming week. The same on every run for the same day (seeded by the branch code)."""
+    rng = random.Random(f"branchdesk-demo-clients-{code}")
+    stages = [stage for stage, weight in LIFECYCLE_WEIGHTS for _ in range(weight)]
+    drafts = []
+    for i in range(CLIENTS_PER_BRANCH):
+        number = f"{code}{i + 1:06d}"
+        owner = owners[i % len(owners)]
+        team = [owners[(i + 1) % len(owners)]] if len(owners) > 1 and i % 7 == 0 else []
+        if i % 25 == 24:  # a few companies, identified by their unified social credit code
+            name = f"上海{COMPANIES[i % len(COMPANIES)]}"
+            kind, id_type = crm_rules.ClientKind.COMPANY, crm_rules.IdDocumentType.BUSINESS_LICENCE
+            id_number = f"91310000{rng.randrange(10**9):09d}{rng.choice('0123456789ABCDEFGHJKLMNPQRTUWXY')}"
+        else:
+            name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2, 2))))
+            if i % 20 == 3:  # birthdays this week
+                soon = today + timedelta(days=i % 7)
+                born = date(rng.randrange(1955, 2000), soon.month, min(soon.day, 28))
+            else:
+                born = date(1950, 1, 1) + timedelta(days=rng.randrange(0, 365 * 53))
+            first17 = f"{rng.choice(DISTRICT_CODES)}{born:%Y%m%d}{rng.randrange(1000):03d}"
+            kind, id_type = crm_rules.ClientKind.INDIVIDUAL, crm_rules.IdDocumentType.RESIDENT_ID
+            id_number = first17 + crm_rules.check_character(first17)
+        stage = crm_rules.LifecycleStage(rng.choice(stages))
+        kyc_expires = today + timedelta(days=rng.randrange(-60, 900))
+        phone = f"1{rng.choice('3456789')}{rng.randrange(10**9):09d}"
+        consents = sorted(rng.sample(("phone", "sms", "wechat", "email", "visit"), rng.randrange(0, 4)))
+        drafts.append(
+            ClientDraft(
+                client_number=number,
+                name=name,
+                phone=phone,
+                address=f"上海市{rng.choice(ROADS)}{rng.randrange(1, 999)}号{rng.randrange(101, 2999)}室",
+                occupation=rng.choice(("教师", "工程师", "医生", "个体经营", "公务员", "退休", "会计", "销售")),
+                risk_grade=crm_rules.RiskGrade(f"C{rng.randrange(1, 6)}"),
+                risk_assessed_on=today - timedelta(days=rng.randrange(10, 700)),
+                kyc_status=crm_rules.KycStatus.VERIFIED if kyc_expires > today else crm_rules.KycStatus.EXPIRED,
+                kyc_expires_on=kyc_expires,
+                consents=[crm_rules.ContactChannel(c) for c in consents],
+                lifecycle=stage,
+                tags=sorted(set(rng.sample(TAGS, rng.randrange(0, 3)))),
+                owner_id=owner,
+                co_owner_ids=team,
+                kind=kind,
+                id_type=id_type,
+                id_number=id_number,
+            )
+        )
+    return drafts
+
+
+async def _clients(session: AsyncSession) -> None:
+    """Each branch's book, recorded as the system in one set-based call per branch (idempotent)."""
+    for code, owners in CLIENT_OWNERS.items():
+        branch = await repository.branch_by_code(session, code)
+        assert branch is not None
+        ids = []
+        for number in owners:
+            staff = await repository.staff_by_employee_number(session, number)
+            assert staff is not None
+            ids.append(staff.id)
+        today = date.today()
+        async with across(session, Principal.system("demo"), branch.id) as system:
+            await crm_bulk.create_clients_in_bulk(session, system, demo_clients(code, ids, today), "demo")

@@ -16,6 +16,7 @@ from branchdesk.access.policy import POLICY_CACHE, BranchRules, PolicyCache, Pol
 from branchdesk.access.principal import Principal
 from branchdesk.access.unit_of_work import Gate
 from branchdesk.platform import migrate
+from branchdesk.platform.crypto import DATA_KEYS, DataKeyRing
 from branchdesk.platform.database import Database, DatabaseRoles, role_url
 from branchdesk.platform.embedded import EmbeddedServers
 from branchdesk.platform.events import EVENTS, EventBus
@@ -67,7 +68,9 @@ async def _branch_rules(session: AsyncSession, branch_id: uuid.UUID) -> BranchRu
     return await rbac.branch_rules(session, branch_id, await service_accounts.grants(session, branch_id))
 
 
-POLICY_SOURCE = PolicySource(baseline=rbac.stored_baseline, branch=_branch_rules)
+POLICY_SOURCE = PolicySource(
+    baseline=rbac.stored_baseline, branch=_branch_rules, baseline_scopes=rbac.stored_baseline_scopes
+)
 
 
 @dataclass
@@ -106,7 +109,7 @@ async def runtime(settings: Settings, *, run_migrations: bool) -> AsyncIterator[
         db=Database(
             where.app_url,
             where.platform_url,
-            info={POLICY_CACHE: policies, EVENTS: events},
+            info={POLICY_CACHE: policies, EVENTS: events, DATA_KEYS: DataKeyRing.from_settings(settings)},
             server_settings=settings.db_server_settings,
         ),
         keys=key_ring(settings),

@@ -21,6 +21,8 @@ from strawberry import relay
 from branchdesk.access.principal import Principal
 from branchdesk.access_reviews import service as reviews
 from branchdesk.calendars import service as calendars
+from branchdesk.crm import records
+from branchdesk.crm import service as crm
 from branchdesk.rbac import service as rbac
 from branchdesk.rbac.models import PolicyChange
 from branchdesk.service_accounts import service as accounts
@@ -128,3 +130,16 @@ FACTORIES: dict[str, Factory] = {
     "ServiceAccount": make_service_account,
     "BranchClosure": make_branch_closure,
 }
+
+
+async def make_client(rt: Any, branch: Any, owner: str) -> Made:
+    """A client owned by ``owner``, recorded by the system (a branch head holds branch scope, not a book)."""
+    number = _marker()
+    async with acting(rt, branch, owner) as (session, principal):
+        system = Principal.system("tests", principal.branch)
+        draft = crm.ClientDraft(client_number=number, name=f"客户{number}", owner_id=principal.staff_id)
+        client = await records.create_client(session, system, draft)
+    return Made("Client", client.id, number)
+
+
+FACTORIES["Client"] = make_client

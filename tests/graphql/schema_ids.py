@@ -35,6 +35,11 @@ NOT_AN_OBJECT = "-"  # an ID that names no Node (say why next to the entry)
 REFERS_TO: dict[str, str] = {
     "staffId": "StaffMember",
     "itemId": "AccessReviewItem",
+    "ownerId": "StaffMember",
+    "coOwnerIds": "StaffMember",
+    "toOwnerId": "StaffMember",
+    "fromOwnerId": "StaffMember",
+    "clientIds": "Client",
 }
 # Names that only mean something on their field: a bare `id` is the object the field is about.
 ON_FIELD: dict[tuple[str, str, str], str] = {
@@ -45,10 +50,21 @@ ON_FIELD: dict[tuple[str, str, str], str] = {
     ("Mutation", "removeBranchClosure", "id"): "BranchClosure",
     # One of the caller's own sessions (a sign-in: platform-wide, of no branch); anyone else's is not found.
     ("Mutation", "endSession", "id"): NOT_AN_OBJECT,
+    ("Query", "client", "id"): "Client",
+    ("Mutation", "updateClient", "id"): "Client",
 }
+# Fields that take ids of several objects: when one slot is probed, the others are optional (left out)
+# or required and filled from SAMPLES with an object of the caller's own branch.
+SEVERAL: frozenset[tuple[str, str]] = frozenset({("Mutation", "createClient"), ("Mutation", "assignClients")})
 # Values for required arguments other than the id, where a generic one would be refused before the
 # object is looked up (a PENDING decision, an unknown role) and so hide what the lookup answers.
-SAMPLES: dict[str, Any] = {"role": "lobby_manager", "decision": "REVOKED"}
+SAMPLES: dict[str, Any] = {
+    "role": "lobby_manager",
+    "decision": "REVOKED",
+    # The new owner of clients being moved: nobody by default; the node-isolation scene puts its caller here
+    # (a member of both branches), so that moving a client reaches the client.
+    "toOwnerId": "U3RhZmZNZW1iZXI6MDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAw",
+}
 GENERIC = {
     "String": "node isolation",
     "Int": 1,

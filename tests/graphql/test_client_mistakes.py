@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import extensions_of
+from tests.conftest import PRODUCTION_DATA_KEYS, extensions_of
 from tests.graphql.test_websocket import live, open_socket  # noqa: F401 - `live` is a fixture
 
 BRANCHES = "query($n: Int) { branches(first: $n) { edges { cursor } } }"
@@ -87,7 +87,9 @@ async def test_in_production_a_variable_mistake_names_no_enum_values(rt, servers
     from branchdesk.api import create_app
     from tests.conftest import make_settings
 
-    production = make_settings(servers, env="production", signing_keys="{}", db_role_password="s3cret")
+    production = make_settings(
+        servers, env="production", signing_keys="{}", db_role_password="s3cret", **PRODUCTION_DATA_KEYS
+    )
     app = create_app(production, rt)
     query = "query($s: BranchStatus) { branches(status: $s) { edges { cursor } } }"
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from branchdesk.graphql.schema import build_schema, export_sdl
 from branchdesk.platform.settings import Settings
+from tests.conftest import PRODUCTION_DATA_KEYS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,6 +41,7 @@ async def test_production_serves_no_introspection_and_no_graphiql(rt):
         redis_url="redis://r",
         signing_keys="{}",
         db_role_password="s3cret",
+        **PRODUCTION_DATA_KEYS,
     )
     app = create_app(production, rt)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:

@@ -40,7 +40,7 @@ from branchdesk.runtime import runtime
 async def main():
     async with runtime(Settings(), run_migrations=False) as rt:
         async with system_work(rt.db, "another process", uuid.UUID(sys.argv[1])) as (session, by):
-            await service.set_permission(session, by, "teller", "client:read", False, "from elsewhere")
+            await service.set_permission(session, by, "teller", "client.card:read", False, "from elsewhere")
 
 asyncio.run(main())
 """
@@ -123,7 +123,7 @@ async def test_a_change_committed_in_another_process_reaches_the_subscriber(api,
         token=await api.token(branch.officer),
         branch=branch.code,
     )
-    assert change["data"]["node"] == {"permission": "client:read", "reason": "from elsewhere"}
+    assert change["data"]["node"] == {"permission": "client.card:read", "reason": "from elsewhere"}
     await subscriber.ws.close()
 
 

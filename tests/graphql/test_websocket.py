@@ -20,7 +20,7 @@ from websockets.exceptions import ConnectionClosed
 from branchdesk.api import create_app
 from branchdesk.platform.audit import AuditEvent
 from branchdesk.tenants.models import Staff
-from tests.conftest import make_settings, onboard, unique_code, unique_employee_number
+from tests.conftest import PRODUCTION_DATA_KEYS, make_settings, onboard, unique_code, unique_employee_number
 
 pytestmark = pytest.mark.external
 PHONE = "{ staff(first: 100) { edges { node { employeeNumber phone } } } }"
@@ -48,7 +48,9 @@ async def live(rt: Any, servers: Any) -> AsyncIterator[str]:
 
 @pytest.fixture(scope="module")
 async def live_production(rt: Any, servers: Any) -> AsyncIterator[str]:
-    production = make_settings(servers, env="production", signing_keys="{}", db_role_password="s3cret")
+    production = make_settings(
+        servers, env="production", signing_keys="{}", db_role_password="s3cret", **PRODUCTION_DATA_KEYS
+    )
     async for address in _serve(create_app(production, rt)):
         yield address
 

@@ -35,6 +35,8 @@ def test_production_refuses_to_start_without_explicit_configuration():
         "BRANCHDESK_REDIS_URL",
         "BRANCHDESK_SIGNING_KEYS",
         "BRANCHDESK_DB_ROLE_PASSWORD",
+        "BRANCHDESK_DATA_KEYS",
+        "BRANCHDESK_DATA_HASH_KEY",
     ):
         assert name in str(refused.value)
 

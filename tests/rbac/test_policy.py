@@ -160,12 +160,12 @@ async def test_who_could_do_it_on_a_past_date_is_reconstructed(as_member, staffe
     earlier = _who(await compliance(WHO, {"p": "client:read", "at": before_grant.isoformat()}))
     assert staffed.it not in now and staffed.it not in earlier
     assert then[staffed.it] == ["it_support"]
-    assert then[staffed.teller] == now[staffed.teller] == ["teller"]
+    assert then[staffed.head] == now[staffed.head] == ["branch_head"]
 
 
 async def test_head_office_sees_each_branchs_drift_from_the_baseline(api, as_member, staffed, world):
     head = await as_member(staffed.head)
-    await head(REVOKE, {"i": {"role": "lobby_manager", "permission": "client:read"}})
+    await head(REVOKE, {"i": {"role": "lobby_manager", "permission": "client.card:read"}})
     from tests.conftest import add_member
 
     auditor = await add_member(api.client._transport.app.state.runtime, world.head_office, ["auditor"])  # type: ignore[attr-defined]
@@ -176,7 +176,9 @@ async def test_head_office_sees_each_branchs_drift_from_the_baseline(api, as_mem
         branch=world.head_office.code,
     )
     drift = {d["branch"]["code"]: d for d in body["data"]["policyDrift"]}
-    assert {"role": "lobby_manager", "permission": "client:read", "granted": False} in drift[staffed.code]["overrides"]
+    assert {"role": "lobby_manager", "permission": "client.card:read", "granted": False} in drift[staffed.code][
+        "overrides"
+    ]
 
 
 async def test_a_baseline_change_reaches_every_branch(api, as_member, staffed, world):

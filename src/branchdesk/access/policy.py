@@ -15,7 +15,7 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -25,7 +25,7 @@ from casbin.model import FastModel
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from branchdesk.access.registry import split
+from branchdesk.access.registry import PERMISSIONS, DataScope, split, widest
 from branchdesk.platform.clock import utcnow
 from branchdesk.platform.database import after_commit
 
@@ -68,22 +68,26 @@ class BranchPolicy:
         role_permissions: Mapping[str, Iterable[str]],
         assignments: Mapping[str, Iterable[str]],
         direct: Mapping[str, Iterable[str]] | None = None,
+        scopes: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
         self.branch_id = branch_id
         self.domain = str(branch_id)
         self.valid_until: datetime | None = None  # when a membership starts or ends by itself
         self._role_permissions = {role: frozenset(perms) for role, perms in role_permissions.items()}
+        # role → data-scoped permission → its grant's scope (a p rule's fifth field)
+        self._scopes = {role: dict(granted) for role, granted in (scopes or {}).items()}
         self._assignments = {subject: tuple(sorted(set(roles))) for subject, roles in assignments.items()}
         self._direct = {subject: frozenset(perms) for subject, perms in (direct or {}).items()}
         enforcer = self.enforcer()
-        shared: dict[tuple[tuple[str, ...], frozenset[str]], frozenset[str]] = {}
+        shared: dict[tuple[tuple[str, ...], frozenset[str]], tuple[frozenset[str], dict[str, DataScope]]] = {}
         self._held: dict[str, frozenset[str]] = {}
+        self._reach: dict[str, dict[str, DataScope]] = {}
         for subject in self._assignments.keys() | self._direct.keys():
             key = (self._assignments.get(subject, ()), self._direct.get(subject, frozenset()))
             if key not in shared:
                 rules = enforcer.get_implicit_permissions_for_user(subject, self.domain)
-                shared[key] = frozenset(f"{rule[2]}:{rule[3]}" for rule in rules)
-            self._held[subject] = shared[key]
+                shared[key] = (frozenset(f"{rule[2]}:{rule[3]}" for rule in rules), _reach(subject, rules))
+            self._held[subject], self._reach[subject] = shared[key]
 
     def enforcer(self) -> casbin.FastEnforcer:
         """A Casbin enforcer holding this branch's policy (built on demand; not kept)."""
@@ -91,9 +95,13 @@ class BranchPolicy:
         model.load_model_from_text(MODEL_TEXT)
         enforcer = casbin.FastEnforcer(model, cache_key_order=INDEX)
         rules = [
-            [role, self.domain, *split(p)] for role, perms in self._role_permissions.items() for p in sorted(perms)
+            [role, self.domain, *split(p), self._scopes.get(role, {}).get(p, "")]
+            for role, perms in self._role_permissions.items()
+            for p in sorted(perms)
         ]
-        rules += [[subject, self.domain, *split(p)] for subject, perms in self._direct.items() for p in sorted(perms)]
+        rules += [
+            [subject, self.domain, *split(p), ""] for subject, perms in self._direct.items() for p in sorted(perms)
+        ]
         if rules:
             enforcer.add_named_policies("p", rules)
         links = [[subject, role, self.domain] for subject, roles in self._assignments.items() for role in roles]
@@ -107,6 +115,13 @@ class BranchPolicy:
 
     def held_by(self, subject: str) -> frozenset[str]:
         return self._held.get(subject, frozenset())
+
+    def data_scope(self, subject: str, permission: str) -> DataScope | None:
+        """How far the subject's grant of a data-scoped permission reaches (None: not held, or not scoped)."""
+        return self._reach.get(subject, {}).get(permission)
+
+    def data_scopes_of(self, subject: str) -> dict[str, DataScope]:
+        return dict(self._reach.get(subject, {}))
 
     def permissions_of(self, subject: str) -> dict[str, list[str]]:
         """Each permission the subject holds here, with the roles (or direct grant) it comes through."""
@@ -124,6 +139,34 @@ class BranchPolicy:
         return explained
 
 
+_SCOPES = frozenset(s.value for s in DataScope)
+
+
+def _reach(subject: str, rules: Iterable[list[str]]) -> dict[str, DataScope]:
+    """The widest scope of each data-scoped permission among a subject's rules. A rule without one
+    reaches the narrowest scope, except a direct grant (a service account has no book of its own)."""
+    found: dict[str, list[DataScope]] = {}
+    for rule in rules:
+        permission = f"{rule[2]}:{rule[3]}"
+        declared = PERMISSIONS.get(permission)
+        if declared is None or not declared.data_scoped:
+            continue
+        stored = rule[4] if len(rule) > 4 else ""
+        default = DataScope.BRANCH if rule[0] == subject else DataScope.OWN
+        found.setdefault(permission, []).append(DataScope(stored) if stored in _SCOPES else default)
+    return {permission: widest(scopes) for permission, scopes in found.items()}
+
+
+def effective_scopes(
+    baseline_scopes: Mapping[tuple[str, str], str], override_scopes: Mapping[tuple[str, str], str]
+) -> dict[str, dict[str, str]]:
+    """Role → data-scoped permission → scope in a branch: the branch's own grant's scope over the baseline's."""
+    roles: dict[str, dict[str, str]] = {}
+    for (role, permission), scope in {**baseline_scopes, **override_scopes}.items():
+        roles.setdefault(role, {})[permission] = scope
+    return roles
+
+
 @dataclass(frozen=True)
 class PolicySource:
     """Where policies come from (the rbac domain's store, given to the cache at start-up): the
@@ -131,6 +174,8 @@ class PolicySource:
 
     baseline: Callable[[AsyncSession], Awaitable[dict[str, set[str]]]]
     branch: Callable[[AsyncSession, uuid.UUID], Awaitable[BranchRules]]
+    # (role, permission) → data scope of the baseline's grants of data-scoped permissions
+    baseline_scopes: Callable[[AsyncSession], Awaitable[dict[tuple[str, str], str]]] | None = None
 
 
 @dataclass(frozen=True)
@@ -138,11 +183,17 @@ class BranchRules:
     overrides: list[tuple[str, str, bool]]  # (role, permission, granted)
     assignments: list[tuple[uuid.UUID, list[str]]]  # (staff id, roles)
     direct: dict[str, list[str]]  # subject → permissions granted to it directly (service accounts)
+    # (role, permission) → data scope of the branch's own grants of data-scoped permissions
+    override_scopes: dict[tuple[str, str], str] = field(default_factory=dict)
     valid_until: datetime | None = None  # a membership starts or ends by itself then (a cover)
 
 
 async def load_branch_policy(
-    session: AsyncSession, source: PolicySource, branch_id: uuid.UUID, baseline: Mapping[str, set[str]]
+    session: AsyncSession,
+    source: PolicySource,
+    branch_id: uuid.UUID,
+    baseline: Mapping[str, set[str]],
+    baseline_scopes: Mapping[tuple[str, str], str] | None = None,
 ) -> BranchPolicy:
     rules = await source.branch(session, branch_id)
     policy = BranchPolicy(
@@ -150,6 +201,7 @@ async def load_branch_policy(
         effective_permissions(baseline, rules.overrides),
         {staff_subject(staff_id): roles for staff_id, roles in rules.assignments},
         rules.direct,
+        effective_scopes(baseline_scopes or {}, rules.override_scopes),
     )
     policy.valid_until = rules.valid_until
     return policy
@@ -178,6 +230,7 @@ class PolicyCache:
         self._entries: OrderedDict[uuid.UUID, tuple[BranchPolicy, float, float]] = OrderedDict()
         self._generation: dict[uuid.UUID | None, int] = {}
         self._baseline: dict[str, set[str]] | None = None
+        self._baseline_scopes: dict[tuple[str, str], str] = {}
         self._listener: asyncio.Task[None] | None = None
         self._origin = uuid.uuid4().hex  # this process's own announcements are already applied
         self.loads = 0
@@ -200,7 +253,7 @@ class PolicyCache:
             return entry[0]
         generation = (self._generation.get(branch_id, 0), self._generation.get(None, 0))
         baseline = await self.baseline(session)
-        policy = await load_branch_policy(session, self.source, branch_id, baseline)
+        policy = await load_branch_policy(session, self.source, branch_id, baseline, self._baseline_scopes)
         self.loads += 1
         # A change announced while loading makes what was loaded stale: serve it once, keep nothing.
         if generation == (self._generation.get(branch_id, 0), self._generation.get(None, 0)):
@@ -213,6 +266,8 @@ class PolicyCache:
         if self._baseline is None:
             generation = self._generation.get(None, 0)
             baseline = await self.source.baseline(session)
+            scopes = await self.source.baseline_scopes(session) if self.source.baseline_scopes else {}
+            self._baseline_scopes = scopes
             if generation == self._generation.get(None, 0):
                 self._baseline = baseline
             return baseline

@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass, field, replace
 
 from branchdesk.access.policy import BranchPolicy
-from branchdesk.access.registry import PERMISSIONS, Scope
+from branchdesk.access.registry import PERMISSIONS, DataScope, Scope
 from branchdesk.platform.audit import Author
 from branchdesk.platform.errors import Forbidden
 
@@ -80,6 +80,15 @@ class Principal:
         """Forbidden unless the principal may do ``permission`` here (the system may do anything)."""
         if not self.can(permission):
             raise Forbidden(permission)
+
+    def data_scope(self, permission: str) -> DataScope | None:
+        """How much of the branch's data the principal's grant of a data-scoped permission reaches;
+        None without the permission. The system reaches the whole branch."""
+        if not self.can(permission):
+            return None
+        if self.is_system or self.policy is None:
+            return DataScope.BRANCH
+        return self.policy.data_scope(self.subject, permission) or DataScope.OWN
 
     def owns(self, staff_id: uuid.UUID | None) -> bool:
         return staff_id is not None and staff_id == self.staff_id

@@ -10,7 +10,7 @@ Importing ``branchdesk`` imports every domain's declarations (see ``branchdesk/_
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -20,6 +20,19 @@ class Scope(StrEnum):
     BRANCH = "branch"
 
 
+class DataScope(StrEnum):
+    """How much of the branch's data a grant of a data-scoped permission reaches, narrowest first."""
+
+    OWN = "own"  # the records the holder owns or co-owns (a customer manager's book)
+    TEAM = "team"  # also those of the colleagues they share a record with
+    BRANCH = "branch"  # every record of the branch
+
+
+def widest(scopes: Iterable[DataScope]) -> DataScope:
+    order = list(DataScope)
+    return max(scopes, key=order.index)
+
+
 @dataclass(frozen=True)
 class Permission:
     name: str
@@ -27,6 +40,15 @@ class Permission:
     en: str
     zh: str
     baseline: frozenset[str]  # the roles that hold it in the head-office baseline as shipped
+    # A data-scoped permission is granted with a DataScope; the roles' scopes in the shipped baseline.
+    data_scoped: bool = False
+    baseline_scopes: tuple[tuple[str, DataScope], ...] = ()
+
+    def baseline_scope(self, role: str) -> DataScope | None:
+        """The scope the shipped baseline grants ``role`` (the narrowest for a role it does not name)."""
+        if not self.data_scoped:
+            return None
+        return dict(self.baseline_scopes).get(role, DataScope.OWN)
 
 
 @dataclass(frozen=True)
@@ -40,15 +62,30 @@ PERMISSIONS: dict[str, Permission] = {}
 ROLES: dict[str, Role] = {}
 
 
-def permission(name: str, en: str, zh: str, *, scope: Scope = Scope.BRANCH, baseline: Iterable[str] = ()) -> str:
-    """Declare a permission (once, in its domain's ``permissions.py``); returns its name."""
+def permission(
+    name: str,
+    en: str,
+    zh: str,
+    *,
+    scope: Scope = Scope.BRANCH,
+    baseline: Iterable[str] | Mapping[str, DataScope] = (),
+) -> str:
+    """Declare a permission (once, in its domain's ``permissions.py``); returns its name. A data-scoped
+    permission names its baseline as role → :class:`DataScope`: every grant of it carries a scope."""
     resource, colon, action = name.rpartition(":")
     if not (colon and resource and action):
         raise ValueError(f"a permission is resource:action, not {name!r}")
     if name in PERMISSIONS:
         raise ValueError(f"permission {name!r} is declared twice")
-    PERMISSIONS[name] = Permission(name, scope, en, zh, frozenset(baseline))
+    scoped = isinstance(baseline, Mapping)
+    scopes = tuple(sorted((r, DataScope(s)) for r, s in baseline.items())) if isinstance(baseline, Mapping) else ()
+    PERMISSIONS[name] = Permission(name, scope, en, zh, frozenset(baseline), scoped, scopes)
     return name
+
+
+def data_scoped(permission_name: str) -> bool:
+    declared = PERMISSIONS.get(permission_name)
+    return declared is not None and declared.data_scoped
 
 
 def role(name: str, en: str, zh: str) -> str:

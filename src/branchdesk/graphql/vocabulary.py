@@ -16,7 +16,7 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from branchdesk.access.registry import PERMISSIONS, Scope
+from branchdesk.access.registry import PERMISSIONS, DataScope, Scope
 from branchdesk.graphql.labels import localized, role_label
 from branchdesk.tenants.service import WEEKDAYS
 
@@ -47,6 +47,15 @@ PermissionScope = registry_enum(
     {
         Scope.HEAD_OFFICE.value: "Only for members of the head office, whatever a branch grants itself · 仅总行",
         Scope.BRANCH.value: "In any branch · 任意网点",
+    },
+)
+DataScopeEnum = registry_enum(
+    "DataScope",
+    "How much of the branch's data a grant of a data-scoped permission (such as `client:read`) reaches.",
+    {
+        DataScope.OWN.value: "The records the holder owns or co-owns · 本人（含共管）",
+        DataScope.TEAM.value: "Also those of the colleagues they share a record with · 团队",
+        DataScope.BRANCH.value: "Every record of the branch · 全网点",
     },
 )
 _DAYS = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -17,6 +18,15 @@ FEDERATION_ALGORITHMS = frozenset(
 
 # Where front-end dev servers run: Vite, Create React App.
 DEV_ORIGINS = ("http://localhost:5173", "http://localhost:3000")
+
+# Development-only keys for personal data at rest, so that a fresh checkout runs; production refuses them.
+DEV_DATA_KEYS = json.dumps(
+    {
+        "current": "dev-not-for-production",
+        "keys": {"dev-not-for-production": "ZGV2ZWxvcG1lbnQgb25seSwgbm90IGZvciBwcm9kISE="},
+    }
+)
+DEV_DATA_HASH_KEY = "development-only-hash-key-not-for-production"
 
 # A prefix of database role names: <prefix>_owner, <prefix>_app, <prefix>_platform fit in 63 characters.
 ROLE_PREFIX_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
@@ -69,6 +79,14 @@ class Settings(BaseSettings):
     service_token_ttl_seconds: int = 600
     # A rotated service-account secret keeps working this long, so the client can be redeployed.
     service_secret_grace_seconds: int = 24 * 3600
+    # Keys that encrypt personal data at rest (AES-256-GCM), as JSON: {"current": "<id>", "keys": {"<id>":
+    # "<base64 of 32 bytes>", ...}}. The current key encrypts; every key listed still decrypts, so a key is
+    # rotated by adding one, making it current and running `branchdesk crm rekey`, then removing the old.
+    data_keys: SecretStr = SecretStr(DEV_DATA_KEYS)
+    # The key of the keyed hashes (HMAC-SHA256) that find personal data by exact match. It does not
+    # rotate with the data keys; `crm rekey` recomputes the hashes of the rows it re-seals, so change it
+    # together with a new current data key.
+    data_hash_key: SecretStr = SecretStr(DEV_DATA_HASH_KEY)
     # JSON list of trusted OpenID Connect issuers (see TrustedIssuer).
     oidc_issuers: list[TrustedIssuer] = Field(default_factory=list)
 
@@ -170,6 +188,10 @@ class Settings(BaseSettings):
             ]
             if self.db_role_password.get_secret_value() == "branchdesk-dev":
                 missing.append("BRANCHDESK_DB_ROLE_PASSWORD")
+            if self.data_keys.get_secret_value() == DEV_DATA_KEYS:
+                missing.append("BRANCHDESK_DATA_KEYS")
+            if self.data_hash_key.get_secret_value() == DEV_DATA_HASH_KEY:
+                missing.append("BRANCHDESK_DATA_HASH_KEY")
             if missing:
                 raise ValueError("production needs explicit settings: " + ", ".join(missing))
         for trusted in self.oidc_issuers:

@@ -17,3 +17,9 @@ HEAD_OFFICE_ROLE = ErrorCode(
     "The role {role} can only be held in the head office.",
     "角色 {role} 只能在总行授予。",
 )
+
+NOT_DATA_SCOPED = ErrorCode(
+    "PERMISSION_NOT_DATA_SCOPED",
+    "The permission {permission} has no data scope: grant it without one.",
+    "权限 {permission} 不区分数据范围，授予时无需指定。",
+)

@@ -21,6 +21,9 @@ class BaselineGrant(Base):
 
     role: Mapped[str] = mapped_column(String(50), primary_key=True)
     permission: Mapped[str] = mapped_column(String(80), primary_key=True)
+    data_scope: Mapped[str | None] = mapped_column(
+        String(10), comment="own, team or branch: how far a grant of a data-scoped permission reaches"
+    )
 
 
 class BaselineChange(Base):
@@ -45,6 +48,9 @@ class PolicyOverride(TenantOwned, Base):
     role: Mapped[str] = mapped_column(String(50))
     permission: Mapped[str] = mapped_column(String(80))
     granted: Mapped[bool] = mapped_column(comment="True: granted beyond the baseline; False: revoked from it")
+    data_scope: Mapped[str | None] = mapped_column(
+        String(10), comment="own, team or branch: the scope the branch grants a data-scoped permission with"
+    )
 
 
 class PolicyChange(TenantOwned, Base):

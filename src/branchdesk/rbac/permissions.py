@@ -1,6 +1,6 @@
 """The roles of a branch and of head office, the policy permissions, and the separation-of-duties pairs.
 
-Permissions of domains that are not built yet (clients, handoffs, cash) are declared here so that the
+Permissions of domains that are not built yet (handoffs, cash) are declared here so that the
 baseline, the demo policy and the separation-of-duties pairs can name them; each moves to its domain's
 ``permissions.py`` when that domain lands (its stored baseline stays as it is).
 """
@@ -51,19 +51,6 @@ AUDIT_READ = permission(
     baseline=[RISK_OFFICER, COMPLIANCE_OFFICER, HEAD_OFFICE_ADMIN, AUDITOR],
 )
 
-permission(
-    "client:read",
-    "Read clients",
-    "查看客户",
-    baseline=[BRANCH_HEAD, CUSTOMER_MANAGER, LOBBY_MANAGER, TELLER, RISK_OFFICER],
-)
-permission("client:write", "Create and update clients", "维护客户", baseline=[CUSTOMER_MANAGER])
-permission(
-    "client.pii:read",
-    "See client personal data unmasked",
-    "查看客户敏感信息（不脱敏）",
-    baseline=[BRANCH_HEAD, RISK_OFFICER],
-)
 permission(
     "handoff:create",
     "Hand work to another role",

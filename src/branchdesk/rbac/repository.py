@@ -21,6 +21,21 @@ async def baseline(session: AsyncSession) -> dict[str, set[str]]:
     return dict(roles)
 
 
+async def baseline_grants(session: AsyncSession) -> list[tuple[str, str, str | None]]:
+    """Every grant of the baseline: (role, permission, data scope or None)."""
+    rows = await session.execute(select(BaselineGrant.role, BaselineGrant.permission, BaselineGrant.data_scope))
+    return [(role, permission, scope) for role, permission, scope in rows]
+
+
+async def baseline_scopes(session: AsyncSession) -> dict[tuple[str, str], str]:
+    rows = await session.execute(
+        select(BaselineGrant.role, BaselineGrant.permission, BaselineGrant.data_scope).where(
+            BaselineGrant.data_scope.is_not(None)
+        )
+    )
+    return {(role, permission): scope for role, permission, scope in rows if scope is not None}
+
+
 async def lock_baseline(session: AsyncSession) -> None:
     await session.execute(text("select pg_advisory_xact_lock(hashtext('branchdesk:baseline'))"))
 
@@ -29,9 +44,11 @@ async def permissions_in_baseline_history(session: AsyncSession) -> set[str]:
     return set(await session.scalars(select(BaselineChange.permission).distinct()))
 
 
-async def set_baseline(session: AsyncSession, role: str, permission: str, granted: bool) -> None:
+async def set_baseline(
+    session: AsyncSession, role: str, permission: str, granted: bool, data_scope: str | None = None
+) -> None:
     if granted:
-        session.add(BaselineGrant(role=role, permission=permission))
+        session.add(BaselineGrant(role=role, permission=permission, data_scope=data_scope))
     else:
         await session.execute(
             delete(BaselineGrant).where(BaselineGrant.role == role, BaselineGrant.permission == permission)

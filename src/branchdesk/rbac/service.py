@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from branchdesk.access import errors as access_errors
 from branchdesk.access.policy import BranchRules, announce_change, effective_permissions
 from branchdesk.access.principal import Principal
-from branchdesk.access.registry import PERMISSIONS, ROLES, Scope
+from branchdesk.access.registry import PERMISSIONS, ROLES, DataScope, Scope
 from branchdesk.access.unit_of_work import across
 from branchdesk.platform import audit
 from branchdesk.platform.clock import utcnow
@@ -108,7 +108,8 @@ async def sync_baseline(session: AsyncSession, by: Principal) -> list[tuple[str,
         for role in sorted(declared.baseline)
     ]
     for role, permission in granted:
-        await _change_baseline(session, by, role, permission, granted=True)
+        scope = PERMISSIONS[permission].baseline_scope(role)
+        await _change_baseline(session, by, role, permission, granted=True, data_scope=scope)
     if not await repository.toxic_pairs(session):
         for name, first, second, en, zh in DEFAULT_TOXIC_PAIRS:
             session.add(ToxicPair(name=name, first=first, second=second, en=en, zh=zh))
@@ -124,7 +125,8 @@ async def change_baseline(session: AsyncSession, by: Principal, role: str, permi
     _permission(permission)
     current = (await repository.baseline(session)).get(role, set())
     if (permission in current) != granted:
-        await _change_baseline(session, by, role, permission, granted)
+        scope = PERMISSIONS[permission].baseline_scope(role) if granted else None
+        await _change_baseline(session, by, role, permission, granted, data_scope=scope)
         office = await tenants.head_office(session)
         if office is not None:
             async with across(session, by, office.id):
@@ -140,9 +142,11 @@ async def change_baseline(session: AsyncSession, by: Principal, role: str, permi
     return (await repository.baseline(session)).get(role, set())
 
 
-async def _change_baseline(session: AsyncSession, by: Principal, role: str, permission: str, granted: bool) -> None:
+async def _change_baseline(
+    session: AsyncSession, by: Principal, role: str, permission: str, granted: bool, data_scope: str | None = None
+) -> None:
     actor = by.author
-    await repository.set_baseline(session, role, permission, granted)
+    await repository.set_baseline(session, role, permission, granted, data_scope)
     session.add(
         BaselineChange(
             changed_at=utcnow(),
@@ -162,25 +166,51 @@ async def _change_baseline(session: AsyncSession, by: Principal, role: str, perm
 
 
 async def set_permission(
-    session: AsyncSession, by: Principal, role: str, permission: str, granted: bool, reason: str | None = None
+    session: AsyncSession,
+    by: Principal,
+    role: str,
+    permission: str,
+    granted: bool,
+    reason: str | None = None,
+    data_scope: DataScope | None = None,
 ) -> set[str]:
-    """Grant or revoke a permission for a role in the caller's branch; returns the role's permissions there."""
+    """Grant or revoke a permission for a role in the caller's branch; returns the role's permissions there.
+
+    A data-scoped permission is granted with a scope (``data_scope``; when not given, the one the role
+    holds it with now, else the baseline's, else the narrowest); granting it again with another scope
+    changes the scope, like any grant."""
     by.require(POLICY_MANAGE)
     branch_id = by.branch_id
     _permission(permission, branch_level_is_head_office=by.in_head_office)
     await _role(session, role)
-    baseline = (await repository.baseline(session)).get(role, set())
+    declared = PERMISSIONS[permission]
+    if data_scope is not None and not declared.data_scoped:
+        raise DomainError(errors.NOT_DATA_SCOPED, field="dataScope", permission=permission)
+    grants = [(p, scope) for r, p, scope in await repository.baseline_grants(session) if r == role]
+    baseline = {p for p, _ in grants}
+    baseline_scope = next((scope for p, scope in grants if p == permission), None)
     existing = await repository.override(session, branch_id, role, permission)
-    before = {"granted": _state(baseline, existing, permission), "source": _source(existing)}
-    after = {"granted": granted, "source": "baseline" if (permission in baseline) == granted else _source_of(granted)}
-    if before["granted"] == granted:
+    held = _state(baseline, existing, permission)
+    held_scope = _scope_held(declared.data_scoped, held, existing, baseline_scope, declared.baseline_scope(role))
+    scope = None
+    if granted and declared.data_scoped:
+        scope = str(data_scope or held_scope or baseline_scope or declared.baseline_scope(role))
+    before = {"granted": held, "source": _source(existing)} | ({"scope": held_scope} if held_scope else {})
+    to_baseline = (permission in baseline) == granted and (not granted or scope == baseline_scope)
+    after = {"granted": granted, "source": "baseline" if to_baseline else _source_of(granted)}
+    after |= {"scope": scope} if scope else {}
+    if held == granted and held_scope == scope:
         return await role_permissions(session, branch_id, role)
-    if (permission in baseline) == granted:
-        await session.delete(existing)  # back to the baseline
+    if to_baseline:
+        if existing is not None:
+            await session.delete(existing)  # back to the baseline
     elif existing is not None:
         existing.granted = granted
+        existing.data_scope = scope
     else:
-        session.add(PolicyOverride(tenant_id=branch_id, role=role, permission=permission, granted=granted))
+        session.add(
+            PolicyOverride(tenant_id=branch_id, role=role, permission=permission, granted=granted, data_scope=scope)
+        )
     await session.flush()
     await _history(session, branch_id, by, "permission", before, after, role=role, permission=permission, reason=reason)
     return await role_permissions(session, branch_id, role)
@@ -188,6 +218,16 @@ async def set_permission(
 
 def _state(baseline: set[str], override: PolicyOverride | None, permission: str) -> bool:
     return override.granted if override is not None else permission in baseline
+
+
+def _scope_held(
+    scoped: bool, held: bool, override: PolicyOverride | None, baseline_scope: str | None, shipped: str | None
+) -> str | None:
+    if not (scoped and held):
+        return None
+    if override is not None and override.granted:
+        return override.data_scope or shipped
+    return baseline_scope or shipped
 
 
 def _source(override: PolicyOverride | None) -> str:
@@ -275,11 +315,21 @@ async def stored_baseline(session: AsyncSession) -> dict[str, set[str]]:
     return await repository.baseline(session)
 
 
+async def stored_baseline_scopes(session: AsyncSession) -> dict[tuple[str, str], str]:
+    return await repository.baseline_scopes(session)
+
+
 async def branch_rules(session: AsyncSession, branch_id: uuid.UUID, direct: dict[str, list[str]]) -> BranchRules:
     """The branch's overrides and role assignments, with the direct grants (service accounts) given."""
-    overrides = [(o.role, o.permission, o.granted) for o in await repository.overrides(session, branch_id)]
+    stored = await repository.overrides(session, branch_id)
+    overrides = [(o.role, o.permission, o.granted) for o in stored]
+    scopes = {(o.role, o.permission): o.data_scope for o in stored if o.granted and o.data_scope}
     now = utcnow()
     windows = await repository.membership_windows(session, branch_id)
     return BranchRules(
-        overrides, repository.current(windows, now), direct, valid_until=repository.next_boundary(windows, now)
+        overrides,
+        repository.current(windows, now),
+        direct,
+        scopes,
+        valid_until=repository.next_boundary(windows, now),
     )

@@ -28,6 +28,7 @@ class Cell:
     permission: str
     granted: bool
     source: str  # baseline | grant | revoke
+    data_scope: str | None = None  # how far a granted data-scoped permission reaches: own | team | branch
 
 
 @dataclass(frozen=True)
@@ -52,18 +53,25 @@ def _counts_here(principal: Principal, permission: str) -> bool:
 async def access_matrix(session: AsyncSession, by: Principal) -> list[Cell]:
     """Roles × permissions of the caller's branch; ``source`` marks where the branch departs from the baseline."""
     by.require(POLICY_AUDIT)
-    baseline = await repository.baseline(session)
+    grants = await repository.baseline_grants(session)
+    baseline: dict[str, set[str]] = {}
+    for role, permission, _scope in grants:
+        baseline.setdefault(role, set()).add(permission)
+    scopes = {(role, permission): scope for role, permission, scope in grants if scope}
     overrides = {(o.role, o.permission): o for o in await repository.overrides(session, by.branch_id)}
     roles = sorted(set(ROLES) | set(baseline) | {role for role, _ in overrides})
     cells = []
     for role in roles:
-        for permission in PERMISSIONS:
+        for permission, declared in PERMISSIONS.items():
             override: PolicyOverride | None = overrides.get((role, permission))
             in_baseline = permission in baseline.get(role, set())
             if override is not None:
-                cells.append(Cell(role, permission, override.granted, "grant" if override.granted else "revoke"))
+                scope = (override.data_scope or declared.baseline_scope(role)) if override.granted else None
+                source = "grant" if override.granted else "revoke"
+                cells.append(Cell(role, permission, override.granted, source, scope))
             else:
-                cells.append(Cell(role, permission, in_baseline, "baseline"))
+                scope = (scopes.get((role, permission)) or declared.baseline_scope(role)) if in_baseline else None
+                cells.append(Cell(role, permission, in_baseline, "baseline", scope))
     return cells
 
 

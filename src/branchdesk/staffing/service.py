@@ -10,7 +10,6 @@ the policy history, the audit trail and the policy caches follow every change.
 
 from __future__ import annotations
 
-import re
 import uuid
 import zoneinfo
 from collections.abc import AsyncIterator
@@ -32,9 +31,8 @@ from branchdesk.rbac.permissions import BRANCH_HEAD
 from branchdesk.service_accounts import service as service_accounts
 from branchdesk.service_accounts.models import ServiceAccount
 from branchdesk.staffing import errors
-from branchdesk.tenants import errors as tenant_errors
 from branchdesk.tenants import service as tenants
-from branchdesk.tenants.contact import contact_problems, normal_phone
+from branchdesk.tenants.contact import normal_phone
 from branchdesk.tenants.models import (
     Branch,
     BranchLevel,
@@ -45,8 +43,6 @@ from branchdesk.tenants.models import (
     StaffStatus,
 )
 from branchdesk.tenants.permissions import STAFF_MANAGE, STAFF_READ
-
-_EMPLOYEE_NUMBER = re.compile(r"^[0-9A-Za-z]{3,32}$")
 
 # Jobs told through the outbox: what follows a new identity (activation) and a leaver (open work).
 STAFF_CREATED = "staff_created"
@@ -181,12 +177,7 @@ def _window_details(membership: Membership) -> dict[str, object]:
 
 
 def _validate(new: NewStaff) -> list[DomainError]:
-    problems = []
-    if not _EMPLOYEE_NUMBER.match(new.employee_number):
-        problems.append(DomainError(tenant_errors.INVALID_EMPLOYEE_NUMBER, field="employeeNumber"))
-    if not 1 <= len(new.display_name.strip()) <= 100:
-        problems.append(DomainError(tenant_errors.INVALID_NAME, field="displayName"))
-    return problems + contact_problems(new.email, new.phone)
+    return tenants.staff_problems(new.employee_number, new.display_name, new.email, new.phone)
 
 
 async def create_staff(session: AsyncSession, by: Principal, new: NewStaff) -> Staff:

@@ -20,6 +20,7 @@ from branchdesk.platform.clock import utcnow
 from branchdesk.platform.errors import DomainError, InvalidInput, NotFound, Unauthenticated
 from branchdesk.platform.pagination import Key, Page, PageRequest, count, keyset
 from branchdesk.tenants import errors, repository
+from branchdesk.tenants.contact import contact_problems
 from branchdesk.tenants.models import (
     LEVEL_LABELS,
     PARENT_LEVEL,
@@ -37,8 +38,7 @@ from branchdesk.tenants.permissions import BRANCH_LIST, BRANCH_READ, BRANCH_SUSP
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _CODE = re.compile(r"^[0-9A-Z]{2,16}$")
-_EMPLOYEE_NUMBER = re.compile(r"^[0-9A-Za-z]{3,32}$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EMPLOYEE_NUMBER = re.compile(r"^[0-9A-Za-z]{3,32}$")  # E0101001: 3 to 32 letters or digits
 _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
@@ -60,15 +60,20 @@ class BranchDraft:
     business_hours: dict[str, list[list[str]]] = field(default_factory=dict)
 
 
-def _validate_staff(draft: StaffDraft, prefix: str) -> list[DomainError]:
+def staff_problems(
+    employee_number: str, display_name: str, email: str | None, phone: str | None = None, prefix: str = ""
+) -> list[DomainError]:
+    """What is wrong with a new identity's details, each error naming its field (under ``prefix``)."""
     problems = []
-    if not _EMPLOYEE_NUMBER.match(draft.employee_number):
+    if not EMPLOYEE_NUMBER.match(employee_number):
         problems.append(DomainError(errors.INVALID_EMPLOYEE_NUMBER, field=f"{prefix}employeeNumber"))
-    if not 1 <= len(draft.display_name.strip()) <= 100:
+    if not 1 <= len(display_name.strip()) <= 100:
         problems.append(DomainError(errors.INVALID_NAME, field=f"{prefix}displayName"))
-    if draft.email is not None and not _EMAIL.match(draft.email):
-        problems.append(DomainError(errors.INVALID_EMAIL, field=f"{prefix}email"))
-    return problems
+    return problems + contact_problems(email, phone, prefix)
+
+
+def _validate_staff(draft: StaffDraft, prefix: str) -> list[DomainError]:
+    return staff_problems(draft.employee_number, draft.display_name, draft.email, None, prefix)
 
 
 def _validate_hours(hours: dict[str, list[list[str]]]) -> list[DomainError]:

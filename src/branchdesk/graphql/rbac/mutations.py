@@ -7,12 +7,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
 from branchdesk.access.principal import Principal
+from branchdesk.access.registry import DataScope
 from branchdesk.graphql import permissions as p
 from branchdesk.graphql.errors import mutate, payload
 from branchdesk.graphql.ids import staff_uuid
 from branchdesk.graphql.inputs import text
 from branchdesk.graphql.rbac.types import AccessMatrix, PermissionInfo
 from branchdesk.graphql.tenants.types import StaffMember, member_or_none
+from branchdesk.graphql.vocabulary import DataScopeEnum
 from branchdesk.rbac import service
 
 
@@ -21,6 +23,12 @@ class RolePermissionInput:
     role: str = text(max_length=50)
     permission: str = text("`resource:action`, e.g. `client.pii:read`.", max_length=80)
     reason: str | None = text("Why; kept in the policy history.", max_length=500, default=None)
+    data_scope: DataScopeEnum | None = strawberry.field(
+        default=None,
+        description="For a data-scoped permission (e.g. `client:read`), how far the grant reaches; granting "
+        "again with another scope changes it. Default: the scope the role holds it with, else the baseline's, "
+        "else OWN. Ignored when revoking.",
+    )
 
 
 @strawberry.input
@@ -69,7 +77,10 @@ def _role_fields(role: str, permissions: set[str]) -> dict[str, object]:
 
 async def _set_permission(info: Info, input: RolePermissionInput, granted: bool) -> RolePermissionsPayload:
     async def change(session: AsyncSession, by: Principal) -> dict[str, object]:
-        permissions = await service.set_permission(session, by, input.role, input.permission, granted, input.reason)
+        scope = DataScope(input.data_scope.value) if granted and input.data_scope else None
+        permissions = await service.set_permission(
+            session, by, input.role, input.permission, granted, input.reason, scope
+        )
         return _role_fields(input.role, permissions)
 
     return await mutate(info, RolePermissionsPayload, change)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Annotated
 
@@ -7,6 +8,7 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
+from branchdesk.access.policy import staff_subject
 from branchdesk.graphql import permissions as p
 from branchdesk.graphql.ids import staff_uuid
 from branchdesk.graphql.inputs import text_argument
@@ -25,12 +27,21 @@ from branchdesk.graphql.rbac.types import (
 )
 from branchdesk.graphql.relay import Before, Cursor, First, Last, connection, page_request
 from branchdesk.graphql.tenants.types import Branch
-from branchdesk.graphql.vocabulary import RoleInfo
+from branchdesk.graphql.vocabulary import DataScopeEnum, RoleInfo
 from branchdesk.rbac import views
 
 
-def _effective(held: dict[str, list[str]]) -> list[EffectivePermission]:
-    return [EffectivePermission(permission=PermissionInfo.of(name), via=via) for name, via in held.items()]
+def _effective(info: Info, staff_id: uuid.UUID, held: dict[str, list[str]]) -> list[EffectivePermission]:
+    """``held`` as the view returned it (authorised); each data-scoped one with the scope it reaches."""
+    scopes = info.context.principal().branch_policy.data_scopes_of(staff_subject(staff_id))
+    return [
+        EffectivePermission(
+            permission=PermissionInfo.of(name),
+            via=via,
+            data_scope=DataScopeEnum(scopes[name]) if name in scopes else None,
+        )
+        for name, via in held.items()
+    ]
 
 
 @strawberry.type
@@ -38,7 +49,8 @@ class Queries:
     @p.field("branch:read", "Your own permissions in the active branch, and the roles they come through.")
     async def my_permissions(self, info: Info) -> list[EffectivePermission] | None:
         principal = info.context.principal()
-        return _effective(await info.context.call(views.effective_permissions_of, principal.staff_id))
+        held = await info.context.call(views.effective_permissions_of, principal.staff_id)
+        return _effective(info, principal.staff_id, held) if principal.staff_id else []
 
     @p.field("policy:audit", "The access matrix of the active branch: roles × permissions, baseline departures marked.")
     async def access_matrix(self, info: Info) -> AccessMatrix | None:
@@ -46,7 +58,8 @@ class Queries:
 
     @p.field("policy:audit", "A member's effective permissions in the active branch and, for each, why.")
     async def effective_permissions(self, info: Info, staff_id: strawberry.ID) -> list[EffectivePermission] | None:
-        return _effective(await info.context.call(views.effective_permissions_of, staff_uuid(staff_id)))
+        member = staff_uuid(staff_id)
+        return _effective(info, member, await info.context.call(views.effective_permissions_of, member))
 
     @p.field(
         "policy:audit",

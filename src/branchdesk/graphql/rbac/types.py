@@ -12,13 +12,13 @@ from strawberry import relay
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from branchdesk.access.registry import PERMISSIONS
+from branchdesk.access.registry import PERMISSIONS, data_scoped
 from branchdesk.graphql.labels import localized, permission_label
 from branchdesk.graphql.nodes import LoadedNode
 from branchdesk.graphql.relay import OrderDirection
 from branchdesk.graphql.service_accounts.types import ServiceAccount
 from branchdesk.graphql.tenants.types import Branch, StaffMember, member_or_none
-from branchdesk.graphql.vocabulary import Permission, PermissionScope, RoleInfo
+from branchdesk.graphql.vocabulary import DataScopeEnum, Permission, PermissionScope, RoleInfo
 from branchdesk.rbac import views
 from branchdesk.rbac.models import PolicyChange
 
@@ -45,6 +45,10 @@ class PermissionInfo:
     def effective_in(self) -> PermissionScope:
         return PermissionScope(self.scope)
 
+    @strawberry.field(description="Whether each grant of it carries a data scope (own, team or branch).")
+    def data_scoped(self) -> bool:
+        return data_scoped(self.name)
+
     @classmethod
     def of(cls, name: str) -> PermissionInfo:
         declared = PERMISSIONS.get(name)
@@ -65,6 +69,9 @@ class AccessMatrixCell:
     granted: bool = strawberry.field(description="Whether the role holds the permission in the branch.")
     source: PolicySource = strawberry.field(
         description="Whether it comes from the baseline or from the branch's own grant or revocation."
+    )
+    data_scope: DataScopeEnum | None = strawberry.field(
+        default=None, description="How far the grant reaches, for a granted data-scoped permission; else null."
     )
 
     @strawberry.field(description="True where the branch departs from the head-office baseline.")
@@ -101,7 +108,13 @@ class AccessMatrix:
             roles=[RoleInfo(name=r) for r in roles],
             permissions=[PermissionInfo.of(n) for n in dict.fromkeys(c.permission for c in cells)],
             cells=[
-                AccessMatrixCell(role=c.role, permission=c.permission, granted=c.granted, source=PolicySource(c.source))
+                AccessMatrixCell(
+                    role=c.role,
+                    permission=c.permission,
+                    granted=c.granted,
+                    source=PolicySource(c.source),
+                    data_scope=DataScopeEnum(c.data_scope) if c.data_scope else None,
+                )
                 for c in cells
             ],
         )
@@ -111,6 +124,9 @@ class AccessMatrix:
 class EffectivePermission:
     permission: PermissionInfo = strawberry.field(description="The permission held.")
     via: list[str] = strawberry.field(description="Roles (or `direct`) that grant it.")
+    data_scope: DataScopeEnum | None = strawberry.field(
+        default=None, description="How far it reaches, for a data-scoped permission (the widest of its grants)."
+    )
 
 
 @strawberry.type(description="A member who holds a permission, and through which roles.")
@@ -133,6 +149,9 @@ class PolicyChangeKind(Enum):
 class PermissionState:
     granted: bool = strawberry.field(description="Whether the role holds the permission.")
     source: PolicySource = strawberry.field(description="The baseline, or the branch's own grant or revocation.")
+    data_scope: DataScopeEnum | None = strawberry.field(
+        default=None, description="The grant's data scope, for a granted data-scoped permission."
+    )
 
 
 @strawberry.type(description="The roles a member holds in the branch.")
@@ -153,7 +172,12 @@ Actor = Annotated[
 def _state(stored: dict[str, Any]) -> PermissionState | RoleSet:
     if "roles" in stored:
         return RoleSet(roles=[RoleInfo(name=r) for r in stored["roles"]])
-    return PermissionState(granted=bool(stored.get("granted")), source=PolicySource(stored.get("source", "baseline")))
+    scope = stored.get("scope")
+    return PermissionState(
+        granted=bool(stored.get("granted")),
+        source=PolicySource(stored.get("source", "baseline")),
+        data_scope=DataScopeEnum(scope) if scope else None,
+    )
 
 
 @strawberry.type(name="PolicyChange", description="One change to the branch's policy or role assignments.")

@@ -14,14 +14,12 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from branchdesk.access.registry import ROLES
+from branchdesk.platform.contact import is_email, is_phone
+from branchdesk.tenants.service import EMPLOYEE_NUMBER
 
 COLUMNS = ("employee_number", "name", "email", "phone", "branch_code", "roles", "start_date", "end_date")
 REQUIRED_COLUMNS = frozenset(COLUMNS) - {"email", "phone", "start_date", "end_date"}
 
-_EMPLOYEE_NUMBER = re.compile(r"^[0-9A-Za-z]{3,32}$")
-_EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
-_MAINLAND_MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
-_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 _ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 _ROLE_SEPARATORS = re.compile(r"[;,]")
 
@@ -121,7 +119,7 @@ def check_row(row: int, values: dict[str, str]) -> tuple[FeedRow | None, list[Is
     issues: list[Issue] = []
     number, name = values["employee_number"], values["name"]
     email, phone = values.get("email") or None, values.get("phone") or None
-    if not _EMPLOYEE_NUMBER.match(number):
+    if not EMPLOYEE_NUMBER.match(number):
         issues.append(
             Issue(row, "employee_number", Code.EMPLOYEE_NUMBER_FORMAT, "3 to 32 letters or digits, e.g. E0101001.")
         )
@@ -129,9 +127,9 @@ def check_row(row: int, values: dict[str, str]) -> tuple[FeedRow | None, list[Is
         issues.append(Issue(row, "name", Code.NAME_REQUIRED, "A name is required."))
     elif len(name) > 100:
         issues.append(Issue(row, "name", Code.NAME_TOO_LONG, "A name has at most 100 characters."))
-    if email is not None and not (_EMAIL.match(email) and len(email) <= 254):
+    if email is not None and not is_email(email):
         issues.append(Issue(row, "email", Code.EMAIL_INVALID, f"{email!r} is not an email address."))
-    if phone is not None and not (_MAINLAND_MOBILE.match(phone) or _E164.match(phone)):
+    if phone is not None and not is_phone(phone):
         issues.append(
             Issue(
                 row,

@@ -1,0 +1,59 @@
+"""Error codes of the CRM."""
+
+from __future__ import annotations
+
+from branchdesk.platform.errors import ErrorCode
+
+ID_NUMBER_FORMAT = ErrorCode(
+    "CLIENT_ID_NUMBER_FORMAT",
+    "A mainland resident ID number is 17 digits and a check character (a digit or X), with a real birth date.",
+    "居民身份证号码须为 17 位数字加 1 位校验码（数字或 X），且出生日期有效。",
+)
+ID_CHECK_DIGIT = ErrorCode(
+    "CLIENT_ID_CHECK_DIGIT",
+    "The resident ID number's check character is wrong (GB 11643): expected {expected}.",
+    "居民身份证号码校验码错误（GB 11643），应为 {expected}。",
+)
+ID_NUMBER_REQUIRED = ErrorCode(
+    "CLIENT_ID_NUMBER_REQUIRED", "An ID document type needs its number.", "填写证件类型时须同时填写证件号码。"
+)
+PHONE_FORMAT = ErrorCode(
+    "CLIENT_PHONE_FORMAT",
+    "A phone number is an 11-digit mainland mobile (1xxxxxxxxxx) or international in E.164 (+ and up to 15 digits).",
+    "手机号码须为 11 位大陆手机号（1 开头），或 E.164 国际格式（+ 加至多 15 位数字）。",
+)
+CLIENT_NUMBER_TAKEN = ErrorCode(
+    "CLIENT_NUMBER_TAKEN",
+    "Client number {number} already belongs to another client of this branch.",
+    "客户号 {number} 已被本网点其他客户使用。",
+)
+CONSENT_CONFLICT = ErrorCode(
+    "CLIENT_CONSENT_CONFLICT",
+    "A client who asked not to be contacted cannot consent to contact channels at the same time.",
+    "客户已要求勿扰，不能同时同意任何联系渠道。",
+)
+CONSENT_NEEDS_PHONE = ErrorCode(
+    "CLIENT_CONSENT_NEEDS_PHONE",
+    "Consent to {channel} needs a phone number on record.",
+    "同意通过{channel_zh}联系须先登记手机号码。",
+)
+OWNER_NOT_MEMBER = ErrorCode(
+    "CLIENT_OWNER_NOT_MEMBER",
+    "A client's owner and co-owners are members of this branch.",
+    "客户经理及共管人须为本网点员工。",
+)
+OWNER_OUT_OF_SCOPE = ErrorCode(
+    "CLIENT_OWNER_OUT_OF_SCOPE",
+    "Your data scope only lets you give clients to yourself or keep yourself on their team.",
+    "您的数据范围只允许将客户归属于本人或保留本人为共管人。",
+)
+NOTHING_TO_ASSIGN = ErrorCode(
+    "CLIENT_ASSIGN_NOTHING",
+    "Name the clients to reassign, or the customer manager whose whole portfolio moves.",
+    "请指定要调整归属的客户，或要整体移交客户的客户经理。",
+)
+BIRTHDAY_MISMATCH = ErrorCode(
+    "CLIENT_BIRTHDAY_MISMATCH",
+    "The birthday differs from the one in the resident ID number ({expected}).",
+    "生日与居民身份证号码中的出生日期（{expected}）不一致。",
+)

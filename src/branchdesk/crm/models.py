@@ -1,0 +1,113 @@
+"""A branch's clients, who looks after them, and how that changed.
+
+Personal data (ID number, phone, address) is held sealed (``*_sealed``: AES-GCM, the key id inside each
+value, see ``platform.crypto``) and, where it is searched, as a keyed hash (``*_hash``): never in clear.
+``pii_key_id`` names the key the row's values were sealed under, so ``crm rekey`` finds what to redo.
+
+Later parts of the CRM (holdings, interactions, feedback, surveys) hang off ``clients`` by the composite
+key ``(tenant_id, client_id)``, like ``client_co_owners`` does.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Computed,
+    Date,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    LargeBinary,
+    SmallInteger,
+    String,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Mapped, mapped_column
+
+from branchdesk.platform.database import Base, TenantOwned, Timestamped, tenant_table_args
+
+
+class Client(TenantOwned, Timestamped, Base):
+    __tablename__ = "clients"
+    __table_args__ = tenant_table_args(
+        UniqueConstraint("tenant_id", "client_number"),
+        Index("ix_clients_tenant_id_name_id", "tenant_id", "name", "id"),
+        Index("ix_clients_tenant_id_name_prefix", "tenant_id", "name", postgresql_ops={"name": "text_pattern_ops"}),
+        Index("ix_clients_tenant_id_owner_id_name_id", "tenant_id", "owner_id", "name", "id"),
+        Index("ix_clients_tenant_id_lifecycle_name_id", "tenant_id", "lifecycle", "name", "id"),
+        Index("ix_clients_tenant_id_kyc_expires_on", "tenant_id", "kyc_expires_on"),
+        Index("ix_clients_tenant_id_birthday_md", "tenant_id", "birthday_md"),
+        Index("ix_clients_tenant_id_phone_hash", "tenant_id", "phone_hash"),
+        Index("ix_clients_tenant_id_id_number_hash", "tenant_id", "id_number_hash"),
+        Index("ix_clients_tenant_id_created_at_id", "tenant_id", "created_at", "id"),
+        Index("ix_clients_tags", "tags", postgresql_using="gin"),
+    )
+
+    client_number: Mapped[str] = mapped_column(String(40), comment="The core-banking client number (客户号)")
+    kind: Mapped[str] = mapped_column(String(20))  # rules.ClientKind
+    name: Mapped[str] = mapped_column(String(200))
+    id_type: Mapped[str | None] = mapped_column(String(30))  # rules.IdDocumentType
+    id_number_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    id_number_hash: Mapped[bytes | None] = mapped_column(LargeBinary)
+    phone_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    phone_hash: Mapped[bytes | None] = mapped_column(LargeBinary)
+    address_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    pii_key_id: Mapped[str | None] = mapped_column(String(255))
+    birthday: Mapped[date | None] = mapped_column(Date)
+    # month * 100 + day of the birthday, for "birthdays within N days" by index
+    birthday_md: Mapped[int | None] = mapped_column(
+        SmallInteger,
+        Computed("(extract(month from birthday) * 100 + extract(day from birthday))::smallint", persisted=True),
+    )
+    gender: Mapped[str | None] = mapped_column(String(10))  # rules.Gender
+    occupation: Mapped[str | None] = mapped_column(String(100))
+    risk_grade: Mapped[str | None] = mapped_column(String(2))  # rules.RiskGrade
+    risk_assessed_on: Mapped[date | None] = mapped_column(Date)
+    kyc_status: Mapped[str] = mapped_column(String(20))  # rules.KycStatus
+    kyc_expires_on: Mapped[date | None] = mapped_column(Date)
+    consents: Mapped[list[str]] = mapped_column(ARRAY(String(20)))  # rules.ContactChannel values
+    do_not_contact: Mapped[bool]
+    preferred_language: Mapped[str] = mapped_column(String(10))
+    lifecycle: Mapped[str] = mapped_column(String(20))  # rules.LifecycleStage
+    tags: Mapped[list[str]] = mapped_column(ARRAY(String(40)))
+    notes: Mapped[str | None] = mapped_column(String(2000))
+    owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("staff.id"))
+    updated_at: Mapped[datetime]
+
+
+class ClientCoOwner(TenantOwned, Base):
+    """A member of the client's team beside its owner: sees and serves the client like the owner."""
+
+    __tablename__ = "client_co_owners"
+    __table_args__ = tenant_table_args(
+        ForeignKeyConstraint(["tenant_id", "client_id"], ["clients.tenant_id", "clients.id"], ondelete="CASCADE"),
+        UniqueConstraint("tenant_id", "client_id", "staff_id"),
+        Index("ix_client_co_owners_tenant_id_staff_id_client_id", "tenant_id", "staff_id", "client_id"),
+    )
+
+    client_id: Mapped[uuid.UUID]
+    staff_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("staff.id"))
+
+
+class ClientAssignment(TenantOwned, Base):
+    """One change of a client's owner or team: who made it, when and why (the portfolio's history)."""
+
+    __tablename__ = "client_assignments"
+    __table_args__ = tenant_table_args(
+        ForeignKeyConstraint(["tenant_id", "client_id"], ["clients.tenant_id", "clients.id"], ondelete="CASCADE"),
+        Index("ix_client_assignments_tenant_id_client_id_assigned_at", "tenant_id", "client_id", "assigned_at"),
+    )
+
+    client_id: Mapped[uuid.UUID]
+    from_owner_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff.id"))
+    to_owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("staff.id"))
+    co_owner_ids: Mapped[list[uuid.UUID] | None] = mapped_column(ARRAY(Uuid))
+    assigned_at: Mapped[datetime]
+    actor_kind: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[uuid.UUID | None]
+    actor_label: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(String(500))

@@ -1,0 +1,198 @@
+"""GraphQL types of the CRM: the client profile, its routing card, the list's filters and orders."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from enum import Enum
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from branchdesk.crm import rules
+from branchdesk.crm import service as crm
+from branchdesk.graphql.inputs import text
+from branchdesk.graphql.labels import graphql_enum
+from branchdesk.graphql.nodes import LoadedNode
+from branchdesk.graphql.relay import CountedConnection, OrderDirection
+from branchdesk.graphql.tenants.types import StaffMember, member_or_none
+from branchdesk.platform.masking import mask_address, mask_id_number, mask_phone
+
+ClientKind = graphql_enum(rules.ClientKind, "ClientKind", "An individual or a company.")
+IdDocumentType = graphql_enum(rules.IdDocumentType, "IdDocumentType", "The kind of identity document.")
+Gender = graphql_enum(rules.Gender, "Gender", "A client's gender.")
+RiskGrade = graphql_enum(rules.RiskGrade, "RiskGrade", "Risk tolerance from the suitability assessment.")
+KycStatus = graphql_enum(rules.KycStatus, "KycStatus", "Where the client's know-your-customer check stands.")
+LifecycleStage = graphql_enum(rules.LifecycleStage, "LifecycleStage", "Where the client is in their relationship.")
+ContactChannel = graphql_enum(rules.ContactChannel, "ContactChannel", "A way of contacting a client.")
+
+_PII_NOTE = "Masked unless you hold `client.pii:read` (and may read the client at all); every unmasked read is audited."
+_MASKS = {"phone": mask_phone, "id_number": mask_id_number, "address": mask_address}
+
+
+@strawberry.type(description="A change of the client's owner or team: who made it, when and why.")
+class ClientAssignmentEntry:
+    assigned_at: datetime = strawberry.field(description="When.")
+    reason: str = strawberry.field(description="Why, as the person who made it said.")
+    acted_by: str = strawberry.field(description="Who made it (employee number and name, or the system).")
+    from_owner_id: strawberry.Private[uuid.UUID | None]
+    to_owner_id: strawberry.Private[uuid.UUID]
+
+    @strawberry.field(description="The owner before; null for the client's creation or a former member.")
+    async def from_owner(self, info: Info) -> StaffMember | None:
+        return await member_or_none(info, self.from_owner_id)
+
+    @strawberry.field(description="The owner after; null once they have left the branch.")
+    async def to_owner(self, info: Info) -> StaffMember | None:
+        return await member_or_none(info, self.to_owner_id)
+
+
+@strawberry.type(name="Client", description="A client of the branch (客户), as its owner and team see them.")
+class Client(LoadedNode):
+    node_loader = "client"
+    id: relay.NodeID[str]
+    client_number: str = strawberry.field(description="The core-banking client number (客户号), unique in the branch.")
+    kind: ClientKind = strawberry.field(description="Individual or company.")  # type: ignore[valid-type]
+    name: str = strawberry.field(description="Full name, or the company's registered name.")
+    id_type: IdDocumentType | None = strawberry.field(description="The identity document's kind.")  # type: ignore[valid-type]
+    birthday: date | None = strawberry.field(description="Date of birth (from the resident ID when not given).")
+    gender: Gender | None = strawberry.field(description="Gender (from the resident ID when not given).")  # type: ignore[valid-type]
+    occupation: str | None = strawberry.field(description="Occupation.")
+    risk_grade: RiskGrade | None = strawberry.field(description="Risk tolerance, C1 to C5.")  # type: ignore[valid-type]
+    risk_assessed_on: date | None = strawberry.field(description="When the risk tolerance was last assessed.")
+    kyc_status: KycStatus = strawberry.field(description="The know-your-customer check.")  # type: ignore[valid-type]
+    kyc_expires_on: date | None = strawberry.field(description="When the KYC check must be renewed.")
+    consents: list[ContactChannel] = strawberry.field(description="Channels the client agreed to be contacted on.")  # type: ignore[valid-type]
+    do_not_contact: bool = strawberry.field(description="The client asked not to be contacted for marketing at all.")
+    preferred_language: str = strawberry.field(description="Language to serve the client in, e.g. zh-CN.")
+    lifecycle: LifecycleStage = strawberry.field(description="Relationship stage.")  # type: ignore[valid-type]
+    tags: list[str] = strawberry.field(description="Free tags, e.g. 代发工资.")
+    notes: str | None = strawberry.field(description="Free notes of the client's team.")
+    created_at: datetime = strawberry.field(description="When the client was recorded.")
+    updated_at: datetime = strawberry.field(description="When the profile last changed.")
+    owner_id: strawberry.Private[uuid.UUID]
+
+    @classmethod
+    def of(cls, found: crm.ClientProfile) -> Client:
+        return cls(
+            id=str(found.id),
+            client_number=found.client_number,
+            kind=rules.ClientKind(found.kind),
+            name=found.name,
+            id_type=rules.IdDocumentType(found.id_type) if found.id_type else None,
+            birthday=found.birthday,
+            gender=rules.Gender(found.gender) if found.gender else None,
+            occupation=found.occupation,
+            risk_grade=rules.RiskGrade(found.risk_grade) if found.risk_grade else None,
+            risk_assessed_on=found.risk_assessed_on,
+            kyc_status=rules.KycStatus(found.kyc_status),
+            kyc_expires_on=found.kyc_expires_on,
+            consents=[rules.ContactChannel(c) for c in found.consents],
+            do_not_contact=found.do_not_contact,
+            preferred_language=found.preferred_language,
+            lifecycle=rules.LifecycleStage(found.lifecycle),
+            tags=list(found.tags),
+            notes=found.notes,
+            created_at=found.created_at,
+            updated_at=found.updated_at,
+            owner_id=found.owner_id,
+        )
+
+    async def _personal(self, info: Info, name: str) -> str | None:
+        """Personal data is opened (in one batch per request) only when a response shows it."""
+        found = await info.context.loaders.client_personal_data.load(uuid.UUID(self.id))
+        value: str | None = getattr(found, name) if found is not None else None
+        if value is None:
+            return None
+        if not crm.sees_unmasked(info.context.principal()):
+            return _MASKS[name](value)
+        await info.context.loaders.unmasked_read.load(("client", self.id))
+        return value
+
+    @strawberry.field(description=f"Mobile phone (11-digit mainland or E.164). {_PII_NOTE}")
+    async def phone(self, info: Info) -> str | None:
+        return await self._personal(info, "phone")
+
+    @strawberry.field(description=f"ID document number. {_PII_NOTE}")
+    async def id_number(self, info: Info) -> str | None:
+        return await self._personal(info, "id_number")
+
+    @strawberry.field(description=f"Address. {_PII_NOTE}")
+    async def address(self, info: Info) -> str | None:
+        return await self._personal(info, "address")
+
+    @strawberry.field(description="The customer manager who owns the client; null once they have left the branch.")
+    async def owner(self, info: Info) -> StaffMember | None:
+        return await member_or_none(info, self.owner_id)
+
+    @strawberry.field(description="Co-owners who serve the client with its owner (the client's team).")
+    async def team(self, info: Info) -> list[StaffMember]:
+        ids: list[uuid.UUID] = await info.context.loaders.client_team.load(uuid.UUID(self.id))
+        members = await info.context.loaders.member.load_many(ids)
+        return [m for m in members if m is not None]
+
+    @strawberry.field(description="Changes of owner and team, oldest first.")
+    async def assignment_history(self, info: Info) -> list[ClientAssignmentEntry]:
+        entries: list[ClientAssignmentEntry] = await info.context.loaders.client_assignments.load(uuid.UUID(self.id))
+        return entries
+
+
+@strawberry.type(
+    description="What a teller or lobby manager sees of a client to guide them (分流卡片): no profile, no "
+    "personal data."
+)
+class ClientRoutingCard:
+    masked_name: str = strawberry.field(description="The name, masked: 王** or the first characters of a company.")
+    lifecycle: LifecycleStage = strawberry.field(description="Relationship stage.")  # type: ignore[valid-type]
+    open_work: int = strawberry.field(
+        description="Open work items for the client (handoffs, complaints, follow-ups); 0 until those land."
+    )
+    owner_id: strawberry.Private[uuid.UUID]
+
+    @classmethod
+    def of(cls, card: crm.RoutingCard) -> ClientRoutingCard:
+        return cls(
+            masked_name=card.masked_name,
+            lifecycle=rules.LifecycleStage(card.lifecycle),
+            open_work=card.open_work,
+            owner_id=card.owner_id,
+        )
+
+    @strawberry.field(description="The customer manager to hand the client to; null once they have left.")
+    async def owner(self, info: Info) -> StaffMember | None:
+        return await member_or_none(info, self.owner_id)
+
+
+@strawberry.type(name="ClientConnection", description="A page of clients.")
+class ClientConnection(CountedConnection[Client]):
+    pass
+
+
+@strawberry.enum(description="What a client list is sorted by.")
+class ClientOrderField(Enum):
+    NAME = strawberry.enum_value("name", description="Name; ties broken by id.")
+    CLIENT_NUMBER = strawberry.enum_value("client_number", description="Client number.")
+    CREATED_AT = strawberry.enum_value("created_at", description="When the client was recorded; ties by id.")
+
+
+@strawberry.input(description="How a client list is sorted.")
+class ClientOrder:
+    field: ClientOrderField = ClientOrderField.NAME
+    direction: OrderDirection = OrderDirection.ASC
+
+
+@strawberry.input(description="Which clients a list shows (all given conditions hold); within your data scope.")
+class ClientFilter:
+    owner_id: strawberry.ID | None = strawberry.field(default=None, description="Only this manager's clients.")
+    lifecycle: LifecycleStage | None = strawberry.field(default=None, description="Only this stage.")  # type: ignore[valid-type]
+    tag: str | None = text("Only clients with this tag.", max_length=40, default=None)
+    kyc_expiring_before: date | None = strawberry.field(
+        default=None, description="Only clients whose KYC expires before this date."
+    )
+    birthday_within_days: int | None = strawberry.field(
+        default=None, description="Only clients whose birthday falls today or in the next N days (0 to 366)."
+    )
+    phone: str | None = text("Exactly this phone (either 13812345678 or +8613812345678).", max_length=20, default=None)
+    id_number: str | None = text("Exactly this ID document number.", max_length=40, default=None)
+    name_prefix: str | None = text("Names starting with this.", max_length=200, default=None)
