@@ -78,6 +78,12 @@ class Settings(BaseSettings):
     # Failed sign-ins from one source address, whatever accounts they name, before it must wait (RATE_LIMITED).
     signin_source_max_failures: int = Field(default=30, ge=1)
     signin_source_window_seconds: int = Field(default=900, ge=1)
+    # Whether the roles head office names must use a second factor at sign-in. Off only for development
+    # (`dev.py start`'s demo, most tests); production refuses to start with it off.
+    second_factor_enforced: bool = True
+    # Base64url of 32 random bytes: the AES-GCM key that seals TOTP secrets. Generated under DATA_DIR in
+    # development; production needs it.
+    second_factor_key: SecretStr | None = None
     # Requests to /oauth/token per client id and per source address in a window, before HTTP 429.
     # GraphQL cost per caller (staff member, service account, or address when anonymous): the fields an
     # operation selects, summed over a window; 0 turns the limit off (the default: branches differ a lot).
@@ -161,6 +167,7 @@ class Settings(BaseSettings):
                     ("BRANCHDESK_DATABASE_URL", self.database_url),
                     ("BRANCHDESK_REDIS_URL", self.redis_url),
                     ("BRANCHDESK_SIGNING_KEYS", self.signing_keys),
+                    ("BRANCHDESK_SECOND_FACTOR_KEY", self.second_factor_key),
                 )
                 if not value
             ]
@@ -168,6 +175,8 @@ class Settings(BaseSettings):
                 missing.append("BRANCHDESK_DB_ROLE_PASSWORD")
             if missing:
                 raise ValueError("production needs explicit settings: " + ", ".join(missing))
+            if not self.second_factor_enforced:
+                raise ValueError("production enforces second factors: BRANCHDESK_SECOND_FACTOR_ENFORCED cannot be off")
         for trusted in self.oidc_issuers:
             if trusted.issuer == self.token_issuer:
                 raise ValueError("a trusted issuer cannot be our own issuer")
