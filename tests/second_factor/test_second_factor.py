@@ -412,3 +412,25 @@ async def test_resetting_someone_without_a_second_factor_says_so(api, rt, world)
     answer = await api.post(RESET, {"i": {"staffId": target}}, token=head, branch=world.branch_a.code)
 
     assert answer["data"]["resetSecondFactor"]["errors"] == [{"code": "SECOND_FACTOR_NOT_ENROLLED", "field": "staffId"}]
+
+
+async def test_the_cli_reset_is_recorded_in_the_head_office_trail(api, rt, world):
+    from branchdesk.access.unit_of_work import system_work
+    from branchdesk.second_factor.service import reset_named
+
+    number = await add_member(rt, world.branch_a, ["teller"])
+    await enrol(api, number)
+
+    async with system_work(rt.db, "cli") as (session, by):  # what `branchdesk staff reset-second-factor` runs
+        await reset_named(session, by, number)
+
+    assert (await sign_in(api, number))["secondFactor"] is None
+    async with rt.db.session(world.head_office.id) as session:
+        actor = await session.scalar(
+            select(AuditEvent.actor_label).where(
+                AuditEvent.tenant_id == world.head_office.id,
+                AuditEvent.action == "staff.second_factor_reset",
+                AuditEvent.target_id == str(await staff_id(rt, number)),
+            )
+        )
+    assert actor == "cli"

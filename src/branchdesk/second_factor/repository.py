@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from branchdesk.platform.clock import utcnow
@@ -53,12 +53,11 @@ async def unused_recovery_code(session: AsyncSession, staff_id: uuid.UUID, looku
 
 
 async def recovery_codes_left(session: AsyncSession, staff_id: uuid.UUID) -> int:
-    return len(
-        list(
-            await session.scalars(
-                select(RecoveryCode.id).where(RecoveryCode.staff_id == staff_id, RecoveryCode.used_at.is_(None))
-            )
+    return (
+        await session.scalar(
+            select(func.count()).where(RecoveryCode.staff_id == staff_id, RecoveryCode.used_at.is_(None))
         )
+        or 0
     )
 
 
@@ -90,3 +89,8 @@ async def current_policy(session: AsyncSession) -> SecondFactorPolicyChange | No
 
 async def staff_by_id(session: AsyncSession, staff_id: uuid.UUID) -> Staff | None:
     return await session.get(Staff, staff_id)
+
+
+async def staff_id_by_number(session: AsyncSession, employee_number: str) -> uuid.UUID | None:
+    found: uuid.UUID | None = await session.scalar(select(Staff.id).where(Staff.employee_number == employee_number))
+    return found

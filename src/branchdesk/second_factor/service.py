@@ -324,22 +324,30 @@ async def disable_own(
 
 async def reset(session: AsyncSession, by: Principal, staff_id: uuid.UUID) -> Staff:
     """An administrator removes someone's second factor (lost phone): audited, and their sessions end.
-    A branch resets its own members; head office anyone. Anyone else is "not found"."""
+    A branch resets its own members; head office (and the system: the CLI) anyone. Anyone else is
+    "not found"."""
     by.require(STAFF_MANAGE)
     staff = await repository.staff_by_id(session, staff_id)
-    member = by.in_head_office or await tenants.membership(session, by.branch_id, staff_id) is not None
-    if staff is None or not member:
+    anyone = by.in_head_office or by.is_system
+    if staff is None or not (anyone or await tenants.membership(session, by.branch_id, staff_id) is not None):
         raise NotFound("Staff member", "员工", field="staffId")
     if not await repository.remove_factor(session, staff_id):
         raise DomainError(errors.NOT_ENROLLED, field="staffId")
     await signin.end_sessions(session, staff_id)
-    details = {"employee_number": staff.employee_number}
-    await audit.record(session, by.branch_id, by.author, "staff.second_factor_reset", "staff", staff_id, details)
-    if not by.in_head_office:  # the head office owns identities: it sees every reset
-        await _audit(
-            session, "staff.second_factor_reset", staff, by.author, branch=by.branch.code if by.branch else None
-        )
+    where = by.branch.code if by.branch is not None else None
+    await _audit(session, "staff.second_factor_reset", staff, by.author, branch=where)  # the head office's trail
+    if by.branch is not None and not by.in_head_office:  # and the trail of the branch that did it
+        details = {"employee_number": staff.employee_number}
+        await audit.record(session, by.branch.id, by.author, "staff.second_factor_reset", "staff", staff_id, details)
     return staff
+
+
+async def reset_named(session: AsyncSession, by: Principal, employee_number: str) -> Staff:
+    """:func:`reset` by employee number (the CLI)."""
+    found = await repository.staff_id_by_number(session, employee_number.strip())
+    if found is None:
+        raise NotFound("Staff member", "员工", field="employeeNumber")
+    return await reset(session, by, found)
 
 
 def _self(staff: Staff) -> Author:

@@ -90,7 +90,9 @@ class ResetSecondFactorPayload:
     staff: StaffMember | None = strawberry.field(
         resolver=_staff_now, description="The staff member, as seen from the active branch (null outside it)."
     )
-    reset: bool = strawberry.field(default=False, description="True once their second factor is removed.")
+    reset: bool | None = strawberry.field(
+        default=None, description="True once their second factor is removed; null when refused."
+    )
     staff_id: strawberry.Private[uuid.UUID | None] = None
 
 
