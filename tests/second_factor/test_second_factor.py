@@ -21,8 +21,9 @@ from branchdesk.platform.audit import AuditEvent
 from branchdesk.platform.clock import utcnow
 from branchdesk.second_factor import sealing
 from branchdesk.second_factor.models import SecondFactor, SignInChallenge
+from branchdesk.second_factor.service import DEFAULT_ROLES, set_required_roles
 from branchdesk.tenants.models import Staff
-from tests.conftest import PASSWORD, Api, add_member, make_settings
+from tests.conftest import PASSWORD, SYSTEM, Api, add_member, make_settings
 
 pytestmark = pytest.mark.external
 
@@ -90,7 +91,10 @@ async def staff_id(rt, number: str) -> Any:
 
 @pytest.fixture
 async def enforced(servers, rt) -> Any:
-    """An API process as production runs it: the roles head office names must use a second factor."""
+    """An API process as production runs it: the roles head office names must use a second factor (the
+    default ones: other tests may have called setSecondFactorPolicy with sample values)."""
+    async with rt.db.session(None) as session:
+        await set_required_roles(session, SYSTEM, DEFAULT_ROLES)
     settings = make_settings(servers, second_factor_enforced=True)
     app = create_app(settings, dataclasses.replace(rt, settings=settings))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://branchdesk.test") as c:

@@ -324,19 +324,18 @@ async def disable_own(
 
 async def reset(session: AsyncSession, by: Principal, staff_id: uuid.UUID) -> Staff:
     """An administrator removes someone's second factor (lost phone): audited, and their sessions end.
-    A branch resets its own members; head office (and the system: the CLI) anyone. Anyone else is
-    "not found"."""
+    Only a member of the active branch (the system, i.e. the CLI: anyone); another branch's member is
+    "not found", as everywhere."""
     by.require(STAFF_MANAGE)
     staff = await repository.staff_by_id(session, staff_id)
-    anyone = by.in_head_office or by.is_system
-    if staff is None or not (anyone or await tenants.membership(session, by.branch_id, staff_id) is not None):
+    if staff is None or not (by.is_system or await tenants.membership(session, by.branch_id, staff_id) is not None):
         raise NotFound("Staff member", "员工", field="staffId")
     if not await repository.remove_factor(session, staff_id):
         raise DomainError(errors.NOT_ENROLLED, field="staffId")
     await signin.end_sessions(session, staff_id)
     where = by.branch.code if by.branch is not None else None
     await _audit(session, "staff.second_factor_reset", staff, by.author, branch=where)  # the head office's trail
-    if by.branch is not None and not by.in_head_office:  # and the trail of the branch that did it
+    if by.branch is not None and not by.in_head_office:  # and the trail of the branch that did it, too
         details = {"employee_number": staff.employee_number}
         await audit.record(session, by.branch.id, by.author, "staff.second_factor_reset", "staff", staff_id, details)
     return staff

@@ -196,7 +196,8 @@ class Mutations:
     @p.mutation(
         STAFF_MANAGE,
         "Remove a staff member's second factor (a lost phone): they set one up again at their next sign-in, and "
-        "every session of theirs ends. A member of the active branch; from head office, anyone. Audited.",
+        "every session of theirs ends. A member of the active branch only (another branch's is not found; an "
+        "operator can reset anyone with `branchdesk staff reset-second-factor`). Audited.",
     )
     async def reset_second_factor(self, info: Info, input: ResetSecondFactorInput) -> ResetSecondFactorPayload:
         async def reset(session: AsyncSession, by: Principal) -> dict[str, object]:
