@@ -87,14 +87,7 @@ async def test_in_production_a_variable_mistake_names_no_enum_values(rt, servers
     from branchdesk.api import create_app
     from tests.conftest import make_settings
 
-    production = make_settings(
-        servers,
-        env="production",
-        signing_keys="{}",
-        db_role_password="s3cret",
-        second_factor_enforced=True,
-        second_factor_key="A" * 43,
-    )
+    production = make_settings(servers, env="production", signing_keys="{}", db_role_password="s3cret")
     app = create_app(production, rt)
     query = "query($s: BranchStatus) { branches(status: $s) { edges { cursor } } }"
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:

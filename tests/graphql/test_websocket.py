@@ -48,14 +48,7 @@ async def live(rt: Any, servers: Any) -> AsyncIterator[str]:
 
 @pytest.fixture(scope="module")
 async def live_production(rt: Any, servers: Any) -> AsyncIterator[str]:
-    production = make_settings(
-        servers,
-        env="production",
-        signing_keys="{}",
-        db_role_password="s3cret",
-        second_factor_enforced=True,
-        second_factor_key="A" * 43,
-    )
+    production = make_settings(servers, env="production", signing_keys="{}", db_role_password="s3cret")
     async for address in _serve(create_app(production, rt)):
         yield address
 

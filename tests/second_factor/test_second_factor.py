@@ -438,3 +438,21 @@ async def test_the_cli_reset_is_recorded_in_the_head_office_trail(api, rt, world
             )
         )
     assert actor == "cli"
+
+
+def test_production_refuses_to_relax_the_rule():
+    from pydantic import ValidationError
+
+    from branchdesk.platform.settings import Settings
+
+    explicit = {
+        "database_url": "postgresql://db/x",
+        "redis_url": "redis://r",
+        "signing_keys": "{}",
+        "db_role_password": "s3cret",
+        "second_factor_key": "A" * 43,
+    }
+    assert Settings(env="production", **explicit).second_factor_enforced is True
+    with pytest.raises(ValidationError) as refused:
+        Settings(env="production", **explicit, second_factor_enforced=False)
+    assert "BRANCHDESK_SECOND_FACTOR_ENFORCED" in str(refused.value)
