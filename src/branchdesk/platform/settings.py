@@ -78,6 +78,10 @@ class Settings(BaseSettings):
     # Failed sign-ins from one source address, whatever accounts they name, before it must wait (RATE_LIMITED).
     signin_source_max_failures: int = Field(default=30, ge=1)
     signin_source_window_seconds: int = Field(default=900, ge=1)
+    # How long an activation code (a new identity's, or an administrator's reset) can be redeemed.
+    activation_code_ttl_seconds: int = Field(default=72 * 3600, ge=60)
+    # Who tells a person that a code was issued: "module:function" taking a credentials.notices.Notice.
+    activation_notifier: str = "branchdesk.credentials.notices:log_notice"
     # Whether the roles head office names must use a second factor at sign-in. Off only for development
     # (`dev.py start`'s demo, most tests); production refuses to start with it off.
     second_factor_enforced: bool = True

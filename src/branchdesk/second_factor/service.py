@@ -173,7 +173,13 @@ async def _open_challenge(session: AsyncSession, challenge: str) -> tuple[SignIn
 
 
 async def complete_sign_in(
-    session: AsyncSession, keys: KeyRing, settings: Settings, redis: Redis, challenge: str, code: str
+    session: AsyncSession,
+    keys: KeyRing,
+    settings: Settings,
+    redis: Redis,
+    challenge: str,
+    code: str,
+    client: signin.Client | None = None,
 ) -> signin.Tokens:
     """Finish a sign-in with a TOTP code or a recovery code: tokens, or a refusal that counts."""
     found, staff = await _open_challenge(session, challenge)
@@ -186,7 +192,7 @@ async def complete_sign_in(
     if isinstance(how, ErrorCode):
         raise await signin.second_step_failed(session, settings, redis, staff, how, "code")
     found.used_at = utcnow()
-    return await signin.second_step_passed(session, keys, settings, redis, staff, how)
+    return await signin.second_step_passed(session, keys, settings, redis, staff, how, client)
 
 
 async def _check(
@@ -268,6 +274,7 @@ async def confirm_enrolment(
     staff: Staff,
     code: str,
     challenge: str | None = None,
+    client: signin.Client | None = None,
 ) -> Confirmed:
     """The first valid code activates the second factor and returns ten recovery codes; with an
     enrolment ``challenge`` it also completes the sign-in that asked for it."""
@@ -288,7 +295,8 @@ async def confirm_enrolment(
         return Confirmed(codes, None)
     found, _ = await _open_challenge(session, challenge)
     found.used_at = utcnow()
-    return Confirmed(codes, await signin.second_step_passed(session, keys, settings, redis, staff, "enrolment"))
+    tokens = await signin.second_step_passed(session, keys, settings, redis, staff, "enrolment", client)
+    return Confirmed(codes, tokens)
 
 
 async def _new_recovery_codes(session: AsyncSession, staff_id: uuid.UUID) -> list[str]:

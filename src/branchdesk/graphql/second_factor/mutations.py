@@ -16,6 +16,7 @@ from branchdesk.graphql.tenants.types import StaffMember, member_or_none
 from branchdesk.graphql.vocabulary import RoleInfo
 from branchdesk.second_factor import service
 from branchdesk.second_factor.permissions import SECOND_FACTOR_POLICY
+from branchdesk.tenants import signin
 from branchdesk.tenants.permissions import STAFF_MANAGE
 
 _CHALLENGE = "The enrolment challenge that `signIn` returned (`secondFactor.challenge`); leave it out when signed in."
@@ -108,6 +109,11 @@ class SetSecondFactorPolicyPayload:
     roles: list[RoleInfo] | None = strawberry.field(default=None, description="The roles that must use one now.")
 
 
+def _client(info: Info) -> signin.Client:
+    """Where the sign-in comes from, kept with its session (``me.sessions``)."""
+    return signin.Client(info.context.connection.client_address, info.context.connection.header("user-agent"))
+
+
 @strawberry.type
 class Mutations:
     @p.mutation(
@@ -144,7 +150,7 @@ class Mutations:
             staff_id = None if input.challenge is not None else ctx.staff_id
             staff = await service.enrolling(session, staff_id, input.challenge)
             return await service.confirm_enrolment(
-                session, rt.keys, rt.settings, rt.redis, staff, input.code, input.challenge
+                session, rt.keys, rt.settings, rt.redis, staff, input.code, input.challenge, _client(info)
             )
 
         result, errors = await run_mutation(info, confirm)
@@ -168,7 +174,10 @@ class Mutations:
     async def complete_sign_in(self, info: Info, input: CompleteSignInInput) -> SessionPayload:
         rt = info.context.runtime
         result, errors = await run_mutation(
-            info, lambda s: service.complete_sign_in(s, rt.keys, rt.settings, rt.redis, input.challenge, input.code)
+            info,
+            lambda s: service.complete_sign_in(
+                s, rt.keys, rt.settings, rt.redis, input.challenge, input.code, _client(info)
+            ),
         )
         if result is None:
             return answer(SessionPayload, errors)

@@ -12,6 +12,7 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
+from branchdesk.graphql.credentials.types import SignedInSession, my_sessions
 from branchdesk.graphql.ids import node_uuids
 from branchdesk.graphql.labels import graphql_enum, label
 from branchdesk.graphql.nodes import LoadedNode
@@ -223,6 +224,10 @@ class Me:
     )
     branch_memberships: list[BranchMembership] = strawberry.field(
         description="Your membership of each branch you belong to, with your roles there (and their labels)."
+    )
+    sessions: list[SignedInSession] = strawberry.field(
+        resolver=my_sessions,
+        description="Your active sessions, the most recently used first; `current` marks this one.",
     )
 
     @strawberry.field(description="Your second factor: whether it is set up, and whether your roles require it.")
