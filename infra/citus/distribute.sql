@@ -21,6 +21,7 @@ SELECT create_distributed_table('policy_overrides', 'tenant_id', colocate_with =
 SELECT create_distributed_table('service_accounts', 'tenant_id', colocate_with => 'audit_chain_checks');
 SELECT create_distributed_table('access_reviews', 'tenant_id', colocate_with => 'audit_chain_checks');
 SELECT create_distributed_table('branch_closures', 'tenant_id', colocate_with => 'audit_chain_checks');
+SELECT create_distributed_table('membership_periods', 'tenant_id', colocate_with => 'audit_chain_checks');
 SELECT create_distributed_table('memberships', 'tenant_id', colocate_with => 'audit_chain_checks');
 SELECT create_distributed_table('access_review_items', 'tenant_id', colocate_with => 'audit_chain_checks');
 COMMIT;

@@ -363,6 +363,228 @@ def staff_activation_code(employee_number: str) -> None:
     typer.echo(f"single use, valid until {issued.expires_at.isoformat(timespec='minutes')}")
 
 
+@staff_app.command("create")
+def staff_create(
+    employee_number: str,
+    name: str = typer.Option(..., help="Name as shown to colleagues."),
+    email: str = typer.Option(None),
+    phone: str = typer.Option(None),
+) -> None:
+    """Create a staff identity and print its single-use activation code (shown once: the person sets their
+    own password with it)."""
+    from branchdesk.staffing import service
+
+    async def work(rt: Runtime) -> Any:
+        new = service.NewStaff(employee_number, name, email, phone)
+        async with system_work(rt.db, "cli") as (session, cli):
+            return await service.hire(session, cli, new, rt.settings.activation_code_ttl_seconds)
+
+    hired = _run(work)
+    typer.echo(f"created {hired.staff.employee_number} {hired.staff.display_name}")
+    if hired.activation is not None:
+        until = hired.activation.expires_at.isoformat(timespec="minutes")
+        typer.echo(f"activation code: {hired.activation.code} (single use, valid until {until})")
+
+
+def _placed(placed: Any) -> str:
+    m = placed.membership
+    until = f" until {m.ends_at.isoformat()}" if m.ends_at else ""
+    roles = ",".join(sorted(m.roles))
+    since = m.starts_at.isoformat()
+    return f"{placed.staff.employee_number} in {placed.branch.code} as {roles} ({m.kind.value} from {since}{until})"
+
+
+@staff_app.command("add-membership")
+def staff_add_membership(
+    employee_number: str,
+    branch: str = typer.Option(..., help="Branch code."),
+    roles: str = typer.Option(..., help="Comma-separated roles, e.g. customer_manager,teller."),
+    cover_from: str = typer.Option(None, help="A cover's first day, YYYY-MM-DD (branch-local)."),
+    cover_until: str = typer.Option(None, help="A cover's last day, YYYY-MM-DD (included)."),
+    reason: str = typer.Option(None),
+) -> None:
+    """Make a staff member a member of a branch: from now on, or as a cover for a period."""
+    from datetime import date
+
+    from branchdesk.staffing import service
+
+    if (cover_from is None) != (cover_until is None):
+        raise typer.BadParameter("a cover needs both --cover-from and --cover-until", param_hint="--cover-until")
+    try:
+        cover = service.Cover(date.fromisoformat(cover_from), date.fromisoformat(cover_until)) if cover_from else None
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--cover-from/--cover-until") from exc
+
+    async def work(rt: Runtime) -> Any:
+        async with system_work(rt.db, "cli") as (session, cli):
+            return await service.add_membership(
+                session, cli, employee_number, roles.split(","), branch_code=branch, cover=cover, reason=reason
+            )
+
+    typer.echo(_placed(_run(work)))
+
+
+@staff_app.command("transfer")
+def staff_transfer(
+    employee_number: str,
+    from_branch: str = typer.Option(..., "--from", help="The branch they leave."),
+    to_branch: str = typer.Option(..., "--to", help="The branch they join."),
+    roles: str = typer.Option(None, help="Comma-separated roles there (default: the same)."),
+    reason: str = typer.Option(None),
+) -> None:
+    """Move a staff member from one branch to another (history kept)."""
+    from branchdesk.staffing import service
+
+    async def work(rt: Runtime) -> Any:
+        async with system_work(rt.db, "cli") as (session, cli):
+            return await service.transfer(
+                session,
+                cli,
+                employee_number,
+                from_branch,
+                to_branch,
+                roles=roles.split(",") if roles else None,
+                reason=reason,
+            )
+
+    typer.echo(_placed(_run(work)))
+
+
+@staff_app.command("remove-membership")
+def staff_remove_membership(
+    employee_number: str, branch: str = typer.Option(..., help="Branch code."), reason: str = typer.Option(None)
+) -> None:
+    """End a staff member's membership of a branch now (history kept)."""
+    from branchdesk.staffing import service
+
+    async def work(rt: Runtime) -> Any:
+        async with system_work(rt.db, "cli") as (session, cli):
+            return await service.remove_membership(session, cli, employee_number, branch_code=branch, reason=reason)
+
+    typer.echo(f"{employee_number} is no longer a member of {_run(work).code}")
+
+
+@staff_app.command("deactivate")
+def staff_deactivate(employee_number: str, reason: str = typer.Option(None)) -> None:
+    """A staff member leaves the bank: sessions end, memberships end; lists their service accounts."""
+    from branchdesk.staffing import service
+
+    async def work(rt: Runtime) -> Any:
+        async with system_work(rt.db, "cli") as (session, cli), rt.db.platform_session() as platform:
+            return await service.deactivate(session, cli, platform, employee_number, reason)
+
+    done = _run(work)
+    typer.echo(f"{done.staff.employee_number} deactivated; memberships ended: {[b.code for b in done.branches]}")
+    for code, account in done.service_accounts:
+        typer.echo(f"  reassign service account {account.client_id} ({account.name}) of {code}")
+
+
+@staff_app.command("reactivate")
+def staff_reactivate(employee_number: str, reason: str = typer.Option(None)) -> None:
+    """A staff member who left comes back (add a membership next)."""
+    from branchdesk.staffing import service
+
+    async def work(rt: Runtime) -> Any:
+        async with system_work(rt.db, "cli") as (session, cli):
+            return await service.reactivate(session, cli, employee_number, reason)
+
+    typer.echo(f"{_run(work).employee_number} is active again")
+
+
+@staff_app.command("import")
+def staff_import(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="The HR feed, CSV (UTF-8)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Check the file and show what would change; write nothing."),
+    apply_leavers: bool = typer.Option(
+        False, "--apply-leavers", help="Deactivate members of the file's branches who are absent from it."
+    ),
+    report: Path = typer.Option(
+        None, help="Where to write the validation report (default: FILE.report.csv beside it)."
+    ),
+) -> None:
+    """Make the branches an HR feed covers agree with it, all or nothing: new staff, memberships, covers, roles.
+
+    Columns: employee_number, name, email, phone, branch_code, roles (customer_manager;teller), start_date,
+    end_date. Exit status 1 when the file has a bad row (nothing is written; see the report)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from branchdesk.staffing.hr_import import feed
+    from branchdesk.staffing.hr_import import service as hr_import
+
+    data = file.read_bytes()
+    console = Console(stderr=True)
+    with Progress(
+        TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+    ) as bar:
+        tasks: dict[str, Any] = {}
+
+        def progress(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                tasks[phase] = bar.add_task(phase, total=total)
+            bar.update(tasks[phase], completed=done, total=total)
+
+        async def work(rt: Runtime) -> hr_import.ImportResult:
+            async with rt.db.session(None) as session:
+                return await hr_import.import_feed(
+                    session,
+                    rt.db.platform_session,
+                    data,
+                    file.name,
+                    dry_run=dry_run,
+                    apply_leavers=apply_leavers,
+                    progress=progress,
+                )
+
+        result = _run(work)
+    written = report or file.with_name(f"{file.stem}.report.csv")
+    written.write_text(feed.report_csv(result.issues), encoding="utf-8")
+    _render_import(console, result, written)
+    if result.issues:
+        raise typer.Exit(1)
+
+
+def _render_import(console: Any, result: Any, report: Path) -> None:
+    from rich.table import Table
+
+    from branchdesk.staffing.hr_import.service import ChangeKind
+
+    rows = f"{result.file_name}: {result.total_rows} rows"
+    if result.issues:
+        console.print(f"[red]{rows}, {len(result.issues)} problems: nothing was written.[/] Report: {report}")
+        shown = Table("row", "column", "code", "message", show_edge=False)
+        for issue in result.issues[:20]:
+            shown.add_row(str(issue.row), issue.column, issue.code.value, issue.message)
+        console.print(shown)
+        if len(result.issues) > 20:
+            console.print(f"… and {len(result.issues) - 20} more in {report}")
+        return
+    state = "dry run, nothing written" if result.dry_run else "written"
+    console.print(f"[green]{rows}, no problems ({state}).[/] Report: {report}")
+    counts = Table("change", "count", show_edge=False)
+    for kind, count in result.counts.items():
+        counts.add_row(kind.value, str(count))
+    console.print(counts)
+    leavers = result.leavers
+    if leavers:
+        if result.apply_leavers:
+            what = "deactivated" if not result.dry_run else "to be deactivated"
+        else:
+            what = "absent from the file, not deactivated (--apply-leavers does)"
+        console.print(f"Leavers ({len(leavers)}), {what}:")
+        for change in leavers[:50]:
+            console.print(f"  {change.employee_number} ({change.branch_code})")
+    if result.dry_run:
+        quiet = {ChangeKind.UNCHANGED, ChangeKind.LEAVER, ChangeKind.DEACTIVATED}
+        planned = [c for c in result.changes if c.kind not in quiet]
+        for change in planned[:50]:
+            where = f" in {change.branch_code}" if change.branch_code else ""
+            roles = f": {';'.join(change.roles)}" if change.roles else ""
+            console.print(f"  would be {change.kind.value}: {change.employee_number}{where}{roles}")
+        if len(planned) > 50:
+            console.print(f"  … and {len(planned) - 50} more")
+
+
 @staff_app.command("reset-second-factor")
 def staff_reset_second_factor(employee_number: str) -> None:
     """Remove a staff member's second factor (a lost phone): they set one up again at their next sign-in,

@@ -12,8 +12,3 @@ PASSWORD_INCORRECT = ErrorCode("PASSWORD_INCORRECT", "The current password is no
 PASSWORD_UNCHANGED = ErrorCode(
     "PASSWORD_UNCHANGED", "The new password is the same as the current one.", "新密码与当前密码相同。"
 )
-INVALID_PHONE = ErrorCode(
-    "INVALID_PHONE",
-    "A phone number is an 11-digit mainland mobile number (13812345678) or in E.164 form (+8613812345678).",
-    "手机号须为 11 位中国大陆手机号（如 13812345678）或 E.164 格式（如 +8613812345678）。",
-)

@@ -10,7 +10,6 @@ stay valid until they expire (README, "Security").
 from __future__ import annotations
 
 import asyncio
-import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,19 +18,15 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from branchdesk.credentials import errors, repository
-from branchdesk.credentials.service import record, staff_author
+from branchdesk.credentials.service import end_sessions, record, staff_author
 from branchdesk.platform import throttle
 from branchdesk.platform.clock import utcnow
 from branchdesk.platform.errors import DomainError, InvalidInput, NotFound, RateLimited, Unauthenticated
 from branchdesk.platform.hashing import verify_secret
 from branchdesk.platform.settings import Settings
 from branchdesk.tenants import passwords
-from branchdesk.tenants.errors import INVALID_EMAIL
+from branchdesk.tenants.contact import contact_problems, normal_phone
 from branchdesk.tenants.models import Staff, StaffStatus
-
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+$")
-_MAINLAND_MOBILE = re.compile(r"^1[3-9]\d{9}$")
-_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
 
 @dataclass(frozen=True)
@@ -76,7 +71,7 @@ async def change_password(
         field="newPassword",
     )
     now = utcnow()
-    ended = await repository.end_sessions(session, staff.id, now, keep=me.session_id)
+    ended = await end_sessions(session, staff.id, now, keep=me.session_id)
     await repository.supersede_codes(session, staff.id, now)
     await session.flush()
     await record(session, staff_author(staff), "staff.password_changed", staff, {"sessions_ended": ended})
@@ -115,7 +110,7 @@ async def end_session(session: AsyncSession, me: Caller, session_id: uuid.UUID) 
     """End one of the person's own sessions (the current one too: that is signing out). Anyone else's
     session, or one already ended, is not found."""
     staff = await _me(session, me)
-    if not await repository.end_sessions(session, staff.id, utcnow(), only=session_id):
+    if not await end_sessions(session, staff.id, utcnow(), only=session_id):
         raise NotFound("Session", "会话", field="id")
     await record(session, staff_author(staff), "staff.session_ended", staff, {"session": str(session_id)})
 
@@ -123,14 +118,9 @@ async def end_session(session: AsyncSession, me: Caller, session_id: uuid.UUID) 
 async def end_other_sessions(session: AsyncSession, me: Caller) -> int:
     """End every session of the person but the current one; returns how many ended."""
     staff = await _me(session, me)
-    ended = await repository.end_sessions(session, staff.id, utcnow(), keep=me.session_id)
+    ended = await end_sessions(session, staff.id, utcnow(), keep=me.session_id)
     await record(session, staff_author(staff), "staff.other_sessions_ended", staff, {"sessions_ended": ended})
     return ended
-
-
-def _phone(value: str) -> str:
-    """Spaces and hyphens dropped: 138 1234 5678 is 13812345678."""
-    return re.sub(r"[\s-]", "", value)
 
 
 async def update_my_contact(session: AsyncSession, me: Caller, email: str | None, phone: str | None) -> Staff:
@@ -138,13 +128,9 @@ async def update_my_contact(session: AsyncSession, me: Caller, email: str | None
     checked before either is written; the audit record names the fields changed, not their values
     (the phone is personal data)."""
     staff = await _me(session, me)
-    problems: list[DomainError] = []
     new_email = email.strip() if email is not None else None
-    new_phone = _phone(phone) if phone is not None else None
-    if new_email and not _EMAIL.match(new_email):
-        problems.append(DomainError(INVALID_EMAIL, field="email"))
-    if new_phone and not (_MAINLAND_MOBILE.match(new_phone) or _E164.match(new_phone)):
-        problems.append(DomainError(errors.INVALID_PHONE, field="phone"))
+    new_phone = normal_phone(phone) if phone is not None else None
+    problems = contact_problems(new_email, new_phone)
     if problems:
         raise InvalidInput(problems)
     changed = []

@@ -33,6 +33,7 @@ from branchdesk.platform import audit, outbox, throttle
 from branchdesk.platform.audit import Author
 from branchdesk.platform.clock import utcnow
 from branchdesk.platform.errors import DomainError, Forbidden, NotFound, RateLimited
+from branchdesk.platform.events import announce_sessions_ended
 from branchdesk.platform.hashing import hash_secret, verify_secret
 from branchdesk.platform.settings import Settings
 from branchdesk.tenants import passwords, signin
@@ -89,6 +90,22 @@ class Issued:
     staff: Staff
 
 
+async def end_sessions(
+    session: AsyncSession,
+    staff_id: uuid.UUID,
+    now: datetime,
+    *,
+    keep: uuid.UUID | None = None,
+    only: uuid.UUID | None = None,
+) -> int:
+    """End a person's sessions (all; ``only`` one; all but ``keep``): their refresh tokens are revoked now
+    and, once this commits, their open WebSockets close in every process. Returns how many ended."""
+    ended = await repository.end_sessions(session, staff_id, now, keep=keep, only=only)
+    if ended:
+        announce_sessions_ended(session, staff_id, keep=keep, only=only)
+    return ended
+
+
 async def _issue(session: AsyncSession, by: Principal, staff: Staff, ttl_seconds: int, *, reset: bool) -> Issued:
     now = utcnow()
     await repository.supersede_codes(session, staff.id, now)
@@ -105,7 +122,7 @@ async def _issue(session: AsyncSession, by: Principal, staff: Staff, ttl_seconds
         staff.password_hash = None
         staff.failed_signins = 0
         staff.locked_until = None
-        ended = await repository.end_sessions(session, staff.id, now)
+        ended = await end_sessions(session, staff.id, now)
     await session.flush()
     details = {"expires_at": issued.expires_at.isoformat(), "reset": reset, "sessions_ended": ended}
     notify: dict[str, str | bool] = {"staff_id": str(staff.id), "code_id": str(issued.id), "reset": reset}
@@ -231,7 +248,7 @@ async def activate(
     pending.used_at = now
     staff.failed_signins = 0
     staff.locked_until = None
-    await repository.end_sessions(session, staff.id, now)
+    await end_sessions(session, staff.id, now)
     await session.flush()
     await record(session, staff_author(staff), "staff.activated", staff, {})
     return staff

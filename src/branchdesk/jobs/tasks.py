@@ -48,6 +48,20 @@ async def deliver_activation_notice(
         return "delivered"
 
 
+async def staff_created(ctx: dict[str, Any], branch_id: str, outbox_id: str, staff_id: str) -> str:
+    """A new staff identity (``staffing.service.create_staff``): where activation is sent from (the
+    activation work hooks in here); until then the row is only marked done."""
+    async with outbox_job(ctx["runtime"].db, branch_id, outbox_id) as session:
+        return "already done" if session is None else f"staff {staff_id} created"
+
+
+async def staff_deactivated(ctx: dict[str, Any], branch_id: str, outbox_id: str, staff_id: str) -> str:
+    """A member of the branch left the bank (``staffing.service.deactivate``): each domain that holds open
+    work of theirs reassigns it here, in the branch's transaction; no domain holds any yet."""
+    async with outbox_job(ctx["runtime"].db, branch_id, outbox_id) as session:
+        return "already done" if session is None else f"staff {staff_id} left; no open work to reassign"
+
+
 # Work that follows from the calendar, per branch in its time zone.
 SCHEDULES = [Scheduled("nightly_audit_check", Daily(at=time(2, 0)))]
 

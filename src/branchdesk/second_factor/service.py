@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from branchdesk.access.principal import Principal
 from branchdesk.access.registry import ROLES
 from branchdesk.access.unit_of_work import across
+from branchdesk.credentials import service as credentials
 from branchdesk.platform import audit
 from branchdesk.platform.audit import Author
 from branchdesk.platform.clock import utcnow
@@ -340,7 +341,7 @@ async def reset(session: AsyncSession, by: Principal, staff_id: uuid.UUID) -> St
         raise NotFound("Staff member", "员工", field="staffId")
     if not await repository.remove_factor(session, staff_id):
         raise DomainError(errors.NOT_ENROLLED, field="staffId")
-    await signin.end_sessions(session, staff_id)
+    await credentials.end_sessions(session, staff_id, utcnow())  # their open WebSockets close too
     where = by.branch.code if by.branch is not None else None
     await _audit(session, "staff.second_factor_reset", staff, by.author, branch=where)  # the head office's trail
     if by.branch is not None and not by.in_head_office:  # and the trail of the branch that did it, too

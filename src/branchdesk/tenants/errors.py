@@ -24,6 +24,11 @@ INVALID_EMPLOYEE_NUMBER = ErrorCode(
     "INVALID_EMPLOYEE_NUMBER", "An employee number is 3 to 32 letters or digits.", "员工号须为 3 至 32 位字母或数字。"
 )
 INVALID_EMAIL = ErrorCode("INVALID_EMAIL", "The email address is not valid.", "邮箱地址无效。")
+INVALID_PHONE = ErrorCode(
+    "INVALID_PHONE",
+    "A phone number is an 11-digit mainland mobile number (13812345678) or in E.164 form (+8613812345678).",
+    "手机号须为 11 位中国大陆手机号（如 13812345678）或 E.164 格式（如 +8613812345678）。",
+)
 STAFF_CONFLICT = ErrorCode(
     "STAFF_CONFLICT",
     "Employee {employee_number} already exists with other details.",

@@ -277,8 +277,3 @@ async def second_step_passed(
     await _audit(session, "staff.signed_in", staff.employee_number, staff, second_factor=how)
     expires_at = utcnow() + timedelta(seconds=settings.refresh_token_ttl_seconds)
     return await _issue(session, keys, staff, family_id=uuid.uuid4(), expires_at=expires_at, client=client)
-
-
-async def end_sessions(session: AsyncSession, staff_id: uuid.UUID) -> None:
-    """Every refresh-token family of the staff member ends (their access tokens expire on their own)."""
-    await repository.revoke_sessions_of(session, staff_id)

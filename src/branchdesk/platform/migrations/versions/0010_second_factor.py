@@ -3,7 +3,7 @@
 Platform tables, like staff and refresh tokens: a staff member signs in once for every branch.
 
 Revision ID: 0010
-Revises: 0009
+Revises: 0008
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010"
-down_revision: str | None = "0009"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
