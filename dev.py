@@ -73,6 +73,9 @@ def main(argv: list[str]) -> int:
         if failed or command == "check":
             return failed
     if command == "start":
+        # The demo signs in with passwords alone (README): second factors stay optional here unless the
+        # environment says otherwise. Development only: production refuses to start with them off.
+        env.setdefault("BRANCHDESK_SECOND_FACTOR_ENFORCED", "false")
         args = ["branchdesk", "serve", *rest]
     elif command == "test":
         args = ["pytest", *rest]

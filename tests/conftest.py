@@ -106,7 +106,12 @@ def make_settings(servers: Servers, **overrides: Any) -> Settings:
         "signin_source_max_failures": 100_000,
         "token_max_per_source": 100_000,
         "token_max_per_client": 100_000,
+        # Most tests sign in as branch heads and head office with a password alone; the second factor's
+        # tests turn enforcement on (tests/second_factor), as production always has it.
+        "second_factor_enforced": False,
     }
+    if overrides.get("env") == "production":  # which refuses to start without them
+        values |= {"second_factor_enforced": True, "second_factor_key": "A" * 43}
     return Settings(**(values | overrides))
 
 

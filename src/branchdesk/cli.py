@@ -92,6 +92,13 @@ def serve(
             fg="green",
             err=True,
         )
+        if settings.second_factor_enforced:
+            typer.secho(
+                "Second factors are enforced: H0001 is asked to set one up (signIn's secondFactor). "
+                "BRANCHDESK_SECOND_FACTOR_ENFORCED=false relaxes it in development (`dev.py start` does).",
+                fg="yellow",
+                err=True,
+            )
     if workers == 1:
         uvicorn.run(create_app(settings, seed_demo=seed), host=host, port=port, log_config=None, access_log=False)
         return
@@ -608,3 +615,17 @@ def crm_rekey(
 
     done = _run(work)
     typer.echo(f"{done} clients re-sealed under the current key")
+
+
+@staff_app.command("reset-second-factor")
+def staff_reset_second_factor(employee_number: str) -> None:
+    """Remove a staff member's second factor (a lost phone): they set one up again at their next sign-in,
+    and every session of theirs ends. Recorded in the head office's audit trail."""
+    from branchdesk.second_factor import service as second_factor
+
+    async def work(rt: Runtime) -> None:
+        async with system_work(rt.db, "cli") as (session, by):
+            await second_factor.reset_named(session, by, employee_number)
+
+    _run(work)
+    typer.echo(f"second factor of {employee_number} removed; their sessions have ended")

@@ -100,6 +100,12 @@ class Settings(BaseSettings):
     activation_code_ttl_seconds: int = Field(default=72 * 3600, ge=60)
     # Who tells a person that a code was issued: "module:function" taking a credentials.notices.Notice.
     activation_notifier: str = "branchdesk.credentials.notices:log_notice"
+    # Whether the roles head office names must use a second factor at sign-in. Off only for development
+    # (`dev.py start`'s demo, most tests); production refuses to start with it off.
+    second_factor_enforced: bool = True
+    # Base64url of 32 random bytes: the AES-GCM key that seals TOTP secrets. Generated under DATA_DIR in
+    # development; production needs it.
+    second_factor_key: SecretStr | None = None
     # Requests to /oauth/token per client id and per source address in a window, before HTTP 429.
     # GraphQL cost per caller (staff member, service account, or address when anonymous): the fields an
     # operation selects, summed over a window; 0 turns the limit off (the default: branches differ a lot).
@@ -183,6 +189,7 @@ class Settings(BaseSettings):
                     ("BRANCHDESK_DATABASE_URL", self.database_url),
                     ("BRANCHDESK_REDIS_URL", self.redis_url),
                     ("BRANCHDESK_SIGNING_KEYS", self.signing_keys),
+                    ("BRANCHDESK_SECOND_FACTOR_KEY", self.second_factor_key),
                 )
                 if not value
             ]
@@ -194,6 +201,8 @@ class Settings(BaseSettings):
                 missing.append("BRANCHDESK_DATA_HASH_KEY")
             if missing:
                 raise ValueError("production needs explicit settings: " + ", ".join(missing))
+            if not self.second_factor_enforced:
+                raise ValueError("production enforces second factors: BRANCHDESK_SECOND_FACTOR_ENFORCED cannot be off")
         for trusted in self.oidc_issuers:
             if trusted.issuer == self.token_issuer:
                 raise ValueError("a trusted issuer cannot be our own issuer")

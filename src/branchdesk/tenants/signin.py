@@ -10,6 +10,7 @@ import asyncio
 import hashlib
 import secrets
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -22,7 +23,7 @@ from branchdesk.access.unit_of_work import across
 from branchdesk.platform import audit, throttle
 from branchdesk.platform.audit import Author
 from branchdesk.platform.clock import utcnow
-from branchdesk.platform.errors import DomainError, RateLimited
+from branchdesk.platform.errors import DomainError, ErrorCode, RateLimited
 from branchdesk.platform.hashing import hash_secret, needs_rehash, verify_secret
 from branchdesk.platform.settings import Settings
 from branchdesk.platform.tokens import KeyRing
@@ -70,13 +71,17 @@ async def sign_in(
     password: str,
     source: str | None = None,
     user_agent: str | None = None,
-) -> Tokens:
+    second_step: SecondStep | None = None,
+) -> Tokens | PendingSignIn:
     """Sign a staff member in. Every failure, whatever its cause, is the same error; the delay grows
     with the failures counted for the typed employee number, whether or not it exists. The delay is
     served after the transaction ends, so a guesser holds neither a row lock nor a connection.
 
     ``source`` (the caller's address) has its own failure count across every account it names: a
-    source spraying many employee numbers is refused (RateLimited) before any password is checked."""
+    source spraying many employee numbers is refused (RateLimited) before any password is checked.
+
+    ``second_step`` decides whether the password is enough: when it returns a pending sign-in, no tokens
+    are issued and the failure counts are kept until the second step passes."""
     if source is not None:
         retry_after = await throttle.attempt(
             redis, SOURCE, source, settings.signin_source_max_failures, settings.signin_source_window_seconds
@@ -104,9 +109,14 @@ async def sign_in(
         failures = await throttle.count_failure(redis, "signin", employee_number, settings.signin_lockout_seconds)
         raise _failed(settings.signin_failure_delay_seconds * min(failures, 8))
     assert staff is not None
-    await throttle.clear(redis, "signin", employee_number)
+    pending = await second_step(session, staff) if second_step is not None else None
+    if pending is None:
+        await throttle.clear(redis, "signin", employee_number)
     if source is not None:
         await throttle.refund(redis, SOURCE, source)  # a branch's staff sign in from one address
+    if pending is not None:
+        await _audit(session, "staff.password_verified", employee_number, staff)
+        return pending
     staff.failed_signins = 0
     staff.locked_until = None
     await _audit(session, "staff.signed_in", employee_number, staff)
@@ -205,3 +215,65 @@ async def _audit(session: AsyncSession, action: str, typed: str | None, staff: S
         details = {"employee_number": typed.strip()[:64], **details}
     async with across(session, SIGN_IN, office.id):
         await audit.record(session, office.id, actor, action, "staff", staff.id if staff else None, details)
+
+
+# --- the second step of a sign-in (branchdesk.second_factor) -------------------------------------
+
+
+@dataclass(frozen=True)
+class PendingSignIn:
+    """The password was right but it is not enough: the client finishes with ``challenge``."""
+
+    challenge: str
+    expires_in: int
+    enrolment_required: bool  # the staff member must first set a second factor up
+
+
+# Given the staff member whose password was verified: a pending sign-in, or None when the password suffices.
+SecondStep = Callable[[AsyncSession, Staff], Awaitable[PendingSignIn | None]]
+
+
+async def signing_in(session: AsyncSession, staff_id: uuid.UUID) -> Staff | None:
+    """The staff member a second step is for, locked against concurrent attempts; None when they can no
+    longer sign in (disabled, no password, locked out)."""
+    staff = await repository.staff_by_id(session, staff_id)
+    if staff is None:
+        return None
+    await session.refresh(staff, with_for_update=True)
+    locked = staff.locked_until is not None and staff.locked_until > utcnow()
+    usable = staff.status is StaffStatus.ACTIVE and staff.password_hash is not None and not locked
+    return staff if usable else None
+
+
+async def second_step_failed(
+    session: AsyncSession, settings: Settings, redis: Redis, staff: Staff, error: ErrorCode, field: str
+) -> DomainError:
+    """A wrong second-factor code counts like a wrong password: toward the lockout and the growing delay."""
+    action = "staff.second_factor_failed"
+    staff.failed_signins += 1
+    if staff.failed_signins >= settings.signin_max_failures:
+        staff.locked_until = utcnow() + timedelta(seconds=settings.signin_lockout_seconds)
+        staff.failed_signins = 0
+        action = "staff.locked"
+    await _audit(session, action, None, staff, reason="second_factor")
+    failures = await throttle.count_failure(redis, "signin", staff.employee_number, settings.signin_lockout_seconds)
+    delay = settings.signin_failure_delay_seconds * min(failures, 8)
+    return DomainError(error, field=field, keep_changes=True, delay=delay)
+
+
+async def second_step_passed(
+    session: AsyncSession,
+    keys: KeyRing,
+    settings: Settings,
+    redis: Redis,
+    staff: Staff,
+    how: str,
+    client: Client | None = None,
+) -> Tokens:
+    """The sign-in is complete: counts cleared, audited (``how``: which kind of code), tokens issued."""
+    await throttle.clear(redis, "signin", staff.employee_number)
+    staff.failed_signins = 0
+    staff.locked_until = None
+    await _audit(session, "staff.signed_in", staff.employee_number, staff, second_factor=how)
+    expires_at = utcnow() + timedelta(seconds=settings.refresh_token_ttl_seconds)
+    return await _issue(session, keys, staff, family_id=uuid.uuid4(), expires_at=expires_at, client=client)

@@ -9,8 +9,10 @@ from branchdesk.graphql import permissions as p
 from branchdesk.graphql.credentials.types import IssuedActivationCode
 from branchdesk.graphql.errors import UserError, answer, mutate, payload, run_mutation
 from branchdesk.graphql.inputs import text
+from branchdesk.graphql.second_factor.types import SecondFactorChallenge
 from branchdesk.graphql.tenants.types import Branch, BranchLevel
 from branchdesk.onboarding import service as onboarding
+from branchdesk.second_factor import service as second_factor
 from branchdesk.tenants import service, signin
 from branchdesk.tenants.errors import INVALID_TIMEZONE
 from branchdesk.tenants.models import BranchStatus
@@ -86,6 +88,11 @@ class SessionPayload:
     refresh_token: str | None = strawberry.field(
         default=None, description="Single use: every refresh returns a new one."
     )
+    second_factor: SecondFactorChallenge | None = strawberry.field(
+        default=None,
+        description="Set (and no tokens) when the password is right but a second factor must follow: "
+        "finish with `completeSignIn`, or first set one up when `enrolmentRequired`.",
+    )
 
 
 @payload
@@ -93,9 +100,11 @@ class SignOutPayload:
     signed_out: bool = strawberry.field(default=False, description="True once the refresh token's session is ended.")
 
 
-def _session_payload(result: signin.Tokens | None, errors: list[UserError]) -> SessionPayload:
+def _session_payload(result: signin.Tokens | signin.PendingSignIn | None, errors: list[UserError]) -> SessionPayload:
     if result is None:
         return answer(SessionPayload, errors)
+    if isinstance(result, signin.PendingSignIn):
+        return answer(SessionPayload, [], second_factor=SecondFactorChallenge.of(result))
     return answer(
         SessionPayload,
         [],
@@ -107,14 +116,27 @@ def _session_payload(result: signin.Tokens | None, errors: list[UserError]) -> S
 
 @strawberry.type
 class Mutations:
-    @p.mutation(p.PUBLIC, "Sign in with employee number and password.")
+    @p.mutation(
+        p.PUBLIC,
+        "Sign in with employee number and password; when a second factor must follow, the answer "
+        "holds `secondFactor` (a challenge) instead of tokens.",
+    )
     async def sign_in(self, info: Info, input: SignInInput) -> SessionPayload:
         rt = info.context.runtime
         source = info.context.connection.client_address
+        second_step = second_factor.sign_in_step(rt.settings, rt.db)
         result, errors = await run_mutation(
             info,
             lambda s: signin.sign_in(
-                s, rt.keys, rt.settings, rt.redis, input.employee_number, input.password, source, _user_agent(info)
+                s,
+                rt.keys,
+                rt.settings,
+                rt.redis,
+                input.employee_number,
+                input.password,
+                source,
+                _user_agent(info),
+                second_step,
             ),
         )
         return _session_payload(result, errors)

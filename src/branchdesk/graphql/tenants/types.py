@@ -17,6 +17,7 @@ from branchdesk.graphql.ids import node_uuids
 from branchdesk.graphql.labels import graphql_enum, label
 from branchdesk.graphql.nodes import LoadedNode
 from branchdesk.graphql.relay import CountedConnection, OrderDirection
+from branchdesk.graphql.second_factor.types import SecondFactorStatus, status_of
 from branchdesk.graphql.vocabulary import RoleInfo, Weekday, weekday_label
 from branchdesk.platform.errors import NotFound
 from branchdesk.platform.masking import mask_address, mask_id_number, mask_phone
@@ -255,6 +256,10 @@ class Me:
         resolver=my_sessions,
         description="Your active sessions, the most recently used first; `current` marks this one.",
     )
+
+    @strawberry.field(description="Your second factor: whether it is set up, and whether your roles require it.")
+    async def second_factor(self, info: Info) -> SecondFactorStatus:
+        return await status_of(info, {role for membership in self.memberships for role in membership.roles})
 
 
 @strawberry.type(name="BranchConnection", description="A page of branches.")
