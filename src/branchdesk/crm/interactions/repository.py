@@ -64,19 +64,40 @@ async def note_contact(session: AsyncSession, branch_id: uuid.UUID, client_ids: 
     await session.execute(stmt)
 
 
-async def refresh_last_contact(session: AsyncSession, branch_id: uuid.UUID) -> None:
-    """Every client's last contact from its timeline (after a set-based load, e.g. the demo)."""
-    latest = (
-        select(func.max(Interaction.occurred_at))
-        .where(Interaction.tenant_id == Client.tenant_id, Interaction.client_id == Client.id)
-        .scalar_subquery()
-    )
-    await session.execute(update(Client).where(Client.tenant_id == branch_id).values(last_contact_at=latest))
-
-
 async def by_id(session: AsyncSession, branch_id: uuid.UUID, reader: Reader, ids: list[uuid.UUID]) -> list[Any]:
     visible = select(Client.id).where(Client.tenant_id == branch_id, in_scope(branch_id, reader))
     stmt = select(*TIMELINE).where(
         Interaction.tenant_id == branch_id, Interaction.id.in_(ids), Interaction.client_id.in_(visible)
     )
     return list((await session.execute(stmt)).all())
+
+
+async def books(session: AsyncSession, branch_id: uuid.UUID, owner_ids: list[uuid.UUID]) -> list[Any]:
+    """(id, client number, owner) of the clients these staff members own, by client number."""
+    stmt = (
+        select(Client.id, Client.client_number, Client.owner_id)
+        .where(Client.tenant_id == branch_id, Client.owner_id.in_(owner_ids))
+        .order_by(Client.client_number)
+    )
+    return list((await session.execute(stmt)).all())
+
+
+async def with_timelines(session: AsyncSession, branch_id: uuid.UUID, client_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of the clients have at least one interaction."""
+    if not client_ids:
+        return set()
+    stmt = select(Interaction.client_id).distinct().where(
+        Interaction.tenant_id == branch_id, Interaction.client_id.in_(client_ids)
+    )
+    return set(await session.scalars(stmt))
+
+
+async def refresh_last_contact(session: AsyncSession, branch_id: uuid.UUID, client_ids: list[uuid.UUID]) -> None:
+    """The clients' last contact from their timelines (after a set-based load)."""
+    latest = (
+        select(func.max(Interaction.occurred_at))
+        .where(Interaction.tenant_id == Client.tenant_id, Interaction.client_id == Client.id)
+        .scalar_subquery()
+    )
+    stmt = update(Client).where(Client.tenant_id == branch_id, Client.id.in_(client_ids)).values(last_contact_at=latest)
+    await session.execute(stmt)
