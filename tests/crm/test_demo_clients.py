@@ -54,7 +54,9 @@ async def test_demo_timelines_are_deterministic_set_based_and_recorded_only_once
         owner = (await tenants.staff_by_employee_number(session, crm_branch.cm1)).id
     system = Principal.system("tests", BranchRef(crm_branch.branch.id, crm_branch.code))
     async with rt.db.session(crm_branch.branch.id) as session:
-        await bulk.create_clients_in_bulk(session, system, demo_clients(f"I{crm_branch.code}", [owner], date.today()), "demo")
+        await bulk.create_clients_in_bulk(
+            session, system, demo_clients(f"I{crm_branch.code}", [owner], date.today()), "demo"
+        )
         book = await interactions.books_of(session, system, [owner])
     now = datetime.now(UTC)
     logged = demo_interactions(book, now)

@@ -35,7 +35,13 @@ def at(hours_ago: float) -> str:
 
 
 def log_input(client_id: str, summary: str, hours_ago: float = 1, **fields) -> dict:
-    return {"clientId": client_id, "kind": "CALL", "channel": "PHONE", "occurredAt": at(hours_ago), "summary": summary} | fields
+    return {
+        "clientId": client_id,
+        "kind": "CALL",
+        "channel": "PHONE",
+        "occurredAt": at(hours_ago),
+        "summary": summary,
+    } | fields
 
 
 async def last_contact(rt, client_id: str) -> datetime | None:
@@ -43,7 +49,8 @@ async def last_contact(rt, client_id: str) -> datetime | None:
 
     async with rt.db.platform_session() as session:
         value: datetime | None = await session.scalar(
-            text("select last_contact_at from clients where id = :id"), {"id": relay.GlobalID.from_id(client_id).node_id}
+            text("select last_contact_at from clients where id = :id"),
+            {"id": relay.GlobalID.from_id(client_id).node_id},
         )
         return value
 
@@ -83,7 +90,9 @@ async def test_a_customer_manager_logs_a_call_and_reads_the_timeline_back(rt, as
     # and the client's last contact is the call's time; an older visit logged later leaves it alone
     first_contact = await last_contact(rt, client["id"])
     assert first_contact == datetime.fromisoformat(logged["occurredAt"])
-    older = await cm1(LOG, {"i": log_input(client["id"], "上周拜访", hours_ago=24 * 7, kind="VISIT", channel="ON_SITE")})
+    older = await cm1(
+        LOG, {"i": log_input(client["id"], "上周拜访", hours_ago=24 * 7, kind="VISIT", channel="ON_SITE")}
+    )
     assert older["data"]["logInteraction"]["errors"] == []
     assert await last_contact(rt, client["id"]) == first_contact
 
@@ -161,7 +170,9 @@ PAGE = """query($n: Int!) { clients(first: $n) { edges { node {
   id name interactions(first: 3) { totalCount edges { node { summary loggedBy { employeeNumber } } } } } } } }"""
 
 
-async def test_a_page_of_clients_with_their_latest_interactions_costs_the_same_for_10_or_50(api, rt, world, sql_counter):
+async def test_a_page_of_clients_with_their_latest_interactions_costs_the_same_for_10_or_50(
+    api, rt, world, sql_counter
+):
     # given a branch of 50 clients, each with a few interactions logged by their manager
     head = unique_employee_number("H")
     branch = await onboard(rt, unique_code(), BranchLevel.TIER1_BRANCH, world.head_office.code, head)
@@ -175,7 +186,9 @@ async def test_a_page_of_clients_with_their_latest_interactions_costs_the_same_f
             client = await records.create_client(session, system, draft)
             for h in range(i % 4 + 1):
                 when = datetime.now(UTC) - timedelta(days=h)
-                note = interactions.InteractionDraft(client.id, InteractionKind.CALL, InteractionChannel.PHONE, when, f"第{h}次")
+                note = interactions.InteractionDraft(
+                    client.id, InteractionKind.CALL, InteractionChannel.PHONE, when, f"第{h}次"
+                )
                 await interactions.log_interaction(session, by, note)
     token = await api.token(head)
 

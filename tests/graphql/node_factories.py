@@ -139,7 +139,11 @@ async def make_interaction(rt: Any, branch: Any, owner: str) -> Made:
     made = await make_client(rt, branch, owner)
     async with acting(rt, branch, owner) as (session, principal):
         draft = interactions.InteractionDraft(
-            made.id, InteractionKind.NOTE, InteractionChannel.BRANCH, utcnow(), f"备注{marker}"  # type: ignore[arg-type]
+            made.id,
+            InteractionKind.NOTE,
+            InteractionChannel.BRANCH,
+            utcnow(),
+            f"备注{marker}",  # type: ignore[arg-type]
         )
         entry = await interactions.log_interaction(session, principal, draft)
     return Made("Interaction", entry.id, marker)

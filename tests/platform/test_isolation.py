@@ -46,7 +46,9 @@ async def seeded(rt, world):
             await interactions.log_interaction(
                 session,
                 principal,
-                interactions.InteractionDraft(client.id, InteractionKind.NOTE, InteractionChannel.BRANCH, utcnow(), "隔离"),
+                interactions.InteractionDraft(
+                    client.id, InteractionKind.NOTE, InteractionChannel.BRANCH, utcnow(), "隔离"
+                ),
             )
             await audit.check_and_record(session, branch.id, source=f"isolation-seed:{uuid.uuid4()}")
             await rbac.set_permission(session, principal, "it_support", "client:read", True, reason="isolation seed")

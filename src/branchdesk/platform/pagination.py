@@ -213,9 +213,7 @@ async def keyset_each(
         read = found[:size]
         if request.from_end:
             read.reverse()
-        items = [
-            (encode_cursor(_values_of(row, keys)), to_item(row)) for row in read
-        ]
+        items = [(encode_cursor(_values_of(row, keys)), to_item(row)) for row in read]
         if request.from_end:
             pages[owner] = Page(items, has_next=request.before is not None, has_previous=more)
         else:

@@ -29,13 +29,17 @@ TIMELINE = (
 )
 
 
-def timelines_query(branch_id: uuid.UUID, reader: Reader, client_ids: list[uuid.UUID]) -> Select[Any]:
+def timelines_query(branch_id: uuid.UUID, reader: Reader, client_ids: list[uuid.UUID]) -> Select[*tuple[Any, ...]]:
     """The interactions of those clients that ``reader`` reaches."""
-    visible = select(Client.id).where(Client.tenant_id == branch_id, Client.id.in_(client_ids), in_scope(branch_id, reader))
+    visible = select(Client.id).where(
+        Client.tenant_id == branch_id, Client.id.in_(client_ids), in_scope(branch_id, reader)
+    )
     return select(*TIMELINE).where(Interaction.tenant_id == branch_id, Interaction.client_id.in_(visible))
 
 
-async def counts(session: AsyncSession, branch_id: uuid.UUID, reader: Reader, client_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+async def counts(
+    session: AsyncSession, branch_id: uuid.UUID, reader: Reader, client_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, int]:
     """How many interactions each client has (one grouped statement)."""
     if not client_ids:
         return {}
@@ -86,8 +90,10 @@ async def with_timelines(session: AsyncSession, branch_id: uuid.UUID, client_ids
     """Which of the clients have at least one interaction."""
     if not client_ids:
         return set()
-    stmt = select(Interaction.client_id).distinct().where(
-        Interaction.tenant_id == branch_id, Interaction.client_id.in_(client_ids)
+    stmt = (
+        select(Interaction.client_id)
+        .distinct()
+        .where(Interaction.tenant_id == branch_id, Interaction.client_id.in_(client_ids))
     )
     return set(await session.scalars(stmt))
 

@@ -114,7 +114,12 @@ async def log_interaction(session: AsyncSession, by: Principal, draft: Interacti
     if problems:
         raise InvalidInput(problems)
     interaction_id = new_id()
-    row = {"id": interaction_id, "client_id": draft.client_id, "logged_by_id": by.staff_id, "logged_at": now}
+    row: dict[str, Any] = {
+        "id": interaction_id,
+        "client_id": draft.client_id,
+        "logged_by_id": by.staff_id,
+        "logged_at": now,
+    }
     await repository.add(session, {"tenant_id": by.branch_id} | row | values)
     await repository.note_contact(session, by.branch_id, [draft.client_id], values["occurred_at"])
     await audit.record(
@@ -157,7 +162,9 @@ async def interactions_by_id(session: AsyncSession, by: Principal, ids: list[uui
     return [InteractionEntry.of(row) for row in rows]
 
 
-async def books_of(session: AsyncSession, by: Principal, owner_ids: list[uuid.UUID]) -> list[tuple[uuid.UUID, str, uuid.UUID]]:
+async def books_of(
+    session: AsyncSession, by: Principal, owner_ids: list[uuid.UUID]
+) -> list[tuple[uuid.UUID, str, uuid.UUID]]:
     """(client, client number, owner) of every client these staff members own (for loading timelines)."""
     by.require(INTERACTION_LOG)
     return [(row[0], row[1], row[2]) for row in await repository.books(session, by.branch_id, owner_ids)]
@@ -191,6 +198,12 @@ async def record_in_bulk(
     await repository.add_many(session, rows)
     await repository.refresh_last_contact(session, by.branch_id, sorted({r["client_id"] for r in rows}))
     await audit.record(
-        session, by.branch_id, by.author, "interaction.bulk_logged", "client", None, {"new": len(rows), "reason": reason}
+        session,
+        by.branch_id,
+        by.author,
+        "interaction.bulk_logged",
+        "client",
+        None,
+        {"new": len(rows), "reason": reason},
     )
     return len(rows)

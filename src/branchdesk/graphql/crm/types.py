@@ -16,7 +16,16 @@ from branchdesk.graphql.inputs import text
 from branchdesk.graphql.interactions.types import Interaction, InteractionConnection
 from branchdesk.graphql.labels import graphql_enum
 from branchdesk.graphql.nodes import LoadedNode
-from branchdesk.graphql.relay import Before, CountedConnection, Cursor, First, Last, OrderDirection, connection, page_request
+from branchdesk.graphql.relay import (
+    Before,
+    CountedConnection,
+    Cursor,
+    First,
+    Last,
+    OrderDirection,
+    connection,
+    page_request,
+)
 from branchdesk.graphql.tenants.types import StaffMember, member_or_none
 from branchdesk.platform.masking import mask_address, mask_id_number, mask_phone
 
@@ -146,7 +155,10 @@ class Client(LoadedNode):
         request = page_request(ctx.settings, first, after, last, before, direction=OrderDirection.DESC)
         page = await ctx.loaders.client_interactions.load((client_id, request))
         return connection(
-            page, Interaction.of, InteractionConnection, total=lambda: ctx.loaders.client_interaction_count.load(client_id)
+            page,
+            Interaction.of,
+            InteractionConnection,
+            total=lambda: ctx.loaders.client_interaction_count.load(client_id),
         )
 
 

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-
 from datetime import date, datetime
 
 import strawberry
@@ -22,8 +21,8 @@ from branchdesk.graphql.interactions.types import Interaction, InteractionChanne
 @strawberry.input(description="A contact with a client that has happened, for their timeline.")
 class LogInteractionInput:
     client_id: strawberry.ID = strawberry.field(description="The client (in your data scope).")
-    kind: InteractionKind = strawberry.field(description="Call, visit, message, meeting or note.")  # type: ignore[valid-type]
-    channel: InteractionChannel = strawberry.field(description="How or where it happened.")  # type: ignore[valid-type]
+    kind: InteractionKind = strawberry.field(description="Call, visit, message, meeting or note.")
+    channel: InteractionChannel = strawberry.field(description="How or where it happened.")
     occurred_at: datetime = strawberry.field(description="When it happened (not in the future).")
     summary: str = text("What it was about.", max_length=SUMMARY_MAX)
     outcome: str | None = text("What came of it.", max_length=OUTCOME_MAX, default=None)
@@ -82,6 +81,3 @@ class Mutations:
             return {"entry": await interactions.log_interaction(session, by, draft)}
 
         return await mutate(info, LogInteractionPayload, log)
-
-
-
