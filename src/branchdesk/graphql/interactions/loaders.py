@@ -29,7 +29,11 @@ async def timelines(
     for request in dict.fromkeys(r for _, r in keys):
         clients = [c for c, r in keys if r == request]
         found = await ctx.call(interactions.timelines, clients, request)
-        empty = Page[interactions.InteractionEntry]([], has_next=False, has_previous=request.after is not None)
+        empty = Page[interactions.InteractionEntry](
+            [],
+            has_next=request.from_end and request.before is not None,
+            has_previous=not request.from_end and request.after is not None,
+        )
         pages |= {(c, request): found.get(c, empty) for c in clients}
     return [pages[key] for key in keys]
 
