@@ -27,4 +27,5 @@ SELECT create_distributed_table('memberships', 'tenant_id', colocate_with => 'au
 SELECT create_distributed_table('access_review_items', 'tenant_id', colocate_with => 'audit_chain_checks');
 SELECT create_distributed_table('client_assignments', 'tenant_id', colocate_with => 'audit_chain_checks');
 SELECT create_distributed_table('client_co_owners', 'tenant_id', colocate_with => 'audit_chain_checks');
+SELECT create_distributed_table('interactions', 'tenant_id', colocate_with => 'audit_chain_checks');
 COMMIT;

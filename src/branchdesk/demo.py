@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 import uuid
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,6 +18,7 @@ from branchdesk.calendars import service as calendars
 from branchdesk.credentials import service as credentials
 from branchdesk.crm import bulk as crm_bulk
 from branchdesk.crm import rules as crm_rules
+from branchdesk.crm.interactions import service as crm_interactions
 from branchdesk.crm.service import ClientDraft
 from branchdesk.onboarding import service as onboarding
 from branchdesk.rbac import service as rbac
@@ -163,6 +164,7 @@ async def seed(rt: Runtime) -> None:
         await _custom_policy(rt, session)
         await _closures(rt, session)
         await _clients(session)
+        await _interactions(session)
 
 
 async def _custom_policy(rt: Runtime, session: AsyncSession) -> None:
@@ -275,3 +277,60 @@ async def _clients(session: AsyncSession) -> None:
         today = date.today()
         async with across(session, Principal.system("demo"), branch.id) as system:
             await crm_bulk.create_clients_in_bulk(session, system, demo_clients(code, ids, today), "demo")
+
+
+# --- interactions (the client timeline) ----------------------------------------------------------
+
+# The branch whose customer managers' clients get a timeline, and what was said (kind, channel, summary,
+# outcome, next step, product codes: free codes until the product catalogue lands).
+TIMELINE_BRANCH = "0101"
+CONTACTS = (
+    ("call", "phone", "电话回访：定期存款下周到期", "客户愿意续存三年期", "到期前一天再次电话确认", ("TD3Y",)),
+    ("visit", "branch", "来网点咨询理财产品", "介绍稳健型理财，客户考虑中", "发送产品说明书", ("WM-R2-180",)),
+    ("message", "wechat", "微信推送养老金产品资讯", "客户表示感兴趣", "约客户来网点面谈", ("PENSION01",)),
+    ("meeting", "on_site", "上门拜访企业主，了解代发工资需求", "同意试用代发工资服务", "准备代发协议", ("PAYROLL",)),
+    ("note", "other", "客户更换了工作单位，收入有所提高", None, None, ()),
+    ("call", "phone", "电话提醒客户 KYC 资料即将过期", "客户约定本周五来网点更新资料", "周五更新 KYC 资料", ()),
+    ("message", "sms", "短信祝贺客户生日", None, None, ()),
+)
+
+
+def demo_interactions(
+    book: list[tuple[uuid.UUID, str, uuid.UUID]], now: datetime
+) -> list[tuple[crm_interactions.InteractionDraft, uuid.UUID]]:
+    """Two to four interactions per client over the past year, each logged by its owner; the same on every
+    run for the same moment (seeded by the client number)."""
+    logged = []
+    for client_id, number, owner_id in book:
+        rng = random.Random(f"branchdesk-demo-interactions-{number}")
+        for _ in range(rng.randrange(2, 5)):
+            kind, channel, summary, outcome, next_step, products = rng.choice(CONTACTS)
+            when = now - timedelta(days=rng.randrange(1, 365), hours=rng.randrange(0, 8))
+            draft = crm_interactions.InteractionDraft(
+                client_id=client_id,
+                kind=crm_rules.InteractionKind(kind),
+                channel=crm_rules.InteractionChannel(channel),
+                occurred_at=when,
+                summary=summary,
+                outcome=outcome,
+                next_step=next_step,
+                next_step_on=(when + timedelta(days=7)).date() if next_step else None,
+                products=list(products),
+            )
+            logged.append((draft, owner_id))
+    return logged
+
+
+async def _interactions(session: AsyncSession) -> None:
+    """Timelines for the clients of 0101's customer managers, set-based (idempotent)."""
+    branch = await repository.branch_by_code(session, TIMELINE_BRANCH)
+    assert branch is not None
+    owners = []
+    for number in CLIENT_OWNERS[TIMELINE_BRANCH]:
+        staff = await repository.staff_by_employee_number(session, number)
+        assert staff is not None
+        owners.append(staff.id)
+    now = datetime.combine(date.today(), datetime.min.time(), UTC) + timedelta(hours=9)
+    async with across(session, Principal.system("demo"), branch.id) as system:
+        book = await crm_interactions.books_of(session, system, owners)
+        await crm_interactions.record_in_bulk(session, system, demo_interactions(book, now), "demo")

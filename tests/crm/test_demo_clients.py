@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -43,3 +43,33 @@ async def test_a_book_is_recorded_in_a_fixed_number_of_statements_and_only_once(
     assert sql_counter.count == 8
     async with rt.db.session(crm_branch.branch.id) as session:
         assert await bulk.create_clients_in_bulk(session, system, book, "demo") == 0
+
+
+async def test_demo_timelines_are_deterministic_set_based_and_recorded_only_once(rt, crm_branch, sql_counter):
+    from branchdesk.crm.interactions import service as interactions
+    from branchdesk.demo import demo_interactions
+
+    # given a book of the demo's clients
+    async with rt.db.session(crm_branch.branch.id) as session:
+        owner = (await tenants.staff_by_employee_number(session, crm_branch.cm1)).id
+    system = Principal.system("tests", BranchRef(crm_branch.branch.id, crm_branch.code))
+    async with rt.db.session(crm_branch.branch.id) as session:
+        await bulk.create_clients_in_bulk(
+            session, system, demo_clients(f"I{crm_branch.code}", [owner], date.today()), "demo"
+        )
+        book = await interactions.books_of(session, system, [owner])
+    now = datetime.now(UTC)
+    logged = demo_interactions(book, now)
+    assert logged == demo_interactions(book, now) and len(logged) >= 2 * len(book)
+
+    # when the timelines are recorded: a fixed number of statements, none per client
+    sql_counter.count = 0
+    with sql_counter:
+        async with rt.db.session(crm_branch.branch.id) as session:
+            assert await interactions.record_in_bulk(session, system, logged, "demo") == len(logged)
+    # bind, clients with timelines, the inserts (1,000 a statement), last contact, audit (lock, chain head, record)
+    assert sql_counter.count == 7 + (len(logged) - 1) // 1000
+
+    # then every client has a last contact, and loading again records nothing
+    async with rt.db.session(crm_branch.branch.id) as session:
+        assert await interactions.record_in_bulk(session, system, logged, "demo") == 0

@@ -23,6 +23,9 @@ from branchdesk.access_reviews import service as reviews
 from branchdesk.calendars import service as calendars
 from branchdesk.crm import records
 from branchdesk.crm import service as crm
+from branchdesk.crm.interactions import service as interactions
+from branchdesk.crm.rules import InteractionChannel, InteractionKind
+from branchdesk.platform.clock import utcnow
 from branchdesk.rbac import service as rbac
 from branchdesk.rbac.models import PolicyChange
 from branchdesk.service_accounts import service as accounts
@@ -143,3 +146,22 @@ async def make_client(rt: Any, branch: Any, owner: str) -> Made:
 
 
 FACTORIES["Client"] = make_client
+
+
+async def make_interaction(rt: Any, branch: Any, owner: str) -> Made:
+    """A note on a client's timeline, logged by the client's owner (a customer manager of the branch)."""
+    marker = _marker()
+    made = await make_client(rt, branch, owner)
+    async with acting(rt, branch, owner) as (session, principal):
+        draft = interactions.InteractionDraft(
+            made.id,
+            InteractionKind.NOTE,
+            InteractionChannel.BRANCH,
+            utcnow(),
+            f"备注{marker}",  # type: ignore[arg-type]
+        )
+        entry = await interactions.log_interaction(session, principal, draft)
+    return Made("Interaction", entry.id, marker)
+
+
+FACTORIES["Interaction"] = make_interaction

@@ -15,6 +15,8 @@ from branchdesk.access_reviews import service as reviews
 from branchdesk.calendars.models import BranchClosure
 from branchdesk.crm import records
 from branchdesk.crm import service as crm
+from branchdesk.crm.interactions import service as interactions
+from branchdesk.crm.rules import InteractionChannel, InteractionKind
 from branchdesk.models import metadata
 from branchdesk.platform import audit
 from branchdesk.platform.clock import utcnow
@@ -38,10 +40,17 @@ async def seeded(rt, world):
             staff = await tenants.staff_by_employee_number(session, head)
             principal = await enter(rt, session, staff.id, branch.code)
             co_owner = (await tenants.staff_by_employee_number(session, manager)).id
-            await records.create_client(
+            client = await records.create_client(
                 session,
                 principal,
                 crm.ClientDraft(client_number=f"iso-{uuid.uuid4().hex[:8]}", name="隔离", co_owner_ids=[co_owner]),
+            )
+            await interactions.log_interaction(
+                session,
+                principal,
+                interactions.InteractionDraft(
+                    client.id, InteractionKind.NOTE, InteractionChannel.BRANCH, utcnow(), "隔离"
+                ),
             )
             await audit.check_and_record(session, branch.id, source=f"isolation-seed:{uuid.uuid4()}")
             await rbac.set_permission(session, principal, "it_support", "client:read", True, reason="isolation seed")

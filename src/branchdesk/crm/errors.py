@@ -57,3 +57,14 @@ BIRTHDAY_MISMATCH = ErrorCode(
     "The birthday differs from the one in the resident ID number ({expected}).",
     "生日与居民身份证号码中的出生日期（{expected}）不一致。",
 )
+INTERACTION_IN_FUTURE = ErrorCode(
+    "INTERACTION_IN_FUTURE",
+    "An interaction is logged once it has happened: its time cannot be in the future.",
+    "只能登记已发生的接触记录：发生时间不能晚于当前时间。",
+)
+INTERACTION_SUMMARY_EMPTY = ErrorCode(
+    "INTERACTION_SUMMARY_EMPTY", "Say in a few words what the interaction was about.", "请简要填写接触内容。"
+)
+INTERACTION_TEXT_TOO_LONG = ErrorCode(
+    "INTERACTION_TEXT_TOO_LONG", "At most {limit} characters.", "最多 {limit} 个字符。"
+)

@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     Uuid,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
@@ -45,6 +46,7 @@ class Client(TenantOwned, Timestamped, Base):
         Index("ix_clients_tenant_id_id_number_hash", "tenant_id", "id_number_hash"),
         Index("ix_clients_tenant_id_created_at_id", "tenant_id", "created_at", "id"),
         Index("ix_clients_tags", "tags", postgresql_using="gin"),
+        Index("ix_clients_tenant_id_last_contact_at", "tenant_id", "last_contact_at"),
     )
 
     client_number: Mapped[str] = mapped_column(String(40), comment="The core-banking client number (客户号)")
@@ -77,6 +79,8 @@ class Client(TenantOwned, Timestamped, Base):
     notes: Mapped[str | None] = mapped_column(String(2000))
     owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("staff.id"))
     updated_at: Mapped[datetime]
+    # The latest interaction's time, kept by logging one (segmentation and dormancy filter on it)
+    last_contact_at: Mapped[datetime | None]
 
 
 class ClientCoOwner(TenantOwned, Base):
@@ -111,3 +115,32 @@ class ClientAssignment(TenantOwned, Base):
     actor_id: Mapped[uuid.UUID | None]
     actor_label: Mapped[str] = mapped_column(String(200))
     reason: Mapped[str] = mapped_column(String(500))
+
+
+class Interaction(TenantOwned, Base):
+    """One contact with a client on its timeline: a call, visit, message, meeting or note, logged by a
+    staff member. ``products`` are free product codes until the product catalogue lands."""
+
+    __tablename__ = "interactions"
+    __table_args__ = tenant_table_args(
+        ForeignKeyConstraint(["tenant_id", "client_id"], ["clients.tenant_id", "clients.id"], ondelete="CASCADE"),
+        Index(
+            "ix_interactions_tenant_id_client_id_occurred_at",
+            "tenant_id",
+            "client_id",
+            text("occurred_at DESC"),
+            text("id DESC"),
+        ),
+    )
+
+    client_id: Mapped[uuid.UUID]
+    kind: Mapped[str] = mapped_column(String(20))  # rules.InteractionKind
+    channel: Mapped[str] = mapped_column(String(20))  # rules.InteractionChannel
+    occurred_at: Mapped[datetime]
+    logged_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("staff.id"))
+    logged_at: Mapped[datetime]
+    summary: Mapped[str] = mapped_column(String(2000))
+    outcome: Mapped[str | None] = mapped_column(String(500))
+    next_step: Mapped[str | None] = mapped_column(String(500))
+    next_step_on: Mapped[date | None] = mapped_column(Date)
+    products: Mapped[list[str]] = mapped_column(ARRAY(String(40)))

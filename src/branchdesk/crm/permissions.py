@@ -34,3 +34,9 @@ CLIENT_CARD_READ = permission(
     "查看客户分流卡片（脱敏姓名、阶段、客户经理）",
     baseline=["branch_head", "customer_manager", "lobby_manager", "teller"],
 )
+INTERACTION_LOG = permission(
+    "interaction:log",
+    "Log calls, visits, messages, meetings and notes on clients' timelines",
+    "登记客户接触记录（电话、拜访、消息、会面、备注）",
+    baseline={"branch_head": BRANCH, "customer_manager": OWN},
+)

@@ -190,3 +190,44 @@ LABELS: dict[type[enum.Enum], dict[str, tuple[str, str]]] = {
         "visit": ("Visit", "上门拜访"),
     },
 }
+
+
+# --- interactions (the client timeline) ----------------------------------------------------------
+
+
+class InteractionKind(enum.StrEnum):
+    CALL = "call"
+    VISIT = "visit"
+    MESSAGE = "message"
+    MEETING = "meeting"
+    NOTE = "note"
+
+
+class InteractionChannel(enum.StrEnum):
+    PHONE = "phone"
+    SMS = "sms"
+    WECHAT = "wechat"
+    EMAIL = "email"
+    BRANCH = "branch"  # at the branch's counter or lobby
+    ON_SITE = "on_site"  # at the client's home or company
+    VIDEO = "video"
+    OTHER = "other"
+
+
+LABELS[InteractionKind] = {
+    "call": ("Call", "电话沟通"),
+    "visit": ("Visit", "拜访"),
+    "message": ("Message", "消息"),
+    "meeting": ("Meeting", "会面"),
+    "note": ("Note", "备注"),
+}
+LABELS[InteractionChannel] = {
+    "phone": ("Phone", "电话"),
+    "sms": ("SMS", "短信"),
+    "wechat": ("WeChat", "微信"),
+    "email": ("E-mail", "电子邮件"),
+    "branch": ("At the branch", "网点面谈"),
+    "on_site": ("At the client's premises", "上门"),
+    "video": ("Video call", "视频"),
+    "other": ("Other", "其他"),
+}

@@ -48,6 +48,7 @@ DOMAINS = (
     "staffing",
     "crm",
     "second_factor",
+    "interactions",
 )
 
 

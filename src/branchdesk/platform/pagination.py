@@ -175,3 +175,52 @@ def _key_of(row: Any, key: InstrumentedAttribute[Any]) -> Any:
     """The sort key of a row: a column it selects, or an attribute of the entity it starts with."""
     mapping = row._mapping
     return mapping[key] if key in mapping else getattr(row[0], key.key)
+
+
+async def keyset_each(
+    session: AsyncSession,
+    stmt: Select[*tuple[Any, ...]],
+    parent: InstrumentedAttribute[Any],
+    key: Key,
+    request: PageRequest,
+    to_item: Callable[[Any], T],
+) -> dict[Any, Page[T]]:
+    """The same page of many parents' lists in one statement (a DataLoader's batch: each client's latest
+    interactions): a window numbers each parent's rows in the page's order and keeps ``size + 1`` of them.
+    ``stmt`` selects columns, among them ``parent`` and the key's columns; a parent with no row has no page."""
+    keys = _keys(key)
+    ascending = not request.descending
+    if request.after is not None:
+        stmt = stmt.where(_beyond(keys, decode_cursor(request.after, keys, field="after"), ascending))
+    if request.before is not None:
+        stmt = stmt.where(_beyond(keys, decode_cursor(request.before, keys, field="before"), not ascending))
+    reading_ascending = ascending != request.from_end
+    order = [k.asc() if reading_ascending else k.desc() for k in keys]
+    size = request.size
+    numbered = stmt.add_columns(func.row_number().over(partition_by=parent, order_by=order).label("page_row"))
+    inner = numbered.subquery()
+    rows = (
+        await session.execute(
+            select(inner).where(inner.c.page_row <= size + 1).order_by(inner.c[parent.key], inner.c.page_row)
+        )
+    ).all()
+    grouped: dict[Any, list[Any]] = {}
+    for row in rows:
+        grouped.setdefault(row._mapping[parent.key], []).append(row)
+    pages: dict[Any, Page[T]] = {}
+    for owner, found in grouped.items():
+        more = len(found) > size
+        read = found[:size]
+        if request.from_end:
+            read.reverse()
+        items = [(encode_cursor(_values_of(row, keys)), to_item(row)) for row in read]
+        if request.from_end:
+            pages[owner] = Page(items, has_next=request.before is not None, has_previous=more)
+        else:
+            pages[owner] = Page(items, has_next=more, has_previous=request.after is not None)
+    return pages
+
+
+def _values_of(row: Any, keys: tuple[InstrumentedAttribute[Any], ...]) -> str | list[str]:
+    values = [str(row._mapping[key.key]) for key in keys]
+    return values[0] if len(values) == 1 else values

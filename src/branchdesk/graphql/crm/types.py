@@ -13,9 +13,19 @@ from strawberry.types import Info
 from branchdesk.crm import rules
 from branchdesk.crm import service as crm
 from branchdesk.graphql.inputs import text
+from branchdesk.graphql.interactions.types import Interaction, InteractionConnection
 from branchdesk.graphql.labels import graphql_enum
 from branchdesk.graphql.nodes import LoadedNode
-from branchdesk.graphql.relay import CountedConnection, OrderDirection
+from branchdesk.graphql.relay import (
+    Before,
+    CountedConnection,
+    Cursor,
+    First,
+    Last,
+    OrderDirection,
+    connection,
+    page_request,
+)
 from branchdesk.graphql.tenants.types import StaffMember, member_or_none
 from branchdesk.platform.masking import mask_address, mask_id_number, mask_phone
 
@@ -136,6 +146,20 @@ class Client(LoadedNode):
     async def assignment_history(self, info: Info) -> list[ClientAssignmentEntry]:
         entries: list[ClientAssignmentEntry] = await info.context.loaders.client_assignments.load(uuid.UUID(self.id))
         return entries
+
+    @strawberry.field(description="The client's timeline: calls, visits, messages, meetings and notes, newest first.")
+    async def interactions(
+        self, info: Info, first: First = None, after: Cursor = None, last: Last = None, before: Before = None
+    ) -> InteractionConnection:
+        ctx, client_id = info.context, uuid.UUID(self.id)
+        request = page_request(ctx.settings, first, after, last, before, direction=OrderDirection.DESC)
+        page = await ctx.loaders.client_interactions.load((client_id, request))
+        return connection(
+            page,
+            Interaction.of,
+            InteractionConnection,
+            total=lambda: ctx.loaders.client_interaction_count.load(client_id),
+        )
 
 
 @strawberry.type(

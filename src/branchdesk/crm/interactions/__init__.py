@@ -1,0 +1,1 @@
+"""Interactions: the client timeline (calls, visits, messages, meetings, notes)."""
