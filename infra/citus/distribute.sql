@@ -4,6 +4,7 @@ BEGIN;
 SELECT create_reference_table('baseline_changes');
 SELECT create_reference_table('baseline_grants');
 SELECT create_reference_table('branches');
+SELECT create_reference_table('calendar_days');
 SELECT create_reference_table('staff');
 SELECT create_reference_table('toxic_pairs');
 SELECT create_reference_table('refresh_tokens');
@@ -15,6 +16,7 @@ SELECT create_distributed_table('policy_overrides', 'tenant_id', colocate_with =
 SELECT create_distributed_table('service_accounts', 'tenant_id', colocate_with => 'audit_chain_checks');
 SELECT create_distributed_table('access_reviews', 'tenant_id', colocate_with => 'audit_chain_checks');
 SELECT create_distributed_table('clients', 'tenant_id', colocate_with => 'audit_chain_checks');
+SELECT create_distributed_table('branch_closures', 'tenant_id', colocate_with => 'audit_chain_checks');
 SELECT create_distributed_table('memberships', 'tenant_id', colocate_with => 'audit_chain_checks');
 SELECT create_distributed_table('access_review_items', 'tenant_id', colocate_with => 'audit_chain_checks');
 SELECT create_distributed_table('client_assignments', 'tenant_id', colocate_with => 'audit_chain_checks');

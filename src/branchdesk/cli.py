@@ -314,3 +314,53 @@ def crm_rekey(
 
     done = _run(work)
     typer.echo(f"{done} clients re-sealed under the current key")
+
+
+calendar_app = typer.Typer(help="The head-office holiday calendar.", no_args_is_help=True)
+app.add_typer(calendar_app, name="calendar")
+
+
+@calendar_app.command("load")
+def calendar_load(file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True)) -> None:
+    """Create or replace holiday entries from a CSV file (date,kind,region,name_zh,name_en): all or nothing;
+    loading the same file again changes nothing."""
+    from branchdesk.calendars import files
+    from branchdesk.calendars import service as calendars
+
+    try:
+        entries = files.read_entries(file.read_text(encoding="utf-8"))
+    except InvalidInput as exc:  # a bad file is refused before any server starts
+        _fail(exc.errors)
+
+    async def work(rt: Runtime) -> calendars.Loaded:
+        async with system_work(rt.db, "cli") as (session, cli):
+            return await calendars.load_holidays(session, cli, entries)
+
+    loaded = _run(work)
+    typer.echo(f"created {loaded.created}, updated {loaded.updated}, unchanged {loaded.unchanged}")
+
+
+@calendar_app.command("show")
+def calendar_show(
+    year: int,
+    region: str = typer.Option(None, help="One region (and ALL), e.g. CN; every region when omitted."),
+    as_csv: bool = typer.Option(False, "--csv", help="As a file `calendar load` takes."),
+) -> None:
+    """The head-office calendar of a year, by date."""
+    from branchdesk.calendars import files
+    from branchdesk.calendars import service as calendars
+    from branchdesk.calendars.models import KIND_LABELS, CalendarDay
+
+    async def work(rt: Runtime) -> list[CalendarDay]:
+        async with system_work(rt.db, "cli") as (session, cli):
+            return await calendars.holidays(session, cli, year, region)
+
+    days = _run(work)
+    if as_csv:
+        typer.echo(files.write_entries(days), nl=False)
+        return
+    for day in days:
+        en, zh = KIND_LABELS[day.kind]
+        typer.echo(
+            f"{day.day.isoformat()} {day.day.strftime('%a')} {day.region:<3} {zh}/{en:<20} {day.name_zh} {day.name_en}"
+        )

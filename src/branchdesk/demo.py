@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from branchdesk.access.identity import Identity
 from branchdesk.access.principal import Principal
 from branchdesk.access.unit_of_work import across
+from branchdesk.calendars import service as calendars
 from branchdesk.crm import bulk as crm_bulk
 from branchdesk.crm import rules as crm_rules
 from branchdesk.crm.service import ClientDraft
@@ -159,6 +160,7 @@ async def seed(rt: Runtime) -> None:
         await onboarding.grant_membership(session, actor, branch, cover, [role])
         await _custom_policy(rt, session)
         await _clients(session)
+        await _closures(rt, session)
 
 
 async def _custom_policy(rt: Runtime, session: AsyncSession) -> None:
@@ -258,3 +260,14 @@ async def _clients(session: AsyncSession) -> None:
         today = date.today()
         async with across(session, Principal.system("demo"), branch.id) as system:
             await crm_bulk.create_clients_in_bulk(session, system, demo_clients(code, ids, today), "demo")
+
+
+async def _closures(rt: Runtime, session: AsyncSession) -> None:
+    """0102 closes for two days of renovation about a month ahead (a closure can only be added ahead)."""
+    head = await repository.staff_by_employee_number(session, "E0102001")
+    assert head is not None
+    principal = await rt.gate.enter(session, Identity({}, staff_id=head.id), "0102")
+    _, today = await calendars.branch_today(session, principal)
+    if not await calendars.closures(session, principal, today):
+        monday = today + timedelta(days=28 + (7 - today.weekday()) % 7)
+        await calendars.add_closure(session, principal, monday, monday + timedelta(days=1), "网点装修")

@@ -49,6 +49,7 @@ ON_FIELD: dict[tuple[str, str, str], str] = {
     ("Mutation", "closeAccessReview", "id"): "AccessReview",
     ("Query", "client", "id"): "Client",
     ("Mutation", "updateClient", "id"): "Client",
+    ("Mutation", "removeBranchClosure", "id"): "BranchClosure",
 }
 # Fields that take ids of several objects: when one slot is probed, the others are optional (left out)
 # or required and filled from SAMPLES with an object of the caller's own branch.
