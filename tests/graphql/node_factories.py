@@ -22,6 +22,8 @@ from branchdesk.access.principal import Principal
 from branchdesk.access_reviews import service as reviews
 from branchdesk.calendars import service as calendars
 from branchdesk.crm import service as crm
+from branchdesk.feedback import rules as feedback_rules
+from branchdesk.feedback import service as feedback
 from branchdesk.rbac import service as rbac
 from branchdesk.rbac.models import PolicyChange
 from branchdesk.service_accounts import service as accounts
@@ -142,3 +144,21 @@ async def make_client(rt: Any, branch: Any, owner: str) -> Made:
 
 
 FACTORIES["Client"] = make_client
+
+
+async def make_feedback(rt: Any, branch: Any, owner: str) -> Made:
+    """A complaint recorded by ``owner`` (the branch head), anonymous."""
+    summary = _marker()
+    async with acting(rt, branch, owner) as (session, principal):
+        draft = feedback.FeedbackDraft(
+            kind=feedback_rules.FeedbackKind.COMPLAINT,
+            channel=feedback_rules.Channel.COUNTER,
+            category="waiting_time",
+            severity=feedback_rules.Severity.MEDIUM,
+            summary=summary,
+        )
+        made = await feedback.submit_feedback(session, principal, draft)
+    return Made("Feedback", made.id, summary)
+
+
+FACTORIES["Feedback"] = make_feedback

@@ -125,10 +125,15 @@ def breached(now: datetime) -> Any:
     return and_(Feedback.state.is_not(None), or_(late_ack, late_resolve, false()))
 
 
-async def feedback_by_id(session: AsyncSession, branch_id: uuid.UUID, ids: list[uuid.UUID]) -> list[Feedback]:
+async def feedback_by_id(
+    session: AsyncSession, branch_id: uuid.UUID, ids: list[uuid.UUID], submitted_by: uuid.UUID | None = None
+) -> list[Feedback]:
+    """By id; with ``submitted_by``, only what that staff member recorded."""
     if not ids:
         return []
     stmt = select(Feedback).where(Feedback.tenant_id == branch_id, Feedback.id.in_(ids))
+    if submitted_by is not None:
+        stmt = stmt.where(Feedback.submitted_by == submitted_by)
     return list(await session.scalars(stmt))
 
 

@@ -368,10 +368,13 @@ async def count_feedback(session: AsyncSession, by: Principal, filters: Feedback
 
 
 async def feedback_by_id(session: AsyncSession, by: Principal, ids: list[uuid.UUID]) -> list[Feedback]:
-    """Feedback by id for ``node`` and payloads: none without ``feedback:read`` (never an error)."""
-    if not by.can(FEEDBACK_READ):
+    """Feedback by id for ``node`` and payloads: the branch's with ``feedback:read``; without it, only what
+    the caller recorded themselves (a teller sees the note they just took); never an error."""
+    if by.can(FEEDBACK_READ):
+        return await repository.feedback_by_id(session, by.branch_id, ids)
+    if by.staff_id is None or not by.can(FEEDBACK_SUBMIT):
         return []
-    return await repository.feedback_by_id(session, by.branch_id, ids)
+    return await repository.feedback_by_id(session, by.branch_id, ids, submitted_by=by.staff_id)
 
 
 async def feedback_of_clients(
