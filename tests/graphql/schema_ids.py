@@ -78,6 +78,8 @@ SAMPLES: dict[str, Any] = {
     # The new owner of clients being moved: nobody by default; the node-isolation scene puts its caller here
     # (a member of both branches), so that moving a client reaches the client.
     "toOwnerId": "U3RhZmZNZW1iZXI6MDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAw",
+    # Who works a complaint: likewise nobody by default, the node-isolation caller in that scene.
+    "assigneeId": "U3RhZmZNZW1iZXI6MDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAw",
 }
 GENERIC = {
     "String": "node isolation",

@@ -97,6 +97,7 @@ async def scene(rt, app, world) -> AsyncIterator[Scene]:
         member_id = (await tenants.staff_by_employee_number(session, member)).id
     # Moving a client names its new owner: the branch caller, a member of A and B alike.
     schema_ids.SAMPLES["toOwnerId"] = str(relay.GlobalID("StaffMember", str(member_id)))
+    schema_ids.SAMPLES["assigneeId"] = schema_ids.SAMPLES["toOwnerId"]  # a complaint's assignee, likewise
     callers = {
         "branch": Caller(member, branch_a, owner=head_a),
         "head_office": Caller(head_office, world.head_office, owner=head_office),
