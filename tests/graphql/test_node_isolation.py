@@ -30,7 +30,7 @@ from branchdesk.tenants import repository as tenants
 from branchdesk.tenants.models import BranchLevel
 from tests.conftest import Api, add_member, onboard, unique_code, unique_employee_number, without_request_ids
 from tests.graphql import schema_ids
-from tests.graphql.node_factories import FACTORIES, Made
+from tests.graphql.node_factories import FACTORIES, Made, make_feedback
 from tests.graphql.schema_ids import ANY_NODE, NOT_AN_OBJECT, Probe, classify, id_slots, node_types
 
 pytestmark = pytest.mark.external
@@ -98,6 +98,7 @@ async def scene(rt, app, world) -> AsyncIterator[Scene]:
     # Moving a client names its new owner: the branch caller, a member of A and B alike.
     schema_ids.SAMPLES["toOwnerId"] = str(relay.GlobalID("StaffMember", str(member_id)))
     schema_ids.SAMPLES["assigneeId"] = schema_ids.SAMPLES["toOwnerId"]  # a complaint's assignee, likewise
+    schema_ids.SAMPLES["id"] = (await make_feedback(rt, branch_a, head_a)).global_id  # and the complaint of A
     callers = {
         "branch": Caller(member, branch_a, owner=head_a),
         "head_office": Caller(head_office, world.head_office, owner=head_office),
