@@ -136,3 +136,31 @@ async def test_categories_and_the_sla_table_are_head_offices(as_staff, crm_branc
     token = await api.token(world.ho_admin)
     done = await api.post(setting, {"i": values}, token=token, branch=world.head_office.code)
     assert done["data"]["setComplaintSla"] == {"sla": {"category": "loans", "acknowledgeHours": 12}, "errors": []}
+
+
+PAGE = """query($f: FeedbackFilter, $n: Int) { feedback(first: $n, filter: $f) { edges { node {
+  id summary state breached category { code name } client { id name } assignee { employeeNumber }
+  history { action at } escalations { breach } } } } }"""
+
+
+async def test_a_page_of_complaints_costs_the_same_statements_whatever_its_size(as_staff, crm_branch, api, sql_counter):
+    head = await as_staff(crm_branch.head)
+    cm = await as_staff(crm_branch.cm1)
+    client = await create(cm, name="钱多多")
+    cm_id = (await cm(ME))["data"]["me"]["staff"]["id"]
+    for n in range(6):
+        await submitted(head, category="account_services", clientId=client["id"], assigneeId=cm_id, summary=f"计数{n}")
+    token = await api.token(crm_branch.head)
+    counts = []
+    for size in (2, 6):
+        variables = {"f": {"category": "account_services"}, "n": size}
+        await api.post(PAGE, variables, token=token, branch=crm_branch.code)  # warm: policy and branch cached
+        sql_counter.count = 0
+        with sql_counter:
+            body = await api.post(PAGE, variables, token=token, branch=crm_branch.code)
+        assert "errors" not in body, body
+        assert len(body["data"]["feedback"]["edges"]) == size
+        counts.append(sql_counter.count)
+    # entry (2), the category filter's lookup, the page, then one batch each: categories, clients, members,
+    # history, escalations
+    assert counts == [9, 9]
