@@ -81,7 +81,7 @@ SAMPLES: dict[str, Any] = {
     # Who works a complaint: likewise nobody by default, the node-isolation caller in that scene.
     "assigneeId": "U3RhZmZNZW1iZXI6MDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAw",
     # The complaint an assignee is probed on (assignComplaint's `id`, the one field where `id` is not the
-    # probed slot): a complaint of nothing by default, one of the caller's branch in the node-isolation scene.
+    # probed slot): a complaint of nothing by default, one of branch B in the node-isolation scene.
     "id": "RmVlZGJhY2s6MDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAw",
 }
 GENERIC = {

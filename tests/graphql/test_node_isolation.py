@@ -98,7 +98,9 @@ async def scene(rt, app, world) -> AsyncIterator[Scene]:
     # Moving a client names its new owner: the branch caller, a member of A and B alike.
     schema_ids.SAMPLES["toOwnerId"] = str(relay.GlobalID("StaffMember", str(member_id)))
     schema_ids.SAMPLES["assigneeId"] = schema_ids.SAMPLES["toOwnerId"]  # a complaint's assignee, likewise
-    schema_ids.SAMPLES["id"] = (await make_feedback(rt, branch_a, head_a)).global_id  # and the complaint of A
+    # The complaint an assignee is given: one of B, where the same request reaches it; in A the stranger
+    # assignee is not found before the complaint is looked up.
+    schema_ids.SAMPLES["id"] = (await make_feedback(rt, branch_b, head_b)).global_id
     callers = {
         "branch": Caller(member, branch_a, owner=head_a),
         "head_office": Caller(head_office, world.head_office, owner=head_office),

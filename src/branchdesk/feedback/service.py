@@ -317,8 +317,9 @@ async def assign(
     session: AsyncSession, by: Principal, feedback_id: uuid.UUID, assignee_id: uuid.UUID, note: str | None = None
 ) -> Feedback:
     """Give a complaint to a member of the branch to work (in any state: a closed one may be reopened)."""
+    by.require(COMPLAINT_HANDLE)
+    await _check_assignee(session, by, assignee_id)  # a stranger is not found, whatever the complaint
     feedback = await _complaint_for_update(session, by, feedback_id)
-    await _check_assignee(session, by, assignee_id)
     before = feedback.assignee_id
     now = utcnow()
     feedback.assignee_id, feedback.updated_at = assignee_id, now
@@ -334,7 +335,12 @@ async def assign(
 # --- reading -------------------------------------------------------------------------------------
 
 
-async def _filters(session: AsyncSession, given: FeedbackFilters) -> repository.Filters:
+async def _filters(session: AsyncSession, by: Principal, given: FeedbackFilters) -> repository.Filters:
+    """The repository's filters; a client or assignee the caller cannot see is not found, like a stranger."""
+    if given.client_id is not None:
+        await _check_client(session, by, given.client_id)
+    if given.assignee_id is not None:
+        await _check_assignee(session, by, given.assignee_id)
     category_id = None
     if given.category is not None:
         category = await repository.category_by_code(session, given.category)
@@ -358,13 +364,13 @@ async def list_feedback(
 ) -> Page[Feedback]:
     """The branch's feedback, newest first unless ``page`` says otherwise."""
     by.require(FEEDBACK_READ)
-    stmt = repository.feedback_query(by.branch_id, await _filters(session, filters))
+    stmt = repository.feedback_query(by.branch_id, await _filters(session, by, filters))
     return await keyset(session, stmt, FEEDBACK_ORDERS[page.order_by or "received_at"], page, lambda row: row)
 
 
 async def count_feedback(session: AsyncSession, by: Principal, filters: FeedbackFilters) -> int:
     by.require(FEEDBACK_READ)
-    return await count(session, repository.feedback_query(by.branch_id, await _filters(session, filters)))
+    return await count(session, repository.feedback_query(by.branch_id, await _filters(session, by, filters)))
 
 
 async def feedback_by_id(session: AsyncSession, by: Principal, ids: list[uuid.UUID]) -> list[Feedback]:
