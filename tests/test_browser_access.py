@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from branchdesk.api import create_app
-from tests.conftest import make_settings
+from tests.conftest import PRODUCTION_DATA_KEYS, make_settings
 
 VITE = "http://localhost:5173"
 SENT = ["authorization", "x-branch", "accept-language", "x-request-id", "content-type"]
@@ -59,7 +59,7 @@ async def test_an_origin_not_allowed_gets_no_cors_headers(client):
 
 
 async def test_production_allows_no_origin_unless_configured(servers, rt):
-    production = {"env": "production", "signing_keys": "{}", "db_role_password": "s3cret"}
+    production = {"env": "production", "signing_keys": "{}", "db_role_password": "s3cret", **PRODUCTION_DATA_KEYS}
     bank = "https://branchdesk.bank.example"
     async with await client_for(create_app(make_settings(servers, **production), rt)) as closed:
         by_default = await closed.options("/graphql", headers=preflight(VITE, "POST"))

@@ -7,9 +7,14 @@ import httpx
 import pytest
 
 from branchdesk.api import create_app
-from tests.conftest import make_settings
+from tests.conftest import PRODUCTION_DATA_KEYS, make_settings
 
-PRODUCTION = {"env": "production", "signing_keys": "{}", "db_role_password": "not-the-default"}
+PRODUCTION = {
+    "env": "production",
+    "signing_keys": "{}",
+    "db_role_password": "not-the-default",
+    **PRODUCTION_DATA_KEYS,
+}
 
 
 def _client(app):

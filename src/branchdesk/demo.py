@@ -321,7 +321,9 @@ async def seed_feedback(
     for suffix, kind, channel, category, severity, summary, days_ago, steps in DEMO_FEEDBACK:
         client = None
         if suffix is not None:
-            client = await crm.client_by_number(session, system, f"{code}{suffix:06d}")
+            wanted = crm.ClientFilters(client_number=f"{code}{suffix:06d}")
+            cards = await crm.routing_cards(session, system, None, wanted)
+            client = cards[0].client_id if cards else None
         local = (now.astimezone(zone) - timedelta(days=days_ago)).replace(hour=10, minute=0, second=0, microsecond=0)
         received = min(local.astimezone(UTC), now - timedelta(hours=1))
         made = await feedback.submit_feedback(
@@ -333,7 +335,7 @@ async def seed_feedback(
                 category=category,
                 severity=Severity(severity),
                 summary=summary,
-                client_id=client.id if client else None,
+                client_id=client,
                 received_at=received,
                 assignee_id=handler if kind == "complaint" and steps else None,
             ),

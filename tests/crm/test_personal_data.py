@@ -13,7 +13,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from branchdesk.access.principal import BranchRef, Principal
-from branchdesk.crm import pii
+from branchdesk.crm import pii, records
 from branchdesk.crm import service as crm
 from branchdesk.crm.models import Client
 from branchdesk.crm.rules import IdDocumentType
@@ -137,7 +137,7 @@ async def test_rotation_reseals_under_the_new_key_and_old_values_still_read(rt, 
                 phone=phone,
                 owner_id=owner,
             )
-            made.append((await crm.create_client(session, system, draft)).id)
+            made.append((await records.create_client(session, system, draft)).id)
 
     async def read(ring: DataKeyRing) -> crm.PersonalData:
         async with rt.db.session(branch.id) as session:

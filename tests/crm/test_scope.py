@@ -184,3 +184,27 @@ async def test_another_branchs_client_is_not_found_through_every_query_and_mutat
     moved = await elsewhere(ASSIGN, {"i": {"clientIds": [client["id"]], "toOwnerId": me_there, "reason": "x"}})
     assert moved["data"]["assignClients"]["errors"] == [{"code": "NOT_FOUND", "field": "clientIds"}]
     assert (await head(ONE, {"id": client["id"]}))["data"]["client"]["name"] == "异地客户"
+
+
+async def test_team_scope_reaches_the_books_of_colleagues_one_shares_a_client_with(as_staff, crm_branch, rt):
+    # given cm1 on the team of one of a colleague's clients, and clients of that colleague and of cm2
+    colleague = await add_member(rt, crm_branch.branch, ["customer_manager"])
+    cm1, other, cm2 = await as_staff(crm_branch.cm1), await as_staff(colleague), await as_staff(crm_branch.cm2)
+    head = await as_staff(crm_branch.head)
+    shared = await create(other, name="共管客户", coOwnerIds=[await staff_id(cm1)])
+    colleagues = await create(other, name="同事客户")
+    strangers = await create(cm2, name="他人客户")
+    seen = lambda body: names(body) & {"共管客户", "同事客户", "他人客户"}  # noqa: E731
+    assert seen(await cm1(LIST)) == {"共管客户"}  # own scope: owned or co-owned
+
+    # when the branch gives customer managers the team scope
+    change = {"role": "customer_manager", "permission": "client:read", "dataScope": "TEAM", "reason": "desks"}
+    assert (await head(GRANT, {"i": change}))["data"]["grantRolePermission"]["errors"] == []
+    try:
+        # then cm1 also reads the colleague's book, and still not cm2's
+        assert seen(await cm1(LIST)) == {"共管客户", "同事客户"}
+        assert (await cm1(ONE, {"id": colleagues["id"]}))["data"]["client"]["name"] == "同事客户"
+        assert (await cm1(ONE, {"id": strangers["id"]}))["data"]["client"] is None
+    finally:
+        assert (await head(GRANT, {"i": {**change, "dataScope": "OWN"}}))["data"]["grantRolePermission"]["errors"] == []
+    assert shared["name"] == "共管客户"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from branchdesk.access.principal import BranchRef, Principal
+from branchdesk.crm import records
 from branchdesk.crm import service as crm
 from branchdesk.demo import DEMO_FEEDBACK, seed_feedback
 from branchdesk.feedback import service as feedback
@@ -26,7 +27,7 @@ async def test_demo_feedback_has_one_complaint_past_its_sla_and_is_recorded_once
 
         handler = (await tenants.staff_by_employee_number(session, manager)).id
         for n in range(1, 5):
-            await crm.create_client(
+            await records.create_client(
                 session, system, crm.ClientDraft(client_number=f"{code}{n:06d}", name=f"客户{n}", owner_id=handler)
             )
     # when the demo seeds it twice

@@ -21,6 +21,7 @@ from strawberry import relay
 from branchdesk.access.principal import Principal
 from branchdesk.access_reviews import service as reviews
 from branchdesk.calendars import service as calendars
+from branchdesk.crm import records
 from branchdesk.crm import service as crm
 from branchdesk.feedback import rules as feedback_rules
 from branchdesk.feedback import service as feedback
@@ -139,7 +140,7 @@ async def make_client(rt: Any, branch: Any, owner: str) -> Made:
     async with acting(rt, branch, owner) as (session, principal):
         system = Principal.system("tests", principal.branch)
         draft = crm.ClientDraft(client_number=number, name=f"客户{number}", owner_id=principal.staff_id)
-        client = await crm.create_client(session, system, draft)
+        client = await records.create_client(session, system, draft)
     return Made("Client", client.id, number)
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from branchdesk.access.principal import Principal
 from branchdesk.access_reviews import service as reviews
 from branchdesk.calendars.models import BranchClosure
+from branchdesk.crm import records
 from branchdesk.crm import service as crm
 from branchdesk.feedback import rules as feedback_rules
 from branchdesk.feedback import service as feedback
@@ -40,7 +41,7 @@ async def seeded(rt, world):
             staff = await tenants.staff_by_employee_number(session, head)
             principal = await enter(rt, session, staff.id, branch.code)
             co_owner = (await tenants.staff_by_employee_number(session, manager)).id
-            client = await crm.create_client(
+            client = await records.create_client(
                 session,
                 principal,
                 crm.ClientDraft(client_number=f"iso-{uuid.uuid4().hex[:8]}", name="隔离", co_owner_ids=[co_owner]),

@@ -132,7 +132,7 @@ async def test_the_secret_is_stored_hashed_and_never_listed(rt, api, world, head
 @pytest.mark.parametrize(
     ("permissions", "changes", "code", "field"),
     [
-        (["client:write"], {}, "PERMISSION_NOT_HELD", "permissions"),  # a branch head cannot write clients
+        (["cash:initiate"], {}, "PERMISSION_NOT_HELD", "permissions"),  # a branch head initiates no cash operations
         (["branch:list"], {}, "PERMISSION_OUT_OF_SCOPE", "permissions"),
         (["vault:open"], {}, "UNKNOWN_PERMISSION", "permissions"),
         ([], {}, "SERVICE_ACCOUNT_NO_PERMISSIONS", "permissions"),

@@ -12,15 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from branchdesk.access.principal import Principal
 from branchdesk.crm import repository
 from branchdesk.crm.permissions import CLIENT_WRITE
-from branchdesk.crm.service import (
-    DRAFT_FIELDS,
-    ClientDraft,
-    check_draft,
-    complete_draft,
-    history_row,
-    reader,
-    seal_personal_data,
-)
+from branchdesk.crm.records import check_draft, complete_draft, history_row, seal_personal_data
+from branchdesk.crm.service import DRAFT_FIELDS, ClientDraft, reader
 from branchdesk.platform import audit
 from branchdesk.platform.clock import utcnow
 from branchdesk.platform.crypto import data_keys

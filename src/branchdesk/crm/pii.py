@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from branchdesk.access.principal import Principal
 from branchdesk.access.unit_of_work import system_work
 from branchdesk.crm import repository
-from branchdesk.crm.service import ADDRESS, ID_NUMBER, PHONE, seal_personal_data
+from branchdesk.crm.records import seal_personal_data
+from branchdesk.crm.service import ADDRESS, ID_NUMBER, PHONE
 from branchdesk.platform.crypto import DATA_KEYS, DataKeyRing, data_keys
 from branchdesk.platform.database import Database
 from branchdesk.platform.errors import Forbidden

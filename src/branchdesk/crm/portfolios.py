@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from branchdesk.access.principal import Principal
 from branchdesk.crm import errors, repository
 from branchdesk.crm.permissions import CLIENT_ASSIGN
-from branchdesk.crm.service import check_people, history_row, reader
+from branchdesk.crm.records import check_people, history_row
+from branchdesk.crm.service import reader
 from branchdesk.platform import audit
 from branchdesk.platform.clock import utcnow
 from branchdesk.platform.errors import DomainError, InvalidInput, NotFound, invalid

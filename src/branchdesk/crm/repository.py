@@ -121,6 +121,12 @@ def clients_query(branch_id: uuid.UUID, reader: Reader, filters: Filters) -> Sel
     return stmt
 
 
+async def find(session: AsyncSession, branch_id: uuid.UUID, reader: Reader, filters: Filters, limit: int) -> list[Any]:
+    """At most ``limit`` clients matching ``filters``, by name."""
+    stmt = clients_query(branch_id, reader, filters).order_by(Client.name, Client.id).limit(limit)
+    return list((await session.execute(stmt)).all())
+
+
 async def profiles(session: AsyncSession, branch_id: uuid.UUID, reader: Reader, ids: list[uuid.UUID]) -> list[Any]:
     if not ids:
         return []

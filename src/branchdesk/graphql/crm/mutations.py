@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
 from branchdesk.access.principal import Principal
-from branchdesk.crm import portfolios, rules
+from branchdesk.crm import portfolios, records, rules
 from branchdesk.crm import service as crm
 from branchdesk.graphql import permissions as p
 from branchdesk.graphql.crm.queries import client_uuid
@@ -183,7 +183,7 @@ class Mutations:
         async def create(session: AsyncSession, by: Principal) -> dict[str, object]:
             draft.owner_id = staff_uuid(input.owner_id, "ownerId") if input.owner_id is not None else None
             draft.co_owner_ids = [staff_uuid(i, "coOwnerIds") for i in input.co_owner_ids]
-            return {"client_id": (await crm.create_client(session, by, draft)).id}
+            return {"client_id": (await records.create_client(session, by, draft)).id}
 
         return await mutate(info, ClientPayload, create)
 
@@ -193,7 +193,7 @@ class Mutations:
 
         async def update(session: AsyncSession, by: Principal) -> dict[str, object]:
             client_id = client_uuid(input.id)
-            return {"client_id": (await crm.update_client(session, by, client_id, draft, given)).id}
+            return {"client_id": (await records.update_client(session, by, client_id, draft, given)).id}
 
         return await mutate(info, ClientPayload, update)
 
