@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from branchdesk.access.identity import Identity
 from branchdesk.access.principal import Principal
+from branchdesk.access.registry import DataScope, data_scoped
 from branchdesk.access.unit_of_work import across
 from branchdesk.calendars import service as calendars
 from branchdesk.crm import bulk as crm_bulk
@@ -175,7 +176,9 @@ async def _custom_policy(rt: Runtime, session: AsyncSession) -> None:
         head = await repository.staff_by_employee_number(session, heads[code])
         assert head is not None
         principal = await rt.gate.enter(session, Identity({}, staff_id=head.id), code)
-        await rbac.set_permission(session, principal, role, permission, granted, reason)
+        # a data-scoped grant here reaches the whole branch (IT support has no book of its own)
+        scope = DataScope.BRANCH if granted and data_scoped(permission) else None
+        await rbac.set_permission(session, principal, role, permission, granted, reason, scope)
 
 
 # --- clients (CRM) -------------------------------------------------------------------------------

@@ -84,7 +84,8 @@ class Settings(BaseSettings):
     # rotated by adding one, making it current and running `branchdesk crm rekey`, then removing the old.
     data_keys: SecretStr = SecretStr(DEV_DATA_KEYS)
     # The key of the keyed hashes (HMAC-SHA256) that find personal data by exact match. It does not
-    # rotate with the data keys: changing it means recomputing every hash (`branchdesk crm rekey`).
+    # rotate with the data keys; `crm rekey` recomputes the hashes of the rows it re-seals, so change it
+    # together with a new current data key.
     data_hash_key: SecretStr = SecretStr(DEV_DATA_HASH_KEY)
     # JSON list of trusted OpenID Connect issuers (see TrustedIssuer).
     oidc_issuers: list[TrustedIssuer] = Field(default_factory=list)
