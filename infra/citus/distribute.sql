@@ -5,6 +5,8 @@ SELECT create_reference_table('baseline_changes');
 SELECT create_reference_table('baseline_grants');
 SELECT create_reference_table('branches');
 SELECT create_reference_table('calendar_days');
+SELECT create_reference_table('complaint_slas');
+SELECT create_reference_table('feedback_categories');
 SELECT create_reference_table('second_factor_policy_changes');
 SELECT create_reference_table('staff');
 SELECT create_reference_table('toxic_pairs');
@@ -27,5 +29,8 @@ SELECT create_distributed_table('memberships', 'tenant_id', colocate_with => 'au
 SELECT create_distributed_table('access_review_items', 'tenant_id', colocate_with => 'audit_chain_checks');
 SELECT create_distributed_table('client_assignments', 'tenant_id', colocate_with => 'audit_chain_checks');
 SELECT create_distributed_table('client_co_owners', 'tenant_id', colocate_with => 'audit_chain_checks');
+SELECT create_distributed_table('feedback', 'tenant_id', colocate_with => 'audit_chain_checks');
 SELECT create_distributed_table('interactions', 'tenant_id', colocate_with => 'audit_chain_checks');
+SELECT create_distributed_table('complaint_escalations', 'tenant_id', colocate_with => 'audit_chain_checks');
+SELECT create_distributed_table('complaint_transitions', 'tenant_id', colocate_with => 'audit_chain_checks');
 COMMIT;

@@ -7,6 +7,7 @@ import random
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,8 +19,11 @@ from branchdesk.calendars import service as calendars
 from branchdesk.credentials import service as credentials
 from branchdesk.crm import bulk as crm_bulk
 from branchdesk.crm import rules as crm_rules
+from branchdesk.crm import service as crm
 from branchdesk.crm.interactions import service as crm_interactions
 from branchdesk.crm.service import ClientDraft
+from branchdesk.feedback import service as feedback
+from branchdesk.feedback.rules import Channel, ComplaintAction, FeedbackKind, Severity
 from branchdesk.onboarding import service as onboarding
 from branchdesk.rbac import service as rbac
 from branchdesk.runtime import Runtime
@@ -165,6 +169,7 @@ async def seed(rt: Runtime) -> None:
         await _closures(rt, session)
         await _clients(session)
         await _interactions(session)
+        await _feedback(session)
 
 
 async def _custom_policy(rt: Runtime, session: AsyncSession) -> None:
@@ -334,3 +339,80 @@ async def _interactions(session: AsyncSession) -> None:
     async with across(session, Principal.system("demo"), branch.id) as system:
         book = await crm_interactions.books_of(session, system, owners)
         await crm_interactions.record_in_bulk(session, system, demo_interactions(book, now), "demo")
+
+
+# --- feedback and complaints ---------------------------------------------------------------------
+
+# (client number suffix or None for anonymous, kind, channel, category, severity, summary, days ago, steps)
+DEMO_FEEDBACK = (
+    (1, "complaint", "counter", "waiting_time", "medium", "周一上午排队超过一小时，仅开放两个窗口", 10, ()),
+    (
+        2,
+        "complaint",
+        "hotline",
+        "fees_and_charges",
+        "high",
+        "跨行转账手续费与宣传不符",
+        0,
+        ("acknowledge", "start_investigation"),
+    ),
+    (
+        3,
+        "complaint",
+        "online",
+        "product_sales",
+        "low",
+        "理财产品风险等级说明不清楚",
+        5,
+        ("acknowledge", "start_investigation", "resolve", "close"),
+    ),
+    (None, "suggestion", "opinion_box", "facilities", "low", "希望大堂增加老花镜和座椅", 3, ()),
+    (4, "praise", "counter", "service_attitude", "low", "柜员耐心帮助老人办理社保卡激活", 1, ()),
+)
+DEMO_RESOLUTION = "已当面向客户解释产品风险等级与适当性评估结果，客户表示理解，理财经理将补充书面说明。"
+
+
+async def seed_feedback(
+    session: AsyncSession, system: Principal, code: str, handler: uuid.UUID | None, now: datetime
+) -> int:
+    """A branch's feedback: a complaint past its SLA (received ten days ago, never acknowledged), one being
+    investigated, one resolved and closed, an anonymous opinion-box note and a praise. Recorded once: a
+    branch that has feedback already gets none. Returns how many were recorded."""
+    if await feedback.count_feedback(session, system, feedback.FeedbackFilters()):
+        return 0
+    zone = ZoneInfo((await service.branch_by_id(session, system.branch_id)).timezone)
+    for suffix, kind, channel, category, severity, summary, days_ago, steps in DEMO_FEEDBACK:
+        client = None
+        if suffix is not None:
+            wanted = crm.ClientFilters(client_number=f"{code}{suffix:06d}")
+            cards = await crm.routing_cards(session, system, None, wanted)
+            client = cards[0].client_id if cards else None
+        local = (now.astimezone(zone) - timedelta(days=days_ago)).replace(hour=10, minute=0, second=0, microsecond=0)
+        received = min(local.astimezone(UTC), now - timedelta(hours=1))
+        made = await feedback.submit_feedback(
+            session,
+            system,
+            feedback.FeedbackDraft(
+                kind=FeedbackKind(kind),
+                channel=Channel(channel),
+                category=category,
+                severity=Severity(severity),
+                summary=summary,
+                client_id=client,
+                received_at=received,
+                assignee_id=handler if kind == "complaint" and steps else None,
+            ),
+        )
+        for step in steps:
+            resolution = DEMO_RESOLUTION if step == "resolve" else None
+            await feedback.transition(session, system, made.id, ComplaintAction(step), resolution=resolution)
+    return len(DEMO_FEEDBACK)
+
+
+async def _feedback(session: AsyncSession) -> None:
+    for code, owners in CLIENT_OWNERS.items():
+        branch = await repository.branch_by_code(session, code)
+        handler = await repository.staff_by_employee_number(session, owners[0])
+        assert branch is not None and handler is not None
+        async with across(session, Principal.system("demo"), branch.id) as system:
+            await seed_feedback(session, system, code, handler.id, datetime.now(UTC))

@@ -25,6 +25,8 @@ from branchdesk.crm import records
 from branchdesk.crm import service as crm
 from branchdesk.crm.interactions import service as interactions
 from branchdesk.crm.rules import InteractionChannel, InteractionKind
+from branchdesk.feedback import rules as feedback_rules
+from branchdesk.feedback import service as feedback
 from branchdesk.platform.clock import utcnow
 from branchdesk.rbac import service as rbac
 from branchdesk.rbac.models import PolicyChange
@@ -165,3 +167,21 @@ async def make_interaction(rt: Any, branch: Any, owner: str) -> Made:
 
 
 FACTORIES["Interaction"] = make_interaction
+
+
+async def make_feedback(rt: Any, branch: Any, owner: str) -> Made:
+    """A complaint recorded by ``owner`` (the branch head), anonymous."""
+    summary = _marker()
+    async with acting(rt, branch, owner) as (session, principal):
+        draft = feedback.FeedbackDraft(
+            kind=feedback_rules.FeedbackKind.COMPLAINT,
+            channel=feedback_rules.Channel.COUNTER,
+            category="waiting_time",
+            severity=feedback_rules.Severity.MEDIUM,
+            summary=summary,
+        )
+        made = await feedback.submit_feedback(session, principal, draft)
+    return Made("Feedback", made.id, summary)
+
+
+FACTORIES["Feedback"] = make_feedback

@@ -40,6 +40,7 @@ REFERS_TO: dict[str, str] = {
     "toOwnerId": "StaffMember",
     "fromOwnerId": "StaffMember",
     "clientIds": "Client",
+    "assigneeId": "StaffMember",
 }
 # Names that only mean something on their field: a bare `id` is the object the field is about.
 ON_FIELD: dict[tuple[str, str, str], str] = {
@@ -52,18 +53,38 @@ ON_FIELD: dict[tuple[str, str, str], str] = {
     ("Mutation", "endSession", "id"): NOT_AN_OBJECT,
     ("Query", "client", "id"): "Client",
     ("Mutation", "updateClient", "id"): "Client",
+    ("Mutation", "acknowledgeComplaint", "id"): "Feedback",
+    ("Mutation", "startInvestigation", "id"): "Feedback",
+    ("Mutation", "resolveComplaint", "id"): "Feedback",
+    ("Mutation", "closeComplaint", "id"): "Feedback",
+    ("Mutation", "reopenComplaint", "id"): "Feedback",
+    ("Mutation", "assignComplaint", "id"): "Feedback",
 }
 # Fields that take ids of several objects: when one slot is probed, the others are optional (left out)
 # or required and filled from SAMPLES with an object of the caller's own branch.
-SEVERAL: frozenset[tuple[str, str]] = frozenset({("Mutation", "createClient"), ("Mutation", "assignClients")})
+SEVERAL: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("Mutation", "createClient"),
+        ("Mutation", "assignClients"),
+        ("Mutation", "submitFeedback"),
+        ("Mutation", "assignComplaint"),
+        ("Query", "feedback"),
+    }
+)
 # Values for required arguments other than the id, where a generic one would be refused before the
 # object is looked up (a PENDING decision, an unknown role) and so hide what the lookup answers.
 SAMPLES: dict[str, Any] = {
     "role": "lobby_manager",
     "decision": "REVOKED",
+    "category": "other",  # a feedback category of the head-office list (an unknown one is refused first)
     # The new owner of clients being moved: nobody by default; the node-isolation scene puts its caller here
     # (a member of both branches), so that moving a client reaches the client.
     "toOwnerId": "U3RhZmZNZW1iZXI6MDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAw",
+    # Who works a complaint: likewise nobody by default, the node-isolation caller in that scene.
+    "assigneeId": "U3RhZmZNZW1iZXI6MDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAw",
+    # The complaint an assignee is probed on (assignComplaint's `id`, the one field where `id` is not the
+    # probed slot): a complaint of nothing by default, one of branch B in the node-isolation scene.
+    "id": "RmVlZGJhY2s6MDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAw",
 }
 GENERIC = {
     "String": "node isolation",

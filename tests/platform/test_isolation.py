@@ -4,19 +4,22 @@ table joins every test here without being named."""
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from branchdesk.access.principal import Principal
 from branchdesk.access_reviews import service as reviews
 from branchdesk.calendars.models import BranchClosure
 from branchdesk.crm import records
 from branchdesk.crm import service as crm
 from branchdesk.crm.interactions import service as interactions
 from branchdesk.crm.rules import InteractionChannel, InteractionKind
+from branchdesk.feedback import rules as feedback_rules
+from branchdesk.feedback import service as feedback
 from branchdesk.models import metadata
 from branchdesk.platform import audit
 from branchdesk.platform.clock import utcnow
@@ -52,6 +55,17 @@ async def seeded(rt, world):
                     client.id, InteractionKind.NOTE, InteractionChannel.BRANCH, utcnow(), "隔离"
                 ),
             )
+            complaint = feedback.FeedbackDraft(
+                kind=feedback_rules.FeedbackKind.COMPLAINT,
+                channel=feedback_rules.Channel.COUNTER,
+                category="waiting_time",
+                severity=feedback_rules.Severity.HIGH,
+                summary="isolation seed",
+                client_id=client.id,
+                received_at=utcnow() - timedelta(days=20),  # past its SLA: the watch escalates it
+            )
+            await feedback.submit_feedback(session, principal, complaint)
+            await feedback.escalate_breaches(session, Principal.system("tests", principal.branch))
             await audit.check_and_record(session, branch.id, source=f"isolation-seed:{uuid.uuid4()}")
             await rbac.set_permission(session, principal, "it_support", "client:read", True, reason="isolation seed")
             await reviews.open_review(session, principal, "isolation seed")
@@ -96,6 +110,9 @@ def test_every_tenant_table_is_known():
         "clients",
         "client_co_owners",
         "client_assignments",
+        "feedback",
+        "complaint_transitions",
+        "complaint_escalations",
     } <= set(TABLES)
 
 

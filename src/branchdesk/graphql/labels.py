@@ -11,6 +11,7 @@ from strawberry.types.enum import has_enum_definition
 from branchdesk.access.registry import PERMISSIONS, ROLES
 from branchdesk.access_reviews.models import ReviewDecision, ReviewStatus
 from branchdesk.crm.rules import LABELS as CRM_LABELS
+from branchdesk.feedback.rules import LABELS as FEEDBACK_LABELS
 from branchdesk.tenants.models import KIND_LABELS, LEVEL_LABELS, STATUS_LABELS
 
 # Keyed by (enum class, value): string enums of different classes may share a value ("closed").
@@ -23,6 +24,7 @@ _LABELS_BY_CLASS: dict[type[Enum], dict[str, tuple[str, str]]] = {
         "revoked": ("Revoked (take away when the review closes)", "撤销（复核结束时生效）"),
     },
     **CRM_LABELS,
+    **FEEDBACK_LABELS,
 }
 
 

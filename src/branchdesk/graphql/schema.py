@@ -49,6 +49,7 @@ DOMAINS = (
     "crm",
     "second_factor",
     "interactions",
+    "feedback",
 )
 
 

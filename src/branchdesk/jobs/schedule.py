@@ -42,6 +42,26 @@ class Daily:
 
 
 @dataclass(frozen=True)
+class Every:
+    """Every ``minutes`` (a divisor of a day) on the branch's clock, due at the start of each slot;
+    ``catch_up`` earlier slots are still made up when missed. The period key is the slot's local start."""
+
+    minutes: int
+    catch_up: int = 1
+
+    def __post_init__(self) -> None:
+        if self.minutes <= 0 or (24 * 60) % self.minutes:
+            raise ValueError("a period of minutes divides a day")
+
+    def due(self, local_now: datetime) -> list[tuple[str, datetime]]:
+        midnight = local_now.replace(hour=0, minute=0, second=0, microsecond=0)
+        elapsed = (local_now.hour * 60 + local_now.minute) // self.minutes * self.minutes
+        latest = midnight + timedelta(minutes=elapsed)
+        slots = [latest - timedelta(minutes=self.minutes * n) for n in range(self.catch_up + 1)]
+        return [(slot.strftime("%Y-%m-%dT%H:%M"), slot) for slot in slots]
+
+
+@dataclass(frozen=True)
 class Scheduled:
     """A job run once per period per active branch; its payload is ``period`` and ``extra``."""
 

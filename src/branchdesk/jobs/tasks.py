@@ -6,9 +6,12 @@ import uuid
 from datetime import datetime, time
 from typing import Any
 
+from branchdesk.access.principal import BranchRef, Principal
 from branchdesk.credentials import notices
 from branchdesk.credentials import service as credentials
-from branchdesk.jobs.schedule import Daily, Scheduled, tick
+from branchdesk.feedback import service as feedback
+from branchdesk.jobs.running import BadPayload
+from branchdesk.jobs.schedule import Daily, Every, Scheduled, tick
 from branchdesk.platform import audit
 from branchdesk.platform.outbox import outbox_job
 
@@ -62,8 +65,40 @@ async def staff_deactivated(ctx: dict[str, Any], branch_id: str, outbox_id: str,
         return "already done" if session is None else f"staff {staff_id} left; no open work to reassign"
 
 
+async def complaint_sla_watch(ctx: dict[str, Any], branch_id: str, outbox_id: str, period: str) -> str:
+    """Escalate the branch's complaints past their SLA (found by a query on the stored deadlines), each
+    breach once however often the watch runs (scheduled: see ``SCHEDULES``)."""
+    async with outbox_job(ctx["runtime"].db, branch_id, outbox_id) as session:
+        if session is None:
+            return "already done"
+        system = Principal.system("complaint_sla_watch", BranchRef(uuid.UUID(branch_id)))
+        escalated = await feedback.escalate_breaches(session, system)
+        return f"{len(escalated)} escalated"
+
+
+async def complaint_escalated(
+    ctx: dict[str, Any], branch_id: str, outbox_id: str, escalation_id: str, feedback_id: str, breach: str
+) -> str:
+    """Tell the branch's heads that a complaint breached its SLA (once per escalation)."""
+    try:
+        escalation = uuid.UUID(escalation_id)
+    except ValueError as exc:
+        raise BadPayload(f"escalation_id {escalation_id!r}") from exc
+    async with outbox_job(ctx["runtime"].db, branch_id, outbox_id) as session:
+        if session is None:
+            return "already done"
+        system = Principal.system("complaint_sla_watch", BranchRef(uuid.UUID(branch_id)))
+        announced = await feedback.announce_escalation(session, system, escalation)
+        return f"{breach} breach of {feedback_id} announced" if announced else "announced before"
+
+
 # Work that follows from the calendar, per branch in its time zone.
-SCHEDULES = [Scheduled("nightly_audit_check", Daily(at=time(2, 0)))]
+SCHEDULES = [
+    Scheduled("nightly_audit_check", Daily(at=time(2, 0))),
+    # Acknowledgement deadlines are in business hours: a breach is escalated within a quarter of an hour. No
+    # catch-up: each run finds every breach there is, so a missed quarter is covered by the next.
+    Scheduled("complaint_sla_watch", Every(minutes=15, catch_up=0)),
+]
 
 
 async def run_schedules(ctx: dict[str, Any], now: datetime | None = None) -> int:

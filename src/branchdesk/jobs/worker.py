@@ -29,6 +29,8 @@ JOBS: list[tuple[Callable[..., Awaitable[Any]], float]] = [
     (tasks.deliver_activation_notice, 30),
     (tasks.staff_created, 30),
     (tasks.staff_deactivated, 30),
+    (tasks.complaint_sla_watch, 60),
+    (tasks.complaint_escalated, 30),
 ]
 TICK_TIMEOUT = 30
 TICK_MINUTES = set(range(0, 60, 5))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from enum import Enum
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import relay
@@ -28,6 +29,9 @@ from branchdesk.graphql.relay import (
 )
 from branchdesk.graphql.tenants.types import StaffMember, member_or_none
 from branchdesk.platform.masking import mask_address, mask_id_number, mask_phone
+
+if TYPE_CHECKING:
+    from branchdesk.graphql.feedback.types import FeedbackNode
 
 ClientKind = graphql_enum(rules.ClientKind, "ClientKind", "An individual or a company.")
 IdDocumentType = graphql_enum(rules.IdDocumentType, "IdDocumentType", "The kind of identity document.")
@@ -160,6 +164,15 @@ class Client(LoadedNode):
             InteractionConnection,
             total=lambda: ctx.loaders.client_interaction_count.load(client_id),
         )
+
+    @strawberry.field(
+        description="Feedback and complaints about the client, newest first (empty without `feedback:read`)."
+    )
+    async def feedback(
+        self, info: Info
+    ) -> list[Annotated[FeedbackNode, strawberry.lazy("branchdesk.graphql.feedback.types")]]:
+        found: list[FeedbackNode] = await info.context.loaders.client_feedback.load(uuid.UUID(self.id))
+        return found
 
 
 @strawberry.type(
