@@ -111,7 +111,7 @@ def make_settings(servers: Servers, **overrides: Any) -> Settings:
         "second_factor_enforced": False,
     }
     if overrides.get("env") == "production":  # which refuses to start without them
-        values |= {"second_factor_enforced": True, "second_factor_key": "A" * 43}
+        values |= {"second_factor_enforced": True, **PRODUCTION_DATA_KEYS}
     return Settings(**(values | overrides))
 
 

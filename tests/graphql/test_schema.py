@@ -42,7 +42,6 @@ async def test_production_serves_no_introspection_and_no_graphiql(rt):
         signing_keys="{}",
         db_role_password="s3cret",
         **PRODUCTION_DATA_KEYS,
-        second_factor_key="A" * 43,
     )
     app = create_app(production, rt)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:

@@ -34,7 +34,6 @@ def test_production_refuses_to_start_without_explicit_configuration():
         "BRANCHDESK_DATABASE_URL",
         "BRANCHDESK_REDIS_URL",
         "BRANCHDESK_SIGNING_KEYS",
-        "BRANCHDESK_SECOND_FACTOR_KEY",
         "BRANCHDESK_DB_ROLE_PASSWORD",
         "BRANCHDESK_DATA_KEYS",
         "BRANCHDESK_DATA_HASH_KEY",

@@ -12,18 +12,18 @@ from typing import Any
 import httpx
 import pyotp
 import pytest
-from cryptography.exceptions import InvalidTag
 from sqlalchemy import select, update
 from strawberry.relay import to_base64
 
 from branchdesk.api import create_app
 from branchdesk.platform.audit import AuditEvent
 from branchdesk.platform.clock import utcnow
-from branchdesk.second_factor import sealing
+from branchdesk.platform.crypto import SealError
+from branchdesk.second_factor import service as second_factor
 from branchdesk.second_factor.models import SecondFactor, SignInChallenge
 from branchdesk.second_factor.service import DEFAULT_ROLES, set_required_roles
 from branchdesk.tenants.models import Staff
-from tests.conftest import PASSWORD, SYSTEM, Api, add_member, make_settings
+from tests.conftest import PASSWORD, PRODUCTION_DATA_KEYS, SYSTEM, Api, add_member, make_settings
 
 pytestmark = pytest.mark.external
 
@@ -135,9 +135,11 @@ async def test_the_secret_is_stored_sealed_and_never_shown_again(api, rt, world)
     again = (await api.post(BEGIN, {"i": {}}, token=token))["data"]["beginTotpEnrolment"]
 
     assert factor is not None and totp.secret.encode() not in factor.sealed_secret
-    assert sealing.unseal(rt.settings, factor.staff_id, factor.sealed_secret) == totp.secret
-    with pytest.raises(InvalidTag):  # bound to its owner: another staff id does not open it
-        sealing.unseal(rt.settings, await staff_id(rt, world.head_a), factor.sealed_secret)
+    async with rt.db.session(None) as session:
+        assert second_factor.open_secret(session, factor) == totp.secret
+        factor.staff_id = await staff_id(rt, world.head_a)  # bound to its owner: on another row it does not open
+        with pytest.raises(SealError):
+            second_factor.open_secret(session, factor)
     assert again["provisioningUri"] is None and codes(again) == ["SECOND_FACTOR_ALREADY_ENROLLED"]
 
 
@@ -450,7 +452,7 @@ def test_production_refuses_to_relax_the_rule():
         "redis_url": "redis://r",
         "signing_keys": "{}",
         "db_role_password": "s3cret",
-        "second_factor_key": "A" * 43,
+        **PRODUCTION_DATA_KEYS,
     }
     assert Settings(env="production", **explicit).second_factor_enforced is True
     with pytest.raises(ValidationError) as refused:

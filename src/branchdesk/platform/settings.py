@@ -105,7 +105,6 @@ class Settings(BaseSettings):
     second_factor_enforced: bool = True
     # Base64url of 32 random bytes: the AES-GCM key that seals TOTP secrets. Generated under DATA_DIR in
     # development; production needs it.
-    second_factor_key: SecretStr | None = None
     # Requests to /oauth/token per client id and per source address in a window, before HTTP 429.
     # GraphQL cost per caller (staff member, service account, or address when anonymous): the fields an
     # operation selects, summed over a window; 0 turns the limit off (the default: branches differ a lot).
@@ -189,7 +188,6 @@ class Settings(BaseSettings):
                     ("BRANCHDESK_DATABASE_URL", self.database_url),
                     ("BRANCHDESK_REDIS_URL", self.redis_url),
                     ("BRANCHDESK_SIGNING_KEYS", self.signing_keys),
-                    ("BRANCHDESK_SECOND_FACTOR_KEY", self.second_factor_key),
                 )
                 if not value
             ]

@@ -34,12 +34,13 @@ from branchdesk.credentials import service as credentials
 from branchdesk.platform import audit
 from branchdesk.platform.audit import Author
 from branchdesk.platform.clock import utcnow
+from branchdesk.platform.crypto import data_keys
 from branchdesk.platform.database import Database
 from branchdesk.platform.errors import DomainError, ErrorCode, NotFound
 from branchdesk.platform.hashing import hash_secret, verify_secret
 from branchdesk.platform.settings import Settings
 from branchdesk.platform.tokens import KeyRing
-from branchdesk.second_factor import errors, repository, sealing
+from branchdesk.second_factor import errors, repository
 from branchdesk.second_factor.models import SecondFactor, SecondFactorPolicyChange, SignInChallenge
 from branchdesk.second_factor.permissions import SECOND_FACTOR_POLICY
 from branchdesk.tenants import service as tenants
@@ -202,7 +203,7 @@ async def _check(
     """``"totp"`` or ``"recovery"`` when ``code`` is good (and spends it), else why not."""
     given = re.sub(r"[\s-]", "", code).upper()
     if _TOTP_CODE.match(given):
-        step = _step(sealing.unseal(settings, factor.staff_id, factor.sealed_secret), given)
+        step = _step(open_secret(session, factor), given)
         if step is None:
             return errors.CODE_INVALID
         if factor.last_step is not None and step <= factor.last_step:
@@ -245,13 +246,26 @@ async def enrolling(session: AsyncSession, staff_id: uuid.UUID | None, challenge
     return signed_in
 
 
+def _purpose(staff_id: uuid.UUID) -> str:
+    """What a sealed TOTP secret is bound to: its staff member (copied onto another row, it does not open)."""
+    return f"staff.totp:{staff_id}"
+
+
+def open_secret(session: AsyncSession, factor: SecondFactor) -> str:
+    """The TOTP secret, opened with the data key ring that seals all personal data (keys rotate there)."""
+    secret = data_keys(session).open(_purpose(factor.staff_id), factor.sealed_secret)
+    assert secret is not None
+    return secret
+
+
 async def begin_enrolment(session: AsyncSession, settings: Settings, staff: Staff) -> Enrolment:
     """A new secret, sealed and pending until a first code confirms it; beginning again replaces it."""
     factor = await repository.factor_of(session, staff.id, for_update=True)
     if factor is not None and factor.enrolled_at is not None:
         raise DomainError(errors.ALREADY_ENROLLED)
     secret = pyotp.random_base32()
-    sealed = sealing.seal(settings, staff.id, secret)
+    sealed = data_keys(session).seal(_purpose(staff.id), secret)
+    assert sealed is not None
     if factor is None:
         session.add(SecondFactor(staff_id=staff.id, sealed_secret=sealed))
     else:
