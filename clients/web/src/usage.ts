@@ -1,6 +1,6 @@
 // Compiled, never run: what a front-end writes against the generated types must type-check.
 import type { ResultOf, VariablesOf } from "@graphql-typed-document-node/core";
-import { MeDocument, PolicyChangesDocument, SignInDocument } from "../generated/graphql";
+import { MeDocument, MyPermissionsDocument, PolicyChangesDocument, SignInDocument } from "../generated/graphql";
 import type { ErrorCode, Permission, Weekday } from "../generated/graphql";
 
 // Root fields are nullable: a refused field is null beside its error, and the rest still answers.
@@ -21,6 +21,11 @@ export function describeChange(
   const after = change.afterState;
   const state = after.__typename === "PermissionState" ? String(after.granted) : after.roles.map((r) => r.label).join(", ");
   return `${change.category}: ${state} by ${change.actor}`;
+}
+
+// The roles a permission comes through are objects with their labels, not bare names.
+export function whyHeld(held: NonNullable<ResultOf<typeof MyPermissionsDocument>["myPermissions"]>[number]): string {
+  return `${held.permission.label}: ${held.viaRoles.map((role) => role.label).join(" / ")}`;
 }
 
 export const retryable: ErrorCode[] = ["RATE_LIMITED"];

@@ -26,6 +26,7 @@ from branchdesk.graphql.relay import (
     page_request,
 )
 from branchdesk.graphql.tenants.types import StaffMember, member_or_none
+from branchdesk.graphql.vocabulary import RoleInfo
 
 AccessReviewStatus = graphql_enum(
     models.ReviewStatus, "AccessReviewStatus", "Whether an access review still takes decisions."
@@ -86,6 +87,10 @@ class AccessReviewItem(LoadedNode):
     @strawberry.field(description="The role in the caller's language (its name when it is a branch's own role).")
     def role_label(self, info: Info) -> str:
         return role_label(self.role, info.context.locale)
+
+    @strawberry.field(description="The role under review, as the policy views show roles: name and label.")
+    def role_info(self) -> RoleInfo:
+        return RoleInfo(name=self.role)
 
     @strawberry.field(description="The decision in the caller's language.")
     def decision_label(self, info: Info) -> str:

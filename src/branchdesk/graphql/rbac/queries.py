@@ -16,7 +16,6 @@ from branchdesk.graphql.rbac.types import (
     BranchDrift,
     EffectivePermission,
     PermissionHolder,
-    PermissionInfo,
     PolicyChangeEntry,
     PolicyChangeOrder,
     PolicyOverrideInfo,
@@ -25,7 +24,7 @@ from branchdesk.graphql.rbac.types import (
 )
 from branchdesk.graphql.relay import Before, Cursor, First, Last, connection, page_request
 from branchdesk.graphql.tenants.types import Branch
-from branchdesk.graphql.vocabulary import RoleInfo
+from branchdesk.graphql.vocabulary import PermissionInfo, RoleInfo
 from branchdesk.rbac import views
 
 
