@@ -7,8 +7,7 @@ from pathlib import Path
 
 from branchdesk.graphql.schema import build_schema
 from branchdesk.platform.settings import Settings
-from graphql import OperationDefinitionNode, parse, validate
-from graphql.validation import NoDeprecatedCustomRule
+from graphql import NoDeprecatedCustomRule, OperationDefinitionNode, parse, validate
 
 OPERATIONS = Path(__file__).resolve().parents[2] / "clients" / "web" / "operations"
 
