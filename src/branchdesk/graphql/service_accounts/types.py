@@ -6,12 +6,13 @@ A client secret appears in exactly two payloads (creation and rotation), once; n
 from __future__ import annotations
 
 from datetime import datetime
+from enum import Enum
 
 import strawberry
 from strawberry import relay
 
 from branchdesk.graphql.nodes import LoadedNode
-from branchdesk.graphql.relay import CountedConnection
+from branchdesk.graphql.relay import CountedConnection, OrderDirection
 from branchdesk.graphql.vocabulary import PermissionInfo
 from branchdesk.platform.clock import utcnow
 from branchdesk.service_accounts import models
@@ -54,3 +55,18 @@ class ServiceAccount(LoadedNode):
 @strawberry.type(name="ServiceAccountConnection", description="A page of a branch's service accounts.")
 class ServiceAccountConnection(CountedConnection[ServiceAccount]):
     pass
+
+
+@strawberry.enum(description="What a list of service accounts is sorted by.")
+class ServiceAccountOrderField(Enum):
+    CLIENT_ID = strawberry.enum_value("client_id", description="Client id.")
+    NAME = strawberry.enum_value("name", description="Name; ties broken by client id.")
+    CREATED_AT = strawberry.enum_value("created_at", description="When the account was created.")
+
+
+@strawberry.input(
+    description="How a list of service accounts is sorted: `{field: CREATED_AT, direction: DESC}` is newest first."
+)
+class ServiceAccountOrder:
+    field: ServiceAccountOrderField = ServiceAccountOrderField.CLIENT_ID
+    direction: OrderDirection = OrderDirection.ASC

@@ -249,6 +249,21 @@ class StaffOrder:
     direction: OrderDirection = OrderDirection.ASC
 
 
+@strawberry.enum(description="What a list of branches is sorted by.")
+class BranchOrderField(Enum):
+    CODE = strawberry.enum_value("code", description="Branch code.")
+    NAME = strawberry.enum_value("name", description="Name; ties broken by code.")
+    CREATED_AT = strawberry.enum_value("created_at", description="When the branch was onboarded.")
+
+
+@strawberry.input(
+    description="How a list of branches is sorted: `{field: CREATED_AT, direction: DESC}` is newest first."
+)
+class BranchOrder:
+    field: BranchOrderField = BranchOrderField.CODE
+    direction: OrderDirection = OrderDirection.ASC
+
+
 async def member_or_none(info: Info, staff_id: uuid.UUID | None) -> StaffMember | None:
     """A member of the active branch by id, through the request's loader; null for nobody or a stranger."""
     return await info.context.loaders.member.load(staff_id) if staff_id else None
