@@ -44,5 +44,6 @@ export function reviewLikeTheReport(id: string): VariablesOf<typeof AccessReview
 }
 
 export const retryable: ErrorCode[] = ["RATE_LIMITED"];
+export const resubscribe: ErrorCode[] = ["SUBSCRIBER_TOO_SLOW"];
 export const pii: Permission = "CLIENT_PII_READ";
 export const firstDay: Weekday = "MON";
