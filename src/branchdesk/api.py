@@ -13,6 +13,7 @@ from typing import Any
 import structlog
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -35,7 +36,9 @@ from branchdesk.edge import (
     SecurityHeaders,
     cors,
     error_response,
+    http_exception,
     loads_bounded,
+    unexpected_exception,
 )
 from branchdesk.graphql import persisted_queries
 from branchdesk.graphql.access_reviews.exports import access_review_csv
@@ -337,6 +340,7 @@ def create_app(settings: Settings | None = None, rt: Runtime | None = None, *, s
             Middleware(BodyLimit, max_bytes=settings.http_max_body_bytes),
         ],
         lifespan=lifespan,
+        exception_handlers={StarletteHTTPException: http_exception, Exception: unexpected_exception},
     )
     # Which single sign-on issuers to trust is the app's configuration, like its schema limits.
     app.state.federation = Federation.from_settings(settings)
