@@ -173,8 +173,10 @@ async def test_the_roles_a_permission_comes_through_are_labelled_role_objects(ap
     assert {"lobby_manager", "teller"} <= {r["name"] for p in mine["data"]["myPermissions"] for r in p["viaRoles"]}
 
 
-async def test_a_service_account_lists_its_permissions_typed_and_labelled(api, world):
-    token = await api.token(world.head_a)
+async def test_a_service_account_lists_its_permissions_typed_and_labelled(api, rt, world):
+    head_number = unique_employee_number("TY")
+    branch = await onboard(rt, unique_code(), BranchLevel.TIER1_BRANCH, world.head_office.code, head_number)
+    token = await api.token(head_number)
     create = """mutation($i: CreateServiceAccountInput!) {
       createServiceAccount(input: $i) {
         serviceAccount { permissions grantedPermissions { name permission label effectiveIn } } errors { code } } }"""
@@ -183,7 +185,7 @@ async def test_a_service_account_lists_its_permissions_typed_and_labelled(api, w
         create,
         {"i": {"name": "Typed feed", "slug": f"typed-{secrets.token_hex(3)}", "permissions": ["client:read"]}},
         token=token,
-        branch=world.branch_a.code,
+        branch=branch.code,
     )
 
     created = body["data"]["createServiceAccount"]
