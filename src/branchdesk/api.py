@@ -94,10 +94,10 @@ class GraphQLTransportWS(BaseGraphQLTransportWSHandler[Connection, None]):
             await self._refuse(message["id"], PERSISTED_QUERY_NOT_SUPPORTED)
             return
         except persisted_queries.Refused as exc:
+            field = "extensions.persistedQuery"
             await self._refuse(
-                message["id"], BAD_USER_INPUT, field="extensions.persistedQuery", name="persistedQuery",
-                reason=str(exc), reason_zh=exc.zh,
-            )  # fmt: skip
+                message["id"], BAD_USER_INPUT, field=field, name=field, reason=str(exc), reason_zh=exc.zh
+            )
             return
         if sha is None or not isinstance(query, str | None):
             await super().handle_subscribe(message)

@@ -35,7 +35,6 @@ SECURITY_HEADERS = (
 HTTP_CODES = {
     400: "BAD_REQUEST",
     401: "UNAUTHENTICATED",
-    403: "FORBIDDEN",
     404: "NOT_FOUND",
     405: "METHOD_NOT_ALLOWED",
     413: "PAYLOAD_TOO_LARGE",
@@ -50,19 +49,11 @@ CURRENT_REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=No
 
 
 def error_response(
-    status: int,
-    message: str,
-    headers: dict[str, str] | None = None,
-    *,
-    code: str | None = None,
-    field: str | None = None,
-    request_id: str | None = None,
+    status: int, message: str, headers: dict[str, str] | None = None, *, request_id: str | None = None
 ) -> JSONResponse:
-    """An error answered over plain HTTP (a refusal at the edge, a download's), in the GraphQL-over-HTTP
-    error shape that every JSON error body has, with a code (by default one per status)."""
-    code = code or HTTP_CODES.get(status, "HTTP_ERROR")
-    body = error_body(message, code, field=field, request_id=request_id or CURRENT_REQUEST_ID.get())
-    return JSONResponse(body, status, headers)
+    """A refusal at the HTTP edge, in the GraphQL-over-HTTP error shape, with a code per status."""
+    code = HTTP_CODES.get(status, "HTTP_ERROR")
+    return JSONResponse(error_body(message, code, request_id=request_id or CURRENT_REQUEST_ID.get()), status, headers)
 
 
 async def http_exception(request: Request, exc: Exception) -> Response:
