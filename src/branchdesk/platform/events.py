@@ -187,7 +187,10 @@ class EventBus:
         self._changed.set()
         waits = [self._live.setdefault(name, asyncio.Event()).wait() for name in subscriber.channels]
         try:
-            await asyncio.wait_for(asyncio.gather(*waits), self.confirm_seconds)
+            # not wait_for: on Python 3.11 it loses a cancellation that lands as the channels are confirmed,
+            # and a subscription ended by its client would then wait for events forever
+            async with asyncio.timeout(self.confirm_seconds):
+                await asyncio.gather(*waits)
         except TimeoutError:  # Redis is away: the listener subscribes when it is back
             log.warning("event channels not confirmed; listening once Redis answers", branch=str(subscriber.branch_id))
         subscriber.listening = True
