@@ -42,7 +42,7 @@ from branchdesk.edge import (
 )
 from branchdesk.graphql import persisted_queries
 from branchdesk.graphql.access_reviews.exports import access_review_csv
-from branchdesk.graphql.context import Connection, close_at_expiry, identify_once
+from branchdesk.graphql.context import Connection, close_at_expiry, close_when_sessions_end, identify_once
 from branchdesk.graphql.request_context import connection_of
 from branchdesk.graphql.schema import build_schema
 from branchdesk.oauth import token_endpoint
@@ -141,6 +141,7 @@ class BranchdeskGraphQL(GraphQL[Connection, None]):
         except DomainError as exc:
             raise ConnectionRejectionError() from exc
         close_at_expiry(context, identity.claims.get("exp"))
+        await close_when_sessions_end(context, identity)
         return ACCEPTED
 
     def __init__(self, schema: BaseSchema, *, max_json_depth: int, **options: Any) -> None:

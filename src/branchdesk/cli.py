@@ -220,10 +220,14 @@ def tenants_create(
 
     async def work(rt: Runtime) -> onboarding.Onboarded:
         async with system_work(rt.db, "cli") as (session, cli):
-            return await onboarding.onboard_branch(session, cli, draft)
+            return await onboarding.onboard_branch(session, cli, draft, rt.settings.activation_code_ttl_seconds)
 
     result = _run(work)
     typer.echo(f"{'created' if result.created else 'already onboarded'}: {result.branch.code} {result.branch.name}")
+    if result.activation is not None:
+        issued = result.activation
+        typer.echo(f"activation code for the branch head {result.head.employee_number}: {issued.code}")
+        typer.echo(f"single use, valid until {issued.expires_at.isoformat(timespec='minutes')}")
 
 
 @tenants_app.command("list")
@@ -273,12 +277,208 @@ def tenants_reactivate(code: str) -> None:
 def staff_set_password(
     employee_number: str, password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True)
 ) -> None:
-    """Set a staff member's password (clears a lockout)."""
-    from branchdesk.tenants import signin
+    """Set a staff member's password (the password rules apply; clears a lockout, ends every session and
+    voids an outstanding activation code). Prefer `activation-code`: then nobody else knows the password."""
+    from branchdesk.credentials import service as credentials
 
     async def work(rt: Runtime) -> None:
-        async with rt.db.session(None) as session:
-            await signin.set_password(session, employee_number, password)
+        async with system_work(rt.db, "cli") as (session, cli):
+            await credentials.set_password(session, cli, employee_number, password)
 
     _run(work)
     typer.echo("password set")
+
+
+calendar_app = typer.Typer(help="The head-office holiday calendar.", no_args_is_help=True)
+app.add_typer(calendar_app, name="calendar")
+
+
+@calendar_app.command("load")
+def calendar_load(file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True)) -> None:
+    """Create or replace holiday entries from a CSV file (date,kind,region,name_zh,name_en): all or nothing;
+    loading the same file again changes nothing."""
+    from branchdesk.calendars import files
+    from branchdesk.calendars import service as calendars
+
+    try:
+        entries = files.read_entries(file.read_text(encoding="utf-8"))
+    except InvalidInput as exc:  # a bad file is refused before any server starts
+        _fail(exc.errors)
+
+    async def work(rt: Runtime) -> calendars.Loaded:
+        async with system_work(rt.db, "cli") as (session, cli):
+            return await calendars.load_holidays(session, cli, entries)
+
+    loaded = _run(work)
+    typer.echo(f"created {loaded.created}, updated {loaded.updated}, unchanged {loaded.unchanged}")
+
+
+@calendar_app.command("show")
+def calendar_show(
+    year: int,
+    region: str = typer.Option(None, help="One region (and ALL), e.g. CN; every region when omitted."),
+    as_csv: bool = typer.Option(False, "--csv", help="As a file `calendar load` takes."),
+) -> None:
+    """The head-office calendar of a year, by date."""
+    from branchdesk.calendars import files
+    from branchdesk.calendars import service as calendars
+    from branchdesk.calendars.models import KIND_LABELS, CalendarDay
+
+    async def work(rt: Runtime) -> list[CalendarDay]:
+        async with system_work(rt.db, "cli") as (session, cli):
+            return await calendars.holidays(session, cli, year, region)
+
+    days = _run(work)
+    if as_csv:
+        typer.echo(files.write_entries(days), nl=False)
+        return
+    for day in days:
+        en, zh = KIND_LABELS[day.kind]
+        typer.echo(
+            f"{day.day.isoformat()} {day.day.strftime('%a')} {day.region:<3} {zh}/{en:<20} {day.name_zh} {day.name_en}"
+        )
+
+
+@staff_app.command("activation-code")
+def staff_activation_code(employee_number: str) -> None:
+    """Issue a single-use activation code for a staff member, printed once: their password is cleared and
+    every session ends; they set a new password with it (`activateAccount`)."""
+    from branchdesk.credentials import service as credentials
+
+    async def work(rt: Runtime) -> credentials.Issued:
+        async with system_work(rt.db, "cli") as (session, cli):
+            return await credentials.issue_for_employee(
+                session, cli, employee_number, rt.settings.activation_code_ttl_seconds
+            )
+
+    issued = _run(work)
+    typer.echo(f"activation code for {issued.staff.employee_number}: {issued.code}")
+    typer.echo(f"single use, valid until {issued.expires_at.isoformat(timespec='minutes')}")
+
+
+@staff_app.command("create")
+def staff_create(
+    employee_number: str,
+    name: str = typer.Option(..., help="Name as shown to colleagues."),
+    email: str = typer.Option(None),
+    phone: str = typer.Option(None),
+) -> None:
+    """Create a staff identity and print its single-use activation code (shown once: the person sets their
+    own password with it)."""
+    from branchdesk.staffing import service
+
+    async def work(rt: Runtime) -> Any:
+        new = service.NewStaff(employee_number, name, email, phone)
+        async with system_work(rt.db, "cli") as (session, cli):
+            return await service.hire(session, cli, new, rt.settings.activation_code_ttl_seconds)
+
+    hired = _run(work)
+    typer.echo(f"created {hired.staff.employee_number} {hired.staff.display_name}")
+    if hired.activation is not None:
+        until = hired.activation.expires_at.isoformat(timespec="minutes")
+        typer.echo(f"activation code: {hired.activation.code} (single use, valid until {until})")
+
+
+def _placed(placed: Any) -> str:
+    m = placed.membership
+    until = f" until {m.ends_at.isoformat()}" if m.ends_at else ""
+    roles = ",".join(sorted(m.roles))
+    since = m.starts_at.isoformat()
+    return f"{placed.staff.employee_number} in {placed.branch.code} as {roles} ({m.kind.value} from {since}{until})"
+
+
+@staff_app.command("add-membership")
+def staff_add_membership(
+    employee_number: str,
+    branch: str = typer.Option(..., help="Branch code."),
+    roles: str = typer.Option(..., help="Comma-separated roles, e.g. customer_manager,teller."),
+    cover_from: str = typer.Option(None, help="A cover's first day, YYYY-MM-DD (branch-local)."),
+    cover_until: str = typer.Option(None, help="A cover's last day, YYYY-MM-DD (included)."),
+    reason: str = typer.Option(None),
+) -> None:
+    """Make a staff member a member of a branch: from now on, or as a cover for a period."""
+    from datetime import date
+
+    from branchdesk.staffing import service
+
+    if (cover_from is None) != (cover_until is None):
+        raise typer.BadParameter("a cover needs both --cover-from and --cover-until", param_hint="--cover-until")
+    try:
+        cover = service.Cover(date.fromisoformat(cover_from), date.fromisoformat(cover_until)) if cover_from else None
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--cover-from/--cover-until") from exc
+
+    async def work(rt: Runtime) -> Any:
+        async with system_work(rt.db, "cli") as (session, cli):
+            return await service.add_membership(
+                session, cli, employee_number, roles.split(","), branch_code=branch, cover=cover, reason=reason
+            )
+
+    typer.echo(_placed(_run(work)))
+
+
+@staff_app.command("transfer")
+def staff_transfer(
+    employee_number: str,
+    from_branch: str = typer.Option(..., "--from", help="The branch they leave."),
+    to_branch: str = typer.Option(..., "--to", help="The branch they join."),
+    roles: str = typer.Option(None, help="Comma-separated roles there (default: the same)."),
+    reason: str = typer.Option(None),
+) -> None:
+    """Move a staff member from one branch to another (history kept)."""
+    from branchdesk.staffing import service
+
+    async def work(rt: Runtime) -> Any:
+        async with system_work(rt.db, "cli") as (session, cli):
+            return await service.transfer(
+                session,
+                cli,
+                employee_number,
+                from_branch,
+                to_branch,
+                roles=roles.split(",") if roles else None,
+                reason=reason,
+            )
+
+    typer.echo(_placed(_run(work)))
+
+
+@staff_app.command("remove-membership")
+def staff_remove_membership(
+    employee_number: str, branch: str = typer.Option(..., help="Branch code."), reason: str = typer.Option(None)
+) -> None:
+    """End a staff member's membership of a branch now (history kept)."""
+    from branchdesk.staffing import service
+
+    async def work(rt: Runtime) -> Any:
+        async with system_work(rt.db, "cli") as (session, cli):
+            return await service.remove_membership(session, cli, employee_number, branch_code=branch, reason=reason)
+
+    typer.echo(f"{employee_number} is no longer a member of {_run(work).code}")
+
+
+@staff_app.command("deactivate")
+def staff_deactivate(employee_number: str, reason: str = typer.Option(None)) -> None:
+    """A staff member leaves the bank: sessions end, memberships end; lists their service accounts."""
+    from branchdesk.staffing import service
+
+    async def work(rt: Runtime) -> Any:
+        async with system_work(rt.db, "cli") as (session, cli), rt.db.platform_session() as platform:
+            return await service.deactivate(session, cli, platform, employee_number, reason)
+
+    done = _run(work)
+    typer.echo(f"{done.staff.employee_number} deactivated; memberships ended: {[b.code for b in done.branches]}")
+    for code, account in done.service_accounts:
+        typer.echo(f"  reassign service account {account.client_id} ({account.name}) of {code}")
+
+
+@staff_app.command("reactivate")
+def staff_reactivate(employee_number: str, reason: str = typer.Option(None)) -> None:
+    """A staff member who left comes back (add a membership next)."""
+    from branchdesk.staffing import service
+
+    async def work(rt: Runtime) -> Any:
+        async with system_work(rt.db, "cli") as (session, cli):
+            return await service.reactivate(session, cli, employee_number, reason)
+
+    typer.echo(f"{_run(work).employee_number} is active again")

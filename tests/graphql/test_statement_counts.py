@@ -93,3 +93,33 @@ async def test_personal_data_is_read_only_when_the_response_shows_it(api, world,
     count, body = await _count(api, sql_counter, with_pii, token, world.branch_a.code)
     assert all("phone" in edge["node"] for edge in body["data"]["staff"]["edges"])
     assert count == 4  # entry, the page, then the personal data of the whole page at once
+
+
+async def test_my_sessions_cost_one_statement(api, world, sql_counter):
+    token = await api.token(world.head_a)
+    query = "{ me { employeeNumber sessions { id createdAt lastUsedAt userAgent current } } }"
+    count, body = await _count(api, sql_counter, query, token, world.branch_a.code)
+    assert any(s["current"] for s in body["data"]["me"]["sessions"])
+    assert count == 4  # entry, me, then every active session with when it started, in one
+
+
+async def test_a_cover_in_me_and_the_staff_page_costs_nothing_more(api, world, sql_counter):
+    token = await api.token(world.head_a)
+    mine = "{ me { branchMemberships { kind startsAt endsAt roles { name } } } }"
+    count, _ = await _count(api, sql_counter, mine, token, world.branch_a.code)
+    assert count == 3  # the membership's window comes with the memberships, in the same statement
+    page = STAFF_PAGE.replace("roles }", "roles membership { kind endsAt } }")
+    count, _ = await _count(api, sql_counter, page, token, world.branch_a.code)
+    assert count == 3
+
+
+async def test_membership_history_costs_entry_plus_two(api, world, sql_counter):
+    token = await api.token(world.head_a)
+    history = "query($n: String, $at: DateTime) { membershipHistory(employeeNumber: $n, at: $at) { kind } }"
+    count, body = await _count(api, sql_counter, history, token, world.branch_a.code, {"n": world.head_a})
+    assert body["data"]["membershipHistory"]
+    assert count == 4  # entry, the member, their periods
+    now = {"at": "2099-01-01T00:00:00+00:00"}
+    count, body = await _count(api, sql_counter, history, token, world.branch_a.code, now)
+    assert body["data"]["membershipHistory"]
+    assert count == 4  # entry, the periods then, the members they belong to (one batch)

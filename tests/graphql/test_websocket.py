@@ -270,3 +270,39 @@ async def test_production_suggests_nothing_over_either_transport(live_production
                 messages = " ".join(e["message"] for e in body["errors"])
                 assert codes(body) and set(codes(body)) == {"GRAPHQL_VALIDATION_FAILED"}, body
                 assert "Did you mean" not in messages and hidden not in messages, (probe, messages)
+
+
+async def test_deactivation_closes_the_leavers_open_socket_at_once(api, rt, live, branch, world):
+    from tests.conftest import add_member
+
+    number = await add_member(rt, branch, ["teller"])
+    ws = await open_socket(live, Authorization=f"Bearer {await api.token(number)}", **{"X-Branch": branch.code})
+    assert codes(await ws.run("{ me { employeeNumber } }")) == []
+
+    admin = await api.token(world.ho_admin)
+    leave = "mutation($n: String!) { deactivateStaff(input: {employeeNumber: $n}) { errors { code } } }"
+    body = await api.post(leave, {"n": number}, token=admin, branch=world.head_office.code)
+    assert body["data"]["deactivateStaff"]["errors"] == []
+    with pytest.raises(ConnectionClosed) as closed:
+        while True:  # what is left of the operation above, then the close: the server's, unasked
+            await asyncio.wait_for(ws.ws.recv(), 10)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
+
+
+async def test_ending_the_other_sessions_closes_their_sockets_and_keeps_this_one(api, rt, live, branch):
+    from tests.conftest import add_member
+
+    number = await add_member(rt, branch, ["teller"])
+    here, there = await api.token(number), await api.token(number)  # two sign-ins: two sessions
+    mine = await open_socket(live, Authorization=f"Bearer {here}", **{"X-Branch": branch.code})
+    theirs = await open_socket(live, Authorization=f"Bearer {there}", **{"X-Branch": branch.code})
+    assert codes(await mine.run("{ me { employeeNumber } }")) == []
+    assert codes(await theirs.run("{ me { employeeNumber } }")) == []
+
+    body = await api.post("mutation { endOtherSessions { sessionsEnded errors { code } } }", token=here)
+    assert body["data"]["endOtherSessions"] == {"sessionsEnded": 1, "errors": []}
+    with pytest.raises(ConnectionClosed) as closed:
+        while True:
+            await asyncio.wait_for(theirs.ws.recv(), 10)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
+    assert codes(await mine.run("{ me { employeeNumber } }")) == []  # this session goes on

@@ -16,6 +16,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import casbin
@@ -25,6 +26,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from branchdesk.access.registry import split
+from branchdesk.platform.clock import utcnow
 from branchdesk.platform.database import after_commit
 
 log = structlog.get_logger(__name__)
@@ -74,6 +76,7 @@ class BranchPolicy:
     ) -> None:
         self.branch_id = branch_id
         self.domain = str(branch_id)
+        self.valid_until: datetime | None = None  # when a membership starts or ends by itself
         self._role_permissions = {role: frozenset(perms) for role, perms in role_permissions.items()}
         self._assignments = {subject: tuple(sorted(set(roles))) for subject, roles in assignments.items()}
         self._direct = {subject: frozenset(perms) for subject, perms in (direct or {}).items()}
@@ -140,18 +143,21 @@ class BranchRules:
     overrides: list[tuple[str, str, bool]]  # (role, permission, granted)
     assignments: list[tuple[uuid.UUID, list[str]]]  # (staff id, roles)
     direct: dict[str, list[str]]  # subject → permissions granted to it directly (service accounts)
+    valid_until: datetime | None = None  # a membership starts or ends by itself then (a cover)
 
 
 async def load_branch_policy(
     session: AsyncSession, source: PolicySource, branch_id: uuid.UUID, baseline: Mapping[str, set[str]]
 ) -> BranchPolicy:
     rules = await source.branch(session, branch_id)
-    return BranchPolicy(
+    policy = BranchPolicy(
         branch_id,
         effective_permissions(baseline, rules.overrides),
         {staff_subject(staff_id): roles for staff_id, roles in rules.assignments},
         rules.direct,
     )
+    policy.valid_until = rules.valid_until
+    return policy
 
 
 class PolicyCache:
@@ -188,7 +194,12 @@ class PolicyCache:
         """The branch's enforcer; ``session`` must be bound to that branch (used only to load it)."""
         now = time.monotonic()
         entry = self._entries.get(branch_id)
-        if entry is not None and now - entry[1] < self.idle_seconds and now - entry[2] < self.max_age_seconds:
+        if (
+            entry is not None
+            and now - entry[1] < self.idle_seconds
+            and now - entry[2] < self.max_age_seconds
+            and (entry[0].valid_until is None or utcnow() < entry[0].valid_until)
+        ):
             self._entries[branch_id] = (entry[0], now, entry[2])
             self._entries.move_to_end(branch_id)
             return entry[0]

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from branchdesk.platform.clock import utcnow
+
 _BRANCH_BY_CODE = text("select id, level = 'head_office' from branches where code = :code")
 # Runs bound to the branch: row-level security shows only that branch's memberships and accounts.
 _STAFF_IN_BRANCH = text(
@@ -20,6 +22,8 @@ _STAFF_IN_BRANCH = text(
     " from branches b"
     " left join staff s on s.id = :subject"
     " left join memberships m on m.tenant_id = b.id and m.staff_id = s.id"
+    # a membership counts only inside its window: a cover before its start or after its end does not
+    "  and m.starts_at <= :now and (m.ends_at is null or m.ends_at > :now)"
     " where b.id = :branch"
 )
 _SERVICE_IN_BRANCH = text(
@@ -56,8 +60,11 @@ async def branch_key(session: AsyncSession, code: str) -> BranchKey | None:
 async def standing(
     session: AsyncSession, branch_id: uuid.UUID, subject_id: uuid.UUID, *, service: bool
 ) -> Standing | None:
-    stmt = _SERVICE_IN_BRANCH if service else _STAFF_IN_BRANCH
-    row = (await session.execute(stmt, {"branch": branch_id, "subject": subject_id})).first()
+    if service:
+        row = (await session.execute(_SERVICE_IN_BRANCH, {"branch": branch_id, "subject": subject_id})).first()
+    else:
+        values = {"branch": branch_id, "subject": subject_id, "now": utcnow()}
+        row = (await session.execute(_STAFF_IN_BRANCH, values)).first()
     return Standing(*row) if row else None
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from branchdesk.access_reviews.models import AccessReview, AccessReviewItem, ReviewDecision, ReviewStatus
+from branchdesk.platform.clock import utcnow
 from branchdesk.platform.pagination import Key
 from branchdesk.tenants.models import Membership, Staff
 
@@ -17,11 +18,12 @@ Reviewer = aliased(Staff, name="reviewer")
 
 
 async def holdings(session: AsyncSession, branch_id: uuid.UUID) -> list[tuple[uuid.UUID, list[str]]]:
-    """Every member of the branch with the roles they hold, by employee number."""
+    """Every member of the branch with the roles they hold, by employee number (a cover that has ended
+    is no longer held; one still to start is, and is reviewed)."""
     rows = await session.execute(
         select(Membership.staff_id, Membership.roles)
         .join(Staff, Staff.id == Membership.staff_id)
-        .where(Membership.tenant_id == branch_id)
+        .where(Membership.tenant_id == branch_id, or_(Membership.ends_at.is_(None), Membership.ends_at > utcnow()))
         .order_by(Staff.employee_number)
     )
     return [(staff_id, list(roles)) for staff_id, roles in rows]

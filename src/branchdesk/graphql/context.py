@@ -17,12 +17,14 @@ import asyncio
 import contextlib
 import time
 import uuid
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, TypeVar
 
+import structlog
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
@@ -33,12 +35,14 @@ from branchdesk.access.identity import Identity, identify
 from branchdesk.access.principal import Principal
 from branchdesk.platform.database import discard_after_commit, is_disconnect, run_after_commit
 from branchdesk.platform.errors import DomainError, Forbidden, Unauthenticated
+from branchdesk.platform.events import EndedSessions, EventBus
 from branchdesk.platform.federation import Federation
 from branchdesk.platform.languages import negotiate
 from branchdesk.platform.logging import bind_request, request_id_of
 from branchdesk.runtime import Runtime
 
 T = TypeVar("T")
+log = structlog.get_logger(__name__)
 
 
 def _bearer(value: str | None) -> str | None:
@@ -113,6 +117,68 @@ def close_at_expiry(connection: Connection, expires: object) -> None:
     watcher = asyncio.create_task(close_when_expired())
     _WATCHERS.add(watcher)
     watcher.add_done_callback(_WATCHERS.discard)
+
+
+SESSION_ENDED = 4401  # the same close code: the client must sign in again
+
+
+class OpenSockets:
+    """The process's open WebSockets by staff member and sign-in, closed at once when those sessions are
+    ended (deactivation, a reset, ``endSession``) in whichever process: one Redis subscription per
+    process, started on first use."""
+
+    def __init__(self, bus: EventBus) -> None:
+        self.bus = bus
+        self._sockets: dict[uuid.UUID, weakref.WeakKeyDictionary[WebSocket, uuid.UUID | None]] = {}
+        self._listener: asyncio.Task[None] | None = None
+        self._ready = asyncio.Event()
+
+    async def watch(self, staff_id: uuid.UUID, session_id: uuid.UUID | None, websocket: WebSocket) -> None:
+        self._sockets.setdefault(staff_id, weakref.WeakKeyDictionary())[websocket] = session_id
+        if self._listener is None or self._listener.done():
+            self._ready = asyncio.Event()
+            self._listener = asyncio.create_task(self._listen())
+        # Subscribed before the socket is acknowledged, so no end is missed; Redis down delays no one for
+        # long (every operation on the socket is refused anyway once the staff member is disabled).
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._ready.wait(), 5)
+
+    async def _close(self, ended: EndedSessions) -> None:
+        sockets = self._sockets.get(ended.staff_id)
+        if sockets is None:
+            return
+        for websocket, session_id in list(sockets.items()):
+            if ended.includes(session_id):
+                sockets.pop(websocket, None)
+                with contextlib.suppress(Exception):  # already closed by the client
+                    await websocket.close(code=SESSION_ENDED, reason="Session ended")
+        for idle in [k for k, open_ in self._sockets.items() if not open_]:
+            del self._sockets[idle]
+
+    async def _listen(self) -> None:
+        while True:
+            try:
+                async for ended in self.bus.ended_sessions(self._ready):
+                    await self._close(ended)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("ended-sessions listener lost its connection; retrying", exc_info=True)
+                await asyncio.sleep(0.5)
+
+
+_OPEN_SOCKETS: weakref.WeakKeyDictionary[EventBus, OpenSockets] = weakref.WeakKeyDictionary()
+
+
+async def close_when_sessions_end(connection: Connection, identity: Identity) -> None:
+    """Close this WebSocket when its session is ended (the person left, was reset, or ended it)."""
+    if identity.staff_id is None or not isinstance(connection.transport, WebSocket):
+        return
+    bus = connection.runtime.events
+    sockets = _OPEN_SOCKETS.get(bus)
+    if sockets is None:
+        sockets = _OPEN_SOCKETS[bus] = OpenSockets(bus)
+    await sockets.watch(identity.staff_id, identity.session_id, connection.transport)
 
 
 class Context:

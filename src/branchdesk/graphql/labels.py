@@ -10,10 +10,10 @@ from strawberry.types.enum import has_enum_definition
 
 from branchdesk.access.registry import PERMISSIONS, ROLES
 from branchdesk.access_reviews.models import ReviewDecision, ReviewStatus
-from branchdesk.tenants.models import LEVEL_LABELS, STATUS_LABELS
+from branchdesk.tenants.models import KIND_LABELS, LEVEL_LABELS, STATUS_LABELS
 
 # Keyed by (enum class, value): string enums of different classes may share a value ("closed").
-_LABELS: dict[Enum, tuple[str, str]] = dict([*LEVEL_LABELS.items(), *STATUS_LABELS.items()])
+_LABELS: dict[Enum, tuple[str, str]] = dict([*LEVEL_LABELS.items(), *STATUS_LABELS.items(), *KIND_LABELS.items()])
 _LABELS_BY_CLASS: dict[type[Enum], dict[str, tuple[str, str]]] = {
     ReviewStatus: {"open": ("Open", "进行中"), "closed": ("Closed", "已结束")},
     ReviewDecision: {

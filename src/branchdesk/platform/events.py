@@ -44,6 +44,7 @@ log = structlog.get_logger(__name__)
 EVENTS = "events"  # session.info key: the process's EventBus (the runtime puts it there)
 PREFIX = "branchdesk:events:"
 EVERY_BRANCH = "all"
+SESSIONS_ENDED = PREFIX + "sessions-ended"  # a staff member's sessions were ended: close their sockets
 
 SUBSCRIBER_TOO_SLOW = ErrorCode(
     "SUBSCRIBER_TOO_SLOW",
@@ -311,6 +312,57 @@ class EventBus:
                     log.warning("a subscriber fell behind and was dropped", branch=str(subscriber.branch_id))
                     metrics.subscribers_dropped.inc()
                     self._leave(subscriber)
+
+    async def ended_sessions(self, ready: asyncio.Event) -> AsyncIterator[EndedSessions]:
+        """Sessions ended from now on (``ready`` is set once subscribed), on a connection of its own: one per
+        process, since its one caller (graphql.context.OpenSockets) listens once for all its sockets."""
+        async with self.redis.pubsub(ignore_subscribe_messages=True) as pubsub:
+            await pubsub.subscribe(SESSIONS_ENDED)
+            ready.set()
+            async for message in pubsub.listen():
+                if message.get("type") == "message":
+                    yield EndedSessions.decode(message["data"])
+
+
+@dataclass(frozen=True)
+class EndedSessions:
+    """Whose sessions ended: all of them, or ``only`` one, or all but the one to ``keep`` (sign-in ids)."""
+
+    staff_id: uuid.UUID
+    only: uuid.UUID | None = None
+    keep: uuid.UUID | None = None
+
+    def includes(self, session_id: uuid.UUID | None) -> bool:
+        if self.only is not None:
+            return session_id == self.only
+        return self.keep is None or session_id != self.keep
+
+    def encode(self) -> str:
+        return json.dumps({"staff": str(self.staff_id), "only": _text(self.only), "keep": _text(self.keep)})
+
+    @classmethod
+    def decode(cls, raw: str | bytes) -> EndedSessions:
+        data = json.loads(raw)
+        return cls(uuid.UUID(data["staff"]), _uuid(data.get("only")), _uuid(data.get("keep")))
+
+
+def _text(value: uuid.UUID | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _uuid(value: str | None) -> uuid.UUID | None:
+    return None if value is None else uuid.UUID(value)
+
+
+def announce_sessions_ended(
+    session: AsyncSession, staff_id: uuid.UUID, *, only: uuid.UUID | None = None, keep: uuid.UUID | None = None
+) -> None:
+    """Once ``session`` commits, every process closes the WebSockets of the staff member's ended sessions
+    (all of them; ``only`` one; all but ``keep``)."""
+    bus: EventBus | None = session.info.get(EVENTS)
+    if bus is not None:
+        ended = EndedSessions(staff_id, only, keep)
+        after_commit(session, lambda: bus.redis.publish(SESSIONS_ENDED, ended.encode()))
 
 
 def publish_after_commit(session: AsyncSession, event: Event) -> None:

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import Select, delete, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from branchdesk.platform.clock import utcnow
 from branchdesk.rbac.models import BaselineChange, BaselineGrant, PolicyChange, PolicyOverride, ToxicPair
 from branchdesk.tenants.models import Branch, Membership
 
@@ -50,9 +51,35 @@ async def override(session: AsyncSession, branch_id: uuid.UUID, role: str, permi
     )
 
 
+# A member's roles and when their membership counts: (staff id, roles, starts at, ends at or None).
+Window = tuple[uuid.UUID, list[str], datetime, datetime | None]
+
+
+async def membership_windows(session: AsyncSession, branch_id: uuid.UUID) -> list[Window]:
+    rows = await session.execute(
+        select(Membership.staff_id, Membership.roles, Membership.starts_at, Membership.ends_at).where(
+            Membership.tenant_id == branch_id
+        )
+    )
+    return [(staff_id, list(roles), starts, ends) for staff_id, roles, starts, ends in rows]
+
+
+def current(windows: list[Window], now: datetime) -> list[tuple[uuid.UUID, list[str]]]:
+    """The role assignments that count at ``now``: a cover before its start or after its end does not."""
+    return [
+        (staff_id, roles) for staff_id, roles, starts, ends in windows if starts <= now and (ends is None or now < ends)
+    ]
+
+
+def next_boundary(windows: list[Window], now: datetime) -> datetime | None:
+    """When the next membership starts or ends by itself (the policy loaded now is stale from then)."""
+    upcoming = [t for _, _, starts, ends in windows for t in (starts, ends) if t is not None and t > now]
+    return min(upcoming, default=None)
+
+
 async def assignments(session: AsyncSession, branch_id: uuid.UUID) -> list[tuple[uuid.UUID, list[str]]]:
-    rows = await session.execute(select(Membership.staff_id, Membership.roles).where(Membership.tenant_id == branch_id))
-    return [(staff_id, list(roles)) for staff_id, roles in rows]
+    """The branch's role assignments that count now."""
+    return current(await membership_windows(session, branch_id), utcnow())
 
 
 async def changes(session: AsyncSession, branch_id: uuid.UUID, *, until: datetime | None = None) -> list[PolicyChange]:

@@ -207,14 +207,21 @@ async def role_permissions(session: AsyncSession, branch_id: uuid.UUID, role: st
 
 
 async def set_roles(
-    session: AsyncSession, by: Principal, staff_id: uuid.UUID, roles: list[str], reason: str | None = None
+    session: AsyncSession,
+    by: Principal,
+    staff_id: uuid.UUID,
+    roles: list[str],
+    reason: str | None = None,
+    window: tenants.Window | None = None,
 ) -> Membership:
-    """Give a staff member exactly ``roles`` in the principal's branch (a membership is created if needed);
-    the caller has authorised the change."""
+    """Give a staff member exactly ``roles`` in the principal's branch (a membership is created if needed,
+    counting in ``window``: by default from now on); the caller has authorised the change."""
     for role in roles:
         await _role(session, role)
     await _refuse_head_office_roles_outside_it(session, by, staff_id, set(roles))
-    membership, before = await tenants.set_member_roles(session, by.branch_id, staff_id, sorted(set(roles)))
+    membership, before = await tenants.set_member_roles(
+        session, by.branch_id, staff_id, sorted(set(roles)), author=by.author.label, reason=reason, window=window
+    )
     after = sorted(membership.roles)
     if before != after:
         await _history(
@@ -240,6 +247,15 @@ async def _refuse_head_office_roles_outside_it(
         raise DomainError(errors.HEAD_OFFICE_ROLE, field="role", role=added[0])
 
 
+async def remove_roles(session: AsyncSession, by: Principal, staff_id: uuid.UUID, reason: str | None = None) -> None:
+    """End a staff member's membership of the principal's branch, recorded as their roles taken away;
+    the caller has authorised it."""
+    before = await tenants.remove_member(session, by.branch_id, staff_id, author=by.author.label, reason=reason)
+    await _history(
+        session, by.branch_id, by, "roles", {"roles": before}, {"roles": []}, staff_id=staff_id, reason=reason
+    )
+
+
 async def assign_role(
     session: AsyncSession, by: Principal, staff_id: uuid.UUID, role: str, assigned: bool, reason: str | None = None
 ) -> Membership:
@@ -262,4 +278,8 @@ async def stored_baseline(session: AsyncSession) -> dict[str, set[str]]:
 async def branch_rules(session: AsyncSession, branch_id: uuid.UUID, direct: dict[str, list[str]]) -> BranchRules:
     """The branch's overrides and role assignments, with the direct grants (service accounts) given."""
     overrides = [(o.role, o.permission, o.granted) for o in await repository.overrides(session, branch_id)]
-    return BranchRules(overrides, await repository.assignments(session, branch_id), direct)
+    now = utcnow()
+    windows = await repository.membership_windows(session, branch_id)
+    return BranchRules(
+        overrides, repository.current(windows, now), direct, valid_until=repository.next_boundary(windows, now)
+    )

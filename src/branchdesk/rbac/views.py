@@ -105,7 +105,8 @@ async def who_can(session: AsyncSession, by: Principal, permission: str, at: dat
 async def policy_at(
     session: AsyncSession, branch_id: uuid.UUID, at: datetime
 ) -> tuple[BranchPolicy, list[tuple[uuid.UUID, list[str]]]]:
-    """The branch's policy as it stood at ``at``: replay each history up to then, latest state per key."""
+    """The branch's policy as it stood at ``at``: replay each history up to then, latest state per key,
+    for the members whose membership counted then."""
     baseline: dict[str, set[str]] = {}
     for change in await repository.baseline_changes(session, until=at):
         (
@@ -124,7 +125,11 @@ async def policy_at(
     effective = effective_permissions(
         baseline, [(role, perm, granted) for (role, perm), granted in overrides.items() if granted is not None]
     )
-    members = [(staff_id, r) for staff_id, r in roles.items() if r]
+    # Who was a member then comes from the membership history (a cover ends by itself, with no change
+    # recorded); their roles from the policy history, which also holds changes made before it was kept.
+    present = {p.staff_id: list(p.roles) for p in await tenants.membership_periods(session, branch_id, at=at)}
+    members = [(staff_id, roles.get(staff_id) or r) for staff_id, r in present.items()]
+    members = [(staff_id, r) for staff_id, r in members if r]
     policy = BranchPolicy(branch_id, effective, {staff_subject(s): r for s, r in members})
     return policy, members
 

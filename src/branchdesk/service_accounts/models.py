@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 from sqlalchemy import ARRAY, String, UniqueConstraint
@@ -28,3 +29,4 @@ class ServiceAccount(TenantOwned, Base):
     previous_secret_expires_at: Mapped[datetime | None]
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
+    created_by: Mapped[uuid.UUID | None] = mapped_column(index=True)  # the staff member, when one did

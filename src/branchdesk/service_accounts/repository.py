@@ -48,3 +48,13 @@ async def grants(session: AsyncSession, branch_id: uuid.UUID) -> dict[str, list[
         )
     )
     return {f"service:{account_id}": list(perms) for account_id, perms in rows}
+
+
+async def active_accounts_created_by(platform_session: AsyncSession, staff_id: uuid.UUID) -> list[ServiceAccount]:
+    return list(
+        await platform_session.scalars(
+            select(ServiceAccount)
+            .where(ServiceAccount.created_by == staff_id, ServiceAccount.active)
+            .order_by(ServiceAccount.client_id)
+        )
+    )

@@ -98,6 +98,7 @@ async def create_service_account(
         secret_hash=hash_secret(secret),
         active=True,
         created_at=utcnow(),
+        created_by=by.staff_id,
     )
     session.add(account)
     try:
@@ -324,3 +325,9 @@ async def record_authentication_failed(session: AsyncSession, client: TokenClien
 async def grants(session: AsyncSession, branch_id: uuid.UUID) -> dict[str, list[str]]:
     """Subject → permissions of the branch's active accounts: direct rules in the branch's policy."""
     return await repository.grants(session, branch_id)
+
+
+async def created_by(platform_session: AsyncSession, staff_id: uuid.UUID) -> list[ServiceAccount]:
+    """Active accounts a staff member created, in every branch (platform scope): to be reassigned when
+    they leave."""
+    return await repository.active_accounts_created_by(platform_session, staff_id)

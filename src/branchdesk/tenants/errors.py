@@ -24,6 +24,11 @@ INVALID_EMPLOYEE_NUMBER = ErrorCode(
     "INVALID_EMPLOYEE_NUMBER", "An employee number is 3 to 32 letters or digits.", "员工号须为 3 至 32 位字母或数字。"
 )
 INVALID_EMAIL = ErrorCode("INVALID_EMAIL", "The email address is not valid.", "邮箱地址无效。")
+INVALID_PHONE = ErrorCode(
+    "INVALID_PHONE",
+    "A phone number is an 11-digit mainland mobile number (13812345678) or in E.164 form (+8613812345678).",
+    "手机号须为 11 位中国大陆手机号（如 13812345678）或 E.164 格式（如 +8613812345678）。",
+)
 STAFF_CONFLICT = ErrorCode(
     "STAFF_CONFLICT",
     "Employee {employee_number} already exists with other details.",
@@ -41,8 +46,16 @@ SIGNIN_FAILED = ErrorCode(
 REFRESH_INVALID = ErrorCode(
     "REFRESH_TOKEN_INVALID", "The session has ended; please sign in again.", "会话已结束，请重新登录。"
 )
-PASSWORD_POLICY = ErrorCode(
-    "PASSWORD_POLICY",
-    "A password has at least 10 characters, with letters and digits.",
-    "密码至少 10 位，且须包含字母和数字。",
+PASSWORD_TOO_SHORT = ErrorCode(
+    "PASSWORD_TOO_SHORT", "A password has at least {minimum} characters.", "密码至少须有 {minimum} 个字符。"
+)
+PASSWORD_COMMON = ErrorCode(
+    "PASSWORD_COMMON",
+    "This password is among the most common ones, which are guessed first; choose another.",
+    "该密码属于最常见的密码，容易被猜中，请另选一个。",
+)
+PASSWORD_PERSONAL = ErrorCode(
+    "PASSWORD_PERSONAL",
+    "A password must not contain your {what}.",
+    "密码不得包含您的{what_zh}。",
 )

@@ -11,10 +11,11 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ARRAY, Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy import ARRAY, Enum, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+from branchdesk.platform.clock import utcnow
 from branchdesk.platform.database import Base, TenantOwned, Timestamped, tenant_table_args
 from branchdesk.platform.ids import new_id
 
@@ -51,6 +52,17 @@ STATUS_LABELS = {
     BranchStatus.ACTIVE: ("Active", "正常营业"),
     BranchStatus.SUSPENDED: ("Suspended", "暂停"),
     BranchStatus.CLOSED: ("Closed", "已关闭"),
+}
+
+
+class MembershipKind(enum.StrEnum):
+    REGULAR = "regular"
+    COVER = "cover"  # temporary, for a period: starts and ends by itself
+
+
+KIND_LABELS = {
+    MembershipKind.REGULAR: ("Regular", "正式"),
+    MembershipKind.COVER: ("Cover", "临时支援"),
 }
 
 
@@ -97,7 +109,10 @@ class Staff(Timestamped, Base):
 
 
 class Membership(TenantOwned, Timestamped, Base):
-    """A staff member's place in one branch, with the roles they hold there."""
+    """A staff member's place in one branch, with the roles they hold there.
+
+    It counts from ``starts_at`` until ``ends_at`` (none: until it is removed); a cover ends by itself.
+    """
 
     __tablename__ = "memberships"
     __table_args__ = tenant_table_args(UniqueConstraint("tenant_id", "staff_id"))
@@ -105,6 +120,14 @@ class Membership(TenantOwned, Timestamped, Base):
     tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("branches.id"), primary_key=True)
     staff_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("staff.id"), index=True)
     roles: Mapped[list[str]] = mapped_column(ARRAY(String(50)), default=list)
+    kind: Mapped[MembershipKind] = mapped_column(
+        _enum(MembershipKind, "membership_kind"), default=MembershipKind.REGULAR, server_default="regular"
+    )
+    starts_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
+    ends_at: Mapped[datetime | None]
+
+    def current(self, now: datetime) -> bool:
+        return self.starts_at <= now and (self.ends_at is None or now < self.ends_at)
 
 
 class RefreshToken(Base):
@@ -120,3 +143,27 @@ class RefreshToken(Base):
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    # Where the sign-in or refresh that issued it came from (``me.sessions`` shows the latest).
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+    address: Mapped[str | None] = mapped_column(String(64))
+
+
+class MembershipPeriod(TenantOwned, Base):
+    """One period of a membership with the same roles: who was a member of the branch, with which roles,
+    when, and who started and ended it and why. A change of roles ends one period and starts the next."""
+
+    __tablename__ = "membership_periods"
+    __table_args__ = tenant_table_args(
+        Index("ix_membership_periods_tenant_id_staff_id_starts_at", "tenant_id", "staff_id", "starts_at")
+    )
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("branches.id"), primary_key=True)
+    staff_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("staff.id"))
+    roles: Mapped[list[str]] = mapped_column(ARRAY(String(50)), default=list)
+    kind: Mapped[MembershipKind] = mapped_column(_enum(MembershipKind, "membership_kind"))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime | None]
+    started_by: Mapped[str] = mapped_column(String(200))
+    start_reason: Mapped[str | None] = mapped_column(String(500))
+    ended_by: Mapped[str | None] = mapped_column(String(200))
+    end_reason: Mapped[str | None] = mapped_column(String(500))

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, or_, select, update
+from sqlalchemy import Row, Select, any_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from branchdesk.platform.clock import utcnow
-from branchdesk.tenants.models import Branch, BranchLevel, BranchStatus, Membership, RefreshToken, Staff
+from branchdesk.tenants.models import (
+    Branch,
+    BranchLevel,
+    BranchStatus,
+    Membership,
+    MembershipPeriod,
+    RefreshToken,
+    Staff,
+)
 
 
 async def branch_by_code(session: AsyncSession, code: str) -> Branch | None:
@@ -77,7 +86,16 @@ async def overview(platform_session: AsyncSession, staff_id: uuid.UUID) -> list[
     return list(
         await platform_session.execute(
             select(
-                Staff.id, Staff.employee_number, Staff.display_name, Staff.email, Staff.status, Membership.roles, Branch
+                Staff.id,
+                Staff.employee_number,
+                Staff.display_name,
+                Staff.email,
+                Staff.status,
+                Membership.roles,
+                Branch,
+                Membership.kind,
+                Membership.starts_at,
+                Membership.ends_at,
             )
             .outerjoin(Membership, Membership.staff_id == Staff.id)
             .outerjoin(Branch, Branch.id == Membership.tenant_id)
@@ -108,18 +126,30 @@ async def revoke_sessions_of(session: AsyncSession, staff_id: uuid.UUID) -> None
 
 
 # Hot reads: the columns a staff list shows, as light rows (never a password hash or personal data).
-MEMBER_COLUMNS = (Staff.id, Staff.employee_number, Staff.display_name, Staff.email, Membership.roles)
+MEMBER_COLUMNS = (
+    Staff.id,
+    Staff.employee_number,
+    Staff.display_name,
+    Staff.email,
+    Membership.roles,
+    Membership.kind,
+    Membership.starts_at,
+    Membership.ends_at,
+)
 
 
-def members_page_query(
-    branch_id: uuid.UUID, search: str | None = None
-) -> Select[uuid.UUID, str, str, str | None, list[str]]:
-    """Members of the branch; ``search``: an employee number starting with it, or a name containing it
-    (either case)."""
+def not_ended(now: datetime) -> Any:
+    """A membership that has not ended by ``now`` (a cover that starts later included)."""
+    return or_(Membership.ends_at.is_(None), Membership.ends_at > now)
+
+
+def members_page_query(branch_id: uuid.UUID, search: str | None = None) -> Select[*tuple[Any, ...]]:
+    """Members of the branch whose membership has not ended; ``search``: an employee number starting
+    with it, or a name containing it (either case)."""
     stmt = (
         select(*MEMBER_COLUMNS)
         .join(Membership, Membership.staff_id == Staff.id)
-        .where(Membership.tenant_id == branch_id)
+        .where(Membership.tenant_id == branch_id, not_ended(utcnow()))
     )
     if search:
         literal = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -143,5 +173,87 @@ async def personal_data(session: AsyncSession, branch_id: uuid.UUID, ids: Sequen
             select(Staff.id, Staff.phone, Staff.id_number, Staff.address)
             .join(Membership, Membership.staff_id == Staff.id)
             .where(Membership.tenant_id == branch_id, Staff.id.in_(ids))
+        )
+    )
+
+
+# --- membership lifecycle ------------------------------------------------------------------------
+
+
+def add_period(session: AsyncSession, membership: Membership, starts_at: datetime, by: str, reason: str | None) -> None:
+    session.add(
+        MembershipPeriod(
+            tenant_id=membership.tenant_id,
+            staff_id=membership.staff_id,
+            roles=list(membership.roles),
+            kind=membership.kind,
+            starts_at=starts_at,
+            ends_at=membership.ends_at,
+            started_by=by,
+            start_reason=reason,
+        )
+    )
+
+
+async def end_periods(
+    session: AsyncSession, branch_id: uuid.UUID, staff_id: uuid.UUID, at: datetime, by: str, reason: str | None
+) -> None:
+    """End the staff member's open periods in the branch at ``at`` (one not started yet ends as it starts)."""
+    await session.execute(
+        update(MembershipPeriod)
+        .where(
+            MembershipPeriod.tenant_id == branch_id,
+            MembershipPeriod.staff_id == staff_id,
+            or_(MembershipPeriod.ends_at.is_(None), MembershipPeriod.ends_at > at),
+        )
+        .values(ends_at=func.greatest(MembershipPeriod.starts_at, at), ended_by=by, end_reason=reason)
+    )
+
+
+async def delete_membership(session: AsyncSession, branch_id: uuid.UUID, staff_id: uuid.UUID) -> None:
+    await session.execute(delete(Membership).where(Membership.tenant_id == branch_id, Membership.staff_id == staff_id))
+
+
+async def current_holders(session: AsyncSession, branch_id: uuid.UUID, role: str, now: datetime) -> list[uuid.UUID]:
+    """Members of the branch holding ``role`` now."""
+    return list(
+        await session.scalars(
+            select(Membership.staff_id).where(
+                Membership.tenant_id == branch_id,
+                any_(Membership.roles) == role,
+                Membership.starts_at <= now,
+                not_ended(now),
+            )
+        )
+    )
+
+
+async def periods(
+    session: AsyncSession,
+    branch_id: uuid.UUID,
+    *,
+    staff_id: uuid.UUID | None = None,
+    at: datetime | None = None,
+) -> list[MembershipPeriod]:
+    """The branch's membership periods, oldest first: of one member, or those covering a moment."""
+    stmt = select(MembershipPeriod).where(MembershipPeriod.tenant_id == branch_id)
+    if staff_id is not None:
+        stmt = stmt.where(MembershipPeriod.staff_id == staff_id)
+    if at is not None:
+        stmt = stmt.where(
+            MembershipPeriod.starts_at <= at,
+            or_(MembershipPeriod.ends_at.is_(None), MembershipPeriod.ends_at > at),
+        )
+    return list(await session.scalars(stmt.order_by(MembershipPeriod.starts_at, MembershipPeriod.id)))
+
+
+async def branches_of_staff(platform_session: AsyncSession, staff_id: uuid.UUID) -> list[Row[Any]]:
+    """Cross-branch (platform scope): each branch the staff member has a membership row in."""
+    return list(
+        await platform_session.execute(
+            select(Branch, Membership.roles, Membership.kind, Membership.starts_at, Membership.ends_at)
+            .join(Membership, Membership.tenant_id == Branch.id)
+            .where(Membership.staff_id == staff_id)
+            .order_by(Branch.code)
         )
     )

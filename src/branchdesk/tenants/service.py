@@ -7,6 +7,7 @@ import re
 import uuid
 import zoneinfo
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -27,6 +28,8 @@ from branchdesk.tenants.models import (
     BranchLevel,
     BranchStatus,
     Membership,
+    MembershipKind,
+    MembershipPeriod,
     Staff,
     StaffStatus,
 )
@@ -205,24 +208,141 @@ async def head_office(session: AsyncSession) -> Branch | None:
 
 
 async def membership(session: AsyncSession, branch_id: uuid.UUID, staff_id: uuid.UUID) -> Membership | None:
-    """A staff member's membership of a branch (the session must be bound to it)."""
-    return await repository.membership(session, branch_id, staff_id)
+    """A staff member's membership of a branch (the session must be bound to it); none once it has ended
+    (a cover past its end), one that starts later included."""
+    found = await repository.membership(session, branch_id, staff_id)
+    return found if found is not None and (found.ends_at is None or found.ends_at > utcnow()) else None
+
+
+@dataclass(frozen=True)
+class Window:
+    """When a membership counts: from ``starts_at`` until ``ends_at`` (none: until it is removed)."""
+
+    kind: MembershipKind = MembershipKind.REGULAR
+    starts_at: datetime | None = None  # None: now
+    ends_at: datetime | None = None
 
 
 async def set_member_roles(
-    session: AsyncSession, branch_id: uuid.UUID, staff_id: uuid.UUID, roles: list[str]
+    session: AsyncSession,
+    branch_id: uuid.UUID,
+    staff_id: uuid.UUID,
+    roles: list[str],
+    *,
+    author: str = "system",
+    reason: str | None = None,
+    window: Window | None = None,
 ) -> tuple[Membership, list[str]]:
-    """Exactly ``roles`` for the staff member in the branch (created as a member if new); returns the
-    membership and the roles held before. Who may do this is decided by the caller (``rbac``)."""
+    """Exactly ``roles`` for the staff member in the branch (created as a member if new, in ``window``);
+    returns the membership and the roles held before. Each change of roles starts a new period of the
+    membership's history. Who may do this is decided by the caller (``rbac``)."""
+    now = utcnow()
     membership = await repository.membership(session, branch_id, staff_id)
+    if membership is not None and membership.ends_at is not None and membership.ends_at <= now:
+        await repository.delete_membership(session, branch_id, staff_id)  # an ended cover: a new start
+        await session.flush()
+        session.expunge(membership)
+        membership = None
     before = sorted(membership.roles) if membership else []
     if membership is None:
-        membership = Membership(tenant_id=branch_id, staff_id=staff_id, roles=roles)
+        shape = window or Window()
+        starts = max(shape.starts_at or now, now)
+        membership = Membership(
+            tenant_id=branch_id,
+            staff_id=staff_id,
+            roles=roles,
+            kind=shape.kind,
+            starts_at=starts,
+            ends_at=shape.ends_at,
+        )
         session.add(membership)
+        repository.add_period(session, membership, starts, author, reason)
     elif before != roles:
         membership.roles = roles
+        changed_at = max(now, membership.starts_at)
+        await repository.end_periods(session, branch_id, staff_id, changed_at, author, reason)
+        repository.add_period(session, membership, changed_at, author, reason)
     await session.flush()
     return membership, before
+
+
+async def remove_member(
+    session: AsyncSession, branch_id: uuid.UUID, staff_id: uuid.UUID, *, author: str, reason: str | None
+) -> list[str]:
+    """End the staff member's membership of the branch now (its history stays); returns the roles it held."""
+    membership = await repository.membership(session, branch_id, staff_id)
+    if membership is None:
+        return []
+    roles = sorted(membership.roles)
+    await repository.end_periods(session, branch_id, staff_id, utcnow(), author, reason)
+    await repository.delete_membership(session, branch_id, staff_id)
+    session.expunge(membership)
+    return roles
+
+
+async def holders_of(session: AsyncSession, branch_id: uuid.UUID, role: str) -> list[uuid.UUID]:
+    """Members of the branch (the session bound to it) who hold ``role`` now."""
+    return await repository.current_holders(session, branch_id, role, utcnow())
+
+
+async def membership_periods(
+    session: AsyncSession, branch_id: uuid.UUID, *, staff_id: uuid.UUID | None = None, at: datetime | None = None
+) -> list[MembershipPeriod]:
+    """The branch's membership history (the session bound to it): one member's, or who was a member at ``at``."""
+    return await repository.periods(session, branch_id, staff_id=staff_id, at=at)
+
+
+async def staff_by_employee_number(session: AsyncSession, employee_number: str, *, lock: bool = True) -> Staff | None:
+    """The staff identity (platform-wide), locked for the caller's change unless ``lock`` is false."""
+    return await repository.staff_by_employee_number(session, employee_number, for_update=lock)
+
+
+async def branch_codes(session: AsyncSession, branch_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """Branch id → code (branches are platform-wide)."""
+    return {b.id: b.code for b in await repository.branches_by_id(session, branch_ids)} if branch_ids else {}
+
+
+async def staff_by_ids(session: AsyncSession, staff_ids: list[uuid.UUID]) -> list[Staff]:
+    return await repository.staff_by_ids(session, staff_ids) if staff_ids else []
+
+
+async def add_staff(
+    session: AsyncSession, employee_number: str, display_name: str, email: str | None, phone: str | None
+) -> Staff | None:
+    """A new staff identity without a password; None when the employee number is taken (even meanwhile)."""
+    staff = Staff(
+        employee_number=employee_number, display_name=display_name, email=email, phone=phone, status=StaffStatus.ACTIVE
+    )
+    try:
+        async with session.begin_nested():
+            session.add(staff)
+            await session.flush()
+    except IntegrityError as exc:
+        if "uq_staff_employee_number" not in str(exc.orig):
+            raise
+        return None
+    return staff
+
+
+@dataclass(frozen=True)
+class Placement:
+    """A branch a staff member has a membership row in, and when it counts (read across branches)."""
+
+    branch: Branch
+    roles: list[str]
+    window: Window
+
+    def current(self, now: datetime) -> bool:
+        starts = self.window.starts_at
+        return (starts is None or starts <= now) and (self.window.ends_at is None or now < self.window.ends_at)
+
+
+async def placements(platform_session: AsyncSession, staff_id: uuid.UUID) -> list[Placement]:
+    """Every branch the staff member is placed in, ended covers included (platform scope)."""
+    return [
+        Placement(row.Branch, list(row.roles), Window(row.kind, row.starts_at, row.ends_at))
+        for row in await repository.branches_of_staff(platform_session, staff_id)
+    ]
 
 
 async def get_branch(session: AsyncSession, code: str) -> Branch:
@@ -328,6 +448,9 @@ class Member:
     display_name: str
     email: str | None
     roles: list[str]
+    kind: MembershipKind = MembershipKind.REGULAR
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -338,7 +461,9 @@ class PersonalData:
 
 
 def _member(row: Any) -> Member:
-    return Member(row.id, row.employee_number, row.display_name, row.email, list(row.roles))
+    return Member(
+        row.id, row.employee_number, row.display_name, row.email, list(row.roles), row.kind, row.starts_at, row.ends_at
+    )
 
 
 async def members_by_id(session: AsyncSession, by: Principal, ids: list[uuid.UUID]) -> list[Member]:
@@ -388,6 +513,7 @@ class Overview:
     display_name: str
     email: str | None
     memberships: list[tuple[list[str], Branch]]
+    windows: dict[uuid.UUID, Window] = field(default_factory=dict)  # branch id → when the membership counts
 
 
 async def staff_overview(platform_session: AsyncSession, staff_id: uuid.UUID) -> Overview:
@@ -397,10 +523,13 @@ async def staff_overview(platform_session: AsyncSession, staff_id: uuid.UUID) ->
     if not rows or rows[0].status is not StaffStatus.ACTIVE:
         raise Unauthenticated()
     first = rows[0]
+    now = utcnow()
+    placed = [row for row in rows if row.Branch is not None and (row.ends_at is None or row.ends_at > now)]
     return Overview(
         first.id,
         first.employee_number,
         first.display_name,
         first.email,
-        [(list(row.roles), row.Branch) for row in rows if row.Branch is not None],
+        [(list(row.roles), row.Branch) for row in placed],
+        {row.Branch.id: Window(row.kind, row.starts_at, row.ends_at) for row in placed},
     )

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import contextlib
 from collections import defaultdict
+from dataclasses import replace
 from typing import Annotated
 
 import strawberry
@@ -38,8 +39,13 @@ class Queries:
         async with ctx.runtime.db.platform_session() as session:
             staff = await service.staff_overview(session, ctx.staff_id)
 
-        active = [roles for roles, b in staff.memberships if b.code == ctx.branch_code]
-        member = Member(staff.id, staff.employee_number, staff.display_name, staff.email, active[0] if active else [])
+        active = [(roles, b.id) for roles, b in staff.memberships if b.code == ctx.branch_code]
+        window = staff.windows.get(active[0][1]) if active else None
+        member = Member(
+            staff.id, staff.employee_number, staff.display_name, staff.email, active[0][0] if active else []
+        )
+        if window is not None:
+            member = replace(member, kind=window.kind, starts_at=window.starts_at, ends_at=window.ends_at)
         you = StaffMember.of(member)  # as seen from the active branch, like every StaffMember
         return Me(
             id=strawberry.ID(str(staff.id)),
@@ -48,7 +54,8 @@ class Queries:
             staff=you,
             memberships=[MyMembership(branch=Branch.from_model(b), roles=roles) for roles, b in staff.memberships],
             branch_memberships=[
-                BranchMembership.of(b.id, you, roles, Branch.from_model(b)) for roles, b in staff.memberships
+                BranchMembership.of(b.id, you, roles, Branch.from_model(b), staff.windows.get(b.id))
+                for roles, b in staff.memberships
             ],
         )
 

@@ -12,6 +12,7 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
+from branchdesk.graphql.credentials.types import SignedInSession, my_sessions
 from branchdesk.graphql.ids import node_uuids
 from branchdesk.graphql.labels import graphql_enum, label
 from branchdesk.graphql.nodes import LoadedNode
@@ -20,10 +21,13 @@ from branchdesk.graphql.vocabulary import RoleInfo, Weekday, weekday_label
 from branchdesk.platform.errors import NotFound
 from branchdesk.platform.masking import mask_address, mask_id_number, mask_phone
 from branchdesk.tenants import models
-from branchdesk.tenants.service import Member
+from branchdesk.tenants.service import Member, Window
 
 BranchLevel = graphql_enum(models.BranchLevel, "BranchLevel", "Where a branch sits in the hierarchy.")
 BranchStatus = graphql_enum(models.BranchStatus, "BranchStatus", "Whether staff can act in a branch.")
+MembershipKind = graphql_enum(
+    models.MembershipKind, "MembershipKind", "A regular membership, or a cover that starts and ends by itself."
+)
 
 
 @strawberry.type(description="Opening period of a branch on one weekday, local time.")
@@ -117,6 +121,8 @@ class StaffMember(LoadedNode):
         "use `membership { roles { name label } }`, whose id includes the branch.",
     )
 
+    window: strawberry.Private[Window | None] = None  # of the active branch's membership
+
     @classmethod
     def of(cls, member: Member) -> StaffMember:
         return cls(
@@ -125,6 +131,7 @@ class StaffMember(LoadedNode):
             display_name=member.display_name,
             email=member.email,
             roles=member.roles,
+            window=Window(member.kind, member.starts_at, member.ends_at),
         )
 
     @strawberry.field(description="This member's membership of the active branch: their roles there.")
@@ -172,19 +179,40 @@ class BranchMembership(LoadedNode):
     role_names: strawberry.Private[list[str]]
     branch_id: strawberry.Private[uuid.UUID]
     known_branch: strawberry.Private[Branch | None] = None
+    window: strawberry.Private[Window | None] = None
 
     @classmethod
     def of(
-        cls, branch_id: uuid.UUID, staff: StaffMember, roles: list[str] | None = None, branch: Branch | None = None
+        cls,
+        branch_id: uuid.UUID,
+        staff: StaffMember,
+        roles: list[str] | None = None,
+        branch: Branch | None = None,
+        window: Window | None = None,
     ) -> BranchMembership:
-        """``roles`` default to the ones ``staff`` was read with: those of the active branch."""
+        """``roles`` and ``window`` default to the ones ``staff`` was read with: those of the active branch."""
         return cls(
             id=f"{branch_id}:{staff.id}",
             staff=staff,
             role_names=staff.roles if roles is None else roles,
             branch_id=branch_id,
             known_branch=branch,
+            window=staff.window if window is None else window,
         )
+
+    @strawberry.field(description="Regular, or a cover (临时支援) that ends by itself at `endsAt`.")
+    def kind(self) -> MembershipKind:  # type: ignore[valid-type]
+        return self.window.kind if self.window else models.MembershipKind.REGULAR
+
+    @strawberry.field(description="When the membership starts counting (a cover: midnight of its first day, local).")
+    def starts_at(self) -> datetime | None:
+        return self.window.starts_at if self.window else None
+
+    @strawberry.field(
+        description="When a cover ends by itself (midnight after its last day, local); null: until removed."
+    )
+    def ends_at(self) -> datetime | None:
+        return self.window.ends_at if self.window else None
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Any]:
@@ -243,6 +271,10 @@ class Me:
     )
     branch_memberships: list[BranchMembership] = strawberry.field(
         description="Your membership of each branch you belong to, with your roles there (and their labels)."
+    )
+    sessions: list[SignedInSession] = strawberry.field(
+        resolver=my_sessions,
+        description="Your active sessions, the most recently used first; `current` marks this one.",
     )
 
 

@@ -1,0 +1,1 @@
+"""GraphQL of the staff lifecycle: joiners, movers, leavers and the membership history."""
