@@ -1,6 +1,7 @@
 """The HTTP edge: malformed or oversized requests are the caller's mistake (4xx with a JSON body, never a
 500), and every response carries the security headers."""
 
+import httpx
 import pytest
 
 from branchdesk.api import create_app
@@ -42,6 +43,44 @@ async def test_strawberrys_own_refusals_are_json(client):
 
     assert response.status_code == 400
     assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "code"),
+    [
+        ("GET", "/no/such/path", 404, "NOT_FOUND"),
+        ("PUT", "/graphql", 405, "METHOD_NOT_ALLOWED"),
+        ("GET", "/oauth/token", 405, "METHOD_NOT_ALLOWED"),
+        ("DELETE", "/exports/access-reviews/abc.csv", 405, "METHOD_NOT_ALLOWED"),
+    ],
+)
+async def test_starlettes_own_refusals_are_json_with_the_request_id(client, method, path, status, code):
+    response = await client.request(method, path)
+
+    assert response.status_code == status and response.headers["content-type"] == "application/json"
+    [error] = response.json()["errors"]
+    assert error["extensions"] == {"code": code, "requestId": response.headers["x-request-id"]}
+    if status == 405:
+        assert response.headers["allow"]
+
+
+async def test_an_unexpected_failure_outside_graphql_is_a_masked_json_500(settings, rt):
+    app = create_app(settings, rt)
+
+    async def broken(request):
+        raise RuntimeError("secret detail")
+
+    app.add_route("/broken", broken)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)  # the server logs it; the client sees:
+    async with httpx.AsyncClient(transport=transport, base_url="http://branchdesk.test") as client:
+        response = await client.get("/broken", headers={"X-Request-Id": "support-ticket-42"})
+
+    assert response.status_code == 500 and response.headers["x-request-id"] == "support-ticket-42"
+    assert response.json() == {
+        "errors": [
+            {"message": "Unexpected error.", "extensions": {"code": "INTERNAL_ERROR", "requestId": "support-ticket-42"}}
+        ]
+    }
 
 
 async def test_a_declared_body_over_the_cap_is_a_413(client):

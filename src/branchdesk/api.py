@@ -13,6 +13,7 @@ from typing import Any
 import structlog
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -23,6 +24,8 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLRequestData
 from strawberry.schema import BaseSchema, Schema
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UnsetType
 
@@ -33,7 +36,9 @@ from branchdesk.edge import (
     SecurityHeaders,
     cors,
     error_response,
+    http_exception,
     loads_bounded,
+    unexpected_exception,
 )
 from branchdesk.graphql import persisted_queries
 from branchdesk.graphql.access_reviews.exports import access_review_csv
@@ -44,7 +49,13 @@ from branchdesk.oauth import token_endpoint
 from branchdesk.platform import metrics, outbox
 from branchdesk.platform.clock import utcnow
 from branchdesk.platform.database import ping
-from branchdesk.platform.errors import PERSISTED_QUERY_NOT_FOUND, PERSISTED_QUERY_NOT_SUPPORTED, DomainError, ErrorCode
+from branchdesk.platform.errors import (
+    BAD_USER_INPUT,
+    PERSISTED_QUERY_NOT_FOUND,
+    PERSISTED_QUERY_NOT_SUPPORTED,
+    DomainError,
+    ErrorCode,
+)
 from branchdesk.platform.federation import Federation
 from branchdesk.platform.languages import negotiate
 from branchdesk.platform.settings import Settings, get_settings
@@ -55,8 +66,66 @@ log = structlog.get_logger(__name__)
 ACCEPTED = UnsetType()  # strawberry's "acknowledge without a payload"
 
 
+def refusal_error(
+    code: ErrorCode, locale: str, request_id: str | None, *, field: str | None = None, **params: str
+) -> GraphQLError:
+    """An error of a request refused before it reached the schema, coded and translated like the rest."""
+    extensions = {"code": code.code, "requestId": request_id, **({"field": field} if field else {})}
+    return GraphQLError(code.render(locale, **params), extensions=extensions)
+
+
+class GraphQLTransportWS(BaseGraphQLTransportWSHandler[Connection, None]):
+    """graphql-transport-ws with Apollo's automatic persisted queries, as over HTTP: a ``subscribe``
+    message whose ``extensions.persistedQuery`` names a hash, with its query (checked, kept once it
+    validates) or without one (``query`` left out or empty: read from Redis). A refusal is an ``error``
+    message for that operation; the socket and its other operations go on."""
+
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        payload: Any = message.get("payload")
+        if not self.connection_acknowledged or not isinstance(payload, dict) or message.get("id") in self.operations:
+            await super().handle_subscribe(message)  # strawberry's own refusals close the socket
+            return
+        try:
+            sha = persisted_queries.requested_hash(payload.get("extensions"))
+            query = payload.get("query")
+            if sha is not None and isinstance(query, str) and query:
+                persisted_queries.check(sha, query)
+        except persisted_queries.Unsupported:
+            await self._refuse(message["id"], PERSISTED_QUERY_NOT_SUPPORTED)
+            return
+        except persisted_queries.Refused as exc:
+            field = "extensions.persistedQuery"
+            await self._refuse(
+                message["id"], BAD_USER_INPUT, field=field, name=field, reason=str(exc), reason_zh=exc.zh
+            )
+            return
+        if sha is None or not isinstance(query, str | None):
+            await super().handle_subscribe(message)
+            return
+        if not query:  # the hash alone
+            found = await persisted_queries.look_up(self.context.runtime.redis, sha)
+            if found is None:
+                await self._refuse(message["id"], PERSISTED_QUERY_NOT_FOUND)
+                return
+            payload["query"] = found
+            await super().handle_subscribe(message)
+            return
+        kept = persisted_queries.TO_KEEP.set((sha, query))  # copied into the operation's task
+        try:
+            await super().handle_subscribe(message)
+        finally:
+            persisted_queries.TO_KEEP.reset(kept)
+
+    async def _refuse(self, operation_id: str, code: ErrorCode, *, field: str | None = None, **params: str) -> None:
+        locale = negotiate(self.context.header("accept-language"))
+        error = refusal_error(code, locale, self.context.request_id(), field=field, **params)
+        await self.send_message({"id": operation_id, "type": "error", "payload": [error.formatted]})
+
+
 class BranchdeskGraphQL(GraphQL[Connection, None]):
     """Strawberry's ASGI app; each operation gets its own Context from the Connection (RequestLifecycle)."""
+
+    graphql_transport_ws_handler_class = GraphQLTransportWS
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Connection:
         return connection_of(request, response if isinstance(response, Response) else None)
@@ -110,20 +179,18 @@ class BranchdeskGraphQL(GraphQL[Connection, None]):
             raise HTTPException(400, str(exc)) from exc
         if sha is None:
             return await run()
-        redis = context.runtime.redis
         if request_data.query is None:
-            request_data.query = await persisted_queries.look_up(redis, sha)
+            request_data.query = await persisted_queries.look_up(context.runtime.redis, sha)
             return await run() if request_data.query is not None else _refusal(PERSISTED_QUERY_NOT_FOUND, request)
         try:
             persisted_queries.check(sha, request_data.query)
         except persisted_queries.Refused as exc:
             raise HTTPException(400, str(exc)) from exc
-        result = await run()
-        # Kept only when it parsed and validated: errors then come from fields, and have a path.
-        if all(error.path for error in result.errors or []):
-            ttl = context.runtime.settings.persisted_query_ttl_seconds
-            await persisted_queries.keep(redis, sha, request_data.query, ttl)
-        return result
+        kept = persisted_queries.TO_KEEP.set((sha, request_data.query))  # once it validates
+        try:
+            return await run()
+        finally:
+            persisted_queries.TO_KEEP.reset(kept)
 
     def decode_json(self, data: str | bytes) -> object:
         """A body that is not a JSON object (``"x"``, ``5``, ``null``) or is nested too deeply is the
@@ -138,9 +205,8 @@ class BranchdeskGraphQL(GraphQL[Connection, None]):
 
 def _refusal(code: ErrorCode, request: Request) -> ExecutionResult:
     """An answer given before execution, in the shape the client's link expects (HTTP 200)."""
-    message = code.render(negotiate(request.headers.get("accept-language")))
-    extensions = {"code": code.code, "requestId": CURRENT_REQUEST_ID.get()}
-    return ExecutionResult(data=None, errors=[GraphQLError(message, extensions=extensions)])
+    error = refusal_error(code, negotiate(request.headers.get("accept-language")), CURRENT_REQUEST_ID.get())
+    return ExecutionResult(data=None, errors=[error])
 
 
 async def jwks(request: Request) -> JSONResponse:
@@ -275,6 +341,7 @@ def create_app(settings: Settings | None = None, rt: Runtime | None = None, *, s
             Middleware(BodyLimit, max_bytes=settings.http_max_body_bytes),
         ],
         lifespan=lifespan,
+        exception_handlers={StarletteHTTPException: http_exception, Exception: unexpected_exception},
     )
     # Which single sign-on issuers to trust is the app's configuration, like its schema limits.
     app.state.federation = Federation.from_settings(settings)

@@ -12,12 +12,15 @@ from contextvars import ContextVar
 from typing import Any
 
 from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.responses import JSONResponse
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from structlog.contextvars import bound_contextvars
 
+from branchdesk.platform.errors import error_body
 from branchdesk.platform.logging import request_id_of
 from branchdesk.platform.settings import Settings
 
@@ -36,6 +39,7 @@ HTTP_CODES = {
     405: "METHOD_NOT_ALLOWED",
     413: "PAYLOAD_TOO_LARGE",
     429: "RATE_LIMITED",
+    500: "INTERNAL_ERROR",
 }
 
 
@@ -44,13 +48,26 @@ REQUEST_ID_HEADER = "X-Request-Id"
 CURRENT_REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 
-def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+def error_response(
+    status: int, message: str, headers: dict[str, str] | None = None, *, request_id: str | None = None
+) -> JSONResponse:
     """A refusal at the HTTP edge, in the GraphQL-over-HTTP error shape, with a code per status."""
-    extensions = {"code": HTTP_CODES.get(status, "HTTP_ERROR")}
-    request_id = CURRENT_REQUEST_ID.get()
-    if request_id is not None:
-        extensions["requestId"] = request_id
-    return JSONResponse({"errors": [{"message": message, "extensions": extensions}]}, status, headers)
+    code = HTTP_CODES.get(status, "HTTP_ERROR")
+    return JSONResponse(error_body(message, code, request_id=request_id or CURRENT_REQUEST_ID.get()), status, headers)
+
+
+async def http_exception(request: Request, exc: Exception) -> Response:
+    """Starlette's own refusals (no such path: 404; a method the route does not take: 405) as JSON."""
+    assert isinstance(exc, HTTPException)
+    return error_response(exc.status_code, exc.detail, dict(exc.headers or {}))
+
+
+async def unexpected_exception(request: Request, exc: Exception) -> Response:
+    """A failure outside GraphQL (which masks its own): 500 as JSON, masked, with the request id that the
+    logs carry. It answers outside the other middleware, so it adds the id's header itself."""
+    request_id = request.scope.get("state", {}).get("request_id")
+    headers = {REQUEST_ID_HEADER: request_id} if isinstance(request_id, str) else None
+    return error_response(500, "Unexpected error.", headers, request_id=request_id)
 
 
 class RequestId:

@@ -4,6 +4,7 @@ API, the worker and the CLI that knows every layer."""
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -89,6 +90,7 @@ class Runtime:
 
     async def close(self) -> None:
         await self.policies.stop_listening()
+        await self.events.close()
         await self.redis.aclose()
         await self.db.dispose()
         if self.endpoints.embedded is not None:
@@ -102,7 +104,9 @@ async def runtime(settings: Settings, *, run_migrations: bool) -> AsyncIterator[
         migrate.upgrade(where.admin_url, settings.db_role_password.get_secret_value(), roles=where.roles)
     redis = Redis.from_url(where.redis_url)
     policies = PolicyCache(POLICY_SOURCE, redis)
-    events = EventBus(redis)
+    # Subscriptions listen through one connection per process, named so that CLIENT LIST shows it.
+    listener = Redis.from_url(where.redis_url, client_name=f"branchdesk-events-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    events = EventBus(redis, listener, queue_size=settings.subscription_queue_size)
     rt = Runtime(
         settings=settings,
         endpoints=where,

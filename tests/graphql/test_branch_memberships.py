@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from branchdesk.graphql.schema import build_schema
 from branchdesk.platform.settings import Settings
-from tests.conftest import add_member
+from branchdesk.tenants.models import BranchLevel
+from tests.conftest import add_member, onboard, unique_code, unique_employee_number
 
 ME = """{ me { staff { id employeeNumber }
               branchMemberships { id branch { code } roles { name label } } } }"""
@@ -84,3 +85,47 @@ def test_the_branch_dependent_and_raw_fields_are_deprecated_with_a_reason():
     types = build_schema(Settings())._schema.type_map
     assert "membership" in types["StaffMember"].fields["roles"].deprecation_reason
     assert "staff.id" in types["Me"].fields["id"].deprecation_reason
+
+
+async def test_personal_data_is_masked_per_branch_on_the_membership_whose_id_says_which(api, rt, world):
+    from branchdesk.tenants import repository
+
+    # given a member of both branches, and a viewer who may see personal data in A but not in B (branches of
+    # the test's own: the shared ones must not gain personal data that other tests would read)
+    branch_a, branch_b = [
+        await onboard(rt, unique_code(), BranchLevel.TIER1_BRANCH, world.head_office.code, unique_employee_number("M"))
+        for _ in range(2)
+    ]
+    member = await add_member(rt, branch_a, ["teller"])
+    await add_member(rt, branch_b, ["teller"], member)
+    viewer = await add_member(rt, branch_a, ["compliance_officer"])
+    await add_member(rt, branch_b, ["teller"], viewer)
+    async with rt.db.session(None) as session:
+        staff = await repository.staff_by_employee_number(session, member)
+        staff.phone, staff.id_number, staff.address = "13812345678", "110101199001011234", "上海市浦东新区世纪大道100号"
+    token = await api.token(viewer)
+    query = "{ staff(first: 100) { edges { node { id employeeNumber membership { id phone idNumber address } } } } }"
+
+    def theirs(body):
+        return next(e["node"] for e in body["data"]["staff"]["edges"] if e["node"]["employeeNumber"] == member)
+
+    # when the viewer lists staff in each branch
+    in_a = theirs(await api.post(query, token=token, branch=branch_a.code))
+    in_b = theirs(await api.post(query, token=token, branch=branch_b.code))
+
+    # then the person is one node, and each branch's view of their data is a node of its own
+    assert in_a["id"] == in_b["id"] and in_a["membership"]["id"] != in_b["membership"]["id"]
+    assert in_a["membership"] | {"id": None} == {
+        "id": None,
+        "phone": "13812345678",
+        "idNumber": "110101199001011234",
+        "address": "上海市浦东新区世纪大道100号",
+    }
+    assert in_b["membership"]["phone"] == "138****5678"
+    assert in_b["membership"]["idNumber"] == "110101********1234"
+
+
+def test_personal_data_on_staff_member_is_deprecated_for_the_membership():
+    fields = build_schema(Settings())._schema.type_map["StaffMember"].fields
+    for name in ("phone", "idNumber", "address"):
+        assert f"membership {{ {name} }}" in fields[name].deprecation_reason

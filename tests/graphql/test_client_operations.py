@@ -7,7 +7,7 @@ from pathlib import Path
 
 from branchdesk.graphql.schema import build_schema
 from branchdesk.platform.settings import Settings
-from graphql import OperationDefinitionNode, parse, validate
+from graphql import NoDeprecatedCustomRule, OperationDefinitionNode, parse, validate
 
 OPERATIONS = Path(__file__).resolve().parents[2] / "clients" / "web" / "operations"
 
@@ -18,6 +18,12 @@ def _document():  # type: ignore[no-untyped-def]
 
 def test_the_operations_are_valid_against_the_schema():
     assert not validate(build_schema(Settings())._schema, _document())
+
+
+def test_the_operations_use_no_deprecated_field():
+    """What a team writes today uses the typed fields, not those kept for older clients."""
+    errors = validate(build_schema(Settings())._schema, _document(), [NoDeprecatedCustomRule])
+    assert [e.message for e in errors] == []
 
 
 def test_every_root_field_is_used_by_some_operation():

@@ -18,7 +18,8 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
 from branchdesk.api import create_app
-from branchdesk.platform.events import channel
+from branchdesk.platform.events import Event, channel
+from branchdesk.rbac.events import POLICY_CHANGED as POLICY_CHANGED_TOPIC
 from tests.conftest import add_member, make_settings, onboard, unique_code, unique_employee_number
 from tests.graphql.test_websocket import _serve
 
@@ -75,8 +76,10 @@ class Subscriber:
                 return message
 
 
-async def subscribe(api: Any, url: str, employee_number: str, branch_code: str, **params: str) -> Subscriber:
-    token = await api.token(employee_number)
+async def subscribe(
+    api: Any, url: str, employee_number: str, branch_code: str, *, token: str | None = None, **params: str
+) -> Subscriber:
+    token = token or await api.token(employee_number)
     ws = await connect(url, subprotocols=["graphql-transport-ws"])  # type: ignore[list-item]
     payload = {"Authorization": f"Bearer {token}", "X-Branch": branch_code, **params}
     await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
@@ -87,10 +90,11 @@ async def subscribe(api: Any, url: str, employee_number: str, branch_code: str, 
 
 
 async def listening(rt: Any, branch_id: uuid.UUID, count: int = 1) -> None:
-    """Until ``count`` subscribers listen on the branch's channel (a subscription starts asynchronously)."""
-    for _ in range(200):
+    """Until ``count`` subscribers of this process listen to the branch, its channel subscribed in Redis
+    (a subscription starts asynchronously)."""
+    for _ in range(400):
         [(_, subscribed)] = await rt.redis.pubsub_numsub(channel(branch_id))
-        if subscribed >= count:
+        if subscribed >= 1 and rt.events.listening(branch_id) >= count:
             return
         await asyncio.sleep(0.05)
     raise AssertionError("no subscriber listening")
@@ -170,4 +174,62 @@ async def test_a_subscriber_without_the_permission_is_refused_at_once(api, live,
 
     errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
     assert [e["extensions"]["code"] for e in errors] == ["FORBIDDEN"]
+    await subscriber.ws.close()
+
+
+async def test_fifty_subscribers_in_one_process_share_one_redis_connection(api, rt, live, branch):
+    token = await api.token(branch.officer)
+    subscribers = await asyncio.gather(
+        *(subscribe(api, live, branch.officer, branch.code, token=token) for _ in range(50))
+    )
+    await listening(rt, branch.id, count=50)
+
+    listener_connections = [c for c in await rt.redis.client_list() if c.get("name") == rt.events.listener_name]
+    [(_, on_the_channel)] = await rt.redis.pubsub_numsub(channel(branch.id))
+    granted = await api.post(GRANT, {"r": "it_support"}, token=await api.token(branch.head), branch=branch.code)
+    assert granted["data"]["grantRolePermission"]["errors"] == []
+    heard = await asyncio.gather(*(s.next() for s in subscribers))
+
+    assert len(listener_connections) == 1 and on_the_channel == 1
+    assert all(m["payload"]["data"]["policyChanged"]["kind"] == "PERMISSION" for m in heard), heard[0]
+    await asyncio.gather(*(s.ws.close() for s in subscribers))
+
+
+async def test_a_subscription_outlives_its_processs_redis_connection_being_killed(api, rt, live, branch):
+    subscriber = await subscribe(api, live, branch.officer, branch.code)
+    await listening(rt, branch.id)
+    [killed] = [c for c in await rt.redis.client_list() if c.get("name") == rt.events.listener_name]
+
+    await rt.redis.client_kill_filter(_id=killed["id"])
+    for _ in range(300):  # the listener reconnects (0.5 s back-off) and subscribes again
+        [now] = [c for c in await rt.redis.client_list() if c.get("name") == rt.events.listener_name] or [killed]
+        [(_, subscribed)] = await rt.redis.pubsub_numsub(channel(branch.id))
+        if now["id"] != killed["id"] and subscribed == 1:
+            break
+        await asyncio.sleep(0.05)
+    else:
+        raise AssertionError("the listener did not reconnect")
+    granted = await api.post(GRANT, {"r": "it_support"}, token=await api.token(branch.head), branch=branch.code)
+    assert granted["data"]["grantRolePermission"]["errors"] == []
+    message = await subscriber.next()
+
+    assert message["type"] == "next" and message["payload"]["data"]["policyChanged"]["kind"] == "PERMISSION"
+    await subscriber.ws.close()
+
+
+async def test_a_subscriber_that_falls_behind_is_ended_with_a_code_it_can_act_on(api, rt, live, branch, monkeypatch):
+    monkeypatch.setattr(rt.events, "queue_size", 1)
+    subscriber = await subscribe(api, live, branch.officer, branch.code, **{"Accept-Language": "zh-CN"})
+    await listening(rt, branch.id)
+
+    async with rt.redis.pipeline(transaction=False) as burst:  # 30 events at once: each is re-authorised
+        for _ in range(30):  # (a statement or two) before it is sent, so the queue of one overflows
+            burst.publish(channel(branch.id), Event(POLICY_CHANGED_TOPIC, branch.id, {"kind": "roles"}).encode())
+        await burst.execute()
+    while (message := await subscriber.next())["type"] == "next" and "errors" not in message["payload"]:
+        pass  # events delivered before it fell behind
+
+    errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
+    assert [e["extensions"]["code"] for e in errors] == ["SUBSCRIBER_TOO_SLOW"]
+    assert errors[0]["message"].startswith("事件到达") and errors[0]["extensions"]["requestId"]
     await subscriber.ws.close()

@@ -47,6 +47,26 @@ def test_scopes_kinds_and_weekdays_are_enums_and_dates_say_their_format():
         assert str(types[type_name].fields["permissionInfo"].type) == "PermissionInfo!"
     assert str(types["PolicyChange"].fields["permissionInfo"].type) == "PermissionInfo"
     assert str(types["ToxicPairInfo"].fields["firstPermission"].type) == "PermissionInfo!"
+    # the roles a permission comes through, a service account's permissions, a payload's role
+    for type_name, field in [
+        ("EffectivePermission", "viaRoles"),
+        ("PermissionHolder", "viaRoles"),
+        ("SodConflict", "firstViaRoles"),
+        ("SodConflict", "secondViaRoles"),
+    ]:
+        assert str(types[type_name].fields[field].type) == "[RoleInfo!]!"
+    assert str(types["ServiceAccount"].fields["grantedPermissions"].type) == "[PermissionInfo!]!"
+    assert str(types["RolePermissionsPayload"].fields["roleInfo"].type) == "RoleInfo"
+    assert str(types["AccessReviewItem"].fields["roleInfo"].type) == "RoleInfo!"
+    for type_name, deprecated in [
+        ("EffectivePermission", "via"),
+        ("PermissionHolder", "via"),
+        ("SodConflict", "firstVia"),
+        ("SodConflict", "secondVia"),
+        ("ServiceAccount", "permissions"),
+        ("RolePermissionsPayload", "role"),
+    ]:
+        assert types[type_name].fields[deprecated].deprecation_reason
 
 
 async def test_policy_changes_are_typed_and_name_who_made_them(api, rt, world):
@@ -96,3 +116,81 @@ async def test_permissions_carry_their_enum_value_and_scope(api, world):
     )
     held = {p["permission"]["name"]: p["permission"] for p in body["data"]["myPermissions"]}
     assert held["staff.pii:read"] == {"name": "staff.pii:read", "permission": "STAFF_PII_READ", "effectiveIn": "BRANCH"}
+
+
+TYPED_ROLES = """query($staffId: ID!) {
+  effectivePermissions(staffId: $staffId) { permission { name } via viaRoles { name label } }
+  whoCan(permission: "cash:approve") { via viaRoles { name label } staff { employeeNumber } }
+  separationOfDutiesConflicts {
+    rule { name } firstVia secondVia firstViaRoles { name } secondViaRoles { name } staff { employeeNumber }
+  }
+}"""
+
+
+async def test_the_roles_a_permission_comes_through_are_labelled_role_objects(api, rt, world):
+    head_number = unique_employee_number("TY")
+    branch = await onboard(rt, unique_code(), BranchLevel.TIER1_BRANCH, world.head_office.code, head_number)
+    auditor = await api.token(await add_member(rt, branch, ["compliance_officer"]))
+    member_number = await add_member(rt, branch, ["teller", "lobby_manager"])
+    member = await api.token(member_number)
+    head = await api.token(head_number)
+    grant = """mutation($i: RolePermissionInput!) {
+      grantRolePermission(input: $i) { role roleInfo { name label } errors { code } } }"""
+
+    granted = await api.post(
+        grant, {"i": {"role": "teller", "permission": "cash:approve"}}, token=head, branch=branch.code
+    )
+    refused = await api.post(grant, {"i": {"role": "teller", "permission": "no:such"}}, token=head, branch=branch.code)
+    staff_id = (await api.post("{ me { staff { id } } }", token=member, branch=branch.code))["data"]["me"]["staff"][
+        "id"
+    ]
+    body = await api.post(
+        TYPED_ROLES, {"staffId": staff_id}, token=auditor, branch=branch.code, headers={"Accept-Language": "zh-CN"}
+    )
+    mine = await api.post("{ myPermissions { via viaRoles { name } } }", token=member, branch=branch.code)
+
+    assert granted["data"]["grantRolePermission"] == {
+        "role": "teller",
+        "roleInfo": {"name": "teller", "label": "Teller"},
+        "errors": [],
+    }
+    assert refused["data"]["grantRolePermission"]["roleInfo"] is None
+    assert refused["data"]["grantRolePermission"]["errors"]
+    data = body["data"]
+    held = {p["permission"]["name"]: p for p in data["effectivePermissions"]}
+    assert held["cash:approve"]["viaRoles"] == [{"name": "teller", "label": "柜员"}]
+    for entry in [*data["effectivePermissions"], *data["whoCan"]]:
+        assert [r["name"] for r in entry["viaRoles"]] == entry["via"]
+    assert {h["staff"]["employeeNumber"]: [r["name"] for r in h["viaRoles"]] for h in data["whoCan"]} == {
+        head_number: ["branch_head"],
+        member_number: ["teller"],
+    }
+    [conflict] = [c for c in data["separationOfDutiesConflicts"] if c["staff"]["employeeNumber"] == member_number]
+    assert conflict["rule"]["name"] == "cash-maker-checker"
+    assert [r["name"] for r in conflict["firstViaRoles"]] == conflict["firstVia"] == ["teller"]
+    assert [r["name"] for r in conflict["secondViaRoles"]] == conflict["secondVia"] == ["teller"]
+    assert all([r["name"] for r in p["viaRoles"]] == p["via"] for p in mine["data"]["myPermissions"])
+    assert {"lobby_manager", "teller"} <= {r["name"] for p in mine["data"]["myPermissions"] for r in p["viaRoles"]}
+
+
+async def test_a_service_account_lists_its_permissions_typed_and_labelled(api, rt, world):
+    head_number = unique_employee_number("TY")
+    branch = await onboard(rt, unique_code(), BranchLevel.TIER1_BRANCH, world.head_office.code, head_number)
+    token = await api.token(head_number)
+    create = """mutation($i: CreateServiceAccountInput!) {
+      createServiceAccount(input: $i) {
+        serviceAccount { permissions grantedPermissions { name permission label effectiveIn } } errors { code } } }"""
+
+    body = await api.post(
+        create,
+        {"i": {"name": "Typed feed", "slug": f"typed-{secrets.token_hex(3)}", "permissions": ["client:read"]}},
+        token=token,
+        branch=branch.code,
+    )
+
+    created = body["data"]["createServiceAccount"]
+    assert created["errors"] == []
+    assert created["serviceAccount"]["permissions"] == ["client:read"]
+    [typed] = created["serviceAccount"]["grantedPermissions"]
+    assert typed["name"] == "client:read" and typed["permission"] == "CLIENT_READ"
+    assert typed["effectiveIn"] == "BRANCH" and typed["label"]

@@ -264,7 +264,10 @@ async def test_another_branchs_review_is_not_found(api, world, team, as_member):
     assert by_node == item_by_node == {"data": {"node": None}}
     assert [(e["code"], e["field"]) for e in decided["errors"]] == [("NOT_FOUND", "itemId")]
     assert [(e["code"], e["field"]) for e in closed["errors"]] == [("NOT_FOUND", "id")]
-    assert download.status_code == 404 and download.json()["code"] == "NOT_FOUND"
+    assert download.status_code == 404
+    [error] = download.json()["errors"]  # the shape of every JSON error body
+    assert (error["extensions"]["code"], error["extensions"]["field"]) == ("NOT_FOUND", "id")
+    assert error["extensions"]["requestId"] == download.headers["x-request-id"]
     assert (await head(REVIEW, {"id": review["id"]}))["data"]["accessReview"]["counts"]["pending"] == 4
 
 

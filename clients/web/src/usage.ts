@@ -1,6 +1,14 @@
 // Compiled, never run: what a front-end writes against the generated types must type-check.
 import type { ResultOf, VariablesOf } from "@graphql-typed-document-node/core";
-import { MeDocument, PolicyChangesDocument, SignInDocument } from "../generated/graphql";
+import {
+  AccessReviewDocument,
+  BranchesDocument,
+  MeDocument,
+  MyPermissionsDocument,
+  PolicyChangesDocument,
+  ServiceAccountsDocument,
+  SignInDocument,
+} from "../generated/graphql";
 import type { ErrorCode, Permission, Weekday } from "../generated/graphql";
 
 // Root fields are nullable: a refused field is null beside its error, and the rest still answers.
@@ -23,6 +31,19 @@ export function describeChange(
   return `${change.category}: ${state} by ${change.actor}`;
 }
 
+// The roles a permission comes through are objects with their labels, not bare names.
+export function whyHeld(held: NonNullable<ResultOf<typeof MyPermissionsDocument>["myPermissions"]>[number]): string {
+  return `${held.permission.label}: ${held.viaRoles.map((role) => role.label).join(" / ")}`;
+}
+
+// Lists sort by a field and a direction.
+export const newestBranches: VariablesOf<typeof BranchesDocument> = { orderBy: { field: "CREATED_AT", direction: "DESC" } };
+export const accountsByName: VariablesOf<typeof ServiceAccountsDocument> = { orderBy: { field: "NAME" } };
+export function reviewLikeTheReport(id: string): VariablesOf<typeof AccessReviewDocument> {
+  return { id, itemsOrderBy: { field: "EMPLOYEE_NUMBER", direction: "ASC" } };
+}
+
 export const retryable: ErrorCode[] = ["RATE_LIMITED"];
+export const resubscribe: ErrorCode[] = ["SUBSCRIBER_TOO_SLOW"];
 export const pii: Permission = "CLIENT_PII_READ";
 export const firstDay: Weekday = "MON";

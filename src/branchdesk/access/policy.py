@@ -54,6 +54,11 @@ def effective_permissions(
     return roles
 
 
+# What an explanation names for a permission granted to the subject itself, through no role
+# (service accounts hold only such grants).
+DIRECT = "direct"
+
+
 class BranchPolicy:
     """One branch's policy. Casbin works out, when the branch is loaded, what each subject may do;
     a decision is then a set lookup, equally fast for allow and deny and for any number of branches.
@@ -135,7 +140,7 @@ class BranchPolicy:
             held = explained[subject] = {}
             for role in [*enforcer.get_roles_for_user_in_domain(subject, self.domain), subject]:
                 for rule in enforcer.get_filtered_named_policy("p", 0, role, self.domain):
-                    held.setdefault(f"{rule[2]}:{rule[3]}", []).append(role if role != subject else "direct")
+                    held.setdefault(f"{rule[2]}:{rule[3]}", []).append(role if role != subject else DIRECT)
         return explained
 
 

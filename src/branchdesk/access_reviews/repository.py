@@ -11,6 +11,7 @@ from sqlalchemy.orm import aliased
 
 from branchdesk.access_reviews.models import AccessReview, AccessReviewItem, ReviewDecision, ReviewStatus
 from branchdesk.platform.clock import utcnow
+from branchdesk.platform.pagination import Key
 from branchdesk.tenants.models import Membership, Staff
 
 Reviewer = aliased(Staff, name="reviewer")
@@ -89,6 +90,16 @@ def items_query(
 ) -> Select[AccessReviewItem, str, str, str | None, str | None]:
     stmt = report_query(branch_id).where(AccessReviewItem.review_id == review_id)
     return stmt if decision is None else stmt.where(AccessReviewItem.decision == decision)
+
+
+# The sort keys of items_query's rows. A review holds one item per member and role, so a member's
+# number and a role name make a unique key.
+ITEM_ORDERS: dict[str, Key] = {
+    "listed": AccessReviewItem.id,  # as listed when the review opened
+    "employee_number": (Staff.employee_number, AccessReviewItem.role),
+    "display_name": (Staff.display_name, Staff.employee_number, AccessReviewItem.role),
+    "role": (AccessReviewItem.role, Staff.employee_number),
+}
 
 
 async def report(

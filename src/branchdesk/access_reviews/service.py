@@ -113,7 +113,8 @@ async def list_items(
 ) -> Page[ReportRow]:
     by.require(PERMISSION)
     stmt = repository.items_query(by.branch_id, review_id, decision)
-    return await keyset(session, stmt, AccessReviewItem.id, page, lambda row: ReportRow(*row))
+    key = repository.ITEM_ORDERS[page.order_by or "listed"]
+    return await keyset(session, stmt, key, page, lambda row: ReportRow(*row))
 
 
 async def counts(

@@ -140,8 +140,9 @@ class OpenSockets:
             self._listener = asyncio.create_task(self._listen())
         # Subscribed before the socket is acknowledged, so no end is missed; Redis down delays no one for
         # long (every operation on the socket is refused anyway once the staff member is disabled).
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._ready.wait(), 5)
+        with contextlib.suppress(TimeoutError):  # asyncio.timeout, not wait_for: 3.11's can lose a cancellation
+            async with asyncio.timeout(5):
+                await self._ready.wait()
 
     async def _close(self, ended: EndedSessions) -> None:
         sockets = self._sockets.get(ended.staff_id)

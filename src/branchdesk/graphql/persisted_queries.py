@@ -1,9 +1,12 @@
-"""Automatic persisted queries (APQ), as Apollo Client's persisted-query link speaks them.
+"""Automatic persisted queries (APQ), as Apollo Client's persisted-query link speaks them, over HTTP and
+over WebSocket (graphql-transport-ws ``subscribe`` messages carry the same ``extensions``).
 
-A client first sends only ``extensions.persistedQuery {version: 1, sha256Hash}``. A hash we know runs
-its query; one we do not is answered ``PersistedQueryNotFound`` (code ``PERSISTED_QUERY_NOT_FOUND``,
-HTTP 200), and the client sends the query with its hash, which is checked and kept in Redis — shared by
-every API process — for next time. A version we do not speak is answered ``PERSISTED_QUERY_NOT_SUPPORTED``,
+A client first sends only ``extensions.persistedQuery {version: 1, sha256Hash}`` (over WebSocket, with
+``query`` left out or empty: the protocol's field). A hash we know runs its query; one we do not is
+answered ``PersistedQueryNotFound`` (code ``PERSISTED_QUERY_NOT_FOUND``; HTTP 200, or an ``error``
+message for that operation id, the socket staying open), and the client sends the query with its hash,
+which is checked and kept in Redis — shared by every API process and both transports — for next time,
+once it has parsed and validated. A version we do not speak is answered ``PERSISTED_QUERY_NOT_SUPPORTED``,
 which makes the client stop hashing and send whole queries.
 """
 
@@ -11,39 +14,59 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import AsyncIterator
+from contextvars import ContextVar
 from typing import Any
 
+import structlog
 from redis.asyncio import Redis
+from strawberry.extensions import SchemaExtension
+
+log = structlog.get_logger(__name__)
 
 VERSION = 1
 KEY = "branchdesk:apq:"
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
+# (hash, query) of an operation sent whole with its hash: kept once it reaches execution. Set by the
+# transport around the operation (HTTP: the request's task; WebSocket: copied into the operation's task).
+TO_KEEP: ContextVar[tuple[str, str] | None] = ContextVar("persisted_query_to_keep", default=None)
+
 
 class Refused(ValueError):
-    """A persisted-query request that is malformed (400); the message can be shown to the caller."""
+    """A persisted-query request that is malformed: HTTP 400, or BAD_USER_INPUT over WebSocket."""
+
+    def __init__(self, en: str, zh: str) -> None:
+        super().__init__(en)
+        self.zh = zh
 
 
 class Unsupported(Exception):
     """A persisted-query version other than ours: the client is told to send whole queries."""
 
 
-def requested_hash(extensions: dict[str, Any] | None) -> str | None:
+def requested_hash(extensions: Any) -> str | None:
     """The hash a request names; ``None`` for an ordinary request."""
-    persisted = (extensions or {}).get("persistedQuery")
+    persisted = extensions.get("persistedQuery") if isinstance(extensions, dict) else None
     if persisted is None:
         return None
     if not isinstance(persisted, dict) or persisted.get("version") != VERSION:
         raise Unsupported()
     sha = persisted.get("sha256Hash")
     if not isinstance(sha, str) or not _SHA256.match(sha):
-        raise Refused("persistedQuery.sha256Hash must be 64 lower-case hex digits.")
+        raise Refused(
+            "persistedQuery.sha256Hash must be 64 lower-case hex digits.",
+            "persistedQuery.sha256Hash 须为 64 位小写十六进制数字。",
+        )
     return sha
 
 
 def check(sha: str, query: str) -> None:
     if hashlib.sha256(query.encode("utf-8")).hexdigest() != sha:
-        raise Refused("The persisted query's sha256Hash does not match its query.")
+        raise Refused(
+            "The persisted query's sha256Hash does not match its query.",
+            "persistedQuery.sha256Hash 与查询文本不符。",
+        )
 
 
 async def look_up(redis: Redis, sha: str) -> str | None:
@@ -53,3 +76,18 @@ async def look_up(redis: Redis, sha: str) -> str | None:
 
 async def keep(redis: Redis, sha: str, query: str, ttl_seconds: int) -> None:
     await redis.set(KEY + sha, query.encode("utf-8"), ex=ttl_seconds)
+
+
+class KeepValidQueries(SchemaExtension):
+    """Keeps the query of :data:`TO_KEEP` when its operation starts executing: only a document that
+    parsed and validated gets there, on either transport, so nothing else is ever kept."""
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        pending = TO_KEEP.get()
+        if pending is not None:
+            ctx = self.execution_context.context
+            try:
+                await keep(ctx.runtime.redis, *pending, ctx.settings.persisted_query_ttl_seconds)
+            except Exception:  # the operation still runs; the client sends the query again next time
+                log.warning("a persisted query could not be kept", exc_info=True)
+        yield

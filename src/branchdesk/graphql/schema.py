@@ -33,6 +33,7 @@ from branchdesk.graphql.conventions import describe_conventions
 from branchdesk.graphql.errors import RequestLifecycle
 from branchdesk.graphql.inputs import guard
 from branchdesk.graphql.nodes import LoadedNode
+from branchdesk.graphql.persisted_queries import KeepValidQueries
 from branchdesk.platform.settings import Settings
 from graphql import GraphQLError
 
@@ -137,6 +138,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         lambda: AddValidationRules(limits),
         lambda: DocumentCache(maxsize=CACHE_SIZE),
         lambda: ValidationCache(maxsize=CACHE_SIZE),
+        KeepValidQueries,  # Apollo APQ: a query sent with its hash is kept once it validates
         lambda: RequestLifecycle(hide_schema=settings.is_production),
     ]
     if settings.is_production:

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Iterable
 from typing import Any
 
 import strawberry
 from strawberry.types import Info
 
-from branchdesk.access.registry import PERMISSIONS, DataScope, Scope
-from branchdesk.graphql.labels import localized, role_label
+from branchdesk.access.policy import DIRECT
+from branchdesk.access.registry import PERMISSIONS, DataScope, Scope, data_scoped
+from branchdesk.graphql.labels import localized, permission_label, role_label
 from branchdesk.tenants.service import WEEKDAYS
 
 
@@ -82,3 +84,41 @@ class RoleInfo:
     @strawberry.field(description="Label in the caller's language (Accept-Language).")
     def label(self, info: Info) -> str:
         return role_label(self.name, info.context.locale)
+
+
+def roles_of(via: Iterable[str]) -> list[RoleInfo]:
+    """The roles of an explanation of why someone holds a permission (``direct``, a grant to the
+    subject itself, is no role: only service accounts hold those, and the policy views list staff)."""
+    return [RoleInfo(name=name) for name in via if name != DIRECT]
+
+
+@strawberry.type(description="A permission: `resource:action`.")
+class PermissionInfo:
+    name: str = strawberry.field(
+        description="`resource:action`, e.g. `client.pii:read`: what inputs that take a permission accept."
+    )
+    scope: str = strawberry.field(
+        description="head_office: only counts in the head office; branch: anywhere.",
+        deprecation_reason="A plain string: use `effectiveIn`, an enum.",
+    )
+
+    @strawberry.field(description="Label in the caller's language.")
+    def label(self, info: Info) -> str:
+        return permission_label(self.name, info.context.locale)
+
+    @strawberry.field(description="The permission as an enum value; null for one no longer declared in code.")
+    def permission(self) -> Permission | None:  # type: ignore[valid-type]  # an enum built at import
+        return Permission(self.name) if self.name in PERMISSIONS else None
+
+    @strawberry.field(description="Where the permission can take effect.")
+    def effective_in(self) -> PermissionScope:  # type: ignore[valid-type]
+        return PermissionScope(self.scope)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="Whether each grant of it carries a data scope (own, team or branch).")
+    def data_scoped(self) -> bool:
+        return data_scoped(self.name)
+
+    @classmethod
+    def of(cls, name: str) -> PermissionInfo:
+        declared = PERMISSIONS.get(name)
+        return cls(name=name, scope=declared.scope.value if declared else "branch")

@@ -61,6 +61,17 @@ class DomainError(Exception):
         return self.error.render(locale, **self.params)
 
 
+def error_body(message: str, code: str, *, field: str | None = None, request_id: str | None = None) -> dict[str, Any]:
+    """An error as a JSON body outside GraphQL (edge refusals, downloads): the GraphQL-over-HTTP shape,
+    so a client reads every error the same way."""
+    extensions: dict[str, Any] = {"code": code}
+    if field is not None:
+        extensions["field"] = field
+    if request_id is not None:
+        extensions["requestId"] = request_id
+    return {"errors": [{"message": message, "extensions": extensions}]}
+
+
 class InvalidInput(DomainError):
     """Several field errors found together, reported together."""
 

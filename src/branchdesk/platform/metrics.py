@@ -46,6 +46,13 @@ gc_pauses = Histogram(
 gc_longest_pause = Gauge(
     "branchdesk_gc_longest_pause_seconds", "The longest cyclic garbage collection since start", registry=REGISTRY
 )
+subscribers = Gauge("branchdesk_subscribers", "Live subscribers in this process", registry=REGISTRY)
+subscribers_dropped = Counter(
+    "branchdesk_subscribers_dropped", "Subscribers dropped for falling behind their events", registry=REGISTRY
+)
+event_listener_reconnects = Counter(
+    "branchdesk_event_listener_reconnects", "Times the subscription listener reconnected to Redis", registry=REGISTRY
+)
 outbox_pending = Gauge("branchdesk_outbox_pending", "Outbox rows not completed and not dead", registry=REGISTRY)
 outbox_oldest_pending_age = Gauge(
     "branchdesk_outbox_oldest_pending_age_seconds",

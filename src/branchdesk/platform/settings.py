@@ -131,6 +131,8 @@ class Settings(BaseSettings):
     # Browser origins allowed to call the API (CORS), as a JSON list. Unset: none in production, the Vite
     # and Create React App dev servers in development.
     cors_origins: list[str] | None = None
+    # Events a subscriber may fall behind before it is dropped (its subscription ends SUBSCRIBER_TOO_SLOW).
+    subscription_queue_size: int = Field(default=100, ge=1)
     # How long a query sent with its hash (Apollo's automatic persisted queries) is kept for its hash alone.
     persisted_query_ttl_seconds: int = Field(default=24 * 3600, ge=60)
 

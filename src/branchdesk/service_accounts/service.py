@@ -30,7 +30,7 @@ from branchdesk.platform.clock import utcnow
 from branchdesk.platform.database import bind_branch
 from branchdesk.platform.errors import DomainError, InvalidInput, NotFound
 from branchdesk.platform.hashing import hash_secret, verify_secret
-from branchdesk.platform.pagination import Page, PageRequest, count, keyset
+from branchdesk.platform.pagination import Key, Page, PageRequest, count, keyset
 from branchdesk.rbac import events as rbac_events
 from branchdesk.service_accounts import errors, repository
 from branchdesk.service_accounts.models import ServiceAccount
@@ -209,10 +209,19 @@ async def accounts_by_id(session: AsyncSession, by: Principal, ids: list[uuid.UU
     return await repository.service_accounts_by_ids(session, by.branch_id, ids)
 
 
+ACCOUNT_ORDERS: dict[str, Key] = {
+    "client_id": ServiceAccount.client_id,
+    "name": (ServiceAccount.name, ServiceAccount.client_id),
+    "created_at": (ServiceAccount.created_at, ServiceAccount.id),
+}
+
+
 async def list_accounts(session: AsyncSession, by: Principal, page: PageRequest) -> Page[ServiceAccount]:
+    """The branch's accounts by client id unless ``page`` says otherwise (by name, or by creation)."""
     by.require(MANAGE)
     stmt = repository.service_accounts_query(by.branch_id)
-    return await keyset(session, stmt, ServiceAccount.client_id, page, lambda account: account)
+    key = ACCOUNT_ORDERS[page.order_by or "client_id"]
+    return await keyset(session, stmt, key, page, lambda account: account)
 
 
 async def count_accounts(session: AsyncSession, by: Principal) -> int:

@@ -423,11 +423,20 @@ async def branch_named(session: AsyncSession, by: Principal, code: str) -> Branc
     return found if found is not None and (by.in_head_office or found.id == by.branch_id) else None
 
 
+BRANCH_ORDERS: dict[str, Key] = {
+    "code": Branch.code,
+    "name": (Branch.name, Branch.code),
+    "created_at": (Branch.created_at, Branch.id),
+}
+
+
 async def list_branches(
     session: AsyncSession, by: Principal, page: PageRequest, status: BranchStatus | None = None
 ) -> Page[Branch]:
+    """Branches by code unless ``page`` says otherwise (by name, or by when they were onboarded)."""
     by.require(BRANCH_LIST)
-    return await keyset(session, repository.branches_query(status), Branch.code, page, lambda branch: branch)
+    key = BRANCH_ORDERS[page.order_by or "code"]
+    return await keyset(session, repository.branches_query(status), key, page, lambda branch: branch)
 
 
 async def count_branches(session: AsyncSession, by: Principal, status: BranchStatus | None = None) -> int:

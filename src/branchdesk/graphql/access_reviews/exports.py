@@ -10,7 +10,7 @@ from starlette.responses import JSONResponse, Response
 from branchdesk.access_reviews import service as reviews
 from branchdesk.graphql.ids import node_uuid
 from branchdesk.graphql.request_context import request_context
-from branchdesk.platform.errors import DomainError, NotFound
+from branchdesk.platform.errors import DomainError, NotFound, error_body
 
 _STATUS = {
     "UNAUTHENTICATED": 401,
@@ -34,7 +34,7 @@ async def access_review_csv(request: Request) -> Response:
         text = await ctx.call(reviews.export_csv, review_id, ctx.locale)
     except DomainError as exc:
         await ctx.finish(commit=False)
-        body = {"code": exc.code, "field": exc.field, "message": exc.message(ctx.locale), "requestId": ctx.request_id}
+        body = error_body(exc.message(ctx.locale), exc.code, field=exc.field, request_id=ctx.request_id)
         return JSONResponse(body, status_code=_STATUS.get(exc.code, 400))
     except BaseException:
         await ctx.finish(commit=False)

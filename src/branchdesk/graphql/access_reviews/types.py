@@ -26,6 +26,7 @@ from branchdesk.graphql.relay import (
     page_request,
 )
 from branchdesk.graphql.tenants.types import StaffMember, member_or_none
+from branchdesk.graphql.vocabulary import RoleInfo
 
 AccessReviewStatus = graphql_enum(
     models.ReviewStatus, "AccessReviewStatus", "Whether an access review still takes decisions."
@@ -87,6 +88,10 @@ class AccessReviewItem(LoadedNode):
     def role_label(self, info: Info) -> str:
         return role_label(self.role, info.context.locale)
 
+    @strawberry.field(description="The role under review, as the policy views show roles: name and label.")
+    def role_info(self) -> RoleInfo:
+        return RoleInfo(name=self.role)
+
     @strawberry.field(description="The decision in the caller's language.")
     def decision_label(self, info: Info) -> str:
         return label(self.decision, info.context.locale)
@@ -107,6 +112,26 @@ class AccessReviewItem(LoadedNode):
 @strawberry.type(name="AccessReviewItemConnection", description="A page of an access review's items.")
 class AccessReviewItemConnection(CountedConnection[AccessReviewItem]):
     pass
+
+
+@strawberry.enum(description="What an access review's items are sorted by.")
+class AccessReviewItemOrderField(Enum):
+    LISTED = strawberry.enum_value("listed", description="The order they were listed in when the review opened.")
+    EMPLOYEE_NUMBER = strawberry.enum_value(
+        "employee_number", description="The member's employee number, then the role (as in the CSV report)."
+    )
+    DISPLAY_NAME = strawberry.enum_value(
+        "display_name", description="The member's name; ties broken by employee number, then role."
+    )
+    ROLE = strawberry.enum_value("role", description="The role's name; ties broken by employee number.")
+
+
+@strawberry.input(
+    description="How an access review's items are sorted: `{field: EMPLOYEE_NUMBER}` reads like the CSV report."
+)
+class AccessReviewItemOrder:
+    field: AccessReviewItemOrderField = AccessReviewItemOrderField.LISTED
+    direction: OrderDirection = OrderDirection.ASC
 
 
 @strawberry.type(
@@ -162,7 +187,9 @@ class AccessReview(LoadedNode):
             revoked=self.tally.get(d.REVOKED, 0),
         )
 
-    @strawberry.field(description="The items, in the order they were listed when the review opened.")
+    @strawberry.field(
+        description="The items, in the order they were listed when the review opened unless `orderBy` says otherwise."
+    )
     async def items(
         self,
         info: Info,
@@ -171,9 +198,13 @@ class AccessReview(LoadedNode):
         decision: AccessReviewDecision | None = None,  # type: ignore[valid-type]
         last: Last = None,
         before: Before = None,
+        order_by: AccessReviewItemOrder | None = None,
     ) -> AccessReviewItemConnection:
         ctx = info.context
-        request = page_request(ctx.settings, first, after, last, before)
+        order = order_by or AccessReviewItemOrder()
+        request = page_request(
+            ctx.settings, first, after, last, before, order_by=str(order.field.value), direction=order.direction
+        )
         page = await ctx.call(reviews.list_items, uuid.UUID(self.id), request, decision)
         tally = self.tally
 

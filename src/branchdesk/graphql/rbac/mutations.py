@@ -12,9 +12,9 @@ from branchdesk.graphql import permissions as p
 from branchdesk.graphql.errors import mutate, payload
 from branchdesk.graphql.ids import staff_uuid
 from branchdesk.graphql.inputs import text
-from branchdesk.graphql.rbac.types import AccessMatrix, PermissionInfo
+from branchdesk.graphql.rbac.types import AccessMatrix
 from branchdesk.graphql.tenants.types import StaffMember, member_or_none
-from branchdesk.graphql.vocabulary import DataScopeEnum
+from branchdesk.graphql.vocabulary import DataScopeEnum, PermissionInfo, RoleInfo
 from branchdesk.rbac import service
 
 
@@ -38,14 +38,25 @@ class BaselineChangeInput:
     granted: bool = strawberry.field(description="True: every branch's role gets the permission; false: it loses it.")
 
 
+def _role_info(root: RolePermissionsPayload) -> RoleInfo | None:
+    return RoleInfo(name=root.role) if root.role is not None else None
+
+
 async def _matrix_now(root: RolePermissionsPayload, info: Info) -> AccessMatrix | None:
     return await AccessMatrix.read(info) if root.role is not None else None
 
 
 @payload
 class RolePermissionsPayload:
-    role: str | None = strawberry.field(default=None, description="The role changed; null when refused.")
+    role: str | None = strawberry.field(
+        default=None,
+        description="The role changed; null when refused.",
+        deprecation_reason="A plain string: use `roleInfo` (name and label).",
+    )
     permissions: list[PermissionInfo] | None = strawberry.field(default=None, description="The role's permissions now.")
+    role_info: RoleInfo | None = strawberry.field(
+        resolver=_role_info, description="The role changed, with its label; null when refused."
+    )
     access_matrix: AccessMatrix | None = strawberry.field(
         resolver=_matrix_now,
         description="The active branch's access matrix after the change (same `id` as the `accessMatrix` query's), "

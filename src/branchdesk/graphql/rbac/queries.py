@@ -18,7 +18,6 @@ from branchdesk.graphql.rbac.types import (
     BranchDrift,
     EffectivePermission,
     PermissionHolder,
-    PermissionInfo,
     PolicyChangeEntry,
     PolicyChangeOrder,
     PolicyOverrideInfo,
@@ -27,7 +26,7 @@ from branchdesk.graphql.rbac.types import (
 )
 from branchdesk.graphql.relay import Before, Cursor, First, Last, connection, page_request
 from branchdesk.graphql.tenants.types import Branch
-from branchdesk.graphql.vocabulary import DataScopeEnum, RoleInfo
+from branchdesk.graphql.vocabulary import DataScopeEnum, PermissionInfo, RoleInfo
 from branchdesk.rbac import views
 
 

@@ -12,47 +12,14 @@ from strawberry import relay
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from branchdesk.access.registry import PERMISSIONS, data_scoped
-from branchdesk.graphql.labels import localized, permission_label
+from branchdesk.graphql.labels import localized
 from branchdesk.graphql.nodes import LoadedNode
 from branchdesk.graphql.relay import OrderDirection
 from branchdesk.graphql.service_accounts.types import ServiceAccount
 from branchdesk.graphql.tenants.types import Branch, StaffMember, member_or_none
-from branchdesk.graphql.vocabulary import DataScopeEnum, Permission, PermissionScope, RoleInfo
+from branchdesk.graphql.vocabulary import DataScopeEnum, PermissionInfo, RoleInfo, roles_of
 from branchdesk.rbac import views
 from branchdesk.rbac.models import PolicyChange
-
-
-@strawberry.type(description="A permission: `resource:action`.")
-class PermissionInfo:
-    name: str = strawberry.field(
-        description="`resource:action`, e.g. `client.pii:read`: what inputs that take a permission accept."
-    )
-    scope: str = strawberry.field(
-        description="head_office: only counts in the head office; branch: anywhere.",
-        deprecation_reason="A plain string: use `effectiveIn`, an enum.",
-    )
-
-    @strawberry.field(description="Label in the caller's language.")
-    def label(self, info: Info) -> str:
-        return permission_label(self.name, info.context.locale)
-
-    @strawberry.field(description="The permission as an enum value; null for one no longer declared in code.")
-    def permission(self) -> Permission | None:
-        return Permission(self.name) if self.name in PERMISSIONS else None
-
-    @strawberry.field(description="Where the permission can take effect.")
-    def effective_in(self) -> PermissionScope:
-        return PermissionScope(self.scope)
-
-    @strawberry.field(description="Whether each grant of it carries a data scope (own, team or branch).")
-    def data_scoped(self) -> bool:
-        return data_scoped(self.name)
-
-    @classmethod
-    def of(cls, name: str) -> PermissionInfo:
-        declared = PERMISSIONS.get(name)
-        return cls(name=name, scope=declared.scope.value if declared else "branch")
 
 
 @strawberry.enum(description="Where a cell of the access matrix comes from.")
@@ -120,19 +87,37 @@ class AccessMatrix:
         )
 
 
+def _role_names_deprecated(typed: str) -> str:
+    return f"Role names as plain strings: use `{typed}` (name and label)."
+
+
 @strawberry.type(description="A permission someone holds, and the roles it comes through.")
 class EffectivePermission:
     permission: PermissionInfo = strawberry.field(description="The permission held.")
-    via: list[str] = strawberry.field(description="Roles (or `direct`) that grant it.")
+    via: list[str] = strawberry.field(
+        description="Roles (or `direct`) that grant it.", deprecation_reason=_role_names_deprecated("viaRoles")
+    )
+
     data_scope: DataScopeEnum | None = strawberry.field(
         default=None, description="How far it reaches, for a data-scoped permission (the widest of its grants)."
     )
+
+    @strawberry.field(description="The roles that grant it, with their labels.")
+    def via_roles(self) -> list[RoleInfo]:
+        return roles_of(self.via)
 
 
 @strawberry.type(description="A member who holds a permission, and through which roles.")
 class PermissionHolder:
     staff_id: strawberry.Private[uuid.UUID]
-    via: list[str] = strawberry.field(description="Roles (or `direct`) through which the member holds the permission.")
+    via: list[str] = strawberry.field(
+        description="Roles (or `direct`) through which the member holds the permission.",
+        deprecation_reason=_role_names_deprecated("viaRoles"),
+    )
+
+    @strawberry.field(description="The roles through which the member holds the permission, with their labels.")
+    def via_roles(self) -> list[RoleInfo]:
+        return roles_of(self.via)
 
     @strawberry.field(description="The member; null once they have left the branch.")
     async def staff(self, info: Info) -> StaffMember | None:
@@ -302,11 +287,21 @@ class SodConflict:
     staff_id: strawberry.Private[uuid.UUID]
     rule: ToxicPairInfo = strawberry.field(description="The separation-of-duties rule broken.")
     first_via: list[str] = strawberry.field(
-        description="Roles through which the member holds the rule's first permission."
+        description="Roles through which the member holds the rule's first permission.",
+        deprecation_reason=_role_names_deprecated("firstViaRoles"),
     )
     second_via: list[str] = strawberry.field(
-        description="Roles through which the member holds the rule's second permission."
+        description="Roles through which the member holds the rule's second permission.",
+        deprecation_reason=_role_names_deprecated("secondViaRoles"),
     )
+
+    @strawberry.field(description="The roles through which the member holds the rule's first permission.")
+    def first_via_roles(self) -> list[RoleInfo]:
+        return roles_of(self.first_via)
+
+    @strawberry.field(description="The roles through which the member holds the rule's second permission.")
+    def second_via_roles(self) -> list[RoleInfo]:
+        return roles_of(self.second_via)
 
     @strawberry.field(description="The member; null once they have left the branch.")
     async def staff(self, info: Info) -> StaffMember | None:

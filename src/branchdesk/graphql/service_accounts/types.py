@@ -6,12 +6,14 @@ A client secret appears in exactly two payloads (creation and rotation), once; n
 from __future__ import annotations
 
 from datetime import datetime
+from enum import Enum
 
 import strawberry
 from strawberry import relay
 
 from branchdesk.graphql.nodes import LoadedNode
-from branchdesk.graphql.relay import CountedConnection
+from branchdesk.graphql.relay import CountedConnection, OrderDirection
+from branchdesk.graphql.vocabulary import PermissionInfo
 from branchdesk.platform.clock import utcnow
 from branchdesk.service_accounts import models
 
@@ -22,12 +24,19 @@ class ServiceAccount(LoadedNode):
     id: relay.NodeID[str]
     client_id: str = strawberry.field(description="`<branch code>.<slug>`: the OAuth2 client id at `/oauth/token`.")
     name: str = strawberry.field(description="What the client is, e.g. Core banking feed.")
-    permissions: list[str] = strawberry.field(description="What its tokens may be scoped to.")
+    permissions: list[str] = strawberry.field(
+        description="What its tokens may be scoped to, `resource:action`.",
+        deprecation_reason="Plain strings: use `grantedPermissions` (typed and labelled).",
+    )
     active: bool = strawberry.field(description="False once deactivated: it gets no more tokens.")
     created_at: datetime = strawberry.field(description="When it was created.")
     previous_secret_valid_until: datetime | None = strawberry.field(
         description="While a rotation's grace period lasts: until when the previous secret still works."
     )
+
+    @strawberry.field(description="What its tokens may be scoped to, typed and labelled.")
+    def granted_permissions(self) -> list[PermissionInfo]:
+        return [PermissionInfo.of(name) for name in self.permissions]
 
     @classmethod
     def from_model(cls, account: models.ServiceAccount) -> ServiceAccount:
@@ -46,3 +55,18 @@ class ServiceAccount(LoadedNode):
 @strawberry.type(name="ServiceAccountConnection", description="A page of a branch's service accounts.")
 class ServiceAccountConnection(CountedConnection[ServiceAccount]):
     pass
+
+
+@strawberry.enum(description="What a list of service accounts is sorted by.")
+class ServiceAccountOrderField(Enum):
+    CLIENT_ID = strawberry.enum_value("client_id", description="Client id.")
+    NAME = strawberry.enum_value("name", description="Name; ties broken by client id.")
+    CREATED_AT = strawberry.enum_value("created_at", description="When the account was created.")
+
+
+@strawberry.input(
+    description="How a list of service accounts is sorted: `{field: CREATED_AT, direction: DESC}` is newest first."
+)
+class ServiceAccountOrder:
+    field: ServiceAccountOrderField = ServiceAccountOrderField.CLIENT_ID
+    direction: OrderDirection = OrderDirection.ASC

@@ -18,6 +18,7 @@ from branchdesk.graphql.tenants.types import (
     Branch,
     BranchConnection,
     BranchMembership,
+    BranchOrder,
     BranchStatus,
     Me,
     MyMembership,
@@ -58,7 +59,7 @@ class Queries:
             ],
         )
 
-    @p.field("branch:list", "All branches, ordered by code (head office).")
+    @p.field("branch:list", "All branches (head office), ordered by code unless `orderBy` says otherwise.")
     async def branches(
         self,
         info: Info,
@@ -67,9 +68,14 @@ class Queries:
         status: BranchStatus | None = None,
         last: Last = None,
         before: Before = None,
+        order_by: BranchOrder | None = None,
     ) -> BranchConnection | None:
         ctx = info.context
-        page = await ctx.call(service.list_branches, page_request(ctx.settings, first, after, last, before), status)
+        order = order_by or BranchOrder()
+        request = page_request(
+            ctx.settings, first, after, last, before, order_by=str(order.field.value), direction=order.direction
+        )
+        page = await ctx.call(service.list_branches, request, status)
         return connection(
             page, Branch.from_model, BranchConnection, total=lambda: ctx.call(service.count_branches, status)
         )

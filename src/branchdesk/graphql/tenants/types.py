@@ -102,6 +102,10 @@ class Branch(LoadedNode):
 
 
 _PII_NOTE = "Masked unless it is your own record or you hold `staff.pii:read`; every unmasked read is audited."
+_MASKING_PER_BRANCH = (
+    "Masked or not by the X-Branch permission under one id, so a client cache mixes branches up: "
+    "use `membership {{ {} }}`, whose id includes the branch."
+)
 MASKS = {"phone": mask_phone, "id_number": mask_id_number, "address": mask_address}
 
 
@@ -135,7 +139,7 @@ class StaffMember(LoadedNode):
     def membership(self, info: Info) -> BranchMembership | None:
         return BranchMembership.of(info.context.principal().branch_id, self)
 
-    async def _personal(self, info: Info, name: str) -> str | None:
+    async def personal(self, info: Info, name: str) -> str | None:
         """Personal data is read (in one batch per request) only when a response shows it."""
         found = await info.context.loaders.personal_data.load(uuid.UUID(self.id))
         value: str | None = getattr(found, name) if found is not None else None
@@ -146,17 +150,22 @@ class StaffMember(LoadedNode):
         await info.context.loaders.unmasked_read.load(("staff", self.id))
         return value
 
-    @strawberry.field(description=f"Mobile phone. {_PII_NOTE}")
+    @strawberry.field(description=f"Mobile phone. {_PII_NOTE}", deprecation_reason=_MASKING_PER_BRANCH.format("phone"))
     async def phone(self, info: Info) -> str | None:
-        return await self._personal(info, "phone")
+        return await self.personal(info, "phone")
 
-    @strawberry.field(description=f"Resident ID number (身份证号). {_PII_NOTE}")
+    @strawberry.field(
+        description=f"Resident ID number (身份证号). {_PII_NOTE}",
+        deprecation_reason=_MASKING_PER_BRANCH.format("idNumber"),
+    )
     async def id_number(self, info: Info) -> str | None:
-        return await self._personal(info, "id_number")
+        return await self.personal(info, "id_number")
 
-    @strawberry.field(description=f"Home address. {_PII_NOTE}")
+    @strawberry.field(
+        description=f"Home address. {_PII_NOTE}", deprecation_reason=_MASKING_PER_BRANCH.format("address")
+    )
     async def address(self, info: Info) -> str | None:
-        return await self._personal(info, "address")
+        return await self.personal(info, "address")
 
 
 @strawberry.type(
@@ -228,6 +237,18 @@ class BranchMembership(LoadedNode):
     def roles(self) -> list[RoleInfo]:
         return [RoleInfo(name=name) for name in self.role_names]
 
+    @strawberry.field(description=f"The member's mobile phone, as this branch shows it to you. {_PII_NOTE}")
+    async def phone(self, info: Info) -> str | None:
+        return await self.staff.personal(info, "phone")
+
+    @strawberry.field(description=f"The member's resident ID number (身份证号), as this branch shows it. {_PII_NOTE}")
+    async def id_number(self, info: Info) -> str | None:
+        return await self.staff.personal(info, "id_number")
+
+    @strawberry.field(description=f"The member's home address, as this branch shows it to you. {_PII_NOTE}")
+    async def address(self, info: Info) -> str | None:
+        return await self.staff.personal(info, "address")
+
 
 @strawberry.type(description="A branch the signed-in staff member belongs to, with their roles there.")
 class MyMembership:
@@ -283,6 +304,21 @@ class StaffOrderField(Enum):
 @strawberry.input(description="How a staff list is sorted.")
 class StaffOrder:
     field: StaffOrderField = StaffOrderField.EMPLOYEE_NUMBER
+    direction: OrderDirection = OrderDirection.ASC
+
+
+@strawberry.enum(description="What a list of branches is sorted by.")
+class BranchOrderField(Enum):
+    CODE = strawberry.enum_value("code", description="Branch code.")
+    NAME = strawberry.enum_value("name", description="Name; ties broken by code.")
+    CREATED_AT = strawberry.enum_value("created_at", description="When the branch was onboarded.")
+
+
+@strawberry.input(
+    description="How a list of branches is sorted: `{field: CREATED_AT, direction: DESC}` is newest first."
+)
+class BranchOrder:
+    field: BranchOrderField = BranchOrderField.CODE
     direction: OrderDirection = OrderDirection.ASC
 
 
