@@ -6,12 +6,15 @@ has 67 staff), signs one of them in through the ``signIn`` mutation, and starts 
 answers ``staff(first: 50) { edges { node { id employeeNumber displayName email } } }`` byte for byte
 (checked once at start). ``wrk`` then loads each query with the same connections and duration; the
 figures are medians over rounds, and each GraphQL query's req/s is divided by the baseline's of the
-same round. One request of each query is also replayed in-process to list the SQL it sends.
+same round, and beside it each server's CPU per answer (steadier than req/s on a shared machine). One
+request of each query is also replayed in-process to list the SQL it sends. Then the memory run (RSS
+up to 100,000 answers) and the all-workers run (``branchdesk serve --workers N`` against the baseline
+with N workers).
 
 Needs PostgreSQL on 127.0.0.1:5432 (user postgres, trust; a database ``bench_api_<hex>`` is created
 and dropped), Redis on 127.0.0.1:6379 (db 9 is flushed at the end) and wrk
 (``apt-get update && apt-get install -y wrk``). Run ``python3 dev.py run python bench/api.py``
-(about 8 minutes, up to 20 while other work keeps the machine busy; ``--quick`` for a smoke run);
+(about 20 minutes, up to 45 while other work keeps the machine busy; ``--quick`` for a smoke run);
 figures go to bench/results/api.json.
 """
 
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import ctypes
 import json
 import os
@@ -63,6 +67,7 @@ MEMBER_ROLES = ("teller", "customer_manager", "lobby_manager")
 
 METRICS_TOKEN = secrets.token_urlsafe(16)
 STAFF_QUERY = "{ staff(first: 50) { edges { node { id employeeNumber displayName email } } } }"
+SERVED: dict[str, int] = {}  # answers each server has given so far (warm-up, rounds and memory run)
 QUIET_CPU_PERCENT = 30.0  # the machine counts as busy above this (all cores) while the bench itself is idle
 DISAGREEMENT = 0.25  # a round this far from the median of its query is run again
 
@@ -168,13 +173,17 @@ def _die_with_parent() -> None:
     ctypes.CDLL(None).prctl(1, signal.SIGTERM)
 
 
-def start_server(name: str, factory: str, env: dict[str, str], log_dir: Path) -> Server:
+def start_server(name: str, factory: str, env: dict[str, str], log_dir: Path, workers: int = 1) -> Server:
     port = free_port()
     command = [
         sys.executable, "-m", "uvicorn", "--factory", "--app-dir", str(BENCH), f"api_servers:{factory}",
         "--host", "127.0.0.1", "--port", str(port), "--loop", "uvloop", "--http", "httptools",
-        "--no-access-log", "--log-level", "warning",
+        "--no-access-log", "--log-level", "warning", "--workers", str(workers),
     ]
+    if factory == "branchdesk_app" and workers > 1:
+        # The product's own way to run several processes (the embedded servers and the in-process worker refuse it).
+        command = [str(Path(sys.executable).parent / "branchdesk"), "serve", "--host", "127.0.0.1",
+                   "--port", str(port), "--workers", str(workers)]
     log = log_dir / f"{name}.log"
     with log.open("wb") as out:
         process = subprocess.Popen(command, env=os.environ | env, stdout=out, stderr=subprocess.STDOUT,
@@ -208,14 +217,21 @@ def stop_server(server: Server) -> None:
 GC_PAUSE_LIMIT_MS = 20
 
 
-def longest_gc_pause_ms(url: str) -> float:
-    """The service's longest cyclic-GC pause since it started (its /metrics, gc.callbacks-timed)."""
+def longest_gc_pause_ms(url: str) -> dict[str, float]:
+    """The service's longest cyclic-GC pause since it started (its /metrics, gc.callbacks-timed): by the
+    clock (the event loop stood still that long) and in CPU time (what the collection itself took; on a
+    machine busy with other work the clock figure also holds the time the process was not scheduled)."""
     answer = httpx.get(f"{url}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}, timeout=10)
     answer.raise_for_status()
+    found = {}
     for line in answer.text.splitlines():
         if line.startswith("branchdesk_gc_longest_pause_seconds "):
-            return round(float(line.split()[1]) * 1000, 2)
-    raise RuntimeError("the service reports no GC pauses")
+            found["clock"] = round(float(line.split()[1]) * 1000, 2)
+        elif line.startswith("branchdesk_gc_longest_pause_cpu_seconds "):
+            found["cpu"] = round(float(line.split()[1]) * 1000, 2)
+    if "clock" not in found:
+        raise RuntimeError("the service reports no GC pauses")
+    return found
 
 
 def rss_mb(server: Server) -> float:
@@ -266,19 +282,43 @@ def preflight(urls: dict[str, str], load: Load, token: str) -> None:
 # --- load ------------------------------------------------------------------------------------------------
 
 
-def run_wrk(url: str, load: Load, token: str, seconds: float, connections: int, work_dir: Path) -> dict[str, Any]:
+def server_cpu_seconds(processes: list[psutil.Process]) -> float:
+    """CPU time (user + system) of a server's processes: the uvicorn process and its worker children."""
+    total = 0.0
+    for process in processes:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            times = process.cpu_times()
+            total += times.user + times.system
+    return total
+
+
+def server_processes(server: Server) -> list[psutil.Process]:
+    parent = psutil.Process(server.process.pid)
+    return [parent, *parent.children(recursive=True)]
+
+
+def run_wrk(url: str, load: Load, token: str, seconds: float, connections: int, work_dir: Path,
+            server: Server | None = None, threads: int = 1) -> dict[str, Any]:
     body = work_dir / f"{load.name}.json"
     body.write_text(json.dumps(load.body))
     env = os.environ | {"BENCH_BODY": str(body), "BENCH_TOKEN": token if load.signed_in else "", "BENCH_BRANCH": BRANCH}
-    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "10s", "--latency",
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "10s", "--latency",
                "-s", str(BENCH / "api_wrk.lua"), url + load.path]
+    processes = server_processes(server) if server is not None else []
+    cpu_before = server_cpu_seconds(processes)
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=seconds + 60)
+    time.sleep(0.5)  # the requests wrk left in flight finish, and count
+    cpu = server_cpu_seconds(processes) - cpu_before
     if done.returncode != 0:
         raise RuntimeError(f"wrk failed on {load.name}: {done.stderr.strip() or done.stdout.strip()}")
     line = next(line for line in done.stdout.splitlines() if line.startswith("BENCH_RESULT "))
     figures = json.loads(line.removeprefix("BENCH_RESULT "))
+    if server is not None:
+        SERVED[server.name] = SERVED.get(server.name, 0) + figures["requests"]
     return {
         "rps": round(figures["requests"] / (figures["duration_us"] / 1e6), 1),
+        # Server CPU per answer: what the service spends on one, whatever else the machine is doing.
+        "cpu_ms": round(cpu / max(figures["requests"], 1) * 1000, 3),
         "p50_ms": round(figures["p50_us"] / 1000, 2),
         "p99_ms": round(figures["p99_us"] / 1000, 2),
         "requests": figures["requests"],
@@ -299,12 +339,13 @@ def wait_for_quiet(patience: float = 120.0) -> float:
     return busy
 
 
-def run_round(number: int, urls: dict[str, str], all_loads: list[Load], token: str, args: argparse.Namespace,
+def run_round(number: int, servers: dict[str, Server], all_loads: list[Load], token: str, args: argparse.Namespace,
               work_dir: Path) -> dict[str, Any]:
     cpu_before = wait_for_quiet()
     figures = {}
     for load in all_loads:
-        figures[load.name] = run_wrk(urls[load.server], load, token, args.duration, args.connections, work_dir)
+        server = servers[load.server]
+        figures[load.name] = run_wrk(server.url, load, token, args.duration, args.connections, work_dir, server)
         print(f"  round {number} {load.name:<12} {figures[load.name]['rps']:>9.1f} req/s", flush=True)
     time.sleep(2)  # the servers finish the requests wrk left in flight
     cpu_after = psutil.cpu_percent(interval=1.0)  # someone else started during the round?
@@ -312,6 +353,7 @@ def run_round(number: int, urls: dict[str, str], all_loads: list[Load], token: s
     for f in figures.values():
         f["ratio"] = round(f["rps"] / raw["rps"], 3)
         f["p99_ratio"] = round(f["p99_ms"] / raw["p99_ms"], 2)
+        f["cpu_ratio"] = round(raw["cpu_ms"] / f["cpu_ms"], 3) if f["cpu_ms"] else None
     return {"round": number, "cpu_before_percent": cpu_before, "cpu_after_percent": cpu_after,
             "loadavg": os.getloadavg(), "figures": figures}
 
@@ -337,11 +379,11 @@ def outlier(rounds: list[dict[str, Any]]) -> tuple[int, str] | None:
     return None
 
 
-def measure(urls: dict[str, str], all_loads: list[Load], token: str, args: argparse.Namespace,
+def measure(servers: dict[str, Server], all_loads: list[Load], token: str, args: argparse.Namespace,
             work_dir: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Rounds; while the kept ones hold an outlier, one more round (a bounded number). The quietest rounds
     are kept, so a machine that stays busy still gives its least disturbed figures."""
-    done = [run_round(n + 1, urls, all_loads, token, args, work_dir) for n in range(args.rounds)]
+    done = [run_round(n + 1, servers, all_loads, token, args, work_dir) for n in range(args.rounds)]
     reasons: dict[int, str] = {}
     kept = list(done)
     for _ in range(args.max_reruns):
@@ -350,7 +392,7 @@ def measure(urls: dict[str, str], all_loads: list[Load], token: str, args: argpa
             break
         reasons[found[0]] = found[1]
         print(f"  round {found[0]} run again: {found[1]}", flush=True)
-        done.append(run_round(len(done) + 1, urls, all_loads, token, args, work_dir))
+        done.append(run_round(len(done) + 1, servers, all_loads, token, args, work_dir))
         # Among equally busy rounds, the one where the baseline ran fastest was disturbed least.
         quietest = sorted(done, key=lambda r: (busyness(r), -r["figures"]["raw"]["rps"]))
         kept = sorted(quietest[:args.rounds], key=lambda r: r["round"])
@@ -369,11 +411,66 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--max-reruns", type=int, default=3, help="rounds run again at most (busy machine)")
+    parser.add_argument("--memory-requests", type=int, default=100_000,
+                        help="answers the service gives in all before its last RSS reading (0: no memory run)")
+    parser.add_argument("--memory-slice", type=float, default=10, help="seconds of load between RSS readings")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="processes for the all-workers run (`branchdesk serve --workers N`; 1: none)")
     parser.add_argument("--quick", action="store_true", help="a smoke run: one short round")
     args = parser.parse_args()
     if args.quick:
         args.duration, args.warmup, args.rounds, args.max_reruns = 2, 1, 1, 0
+        args.memory_requests, args.memory_slice = min(args.memory_requests, 3_000), 2
     return args
+
+
+def memory_run(servers: dict[str, Server], all_loads: list[Load], token: str, args: argparse.Namespace,
+               work_dir: Path, series: list[dict[str, Any]]) -> None:
+    """The signed-in GraphQL queries in turn, in slices of load, until the service has answered
+    ``--memory-requests`` in all (warm-up and rounds count); its RSS after every slice."""
+    signed_in = [load for load in all_loads if load.server == "branchdesk" and load.signed_in]
+    turn = 0
+    while SERVED.get("branchdesk", 0) < args.memory_requests:
+        load = signed_in[turn % len(signed_in)]
+        run_wrk(servers["branchdesk"].url, load, token, args.memory_slice, args.connections, work_dir,
+                servers["branchdesk"])
+        series.append({"requests": SERVED["branchdesk"], "rss_mb": rss_mb(servers["branchdesk"])})
+        turn += 1
+        if turn % 10 == 0:
+            print(f"  memory: {SERVED['branchdesk']} requests, RSS {series[-1]['rss_mb']} MB", flush=True)
+
+
+def rss_at(series: list[dict[str, Any]], requests: int) -> dict[str, Any] | None:
+    """The first sample taken once the service had answered ``requests``."""
+    return next((sample for sample in series if sample["requests"] >= requests), None)
+
+
+def all_workers(env: dict[str, str], raw_env: dict[str, str], all_loads: list[Load], token: str,
+                args: argparse.Namespace, work_dir: Path, servers: list[Server]) -> dict[str, Any]:
+    """The machine's capacity: ``branchdesk serve --workers N`` and the baseline with N workers, each
+    query once, wrk with N threads and N times the connections."""
+    workers = args.workers
+    ours = start_server("branchdesk-workers", "branchdesk_app", env, work_dir, workers)
+    raw = start_server("raw-workers", "raw_app", raw_env, work_dir, workers)
+    servers += [ours, raw]
+    wait_ready(ours, "/readyz")
+    wait_ready(raw, "/healthz")
+    by_name = {"branchdesk": ours, "raw": raw}
+    threads, connections = min(workers, 4), args.connections * workers
+    for load in all_loads:
+        run_wrk(by_name[load.server].url, load, token, args.warmup, connections, work_dir, threads=threads)
+    figures = {}
+    for load in all_loads:
+        server = by_name[load.server]
+        figures[load.name] = run_wrk(server.url, load, token, args.duration, connections, work_dir, server, threads)
+        print(f"  {workers} workers {load.name:<12} {figures[load.name]['rps']:>9.1f} req/s", flush=True)
+    for f in figures.values():
+        f["ratio"] = round(f["rps"] / figures["raw"]["rps"], 3)
+    for server in (ours, raw):
+        stop_server(server)
+        servers.remove(server)
+    return {"workers": workers, "wrk_threads": threads, "connections": connections, "figures": figures,
+            "loadavg": os.getloadavg()}
 
 
 def bench(args: argparse.Namespace, database: str, work_dir: Path, servers: list[Server]) -> None:
@@ -386,6 +483,7 @@ def bench(args: argparse.Namespace, database: str, work_dir: Path, servers: list
     servers.append(start_server("raw", "raw_app", raw_env, work_dir))
     wait_ready(servers[0], "/readyz")
     wait_ready(servers[1], "/healthz")
+    by_name = {s.name: s for s in servers}
     urls = {s.name: s.url for s in servers}
 
     token = sign_in(urls["branchdesk"])
@@ -397,26 +495,44 @@ def bench(args: argparse.Namespace, database: str, work_dir: Path, servers: list
 
     graphql_loads = [load for load in all_loads if load.server == "branchdesk"]
     statements = {"raw": RAW_STATEMENTS} | asyncio.run(capture_statements(settings_from(env), graphql_loads, headers(token)))
+    series = [{"requests": 0, "rss_mb": rss_mb(by_name["branchdesk"])}]
     rss = {"start": {s.name: rss_mb(s) for s in servers}}
     for load in all_loads:
-        run_wrk(urls[load.server], load, token, args.warmup, args.connections, work_dir)
-    kept, discarded = measure(urls, all_loads, token, args, work_dir)
-    rss["end"] = {s.name: rss_mb(s) for s in servers}
-    gc_pause_ms = longest_gc_pause_ms(urls["branchdesk"])
+        run_wrk(urls[load.server], load, token, args.warmup, args.connections, work_dir, by_name[load.server])
+    kept, discarded = measure(by_name, all_loads, token, args, work_dir)
+    series.append({"requests": SERVED["branchdesk"], "rss_mb": rss_mb(by_name["branchdesk"])})
+    rss["end_of_rounds"] = {s.name: rss_mb(s) for s in servers}
+    gc_pause_ms = longest_gc_pause_ms(urls["branchdesk"])  # under the rounds' load
+    if args.memory_requests:
+        memory_run(by_name, all_loads, token, args, work_dir, series)
+    memory = {
+        "start": series[0], "10k": rss_at(series, 10_000), "100k": rss_at(series, 100_000),
+        "last": series[-1], "series": series,
+    }
+    capacity = all_workers(env, raw_env, all_loads, token, args, work_dir, servers) if args.workers > 1 else None
 
     summary = medians(kept)
     rows = targets(summary, statements)
-    rows.append({"target": f"longest GC pause under load <= {GC_PAUSE_LIMIT_MS} ms", "value": gc_pause_ms,
-                 "met": gc_pause_ms <= GC_PAUSE_LIMIT_MS})
-    print_report(summary, statements, rows, rss, discarded)
+    rows.append({"target": f"longest GC pause under load <= {GC_PAUSE_LIMIT_MS} ms (clock)",
+                 "value": gc_pause_ms["clock"], "met": gc_pause_ms["clock"] <= GC_PAUSE_LIMIT_MS})
+    if "cpu" in gc_pause_ms:
+        rows.append({"target": f"longest GC pause under load <= {GC_PAUSE_LIMIT_MS} ms (CPU time)",
+                     "value": gc_pause_ms["cpu"], "met": gc_pause_ms["cpu"] <= GC_PAUSE_LIMIT_MS})
+    if memory["100k"] is not None and memory["10k"] is not None:
+        growth = round(memory["100k"]["rss_mb"] - memory["10k"]["rss_mb"], 1)
+        rows.append({"target": "RSS flat from 10k to 100k requests (grows <= 10 MB)", "value": growth,
+                     "met": growth <= 10})
+    print_report(summary, statements, rows, rss | {"memory": {k: v for k, v in memory.items() if k != "series"}},
+                 discarded, capacity)
     RESULTS.write_text(json.dumps({
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine(asyncio.run(admin_execute("show server_version"))),
         "parameters": {"duration_s": args.duration, "warmup_s": args.warmup, "connections": args.connections,
                        "wrk_threads": 1, "rounds": args.rounds, "quick": args.quick, "branch_staff": 7 + EXTRA_STAFF,
+                       "memory_requests": args.memory_requests, "workers": args.workers,
                        "mode": "production, one uvicorn worker each (uvloop, httptools)"},
-        "medians": summary, "targets": rows, "statements": statements, "rss_mb": rss,
-        "longest_gc_pause_ms": gc_pause_ms,
+        "medians": summary, "targets": rows, "statements": statements, "rss_mb": rss, "memory": memory,
+        "longest_gc_pause_ms": gc_pause_ms, "all_workers": capacity,
         "rounds": kept, "discarded_rounds": discarded,
     }, indent=2, ensure_ascii=False) + "\n")
     print(f"\nwrote {RESULTS.relative_to(BENCH.parent)}")

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, Select, or_, select, update
+from sqlalchemy import Row, Select, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from branchdesk.platform.clock import utcnow
@@ -109,31 +109,35 @@ async def revoke_sessions_of(session: AsyncSession, staff_id: uuid.UUID) -> None
 
 # Hot reads: the columns a staff list shows, as light rows (never a password hash or personal data).
 MEMBER_COLUMNS = (Staff.id, Staff.employee_number, Staff.display_name, Staff.email, Membership.roles)
+# Built once, the branch a parameter: each request reuses the statement and its compiled form.
+_MEMBERS = (
+    select(*MEMBER_COLUMNS)
+    .join(Membership, Membership.staff_id == Staff.id)
+    .where(Membership.tenant_id == bindparam("branch_id"))
+)
+_MEMBERS_BY_ID = _MEMBERS.where(Staff.id.in_(bindparam("ids", expanding=True)))
 
 
 def members_page_query(
     branch_id: uuid.UUID, search: str | None = None
-) -> Select[uuid.UUID, str, str, str | None, list[str]]:
-    """Members of the branch; ``search``: an employee number starting with it, or a name containing it
-    (either case)."""
-    stmt = (
-        select(*MEMBER_COLUMNS)
-        .join(Membership, Membership.staff_id == Staff.id)
-        .where(Membership.tenant_id == branch_id)
-    )
-    if search:
-        literal = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        stmt = stmt.where(
-            or_(
-                Staff.employee_number.ilike(f"{literal}%", escape="\\"),
-                Staff.display_name.ilike(f"%{literal}%", escape="\\"),
-            )
+) -> tuple[Select[uuid.UUID, str, str, str | None, list[str]], dict[str, Any]]:
+    """Members of the branch, and the values of its parameters; ``search``: an employee number starting
+    with it, or a name containing it (either case)."""
+    params: dict[str, Any] = {"branch_id": branch_id}
+    if not search:
+        return _MEMBERS, params
+    literal = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    stmt = _MEMBERS.where(
+        or_(
+            Staff.employee_number.ilike(f"{literal}%", escape="\\"),
+            Staff.display_name.ilike(f"%{literal}%", escape="\\"),
         )
-    return stmt
+    )
+    return stmt, params
 
 
 async def members_by_ids(session: AsyncSession, branch_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> list[Row[Any]]:
-    return list(await session.execute(members_page_query(branch_id).where(Staff.id.in_(ids))))
+    return list(await session.execute(_MEMBERS_BY_ID, {"branch_id": branch_id, "ids": list(ids)}))
 
 
 async def personal_data(session: AsyncSession, branch_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> list[Row[Any]]:
