@@ -4,8 +4,10 @@ BEGIN;
 SELECT create_reference_table('baseline_changes');
 SELECT create_reference_table('baseline_grants');
 SELECT create_reference_table('branches');
+SELECT create_reference_table('calendar_days');
 SELECT create_reference_table('staff');
 SELECT create_reference_table('toxic_pairs');
+SELECT create_reference_table('activation_codes');
 SELECT create_reference_table('refresh_tokens');
 SELECT create_distributed_table('audit_chain_checks', 'tenant_id');
 SELECT create_distributed_table('audit_events', 'tenant_id', colocate_with => 'audit_chain_checks');
@@ -14,6 +16,7 @@ SELECT create_distributed_table('policy_changes', 'tenant_id', colocate_with => 
 SELECT create_distributed_table('policy_overrides', 'tenant_id', colocate_with => 'audit_chain_checks');
 SELECT create_distributed_table('service_accounts', 'tenant_id', colocate_with => 'audit_chain_checks');
 SELECT create_distributed_table('access_reviews', 'tenant_id', colocate_with => 'audit_chain_checks');
+SELECT create_distributed_table('branch_closures', 'tenant_id', colocate_with => 'audit_chain_checks');
 SELECT create_distributed_table('memberships', 'tenant_id', colocate_with => 'audit_chain_checks');
 SELECT create_distributed_table('access_review_items', 'tenant_id', colocate_with => 'audit_chain_checks');
 COMMIT;

@@ -226,10 +226,14 @@ def tenants_create(
 
     async def work(rt: Runtime) -> onboarding.Onboarded:
         async with system_work(rt.db, "cli") as (session, cli):
-            return await onboarding.onboard_branch(session, cli, draft)
+            return await onboarding.onboard_branch(session, cli, draft, rt.settings.activation_code_ttl_seconds)
 
     result = _run(work)
     typer.echo(f"{'created' if result.created else 'already onboarded'}: {result.branch.code} {result.branch.name}")
+    if result.activation is not None:
+        issued = result.activation
+        typer.echo(f"activation code for the branch head {result.head.employee_number}: {issued.code}")
+        typer.echo(f"single use, valid until {issued.expires_at.isoformat(timespec='minutes')}")
 
 
 @tenants_app.command("list")
@@ -279,12 +283,80 @@ def tenants_reactivate(code: str) -> None:
 def staff_set_password(
     employee_number: str, password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True)
 ) -> None:
-    """Set a staff member's password (clears a lockout)."""
-    from branchdesk.tenants import signin
+    """Set a staff member's password (the password rules apply; clears a lockout, ends every session and
+    voids an outstanding activation code). Prefer `activation-code`: then nobody else knows the password."""
+    from branchdesk.credentials import service as credentials
 
     async def work(rt: Runtime) -> None:
-        async with rt.db.session(None) as session:
-            await signin.set_password(session, employee_number, password)
+        async with system_work(rt.db, "cli") as (session, cli):
+            await credentials.set_password(session, cli, employee_number, password)
 
     _run(work)
     typer.echo("password set")
+
+
+calendar_app = typer.Typer(help="The head-office holiday calendar.", no_args_is_help=True)
+app.add_typer(calendar_app, name="calendar")
+
+
+@calendar_app.command("load")
+def calendar_load(file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True)) -> None:
+    """Create or replace holiday entries from a CSV file (date,kind,region,name_zh,name_en): all or nothing;
+    loading the same file again changes nothing."""
+    from branchdesk.calendars import files
+    from branchdesk.calendars import service as calendars
+
+    try:
+        entries = files.read_entries(file.read_text(encoding="utf-8"))
+    except InvalidInput as exc:  # a bad file is refused before any server starts
+        _fail(exc.errors)
+
+    async def work(rt: Runtime) -> calendars.Loaded:
+        async with system_work(rt.db, "cli") as (session, cli):
+            return await calendars.load_holidays(session, cli, entries)
+
+    loaded = _run(work)
+    typer.echo(f"created {loaded.created}, updated {loaded.updated}, unchanged {loaded.unchanged}")
+
+
+@calendar_app.command("show")
+def calendar_show(
+    year: int,
+    region: str = typer.Option(None, help="One region (and ALL), e.g. CN; every region when omitted."),
+    as_csv: bool = typer.Option(False, "--csv", help="As a file `calendar load` takes."),
+) -> None:
+    """The head-office calendar of a year, by date."""
+    from branchdesk.calendars import files
+    from branchdesk.calendars import service as calendars
+    from branchdesk.calendars.models import KIND_LABELS, CalendarDay
+
+    async def work(rt: Runtime) -> list[CalendarDay]:
+        async with system_work(rt.db, "cli") as (session, cli):
+            return await calendars.holidays(session, cli, year, region)
+
+    days = _run(work)
+    if as_csv:
+        typer.echo(files.write_entries(days), nl=False)
+        return
+    for day in days:
+        en, zh = KIND_LABELS[day.kind]
+        typer.echo(
+            f"{day.day.isoformat()} {day.day.strftime('%a')} {day.region:<3} {zh}/{en:<20} {day.name_zh} {day.name_en}"
+        )
+
+
+@staff_app.command("activation-code")
+def staff_activation_code(employee_number: str) -> None:
+    """Issue a single-use activation code for a staff member, printed once: their password is cleared and
+    every session ends; they set a new password with it (`activateAccount`)."""
+    from branchdesk.credentials import service as credentials
+
+    async def work(rt: Runtime) -> credentials.Issued:
+        async with system_work(rt.db, "cli") as (session, cli):
+            return await credentials.issue_for_employee(
+                session, cli, employee_number, rt.settings.activation_code_ttl_seconds
+            )
+
+    issued = _run(work)
+    typer.echo(f"activation code for {issued.staff.employee_number}: {issued.code}")
+    typer.echo(f"single use, valid until {issued.expires_at.isoformat(timespec='minutes')}")

@@ -4,15 +4,18 @@ so that later features can extend it and the README can list the sign-ins."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from branchdesk.access.identity import Identity
 from branchdesk.access.principal import Principal
+from branchdesk.calendars import service as calendars
+from branchdesk.credentials import service as credentials
 from branchdesk.onboarding import service as onboarding
 from branchdesk.rbac import service as rbac
 from branchdesk.runtime import Runtime
-from branchdesk.tenants import repository, service, signin
+from branchdesk.tenants import repository, service
 from branchdesk.tenants.models import BranchLevel
 
 DEMO_PASSWORD = "Branchdesk2026"
@@ -140,8 +143,8 @@ async def seed(rt: Runtime) -> None:
                     session, service.StaffDraft(number, name, f"{number.lower()}@demo.branchdesk.cn")
                 )
                 await onboarding.grant_membership(session, actor, onboarded.branch, staff, [role])
-                if staff.password_hash is None:
-                    await signin.set_password(session, number, DEMO_PASSWORD)
+                if staff.password_hash is None:  # the demo's known password (it follows the rules)
+                    await credentials.set_password(session, actor, number, DEMO_PASSWORD)
                 if staff.phone is None:
                     for field, value in personal_data(demo.code, number).items():
                         setattr(staff, field, value)
@@ -151,6 +154,7 @@ async def seed(rt: Runtime) -> None:
         assert cover is not None and branch is not None
         await onboarding.grant_membership(session, actor, branch, cover, [role])
         await _custom_policy(rt, session)
+        await _closures(rt, session)
 
 
 async def _custom_policy(rt: Runtime, session: AsyncSession) -> None:
@@ -161,3 +165,14 @@ async def _custom_policy(rt: Runtime, session: AsyncSession) -> None:
         assert head is not None
         principal = await rt.gate.enter(session, Identity({}, staff_id=head.id), code)
         await rbac.set_permission(session, principal, role, permission, granted, reason)
+
+
+async def _closures(rt: Runtime, session: AsyncSession) -> None:
+    """0102 closes for two days of renovation about a month ahead (a closure can only be added ahead)."""
+    head = await repository.staff_by_employee_number(session, "E0102001")
+    assert head is not None
+    principal = await rt.gate.enter(session, Identity({}, staff_id=head.id), "0102")
+    _, today = await calendars.branch_today(session, principal)
+    if not await calendars.closures(session, principal, today):
+        monday = today + timedelta(days=28 + (7 - today.weekday()) % 7)
+        await calendars.add_closure(session, principal, monday, monday + timedelta(days=1), "网点装修")

@@ -6,11 +6,13 @@ employee number, a name) that must never appear in an answer given to another br
 
 from __future__ import annotations
 
+import itertools
 import secrets
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -18,6 +20,7 @@ from strawberry import relay
 
 from branchdesk.access.principal import Principal
 from branchdesk.access_reviews import service as reviews
+from branchdesk.calendars import service as calendars
 from branchdesk.rbac import service as rbac
 from branchdesk.rbac.models import PolicyChange
 from branchdesk.service_accounts import service as accounts
@@ -103,6 +106,17 @@ async def make_service_account(rt: Any, branch: Any, owner: str) -> Made:
     return Made("ServiceAccount", issued.account.id, issued.account.client_id)
 
 
+_closure_days = itertools.count()
+
+
+async def make_branch_closure(rt: Any, branch: Any, owner: str) -> Made:
+    """A one-day closure far ahead, a different day each time (closures of a branch never overlap)."""
+    day, reason = date(2060, 1, 1) + timedelta(days=next(_closure_days)), _marker()
+    async with acting(rt, branch, owner) as (session, principal):
+        closure = await calendars.add_closure(session, principal, day, day, reason)
+    return Made("BranchClosure", closure.id, reason)
+
+
 Factory = Callable[[Any, Any, str], Awaitable[Made]]
 FACTORIES: dict[str, Factory] = {
     "Branch": make_branch,
@@ -112,4 +126,5 @@ FACTORIES: dict[str, Factory] = {
     "AccessReview": make_access_review,
     "AccessReviewItem": make_access_review_item,
     "ServiceAccount": make_service_account,
+    "BranchClosure": make_branch_closure,
 }

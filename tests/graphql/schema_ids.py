@@ -28,7 +28,7 @@ from graphql import (
 )
 
 ANY_NODE = "*"  # node(id:) and nodes(ids:) take an id of every Node type
-NOT_AN_OBJECT = "-"  # an ID that names no object (none today; say why next to the entry)
+NOT_AN_OBJECT = "-"  # an ID that names no Node (say why next to the entry)
 
 # Argument or input-field names that name an object of one type wherever they appear. A name of the
 # form `<nodeType>Id` (serviceAccountId → ServiceAccount) needs no entry.
@@ -42,6 +42,9 @@ ON_FIELD: dict[tuple[str, str, str], str] = {
     ("Query", "nodes", "ids"): ANY_NODE,
     ("Query", "accessReview", "id"): "AccessReview",
     ("Mutation", "closeAccessReview", "id"): "AccessReview",
+    ("Mutation", "removeBranchClosure", "id"): "BranchClosure",
+    # One of the caller's own sessions (a sign-in: platform-wide, of no branch); anyone else's is not found.
+    ("Mutation", "endSession", "id"): NOT_AN_OBJECT,
 }
 # Values for required arguments other than the id, where a generic one would be refused before the
 # object is looked up (a PENDING decision, an unknown role) and so hide what the lookup answers.

@@ -19,7 +19,7 @@ from strawberry import relay
 
 from branchdesk.api import create_app
 from branchdesk.graphql.completion import PlanningExecutor
-from graphql import OperationDefinitionNode, OperationType, parse
+from graphql import ListTypeNode, NonNullTypeNode, OperationDefinitionNode, OperationType, parse
 from tests.conftest import Api, add_member
 from tests.graphql.node_factories import FACTORIES, Made
 from tests.graphql.schema_ids import core_schema, node_document, node_types
@@ -141,15 +141,15 @@ async def test_directives_and_unions_are_left_to_graphql_core(query, variables):
 
 
 def _query_operations() -> list[str]:
-    document = parse("\n".join(p.read_text() for p in sorted(OPERATIONS.glob("*.graphql"))))
     return [
         d.name.value
-        for d in document.definitions
+        for d in CLIENT_OPERATIONS.definitions
         if isinstance(d, OperationDefinitionNode) and d.operation is OperationType.QUERY and d.name
     ]
 
 
 CLIENT_DOCUMENT = "\n".join(p.read_text() for p in sorted(OPERATIONS.glob("*.graphql")))
+CLIENT_OPERATIONS = parse(CLIENT_DOCUMENT)
 
 
 @pytest.fixture(scope="module")
@@ -174,7 +174,9 @@ async def scene(rt, settings, world) -> Any:
 
 
 def _variables(operation: str, made: dict[str, Made], world: Any) -> dict[str, Any]:
-    return {
+    """Values that reach the data: chosen for the operations that name objects, and for any other
+    required variable a value of its type."""
+    chosen = {
         "AccessReview": {"id": made["AccessReview"].global_id, "first": 5},
         "EffectivePermissions": {"staffId": made["StaffMember"].global_id},
         "WhoCan": {"permission": "staff:read"},
@@ -183,6 +185,25 @@ def _variables(operation: str, made: dict[str, Made], world: Any) -> dict[str, A
         "Node": {"id": made["StaffMember"].global_id},
         "Nodes": {"ids": [made["Branch"].global_id, made["AccessReviewItem"].global_id]},
     }.get(operation, {})
+    by_type = {
+        "ID": made["StaffMember"].global_id,
+        "Int": 2026,
+        "String": world.branch_a.code,
+        "Boolean": True,
+        "Date": "2026-12-01",
+        "DateTime": "2026-12-01T09:00:00+08:00",
+    }
+    [definition] = [d for d in CLIENT_OPERATIONS.definitions if getattr(d, "name", None) and d.name.value == operation]
+    for variable in definition.variable_definitions:
+        name = variable.variable.name.value
+        if name in chosen or not isinstance(variable.type, NonNullTypeNode) or variable.default_value:
+            continue
+        inner = variable.type.type
+        if isinstance(inner, ListTypeNode):
+            chosen[name] = [by_type[inner.type.type.name.value]]  # type: ignore[attr-defined]
+        else:
+            chosen[name] = by_type[inner.name.value]  # type: ignore[attr-defined]
+    return chosen
 
 
 async def _compare(scene: Any, caller: str, body: dict[str, Any]) -> bytes:

@@ -109,3 +109,11 @@ async def test_personal_data_is_read_only_when_the_response_shows_it(api, world,
     count, body = await _count(api, sql_counter, with_pii, token, world.branch_a.code)
     assert all("phone" in edge["node"] for edge in body["data"]["staff"]["edges"])
     assert count == 4  # entry, the page, then the personal data of the whole page at once
+
+
+async def test_my_sessions_cost_one_statement(api, world, sql_counter):
+    token = await api.token(world.head_a)
+    query = "{ me { employeeNumber sessions { id createdAt lastUsedAt userAgent current } } }"
+    count, body = await _count(api, sql_counter, query, token, world.branch_a.code)
+    assert any(s["current"] for s in body["data"]["me"]["sessions"])
+    assert count == 4  # entry, me, then every active session with when it started, in one

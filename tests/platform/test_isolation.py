@@ -4,6 +4,7 @@ table joins every test here without being named."""
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from branchdesk.access_reviews import service as reviews
+from branchdesk.calendars.models import BranchClosure
 from branchdesk.models import metadata
 from branchdesk.platform import audit
 from branchdesk.platform.clock import utcnow
@@ -46,6 +48,11 @@ async def seeded(rt, world):
                     created_at=utcnow(),
                 )
             )
+            session.add(
+                BranchClosure(
+                    tenant_id=branch.id, starts_on=date(2099, 12, 30), ends_on=date(2099, 12, 31), reason="seed"
+                )
+            )
     async with rt.db.platform_session() as session:
         for table in TABLES:
             for branch in (world.branch_a, world.branch_b):
@@ -67,6 +74,7 @@ def test_every_tenant_table_is_known():
         "service_accounts",
         "access_reviews",
         "access_review_items",
+        "branch_closures",
     } <= set(TABLES)
 
 

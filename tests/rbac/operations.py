@@ -17,6 +17,8 @@ from graphql import (
     GraphQLNonNull,
     GraphQLScalarType,
     GraphQLSchema,
+    get_named_type,
+    is_leaf_type,
 )
 
 PLACEHOLDERS = {
@@ -25,6 +27,7 @@ PLACEHOLDERS = {
     "Int": "1",
     "Boolean": "false",
     "DateTime": '"2026-01-01T00:00:00+00:00"',
+    "Date": '"2026-01-01"',
     "JSON": "{}",
 }
 
@@ -64,7 +67,6 @@ def operations() -> list[Operation]:
                 f"{a}: {_value(arg.type)}" for a, arg in gql_field.args.items() if isinstance(arg.type, GraphQLNonNull)
             ]
             call = f"{name}({', '.join(args)})" if args else name
-            found.append(
-                Operation(root, name, field.metadata["permission"], f"{keyword} {{ {call} {{ __typename }} }}")
-            )
+            selection = "" if is_leaf_type(get_named_type(gql_field.type)) else " { __typename }"
+            found.append(Operation(root, name, field.metadata["permission"], f"{keyword} {{ {call}{selection} }}"))
     return found

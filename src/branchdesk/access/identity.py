@@ -32,6 +32,16 @@ class Identity:
     service_branch: str | None = None  # the branch a service account's token was issued for
     scope: frozenset[str] | None = None  # the permissions a service account's token may use
 
+    @property
+    def session_id(self) -> uuid.UUID | None:
+        """The sign-in (refresh-token family) our own staff token belongs to: its ``sid`` claim. None for
+        service accounts, single sign-on tokens and tokens issued before the claim existed."""
+        sid = self.claims.get("sid") if self.staff_id is not None else None
+        try:
+            return uuid.UUID(sid) if isinstance(sid, str) else None
+        except ValueError:
+            return None
+
 
 async def identify(
     token: str | None,

@@ -39,7 +39,7 @@ from graphql import GraphQLError
 
 CACHE_SIZE = 512  # distinct documents kept parsed and validated
 # The domains in a fixed order (their fields' order in the exported schema); a new domain is appended.
-DOMAINS = ("tenants", "rbac", "access_reviews", "service_accounts")
+DOMAINS = ("tenants", "rbac", "access_reviews", "service_accounts", "calendars", "credentials")
 
 
 def _check_every_domain_listed() -> None:

@@ -6,6 +6,8 @@ import uuid
 from datetime import datetime, time
 from typing import Any
 
+from branchdesk.credentials import notices
+from branchdesk.credentials import service as credentials
 from branchdesk.jobs.schedule import Daily, Scheduled, tick
 from branchdesk.platform import audit
 from branchdesk.platform.outbox import outbox_job
@@ -28,6 +30,22 @@ async def nightly_audit_check(ctx: dict[str, Any], branch_id: str, outbox_id: st
             return "already done"
         check = await audit.check_and_record(session, uuid.UUID(branch_id), source=f"nightly:{period}")
         return "intact" if check.ok else f"broken at {check.first_broken_seq}"
+
+
+async def deliver_activation_notice(
+    ctx: dict[str, Any], branch_id: str, outbox_id: str, staff_id: str, code_id: str, reset: bool
+) -> str:
+    """Tell a person that an activation code was issued for them, through the configured delivery. The
+    row is completed only when the delivery returned: a failed delivery is sent again (at least once)."""
+    rt = ctx["runtime"]
+    async with outbox_job(rt.db, branch_id, outbox_id) as session:
+        if session is None:
+            return "already done"
+        notice = await credentials.notice_for(session, uuid.UUID(staff_id), uuid.UUID(code_id), reset)
+        if notice is None:
+            return "nothing to tell"
+        await notices.deliver(rt.settings.activation_notifier, notice)
+        return "delivered"
 
 
 # Work that follows from the calendar, per branch in its time zone.

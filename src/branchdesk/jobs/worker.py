@@ -26,6 +26,7 @@ log = structlog.get_logger(__name__)
 JOBS: list[tuple[Callable[..., Awaitable[Any]], float]] = [
     (tasks.verify_audit_chain, 60),
     (tasks.nightly_audit_check, 60),
+    (tasks.deliver_activation_notice, 30),
 ]
 TICK_TIMEOUT = 30
 TICK_MINUTES = set(range(0, 60, 5))

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from branchdesk.access.principal import Principal
 from branchdesk.access.unit_of_work import across
+from branchdesk.credentials import service as credentials
 from branchdesk.platform import audit, outbox
 from branchdesk.platform.errors import DomainError, InvalidInput
 from branchdesk.rbac import service as rbac
@@ -29,10 +30,16 @@ class Onboarded:
     branch: Branch
     head: Staff
     created: bool
+    # The head's activation code, shown once: issued with a new branch whose head has no password yet.
+    activation: credentials.Issued | None = None
 
 
-async def onboard_branch(session: AsyncSession, by: Principal, draft: BranchDraft) -> Onboarded:
-    """Create a branch and its branch head's membership. Replaying the same draft returns the same branch."""
+async def onboard_branch(
+    session: AsyncSession, by: Principal, draft: BranchDraft, activation_ttl_seconds: int = 72 * 3600
+) -> Onboarded:
+    """Create a branch and its branch head's membership. Replaying the same draft returns the same branch.
+    A head who has set no password yet gets an activation code, shown once: a replay changes nothing (a
+    lost code is replaced with ``issueActivationCode``)."""
     by.require(BRANCH_ONBOARD)
     problems = tenants.validate_draft(draft)
     if problems:
@@ -63,7 +70,8 @@ async def onboard_branch(session: AsyncSession, by: Principal, draft: BranchDraf
         await rbac.set_roles(session, there, head.id, [head_role], reason="onboarding")
     if parent is not None:
         await tenants.record_in_head_office(session, by, "branch.onboarded", branch, {"code": branch.code})
-    return Onboarded(branch, head, created=True)
+    activation = await credentials.issue_first_code(session, by, head, activation_ttl_seconds)
+    return Onboarded(branch, head, created=True, activation=activation)
 
 
 async def grant_membership(

@@ -78,6 +78,10 @@ class Settings(BaseSettings):
     # Failed sign-ins from one source address, whatever accounts they name, before it must wait (RATE_LIMITED).
     signin_source_max_failures: int = Field(default=30, ge=1)
     signin_source_window_seconds: int = Field(default=900, ge=1)
+    # How long an activation code (a new identity's, or an administrator's reset) can be redeemed.
+    activation_code_ttl_seconds: int = Field(default=72 * 3600, ge=60)
+    # Who tells a person that a code was issued: "module:function" taking a credentials.notices.Notice.
+    activation_notifier: str = "branchdesk.credentials.notices:log_notice"
     # Requests to /oauth/token per client id and per source address in a window, before HTTP 429.
     # GraphQL cost per caller (staff member, service account, or address when anonymous): the fields an
     # operation selects, summed over a window; 0 turns the limit off (the default: branches differ a lot).

@@ -74,9 +74,17 @@ class KeyRing:
         return {"keys": [{**k.as_dict(private=False), "use": "sig", "alg": ALGORITHM, "kid": k.kid} for k in self.keys]}
 
     def issue_access_token(
-        self, subject: uuid.UUID | str, *, ttl_seconds: int | None = None, **claims: Any
+        self,
+        subject: uuid.UUID | str,
+        *,
+        ttl_seconds: int | None = None,
+        session_id: uuid.UUID | None = None,
+        **claims: Any,
     ) -> tuple[str, int]:
-        """A signed access token for ``subject`` (a staff id, or ``service:<id>``) with extra claims."""
+        """A signed access token for ``subject`` (a staff id, or ``service:<id>``) with extra claims;
+        ``session_id`` (the ``sid`` claim) names the sign-in it belongs to (its refresh-token family)."""
+        if session_id is not None:
+            claims["sid"] = str(session_id)
         now = int(utcnow().timestamp())
         ttl = ttl_seconds or self.access_ttl_seconds
         key = self.keys[0]

@@ -41,8 +41,16 @@ SIGNIN_FAILED = ErrorCode(
 REFRESH_INVALID = ErrorCode(
     "REFRESH_TOKEN_INVALID", "The session has ended; please sign in again.", "会话已结束，请重新登录。"
 )
-PASSWORD_POLICY = ErrorCode(
-    "PASSWORD_POLICY",
-    "A password has at least 10 characters, with letters and digits.",
-    "密码至少 10 位，且须包含字母和数字。",
+PASSWORD_TOO_SHORT = ErrorCode(
+    "PASSWORD_TOO_SHORT", "A password has at least {minimum} characters.", "密码至少须有 {minimum} 个字符。"
+)
+PASSWORD_COMMON = ErrorCode(
+    "PASSWORD_COMMON",
+    "This password is among the most common ones, which are guessed first; choose another.",
+    "该密码属于最常见的密码，容易被猜中，请另选一个。",
+)
+PASSWORD_PERSONAL = ErrorCode(
+    "PASSWORD_PERSONAL",
+    "A password must not contain your {what}.",
+    "密码不得包含您的{what_zh}。",
 )

@@ -120,3 +120,6 @@ class RefreshToken(Base):
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    # Where the sign-in or refresh that issued it came from (``me.sessions`` shows the latest).
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+    address: Mapped[str | None] = mapped_column(String(64))

@@ -32,3 +32,9 @@ STAFF_PII_READ = permission(
     "查看员工敏感信息（不脱敏）",
     baseline=["branch_head", "compliance_officer"],
 )
+STAFF_MANAGE = permission(
+    "staff:manage",
+    "Manage staff: hire, move, deactivate, reset credentials",
+    "员工管理",
+    baseline=["branch_head", "head_office_admin"],
+)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import re
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -27,11 +26,12 @@ from branchdesk.platform.errors import DomainError, RateLimited
 from branchdesk.platform.hashing import hash_secret, needs_rehash, verify_secret
 from branchdesk.platform.settings import Settings
 from branchdesk.platform.tokens import KeyRing
-from branchdesk.tenants import errors, repository
+from branchdesk.tenants import errors, passwords, repository
 from branchdesk.tenants.models import RefreshToken, Staff, StaffStatus
 
 SIGN_IN = Principal.system("sign-in")
 SOURCE = "signin-source"
+USER_AGENT_MAX, ADDRESS_MAX = 300, 64
 log = structlog.get_logger(__name__)
 
 
@@ -45,10 +45,12 @@ class Tokens:
     staff: Staff
 
 
-def hash_password(password: str) -> str:
-    if len(password) < 10 or not re.search(r"[A-Za-z]", password) or not re.search(r"\d", password):
-        raise DomainError(errors.PASSWORD_POLICY, field="password")
-    return hash_secret(password)
+@dataclass(frozen=True)
+class Client:
+    """Where a sign-in or refresh came from, kept with its refresh token (``me.sessions`` shows it)."""
+
+    address: str | None = None
+    user_agent: str | None = None
 
 
 def _token_hash(token: str) -> str:
@@ -67,6 +69,7 @@ async def sign_in(
     employee_number: str,
     password: str,
     source: str | None = None,
+    user_agent: str | None = None,
 ) -> Tokens:
     """Sign a staff member in. Every failure, whatever its cause, is the same error; the delay grows
     with the failures counted for the typed employee number, whether or not it exists. The delay is
@@ -110,14 +113,24 @@ async def sign_in(
     if needs_rehash(staff.password_hash):  # type: ignore[arg-type]
         staff.password_hash = hash_secret(password)
     expires_at = now + timedelta(seconds=settings.refresh_token_ttl_seconds)
-    return await _issue(session, keys, staff, family_id=uuid.uuid4(), expires_at=expires_at)
+    return await _issue(
+        session, keys, staff, family_id=uuid.uuid4(), expires_at=expires_at, client=Client(source, user_agent)
+    )
 
 
 async def _issue(
-    session: AsyncSession, keys: KeyRing, staff: Staff, *, family_id: uuid.UUID, expires_at: datetime
+    session: AsyncSession,
+    keys: KeyRing,
+    staff: Staff,
+    *,
+    family_id: uuid.UUID,
+    expires_at: datetime,
+    client: Client | None = None,
 ) -> Tokens:
-    """New tokens of a family; the family's expiry is fixed at sign-in, so refreshing never extends it."""
+    """New tokens of a family; the family's expiry is fixed at sign-in, so refreshing never extends it.
+    The access token names its family (``sid``): the session it belongs to."""
     refresh = secrets.token_urlsafe(32)
+    client = client or Client()
     session.add(
         RefreshToken(
             family_id=family_id,
@@ -125,14 +138,18 @@ async def _issue(
             token_hash=_token_hash(refresh),
             issued_at=utcnow(),
             expires_at=expires_at,
+            user_agent=client.user_agent[:USER_AGENT_MAX] if client.user_agent else None,
+            address=client.address[:ADDRESS_MAX] if client.address else None,
         )
     )
     await session.flush()
-    access, expires_in = keys.issue_access_token(staff.id, employee_number=staff.employee_number)
+    access, expires_in = keys.issue_access_token(staff.id, session_id=family_id, employee_number=staff.employee_number)
     return Tokens(access_token=access, expires_in=expires_in, refresh_token=refresh, staff=staff)
 
 
-async def refresh(session: AsyncSession, keys: KeyRing, settings: Settings, refresh_token: str) -> Tokens:
+async def refresh(
+    session: AsyncSession, keys: KeyRing, settings: Settings, refresh_token: str, client: Client | None = None
+) -> Tokens:
     """Rotate: the presented token is spent and a new one of the same family is issued."""
     token = await repository.refresh_token_by_hash(session, _token_hash(refresh_token))
     now = utcnow()
@@ -150,7 +167,7 @@ async def refresh(session: AsyncSession, keys: KeyRing, settings: Settings, refr
         raise DomainError(errors.REFRESH_INVALID, field="refreshToken")
     token.used_at = now
     await _audit(session, "staff.session_refreshed", None, staff)
-    return await _issue(session, keys, staff, family_id=token.family_id, expires_at=token.expires_at)
+    return await _issue(session, keys, staff, family_id=token.family_id, expires_at=token.expires_at, client=client)
 
 
 async def sign_out(session: AsyncSession, refresh_token: str) -> None:
@@ -164,7 +181,9 @@ async def set_password(session: AsyncSession, employee_number: str, password: st
     staff = await repository.staff_by_employee_number(session, employee_number, for_update=True)
     if staff is None:
         raise DomainError(errors.SIGNIN_FAILED, field="employeeNumber")
-    staff.password_hash = hash_password(password)
+    staff.password_hash = passwords.hash_checked(
+        password, employee_number=staff.employee_number, display_name=staff.display_name
+    )
     staff.failed_signins = 0
     staff.locked_until = None
     await repository.revoke_sessions_of(session, staff.id)  # a new password ends every existing session

@@ -6,6 +6,7 @@ from strawberry.types import Info
 
 from branchdesk.access.principal import Principal
 from branchdesk.graphql import permissions as p
+from branchdesk.graphql.credentials.types import IssuedActivationCode
 from branchdesk.graphql.errors import UserError, answer, mutate, payload, run_mutation
 from branchdesk.graphql.inputs import text
 from branchdesk.graphql.tenants.types import Branch, BranchLevel
@@ -46,6 +47,11 @@ class OnboardBranchInput:
 class OnboardBranchPayload:
     branch: Branch | None = None
     created: bool = strawberry.field(default=False, description="False when the same branch had been onboarded before.")
+    activation_code: IssuedActivationCode | None = strawberry.field(
+        default=None,
+        description="The new branch head's activation code, shown this once (null on a replay, or when the head "
+        "has a password already); a lost one is replaced with `issueActivationCode`.",
+    )
 
 
 @strawberry.input
@@ -107,7 +113,9 @@ class Mutations:
         source = info.context.connection.client_address
         result, errors = await run_mutation(
             info,
-            lambda s: signin.sign_in(s, rt.keys, rt.settings, rt.redis, input.employee_number, input.password, source),
+            lambda s: signin.sign_in(
+                s, rt.keys, rt.settings, rt.redis, input.employee_number, input.password, source, _user_agent(info)
+            ),
         )
         return _session_payload(result, errors)
 
@@ -115,7 +123,7 @@ class Mutations:
     async def refresh_session(self, info: Info, input: RefreshTokenInput) -> SessionPayload:
         rt = info.context.runtime
         result, errors = await run_mutation(
-            info, lambda s: signin.refresh(s, rt.keys, rt.settings, input.refresh_token)
+            info, lambda s: signin.refresh(s, rt.keys, rt.settings, input.refresh_token, _client(info))
         )
         return _session_payload(result, errors)
 
@@ -137,8 +145,13 @@ class Mutations:
         )
 
         async def onboard(session: AsyncSession, by: Principal) -> dict[str, object]:
-            result = await onboarding.onboard_branch(session, by, draft)
-            return {"branch": Branch.from_model(result.branch), "created": result.created}
+            ttl = info.context.settings.activation_code_ttl_seconds
+            result = await onboarding.onboard_branch(session, by, draft, ttl)
+            return {
+                "branch": Branch.from_model(result.branch),
+                "created": result.created,
+                "activation_code": IssuedActivationCode.of(result.activation),
+            }
 
         return await mutate(info, OnboardBranchPayload, onboard)
 
@@ -157,3 +170,13 @@ async def _change_status(info: Info, input: ChangeBranchStatusInput, status: Bra
         return {"branch": Branch.from_model(branch)}
 
     return await mutate(info, ChangeBranchStatusPayload, change)
+
+
+def _user_agent(info: Info) -> str | None:
+    agent: str | None = info.context.connection.header("user-agent")
+    return agent
+
+
+def _client(info: Info) -> signin.Client:
+    """Where a sign-in or refresh comes from, shown to the person in ``me.sessions``."""
+    return signin.Client(info.context.connection.client_address, _user_agent(info))

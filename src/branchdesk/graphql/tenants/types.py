@@ -12,6 +12,7 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
+from branchdesk.graphql.credentials.types import SignedInSession, my_sessions
 from branchdesk.graphql.ids import node_uuids
 from branchdesk.graphql.labels import graphql_enum, label
 from branchdesk.graphql.nodes import LoadedNode
@@ -243,6 +244,11 @@ class Me:
     async def branch_memberships(self) -> list[BranchMembership]:
         found, you = await self._you()
         return [BranchMembership.of(b.id, you, roles, Branch.from_model(b)) for roles, b in found.memberships]
+
+    sessions: list[SignedInSession] = strawberry.field(
+        resolver=my_sessions,
+        description="Your active sessions, the most recently used first; `current` marks this one.",
+    )
 
 
 @strawberry.type(name="BranchConnection", description="A page of branches.")

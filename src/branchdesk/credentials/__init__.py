@@ -1,0 +1,1 @@
+"""Credentials of staff identities: activation codes, password changes, sessions and own contact details."""
