@@ -194,7 +194,7 @@ def _variables(operation: str, made: dict[str, Made], world: Any) -> dict[str, A
         "DateTime": "2026-12-01T09:00:00+08:00",
     }
     [definition] = [d for d in CLIENT_OPERATIONS.definitions if getattr(d, "name", None) and d.name.value == operation]
-    for variable in definition.variable_definitions:
+    for variable in definition.variable_definitions or ():
         name = variable.variable.name.value
         if name in chosen or not isinstance(variable.type, NonNullTypeNode) or variable.default_value:
             continue
