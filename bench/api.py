@@ -62,7 +62,7 @@ REDIS_URL = "redis://127.0.0.1:6379/9"
 # What development migrations (and the tests) give the roles; the bench leaves the shared server's roles as they are.
 ROLE_PASSWORD = "branchdesk-dev"
 BRANCH, EXTRA_STAFF = "0101", 60
-SIGNER, PASSWORD = "E0101100", "Bench-api-2026"
+SIGNER, PASSWORD = "E0101100", "Request-path-2026"
 MEMBER_ROLES = ("teller", "customer_manager", "lobby_manager")
 
 METRICS_TOKEN = secrets.token_urlsafe(16)
