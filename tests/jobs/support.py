@@ -38,8 +38,18 @@ async def enqueue(rt: Runtime, branch_id: uuid.UUID, job: str = "verify_audit_ch
         return (await outbox.enqueue(session, branch_id, job, **payload)).id
 
 
+RELAY_BATCH = 200  # rows the relay sends in one call (its default)
+
+
 async def send(rt: Runtime, redispatch_after: timedelta = LATER, max_dispatches: int = 20) -> int:
-    return await relay(rt.db, queue_of(rt), redispatch_after=redispatch_after, max_dispatches=max_dispatches)
+    """Relay until a call sends less than a full batch: a whole-suite run has more branches than one
+    batch holds, and a scheduling tick gives each of them work."""
+    total = 0
+    while True:
+        sent = await relay(rt.db, queue_of(rt), redispatch_after=redispatch_after, max_dispatches=max_dispatches)
+        total += sent
+        if sent < RELAY_BATCH:
+            return total
 
 
 async def run_worker(rt: Runtime, **overrides: Any) -> None:
