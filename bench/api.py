@@ -6,12 +6,15 @@ has 67 staff), signs one of them in through the ``signIn`` mutation, and starts 
 answers ``staff(first: 50) { edges { node { id employeeNumber displayName email } } }`` byte for byte
 (checked once at start). ``wrk`` then loads each query with the same connections and duration; the
 figures are medians over rounds, and each GraphQL query's req/s is divided by the baseline's of the
-same round. One request of each query is also replayed in-process to list the SQL it sends.
+same round, and beside it each server's CPU per answer (steadier than req/s on a shared machine). One
+request of each query is also replayed in-process to list the SQL it sends. Then the memory run (RSS
+up to 100,000 answers) and the all-workers run (``branchdesk serve --workers N`` against the baseline
+with N workers).
 
 Needs PostgreSQL on 127.0.0.1:5432 (user postgres, trust; a database ``bench_api_<hex>`` is created
 and dropped), Redis on 127.0.0.1:6379 (db 9 is flushed at the end) and wrk
 (``apt-get update && apt-get install -y wrk``). Run ``python3 dev.py run python bench/api.py``
-(about 8 minutes, up to 20 while other work keeps the machine busy; ``--quick`` for a smoke run);
+(about 20 minutes, up to 45 while other work keeps the machine busy; ``--quick`` for a smoke run);
 figures go to bench/results/api.json.
 """
 
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import ctypes
 import json
 import os
@@ -58,7 +62,7 @@ REDIS_URL = "redis://127.0.0.1:6379/9"
 # What development migrations (and the tests) give the roles; the bench leaves the shared server's roles as they are.
 ROLE_PASSWORD = "branchdesk-dev"
 BRANCH, EXTRA_STAFF = "0101", 60
-SIGNER, PASSWORD = "E0101100", "Bench-api-2026"
+SIGNER, PASSWORD = "E0101100", "Request-path-2026"
 MEMBER_ROLES = ("teller", "customer_manager", "lobby_manager")
 
 METRICS_TOKEN = secrets.token_urlsafe(16)
@@ -168,13 +172,17 @@ def _die_with_parent() -> None:
     ctypes.CDLL(None).prctl(1, signal.SIGTERM)
 
 
-def start_server(name: str, factory: str, env: dict[str, str], log_dir: Path) -> Server:
+def start_server(name: str, factory: str, env: dict[str, str], log_dir: Path, workers: int = 1) -> Server:
     port = free_port()
     command = [
         sys.executable, "-m", "uvicorn", "--factory", "--app-dir", str(BENCH), f"api_servers:{factory}",
         "--host", "127.0.0.1", "--port", str(port), "--loop", "uvloop", "--http", "httptools",
-        "--no-access-log", "--log-level", "warning",
+        "--no-access-log", "--log-level", "warning", "--workers", str(workers),
     ]
+    if factory == "branchdesk_app" and workers > 1:
+        # The product's own way to run several processes (the embedded servers and the in-process worker refuse it).
+        command = [str(Path(sys.executable).parent / "branchdesk"), "serve", "--host", "127.0.0.1",
+                   "--port", str(port), "--workers", str(workers)]
     log = log_dir / f"{name}.log"
     with log.open("wb") as out:
         process = subprocess.Popen(command, env=os.environ | env, stdout=out, stderr=subprocess.STDOUT,
@@ -208,14 +216,36 @@ def stop_server(server: Server) -> None:
 GC_PAUSE_LIMIT_MS = 20
 
 
-def longest_gc_pause_ms(url: str) -> float:
-    """The service's longest cyclic-GC pause since it started (its /metrics, gc.callbacks-timed)."""
+def gc_figures(url: str) -> dict[str, Any]:
+    """The service's GC figures (its /metrics, gc.callbacks-timed): the longest pause since it started, by
+    the clock (the event loop stood still that long) and in CPU time (what the collection itself took; on
+    a machine busy with other work the clock figure also holds time the process was not scheduled), and
+    the pause histogram's cumulative bucket counts."""
     answer = httpx.get(f"{url}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}, timeout=10)
     answer.raise_for_status()
+    found: dict[str, Any] = {"buckets": {}}
     for line in answer.text.splitlines():
         if line.startswith("branchdesk_gc_longest_pause_seconds "):
-            return round(float(line.split()[1]) * 1000, 2)
-    raise RuntimeError("the service reports no GC pauses")
+            found["clock"] = round(float(line.split()[1]) * 1000, 2)
+        elif line.startswith("branchdesk_gc_longest_pause_cpu_seconds "):
+            found["cpu"] = round(float(line.split()[1]) * 1000, 2)
+        elif line.startswith("branchdesk_gc_pause_seconds_bucket{"):
+            labels, value = line.rsplit(" ", 1)
+            le = labels.split('le="', 1)[1].split('"', 1)[0]
+            found["buckets"][le] = found["buckets"].get(le, 0) + float(value)  # all generations together
+    if "clock" not in found:
+        raise RuntimeError("the service reports no GC pauses")
+    return found
+
+
+def longest_pause_between(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """The longest pause (by the clock) of the collections between two readings, to the histogram's
+    resolution: the smallest bucket bound that holds all of them."""
+    deltas = {le: after["buckets"][le] - before["buckets"].get(le, 0) for le in after["buckets"]}
+    total = deltas.get("+Inf", 0)
+    bounds = sorted((float(le), count) for le, count in deltas.items() if le != "+Inf")
+    bound = next((le for le, count in bounds if count >= total), float("inf"))
+    return {"collections": int(total), "longest_at_most_ms": round(bound * 1000, 2)}
 
 
 def rss_mb(server: Server) -> float:
@@ -266,19 +296,41 @@ def preflight(urls: dict[str, str], load: Load, token: str) -> None:
 # --- load ------------------------------------------------------------------------------------------------
 
 
-def run_wrk(url: str, load: Load, token: str, seconds: float, connections: int, work_dir: Path) -> dict[str, Any]:
+def server_cpu_seconds(processes: list[psutil.Process]) -> float:
+    """CPU time (user + system) of a server's processes: the uvicorn process and its worker children."""
+    total = 0.0
+    for process in processes:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            times = process.cpu_times()
+            total += times.user + times.system
+    return total
+
+
+def server_processes(server: Server) -> list[psutil.Process]:
+    parent = psutil.Process(server.process.pid)
+    return [parent, *parent.children(recursive=True)]
+
+
+def run_wrk(url: str, load: Load, token: str, seconds: float, connections: int, work_dir: Path,
+            server: Server | None = None, threads: int = 1) -> dict[str, Any]:
     body = work_dir / f"{load.name}.json"
     body.write_text(json.dumps(load.body))
     env = os.environ | {"BENCH_BODY": str(body), "BENCH_TOKEN": token if load.signed_in else "", "BENCH_BRANCH": BRANCH}
-    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "10s", "--latency",
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "10s", "--latency",
                "-s", str(BENCH / "api_wrk.lua"), url + load.path]
+    processes = server_processes(server) if server is not None else []
+    cpu_before = server_cpu_seconds(processes)
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=seconds + 60)
+    time.sleep(0.5)  # the requests wrk left in flight finish, and count
+    cpu = server_cpu_seconds(processes) - cpu_before
     if done.returncode != 0:
         raise RuntimeError(f"wrk failed on {load.name}: {done.stderr.strip() or done.stdout.strip()}")
     line = next(line for line in done.stdout.splitlines() if line.startswith("BENCH_RESULT "))
     figures = json.loads(line.removeprefix("BENCH_RESULT "))
     return {
         "rps": round(figures["requests"] / (figures["duration_us"] / 1e6), 1),
+        # Server CPU per answer: what the service spends on one, whatever else the machine is doing.
+        "cpu_ms": round(cpu / max(figures["requests"], 1) * 1000, 3),
         "p50_ms": round(figures["p50_us"] / 1000, 2),
         "p99_ms": round(figures["p99_us"] / 1000, 2),
         "requests": figures["requests"],
@@ -299,12 +351,13 @@ def wait_for_quiet(patience: float = 120.0) -> float:
     return busy
 
 
-def run_round(number: int, urls: dict[str, str], all_loads: list[Load], token: str, args: argparse.Namespace,
+def run_round(number: int, servers: dict[str, Server], all_loads: list[Load], token: str, args: argparse.Namespace,
               work_dir: Path) -> dict[str, Any]:
     cpu_before = wait_for_quiet()
     figures = {}
     for load in all_loads:
-        figures[load.name] = run_wrk(urls[load.server], load, token, args.duration, args.connections, work_dir)
+        server = servers[load.server]
+        figures[load.name] = run_wrk(server.url, load, token, args.duration, args.connections, work_dir, server)
         print(f"  round {number} {load.name:<12} {figures[load.name]['rps']:>9.1f} req/s", flush=True)
     time.sleep(2)  # the servers finish the requests wrk left in flight
     cpu_after = psutil.cpu_percent(interval=1.0)  # someone else started during the round?
@@ -312,6 +365,7 @@ def run_round(number: int, urls: dict[str, str], all_loads: list[Load], token: s
     for f in figures.values():
         f["ratio"] = round(f["rps"] / raw["rps"], 3)
         f["p99_ratio"] = round(f["p99_ms"] / raw["p99_ms"], 2)
+        f["cpu_ratio"] = round(raw["cpu_ms"] / f["cpu_ms"], 3) if f["cpu_ms"] else None
     return {"round": number, "cpu_before_percent": cpu_before, "cpu_after_percent": cpu_after,
             "loadavg": os.getloadavg(), "figures": figures}
 
@@ -337,11 +391,11 @@ def outlier(rounds: list[dict[str, Any]]) -> tuple[int, str] | None:
     return None
 
 
-def measure(urls: dict[str, str], all_loads: list[Load], token: str, args: argparse.Namespace,
+def measure(servers: dict[str, Server], all_loads: list[Load], token: str, args: argparse.Namespace,
             work_dir: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Rounds; while the kept ones hold an outlier, one more round (a bounded number). The quietest rounds
     are kept, so a machine that stays busy still gives its least disturbed figures."""
-    done = [run_round(n + 1, urls, all_loads, token, args, work_dir) for n in range(args.rounds)]
+    done = [run_round(n + 1, servers, all_loads, token, args, work_dir) for n in range(args.rounds)]
     reasons: dict[int, str] = {}
     kept = list(done)
     for _ in range(args.max_reruns):
@@ -350,7 +404,7 @@ def measure(urls: dict[str, str], all_loads: list[Load], token: str, args: argpa
             break
         reasons[found[0]] = found[1]
         print(f"  round {found[0]} run again: {found[1]}", flush=True)
-        done.append(run_round(len(done) + 1, urls, all_loads, token, args, work_dir))
+        done.append(run_round(len(done) + 1, servers, all_loads, token, args, work_dir))
         # Among equally busy rounds, the one where the baseline ran fastest was disturbed least.
         quietest = sorted(done, key=lambda r: (busyness(r), -r["figures"]["raw"]["rps"]))
         kept = sorted(quietest[:args.rounds], key=lambda r: r["round"])
@@ -369,11 +423,88 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--max-reruns", type=int, default=3, help="rounds run again at most (busy machine)")
+    parser.add_argument("--memory-requests", type=int, default=100_000,
+                        help="answers the service gives in all before its last RSS reading (0: no memory run)")
+    parser.add_argument("--memory-slice", type=float, default=10, help="seconds of load between RSS readings")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="processes for the all-workers run (`branchdesk serve --workers N`; 1: none)")
+    parser.add_argument("--memory-only", action="store_true",
+                        help="only the memory run, on a fresh service; it replaces the memory figures in the results")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="where the figures are written")
     parser.add_argument("--quick", action="store_true", help="a smoke run: one short round")
     args = parser.parse_args()
     if args.quick:
         args.duration, args.warmup, args.rounds, args.max_reruns = 2, 1, 1, 0
+        args.memory_requests, args.memory_slice = min(args.memory_requests, 3_000), 2
     return args
+
+
+def memory_run(server: Server, all_loads: list[Load], token: str, args: argparse.Namespace,
+               work_dir: Path) -> dict[str, Any]:
+    """The signed-in GraphQL queries in turn (the path that reads the database), in slices of load, until
+    they have been answered ``--memory-requests`` times; the service's RSS before and after every slice."""
+    signed_in = [load for load in all_loads if load.server == "branchdesk" and load.signed_in]
+    answered, turn = 0, 0
+    series = [{"requests": 0, "rss_mb": rss_mb(server)}]
+    while answered < args.memory_requests:
+        load = signed_in[turn % len(signed_in)]
+        answered += run_wrk(server.url, load, token, args.memory_slice, args.connections, work_dir, server)["requests"]
+        series.append({"requests": answered, "rss_mb": rss_mb(server)})
+        turn += 1
+        if turn % 10 == 0:
+            print(f"  memory: {answered} requests, RSS {series[-1]['rss_mb']} MB", flush=True)
+    at_10k, at_100k = rss_at(series, 10_000), rss_at(series, args.memory_requests)
+    return {"requests": answered, "queries": [load.name for load in signed_in], "slice_s": args.memory_slice,
+            "start": series[0], "10k": at_10k, "100k": at_100k, "series": series,
+            "growth_10k_to_end_mb": round(series[-1]["rss_mb"] - at_10k["rss_mb"], 1) if at_10k else None}
+
+
+def rss_at(series: list[dict[str, Any]], requests: int) -> dict[str, Any] | None:
+    """The first sample taken once the memory run had answered ``requests``."""
+    return next((sample for sample in series if sample["requests"] >= requests), None)
+
+
+def all_workers(env: dict[str, str], raw_env: dict[str, str], all_loads: list[Load], token: str,
+                args: argparse.Namespace, work_dir: Path, servers: list[Server]) -> dict[str, Any]:
+    """The machine's capacity: ``branchdesk serve --workers N`` and the baseline with N workers, each
+    query once, wrk with N threads and N times the connections."""
+    workers = args.workers
+    ours = start_server("branchdesk-workers", "branchdesk_app", env, work_dir, workers)
+    raw = start_server("raw-workers", "raw_app", raw_env, work_dir, workers)
+    servers += [ours, raw]
+    wait_ready(ours, "/readyz")
+    wait_ready(raw, "/healthz")
+    by_name = {"branchdesk": ours, "raw": raw}
+    threads, connections = min(workers, 4), args.connections * workers
+    for load in all_loads:
+        run_wrk(by_name[load.server].url, load, token, args.warmup, connections, work_dir, threads=threads)
+    figures = {}
+    for load in all_loads:
+        server = by_name[load.server]
+        figures[load.name] = run_wrk(server.url, load, token, args.duration, connections, work_dir, server, threads)
+        print(f"  {workers} workers {load.name:<12} {figures[load.name]['rps']:>9.1f} req/s", flush=True)
+    for f in figures.values():
+        f["ratio"] = round(f["rps"] / figures["raw"]["rps"], 3)
+    for server in (ours, raw):
+        stop_server(server)
+        servers.remove(server)
+    return {"workers": workers, "wrk_threads": threads, "connections": connections, "figures": figures,
+            "loadavg": os.getloadavg()}
+
+
+def record_memory_run(memory: dict[str, Any], start: dict[str, float], path: Path) -> None:
+    """``--memory-only``: the memory run (from a fresh service) in place of the one in the last results."""
+    results = json.loads(path.read_text())
+    results["memory"] = memory | {"date": datetime.now(UTC).isoformat(timespec="seconds"),
+                                  "process_start_rss_mb": start["branchdesk"], "separate_run": True}
+    growth = memory["growth_10k_to_end_mb"]
+    rows = [r for r in results["targets"] if not r["target"].startswith("RSS flat")]
+    rows.append({"target": f"RSS flat from 10k to {memory['requests']} signed-in requests (grows <= 10 MB)",
+                 "value": growth, "met": growth is not None and growth <= 10})
+    results["targets"] = rows
+    path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    print(f"memory: {memory['requests']} requests, RSS {memory['start']['rss_mb']} -> {memory['series'][-1]['rss_mb']} MB "
+          f"(10k: {memory['10k']['rss_mb'] if memory['10k'] else None}); wrote {path}")
 
 
 def bench(args: argparse.Namespace, database: str, work_dir: Path, servers: list[Server]) -> None:
@@ -386,6 +517,7 @@ def bench(args: argparse.Namespace, database: str, work_dir: Path, servers: list
     servers.append(start_server("raw", "raw_app", raw_env, work_dir))
     wait_ready(servers[0], "/readyz")
     wait_ready(servers[1], "/healthz")
+    by_name = {s.name: s for s in servers}
     urls = {s.name: s.url for s in servers}
 
     token = sign_in(urls["branchdesk"])
@@ -398,28 +530,49 @@ def bench(args: argparse.Namespace, database: str, work_dir: Path, servers: list
     graphql_loads = [load for load in all_loads if load.server == "branchdesk"]
     statements = {"raw": RAW_STATEMENTS} | asyncio.run(capture_statements(settings_from(env), graphql_loads, headers(token)))
     rss = {"start": {s.name: rss_mb(s) for s in servers}}
+    if args.memory_only:
+        record_memory_run(memory_run(by_name["branchdesk"], all_loads, token, args, work_dir), rss["start"], args.results)
+        return
     for load in all_loads:
-        run_wrk(urls[load.server], load, token, args.warmup, args.connections, work_dir)
-    kept, discarded = measure(urls, all_loads, token, args, work_dir)
-    rss["end"] = {s.name: rss_mb(s) for s in servers}
-    gc_pause_ms = longest_gc_pause_ms(urls["branchdesk"])
+        run_wrk(urls[load.server], load, token, args.warmup, args.connections, work_dir, by_name[load.server])
+    gc_before = gc_figures(urls["branchdesk"])  # start-up and warm-up behind
+    kept, discarded = measure(by_name, all_loads, token, args, work_dir)
+    rss["end_of_rounds"] = {s.name: rss_mb(s) for s in servers}
+    gc_after = gc_figures(urls["branchdesk"])
+    gc_pause_ms = {"since_start_clock": gc_after["clock"], "since_start_cpu": gc_after.get("cpu"),
+                   "rounds": longest_pause_between(gc_before, gc_after)}
+    memory = memory_run(by_name["branchdesk"], all_loads, token, args, work_dir) if args.memory_requests else None
+    capacity = all_workers(env, raw_env, all_loads, token, args, work_dir, servers) if args.workers > 1 else None
 
     summary = medians(kept)
     rows = targets(summary, statements)
-    rows.append({"target": f"longest GC pause under load <= {GC_PAUSE_LIMIT_MS} ms", "value": gc_pause_ms,
-                 "met": gc_pause_ms <= GC_PAUSE_LIMIT_MS})
-    print_report(summary, statements, rows, rss, discarded)
-    RESULTS.write_text(json.dumps({
+    during = gc_pause_ms["rounds"]["longest_at_most_ms"]
+    rows.append({"target": f"longest GC pause during the rounds <= {GC_PAUSE_LIMIT_MS} ms (clock, histogram bound)",
+                 "value": during, "met": during <= GC_PAUSE_LIMIT_MS})
+    rows.append({"target": f"longest GC pause since start <= {GC_PAUSE_LIMIT_MS} ms (clock; start-up and warm-up too)",
+                 "value": gc_pause_ms["since_start_clock"], "met": gc_pause_ms["since_start_clock"] <= GC_PAUSE_LIMIT_MS})
+    if gc_pause_ms["since_start_cpu"] is not None:
+        cpu = gc_pause_ms["since_start_cpu"]
+        rows.append({"target": f"longest GC pause since start <= {GC_PAUSE_LIMIT_MS} ms (CPU time)", "value": cpu,
+                     "met": cpu <= GC_PAUSE_LIMIT_MS})
+    if memory is not None and memory["growth_10k_to_end_mb"] is not None:
+        growth = memory["growth_10k_to_end_mb"]
+        rows.append({"target": f"RSS flat from 10k to {memory['requests']} signed-in requests (grows <= 10 MB)",
+                     "value": growth, "met": growth <= 10})
+    shown = {k: v for k, v in (memory or {}).items() if k != "series"}
+    print_report(summary, statements, rows, rss | {"memory run": shown}, discarded, capacity)
+    args.results.write_text(json.dumps({
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine(asyncio.run(admin_execute("show server_version"))),
         "parameters": {"duration_s": args.duration, "warmup_s": args.warmup, "connections": args.connections,
                        "wrk_threads": 1, "rounds": args.rounds, "quick": args.quick, "branch_staff": 7 + EXTRA_STAFF,
+                       "memory_requests": args.memory_requests, "workers": args.workers,
                        "mode": "production, one uvicorn worker each (uvloop, httptools)"},
-        "medians": summary, "targets": rows, "statements": statements, "rss_mb": rss,
-        "longest_gc_pause_ms": gc_pause_ms,
+        "medians": summary, "targets": rows, "statements": statements, "rss_mb": rss, "memory": memory,
+        "longest_gc_pause_ms": gc_pause_ms, "all_workers": capacity,
         "rounds": kept, "discarded_rounds": discarded,
     }, indent=2, ensure_ascii=False) + "\n")
-    print(f"\nwrote {RESULTS.relative_to(BENCH.parent)}")
+    print(f"\nwrote {args.results}")
 
 
 def main() -> None:

@@ -288,10 +288,17 @@ def settle_garbage_collector() -> None:
         gc.callbacks.append(metrics.observe_gc)  # pauses are measured under load (bench/api.py reads them)
 
 
-def create_app(settings: Settings | None = None, rt: Runtime | None = None, *, seed_demo: bool = False) -> Starlette:
-    """The ASGI app. Given a runtime (tests) it uses it; otherwise it builds one at startup."""
+def create_app(
+    settings: Settings | None = None,
+    rt: Runtime | None = None,
+    *,
+    seed_demo: bool = False,
+    compiled_completion: bool = True,
+) -> Starlette:
+    """The ASGI app. Given a runtime (tests) it uses it; otherwise it builds one at startup.
+    ``compiled_completion=False``: graphql-core completes every field (tests compare the two)."""
     settings = settings or get_settings()
-    schema = build_schema(settings)
+    schema = build_schema(settings, compiled_completion=compiled_completion)
     metrics.OPERATIONS.allow_root_fields(root_field_names(schema))
     metrics.OPERATIONS.allow(settings.metrics_operations)
     graphql_app = BranchdeskGraphQL(

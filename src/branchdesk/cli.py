@@ -49,6 +49,9 @@ def _fail(errors: list[DomainError]) -> NoReturn:
     raise typer.Exit(2)
 
 
+WORKER_HEALTHCHECK_SECONDS = 60
+
+
 @app.command()
 def serve(
     host: str = typer.Option(None, help="Defaults to BRANCHDESK_HOST (127.0.0.1)."),
@@ -110,6 +113,9 @@ def serve(
         "branchdesk.api:create_app",
         factory=True,
         workers=workers,
+        # A worker answers the supervisor's health check only once it has imported the app and built the
+        # schema: several seconds on a busy machine, where uvicorn's 5 s default kills and restarts it forever.
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
         host=host,
         port=port,
         log_config=None,

@@ -37,6 +37,22 @@ async def test_me_costs_entry_plus_one(api, world, sql_counter):
     assert count == 3  # entry, then the staff member with their memberships across branches, in one
 
 
+async def test_my_name_and_number_cost_entry_only(api, world, sql_counter):
+    token = await api.token(world.head_a)
+    count, body = await _count(api, sql_counter, "{ me { employeeNumber displayName } }", token, world.branch_a.code)
+    assert body["data"]["me"]["employeeNumber"] == world.head_a
+    assert count == 2  # entering the branch reads them already; the cross-branch read only when asked
+
+
+async def test_me_without_a_branch_costs_one(api, world, sql_counter):
+    token = await api.token(world.head_a)
+    count, body = await _count(
+        api, sql_counter, "{ me { employeeNumber staff { id } branchMemberships { id } } }", token, None
+    )
+    assert body["data"]["me"]["employeeNumber"] == world.head_a
+    assert count == 1  # no branch entered: the staff member with their memberships across branches, read once
+
+
 async def test_a_staff_page_costs_entry_plus_one(api, world, sql_counter):
     for _ in range(3):
         await add_member(api.client._transport.app.state.runtime, world.branch_a, ["teller"])
@@ -100,7 +116,7 @@ async def test_my_sessions_cost_one_statement(api, world, sql_counter):
     query = "{ me { employeeNumber sessions { id createdAt lastUsedAt userAgent current } } }"
     count, body = await _count(api, sql_counter, query, token, world.branch_a.code)
     assert any(s["current"] for s in body["data"]["me"]["sessions"])
-    assert count == 4  # entry, me, then every active session with when it started, in one
+    assert count == 3  # entry (which reads your name and number too), then every active session, in one
 
 
 async def test_a_cover_in_me_and_the_staff_page_costs_nothing_more(api, world, sql_counter):

@@ -38,6 +38,9 @@ async def enqueue(rt: Runtime, branch_id: uuid.UUID, job: str = "verify_audit_ch
         return (await outbox.enqueue(session, branch_id, job, **payload)).id
 
 
+RELAY_BATCH = 200  # rows the relay sends in one call (its default)
+
+
 async def send(rt: Runtime, redispatch_after: timedelta = LATER, max_dispatches: int = 20) -> int:
     """Relay every due row in one pass: other tests leave rows behind (each onboarding's activation notice),
     more than the relay's usual batch, and a test must see its own rows sent."""

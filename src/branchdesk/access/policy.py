@@ -138,7 +138,8 @@ class BranchPolicy:
         explained: dict[str, dict[str, list[str]]] = {}
         for subject in subjects:
             held = explained[subject] = {}
-            for role in [*enforcer.get_roles_for_user_in_domain(subject, self.domain), subject]:
+            # Sorted: Casbin's role links come back in no stable order, and answers must not change between requests.
+            for role in [*sorted(enforcer.get_roles_for_user_in_domain(subject, self.domain)), subject]:
                 for rule in enforcer.get_filtered_named_policy("p", 0, role, self.domain):
                     held.setdefault(f"{rule[2]}:{rule[3]}", []).append(role if role != subject else DIRECT)
         return explained

@@ -26,6 +26,15 @@ class BranchRef:
     head_office: bool = False
 
 
+@dataclass(frozen=True)
+class StaffCard:
+    """The caller's own name and number, as the branch-entry statement read them (it reads them anyway,
+    for the audit trail): what ``me`` shows first, without another statement."""
+
+    employee_number: str
+    display_name: str
+
+
 @dataclass(frozen=True, eq=False)
 class Principal:
     subject: str  # "staff:<id>", "service:<id>" or "system:<label>"
@@ -35,6 +44,7 @@ class Principal:
     staff_id: uuid.UUID | None = None
     # A service account's token names the permissions it may use; None: whatever the policy allows.
     scope: frozenset[str] | None = None
+    card: StaffCard | None = None  # a staff member's, when they entered a branch
 
     @classmethod
     def system(cls, label: str, branch: BranchRef | None = None) -> Principal:

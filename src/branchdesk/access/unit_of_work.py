@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from branchdesk.access import errors, repository
 from branchdesk.access.identity import Identity
 from branchdesk.access.policy import PolicyCache, service_subject, staff_subject
-from branchdesk.access.principal import BranchRef, Principal
+from branchdesk.access.principal import BranchRef, Principal, StaffCard
 from branchdesk.platform.audit import Author
 from branchdesk.platform.database import Database, bind_branch, bound_branch
 from branchdesk.platform.errors import DomainError, Forbidden, Unauthenticated
@@ -104,6 +104,7 @@ class Gate:
             branch=branch,
             policy=policy,
             staff_id=subject_id,
+            card=StaffCard(found.number or "", found.name or ""),
         )
 
 

@@ -32,7 +32,7 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 
 from branchdesk.access.identity import Identity, identify
-from branchdesk.access.principal import Principal
+from branchdesk.access.principal import Principal, StaffCard
 from branchdesk.platform.database import discard_after_commit, is_disconnect, run_after_commit
 from branchdesk.platform.errors import DomainError, Forbidden, Unauthenticated
 from branchdesk.platform.events import EndedSessions, EventBus
@@ -260,6 +260,11 @@ class Context:
         if isinstance(self._principal, DomainError):
             raise self._principal
         return self._principal
+
+    def entered_card(self) -> StaffCard | None:
+        """The caller's own name and number as entering the branch read them; None when none was entered."""
+        principal = self._principal
+        return principal.card if isinstance(principal, Principal) else None
 
     def refuse_for(self, retry_after: int) -> None:
         """Over HTTP, answer 429 with Retry-After (the payload still says why, for every transport)."""

@@ -29,6 +29,7 @@ from strawberry.tools import merge_types
 from strawberry.types.scalar import ScalarDefinition
 
 import branchdesk.graphql
+from branchdesk.graphql.completion import PlanningExecutor
 from branchdesk.graphql.conventions import describe_conventions
 from branchdesk.graphql.errors import RequestLifecycle
 from branchdesk.graphql.inputs import guard
@@ -123,7 +124,7 @@ class BranchdeskSchema(strawberry.Schema):
         """Expected refusals are answers, not incidents: RequestLifecycle logs only the unexpected."""
 
 
-def build_schema(settings: Settings) -> strawberry.Schema:
+def build_schema(settings: Settings, *, compiled_completion: bool = True) -> strawberry.Schema:
     # Extensions are built per request (strawberry keeps per-request state on them). The limits' rule
     # classes are built once here: the validation cache is keyed by the rules, so a limiter built per
     # request (a new rule class each time) would make every request miss it. The parser and validation
@@ -149,6 +150,8 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         subscription=Subscription,
         types=_node_types(),
         extensions=extensions,
+        # Pure selections completed by compiled plans; without, strawberry's own executor (the tests compare them).
+        execution_context_class=PlanningExecutor.for_schema() if compiled_completion else None,
         config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALARS),
     )
     describe_conventions(schema._schema, settings)

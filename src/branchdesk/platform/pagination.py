@@ -12,12 +12,12 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, func, select, tuple_
+from sqlalchemy import ColumnElement, Integer, Select, bindparam, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -126,11 +126,48 @@ def _keys(key: Key) -> tuple[InstrumentedAttribute[Any], ...]:
     return (key,) if isinstance(key, InstrumentedAttribute) else tuple(key)
 
 
-def _beyond(keys: tuple[InstrumentedAttribute[Any], ...], at: Any, ascending: bool) -> ColumnElement[bool]:
-    """Rows past ``at`` in the given direction (a row-value comparison for a compound key)."""
+def _beyond(keys: tuple[InstrumentedAttribute[Any], ...], side: str, ascending: bool) -> ColumnElement[bool]:
+    """Rows past the key given as parameters ``<side>_0``… in the given direction (a row-value comparison
+    for a compound key)."""
+    values = [bindparam(f"{side}_{i}", type_=key.type) for i, key in enumerate(keys)]
     column: Any = keys[0] if len(keys) == 1 else tuple_(*keys)
-    value: Any = at if len(keys) == 1 else tuple_(*at)
+    value: Any = values[0] if len(keys) == 1 else tuple_(*values)
     return column > value if ascending else column < value  # type: ignore[no-any-return]
+
+
+def _key_parameters(side: str, at: Any, count: int) -> dict[str, Any]:
+    values = [at] if count == 1 else list(at)
+    return {f"{side}_{i}": value for i, value in enumerate(values)}
+
+
+# Page statements derived from a list's statement, kept by shape (which way, from which end, past which
+# cursors): values are parameters, so a list whose statement is built once (its filters parameters too)
+# builds and compiles each shape once per process. The base statement is kept with them, so its id is
+# not reused while they are.
+_PAGE_STATEMENTS: dict[tuple[Any, ...], tuple[Select[Any], Select[Any]]] = {}
+_PAGE_STATEMENTS_KEPT = 512
+
+
+def _page_statement(
+    stmt: Select[Any], keys: tuple[InstrumentedAttribute[Any], ...], ascending: bool, request: PageRequest
+) -> Select[Any]:
+    reading_ascending = ascending != request.from_end  # `last` reads the tail from its end
+    shape = (id(stmt), *map(id, keys), ascending, reading_ascending, request.after is None, request.before is None)
+    found = _PAGE_STATEMENTS.get(shape)
+    if found is not None:
+        return found[1]
+    page = stmt
+    if request.after is not None:
+        page = page.where(_beyond(keys, "after", ascending))
+    if request.before is not None:
+        page = page.where(_beyond(keys, "before", not ascending))
+    page = page.order_by(*[k.asc() if reading_ascending else k.desc() for k in keys]).limit(
+        bindparam("page_limit", type_=Integer)
+    )
+    if len(_PAGE_STATEMENTS) >= _PAGE_STATEMENTS_KEPT:
+        _PAGE_STATEMENTS.clear()
+    _PAGE_STATEMENTS[shape] = (stmt, page)
+    return page
 
 
 async def keyset(
@@ -139,36 +176,53 @@ async def keyset(
     key: Key,
     request: PageRequest,
     to_item: Callable[[Any], T],  # the entity, or the whole row when it selects several columns
+    params: Mapping[str, Any] | None = None,  # the values of ``stmt``'s own parameters
 ) -> Page[T]:
     keys = _keys(key)
     ascending = not request.descending
+    values = dict(params or {})
     if request.after is not None:
-        stmt = stmt.where(_beyond(keys, decode_cursor(request.after, keys, field="after"), ascending))
+        values |= _key_parameters("after", decode_cursor(request.after, keys, field="after"), len(keys))
     if request.before is not None:
-        stmt = stmt.where(_beyond(keys, decode_cursor(request.before, keys, field="before"), not ascending))
-    reading_ascending = ascending != request.from_end  # `last` reads the tail from its end
-    order = [k.asc() if reading_ascending else k.desc() for k in keys]
+        values |= _key_parameters("before", decode_cursor(request.before, keys, field="before"), len(keys))
     size = request.size
-    rows: Sequence[Any] = (await session.execute(stmt.order_by(*order).limit(size + 1))).all()
+    values["page_limit"] = size + 1
+    rows: Sequence[Any] = (await session.execute(_page_statement(stmt, keys, ascending, request), values)).all()
     more = len(rows) > size
     read = list(rows[:size])
     if request.from_end:
         read.reverse()
-    items = [(_cursor(row, keys), to_item(row[0] if len(row) == 1 else row)) for row in read]
+    cursor = _cursors(read[0], keys) if read else None
+    items = [(cursor(row), to_item(row[0] if len(row) == 1 else row)) for row in read]  # type: ignore[misc]
     if request.from_end:
         return Page(items, has_next=request.before is not None, has_previous=more)
     return Page(items, has_next=more, has_previous=request.after is not None)
 
 
-async def count(session: AsyncSession, stmt: Select[*tuple[Any, ...]]) -> int:
+async def count(session: AsyncSession, stmt: Select[*tuple[Any, ...]], params: Mapping[str, Any] | None = None) -> int:
     """How many rows a list's query holds (its filters, not its page): one statement."""
-    counted = await session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    counted = await session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()), params)
     return int(counted or 0)
 
 
-def _cursor(row: Any, keys: tuple[InstrumentedAttribute[Any], ...]) -> str:
-    values = [str(_key_of(row, key)) for key in keys]
-    return encode_cursor(values[0] if len(values) == 1 else values)
+def _cursors(first: Any, keys: tuple[InstrumentedAttribute[Any], ...]) -> Callable[[Any], str]:
+    """The cursor of each row of a page, from where the sort key sits in the first row: a column of the
+    row (found once, by its unique name), or an attribute of the entity the row starts with."""
+    mapping, fields = first._mapping, first._fields
+    positions: list[int | None] = []
+    for key in keys:
+        position = fields.index(key.key) if key in mapping and fields.count(key.key) == 1 else None
+        if position is not None and first[position] is not mapping[key]:
+            position = None
+        positions.append(position)
+
+    def cursor(row: Any) -> str:
+        values = [
+            str(row[at] if at is not None else _key_of(row, key)) for at, key in zip(positions, keys, strict=True)
+        ]
+        return encode_cursor(values[0] if len(values) == 1 else values)
+
+    return cursor
 
 
 def _key_of(row: Any, key: InstrumentedAttribute[Any]) -> Any:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, any_, delete, func, or_, select, update
+from sqlalchemy import Row, Select, any_, bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from branchdesk.platform.clock import utcnow
@@ -138,32 +138,40 @@ MEMBER_COLUMNS = (
 )
 
 
-def not_ended(now: datetime) -> Any:
+def not_ended(now: Any) -> Any:
     """A membership that has not ended by ``now`` (a cover that starts later included)."""
     return or_(Membership.ends_at.is_(None), Membership.ends_at > now)
 
 
-def members_page_query(branch_id: uuid.UUID, search: str | None = None) -> Select[*tuple[Any, ...]]:
-    """Members of the branch whose membership has not ended; ``search``: an employee number starting
-    with it, or a name containing it (either case)."""
-    stmt = (
-        select(*MEMBER_COLUMNS)
-        .join(Membership, Membership.staff_id == Staff.id)
-        .where(Membership.tenant_id == branch_id, not_ended(utcnow()))
-    )
-    if search:
-        literal = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        stmt = stmt.where(
-            or_(
-                Staff.employee_number.ilike(f"{literal}%", escape="\\"),
-                Staff.display_name.ilike(f"%{literal}%", escape="\\"),
-            )
+# Built once, the branch and the moment parameters: each request reuses the statement and its compiled form.
+_MEMBERS = (
+    select(*MEMBER_COLUMNS)
+    .join(Membership, Membership.staff_id == Staff.id)
+    .where(Membership.tenant_id == bindparam("branch_id"), not_ended(bindparam("now")))
+)
+_MEMBERS_BY_ID = _MEMBERS.where(Staff.id.in_(bindparam("ids", expanding=True)))
+
+
+def members_page_query(
+    branch_id: uuid.UUID, search: str | None = None
+) -> tuple[Select[*tuple[Any, ...]], dict[str, Any]]:
+    """Members of the branch whose membership has not ended, and the values of its parameters;
+    ``search``: an employee number starting with it, or a name containing it (either case)."""
+    params: dict[str, Any] = {"branch_id": branch_id, "now": utcnow()}
+    if not search:
+        return _MEMBERS, params
+    literal = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    stmt = _MEMBERS.where(
+        or_(
+            Staff.employee_number.ilike(f"{literal}%", escape="\\"),
+            Staff.display_name.ilike(f"%{literal}%", escape="\\"),
         )
-    return stmt
+    )
+    return stmt, params
 
 
 async def members_by_ids(session: AsyncSession, branch_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> list[Row[Any]]:
-    return list(await session.execute(members_page_query(branch_id).where(Staff.id.in_(ids))))
+    return list(await session.execute(_MEMBERS_BY_ID, {"branch_id": branch_id, "ids": list(ids), "now": utcnow()}))
 
 
 async def personal_data(session: AsyncSession, branch_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> list[Row[Any]]:

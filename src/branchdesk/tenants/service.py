@@ -492,12 +492,14 @@ async def list_members(
     otherwise; ``search`` matches an employee number's start or any part of a name, in either case."""
     by.require(STAFF_READ)
     key = MEMBER_ORDERS[page.order_by or "employee_number"]
-    return await keyset(session, repository.members_page_query(by.branch_id, search), key, page, _member)
+    stmt, params = repository.members_page_query(by.branch_id, search)
+    return await keyset(session, stmt, key, page, _member, params)
 
 
 async def count_members(session: AsyncSession, by: Principal, search: str | None = None) -> int:
     by.require(STAFF_READ)
-    return await count(session, repository.members_page_query(by.branch_id, search))
+    stmt, params = repository.members_page_query(by.branch_id, search)
+    return await count(session, stmt, params)
 
 
 async def personal_data_of(session: AsyncSession, by: Principal, ids: list[uuid.UUID]) -> dict[uuid.UUID, PersonalData]:

@@ -1,15 +1,18 @@
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import uuid
 from collections import defaultdict
-from dataclasses import replace
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 from strawberry import relay
 from strawberry.types import Info
 from strawberry.utils.await_maybe import await_maybe
 
+from branchdesk.access.principal import StaffCard
 from branchdesk.graphql import permissions as p
 from branchdesk.graphql.inputs import text_argument
 from branchdesk.graphql.nodes import LoadedNode
@@ -17,18 +20,17 @@ from branchdesk.graphql.relay import Before, Cursor, First, Last, connection, pa
 from branchdesk.graphql.tenants.types import (
     Branch,
     BranchConnection,
-    BranchMembership,
     BranchOrder,
     BranchStatus,
     Me,
-    MyMembership,
     StaffMember,
     StaffMemberConnection,
     StaffOrder,
 )
 from branchdesk.platform.errors import PAGE_SIZE, DomainError
 from branchdesk.tenants import service
-from branchdesk.tenants.service import Member
+
+T = TypeVar("T")
 
 
 @strawberry.type
@@ -36,27 +38,18 @@ class Queries:
     @p.field(p.SIGNED_IN, "The signed-in staff member and the branches they can act in (use a code as X-Branch).")
     async def me(self, info: Info) -> Me | None:
         ctx = info.context
-        async with ctx.runtime.db.platform_session() as session:
-            staff = await service.staff_overview(session, ctx.staff_id)
-
-        active = [(roles, b.id) for roles, b in staff.memberships if b.code == ctx.branch_code]
-        window = staff.windows.get(active[0][1]) if active else None
-        member = Member(
-            staff.id, staff.employee_number, staff.display_name, staff.email, active[0][0] if active else []
-        )
-        if window is not None:
-            member = replace(member, kind=window.kind, starts_at=window.starts_at, ends_at=window.ends_at)
-        you = StaffMember.of(member)  # as seen from the active branch, like every StaffMember
+        staff_id = ctx.staff_id
+        overview = once(lambda: _overview(ctx, staff_id))
+        card = ctx.entered_card()
+        if card is None:  # no branch entered: who you are comes from the one cross-branch read
+            found = await overview()
+            card = StaffCard(found.employee_number, found.display_name)
         return Me(
-            id=strawberry.ID(str(staff.id)),
-            employee_number=staff.employee_number,
-            display_name=staff.display_name,
-            staff=you,
-            memberships=[MyMembership(branch=Branch.from_model(b), roles=roles) for roles, b in staff.memberships],
-            branch_memberships=[
-                BranchMembership.of(b.id, you, roles, Branch.from_model(b), staff.windows.get(b.id))
-                for roles, b in staff.memberships
-            ],
+            id=strawberry.ID(str(staff_id)),
+            employee_number=card.employee_number,
+            display_name=card.display_name,
+            overview=overview,
+            branch_code=ctx.branch_code,
         )
 
     @p.field("branch:list", "All branches (head office), ordered by code unless `orderBy` says otherwise.")
@@ -128,6 +121,25 @@ class Queries:
         if len(ids) > limit:
             raise DomainError(PAGE_SIZE, field="ids", limit=limit)
         return await resolve_nodes(info, ids)
+
+
+async def _overview(ctx: Any, staff_id: uuid.UUID) -> service.Overview:
+    """Across branches (platform scope), one statement; Unauthenticated for a disabled staff member."""
+    async with ctx.runtime.db.platform_session() as session:
+        return await service.staff_overview(session, staff_id)
+
+
+def once(load: Callable[[], Awaitable[T]]) -> Callable[[], Awaitable[T]]:
+    """``load()`` run at most once, however many resolvers await it (concurrently or not)."""
+    started: asyncio.Future[T] | None = None
+
+    async def shared() -> T:
+        nonlocal started
+        if started is None:
+            started = asyncio.ensure_future(load())
+        return await asyncio.shield(started)
+
+    return shared
 
 
 async def resolve_nodes(info: Info, ids: list[strawberry.ID]) -> list[relay.Node | None]:

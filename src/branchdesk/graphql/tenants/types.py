@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import replace
 from datetime import datetime
 from enum import Enum
 from typing import Any
@@ -22,7 +23,7 @@ from branchdesk.graphql.vocabulary import RoleInfo, Weekday, weekday_label
 from branchdesk.platform.errors import NotFound
 from branchdesk.platform.masking import mask_address, mask_id_number, mask_phone
 from branchdesk.tenants import models
-from branchdesk.tenants.service import Member, Window
+from branchdesk.tenants.service import Member, Overview, Window
 
 BranchLevel = graphql_enum(models.BranchLevel, "BranchLevel", "Where a branch sits in the hierarchy.")
 BranchStatus = graphql_enum(models.BranchStatus, "BranchStatus", "Whether staff can act in a branch.")
@@ -265,22 +266,51 @@ class Me:
     )
     employee_number: str = strawberry.field(description="Employee number (工号), used to sign in.")
     display_name: str = strawberry.field(description="Name as shown to colleagues.")
-    staff: StaffMember = strawberry.field(description="You, as the `StaffMember` node with its global id.")
-    memberships: list[MyMembership] = strawberry.field(
+    # Where the caller belongs, read (once, across branches) only when a field below asks for it.
+    overview: strawberry.Private[Callable[[], Awaitable[Overview]]]
+    branch_code: strawberry.Private[str | None]
+
+    async def _you(self) -> tuple[Overview, StaffMember]:
+        found = await self.overview()
+        active = [(roles, b.id) for roles, b in found.memberships if b.code == self.branch_code]
+        member = Member(
+            found.id, found.employee_number, found.display_name, found.email, active[0][0] if active else []
+        )
+        window = found.windows.get(active[0][1]) if active else None
+        if window is not None:
+            member = replace(member, kind=window.kind, starts_at=window.starts_at, ends_at=window.ends_at)
+        return found, StaffMember.of(member)  # as seen from the active branch, like every StaffMember
+
+    @strawberry.field(description="You, as the `StaffMember` node with its global id.")
+    async def staff(self) -> StaffMember:
+        return (await self._you())[1]
+
+    @strawberry.field(
         description="The branches you belong to, with role names.",
         deprecation_reason="Use `branchMemberships`: nodes keyed by branch and member, with role labels.",
     )
-    branch_memberships: list[BranchMembership] = strawberry.field(
+    async def memberships(self) -> list[MyMembership]:
+        found = await self.overview()
+        return [MyMembership(branch=Branch.from_model(b), roles=roles) for roles, b in found.memberships]
+
+    @strawberry.field(
         description="Your membership of each branch you belong to, with your roles there (and their labels)."
     )
-    sessions: list[SignedInSession] = strawberry.field(
-        resolver=my_sessions,
-        description="Your active sessions, the most recently used first; `current` marks this one.",
-    )
+    async def branch_memberships(self) -> list[BranchMembership]:
+        found, you = await self._you()
+        return [
+            BranchMembership.of(b.id, you, roles, Branch.from_model(b), found.windows.get(b.id))
+            for roles, b in found.memberships
+        ]
+
+    @strawberry.field(description="Your active sessions, the most recently used first; `current` marks this one.")
+    async def sessions(self, info: Info) -> list[SignedInSession]:
+        return await my_sessions(info)  # a method like the fields above, so the schema keeps their order
 
     @strawberry.field(description="Your second factor: whether it is set up, and whether your roles require it.")
     async def second_factor(self, info: Info) -> SecondFactorStatus:
-        return await status_of(info, {role for membership in self.memberships for role in membership.roles})
+        found = await self.overview()
+        return await status_of(info, {role for roles, _branch in found.memberships for role in roles})
 
 
 @strawberry.type(name="BranchConnection", description="A page of branches.")

@@ -1,0 +1,393 @@
+"""Compiled completion of pure selections: the part of a response that only reads attributes.
+
+graphql-core completes every field of a response through the same generic steps (resolve info,
+resolver wrapper, awaitable checks, type dispatch), ~15 µs a field: most of a 50-row list's cost. A
+*pure* selection is one whose every field is a plain attribute (a strawberry field with no resolver,
+permission or extension), a Relay ``id`` or ``__typename``, with no directive and no ``@defer``. For
+each pure selection under a field (keyed by the document's field nodes, so once per cached
+document), :class:`PlanningExecutor` compiles graphql-core's completion rules — non-null, lists,
+``is_type_of``, an interface's runtime type, leaf coercion — into nested closures that read the
+attributes and coerce the leaves directly.
+
+Nothing else changes: every field with a resolver (root fields and their declared permissions,
+argument checks, personal data with its masking and audited reads, labels, loaders) runs through
+graphql-core as before, and a plan only completes the pure value such a field returned. A value a
+plan does not expect (a null where non-null is declared, a class it has not seen, a scalar that
+refuses the value) abandons the plan's result and graphql-core completes the same value again from
+the start: reading attributes has no side effects, so it answers exactly what it always answers,
+errors included. ``tests/graphql/test_compiled_completion.py`` checks the answers byte for byte.
+"""
+
+from __future__ import annotations
+
+import inspect
+import operator
+from collections.abc import Callable
+from typing import Any
+
+from graphql.execution.collect_fields import FieldDetails, collect_subfields
+from graphql.pyutils import Undefined
+from strawberry import relay
+from strawberry.relay import GlobalID
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.cast import get_strawberry_type_cast
+
+from graphql import (
+    FieldNode,
+    FragmentSpreadNode,
+    GraphQLField,
+    GraphQLInterfaceType,
+    GraphQLLeafType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLString,
+    InlineFragmentNode,
+    SelectionSetNode,
+)
+
+Complete = Callable[[Any], Any]
+Get = Callable[[Any], Any]
+_BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF
+_RELAY_ID = relay.Node.__dict__["_id"].__func__  # strawberry's resolver of Node.id
+MAX_PLANS = 4096  # distinct (field nodes, type) pairs kept; the document caches hold 512 documents
+MAX_GLOBAL_IDS = 50_000  # encoded Relay ids kept
+
+
+class Irregular(Exception):
+    """A value a plan does not handle: graphql-core completes it instead."""
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _constant(value: Any) -> Get:
+    def constant(_source: Any) -> Any:
+        return value
+
+    return constant
+
+
+def _selections_free_of_directives(selection_set: SelectionSetNode | None, fragments: Any, seen: set[str]) -> bool:
+    """No ``@include``/``@skip``/``@defer`` anywhere below: what is selected never depends on variables."""
+    if selection_set is None:
+        return True
+    for selection in selection_set.selections:
+        if selection.directives:
+            return False
+        if isinstance(selection, FieldNode | InlineFragmentNode):
+            if not _selections_free_of_directives(selection.selection_set, fragments, seen):
+                return False
+        elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
+            details = fragments.get(selection.name.value)
+            if details is None or details.variable_signatures:
+                return False
+            seen.add(selection.name.value)
+            if not _selections_free_of_directives(details.definition.selection_set, fragments, seen):
+                return False
+    return True
+
+
+class _Plans:
+    """One schema's compiled plans and encoded Relay ids (shared by every request of the process)."""
+
+    def __init__(self) -> None:
+        self.completions: dict[tuple[int, ...], tuple[Any, Complete | None]] = {}
+        self.fields: dict[tuple[int, ...], tuple[Any, tuple[Get, Complete] | None]] = {}
+        self.global_ids: dict[tuple[str, str], Any] = {}
+        self.id_attributes: dict[type, str | None] = {}
+        self.hits = 0  # completions answered by a plan (tests read it)
+
+    def clear_when_full(self) -> None:
+        if len(self.completions) + len(self.fields) > MAX_PLANS:
+            self.completions.clear()
+            self.fields.clear()
+
+
+class PlanningExecutor(StrawberryGraphQLCoreExecutionContext):
+    """Strawberry's executor, with pure selections completed by compiled plans (see the module)."""
+
+    plans: _Plans = _Plans()
+
+    @classmethod
+    def for_schema(cls) -> type[PlanningExecutor]:
+        """A subclass with plans of its own: a plan belongs to one schema's types."""
+        return type("PlanningExecutor", (cls,), {"plans": _Plans()})
+
+    # --- graphql-core's hooks ---------------------------------------------------------------------------
+
+    def complete_value(
+        self,
+        return_type: GraphQLOutputType,
+        field_details_list: list[FieldDetails],
+        info: Any,
+        path: Any,
+        result: Any,
+        position_context: Any,
+    ) -> Any:
+        plan = self._completion(return_type, field_details_list)
+        if plan is not None:
+            try:
+                completed = plan(result)
+            except Exception:  # irregular: graphql-core completes the same value, errors and all
+                pass
+            else:
+                self.plans.hits += 1
+                return completed
+        return super().complete_value(return_type, field_details_list, info, path, result, position_context)
+
+    def execute_field(
+        self,
+        parent_type: GraphQLObjectType,
+        source: Any,
+        field_details_list: list[FieldDetails],
+        path: Any,
+        position_context: Any,
+    ) -> Any:
+        """A plain attribute (or Relay id, or ``__typename``) with a pure selection: read and completed by
+        its plan, without building resolve info or calling strawberry's resolver wrapper."""
+        found = self._field(parent_type, field_details_list)
+        if found is not None:
+            get, complete = found
+            try:
+                completed = complete(get(source))
+            except Exception:  # irregular: graphql-core runs the field as always
+                pass
+            else:
+                self.plans.hits += 1
+                return completed
+        return super().execute_field(parent_type, source, field_details_list, path, position_context)
+
+    # --- plans, cached per document field nodes -------------------------------------------------------
+
+    def _planning(self) -> bool:
+        manager = self.middleware_manager
+        return manager is None or not manager.middlewares
+
+    def _completion(self, return_type: GraphQLOutputType, field_details_list: list[FieldDetails]) -> Complete | None:
+        nodes = [details.node for details in field_details_list]
+        key = (id(return_type), *map(id, nodes))
+        cached = self.plans.completions.get(key)
+        if cached is not None:
+            return cached[1]
+        plan = self._compile(return_type, field_details_list) if self._pure_below(field_details_list) else None
+        self.plans.clear_when_full()
+        self.plans.completions[key] = (nodes, plan)  # the nodes are kept: their ids cannot be reused meanwhile
+        return plan
+
+    def _field(
+        self, parent_type: GraphQLObjectType, field_details_list: list[FieldDetails]
+    ) -> tuple[Get, Complete] | None:
+        nodes = [details.node for details in field_details_list]
+        key = (id(parent_type), *map(id, nodes))
+        cached = self.plans.fields.get(key)
+        if cached is not None:
+            return cached[1]
+        found: tuple[Get, Complete] | None = None
+        if self._pure_below(field_details_list):
+            name = nodes[0].name.value
+            field_def = parent_type.fields.get(name)
+            if name == "__typename":
+                found = _constant(parent_type.name), _identity
+            elif field_def is not None:
+                found = self._getter_and_completion(parent_type, field_def, field_details_list)
+        self.plans.clear_when_full()
+        self.plans.fields[key] = (nodes, found)
+        return found
+
+    def _pure_below(self, field_details_list: list[FieldDetails]) -> bool:
+        if not self._planning():
+            return False
+        if any(d.defer_usage is not None or d.fragment_variable_values is not None for d in field_details_list):
+            return False
+        return all(
+            _selections_free_of_directives(d.node.selection_set, self.fragments, set()) for d in field_details_list
+        )
+
+    # --- compiling ------------------------------------------------------------------------------------
+
+    def _compile(self, return_type: GraphQLOutputType, field_details_list: list[FieldDetails]) -> Complete | None:
+        """graphql-core's ``complete_value`` for this type and selection, or None when it is not pure."""
+        if isinstance(return_type, GraphQLNonNull):
+            return _non_null(self._compile(return_type.of_type, field_details_list))
+        if isinstance(return_type, GraphQLList):
+            return _list_of(self._compile(return_type.of_type, field_details_list))
+        if isinstance(return_type, GraphQLLeafType):
+            return _leaf(return_type)
+        if isinstance(return_type, GraphQLObjectType):
+            return self._object(return_type, field_details_list)
+        if isinstance(return_type, GraphQLInterfaceType):
+            return self._interface(return_type, field_details_list)
+        return None  # unions: their own resolve_type, left to graphql-core
+
+    def _object(self, object_type: GraphQLObjectType, field_details_list: list[FieldDetails]) -> Complete | None:
+        definition = (object_type.extensions or {}).get(_BACKREF)
+        if definition is None or definition.is_type_of is not None:
+            return None  # a type's own is_type_of may need the resolve info
+        grouped, defer_usages, _ = collect_subfields(
+            self.schema,
+            self.fragments,
+            self.variable_values,
+            self.operation,
+            object_type,
+            field_details_list,
+            self.hide_suggestions,
+        )
+        if defer_usages:
+            return None
+        fields: list[tuple[str, Get, Complete]] = []
+        for response_key, sub_details in grouped.items():
+            name = sub_details[0].node.name.value
+            if name == "__typename":
+                fields.append((response_key, _constant(object_type.name), _identity))
+                continue
+            field_def = object_type.fields.get(name)
+            found = self._getter_and_completion(object_type, field_def, sub_details) if field_def else None
+            if found is None:
+                return None
+            fields.append((response_key, *found))
+        return _object_of(object_type.is_type_of, tuple(fields))
+
+    def _interface(self, interface: GraphQLInterfaceType, field_details_list: list[FieldDetails]) -> Complete | None:
+        """Strawberry's own runtime type for an interface: the object's strawberry type, when it is one."""
+        definition = (interface.extensions or {}).get(_BACKREF)
+        if definition is None or definition.resolve_type is not None:
+            return None
+        origin = definition.origin
+        by_name: dict[str, Complete | None] = {
+            possible.name: self._compile(possible, field_details_list)
+            for possible in self.schema.get_possible_types(interface)
+        }
+
+        def runtime_object(value: Any) -> Any:
+            if value is None:
+                return None
+            if not isinstance(value, origin) or get_strawberry_type_cast(value) is not None:
+                raise Irregular
+            object_definition = value.__strawberry_definition__
+            if object_definition.is_graphql_generic:
+                raise Irregular
+            plan = by_name.get(object_definition.name)
+            if plan is None:  # not a possible type here, or a selection that is not pure for it
+                raise Irregular
+            return plan(value)
+
+        return runtime_object
+
+    def _getter_and_completion(
+        self, parent_type: GraphQLObjectType, field_def: GraphQLField, field_details_list: list[FieldDetails]
+    ) -> tuple[Get, Complete] | None:
+        definition = (field_def.extensions or {}).get(_BACKREF)
+        if definition is None or definition.extensions:
+            return None
+        if getattr(field_def.resolve, "_is_default", False):  # strawberry's resolver of a plain attribute
+            if definition.default_resolver is not getattr:
+                return None
+            complete = self._compile(field_def.type, field_details_list)
+            return (operator.attrgetter(definition.python_name), complete) if complete is not None else None
+        resolver = definition.base_resolver
+        if resolver is not None and getattr(resolver.wrapped_func, "__func__", None) is _RELAY_ID:
+            complete = self._compile(field_def.type, field_details_list)
+            return (self._relay_id(parent_type.name, complete), _identity) if complete is not None else None
+        return None
+
+    def _relay_id(self, type_name: str, complete: Complete) -> Get:
+        """Strawberry's ``Node.id`` for nodes that keep the default ``resolve_id`` and ``resolve_typename``
+        (``GlobalID(<type>, str(<the NodeID attribute>))``), completed, and kept once encoded."""
+        encoded = self.plans.global_ids
+        attributes = self.plans.id_attributes
+
+        def global_id(node: Any) -> Any:
+            cls = type(node)
+            try:
+                attribute = attributes[cls]
+            except KeyError:
+                attribute = attributes[cls] = _default_id_attribute(cls)
+            if attribute is None:
+                raise Irregular
+            node_id = getattr(node, attribute)
+            if type(node_id) is not str and (node_id is None or inspect.isawaitable(node_id)):
+                raise Irregular
+            key = (type_name, str(node_id))
+            found = encoded.get(key)
+            if found is None:
+                found = complete(GlobalID(type_name=type_name, node_id=key[1]))
+                if len(encoded) >= MAX_GLOBAL_IDS:
+                    encoded.clear()
+                encoded[key] = found
+            return found
+
+        return global_id
+
+
+def _default_id_attribute(cls: type) -> str | None:
+    """The NodeID attribute of a Node class that resolves ids and type names as strawberry does."""
+    if not issubclass(cls, relay.Node):
+        return None
+    if (
+        cls.resolve_id.__func__ is not relay.Node.resolve_id.__func__  # type: ignore[attr-defined]
+        or cls.resolve_typename.__func__ is not relay.Node.resolve_typename.__func__  # type: ignore[attr-defined]
+    ):
+        return None
+    return cls.resolve_id_attr()
+
+
+# --- graphql-core's completion rules, as closures ---------------------------------------------------------
+
+
+def _non_null(inner: Complete | None) -> Complete | None:
+    if inner is None:
+        return None
+
+    def non_null(value: Any) -> Any:
+        completed = inner(value)
+        if completed is None:
+            raise Irregular  # graphql-core reports the null
+        return completed
+
+    return non_null
+
+
+def _list_of(inner: Complete | None) -> Complete | None:
+    if inner is None:
+        return None
+
+    def each(value: Any) -> Any:
+        if value is None:
+            return None
+        if type(value) is not list and type(value) is not tuple:
+            raise Irregular  # other iterables, async ones, awaitables: graphql-core knows them
+        return [inner(item) for item in value]
+
+    return each
+
+
+def _leaf(leaf: GraphQLLeafType) -> Complete:
+    coerce = leaf.coerce_output_value
+    strings = leaf is GraphQLString
+
+    def scalar(value: Any) -> Any:
+        if value is None:
+            return None
+        if strings and type(value) is str:
+            return value
+        coerced = coerce(value)
+        if coerced is None or coerced is Undefined:
+            raise Irregular
+        return coerced
+
+    return scalar
+
+
+def _object_of(is_type_of: Any, fields: tuple[tuple[str, Get, Complete], ...]) -> Complete:
+    def complete_object(value: Any) -> Any:
+        if value is None:
+            return None
+        if is_type_of is not None and is_type_of(value, None) is not True:
+            raise Irregular  # strawberry's generated check does not read the info
+        return {key: complete(get(value)) for key, get, complete in fields}
+
+    return complete_object
