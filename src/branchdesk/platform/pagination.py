@@ -244,10 +244,13 @@ async def keyset_each(
     ``stmt`` selects columns, among them ``parent`` and the key's columns; a parent with no row has no page."""
     keys = _keys(key)
     ascending = not request.descending
+    values: dict[str, Any] = {}
     if request.after is not None:
-        stmt = stmt.where(_beyond(keys, decode_cursor(request.after, keys, field="after"), ascending))
+        stmt = stmt.where(_beyond(keys, "after", ascending))
+        values |= _key_parameters("after", decode_cursor(request.after, keys, field="after"), len(keys))
     if request.before is not None:
-        stmt = stmt.where(_beyond(keys, decode_cursor(request.before, keys, field="before"), not ascending))
+        stmt = stmt.where(_beyond(keys, "before", not ascending))
+        values |= _key_parameters("before", decode_cursor(request.before, keys, field="before"), len(keys))
     reading_ascending = ascending != request.from_end
     order = [k.asc() if reading_ascending else k.desc() for k in keys]
     size = request.size
@@ -255,7 +258,8 @@ async def keyset_each(
     inner = numbered.subquery()
     rows = (
         await session.execute(
-            select(inner).where(inner.c.page_row <= size + 1).order_by(inner.c[parent.key], inner.c.page_row)
+            select(inner).where(inner.c.page_row <= size + 1).order_by(inner.c[parent.key], inner.c.page_row),
+            values,
         )
     ).all()
     grouped: dict[Any, list[Any]] = {}
