@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import (
     Computed,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     LargeBinary,
+    Numeric,
     SmallInteger,
     String,
     UniqueConstraint,
@@ -47,6 +49,7 @@ class Client(TenantOwned, Timestamped, Base):
         Index("ix_clients_tenant_id_created_at_id", "tenant_id", "created_at", "id"),
         Index("ix_clients_tags", "tags", postgresql_using="gin"),
         Index("ix_clients_tenant_id_last_contact_at", "tenant_id", "last_contact_at"),
+        Index("ix_clients_tenant_id_aum_cny", "tenant_id", "aum_cny"),
     )
 
     client_number: Mapped[str] = mapped_column(String(40), comment="The core-banking client number (客户号)")
@@ -81,6 +84,12 @@ class Client(TenantOwned, Timestamped, Base):
     updated_at: Mapped[datetime]
     # The latest interaction's time, kept by logging one (segmentation and dormancy filter on it)
     last_contact_at: Mapped[datetime | None]
+    # Kept by the holdings feed, never recomputed per request: the sum of the client's holdings in CNY
+    # (other currencies converted with the feed's rate table), when the feed set it, and the latest
+    # change of any of its holdings (recency for scoring, dormancy)
+    aum_cny: Mapped[Decimal] = mapped_column(Numeric(20, 2), server_default="0")
+    aum_as_of: Mapped[datetime | None]
+    last_movement_at: Mapped[datetime | None]
 
 
 class ClientCoOwner(TenantOwned, Base):
