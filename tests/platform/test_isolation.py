@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError
 
 from branchdesk.access.principal import Principal
 from branchdesk.access_reviews import service as reviews
+from branchdesk.availability import service as availability
 from branchdesk.calendars.models import BranchClosure
 from branchdesk.crm import records
 from branchdesk.crm import service as crm
@@ -21,6 +22,8 @@ from branchdesk.crm.rules import InteractionChannel, InteractionKind
 from branchdesk.feedback import rules as feedback_rules
 from branchdesk.feedback import service as feedback
 from branchdesk.models import metadata
+from branchdesk.notifications import service as notifications
+from branchdesk.notifications.kinds import notification_kind
 from branchdesk.platform import audit
 from branchdesk.platform.clock import utcnow
 from branchdesk.platform.database import Database, tenant_tables
@@ -32,6 +35,7 @@ from tests.conftest import add_member, enter
 
 pytestmark = pytest.mark.external
 TABLES = [t.name for t in tenant_tables(metadata)]
+SEED_NOTICE = notification_kind("test.isolation_seed", "Isolation seed", "隔离测试数据")
 
 
 @pytest.fixture(scope="module")
@@ -84,6 +88,12 @@ async def seeded(rt, world):
                 BranchClosure(
                     tenant_id=branch.id, starts_on=date(2099, 12, 30), ends_on=date(2099, 12, 31), reason="seed"
                 )
+            )
+            await notifications.notify(
+                session, branch.id, [staff.id], kind=SEED_NOTICE, key=f"seed-{uuid.uuid4()}", title="isolation seed"
+            )
+            await availability.record_absence(
+                session, principal, staff.id, utcnow() + timedelta(days=400), utcnow() + timedelta(days=401), "seed"
             )
     async with rt.db.platform_session() as session:
         for table in TABLES:
