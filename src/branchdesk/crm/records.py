@@ -158,7 +158,7 @@ async def create_client(session: AsyncSession, by: Principal, draft: ClientDraft
     complete_draft(state, problems)
     problems += people
     number = (state.get("client_number") or "").strip()
-    if number and await repository.client_number_taken(session, by.branch_id, number):
+    if number and await _number_taken_locked(session, by.branch_id, number):
         problems.append(DomainError(errors.CLIENT_NUMBER_TAKEN, field="clientNumber", number=number))
     if problems:
         raise InvalidInput(problems)
@@ -177,6 +177,14 @@ async def create_client(session: AsyncSession, by: Principal, draft: ClientDraft
     await repository.record_assignments(session, [history_row(by, client.id, None, owner, team, "created", now)])
     await audit.record(session, by.branch_id, by.author, "client.created", "client", client.id, {"number": number})
     return (await clients_by_id(session, _as_branch(by), [client.id]))[0]
+
+
+async def _number_taken_locked(
+    session: AsyncSession, branch_id: uuid.UUID, number: str, but: uuid.UUID | None = None
+) -> bool:
+    """Whether another client has the number, asked while holding it (see ``lock_client_number``)."""
+    await repository.lock_client_number(session, branch_id, number)
+    return await repository.client_number_taken(session, branch_id, number, but=but)
 
 
 async def update_client(
@@ -205,7 +213,7 @@ async def update_client(
     if "client_number" in changes:
         if not number:
             problems.append(DomainError(errors.CLIENT_NUMBER_TAKEN, field="clientNumber", number=""))
-        elif await repository.client_number_taken(session, by.branch_id, number, but=client.id):
+        elif await _number_taken_locked(session, by.branch_id, number, but=client.id):
             problems.append(DomainError(errors.CLIENT_NUMBER_TAKEN, field="clientNumber", number=number))
     if problems:
         raise InvalidInput(problems)

@@ -162,6 +162,13 @@ async def client_for_update(
     return found
 
 
+async def lock_client_number(session: AsyncSession, branch_id: uuid.UUID, number: str) -> None:
+    """Hold the branch's client number until this transaction ends: two concurrent writers of one number
+    take turns, so the second sees the first's client and is refused, not failed by the unique index."""
+    key = f"client_number:{branch_id}:{number}"
+    await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
+
+
 async def client_number_taken(
     session: AsyncSession, branch_id: uuid.UUID, number: str, but: uuid.UUID | None = None
 ) -> bool:
