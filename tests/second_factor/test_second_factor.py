@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pyotp
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from strawberry.relay import to_base64
 
 from branchdesk.api import create_app
@@ -288,6 +288,24 @@ async def test_a_teller_signs_in_with_a_password_alone(enforced, rt, world):
 
     assert answer["errors"] == [] and answer["accessToken"] and answer["secondFactor"] is None
     assert me["data"]["me"]["secondFactor"] == {"enrolled": False, "required": False, "recoveryCodesLeft": 0}
+
+
+async def test_a_cover_that_has_ended_no_longer_requires_a_second_factor(enforced, rt, world):
+    number = await add_member(rt, world.branch_a, ["teller"])
+    await add_member(rt, world.branch_b, ["branch_head"], number)
+    async with rt.db.platform_session() as session:
+        await session.execute(
+            text(
+                "update memberships set kind = 'cover', starts_at = now() - interval '3 days',"
+                " ends_at = now() - interval '1 day'"
+                " where tenant_id = :b and staff_id = (select id from staff where employee_number = :n)"
+            ),
+            {"b": world.branch_b.id, "n": number},
+        )
+
+    answer = await sign_in(enforced, number)
+
+    assert answer["errors"] == [] and answer["accessToken"] and answer["secondFactor"] is None
 
 
 @pytest.mark.parametrize("role", ["branch_head", "compliance_officer"])

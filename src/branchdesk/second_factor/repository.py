@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from branchdesk.platform.clock import utcnow
@@ -76,8 +76,13 @@ async def end_challenges_of(session: AsyncSession, staff_id: uuid.UUID) -> None:
 
 
 async def roles_anywhere(platform_session: AsyncSession, staff_id: uuid.UUID) -> set[str]:
-    """Every role the staff member holds in any branch (platform scope: across branches)."""
-    rows = await platform_session.scalars(select(Membership.roles).where(Membership.staff_id == staff_id))
+    """Every role the staff member holds in any branch, now or from a later start (platform scope: across
+    branches); a membership that has ended (a past cover) holds none."""
+    rows = await platform_session.scalars(
+        select(Membership.roles).where(
+            Membership.staff_id == staff_id, or_(Membership.ends_at.is_(None), Membership.ends_at > func.now())
+        )
+    )
     return {role for roles in rows for role in roles}
 
 
