@@ -599,8 +599,10 @@ def crm_rekey(
     batch_size: int = typer.Option(500, min=1, max=10_000, help="Clients re-sealed per transaction."),
 ) -> None:
     """Re-seal clients' personal data under the current data key (BRANCHDESK_DATA_KEYS' "current"), in
-    batches; rows already under it are skipped, so an interrupted run simply runs again."""
+    batches; rows already under it are skipped, so an interrupted run simply runs again. Without --branch,
+    staff's second-factor secrets too (the same key ring seals them)."""
     from branchdesk.crm import pii
+    from branchdesk.second_factor import service as second_factor
     from branchdesk.tenants import service as tenants
 
     async def work(rt: Runtime) -> int:
@@ -617,6 +619,9 @@ def crm_rekey(
                 typer.echo(f"{code}: {done}/{pending} clients re-sealed")
 
             total += await pii.rekey_branch(rt.db, found.id, size=batch_size, progress=report)
+        if branch is None:
+            secrets = await second_factor.rekey_secrets(rt.db, size=batch_size)
+            typer.echo(f"{secrets} second-factor secrets re-sealed under the current key")
         return total
 
     done = _run(work)

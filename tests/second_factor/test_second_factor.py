@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
 from datetime import timedelta
 from typing import Any
 
@@ -18,7 +19,7 @@ from strawberry.relay import to_base64
 from branchdesk.api import create_app
 from branchdesk.platform.audit import AuditEvent
 from branchdesk.platform.clock import utcnow
-from branchdesk.platform.crypto import SealError
+from branchdesk.platform.crypto import SealError, data_keys, key_id_of
 from branchdesk.second_factor import service as second_factor
 from branchdesk.second_factor.models import SecondFactor, SignInChallenge
 from branchdesk.second_factor.service import DEFAULT_ROLES, set_required_roles
@@ -141,6 +142,31 @@ async def test_the_secret_is_stored_sealed_and_never_shown_again(api, rt, world)
         with pytest.raises(SealError):
             second_factor.open_secret(session, factor)
     assert again["provisioningUri"] is None and codes(again) == ["SECOND_FACTOR_ALREADY_ENROLLED"]
+
+
+async def test_rotating_the_data_key_reseals_secrets_and_codes_still_work(api, rt, world):
+    number = await add_member(rt, world.branch_a, ["teller"])
+    enrolled = await enrol(api, number)
+    async with rt.db.session(None) as session:
+        shipped = data_keys(session)
+    new_key = dataclasses.replace(shipped, current="k-rotated", keys={**shipped.keys, "k-rotated": os.urandom(32)})
+    back = dataclasses.replace(new_key, current=shipped.current)
+
+    async def key_of_mine() -> str:
+        async with rt.db.session(None) as session:
+            factor = await session.get(SecondFactor, await staff_id(rt, number))
+            assert factor is not None
+            return key_id_of(factor.sealed_secret)
+
+    # when the ring's current key changes, every secret is sealed again under it (a second run finds none)
+    moved = await second_factor.rekey_secrets(rt.db, size=2, ring=new_key)
+    assert moved >= 1 and await key_of_mine() == "k-rotated"
+    assert await second_factor.rekey_secrets(rt.db, ring=new_key) == 0
+    # and rotating back (this process's ring lacks the drill's key) leaves them readable: sign-in still works
+    assert await second_factor.rekey_secrets(rt.db, ring=back) == moved
+    assert await key_of_mine() == shipped.current
+    answer = await complete(api, (await sign_in(api, number))["secondFactor"]["challenge"], next_code(enrolled.totp))
+    assert answer["errors"] == [] and answer["accessToken"]
 
 
 async def test_confirming_without_starting_is_refused(api, rt, world):

@@ -99,3 +99,11 @@ async def staff_by_id(session: AsyncSession, staff_id: uuid.UUID) -> Staff | Non
 async def staff_id_by_number(session: AsyncSession, employee_number: str) -> uuid.UUID | None:
     found: uuid.UUID | None = await session.scalar(select(Staff.id).where(Staff.employee_number == employee_number))
     return found
+
+
+async def factors_after(session: AsyncSession, after: uuid.UUID | None, size: int) -> list[SecondFactor]:
+    """The next ``size`` second factors by staff id, locked for re-sealing."""
+    stmt = select(SecondFactor).order_by(SecondFactor.staff_id).limit(size).with_for_update()
+    if after is not None:
+        stmt = stmt.where(SecondFactor.staff_id > after)
+    return list(await session.scalars(stmt))

@@ -34,7 +34,7 @@ from branchdesk.credentials import service as credentials
 from branchdesk.platform import audit
 from branchdesk.platform.audit import Author
 from branchdesk.platform.clock import utcnow
-from branchdesk.platform.crypto import data_keys
+from branchdesk.platform.crypto import DATA_KEYS, DataKeyRing, data_keys, key_id_of
 from branchdesk.platform.database import Database
 from branchdesk.platform.errors import DomainError, ErrorCode, NotFound
 from branchdesk.platform.hashing import hash_secret, verify_secret
@@ -256,6 +256,28 @@ def open_secret(session: AsyncSession, factor: SecondFactor) -> str:
     secret = data_keys(session).open(_purpose(factor.staff_id), factor.sealed_secret)
     assert secret is not None
     return secret
+
+
+async def rekey_secrets(db: Database, *, size: int = 500, ring: DataKeyRing | None = None) -> int:
+    """Re-seal every TOTP secret not under the current data key (``crm rekey`` runs it with the clients'
+    personal data: one key ring seals both), a batch per transaction; how many were re-sealed. ``ring``:
+    instead of the process's (tests, rotation drills)."""
+    done, after = 0, None
+    while True:
+        async with db.platform_session() as session:
+            if ring is not None:
+                session.info[DATA_KEYS] = ring
+            keys = data_keys(session)
+            factors = await repository.factors_after(session, after, size)
+            for factor in factors:
+                if key_id_of(factor.sealed_secret) != keys.current:
+                    resealed = keys.seal(_purpose(factor.staff_id), open_secret(session, factor))
+                    assert resealed is not None
+                    factor.sealed_secret = resealed
+                    done += 1
+        if len(factors) < size:
+            return done
+        after = factors[-1].staff_id
 
 
 async def begin_enrolment(session: AsyncSession, settings: Settings, staff: Staff) -> Enrolment:
