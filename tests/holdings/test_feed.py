@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from branchdesk.holdings import errors, feed
+from branchdesk.jobs import tasks
 from branchdesk.platform.errors import DomainError, Forbidden, InvalidInput
 from tests.holdings.conftest import acting, apply, aum, line, new_client, record_rates
 
@@ -223,3 +224,30 @@ async def test_only_the_feed_records_rates_and_holdings(rt, crm_branch):
             await feed.record_rates(session, by, AS_OF, {"USD": Decimal(7)})
         with pytest.raises(Forbidden):
             await feed.create_staging(session, by)
+
+
+async def test_the_holdings_fed_job_runs_once_and_finds_aum_current(rt, crm_branch, products):
+    # given a feed that changed a holding, and so handed holdings_fed to the outbox
+    branch = crm_branch.branch
+    client_id, number = await new_client(rt, branch, crm_branch.cm1)
+    result = await apply(rt, branch, AS_OF, [line(f"{number}-J", number, products.deposit, "88.80")])
+    async with rt.db.platform_session() as session:
+        row = (
+            await session.execute(
+                text(
+                    "select id, payload from outbox where tenant_id = :t and job = 'holdings_fed' "
+                    "order by created_at desc limit 1"
+                ),
+                {"t": branch.id},
+            )
+        ).one()
+    assert row.payload == {"fed_at": result.fed_at.isoformat(), "as_of": AS_OF.isoformat()}
+
+    # when the job runs, and runs again (ARQ delivers at least once)
+    ctx = {"runtime": rt}
+    first = await tasks.holdings_fed(ctx, str(branch.id), str(row.id), **row.payload)
+    again = await tasks.holdings_fed(ctx, str(branch.id), str(row.id), **row.payload)
+
+    # then the AUM the feed set is already current (nothing to refresh) and the second run does nothing
+    assert first.endswith(" 0 clients' AUM refreshed") and again == "already done"
+    assert (await aum(rt, client_id))[0] == Decimal("88.80")

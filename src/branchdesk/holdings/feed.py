@@ -139,12 +139,11 @@ async def feed_holdings(
     return await apply_holdings_feed(session, by, as_of)
 
 
-async def after_feed(session: AsyncSession, by: Principal, fed_at: datetime, as_of: date) -> int:
+async def after_feed(session: AsyncSession, by: Principal, as_of: date) -> int:
     """What follows a feed, for its ``holdings_fed`` job (safe to run twice): AUM is already current from
     the feed's own transaction, so the recompute here changes nothing unless rates were recorded since
     (it covers every client holding another currency). Rescoring after a feed belongs here too."""
     by.require(HOLDING_FEED)
-    del fed_at  # the feed's moment identifies the run; the recompute needs only the business date
     return await repository.refresh_aum(session, by.branch_id, [], as_of, utcnow())
 
 
