@@ -116,6 +116,7 @@ def seal_personal_data(ring: DataKeyRing, state: dict[str, Any]) -> dict[str, An
         "phone_sealed": ring.seal(PHONE, phone),
         "phone_hash": ring.digest(PHONE, phone_search_key(phone) if phone else None),
         "address_sealed": ring.seal(ADDRESS, address),
+        "address_hash": ring.digest(ADDRESS, address),
         "pii_key_id": ring.current if (number or phone or address) else None,
     }
 

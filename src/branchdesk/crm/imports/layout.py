@@ -1,0 +1,222 @@
+"""The client file's layout and each row read into a draft: a column's text into the value the client
+rules take (an enum, a date, a list), with a problem named by its column when it cannot be.
+
+Rows are numbered as a spreadsheet shows them: the header is row 1, the first client row 2. A GraphQL
+batch numbers its rows from 0, as the list's positions.
+"""
+
+from __future__ import annotations
+
+import csv
+import enum
+import io
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from branchdesk.crm import errors
+from branchdesk.crm.rules import (
+    ClientKind,
+    ContactChannel,
+    Gender,
+    IdDocumentType,
+    KycStatus,
+    LifecycleStage,
+    RiskGrade,
+)
+from branchdesk.crm.service import ClientDraft
+from branchdesk.platform.errors import DomainError, ErrorCode
+
+# The file's columns, in the order a report sorts them; ``owner_employee_number`` names the owner.
+COLUMNS = (
+    "client_number", "name", "owner_employee_number", "kind", "id_type", "id_number", "phone", "address",
+    "birthday", "gender", "occupation", "risk_grade", "risk_assessed_on", "kyc_status", "kyc_expires_on",
+    "consents", "do_not_contact", "preferred_language", "lifecycle", "tags", "notes",
+)  # fmt: skip
+REQUIRED = ("client_number", "name", "owner_employee_number")
+# Longest value of each text column (the column's size, as createClient's inputs state it).
+LIMITS = {
+    "client_number": 40, "name": 200, "owner_employee_number": 32, "id_number": 40, "phone": 20,
+    "address": 300, "occupation": 100, "preferred_language": 10, "notes": 2000,
+}  # fmt: skip
+TAG_LIMIT = 40
+ENUMS: dict[str, type[enum.StrEnum]] = {
+    "kind": ClientKind,
+    "id_type": IdDocumentType,
+    "gender": Gender,
+    "risk_grade": RiskGrade,
+    "kyc_status": KycStatus,
+    "lifecycle": LifecycleStage,
+}
+DATES = ("birthday", "risk_assessed_on", "kyc_expires_on")
+_LISTS = re.compile(r"[;,|]")
+_TRUE, _FALSE = frozenset({"true", "yes", "y", "1", "是"}), frozenset({"false", "no", "n", "0", "否", ""})
+# The API's field names (the client rules name fields as the API does) and the file's columns.
+_CAMEL = {"idNumber": "id_number", "clientNumber": "client_number", "ownerId": "owner_employee_number"}
+
+
+def column_of(field: str | None) -> str:
+    """The file's column for a field a client rule names (``idNumber`` → ``id_number``)."""
+    if not field:
+        return "-"
+    return _CAMEL.get(field) or re.sub(r"(?<!^)([A-Z])", r"_\1", field).lower()
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One line of the validation report. ``row`` 0: the file as a whole."""
+
+    row: int
+    column: str
+    code: ErrorCode
+    params: tuple[tuple[str, Any], ...] = ()
+
+    def message(self, locale: str = "en") -> str:
+        return self.code.render(locale, **dict(self.params))
+
+    @classmethod
+    def of(cls, row: int, at: str, code: ErrorCode, /, **params: Any) -> Issue:
+        return cls(row, at, code, tuple(params.items()))
+
+    @classmethod
+    def from_error(cls, row: int, error: DomainError) -> Issue:
+        return cls(row, column_of(error.field), error.error, tuple(error.params.items()))
+
+
+@dataclass
+class Row:
+    """One client as a file or batch states it, read into a draft; ``owner`` is an employee number."""
+
+    row: int
+    draft: ClientDraft
+    owner: str
+
+
+@dataclass
+class Sheet:
+    """A file read: the columns its header names, the rows that could be read, every problem so far."""
+
+    columns: frozenset[str]
+    rows: list[Row]
+    issues: list[Issue]
+    total_rows: int
+
+
+def read_row(row: int, values: dict[str, str], issues: list[Issue]) -> Row:
+    """A row's texts (column → stripped text, only the columns given) as a draft; problems appended."""
+    draft = ClientDraft()
+    issues.extend(Issue.of(row, c, errors.IMPORT_REQUIRED) for c in REQUIRED if not values.get(c))
+    for column, limit in LIMITS.items():
+        value = values.get(column)
+        if value is not None and len(value) > limit:
+            issues.append(Issue.of(row, column, errors.IMPORT_TOO_LONG, limit=limit))
+    for column, value in values.items():
+        if column in ENUMS:
+            if value:
+                parsed = _enum(ENUMS[column], value, row, column, issues)
+                if parsed is not None:
+                    setattr(draft, column, parsed)
+            elif column in ("id_type", "gender", "risk_grade"):
+                setattr(draft, column, None)
+        elif column in DATES:
+            setattr(draft, column, _date(value, row, column, issues))
+        elif column == "consents":
+            draft.consents = [
+                c for part in _LISTS.split(value) if (c := _enum(ContactChannel, part, row, column, issues))
+            ]
+        elif column == "tags":
+            draft.tags = [t.strip() for t in _LISTS.split(value) if t.strip()]
+            if any(len(t) > TAG_LIMIT for t in draft.tags):
+                issues.append(Issue.of(row, column, errors.IMPORT_TOO_LONG, limit=TAG_LIMIT))
+        elif column == "do_not_contact":
+            lowered = value.lower()
+            if lowered not in _TRUE and lowered not in _FALSE:
+                allowed = "true, false"
+                issues.append(Issue.of(row, column, errors.IMPORT_NOT_ALLOWED_VALUE, value=value, allowed=allowed))
+            draft.do_not_contact = lowered in _TRUE
+        elif column == "preferred_language":
+            draft.preferred_language = value or "zh-CN"
+        elif column in ("client_number", "name"):
+            setattr(draft, column, value)
+        elif column in ("id_number", "phone", "address", "occupation", "notes"):
+            setattr(draft, column, value or None)
+    return Row(row, draft, values.get("owner_employee_number", ""))
+
+
+def _enum(kind: type[enum.StrEnum], value: str, row: int, column: str, issues: list[Issue]) -> Any:
+    text = value.strip()
+    if not text:
+        return None
+    for candidate in (text, text.lower(), text.upper()):
+        try:
+            return kind(candidate)
+        except ValueError:
+            continue
+    allowed = ", ".join(m.value for m in kind)
+    issues.append(Issue.of(row, column, errors.IMPORT_NOT_ALLOWED_VALUE, value=text, allowed=allowed))
+    return None
+
+
+def _date(value: str, row: int, column: str, issues: list[Issue]) -> date | None:
+    if not value:
+        return None
+    try:
+        if len(value) != 10:
+            raise ValueError(value)
+        return date.fromisoformat(value)
+    except ValueError:
+        issues.append(Issue.of(row, column, errors.IMPORT_DATE_FORMAT, value=value))
+        return None
+
+
+def read_sheet(data: bytes) -> Sheet:
+    """Parse a client file (UTF-8, with or without the BOM Excel writes): its rows, and every problem a
+    row has on its own. The header names columns in any order; unknown columns are ignored."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return Sheet(frozenset(), [], [Issue.of(0, "-", errors.IMPORT_ENCODING, position=exc.start + 1)], 0)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header: list[str] | None = None
+    header_row = 0
+    issues: list[Issue] = []
+    rows: list[Row] = []
+    total = 0
+    index: dict[str, int] = {}
+    for number, record in enumerate(reader, start=1):
+        if not any(v.strip() for v in record):
+            continue  # blank lines keep the spreadsheet's numbering
+        if header is None:
+            header, header_row = record, number
+            for position, name in enumerate(record):
+                index.setdefault(re.sub(r"[\s-]+", "_", name.strip().lower()), position)
+            index = {c: i for c, i in index.items() if c in COLUMNS}
+            missing = [c for c in REQUIRED if c not in index]
+            if missing:
+                issues += [Issue.of(header_row, c, errors.IMPORT_COLUMN_MISSING, column=c) for c in missing]
+                return Sheet(frozenset(index), [], issues, 0)
+            continue
+        total += 1
+        if len(record) > len(header):
+            issues.append(Issue.of(number, "-", errors.IMPORT_ROW_SHAPE, found=len(record), expected=len(header)))
+            continue
+        values = {c: record[i].strip() if i < len(record) else "" for c, i in index.items()}
+        rows.append(read_row(number, values, issues))
+    if header is None:
+        issues += [Issue.of(1, c, errors.IMPORT_COLUMN_MISSING, column=c) for c in REQUIRED]
+    return Sheet(frozenset(index), rows, issues, total)
+
+
+def report_csv(issues: list[Issue], locale: str = "en") -> str:
+    """The validation report: one line per problem, by row (UTF-8 with a BOM so that Excel reads it)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["row", "column", "code", "message"])
+    for issue in sorted(issues, key=sort_key):
+        writer.writerow([issue.row, issue.column, issue.code.code, issue.message(locale)])
+    return "\ufeff" + out.getvalue()
+
+
+def sort_key(issue: Issue) -> tuple[int, int]:
+    return issue.row, COLUMNS.index(issue.column) if issue.column in COLUMNS else -1
