@@ -234,7 +234,7 @@ def test_a_file_with_a_bom_and_columns_in_any_order_reads_alike():
 
 
 def test_a_file_that_is_not_utf8_or_lacks_a_column_is_refused_as_a_whole():
-    assert [i.code.code for i in layout.read_sheet("client_number,name\n".encode()).issues] == [
+    assert [i.code.code for i in layout.read_sheet(b"client_number,name\n").issues] == [
         "CLIENT_IMPORT_COLUMN_MISSING"
     ]
     assert [i.code.code for i in layout.read_sheet("姓名".encode("gbk")).issues] == ["CLIENT_IMPORT_ENCODING"]

@@ -81,7 +81,7 @@ IMPORT_COLUMN_MISSING = ErrorCode(
 IMPORT_ROW_SHAPE = ErrorCode(
     "CLIENT_IMPORT_ROW_SHAPE",
     "{found} fields where the header has {expected}; quote values that contain commas.",
-    "该行有 {found} 个字段而表头有 {expected} 个；含逗号的值请加引号。",
+    "该行有 {found} 个字段而表头有 {expected} 个，含逗号的值请加引号。",
 )
 IMPORT_REQUIRED = ErrorCode("CLIENT_IMPORT_REQUIRED", "A value is required here.", "此项为必填。")
 IMPORT_TOO_LONG = ErrorCode("CLIENT_IMPORT_TOO_LONG", "At most {limit} characters.", "最多 {limit} 个字符。")
@@ -111,5 +111,5 @@ IMPORT_TOO_MANY_ROWS = ErrorCode(
 IMPORT_REFUSED = ErrorCode(
     "CLIENT_IMPORT_REFUSED",
     "{count} rows have problems, so nothing was loaded (see the row errors; skipInvalid loads the good rows).",
-    "有 {count} 行存在问题，未导入任何数据（见逐行错误；使用 skipInvalid 可只导入正确的行）。",
+    "有 {count} 行存在问题，未导入任何数据（见逐行错误，使用 skipInvalid 可只导入正确的行）。",
 )
