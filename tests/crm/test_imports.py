@@ -234,7 +234,61 @@ def test_a_file_with_a_bom_and_columns_in_any_order_reads_alike():
 
 
 def test_a_file_that_is_not_utf8_or_lacks_a_column_is_refused_as_a_whole():
-    assert [i.code.code for i in layout.read_sheet(b"client_number,name\n").issues] == [
-        "CLIENT_IMPORT_COLUMN_MISSING"
-    ]
+    assert [i.code.code for i in layout.read_sheet(b"client_number,name\n").issues] == ["CLIENT_IMPORT_COLUMN_MISSING"]
     assert [i.code.code for i in layout.read_sheet("姓名".encode("gbk")).issues] == ["CLIENT_IMPORT_ENCODING"]
+
+
+# --- the command line ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cli(settings, monkeypatch):
+    from typer.testing import CliRunner
+
+    from branchdesk.cli import app
+    from branchdesk.platform.settings import get_settings
+
+    monkeypatch.setenv("BRANCHDESK_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("BRANCHDESK_REDIS_URL", settings.redis_url)
+    monkeypatch.setenv("BRANCHDESK_DATA_DIR", str(settings.data_dir))
+    get_settings.cache_clear()
+    runner = CliRunner()
+    yield lambda *args: runner.invoke(app, list(args))
+    get_settings.cache_clear()
+
+
+def test_the_command_loads_a_file_and_writes_the_report_beside_it(cli, crm_branch, tmp_path):
+    p = prefix()
+    file = tmp_path / "clients.csv"
+    file.write_bytes(
+        b"\xef\xbb\xbf" + (HEADER + line(f"{p}1", crm_branch.cm1) + line(f"{p}2", crm_branch.cm2)).encode()
+    )
+
+    dry = cli("crm", "import", "clients", str(file), "--branch", crm_branch.code, "--dry-run")
+    loaded = cli("crm", "import", "clients", str(file), "--branch", crm_branch.code)
+    again = cli("crm", "import", "clients", str(file), "--branch", crm_branch.code)
+
+    assert dry.exit_code == 0 and "would be inserted 2" in dry.output, dry.output
+    assert loaded.exit_code == 0 and "inserted 2" in loaded.output, loaded.output
+    assert again.exit_code == 0 and "inserted 0, updated 0 (0 to another owner), unchanged 2" in again.output
+    assert (tmp_path / "clients.report.csv").read_text(encoding="utf-8-sig") == "row,column,code,message\n"
+
+
+def test_the_command_refuses_a_file_with_bad_rows_and_lists_them_in_the_report(cli, crm_branch, tmp_path):
+    p = prefix()
+    file = tmp_path / "feed.csv"
+    file.write_text(HEADER + line(f"{p}1", crm_branch.cm1) + line(f"{p}2", crm_branch.cm1, id_number="123", phone="7"))
+
+    refused = cli("crm", "import", "clients", str(file), "--branch", crm_branch.code)
+    skipped = cli("crm", "import", "clients", str(file), "--branch", crm_branch.code, "--skip-invalid")
+    unknown = cli("crm", "import", "clients", str(file), "--branch", "NOPE99")
+
+    assert refused.exit_code == 1 and "nothing was loaded" in refused.output, refused.output
+    report = (tmp_path / "feed.report.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert [r.split(",")[:3] for r in report[1:]] == [
+        ["3", "id_number", "CLIENT_ID_NUMBER_FORMAT"],
+        ["3", "phone", "CLIENT_PHONE_FORMAT"],
+        ["3", "consents", "CLIENT_CONSENT_NEEDS_PHONE"],
+    ]
+    assert skipped.exit_code == 1 and "inserted 1" in skipped.output and "refused 1" in skipped.output
+    assert unknown.exit_code == 2 and "no branch NOPE99" in unknown.output
