@@ -208,6 +208,18 @@ def read_sheet(data: bytes) -> Sheet:
     return Sheet(frozenset(index), rows, issues, total)
 
 
+def read_batch(batch: list[dict[str, str]]) -> Sheet:
+    """Rows sent through the API (column → text), numbered from 0 as the list's positions. The batch
+    states the columns any of its rows gives; a row that leaves one out gives it empty."""
+    columns = frozenset(c for values in batch for c in values if c in COLUMNS)
+    issues: list[Issue] = []
+    rows = [
+        read_row(position, {c: values.get(c, "").strip() for c in columns}, issues)
+        for position, values in enumerate(batch)
+    ]
+    return Sheet(columns, rows, issues, len(batch))
+
+
 def report_csv(issues: list[Issue], locale: str = "en") -> str:
     """The validation report: one line per problem, by row (UTF-8 with a BOM so that Excel reads it)."""
     out = io.StringIO()

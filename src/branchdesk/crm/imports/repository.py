@@ -68,6 +68,7 @@ class Upserted:
     inserted: int
     updated: int
     moved: int  # existing clients whose owner changed
+    written_ids: list[uuid.UUID]  # the first (by client number) of the clients inserted or updated
 
 
 async def owners_by_number(session: AsyncSession, branch_id: uuid.UUID, numbers: Iterable[str]) -> dict[str, uuid.UUID]:
@@ -150,7 +151,8 @@ WITH previous AS (
 )
 SELECT (SELECT count(*) FROM written WHERE inserted),
        (SELECT count(*) FROM written WHERE NOT inserted),
-       (SELECT count(*) FROM history WHERE from_owner_id IS NOT NULL)
+       (SELECT count(*) FROM history WHERE from_owner_id IS NOT NULL),
+       ARRAY(SELECT id FROM written ORDER BY client_number LIMIT :shown)
 """
 
 
@@ -162,6 +164,7 @@ _TYPES = {
     "actor_label": "text",
     "reason": "text",
     "current_key": "text",
+    "shown": "integer",
 }
 
 
@@ -181,6 +184,7 @@ async def upsert(
     reason: str,
     now: datetime,
     current_key: str,
+    shown: int = 100,
 ) -> Upserted:
     """Write the staged clients of the branch in one statement: new client numbers are inserted, known
     ones updated where the file differs; a new client or a new owner gets an assignment history entry."""
@@ -192,6 +196,7 @@ async def upsert(
         "actor_label": author.label,
         "reason": reason,
         "current_key": current_key,
+        "shown": shown,
     }
     row = (await session.execute(text(_typed(_upsert_sql(columns))), params)).one()
-    return Upserted(int(row[0]), int(row[1]), int(row[2]))
+    return Upserted(int(row[0]), int(row[1]), int(row[2]), list(row[3]))

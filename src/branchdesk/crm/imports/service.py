@@ -11,6 +11,7 @@ gets an assignment history entry as ``assignClients`` writes one, and the import
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -53,6 +54,7 @@ class ImportResult:
     moved: int = 0  # existing clients given another owner
     loaded: bool = False  # written (not a dry run, and not refused as a whole)
     refused_rows: list[int] = field(default_factory=list)
+    written_ids: list[uuid.UUID] = field(default_factory=list)  # up to 100 clients inserted or updated
 
     @property
     def accepted(self) -> bool:
@@ -101,6 +103,7 @@ async def import_clients(
         async with session.begin_nested() as savepoint:
             await _load(session, by, records, columns, source, result)
             await savepoint.rollback()
+        result.written_ids = []
     else:
         await _load(session, by, records, columns, source, result)
         result.loaded = True
@@ -193,4 +196,5 @@ async def _load(
         current_key=data_keys(session).current,
     )
     result.inserted, result.updated, result.moved = written.inserted, written.updated, written.moved
+    result.written_ids = written.written_ids
     result.unchanged = len(records) - written.inserted - written.updated
