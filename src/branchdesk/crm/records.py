@@ -81,9 +81,11 @@ def complete_draft(state: dict[str, Any], problems: list[DomainError]) -> None:
         problems.append(DomainError(errors.ID_NUMBER_REQUIRED, field="idNumber"))
     elif id_type and number:
         try:
-            state["id_number"] = normalise_id_number(IdDocumentType(id_type), number)
-            if id_type == IdDocumentType.RESIDENT_ID:
+            if id_type != IdDocumentType.RESIDENT_ID:
+                state["id_number"] = normalise_id_number(IdDocumentType(id_type), number)
+            else:
                 parsed = parse_resident_id(number)
+                state["id_number"] = parsed.number
                 if state.get("birthday") is None:
                     state["birthday"] = parsed.birthday
                 elif state["birthday"] != parsed.birthday:

@@ -11,6 +11,7 @@ import csv
 import enum
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -106,56 +107,108 @@ class Sheet:
 def read_row(row: int, values: dict[str, str], issues: list[Issue]) -> Row:
     """A row's texts (column → stripped text, only the columns given) as a draft; problems appended."""
     draft = ClientDraft()
-    issues.extend(Issue.of(row, c, errors.IMPORT_REQUIRED) for c in REQUIRED if not values.get(c))
-    for column, limit in LIMITS.items():
-        value = values.get(column)
-        if value is not None and len(value) > limit:
-            issues.append(Issue.of(row, column, errors.IMPORT_TOO_LONG, limit=limit))
     for column, value in values.items():
-        if column in ENUMS:
-            if value:
-                parsed = _enum(ENUMS[column], value, row, column, issues)
-                if parsed is not None:
-                    setattr(draft, column, parsed)
-            elif column in ("id_type", "gender", "risk_grade"):
-                setattr(draft, column, None)
-        elif column in DATES:
-            setattr(draft, column, _date(value, row, column, issues))
-        elif column == "consents":
-            draft.consents = [
-                c for part in _LISTS.split(value) if (c := _enum(ContactChannel, part, row, column, issues))
-            ]
-        elif column == "tags":
-            draft.tags = [t.strip() for t in _LISTS.split(value) if t.strip()]
-            if any(len(t) > TAG_LIMIT for t in draft.tags):
-                issues.append(Issue.of(row, column, errors.IMPORT_TOO_LONG, limit=TAG_LIMIT))
-        elif column == "do_not_contact":
-            lowered = value.lower()
-            if lowered not in _TRUE and lowered not in _FALSE:
-                allowed = "true, false"
-                issues.append(Issue.of(row, column, errors.IMPORT_NOT_ALLOWED_VALUE, value=value, allowed=allowed))
-            draft.do_not_contact = lowered in _TRUE
-        elif column == "preferred_language":
-            draft.preferred_language = value or "zh-CN"
-        elif column in ("client_number", "name"):
-            setattr(draft, column, value)
-        elif column in ("id_number", "phone", "address", "occupation", "notes"):
-            setattr(draft, column, value or None)
+        limit = LIMITS.get(column)
+        if limit is not None and len(value) > limit:
+            issues.append(Issue.of(row, column, errors.IMPORT_TOO_LONG, limit=limit))
+        _READERS[column](draft, value, row, column, issues)
+    issues.extend(Issue.of(row, c, errors.IMPORT_REQUIRED) for c in REQUIRED if not values.get(c))
     return Row(row, draft, values.get("owner_employee_number", ""))
 
 
-def _enum(kind: type[enum.StrEnum], value: str, row: int, column: str, issues: list[Issue]) -> Any:
-    text = value.strip()
-    if not text:
-        return None
-    for candidate in (text, text.lower(), text.upper()):
-        try:
-            return kind(candidate)
-        except ValueError:
+Reader = Callable[[ClientDraft, str, int, str, list[Issue]], None]
+
+
+def _aliases(kind: type[enum.StrEnum]) -> dict[str, Any]:
+    """A value as a file may write it: ``resident_id``, ``RESIDENT_ID``, ``c3`` or ``C3``."""
+    found: dict[str, Any] = {}
+    for member in kind:
+        for alias in (member.value, member.value.lower(), member.value.upper(), member.name, member.name.lower()):
+            found.setdefault(alias, member)
+    return found
+
+
+def _enum_reader(kind: type[enum.StrEnum], *, empty_clears: bool) -> Reader:
+    known, allowed = _aliases(kind), ", ".join(m.value for m in kind)
+
+    def read(draft: ClientDraft, value: str, row: int, column: str, issues: list[Issue]) -> None:
+        if not value:
+            if empty_clears:
+                setattr(draft, column, None)
+            return  # a required value (kind, KYC status, stage) keeps its default
+        member = known.get(value) or known.get(value.lower())
+        if member is None:
+            issues.append(Issue.of(row, column, errors.IMPORT_NOT_ALLOWED_VALUE, value=value, allowed=allowed))
+        else:
+            setattr(draft, column, member)
+
+    return read
+
+
+_CHANNELS, _CHANNELS_ALLOWED = _aliases(ContactChannel), ", ".join(c.value for c in ContactChannel)
+
+
+def _consents(draft: ClientDraft, value: str, row: int, column: str, issues: list[Issue]) -> None:
+    draft.consents = []
+    for part in _LISTS.split(value) if value else ():
+        text = part.strip()
+        if not text:
             continue
-    allowed = ", ".join(m.value for m in kind)
-    issues.append(Issue.of(row, column, errors.IMPORT_NOT_ALLOWED_VALUE, value=text, allowed=allowed))
-    return None
+        channel = _CHANNELS.get(text) or _CHANNELS.get(text.lower())
+        if channel is None:
+            allowed = _CHANNELS_ALLOWED
+            issues.append(Issue.of(row, column, errors.IMPORT_NOT_ALLOWED_VALUE, value=text, allowed=allowed))
+        else:
+            draft.consents.append(channel)
+
+
+def _tags(draft: ClientDraft, value: str, row: int, column: str, issues: list[Issue]) -> None:
+    draft.tags = [t.strip() for t in _LISTS.split(value) if t.strip()] if value else []
+    if any(len(t) > TAG_LIMIT for t in draft.tags):
+        issues.append(Issue.of(row, column, errors.IMPORT_TOO_LONG, limit=TAG_LIMIT))
+
+
+def _flag(draft: ClientDraft, value: str, row: int, column: str, issues: list[Issue]) -> None:
+    lowered = value.lower()
+    if lowered not in _TRUE and lowered not in _FALSE:
+        issues.append(Issue.of(row, column, errors.IMPORT_NOT_ALLOWED_VALUE, value=value, allowed="true, false"))
+    draft.do_not_contact = lowered in _TRUE
+
+
+def _day(draft: ClientDraft, value: str, row: int, column: str, issues: list[Issue]) -> None:
+    setattr(draft, column, _date(value, row, column, issues))
+
+
+def _text(draft: ClientDraft, value: str, row: int, column: str, issues: list[Issue]) -> None:
+    setattr(draft, column, value)
+
+
+def _optional_text(draft: ClientDraft, value: str, row: int, column: str, issues: list[Issue]) -> None:
+    setattr(draft, column, value or None)
+
+
+def _language(draft: ClientDraft, value: str, row: int, column: str, issues: list[Issue]) -> None:
+    draft.preferred_language = value or "zh-CN"
+
+
+def _owner(draft: ClientDraft, value: str, row: int, column: str, issues: list[Issue]) -> None:
+    """Resolved against the branch's members later, with every other row's owner at once."""
+
+
+# How each column's text is read into the draft, built once.
+_READERS: dict[str, Reader] = {
+    "client_number": _text,
+    "name": _text,
+    "owner_employee_number": _owner,
+    **{c: _enum_reader(k, empty_clears=c in ("id_type", "gender", "risk_grade")) for c, k in ENUMS.items()},
+    **dict.fromkeys(DATES, _day),
+    "consents": _consents,
+    "tags": _tags,
+    "do_not_contact": _flag,
+    "preferred_language": _language,
+    **dict.fromkeys(("id_number", "phone", "address", "occupation", "notes"), _optional_text),
+}
+assert set(_READERS) == set(COLUMNS)
 
 
 def _date(value: str, row: int, column: str, issues: list[Issue]) -> date | None:
