@@ -640,3 +640,88 @@ def staff_reset_second_factor(employee_number: str) -> None:
 
     _run(work)
     typer.echo(f"second factor of {employee_number} removed; their sessions have ended")
+
+
+crm_import_app = typer.Typer(help="Load clients from core-banking files.", no_args_is_help=True)
+crm_app.add_typer(crm_import_app, name="import")
+
+
+@crm_import_app.command("clients")
+def crm_import_clients(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="The clients file, CSV (UTF-8)."),
+    branch: str = typer.Option(..., help="The branch's code: the clients are its clients."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Check the file and count what would change; write nothing."),
+    skip_invalid: bool = typer.Option(False, "--skip-invalid", help="Load the good rows even when some are bad."),
+    report: Path = typer.Option(None, help="Where to write the validation report (default: FILE.report.csv)."),
+) -> None:
+    """Create and update a branch's clients from a core-banking file, matched by client number; all or
+    nothing unless --skip-invalid. Loading the same file again changes nothing.
+
+    Columns (header names, any order): client_number, name, owner_employee_number (required); kind, id_type,
+    id_number, phone, address, birthday, gender, occupation, risk_grade, risk_assessed_on, kyc_status,
+    kyc_expires_on, consents (sms;phone), do_not_contact, preferred_language, lifecycle, tags (a;b), notes.
+    A column left out leaves that field of known clients as it is. Exit status 1 when any row is refused."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from branchdesk.crm.imports import layout
+    from branchdesk.crm.imports import service as imports
+    from branchdesk.tenants import service as tenants
+
+    console = Console(stderr=True)
+    sheet = layout.read_sheet(file.read_bytes())
+    with Progress(
+        TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+    ) as bar:
+        tasks: dict[str, Any] = {}
+
+        def progress(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                tasks[phase] = bar.add_task(phase, total=total)
+            bar.update(tasks[phase], completed=done, total=total)
+
+        async def work(rt: Runtime) -> imports.ImportResult | None:
+            async with rt.db.session(None) as session:
+                found = await tenants.find_branch(session, branch)
+            if found is None:
+                return None
+            async with system_work(rt.db, f"crm import {file.name}"[:120], found.id) as (session, by):
+                return await imports.import_clients(
+                    session, by, sheet, source=file.name, dry_run=dry_run, skip_invalid=skip_invalid, progress=progress
+                )
+
+        result = _run(work)
+    if result is None:
+        typer.secho(f"no branch {branch}", err=True, fg="red")
+        raise typer.Exit(2)
+    written = report or file.with_name(f"{file.stem}.report.csv")
+    written.write_text(layout.report_csv(result.issues), encoding="utf-8")
+    _render_client_import(console, result, written)
+    if result.issues:
+        raise typer.Exit(1)
+
+
+def _render_client_import(console: Any, result: Any, report: Path) -> None:
+    from rich.table import Table
+
+    rows = f"{result.source}: {result.total_rows} rows"
+    if result.issues:
+        shown = Table("row", "column", "code", "message", show_edge=False)
+        for issue in result.issues[:20]:
+            shown.add_row(str(issue.row), issue.column, issue.code.code, issue.message())
+        what = "nothing was loaded" if not result.accepted else f"{result.refused} rows refused, the others loaded"
+        if result.accepted and result.dry_run:
+            what = f"{result.refused} rows would be refused"
+        console.print(f"[red]{rows}, {len(result.issues)} problems: {what}.[/] Report: {report}")
+        console.print(shown)
+        if len(result.issues) > 20:
+            console.print(f"… and {len(result.issues) - 20} more in {report}")
+    else:
+        state = "dry run, nothing written" if result.dry_run else "loaded"
+        console.print(f"[green]{rows}, no problems ({state}).[/] Report: {report}")
+    if result.accepted:
+        would = "would be " if result.dry_run else ""
+        console.print(
+            f"{would}inserted {result.inserted}, {would}updated {result.updated} "
+            f"({result.moved} to another owner), unchanged {result.unchanged}, refused {result.refused}"
+        )

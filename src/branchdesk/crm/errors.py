@@ -68,3 +68,48 @@ INTERACTION_SUMMARY_EMPTY = ErrorCode(
 INTERACTION_TEXT_TOO_LONG = ErrorCode(
     "INTERACTION_TEXT_TOO_LONG", "At most {limit} characters.", "最多 {limit} 个字符。"
 )
+
+# --- imports and feeds (``crm.imports``): each names the file's column or the row's field at fault ------
+IMPORT_ENCODING = ErrorCode(
+    "CLIENT_IMPORT_ENCODING",
+    "The file is not UTF-8 (byte {position}); save it as CSV UTF-8.",
+    "文件不是 UTF-8 编码（第 {position} 字节），请另存为“CSV UTF-8”格式。",
+)
+IMPORT_COLUMN_MISSING = ErrorCode(
+    "CLIENT_IMPORT_COLUMN_MISSING", "The header has no {column} column.", "表头缺少 {column} 列。"
+)
+IMPORT_ROW_SHAPE = ErrorCode(
+    "CLIENT_IMPORT_ROW_SHAPE",
+    "{found} fields where the header has {expected}; quote values that contain commas.",
+    "该行有 {found} 个字段而表头有 {expected} 个，含逗号的值请加引号。",
+)
+IMPORT_REQUIRED = ErrorCode("CLIENT_IMPORT_REQUIRED", "A value is required here.", "此项为必填。")
+IMPORT_TOO_LONG = ErrorCode("CLIENT_IMPORT_TOO_LONG", "At most {limit} characters.", "最多 {limit} 个字符。")
+IMPORT_NOT_ALLOWED_VALUE = ErrorCode(
+    "CLIENT_IMPORT_VALUE",
+    "{value!r} is not one of: {allowed}.",
+    "“{value}”不是可用的取值：{allowed}。",
+)
+IMPORT_DATE_FORMAT = ErrorCode(
+    "CLIENT_IMPORT_DATE_FORMAT", "{value!r} is not a date written YYYY-MM-DD.", "“{value}”不是 YYYY-MM-DD 格式的日期。"
+)
+IMPORT_DUPLICATE = ErrorCode(
+    "CLIENT_IMPORT_DUPLICATE",
+    "Client number {number} is already on row {first}.",
+    "客户号 {number} 已在第 {first} 行出现。",
+)
+IMPORT_OWNER_UNKNOWN = ErrorCode(
+    "CLIENT_IMPORT_OWNER_UNKNOWN",
+    "No member of this branch has employee number {number}.",
+    "本网点没有工号为 {number} 的员工。",
+)
+IMPORT_TOO_MANY_ROWS = ErrorCode(
+    "CLIENT_IMPORT_TOO_MANY_ROWS",
+    "At most {limit} rows per call; send the rest in further batches.",
+    "每次最多 {limit} 行，其余请分批发送。",
+)
+IMPORT_REFUSED = ErrorCode(
+    "CLIENT_IMPORT_REFUSED",
+    "{count} rows have problems, so nothing was loaded (see the row errors; skipInvalid loads the good rows).",
+    "有 {count} 行存在问题，未导入任何数据（见逐行错误，使用 skipInvalid 可只导入正确的行）。",
+)

@@ -61,6 +61,8 @@ class Client(TenantOwned, Timestamped, Base):
     phone_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     phone_hash: Mapped[bytes | None] = mapped_column(LargeBinary)
     address_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # Not searched: lets an import tell an unchanged address from a new one (sealed values always differ)
+    address_hash: Mapped[bytes | None] = mapped_column(LargeBinary)
     pii_key_id: Mapped[str | None] = mapped_column(String(255))
     birthday: Mapped[date | None] = mapped_column(Date)
     # month * 100 + day of the birthday, for "birthdays within N days" by index

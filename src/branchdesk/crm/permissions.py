@@ -40,3 +40,9 @@ INTERACTION_LOG = permission(
     "登记客户接触记录（电话、拜访、消息、会面、备注）",
     baseline={"branch_head": BRANCH, "customer_manager": OWN},
 )
+CLIENT_IMPORT = permission(
+    "client:import",
+    "Load clients from a core-banking file or feed (creates and updates any client of the branch)",
+    "从核心系统文件或数据推送导入客户（可新增、更新本网点任一客户）",
+    baseline=["branch_head"],
+)

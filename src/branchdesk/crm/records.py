@@ -81,9 +81,11 @@ def complete_draft(state: dict[str, Any], problems: list[DomainError]) -> None:
         problems.append(DomainError(errors.ID_NUMBER_REQUIRED, field="idNumber"))
     elif id_type and number:
         try:
-            state["id_number"] = normalise_id_number(IdDocumentType(id_type), number)
-            if id_type == IdDocumentType.RESIDENT_ID:
+            if id_type != IdDocumentType.RESIDENT_ID:
+                state["id_number"] = normalise_id_number(IdDocumentType(id_type), number)
+            else:
                 parsed = parse_resident_id(number)
+                state["id_number"] = parsed.number
                 if state.get("birthday") is None:
                     state["birthday"] = parsed.birthday
                 elif state["birthday"] != parsed.birthday:
@@ -116,6 +118,7 @@ def seal_personal_data(ring: DataKeyRing, state: dict[str, Any]) -> dict[str, An
         "phone_sealed": ring.seal(PHONE, phone),
         "phone_hash": ring.digest(PHONE, phone_search_key(phone) if phone else None),
         "address_sealed": ring.seal(ADDRESS, address),
+        "address_hash": ring.digest(ADDRESS, address),
         "pii_key_id": ring.current if (number or phone or address) else None,
     }
 

@@ -7,6 +7,7 @@ field's error so the caller sees them all at once.
 from __future__ import annotations
 
 import enum
+import operator
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -81,7 +82,9 @@ _RESIDENT_ID = re.compile(r"^\d{17}[\dX]$")
 
 def check_character(first17: str) -> str:
     """The GB 11643 check character of a resident ID number's first 17 digits."""
-    return _CHECK[sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True)) % 11]
+    if len(first17) != len(_WEIGHTS):
+        raise ValueError("a resident ID number's check character follows 17 digits")
+    return _CHECK[sum(map(operator.mul, map(int, first17), _WEIGHTS)) % 11]
 
 
 @dataclass(frozen=True)

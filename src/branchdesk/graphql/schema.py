@@ -53,6 +53,7 @@ DOMAINS = (
     "interactions",
     "feedback",
     "holdings",
+    "client_imports",
 )
 
 

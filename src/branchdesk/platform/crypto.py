@@ -12,11 +12,10 @@ value first (a phone to E.164, an ID number to upper case) so equal values hash 
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,6 +35,14 @@ class DataKeyRing:
     current: str
     keys: dict[str, bytes]
     hash_key: bytes
+    # One cipher per key, built on first use (an import seals hundreds of thousands of values)
+    _ciphers: dict[str, AESGCM] = field(default_factory=dict, compare=False, repr=False)
+
+    def _cipher(self, kid: str) -> AESGCM:
+        cipher = self._ciphers.get(kid)
+        if cipher is None:
+            cipher = self._ciphers[kid] = AESGCM(self.keys[kid])
+        return cipher
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DataKeyRing:
@@ -63,20 +70,19 @@ class DataKeyRing:
             return None
         kid = self.current.encode()
         nonce = os.urandom(_NONCE)
-        sealed = AESGCM(self.keys[self.current]).encrypt(nonce, value.encode(), purpose.encode())
+        sealed = self._cipher(self.current).encrypt(nonce, value.encode(), purpose.encode())
         return _VERSION + bytes([len(kid)]) + kid + nonce + sealed
 
     def open(self, purpose: str, sealed: bytes | None) -> str | None:
         if sealed is None:
             return None
         kid = key_id_of(sealed)
-        key = self.keys.get(kid)
-        if key is None:
+        if kid not in self.keys:
             raise SealError(f"no data key {kid!r} in the ring")
         start = 2 + len(kid.encode())
         nonce, body = sealed[start : start + _NONCE], sealed[start + _NONCE :]
         try:
-            return AESGCM(key).decrypt(nonce, body, purpose.encode()).decode()
+            return self._cipher(kid).decrypt(nonce, body, purpose.encode()).decode()
         except Exception as exc:  # cryptography raises InvalidTag; nothing else is expected here
             raise SealError("a sealed value does not open (wrong key or altered)") from exc
 
@@ -84,7 +90,7 @@ class DataKeyRing:
         """The keyed hash of a normalised value, for exact-match search."""
         if normalised is None:
             return None
-        return hmac.new(self.hash_key, f"{purpose}\x00{normalised}".encode(), hashlib.sha256).digest()
+        return hmac.digest(self.hash_key, f"{purpose}\x00{normalised}".encode(), "sha256")
 
 
 def key_id_of(sealed: bytes) -> str:
