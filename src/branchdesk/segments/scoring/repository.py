@@ -102,7 +102,7 @@ def _quintile(order: Any) -> ColumnElement[int]:
 
 def computed_scores(
     branch_id: uuid.UUID, now: datetime, dormant_since: datetime, new_since: datetime, year_ago: datetime
-) -> Select[Any]:
+) -> Select[*tuple[Any, ...]]:
     """Every client of the branch with the tier, quintiles and stage they have as of ``now``."""
     recent = (
         select(Interaction.client_id, func.count().label("n"))
@@ -256,7 +256,7 @@ def changes_query(
     since: datetime,
     until: datetime | None,
     to_value: str | None,
-) -> Select[Any]:
+) -> Select[*tuple[Any, ...]]:
     """Changes of ``kind`` since a time (to a value), of the clients ``reader`` reaches."""
     visible = select(Client.id).where(Client.tenant_id == branch_id, in_scope(branch_id, reader))
     stmt = select(ClientScoreChange).where(
@@ -272,6 +272,18 @@ def changes_query(
     return stmt
 
 
-def clients_in_tiers(branch_id: uuid.UUID, tiers: list[str]) -> Select[Any]:
+def clients_in_tiers(branch_id: uuid.UUID, tiers: list[str]) -> Select[*tuple[Any, ...]]:
     """The ids of the branch's clients whose current tier is one of ``tiers`` (a sub-select)."""
     return select(ClientScore.id).where(ClientScore.tenant_id == branch_id, ClientScore.tier.in_(tiers))
+
+
+async def changes_by_id(
+    session: AsyncSession, branch_id: uuid.UUID, reader: Reader, ids: list[uuid.UUID]
+) -> list[ClientScoreChange]:
+    visible = select(Client.id).where(Client.tenant_id == branch_id, in_scope(branch_id, reader))
+    stmt = select(ClientScoreChange).where(
+        ClientScoreChange.tenant_id == branch_id,
+        ClientScoreChange.id.in_(ids),
+        ClientScoreChange.client_id.in_(visible),
+    )
+    return list(await session.scalars(stmt))

@@ -251,6 +251,18 @@ async def count_changes(
     return await count(session, await _changes_stmt(by, kind, since, until, to_value))
 
 
-async def clients_in_tiers(session: AsyncSession, by: Principal, tiers: list[str]) -> Any:
+async def clients_in_tiers(session: AsyncSession, by: Principal, tiers: list[str], field: str = "tier") -> Any:
     """A sub-select of the branch's clients in these tiers, for the client list's ``tier`` filter."""
+    known = await tier_codes(session)
+    for code in tiers:
+        if code not in known:
+            raise DomainError(errors.TIER_UNKNOWN, field=field, tier=code[:30])
     return repository.clients_in_tiers(by.branch_id, tiers)
+
+
+async def changes_by_id(session: AsyncSession, by: Principal, ids: list[uuid.UUID]) -> list[ClientScoreChange]:
+    """Tier and stage changes by id, of clients the caller's ``client:read`` scope reaches; never an error."""
+    scope = by.data_scope(CLIENT_READ)
+    if scope is None or not ids:
+        return []
+    return await repository.changes_by_id(session, by.branch_id, crm.reader(by), ids)
