@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -26,6 +27,8 @@ from branchdesk.platform.clock import utcnow
 from branchdesk.platform.database import Database, tenant_tables
 from branchdesk.platform.ids import new_id
 from branchdesk.rbac import service as rbac
+from branchdesk.segments import service as segments
+from branchdesk.segments.scoring import service as scoring
 from branchdesk.service_accounts.models import ServiceAccount
 from branchdesk.tenants import repository as tenants
 from tests.conftest import add_member, enter
@@ -85,6 +88,9 @@ async def seeded(rt, world):
                     tenant_id=branch.id, starts_on=date(2099, 12, 30), ends_on=date(2099, 12, 31), reason="seed"
                 )
             )
+            await scoring.override_tiers(session, principal, {"gold": Decimal(60_000)})
+            await scoring.rescore(session, Principal.system("tests", principal.branch), "isolation seed")
+            await segments.define_segment(session, principal, "isolation seed", None, {"aum": {"min": 0}})
     async with rt.db.platform_session() as session:
         for table in TABLES:
             for branch in (world.branch_a, world.branch_b):
@@ -113,6 +119,11 @@ def test_every_tenant_table_is_known():
         "feedback",
         "complaint_transitions",
         "complaint_escalations",
+        "branch_tier_thresholds",
+        "client_scores",
+        "client_score_changes",
+        "segments",
+        "segment_members",
     } <= set(TABLES)
 
 
