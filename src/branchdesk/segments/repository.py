@@ -254,8 +254,13 @@ async def materialise(
             Segment.member_count,
         )
     )
-    row = (await session.execute(stmt)).one()
+    row = (await session.execute(stmt.execution_options(synchronize_session=False))).one()
     return int(row[0]), int(row[1]), int(row[2])
+
+
+async def reload(session: AsyncSession, segment: Segment) -> None:
+    """The segment's count and time as materialising left them."""
+    await session.refresh(segment, ["member_count", "materialised_at"])
 
 
 def members_query(branch_id: uuid.UUID, segment_id: uuid.UUID, reader: Reader) -> Select[*tuple[Any, ...]]:

@@ -125,6 +125,7 @@ async def define_segment(
     session.add(segment)
     await session.flush()
     await _materialise(session, by, segment, checked, await vocabulary(session), await moment(session, by, now))
+    await repository.reload(session, segment)
     await audit.record(session, by.branch_id, by.author, "segment.defined", "segment", segment.id, {"name": cleaned})
     return segment
 
@@ -171,6 +172,7 @@ async def update_segment(
     if checked is not None:
         at = await moment(session, by, segment.updated_at)
         await _materialise(session, by, segment, checked, await vocabulary(session), at)
+        await repository.reload(session, segment)
     details = {"name": cleaned, "rule_changed": checked is not None}
     await audit.record(session, by.branch_id, by.author, "segment.updated", "segment", segment.id, details)
     return segment
