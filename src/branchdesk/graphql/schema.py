@@ -54,6 +54,7 @@ DOMAINS = (
     "feedback",
     "holdings",
     "client_imports",
+    "segments",
 )
 
 

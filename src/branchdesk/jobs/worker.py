@@ -32,6 +32,8 @@ JOBS: list[tuple[Callable[..., Awaitable[Any]], float]] = [
     (tasks.complaint_sla_watch, 60),
     (tasks.complaint_escalated, 30),
     (tasks.holdings_fed, 60),
+    (tasks.nightly_scoring, 120),
+    (tasks.branch_rescore, 120),
 ]
 TICK_TIMEOUT = 30
 TICK_MINUTES = set(range(0, 60, 5))
