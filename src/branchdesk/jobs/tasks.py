@@ -14,6 +14,7 @@ from branchdesk.jobs.running import BadPayload
 from branchdesk.jobs.schedule import Daily, Every, Scheduled, tick
 from branchdesk.platform import audit
 from branchdesk.platform.outbox import outbox_job
+from branchdesk.surveys import invitations as survey_invitations
 
 
 async def verify_audit_chain(ctx: dict[str, Any], branch_id: str, outbox_id: str) -> str:
@@ -90,6 +91,29 @@ async def complaint_escalated(
         system = Principal.system("complaint_sla_watch", BranchRef(uuid.UUID(branch_id)))
         announced = await feedback.announce_escalation(session, system, escalation)
         return f"{breach} breach of {feedback_id} announced" if announced else "announced before"
+
+
+async def send_complaint_survey(ctx: dict[str, Any], branch_id: str, outbox_id: str, feedback_id: str) -> str:
+    """A resolved complaint sends its satisfaction survey: one invitation per complaint (sent, or recorded
+    as not sent with the reason), delivered through ``survey_notifier`` before the row completes."""
+    try:
+        complaint = uuid.UUID(feedback_id)
+    except ValueError as exc:
+        raise BadPayload(f"feedback_id {feedback_id!r}") from exc
+    rt = ctx["runtime"]
+    async with outbox_job(rt.db, branch_id, outbox_id) as session:
+        if session is None:
+            return "already done"
+        system = Principal.system(survey_invitations.JOB, BranchRef(uuid.UUID(branch_id)))
+        outcome = await survey_invitations.invite_after_complaint(session, system, complaint)
+        if outcome is None:
+            return "no such complaint"
+        if outcome.invitation_id is None:
+            return "invited before"
+        if outcome.delivery is not None:
+            await survey_invitations.deliver(rt.settings.survey_notifier, outcome.delivery)
+            return "sent"
+        return f"not sent: {outcome.reason}"
 
 
 # Work that follows from the calendar, per branch in its time zone.

@@ -32,6 +32,7 @@ from branchdesk.platform.masking import mask_address, mask_id_number, mask_phone
 
 if TYPE_CHECKING:
     from branchdesk.graphql.feedback.types import FeedbackNode
+    from branchdesk.graphql.surveys.types import SurveyResponseInfo
 
 ClientKind = graphql_enum(rules.ClientKind, "ClientKind", "An individual or a company.")
 IdDocumentType = graphql_enum(rules.IdDocumentType, "IdDocumentType", "The kind of identity document.")
@@ -85,6 +86,9 @@ class Client(LoadedNode):
     notes: str | None = strawberry.field(description="Free notes of the client's team.")
     created_at: datetime = strawberry.field(description="When the client was recorded.")
     updated_at: datetime = strawberry.field(description="When the profile last changed.")
+    last_contact_at: datetime | None = strawberry.field(
+        description="When the client was last contacted (the latest interaction on the timeline); null if never."
+    )
     owner_id: strawberry.Private[uuid.UUID]
 
     @classmethod
@@ -110,6 +114,7 @@ class Client(LoadedNode):
             notes=found.notes,
             created_at=found.created_at,
             updated_at=found.updated_at,
+            last_contact_at=found.last_contact_at,
             owner_id=found.owner_id,
         )
 
@@ -172,6 +177,13 @@ class Client(LoadedNode):
         self, info: Info
     ) -> list[Annotated[FeedbackNode, strawberry.lazy("branchdesk.graphql.feedback.types")]]:
         found: list[FeedbackNode] = await info.context.loaders.client_feedback.load(uuid.UUID(self.id))
+        return found
+
+    @strawberry.field(description="The client's survey responses, newest first (empty without `survey:read`).")
+    async def survey_responses(
+        self, info: Info
+    ) -> list[Annotated[SurveyResponseInfo, strawberry.lazy("branchdesk.graphql.surveys.types")]]:
+        found: list[SurveyResponseInfo] = await info.context.loaders.client_survey_responses.load(uuid.UUID(self.id))
         return found
 
 
