@@ -31,6 +31,9 @@ from branchdesk.platform.clock import utcnow
 from branchdesk.rbac import service as rbac
 from branchdesk.rbac.models import PolicyChange
 from branchdesk.service_accounts import service as accounts
+from branchdesk.surveys import service as surveys
+from branchdesk.surveys.rules import QuestionKind as SurveyQuestionKind
+from branchdesk.surveys.rules import SurveyPurpose
 from branchdesk.tenants import repository as tenants
 from tests.conftest import add_member, enter
 
@@ -185,3 +188,16 @@ async def make_feedback(rt: Any, branch: Any, owner: str) -> Made:
 
 
 FACTORIES["Feedback"] = make_feedback
+
+
+async def make_survey(rt: Any, branch: Any, owner: str) -> Made:
+    """A satisfaction survey of the branch, defined by ``owner`` (the branch head)."""
+    title = _marker()
+    question = surveys.QuestionDraft(SurveyQuestionKind.SCALE, "满意吗", "Satisfied?")
+    async with acting(rt, branch, owner) as (session, principal):
+        draft = surveys.SurveyDraft(title, title, SurveyPurpose.SATISFACTION, [question])
+        made = await surveys.define_survey(session, principal, draft)
+    return Made("Survey", made.id, title)
+
+
+FACTORIES["Survey"] = make_survey

@@ -62,3 +62,8 @@ NOT_PUBLISHABLE = ErrorCode(
     "Only head office publishes, and only a survey it defined itself.",
     "仅总行可发布问卷，且仅限总行自己定义的问卷。",
 )
+SURVEY_REQUIRED = ErrorCode(
+    "SURVEY_REQUIRED",
+    "Name the survey answered, or give the invitation's token.",
+    "请指定所答问卷，或提供问卷邀请的令牌。",
+)

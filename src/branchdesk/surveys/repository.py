@@ -234,13 +234,13 @@ async def distributions(
     each option chosen, a free-text question counts its answers under a null value."""
     r = _responses_of(branch_id, survey_id, first, last)
     chosen = func.unnest(SurveyAnswer.choices).table_valued("choice").render_derived("chosen")
-    value = func.coalesce(SurveyAnswer.value, cast(chosen.c.choice, Integer)).label("value")
+    value = func.coalesce(SurveyAnswer.value, cast(chosen.c.choice, Integer)).label("given")
     stmt = (
         select(SurveyAnswer.position, value, func.count().label("answers"))
         .select_from(r)
         .join(SurveyAnswer, and_(SurveyAnswer.tenant_id == r.c.tenant_id, SurveyAnswer.response_id == r.c.id))
         .outerjoin(chosen, true())
-        .group_by(SurveyAnswer.position, literal_column("value"))
-        .order_by(SurveyAnswer.position, literal_column("value").asc().nulls_last())
+        .group_by(SurveyAnswer.position, literal_column("given"))
+        .order_by(SurveyAnswer.position, literal_column("given").asc().nulls_last())
     )
     return list((await session.execute(stmt)).all())

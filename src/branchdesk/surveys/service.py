@@ -160,14 +160,17 @@ async def define_survey(session: AsyncSession, by: Principal, draft: SurveyDraft
 
 async def publish_survey(session: AsyncSession, by: Principal, survey_id: uuid.UUID) -> tuple[Survey, int]:
     """Head office copies its survey into every active branch (those that have it already keep it), in
-    the caller's one transaction. Returns the survey and how many branches received it now."""
-    by.require(SURVEY_PUBLISH)
+    the caller's one transaction. Returns the survey and how many branches received it now. Whoever
+    defines surveys learns whether one is publishable (a branch's own is not); publishing it takes
+    ``survey:publish``, which only the head office can hold."""
+    by.require(SURVEY_DEFINE)
     found = await repository.surveys_by_id(session, by.branch_id, [survey_id])
     if not found:
         raise NotFound("Survey", "问卷", field="id")
     survey = found[0]
-    if survey.origin != SurveyOrigin.HEAD_OFFICE:
+    if survey.origin != SurveyOrigin.HEAD_OFFICE or survey.source_id is not None or not by.in_head_office:
         raise DomainError(errors.NOT_PUBLISHABLE, field="id")
+    by.require(SURVEY_PUBLISH)
     questions = [
         {
             "position": q.position,
@@ -322,29 +325,17 @@ async def _invitation(session: AsyncSession, by: Principal, draft: ResponseDraft
 async def record_response(session: AsyncSession, by: Principal, draft: ResponseDraft) -> SurveyResponse:
     """Record a response: through an invitation (its survey, client, subject and rated staff member), or
     for a client in the caller's scope, or anonymous. Every answer is checked against its question, all
-    problems reported together with their paths; nothing is written unless all are right."""
+    problems reported together with their paths; nothing is written unless all are right. What the
+    response names is looked up first, so another branch's client, complaint or member is not found
+    whatever else is wrong."""
     by.require(SURVEY_RESPOND)
-    invitation = await _invitation(session, by, draft) if draft.invitation_token is not None else None
-    survey_id = invitation.survey_id if invitation is not None else draft.survey_id
-    if survey_id is None:
-        raise NotFound("Survey", "问卷", field="surveyId")
-    surveys = await repository.surveys_by_id(session, by.branch_id, [survey_id])
-    if not surveys:
-        raise NotFound("Survey", "问卷", field="surveyId")
-    survey = surveys[0]
-    questions = await repository.questions_of(session, by.branch_id, [survey.id])
-    rows, problems = check_answers(questions, draft.answers)
-    half_named = (draft.subject_type is None) != (draft.subject_id is None)
-    not_rating = draft.subject_type is not None and survey.purpose != SurveyPurpose.SATISFACTION
-    if invitation is None and (half_named or not_rating):
-        problems.append(DomainError(errors.SUBJECT_NOT_RATED, field="subjectType"))
-    if problems:
-        raise InvalidInput(problems)
     client_id: uuid.UUID | None
     subject_type: str | None
     subject_id: uuid.UUID | None
+    invitation = await _invitation(session, by, draft) if draft.invitation_token is not None else None
     if invitation is not None:
-        client_id, subject_type, subject_id = invitation.client_id, invitation.subject_type, invitation.subject_id
+        survey_id, client_id = invitation.survey_id, invitation.client_id
+        subject_type, subject_id = invitation.subject_type, invitation.subject_id
         rated = invitation.rated_staff_id
     else:
         if draft.client_id is not None:
@@ -354,8 +345,22 @@ async def record_response(session: AsyncSession, by: Principal, draft: ResponseD
             if await tenants.membership(session, by.branch_id, draft.rated_staff_id) is None:
                 raise NotFound("Staff member", "员工", field="ratedStaffId")
             rated = draft.rated_staff_id
-        client_id, subject_id = draft.client_id, draft.subject_id
+        survey_id, client_id, subject_id = draft.survey_id, draft.client_id, draft.subject_id
         subject_type = draft.subject_type.value if draft.subject_type else None
+    if survey_id is None:
+        raise DomainError(errors.SURVEY_REQUIRED, field="surveyId")
+    surveys = await repository.surveys_by_id(session, by.branch_id, [survey_id])
+    if not surveys:
+        raise NotFound("Survey", "问卷", field="surveyId")
+    survey = surveys[0]
+    questions = await repository.questions_of(session, by.branch_id, [survey.id])
+    rows, problems = check_answers(questions, draft.answers)
+    half_named = (draft.subject_type is None) != (draft.subject_id is None)
+    not_rating = subject_type is not None and survey.purpose != SurveyPurpose.SATISFACTION
+    if invitation is None and (half_named or not_rating):
+        problems.append(DomainError(errors.SUBJECT_NOT_RATED, field="subjectType"))
+    if problems:
+        raise InvalidInput(problems)
     now = utcnow()
     branch = await tenants.branch_by_id(session, by.branch_id)
     response = SurveyResponse(

@@ -135,13 +135,16 @@ class SurveyResponsePayload:
     client_id: strawberry.Private[uuid.UUID | None] = None
 
 
-def _subject_uuid(input: RecordSurveyResponseInput) -> uuid.UUID | None:
+def _subject(input: RecordSurveyResponseInput) -> tuple[rules.SubjectType | None, uuid.UUID | None]:
+    """What the response rates. A complaint is named by its `Feedback` id (which says it is one, so the
+    type may be left out); visits and follow-ups by their plain id until their domains land."""
+    given = rules.SubjectType(input.subject_type.value) if input.subject_type else None
     if input.subject_id is None:
-        return None
-    if input.subject_type is not None and input.subject_type.value == rules.SubjectType.COMPLAINT:
-        return feedback_uuid(input.subject_id, "subjectId")
+        return given, None
+    if given in (None, rules.SubjectType.COMPLAINT):
+        return rules.SubjectType.COMPLAINT, feedback_uuid(input.subject_id, "subjectId")
     try:
-        return uuid.UUID(str(input.subject_id))
+        return given, uuid.UUID(str(input.subject_id))
     except ValueError:
         raise NotFound("Subject", "评价对象", field="subjectId") from None
 
@@ -176,8 +179,9 @@ class Mutations:
         return await mutate(info, SurveyPayload, define)
 
     @p.mutation(
-        "survey:publish",
-        "Publish a head-office survey: every active branch gets its copy (branches that have it keep theirs).",
+        "survey:define",
+        "Publish a head-office survey: every active branch gets its copy (branches that have it keep theirs). "
+        "Also takes `survey:publish`, which only the head office holds; a branch's own survey is not publishable.",
     )
     async def publish_survey(self, info: Info, input: PublishSurveyInput) -> SurveyPayload:
         async def publish(session: AsyncSession, by: Principal) -> dict[str, object]:
@@ -193,6 +197,7 @@ class Mutations:
     )
     async def record_survey_response(self, info: Info, input: RecordSurveyResponseInput) -> SurveyResponsePayload:
         async def record(session: AsyncSession, by: Principal) -> dict[str, object]:
+            subject_type, subject_id = _subject(input)
             draft = surveys.ResponseDraft(
                 answers=[
                     AnswerDraft(
@@ -206,8 +211,8 @@ class Mutations:
                 survey_id=survey_uuid(input.survey_id, "surveyId") if input.survey_id is not None else None,
                 invitation_token=input.invitation_token,
                 client_id=client_uuid(input.client_id, "clientId") if input.client_id is not None else None,
-                subject_type=rules.SubjectType(input.subject_type.value) if input.subject_type else None,
-                subject_id=_subject_uuid(input),
+                subject_type=subject_type,
+                subject_id=subject_id,
                 rated_staff_id=staff_uuid(input.rated_staff_id, "ratedStaffId") if input.rated_staff_id else None,
             )
             response = await surveys.record_response(session, by, draft)
