@@ -55,7 +55,14 @@ def _check_one(
     question: SurveyQuestion, answer: AnswerDraft, path: str
 ) -> tuple[dict[str, Any] | None, DomainError | None]:
     kind = QuestionKind(question.kind)
-    row: dict[str, Any] = {"question_id": question.id, "position": question.position, "kind": kind.value}
+    row: dict[str, Any] = {
+        "question_id": question.id,
+        "position": question.position,
+        "kind": kind.value,
+        "value": None,  # every row names every column: they are inserted in one multi-row statement
+        "choices": None,
+        "text": None,
+    }
     options = len(question.options_zh)
     if kind is QuestionKind.MULTIPLE_CHOICE:
         if answer.value is not None or answer.text is not None or not answer.choices:
