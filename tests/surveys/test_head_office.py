@@ -16,7 +16,8 @@ PUBLISH = """mutation($i: PublishSurveyInput!) { publishSurvey(input: $i) {
   branches survey { id publishedAt } errors { code field } } }"""
 LIST = """query($f: SurveyFilter) { surveys(first: 50, filter: $f) { edges { node { id titleZh origin } } } }"""
 RECORD = """mutation($i: RecordSurveyResponseInput!) { recordSurveyResponse(input: $i) { errors { code field } } }"""
-RESULTS = """query($id: ID!, $p: SurveyPeriod!, $g: SurveyResultGrouping!) { surveyResults(surveyId: $id, period: $p, groupBy: $g) {
+RESULTS = """query($id: ID!, $p: SurveyPeriod!, $g: SurveyResultGrouping!) {
+  surveyResults(surveyId: $id, period: $p, groupBy: $g) {
   acrossBranches total { responses csat nps } groups { branch { code } month score { responses csat nps } }
   distributions { question { position } counts { value label answers } } } }"""
 QUESTIONS = [
