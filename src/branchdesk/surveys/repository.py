@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, Integer, Select, and_, cast, func, literal_column, select, true
+from sqlalchemy import Date, Integer, Select, and_, cast, func, literal_column, select, text, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -244,3 +244,64 @@ async def distributions(
         .order_by(SurveyAnswer.position, literal_column("given").asc().nulls_last())
     )
     return list((await session.execute(stmt)).all())
+
+
+# --- demo data ------------------------------------------------------------------------------------
+
+
+async def seed_responses(
+    session: AsyncSession, branch_id: uuid.UUID, survey_id: uuid.UUID, every: int, days: int, now: datetime
+) -> int:
+    """Deterministic responses for a demo branch, two statements: every ``every``-th client (by client
+    number) answered once in the last ``days`` days, rating its owner; each answer follows from a hash of
+    the client number and the question, so a satisfaction survey's scores come out mostly good."""
+    responses = text(
+        """
+        INSERT INTO survey_responses
+          (tenant_id, id, survey_id, client_id, rated_staff_id, responded_at, responded_on)
+        SELECT c.tenant_id, gen_random_uuid(), :survey, c.id, c.owner_id, t.at,
+               (t.at AT TIME ZONE 'Asia/Shanghai')::date
+        FROM (SELECT tenant_id, id, owner_id, client_number,
+                     row_number() OVER (ORDER BY client_number) AS n
+              FROM clients WHERE tenant_id = :branch) AS c
+        CROSS JOIN LATERAL (
+          SELECT CAST(:now AS timestamptz) - make_interval(days => mod(abs(hashtext(c.client_number)), :days),
+                                      hours => mod(abs(hashtext(c.client_number || 'h')), 8)) AS at
+        ) AS t
+        WHERE mod(c.n, :every) = 0
+        """
+    )
+    made = await session.execute(
+        responses, {"branch": branch_id, "survey": survey_id, "every": every, "days": days, "now": now}
+    )
+    answers = text(
+        """
+        INSERT INTO survey_answers
+          (tenant_id, id, response_id, survey_id, question_id, position, kind, value, choices, text)
+        SELECT r.tenant_id, gen_random_uuid(), r.id, r.survey_id, q.id, q.position, q.kind,
+               CASE q.kind
+                 WHEN 'scale' THEN (ARRAY[2, 3, 4, 4, 5, 5, 5, 4, 5, 3])[1 + mod(h.v, 10)]
+                 WHEN 'nps' THEN (ARRAY[10, 9, 9, 8, 10, 7, 6, 9, 10, 3])[1 + mod(h.v, 10)]
+                 WHEN 'single_choice' THEN 1 + mod(h.v, cardinality(q.options_zh))
+               END,
+               CASE WHEN q.kind = 'multiple_choice'
+                 THEN ARRAY[1 + mod(h.v, cardinality(q.options_zh))]::smallint[] END,
+               NULL
+        FROM survey_responses r
+        JOIN clients c ON c.tenant_id = r.tenant_id AND c.id = r.client_id
+        JOIN survey_questions q ON q.tenant_id = r.tenant_id AND q.survey_id = r.survey_id
+        CROSS JOIN LATERAL (SELECT abs(hashtext(c.client_number || q.position::text)) AS v) AS h
+        WHERE r.tenant_id = :branch AND r.survey_id = :survey AND q.kind <> 'text'
+        """
+    )
+    await session.execute(answers, {"branch": branch_id, "survey": survey_id})
+    return int(made.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def resolved_complaints(session: AsyncSession, branch_id: uuid.UUID) -> list[uuid.UUID]:
+    """The branch's complaints resolved at some point (demo: the one that sends an invitation)."""
+    stmt = text(
+        "SELECT id FROM feedback WHERE tenant_id = :branch AND kind = 'complaint' AND resolved_at IS NOT NULL"
+        " ORDER BY resolved_at, id"
+    )
+    return list((await session.scalars(stmt, {"branch": branch_id})).all())
