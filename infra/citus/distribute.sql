@@ -26,11 +26,16 @@ SELECT create_distributed_table('branch_closures', 'tenant_id', colocate_with =>
 SELECT create_distributed_table('clients', 'tenant_id', colocate_with => 'audit_chain_checks');
 SELECT create_distributed_table('membership_periods', 'tenant_id', colocate_with => 'audit_chain_checks');
 SELECT create_distributed_table('memberships', 'tenant_id', colocate_with => 'audit_chain_checks');
+SELECT create_distributed_table('surveys', 'tenant_id', colocate_with => 'audit_chain_checks');
 SELECT create_distributed_table('access_review_items', 'tenant_id', colocate_with => 'audit_chain_checks');
 SELECT create_distributed_table('client_assignments', 'tenant_id', colocate_with => 'audit_chain_checks');
 SELECT create_distributed_table('client_co_owners', 'tenant_id', colocate_with => 'audit_chain_checks');
 SELECT create_distributed_table('feedback', 'tenant_id', colocate_with => 'audit_chain_checks');
 SELECT create_distributed_table('interactions', 'tenant_id', colocate_with => 'audit_chain_checks');
+SELECT create_distributed_table('survey_invitations', 'tenant_id', colocate_with => 'audit_chain_checks');
+SELECT create_distributed_table('survey_questions', 'tenant_id', colocate_with => 'audit_chain_checks');
 SELECT create_distributed_table('complaint_escalations', 'tenant_id', colocate_with => 'audit_chain_checks');
 SELECT create_distributed_table('complaint_transitions', 'tenant_id', colocate_with => 'audit_chain_checks');
+SELECT create_distributed_table('survey_responses', 'tenant_id', colocate_with => 'audit_chain_checks');
+SELECT create_distributed_table('survey_answers', 'tenant_id', colocate_with => 'audit_chain_checks');
 COMMIT;

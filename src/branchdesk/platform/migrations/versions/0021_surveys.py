@@ -1,7 +1,8 @@
 """surveys: questionnaires and their questions, clients' responses and answers, and the invitations a
 resolved complaint sends; the survey permissions in the baseline
 
-Five tenant-owned tables, with row-level security. Databases seeded before this revision get the new
+Five tenant-owned tables, with row-level security, and an index of each manager's clients by stage
+and name (the client list filtered by owner and stage, first page, reads it in order). Databases seeded before this revision get the new
 permissions for the roles the shipped baseline names (recorded as baseline changes, like 0016).
 
 Revision ID: 0021
@@ -190,6 +191,12 @@ def upgrade() -> None:
     op.create_index("ix_survey_answers_tenant_id_survey_id_kind", "survey_answers", ["tenant_id", "survey_id", "kind"])
     for table in TENANT_TABLES:
         enable_tenant_rls(table)
+    # A manager's book by stage, first page by name, without sorting the whole book (bench/crm.py)
+    op.create_index(
+        "ix_clients_tenant_id_owner_id_lifecycle_name_id",
+        "clients",
+        ["tenant_id", "owner_id", "lifecycle", "name", "id"],
+    )
     shipped = ", ".join(f"('{role}', '{permission}')" for permission, roles in PERMISSIONS for role in roles)
     op.execute(
         f"""
@@ -208,6 +215,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     """The tables go; the baseline's grants stay as they are (head office's call)."""
+    op.drop_index("ix_clients_tenant_id_owner_id_lifecycle_name_id", table_name="clients")
     for table in TENANT_TABLES:
         disable_tenant_rls(table)
     op.drop_table("survey_answers")
