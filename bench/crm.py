@@ -69,6 +69,11 @@ RAW_TIMELINE = """SELECT kind, channel, occurred_at, summary, outcome FROM inter
 RAW_COUNT = "SELECT count(*) FROM interactions WHERE tenant_id = $1 AND client_id = $2"
 RAW_FEEDBACK = "SELECT id, summary, state FROM feedback WHERE tenant_id = $1 AND client_id = $2"
 RAW_STAFF = "SELECT display_name FROM staff WHERE id = $1"
+RAW_TEAM = """SELECT s.display_name FROM client_co_owners o JOIN staff s ON s.id = o.staff_id
+  WHERE o.tenant_id = $1 AND o.client_id = $2"""
+RAW_RESPONSES = """SELECT r.responded_at, a.position, a.value FROM survey_responses r
+  LEFT JOIN survey_answers a ON a.tenant_id = r.tenant_id AND a.response_id = r.id
+  WHERE r.tenant_id = $1 AND r.client_id = $2 ORDER BY r.responded_at DESC, a.position"""
 
 
 def plain_dsn(url: str) -> str:
@@ -266,9 +271,11 @@ async def _raw_360(conn: asyncpg.Connection, branch_id: uuid.UUID, staff: uuid.U
         found = await conn.fetchrow(RAW_CLIENT, branch_id, client, staff)
         assert found is not None
         await conn.fetch(RAW_STAFF, found["owner_id"])
+        await conn.fetch(RAW_TEAM, branch_id, client)
         await conn.fetch(RAW_TIMELINE, branch_id, client)
         await conn.fetchval(RAW_COUNT, branch_id, client)
         await conn.fetch(RAW_FEEDBACK, branch_id, client)
+        await conn.fetch(RAW_RESPONSES, branch_id, client)
 
 
 async def plans(admin: asyncpg.Connection, code: str) -> dict[str, Any]:
