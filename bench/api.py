@@ -85,14 +85,24 @@ def loads(node_id: str) -> list[Load]:
         Load("raw", "raw", "/staff", {"query": STAFF_QUERY}),
         Load("staff", "branchdesk", "/graphql", {"query": STAFF_QUERY}),
         Load("me", "branchdesk", "/graphql", {"query": "{ me { employeeNumber displayName } }"}),
-        Load("node", "branchdesk", "/graphql", {
-            "query": "query($id: ID!) { node(id: $id) { ... on StaffMember { employeeNumber displayName } } }",
-            "variables": {"id": node_id},
-        }),
+        Load(
+            "node",
+            "branchdesk",
+            "/graphql",
+            {
+                "query": "query($id: ID!) { node(id: $id) { ... on StaffMember { employeeNumber displayName } } }",
+                "variables": {"id": node_id},
+            },
+        ),
         Load("typename", "branchdesk", "/graphql", {"query": "{ __typename }"}, signed_in=False),
-        Load("staff_roles", "branchdesk", "/graphql", {
-            "query": "{ staff(first: 50) { edges { node { id employeeNumber displayName roles } } } }",
-        }),
+        Load(
+            "staff_roles",
+            "branchdesk",
+            "/graphql",
+            {
+                "query": "{ staff(first: 50) { edges { node { id employeeNumber displayName roles } } } }",
+            },
+        ),
     ]
 
 
@@ -175,18 +185,44 @@ def _die_with_parent() -> None:
 def start_server(name: str, factory: str, env: dict[str, str], log_dir: Path, workers: int = 1) -> Server:
     port = free_port()
     command = [
-        sys.executable, "-m", "uvicorn", "--factory", "--app-dir", str(BENCH), f"api_servers:{factory}",
-        "--host", "127.0.0.1", "--port", str(port), "--loop", "uvloop", "--http", "httptools",
-        "--no-access-log", "--log-level", "warning", "--workers", str(workers),
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "--app-dir",
+        str(BENCH),
+        f"api_servers:{factory}",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--no-access-log",
+        "--log-level",
+        "warning",
+        "--workers",
+        str(workers),
     ]
     if factory == "branchdesk_app" and workers > 1:
         # The product's own way to run several processes (the embedded servers and the in-process worker refuse it).
-        command = [str(Path(sys.executable).parent / "branchdesk"), "serve", "--host", "127.0.0.1",
-                   "--port", str(port), "--workers", str(workers)]
+        command = [
+            str(Path(sys.executable).parent / "branchdesk"),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ]
     log = log_dir / f"{name}.log"
     with log.open("wb") as out:
-        process = subprocess.Popen(command, env=os.environ | env, stdout=out, stderr=subprocess.STDOUT,
-                                   preexec_fn=_die_with_parent)
+        process = subprocess.Popen(
+            command, env=os.environ | env, stdout=out, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent
+        )
     return Server(name, f"http://127.0.0.1:{port}", process, log)
 
 
@@ -279,7 +315,7 @@ def same_bytes_or_fail(app_url: str, raw_url: str, token: str) -> bytes:
         at = next((i for i, (a, b) in enumerate(zip(ours, raw)) if a != b), min(len(ours), len(raw)))
         raise SystemExit(
             f"raw endpoint answers different bytes ({len(raw)} against {len(ours)}), first difference at {at}:\n"
-            f"  graphql: {ours[max(0, at - 80):at + 80]!r}\n  raw:     {raw[max(0, at - 80):at + 80]!r}"
+            f"  graphql: {ours[max(0, at - 80) : at + 80]!r}\n  raw:     {raw[max(0, at - 80) : at + 80]!r}"
         )
     if len(json.loads(ours)["data"]["staff"]["edges"]) != 50:
         raise SystemExit("branch 0101 should list 50 staff on the first page")
@@ -287,8 +323,9 @@ def same_bytes_or_fail(app_url: str, raw_url: str, token: str) -> bytes:
 
 
 def preflight(urls: dict[str, str], load: Load, token: str) -> None:
-    response = httpx.post(urls[load.server] + load.path, json=load.body,
-                          headers=headers(token if load.signed_in else None), timeout=30)
+    response = httpx.post(
+        urls[load.server] + load.path, json=load.body, headers=headers(token if load.signed_in else None), timeout=30
+    )
     if response.status_code != 200 or b'"errors"' in response.content:
         raise SystemExit(f"{load.name} does not answer cleanly: {response.status_code} {response.text[:500]}")
 
@@ -311,13 +348,31 @@ def server_processes(server: Server) -> list[psutil.Process]:
     return [parent, *parent.children(recursive=True)]
 
 
-def run_wrk(url: str, load: Load, token: str, seconds: float, connections: int, work_dir: Path,
-            server: Server | None = None, threads: int = 1) -> dict[str, Any]:
+def run_wrk(
+    url: str,
+    load: Load,
+    token: str,
+    seconds: float,
+    connections: int,
+    work_dir: Path,
+    server: Server | None = None,
+    threads: int = 1,
+) -> dict[str, Any]:
     body = work_dir / f"{load.name}.json"
     body.write_text(json.dumps(load.body))
     env = os.environ | {"BENCH_BODY": str(body), "BENCH_TOKEN": token if load.signed_in else "", "BENCH_BRANCH": BRANCH}
-    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "10s", "--latency",
-               "-s", str(BENCH / "api_wrk.lua"), url + load.path]
+    command = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{seconds:g}s",
+        "--timeout",
+        "10s",
+        "--latency",
+        "-s",
+        str(BENCH / "api_wrk.lua"),
+        url + load.path,
+    ]
     processes = server_processes(server) if server is not None else []
     cpu_before = server_cpu_seconds(processes)
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=seconds + 60)
@@ -351,8 +406,9 @@ def wait_for_quiet(patience: float = 120.0) -> float:
     return busy
 
 
-def run_round(number: int, servers: dict[str, Server], all_loads: list[Load], token: str, args: argparse.Namespace,
-              work_dir: Path) -> dict[str, Any]:
+def run_round(
+    number: int, servers: dict[str, Server], all_loads: list[Load], token: str, args: argparse.Namespace, work_dir: Path
+) -> dict[str, Any]:
     cpu_before = wait_for_quiet()
     figures = {}
     for load in all_loads:
@@ -366,8 +422,13 @@ def run_round(number: int, servers: dict[str, Server], all_loads: list[Load], to
         f["ratio"] = round(f["rps"] / raw["rps"], 3)
         f["p99_ratio"] = round(f["p99_ms"] / raw["p99_ms"], 2)
         f["cpu_ratio"] = round(raw["cpu_ms"] / f["cpu_ms"], 3) if f["cpu_ms"] else None
-    return {"round": number, "cpu_before_percent": cpu_before, "cpu_after_percent": cpu_after,
-            "loadavg": os.getloadavg(), "figures": figures}
+    return {
+        "round": number,
+        "cpu_before_percent": cpu_before,
+        "cpu_after_percent": cpu_after,
+        "loadavg": os.getloadavg(),
+        "figures": figures,
+    }
 
 
 def busyness(r: dict[str, Any]) -> float:
@@ -391,8 +452,9 @@ def outlier(rounds: list[dict[str, Any]]) -> tuple[int, str] | None:
     return None
 
 
-def measure(servers: dict[str, Server], all_loads: list[Load], token: str, args: argparse.Namespace,
-            work_dir: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def measure(
+    servers: dict[str, Server], all_loads: list[Load], token: str, args: argparse.Namespace, work_dir: Path
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Rounds; while the kept ones hold an outlier, one more round (a bounded number). The quietest rounds
     are kept, so a machine that stays busy still gives its least disturbed figures."""
     done = [run_round(n + 1, servers, all_loads, token, args, work_dir) for n in range(args.rounds)]
@@ -407,9 +469,10 @@ def measure(servers: dict[str, Server], all_loads: list[Load], token: str, args:
         done.append(run_round(len(done) + 1, servers, all_loads, token, args, work_dir))
         # Among equally busy rounds, the one where the baseline ran fastest was disturbed least.
         quietest = sorted(done, key=lambda r: (busyness(r), -r["figures"]["raw"]["rps"]))
-        kept = sorted(quietest[:args.rounds], key=lambda r: r["round"])
-    discarded = [r | {"discarded_because": reasons.get(r["round"], "a quieter round was kept")}
-                 for r in done if r not in kept]
+        kept = sorted(quietest[: args.rounds], key=lambda r: r["round"])
+    discarded = [
+        r | {"discarded_because": reasons.get(r["round"], "a quieter round was kept")} for r in done if r not in kept
+    ]
     return kept, discarded
 
 
@@ -423,13 +486,24 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--max-reruns", type=int, default=3, help="rounds run again at most (busy machine)")
-    parser.add_argument("--memory-requests", type=int, default=100_000,
-                        help="answers the service gives in all before its last RSS reading (0: no memory run)")
+    parser.add_argument(
+        "--memory-requests",
+        type=int,
+        default=100_000,
+        help="answers the service gives in all before its last RSS reading (0: no memory run)",
+    )
     parser.add_argument("--memory-slice", type=float, default=10, help="seconds of load between RSS readings")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
-                        help="processes for the all-workers run (`branchdesk serve --workers N`; 1: none)")
-    parser.add_argument("--memory-only", action="store_true",
-                        help="only the memory run, on a fresh service; it replaces the memory figures in the results")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="processes for the all-workers run (`branchdesk serve --workers N`; 1: none)",
+    )
+    parser.add_argument(
+        "--memory-only",
+        action="store_true",
+        help="only the memory run, on a fresh service; it replaces the memory figures in the results",
+    )
     parser.add_argument("--results", type=Path, default=RESULTS, help="where the figures are written")
     parser.add_argument("--quick", action="store_true", help="a smoke run: one short round")
     args = parser.parse_args()
@@ -439,8 +513,9 @@ def arguments() -> argparse.Namespace:
     return args
 
 
-def memory_run(server: Server, all_loads: list[Load], token: str, args: argparse.Namespace,
-               work_dir: Path) -> dict[str, Any]:
+def memory_run(
+    server: Server, all_loads: list[Load], token: str, args: argparse.Namespace, work_dir: Path
+) -> dict[str, Any]:
     """The signed-in GraphQL queries in turn (the path that reads the database), in slices of load, until
     they have been answered ``--memory-requests`` times; the service's RSS before and after every slice."""
     signed_in = [load for load in all_loads if load.server == "branchdesk" and load.signed_in]
@@ -454,9 +529,16 @@ def memory_run(server: Server, all_loads: list[Load], token: str, args: argparse
         if turn % 10 == 0:
             print(f"  memory: {answered} requests, RSS {series[-1]['rss_mb']} MB", flush=True)
     at_10k, at_100k = rss_at(series, 10_000), rss_at(series, args.memory_requests)
-    return {"requests": answered, "queries": [load.name for load in signed_in], "slice_s": args.memory_slice,
-            "start": series[0], "10k": at_10k, "100k": at_100k, "series": series,
-            "growth_10k_to_end_mb": round(series[-1]["rss_mb"] - at_10k["rss_mb"], 1) if at_10k else None}
+    return {
+        "requests": answered,
+        "queries": [load.name for load in signed_in],
+        "slice_s": args.memory_slice,
+        "start": series[0],
+        "10k": at_10k,
+        "100k": at_100k,
+        "series": series,
+        "growth_10k_to_end_mb": round(series[-1]["rss_mb"] - at_10k["rss_mb"], 1) if at_10k else None,
+    }
 
 
 def rss_at(series: list[dict[str, Any]], requests: int) -> dict[str, Any] | None:
@@ -464,8 +546,15 @@ def rss_at(series: list[dict[str, Any]], requests: int) -> dict[str, Any] | None
     return next((sample for sample in series if sample["requests"] >= requests), None)
 
 
-def all_workers(env: dict[str, str], raw_env: dict[str, str], all_loads: list[Load], token: str,
-                args: argparse.Namespace, work_dir: Path, servers: list[Server]) -> dict[str, Any]:
+def all_workers(
+    env: dict[str, str],
+    raw_env: dict[str, str],
+    all_loads: list[Load],
+    token: str,
+    args: argparse.Namespace,
+    work_dir: Path,
+    servers: list[Server],
+) -> dict[str, Any]:
     """The machine's capacity: ``branchdesk serve --workers N`` and the baseline with N workers, each
     query once, wrk with N threads and N times the connections."""
     workers = args.workers
@@ -488,31 +577,49 @@ def all_workers(env: dict[str, str], raw_env: dict[str, str], all_loads: list[Lo
     for server in (ours, raw):
         stop_server(server)
         servers.remove(server)
-    return {"workers": workers, "wrk_threads": threads, "connections": connections, "figures": figures,
-            "loadavg": os.getloadavg()}
+    return {
+        "workers": workers,
+        "wrk_threads": threads,
+        "connections": connections,
+        "figures": figures,
+        "loadavg": os.getloadavg(),
+    }
 
 
 def record_memory_run(memory: dict[str, Any], start: dict[str, float], path: Path) -> None:
     """``--memory-only``: the memory run (from a fresh service) in place of the one in the last results."""
     results = json.loads(path.read_text())
-    results["memory"] = memory | {"date": datetime.now(UTC).isoformat(timespec="seconds"),
-                                  "process_start_rss_mb": start["branchdesk"], "separate_run": True}
+    results["memory"] = memory | {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "process_start_rss_mb": start["branchdesk"],
+        "separate_run": True,
+    }
     growth = memory["growth_10k_to_end_mb"]
     rows = [r for r in results["targets"] if not r["target"].startswith("RSS flat")]
-    rows.append({"target": f"RSS flat from 10k to {memory['requests']} signed-in requests (grows <= 10 MB)",
-                 "value": growth, "met": growth is not None and growth <= 10})
+    rows.append(
+        {
+            "target": f"RSS flat from 10k to {memory['requests']} signed-in requests (grows <= 10 MB)",
+            "value": growth,
+            "met": growth is not None and growth <= 10,
+        }
+    )
     results["targets"] = rows
     path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
-    print(f"memory: {memory['requests']} requests, RSS {memory['start']['rss_mb']} -> {memory['series'][-1]['rss_mb']} MB "
-          f"(10k: {memory['10k']['rss_mb'] if memory['10k'] else None}); wrote {path}")
+    print(
+        f"memory: {memory['requests']} requests, RSS {memory['start']['rss_mb']} -> {memory['series'][-1]['rss_mb']} MB "
+        f"(10k: {memory['10k']['rss_mb'] if memory['10k'] else None}); wrote {path}"
+    )
 
 
 def bench(args: argparse.Namespace, database: str, work_dir: Path, servers: list[Server]) -> None:
     env = service_env(database, work_dir)
     tenant_id = asyncio.run(seed(env))
     app_role = DatabaseRoles.of(f"{PG_SERVER}/{database}").app
-    raw_env = {"BENCH_RAW_DSN": f"postgresql://{app_role}:{ROLE_PASSWORD}@127.0.0.1:5432/{database}",
-               "BENCH_BRANCH": BRANCH, "BENCH_TENANT_ID": tenant_id}
+    raw_env = {
+        "BENCH_RAW_DSN": f"postgresql://{app_role}:{ROLE_PASSWORD}@127.0.0.1:5432/{database}",
+        "BENCH_BRANCH": BRANCH,
+        "BENCH_TENANT_ID": tenant_id,
+    }
     servers.append(start_server("branchdesk", "branchdesk_app", env, work_dir))
     servers.append(start_server("raw", "raw_app", raw_env, work_dir))
     wait_ready(servers[0], "/readyz")
@@ -528,10 +635,14 @@ def bench(args: argparse.Namespace, database: str, work_dir: Path, servers: list
     print(f"raw endpoint answers the same {len(staff_page)} bytes as staff(first: 50)", flush=True)
 
     graphql_loads = [load for load in all_loads if load.server == "branchdesk"]
-    statements = {"raw": RAW_STATEMENTS} | asyncio.run(capture_statements(settings_from(env), graphql_loads, headers(token)))
+    statements = {"raw": RAW_STATEMENTS} | asyncio.run(
+        capture_statements(settings_from(env), graphql_loads, headers(token))
+    )
     rss = {"start": {s.name: rss_mb(s) for s in servers}}
     if args.memory_only:
-        record_memory_run(memory_run(by_name["branchdesk"], all_loads, token, args, work_dir), rss["start"], args.results)
+        record_memory_run(
+            memory_run(by_name["branchdesk"], all_loads, token, args, work_dir), rss["start"], args.results
+        )
         return
     for load in all_loads:
         run_wrk(urls[load.server], load, token, args.warmup, args.connections, work_dir, by_name[load.server])
@@ -539,39 +650,83 @@ def bench(args: argparse.Namespace, database: str, work_dir: Path, servers: list
     kept, discarded = measure(by_name, all_loads, token, args, work_dir)
     rss["end_of_rounds"] = {s.name: rss_mb(s) for s in servers}
     gc_after = gc_figures(urls["branchdesk"])
-    gc_pause_ms = {"since_start_clock": gc_after["clock"], "since_start_cpu": gc_after.get("cpu"),
-                   "rounds": longest_pause_between(gc_before, gc_after)}
+    gc_pause_ms = {
+        "since_start_clock": gc_after["clock"],
+        "since_start_cpu": gc_after.get("cpu"),
+        "rounds": longest_pause_between(gc_before, gc_after),
+    }
     memory = memory_run(by_name["branchdesk"], all_loads, token, args, work_dir) if args.memory_requests else None
     capacity = all_workers(env, raw_env, all_loads, token, args, work_dir, servers) if args.workers > 1 else None
 
     summary = medians(kept)
     rows = targets(summary, statements)
     during = gc_pause_ms["rounds"]["longest_at_most_ms"]
-    rows.append({"target": f"longest GC pause during the rounds <= {GC_PAUSE_LIMIT_MS} ms (clock, histogram bound)",
-                 "value": during, "met": during <= GC_PAUSE_LIMIT_MS})
-    rows.append({"target": f"longest GC pause since start <= {GC_PAUSE_LIMIT_MS} ms (clock; start-up and warm-up too)",
-                 "value": gc_pause_ms["since_start_clock"], "met": gc_pause_ms["since_start_clock"] <= GC_PAUSE_LIMIT_MS})
+    rows.append(
+        {
+            "target": f"longest GC pause during the rounds <= {GC_PAUSE_LIMIT_MS} ms (clock, histogram bound)",
+            "value": during,
+            "met": during <= GC_PAUSE_LIMIT_MS,
+        }
+    )
+    rows.append(
+        {
+            "target": f"longest GC pause since start <= {GC_PAUSE_LIMIT_MS} ms (clock; start-up and warm-up too)",
+            "value": gc_pause_ms["since_start_clock"],
+            "met": gc_pause_ms["since_start_clock"] <= GC_PAUSE_LIMIT_MS,
+        }
+    )
     if gc_pause_ms["since_start_cpu"] is not None:
         cpu = gc_pause_ms["since_start_cpu"]
-        rows.append({"target": f"longest GC pause since start <= {GC_PAUSE_LIMIT_MS} ms (CPU time)", "value": cpu,
-                     "met": cpu <= GC_PAUSE_LIMIT_MS})
+        rows.append(
+            {
+                "target": f"longest GC pause since start <= {GC_PAUSE_LIMIT_MS} ms (CPU time)",
+                "value": cpu,
+                "met": cpu <= GC_PAUSE_LIMIT_MS,
+            }
+        )
     if memory is not None and memory["growth_10k_to_end_mb"] is not None:
         growth = memory["growth_10k_to_end_mb"]
-        rows.append({"target": f"RSS flat from 10k to {memory['requests']} signed-in requests (grows <= 10 MB)",
-                     "value": growth, "met": growth <= 10})
+        rows.append(
+            {
+                "target": f"RSS flat from 10k to {memory['requests']} signed-in requests (grows <= 10 MB)",
+                "value": growth,
+                "met": growth <= 10,
+            }
+        )
     shown = {k: v for k, v in (memory or {}).items() if k != "series"}
     print_report(summary, statements, rows, rss | {"memory run": shown}, discarded, capacity)
-    args.results.write_text(json.dumps({
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": machine(asyncio.run(admin_execute("show server_version"))),
-        "parameters": {"duration_s": args.duration, "warmup_s": args.warmup, "connections": args.connections,
-                       "wrk_threads": 1, "rounds": args.rounds, "quick": args.quick, "branch_staff": 7 + EXTRA_STAFF,
-                       "memory_requests": args.memory_requests, "workers": args.workers,
-                       "mode": "production, one uvicorn worker each (uvloop, httptools)"},
-        "medians": summary, "targets": rows, "statements": statements, "rss_mb": rss, "memory": memory,
-        "longest_gc_pause_ms": gc_pause_ms, "all_workers": capacity,
-        "rounds": kept, "discarded_rounds": discarded,
-    }, indent=2, ensure_ascii=False) + "\n")
+    args.results.write_text(
+        json.dumps(
+            {
+                "date": datetime.now(UTC).isoformat(timespec="seconds"),
+                "machine": machine(asyncio.run(admin_execute("show server_version"))),
+                "parameters": {
+                    "duration_s": args.duration,
+                    "warmup_s": args.warmup,
+                    "connections": args.connections,
+                    "wrk_threads": 1,
+                    "rounds": args.rounds,
+                    "quick": args.quick,
+                    "branch_staff": 7 + EXTRA_STAFF,
+                    "memory_requests": args.memory_requests,
+                    "workers": args.workers,
+                    "mode": "production, one uvicorn worker each (uvloop, httptools)",
+                },
+                "medians": summary,
+                "targets": rows,
+                "statements": statements,
+                "rss_mb": rss,
+                "memory": memory,
+                "longest_gc_pause_ms": gc_pause_ms,
+                "all_workers": capacity,
+                "rounds": kept,
+                "discarded_rounds": discarded,
+            },
+            indent=2,
+            ensure_ascii=False,
+        )
+        + "\n"
+    )
     print(f"\nwrote {args.results}")
 
 

@@ -21,8 +21,9 @@ STATEMENT_TARGETS = {"staff": 5}  # BEGIN and COMMIT included
 def medians(rounds: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
     names = rounds[0]["figures"]
     keys = ("rps", "ratio", "p50_ms", "p99_ms", "p99_ratio", "cpu_ms", "cpu_ratio")
-    summary = {name: {k: round(statistics.median(r["figures"][name][k] for r in rounds), 3) for k in keys}
-               for name in names}
+    summary = {
+        name: {k: round(statistics.median(r["figures"][name][k] for r in rounds), 3) for k in keys} for name in names
+    }
     for name, figures in summary.items():
         for k in ("non_2xx", "socket_errors", "bad_answers"):
             figures[k] = sum(r["figures"][name][k] for r in rounds)
@@ -31,32 +32,71 @@ def medians(rounds: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
 
 
 def targets(summary: dict[str, dict[str, float]], statements: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    rows = [{"target": f"{name} req/s >= {limit:.2f}x raw", "value": summary[name]["ratio"],
-             "met": summary[name]["ratio"] >= limit} for name, limit in RATIO_TARGETS.items()]
+    rows = [
+        {
+            "target": f"{name} req/s >= {limit:.2f}x raw",
+            "value": summary[name]["ratio"],
+            "met": summary[name]["ratio"] >= limit,
+        }
+        for name, limit in RATIO_TARGETS.items()
+    ]
     # The same targets judged by server CPU per answer (raw's / ours): what the ratio of req/s would be on a
     # machine where each server has a core to itself; it holds when other work keeps the machine busy.
-    rows += [{"target": f"{name} CPU/request ratio >= {limit:.2f}x raw", "value": summary[name]["cpu_ratio"],
-              "met": summary[name]["cpu_ratio"] >= limit} for name, limit in RATIO_TARGETS.items()]
-    rows += [{"target": f"{name} p99 <= {P99_LIMIT:.0f}x raw p99", "value": summary[name]["p99_ratio"],
-              "met": summary[name]["p99_ratio"] <= P99_LIMIT} for name in summary if name != "raw"]
-    rows += [{"target": f"{name} statements <= {limit} (with BEGIN/COMMIT)", "value": statements[name]["count"],
-              "met": statements[name]["count"] <= limit} for name, limit in STATEMENT_TARGETS.items()]
-    rows += [{"target": f"{name}: no error answers", "value": f["error_answers"], "met": f["error_answers"] == 0}
-             for name, f in summary.items()]
+    rows += [
+        {
+            "target": f"{name} CPU/request ratio >= {limit:.2f}x raw",
+            "value": summary[name]["cpu_ratio"],
+            "met": summary[name]["cpu_ratio"] >= limit,
+        }
+        for name, limit in RATIO_TARGETS.items()
+    ]
+    rows += [
+        {
+            "target": f"{name} p99 <= {P99_LIMIT:.0f}x raw p99",
+            "value": summary[name]["p99_ratio"],
+            "met": summary[name]["p99_ratio"] <= P99_LIMIT,
+        }
+        for name in summary
+        if name != "raw"
+    ]
+    rows += [
+        {
+            "target": f"{name} statements <= {limit} (with BEGIN/COMMIT)",
+            "value": statements[name]["count"],
+            "met": statements[name]["count"] <= limit,
+        }
+        for name, limit in STATEMENT_TARGETS.items()
+    ]
+    rows += [
+        {"target": f"{name}: no error answers", "value": f["error_answers"], "met": f["error_answers"] == 0}
+        for name, f in summary.items()
+    ]
     return rows
 
 
-def print_report(summary: dict[str, Any], statements: dict[str, Any], rows: list[dict[str, Any]],
-                 rss: dict[str, Any], discarded: list[dict[str, Any]], capacity: dict[str, Any] | None = None) -> None:
-    print(f"\n{'query':<12} {'req/s':>9} {'x raw':>6} {'p50 ms':>7} {'p99 ms':>7} {'p99/raw':>7} "
-          f"{'cpu ms':>7} {'cpu x':>6} {'stmts':>5} {'pings':>5}")
+def print_report(
+    summary: dict[str, Any],
+    statements: dict[str, Any],
+    rows: list[dict[str, Any]],
+    rss: dict[str, Any],
+    discarded: list[dict[str, Any]],
+    capacity: dict[str, Any] | None = None,
+) -> None:
+    print(
+        f"\n{'query':<12} {'req/s':>9} {'x raw':>6} {'p50 ms':>7} {'p99 ms':>7} {'p99/raw':>7} "
+        f"{'cpu ms':>7} {'cpu x':>6} {'stmts':>5} {'pings':>5}"
+    )
     for name, f in summary.items():
         s = statements[name]
-        print(f"{name:<12} {f['rps']:>9.1f} {f['ratio']:>6.2f} {f['p50_ms']:>7.2f} {f['p99_ms']:>7.2f} "
-              f"{f['p99_ratio']:>7.2f} {f['cpu_ms']:>7.3f} {f['cpu_ratio']:>6.3f} {s['count']:>5} {s['pings']:>5}")
+        print(
+            f"{name:<12} {f['rps']:>9.1f} {f['ratio']:>6.2f} {f['p50_ms']:>7.2f} {f['p99_ms']:>7.2f} "
+            f"{f['p99_ratio']:>7.2f} {f['cpu_ms']:>7.3f} {f['cpu_ratio']:>6.3f} {s['count']:>5} {s['pings']:>5}"
+        )
     if capacity is not None:
-        print(f"\nall workers ({capacity['workers']} processes each, wrk -t{capacity['wrk_threads']} "
-              f"-c{capacity['connections']}):")
+        print(
+            f"\nall workers ({capacity['workers']} processes each, wrk -t{capacity['wrk_threads']} "
+            f"-c{capacity['connections']}):"
+        )
         for name, f in capacity["figures"].items():
             print(f"  {name:<12} {f['rps']:>9.1f} req/s {f['ratio']:>6.2f} x raw, p99 {f['p99_ms']:.1f} ms")
     print("\nSQL of one warm request (BEGIN/COMMIT included; a ping is BEGIN, ';', ROLLBACK on asyncpg):")
@@ -74,13 +114,33 @@ def print_report(summary: dict[str, Any], statements: dict[str, Any], rows: list
 
 
 def machine(postgres_version: str) -> dict[str, Any]:
-    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                  if line.startswith("model name")), platform.processor())
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
     wrk = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split(" [")[0]
-    found = {"platform": platform.platform(), "cpu": model, "cpus": os.cpu_count(),
-             "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
-             "python": platform.python_version(), "wrk": wrk, "postgres": postgres_version}
-    for dist in ("strawberry-graphql", "graphql-core", "starlette", "uvicorn", "uvloop", "httptools",
-                 "sqlalchemy", "asyncpg"):
+    found = {
+        "platform": platform.platform(),
+        "cpu": model,
+        "cpus": os.cpu_count(),
+        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "python": platform.python_version(),
+        "wrk": wrk,
+        "postgres": postgres_version,
+    }
+    for dist in (
+        "strawberry-graphql",
+        "graphql-core",
+        "starlette",
+        "uvicorn",
+        "uvloop",
+        "httptools",
+        "sqlalchemy",
+        "asyncpg",
+    ):
         found[dist] = version(dist)
     return found

@@ -45,8 +45,14 @@ def global_id(staff_id: object) -> str:
 
 def staff_page(rows: list) -> bytes:
     edges = [
-        {"node": {"id": global_id(r["id"]), "employeeNumber": r["employee_number"],
-                  "displayName": r["display_name"], "email": r["email"]}}
+        {
+            "node": {
+                "id": global_id(r["id"]),
+                "employeeNumber": r["employee_number"],
+                "displayName": r["display_name"],
+                "email": r["email"],
+            }
+        }
         for r in rows
     ]
     # Strawberry's encoder: json.dumps with compact separators (ASCII escapes kept).

@@ -21,10 +21,16 @@ from branchdesk.platform.settings import Settings
 
 # The baseline's statements, by construction (api_servers.raw_app): asyncpg sends exactly these.
 RAW_STATEMENTS = {
-    "count": 4, "pings": 0, "checkouts": 1, "cold_count": None,
-    "statements": ["BEGIN", "select set_config('app.tenant_id', $1, true)",
-                   "select s.id, s.employee_number, s.display_name, s.email from staff s join memberships m ...",
-                   "COMMIT"],
+    "count": 4,
+    "pings": 0,
+    "checkouts": 1,
+    "cold_count": None,
+    "statements": [
+        "BEGIN",
+        "select set_config('app.tenant_id', $1, true)",
+        "select s.id, s.employee_number, s.display_name, s.email from staff s join memberships m ...",
+        "COMMIT",
+    ],
 }
 
 
@@ -49,6 +55,7 @@ class StatementLog:
 
     def __enter__(self) -> StatementLog:
         for label, engine in self.engines.items():
+
             def record(text: str, label: str = label) -> None:
                 self.statements.append(f"[{label}] {text}")
 
@@ -80,8 +87,12 @@ class StatementLog:
             dialect.do_ping = original
 
     def figures(self) -> dict[str, Any]:
-        return {"count": len(self.statements), "pings": self.pings, "checkouts": self.checkouts,
-                "statements": self.statements}
+        return {
+            "count": len(self.statements),
+            "pings": self.pings,
+            "checkouts": self.checkouts,
+            "statements": self.statements,
+        }
 
 
 async def capture_statements(settings: Settings, loads: list[Any], signed_in: dict[str, str]) -> dict[str, Any]:

@@ -44,8 +44,15 @@ from branchdesk.access.principal import BranchRef, Principal
 from branchdesk.access.registry import PERMISSIONS, Scope, shipped_baseline, split
 from branchdesk.platform.audit import Author
 
-BRANCH_ROLES = ("branch_head", "customer_manager", "lobby_manager", "teller", "risk_officer", "compliance_officer",
-                "it_support")
+BRANCH_ROLES = (
+    "branch_head",
+    "customer_manager",
+    "lobby_manager",
+    "teller",
+    "risk_officer",
+    "compliance_officer",
+    "it_support",
+)
 # Head-office permissions are refused before the policy is asked, so they would not measure it.
 BRANCH_PERMISSIONS = sorted(name for name, p in PERMISSIONS.items() if p.scope is Scope.BRANCH)
 BASELINE = shipped_baseline()
@@ -82,14 +89,21 @@ def make_branch() -> Branch:
         held = set().union(*(role_permissions.get(r, set()) for r in roles))
         allowed[subject] = [p for p in BRANCH_PERMISSIONS if p in held]
         denied[subject] = [p for p in BRANCH_PERMISSIONS if p not in held]
-    return Branch(uuid.UUID(int=rng.getrandbits(128)), role_permissions, assignments, allowed, denied, list(assignments))
+    return Branch(
+        uuid.UUID(int=rng.getrandbits(128)), role_permissions, assignments, allowed, denied, list(assignments)
+    )
 
 
 def principal(branch: Branch, policy: BranchPolicy, subject: str) -> Principal:
     """The principal a request receives from the gate (built after the policy is at hand)."""
     staff_id = uuid.UUID(subject.removeprefix("staff:"))
-    return Principal(subject=subject, author=Author("staff", staff_id), branch=BranchRef(branch.id, "B0001", False),
-                     policy=policy, staff_id=staff_id)
+    return Principal(
+        subject=subject,
+        author=Author("staff", staff_id),
+        branch=BranchRef(branch.id, "B0001", False),
+        policy=policy,
+        staff_id=staff_id,
+    )
 
 
 def pick(branches: list[Branch], n: int, allow: bool) -> tuple[int, str, str]:
@@ -190,12 +204,18 @@ def measure_size(n: int, first_n: int, decision_n: int, traced_n: int) -> dict:
     build_s = time.perf_counter() - t0
     gc.collect()
     held_mb = rss_mb() - rss_before
-    row = {"branches": n, "build_all_s": round(build_s, 2), "rss_mb": round(held_mb, 1),
-           # one branch is below RSS's grain (pages, arenas); tracemalloc counts it exactly
-           "kb_per_branch_rss": round(held_mb * 1024 / n, 1) if n >= 100 else None,
-           "kb_per_branch_tracemalloc": traced_kb_per_branch(branches[:traced_n])}
+    row = {
+        "branches": n,
+        "build_all_s": round(build_s, 2),
+        "rss_mb": round(held_mb, 1),
+        # one branch is below RSS's grain (pages, arenas); tracemalloc counts it exactly
+        "kb_per_branch_rss": round(held_mb * 1024 / n, 1) if n >= 100 else None,
+        "kb_per_branch_tracemalloc": traced_kb_per_branch(branches[:traced_n]),
+    }
     row["first_request"] = deployment.first_requests(first_n)
-    row["decision"] = {d: summary(without_gc(deployment.decisions, d == "allow", decision_n)) for d in ("allow", "deny")}
+    row["decision"] = {
+        d: summary(without_gc(deployment.decisions, d == "allow", decision_n)) for d in ("allow", "deny")
+    }
     return row
 
 
@@ -203,8 +223,11 @@ def naive(branches: list[Branch], n: int, budget_s: float, max_samples: int) -> 
     """One plain casbin.Enforcer loaded with every branch's p and g rules (policy file, as an adapter would)."""
     with tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False) as f:
         for b in branches[:n]:
-            f.writelines(f"p, {role}, {b.id}, {', '.join(split(p))}\n" for role, ps in b.role_permissions.items()
-                         for p in sorted(ps))
+            f.writelines(
+                f"p, {role}, {b.id}, {', '.join(split(p))}\n"
+                for role, ps in b.role_permissions.items()
+                for p in sorted(ps)
+            )
             f.writelines(f"g, {s}, {role}, {b.id}\n" for s, roles in b.assignments.items() for role in roles)
     t0 = time.perf_counter()
     e = casbin.Enforcer(str(MODEL_PATH), f.name)
@@ -234,8 +257,13 @@ def judge(rows: list[dict], figure) -> dict:  # noqa: ANN001
     p99 = {r["branches"]: figure(r)["p99_us"] for r in rows}
     worst = max(p99.values())
     ratio = round(p99[rows[-1]["branches"]] / p99[rows[0]["branches"]], 2)
-    return {"p99_us_by_branches": p99, "worst_p99_us": worst, "p99_le_target": worst <= TARGET_P99_US,
-            "ratio_most_to_fewest": ratio, "ratio_le_target": ratio <= TARGET_RATIO}
+    return {
+        "p99_us_by_branches": p99,
+        "worst_p99_us": worst,
+        "p99_le_target": worst <= TARGET_P99_US,
+        "ratio_most_to_fewest": ratio,
+        "ratio_le_target": ratio <= TARGET_RATIO,
+    }
 
 
 FIGURES = {
@@ -266,15 +294,32 @@ def main() -> None:
     pg = json.loads(PG_RESULTS.read_text()) if PG_RESULTS.exists() else None
     report(rows, baseline, targets, summary(timer_ns), pg, wall_s)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    machine = {"python": platform.python_version(), "cpus": os.cpu_count(), "pycasbin": version("pycasbin"),
-               "load_average_1min_before_after": [round(load_before, 2), round(os.getloadavg()[0], 2)]}
+    machine = {
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "pycasbin": version("pycasbin"),
+        "load_average_1min_before_after": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+    }
     workload = {"staff_per_branch": "25-30", "roles": BRANCH_ROLES, "overrides_per_branch": 10, "quick": args.quick}
-    RESULTS.write_text(json.dumps({
-        "machine": machine, "workload": workload, "per_branch_policies": rows, "one_big_enforcer": baseline,
-        "timer_overhead": summary(timer_ns), "wall_s": round(wall_s, 1),
-        "first_request_from_postgresql": pg and {"source": "bench/rbac_pg_load.py (bench/results/rbac_pg_load.json)",
-                                                 **{k: pg[k] for k in ("first_request", "members") if k in pg}},
-        "targets": {"p99_us": TARGET_P99_US, "ratio": TARGET_RATIO, **targets}}, indent=2))
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "machine": machine,
+                "workload": workload,
+                "per_branch_policies": rows,
+                "one_big_enforcer": baseline,
+                "timer_overhead": summary(timer_ns),
+                "wall_s": round(wall_s, 1),
+                "first_request_from_postgresql": pg
+                and {
+                    "source": "bench/rbac_pg_load.py (bench/results/rbac_pg_load.json)",
+                    **{k: pg[k] for k in ("first_request", "members") if k in pg},
+                },
+                "targets": {"p99_us": TARGET_P99_US, "ratio": TARGET_RATIO, **targets},
+            },
+            indent=2,
+        )
+    )
     print(f"\nwrote {RESULTS}")
 
 
@@ -285,55 +330,85 @@ def cell(s: dict, scale: float = 1.0) -> str:
 def report(rows: list[dict], baseline: list[dict], targets: dict, timer: dict, pg: dict | None, wall_s: float) -> None:
     head = f"{'p50':>8} {'p99':>8}"
     print("First request to a branch (policy not loaded): build its BranchPolicy from rows in memory, then decide")
-    print(f"{'branches':>8} | {'first request µs':^17} | {'of which build':^17} | {'then decision':^17} |"
-          f" {'KB/branch':^19} | {'build all':>9}")
+    print(
+        f"{'branches':>8} | {'first request µs':^17} | {'of which build':^17} | {'then decision':^17} |"
+        f" {'KB/branch':^19} | {'build all':>9}"
+    )
     print(f"{'':>8} | {head} | {head} | {head} | {'tracemalloc':>11} {'RSS':>7} | {'s':>9}")
     for r in rows:
         f = r["first_request"]
         rss = f"{r['kb_per_branch_rss']:>7.1f}" if r["kb_per_branch_rss"] is not None else f"{'n/a':>7}"
-        print(f"{r['branches']:>8,} | {cell(f['total'])} | {cell(f['build'])} | {cell(f['decision'])} |"
-              f" {r['kb_per_branch_tracemalloc']:>11.1f} {rss} | {r['build_all_s']:>9.2f}")
-    print(f"samples per row: {rows[0]['first_request']['total']['n']} first requests (half allow, half deny), "
-          "garbage collector on, as in a live process;\n  'then decision' includes building the Principal, as the gate"
-          " does on every request")
+        print(
+            f"{r['branches']:>8,} | {cell(f['total'])} | {cell(f['build'])} | {cell(f['decision'])} |"
+            f" {r['kb_per_branch_tracemalloc']:>11.1f} {rss} | {r['build_all_s']:>9.2f}"
+        )
+    print(
+        f"samples per row: {rows[0]['first_request']['total']['n']} first requests (half allow, half deny), "
+        "garbage collector on, as in a live process;\n  'then decision' includes building the Principal, as the gate"
+        " does on every request"
+    )
     if pg and "first_request" in pg:
         fr, ld, mem = pg["first_request"], pg["for_branch_after_change"], pg["build_from_rows_in_memory"]
-        print(f"From PostgreSQL (bench/rbac_pg_load.py, one branch of {pg['members']} members, last run): first request "
-              f"p50 {fr['p50_ms']:.2f} ms, p99 {fr['p99_ms']:.2f} ms\n  (tenant-bound session + PolicyCache.for_branch"
-              f" + decision; of which for_branch p50 {ld['p50_ms']:.2f} ms, and building from rows in memory "
-              f"p50 {mem['p50_ms']:.2f} ms)")
+        print(
+            f"From PostgreSQL (bench/rbac_pg_load.py, one branch of {pg['members']} members, last run): first request "
+            f"p50 {fr['p50_ms']:.2f} ms, p99 {fr['p99_ms']:.2f} ms\n  (tenant-bound session + PolicyCache.for_branch"
+            f" + decision; of which for_branch p50 {ld['p50_ms']:.2f} ms, and building from rows in memory "
+            f"p50 {mem['p50_ms']:.2f} ms)"
+        )
     else:
-        print("From PostgreSQL: no bench/results/rbac_pg_load.json with a first_request figure; run bench/rbac_pg_load.py")
-    print("KB/branch: tracemalloc = Python memory still held by a freshly built policy after a full collection "
-          "(the build's own garbage\n  excluded), over a sample of the row's branches; RSS = resident memory added by "
-          "building all of the row's policies,\n  over the number of branches (n/a: one branch is below its grain)")
+        print(
+            "From PostgreSQL: no bench/results/rbac_pg_load.json with a first_request figure; run bench/rbac_pg_load.py"
+        )
+    print(
+        "KB/branch: tracemalloc = Python memory still held by a freshly built policy after a full collection "
+        "(the build's own garbage\n  excluded), over a sample of the row's branches; RSS = resident memory added by "
+        "building all of the row's policies,\n  over the number of branches (n/a: one branch is below its grain)"
+    )
 
     print("\nDecision on a loaded policy: Principal.can latency in µs (random branch, member and permission)")
     print(f"{'branches':>8} | {'allow':^17} | {'deny':^17}")
     print(f"{'':>8} | {head} | {head}")
     for r in rows:
         print(f"{r['branches']:>8,} | {cell(r['decision']['allow'])} | {cell(r['decision']['deny'])}")
-    print(f"samples per cell {rows[0]['decision']['allow']['n']:,}; timer overhead included in every figure: "
-          f"p50 {timer['p50_us']:.2f} µs, p99 {timer['p99_us']:.2f} µs")
+    print(
+        f"samples per cell {rows[0]['decision']['allow']['n']:,}; timer overhead included in every figure: "
+        f"p50 {timer['p50_us']:.2f} µs, p99 {timer['p99_us']:.2f} µs"
+    )
 
     print("\nBaseline: one casbin.Enforcer holding every branch's rules (no memo), enforce latency in µs")
-    print(f"{'branches':>8} | {'rules':>7} {'load s':>7} | {'first in branch':^17} | {'allow':^17} | "
-          f"{'deny':^17} | p50 ÷ per-branch decision p50 (allow, deny)")
+    print(
+        f"{'branches':>8} | {'rules':>7} {'load s':>7} | {'first in branch':^17} | {'allow':^17} | "
+        f"{'deny':^17} | p50 ÷ per-branch decision p50 (allow, deny)"
+    )
     for b in baseline:
         mine = next(r for r in rows if r["branches"] == b["branches"])["decision"]
         slower = [b[d]["p50_us"] / mine[d]["p50_us"] for d in ("allow", "deny")]
-        print(f"{b['branches']:>8,} | {b['rules']:>7,} {b['load_s']:>7.3f} | {cell(b['first_enforce_in_branch'])} | "
-              f"{cell(b['allow'])} | {cell(b['deny'])} | {slower[0]:>7.1f}× {slower[1]:>7.1f}×")
+        print(
+            f"{b['branches']:>8,} | {b['rules']:>7,} {b['load_s']:>7.3f} | {cell(b['first_enforce_in_branch'])} | "
+            f"{cell(b['allow'])} | {cell(b['deny'])} | {slower[0]:>7.1f}× {slower[1]:>7.1f}×"
+        )
 
     fewest, most = rows[0]["branches"], rows[-1]["branches"]
-    print(f"\nTargets: p99 ≤ {TARGET_P99_US:.0f} µs at every size; p99({most:,} branches) ≤ {TARGET_RATIO}× p99({fewest:,})")
+    print(
+        f"\nTargets: p99 ≤ {TARGET_P99_US:.0f} µs at every size; p99({most:,} branches) ≤ {TARGET_RATIO}× p99({fewest:,})"
+    )
     for name, t in targets.items():
-        print(f"  {name:<15} worst p99 {t['worst_p99_us']:>9.1f} µs: {'MET' if t['p99_le_target'] else 'MISSED':<6}"
-              f"   ratio {t['ratio_most_to_fewest']:>5.2f}×: {'MET' if t['ratio_le_target'] else 'MISSED'}")
-    met = [f"{name} {what}" for name, t in targets.items()
-           for what, ok in (("p99", t["p99_le_target"]), ("ratio", t["ratio_le_target"])) if ok]
-    missed = [f"{name} {what}" for name, t in targets.items()
-              for what, ok in (("p99", t["p99_le_target"]), ("ratio", t["ratio_le_target"])) if not ok]
+        print(
+            f"  {name:<15} worst p99 {t['worst_p99_us']:>9.1f} µs: {'MET' if t['p99_le_target'] else 'MISSED':<6}"
+            f"   ratio {t['ratio_most_to_fewest']:>5.2f}×: {'MET' if t['ratio_le_target'] else 'MISSED'}"
+        )
+    met = [
+        f"{name} {what}"
+        for name, t in targets.items()
+        for what, ok in (("p99", t["p99_le_target"]), ("ratio", t["ratio_le_target"]))
+        if ok
+    ]
+    missed = [
+        f"{name} {what}"
+        for name, t in targets.items()
+        for what, ok in (("p99", t["p99_le_target"]), ("ratio", t["ratio_le_target"]))
+        if not ok
+    ]
     print(f"  met: {', '.join(met) or 'none'}\n  missed: {', '.join(missed) or 'none'}")
     print(f"\nwall time {wall_s:.0f} s, load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 

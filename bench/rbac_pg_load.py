@@ -30,8 +30,15 @@ from branchdesk.runtime import POLICY_SOURCE, runtime
 from branchdesk.tenants import service
 from branchdesk.tenants.models import BranchLevel
 
-ROLES_IN_BRANCH = ("branch_head", "customer_manager", "lobby_manager", "teller", "risk_officer", "compliance_officer",
-                   "it_support")
+ROLES_IN_BRANCH = (
+    "branch_head",
+    "customer_manager",
+    "lobby_manager",
+    "teller",
+    "risk_officer",
+    "compliance_officer",
+    "it_support",
+)
 SAMPLES = 200
 RESULTS = Path(__file__).parent / "results" / "rbac_pg_load.json"
 SYSTEM = Principal.system("bench")
@@ -39,15 +46,21 @@ SYSTEM = Principal.system("bench")
 
 def summary(ms: list[float]) -> dict[str, float]:
     ordered = sorted(ms)
-    return {"p50_ms": round(ordered[len(ordered) // 2], 3), "p99_ms": round(ordered[int(0.99 * len(ordered))], 3),
-            "n": len(ordered)}
+    return {
+        "p50_ms": round(ordered[len(ordered) // 2], 3),
+        "p99_ms": round(ordered[int(0.99 * len(ordered))], 3),
+        "n": len(ordered),
+    }
 
 
 async def main(data_dir: Path) -> dict:
     rng = random.Random(7)
     async with runtime(Settings(data_dir=data_dir), run_migrations=True) as rt:
         async with rt.db.session(None) as session:
-            for code, level, parent in (("HO", BranchLevel.HEAD_OFFICE, None), ("BENCH01", BranchLevel.TIER1_BRANCH, "HO")):
+            for code, level, parent in (
+                ("HO", BranchLevel.HEAD_OFFICE, None),
+                ("BENCH01", BranchLevel.TIER1_BRANCH, "HO"),
+            ):
                 head = service.StaffDraft(f"H{code}", f"Head of {code}")
                 draft = service.BranchDraft(code, f"Branch {code}", level, "Asia/Shanghai", head, parent)
                 branch = (await onboarding.onboard_branch(session, SYSTEM, draft)).branch
@@ -95,20 +108,35 @@ async def main(data_dir: Path) -> dict:
             t0 = time.perf_counter()
             async with rt.db.session(branch.id) as session:
                 policy = await cache.for_branch(session, branch.id)
-                who = Principal(subject=staff_subject(staff_id), author=Author("staff", staff_id), branch=where,
-                                policy=policy, staff_id=staff_id)
+                who = Principal(
+                    subject=staff_subject(staff_id),
+                    author=Author("staff", staff_id),
+                    branch=where,
+                    policy=policy,
+                    staff_id=staff_id,
+                )
                 decided = who.can(permission)
             first.append((time.perf_counter() - t0) * 1e3)
             assert decided is expected, (permission, decided, expected)
         in_memory = []
         for _ in range(SAMPLES):
             t0 = time.perf_counter()
-            BranchPolicy(branch.id, effective_permissions(baseline, rules.overrides),
-                         {staff_subject(staff_id): roles for staff_id, roles in rules.assignments}, rules.direct)
+            BranchPolicy(
+                branch.id,
+                effective_permissions(baseline, rules.overrides),
+                {staff_subject(staff_id): roles for staff_id, roles in rules.assignments},
+                rules.direct,
+            )
             in_memory.append((time.perf_counter() - t0) * 1e3)
-    return {"members": len(members), "overrides": len(rules.overrides), "loads": cache.loads,
-            "first_request": summary(first), "for_branch_fresh_process": summary(fresh),
-            "for_branch_after_change": summary(reload), "build_from_rows_in_memory": summary(in_memory)}
+    return {
+        "members": len(members),
+        "overrides": len(rules.overrides),
+        "loads": cache.loads,
+        "first_request": summary(first),
+        "for_branch_fresh_process": summary(fresh),
+        "for_branch_after_change": summary(reload),
+        "build_from_rows_in_memory": summary(in_memory),
+    }
 
 
 if __name__ == "__main__":
@@ -120,8 +148,12 @@ if __name__ == "__main__":
         shutil.rmtree(data_dir, ignore_errors=True)
     result["wall_s"] = round(time.perf_counter() - started, 1)
     print(f"One branch ({result['members']} members, {result['overrides']} overrides) loaded from PostgreSQL, ms:")
-    labels = {"first_request": "first request (session+load+decide)", "for_branch_fresh_process": "for_branch, fresh process",
-              "for_branch_after_change": "for_branch, after a change", "build_from_rows_in_memory": "build from rows in memory"}
+    labels = {
+        "first_request": "first request (session+load+decide)",
+        "for_branch_fresh_process": "for_branch, fresh process",
+        "for_branch_after_change": "for_branch, after a change",
+        "build_from_rows_in_memory": "build from rows in memory",
+    }
     for key, label in labels.items():
         s = result[key]
         print(f"  {label:<37} p50 {s['p50_ms']:>7.2f}   p99 {s['p99_ms']:>7.2f}   (n={s['n']})")

@@ -34,6 +34,7 @@ SELECT create_distributed_table('membership_periods', 'tenant_id', colocate_with
 SELECT create_distributed_table('memberships', 'tenant_id', colocate_with => 'audit_chain_checks');
 SELECT create_distributed_table('notifications', 'tenant_id', colocate_with => 'audit_chain_checks');
 SELECT create_distributed_table('staff_absences', 'tenant_id', colocate_with => 'audit_chain_checks');
+SELECT create_distributed_table('surveys', 'tenant_id', colocate_with => 'audit_chain_checks');
 SELECT create_distributed_table('access_review_items', 'tenant_id', colocate_with => 'audit_chain_checks');
 SELECT create_distributed_table('client_assignments', 'tenant_id', colocate_with => 'audit_chain_checks');
 SELECT create_distributed_table('client_co_owners', 'tenant_id', colocate_with => 'audit_chain_checks');
@@ -43,7 +44,11 @@ SELECT create_distributed_table('feedback', 'tenant_id', colocate_with => 'audit
 SELECT create_distributed_table('holdings', 'tenant_id', colocate_with => 'audit_chain_checks');
 SELECT create_distributed_table('interactions', 'tenant_id', colocate_with => 'audit_chain_checks');
 SELECT create_distributed_table('segments', 'tenant_id', colocate_with => 'audit_chain_checks');
+SELECT create_distributed_table('survey_invitations', 'tenant_id', colocate_with => 'audit_chain_checks');
+SELECT create_distributed_table('survey_questions', 'tenant_id', colocate_with => 'audit_chain_checks');
 SELECT create_distributed_table('complaint_escalations', 'tenant_id', colocate_with => 'audit_chain_checks');
 SELECT create_distributed_table('complaint_transitions', 'tenant_id', colocate_with => 'audit_chain_checks');
 SELECT create_distributed_table('segment_members', 'tenant_id', colocate_with => 'audit_chain_checks');
+SELECT create_distributed_table('survey_responses', 'tenant_id', colocate_with => 'audit_chain_checks');
+SELECT create_distributed_table('survey_answers', 'tenant_id', colocate_with => 'audit_chain_checks');
 COMMIT;

@@ -27,6 +27,7 @@ from branchdesk.feedback.rules import Channel, ComplaintAction, FeedbackKind, Se
 from branchdesk.onboarding import service as onboarding
 from branchdesk.rbac import service as rbac
 from branchdesk.runtime import Runtime
+from branchdesk.surveys import demo as survey_demo
 from branchdesk.tenants import repository, service
 from branchdesk.tenants.models import BranchLevel
 
@@ -170,6 +171,7 @@ async def seed(rt: Runtime) -> None:
         await _clients(session)
         await _interactions(session)
         await _feedback(session)
+        await _surveys(session)
 
 
 async def _custom_policy(rt: Runtime, session: AsyncSession) -> None:
@@ -416,3 +418,16 @@ async def _feedback(session: AsyncSession) -> None:
         assert branch is not None and handler is not None
         async with across(session, Principal.system("demo"), branch.id) as system:
             await seed_feedback(session, system, code, handler.id, datetime.now(UTC))
+
+
+# --- surveys -------------------------------------------------------------------------------------
+
+
+async def _surveys(session: AsyncSession) -> None:
+    """Each client branch's satisfaction and needs-analysis surveys with their responses, and the
+    invitation its resolved complaint sent."""
+    for code in CLIENT_OWNERS:
+        branch = await repository.branch_by_code(session, code)
+        assert branch is not None
+        async with across(session, Principal.system("demo"), branch.id) as system:
+            await survey_demo.seed(session, system, datetime.now(UTC))

@@ -38,6 +38,9 @@ from branchdesk.segments import service as segments
 from branchdesk.segments.models import ClientScoreChange
 from branchdesk.segments.scoring import service as scoring
 from branchdesk.service_accounts import service as accounts
+from branchdesk.surveys import service as surveys
+from branchdesk.surveys.rules import QuestionKind as SurveyQuestionKind
+from branchdesk.surveys.rules import SurveyPurpose
 from branchdesk.tenants import repository as tenants
 from tests.conftest import add_member, enter
 
@@ -250,3 +253,16 @@ async def make_tier_change(rt: Any, branch: Any, owner: str) -> Made:
 
 
 FACTORIES["TierChange"] = make_tier_change
+
+
+async def make_survey(rt: Any, branch: Any, owner: str) -> Made:
+    """A satisfaction survey of the branch, defined by ``owner`` (the branch head)."""
+    title = _marker()
+    question = surveys.QuestionDraft(SurveyQuestionKind.SCALE, "满意吗", "Satisfied?")
+    async with acting(rt, branch, owner) as (session, principal):
+        draft = surveys.SurveyDraft(title, title, SurveyPurpose.SATISFACTION, [question])
+        made = await surveys.define_survey(session, principal, draft)
+    return Made("Survey", made.id, title)
+
+
+FACTORIES["Survey"] = make_survey

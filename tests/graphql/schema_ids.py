@@ -41,6 +41,7 @@ REFERS_TO: dict[str, str] = {
     "fromOwnerId": "StaffMember",
     "clientIds": "Client",
     "assigneeId": "StaffMember",
+    "ratedStaffId": "StaffMember",
 }
 # Names that only mean something on their field: a bare `id` is the object the field is about.
 ON_FIELD: dict[tuple[str, str, str], str] = {
@@ -61,6 +62,10 @@ ON_FIELD: dict[tuple[str, str, str], str] = {
     ("Mutation", "assignComplaint", "id"): "Feedback",
     ("Query", "segment", "id"): "Segment",
     ("Mutation", "updateSegment", "id"): "Segment",
+    ("Query", "survey", "id"): "Survey",
+    ("Mutation", "publishSurvey", "id"): "Survey",
+    # What a satisfaction response rates: a complaint (a Feedback id) until visits and follow-ups land.
+    ("Mutation", "recordSurveyResponse", "subjectId"): "Feedback",
 }
 # Fields that take ids of several objects: when one slot is probed, the others are optional (left out)
 # or required and filled from SAMPLES with an object of the caller's own branch.
@@ -71,6 +76,7 @@ SEVERAL: frozenset[tuple[str, str]] = frozenset(
         ("Mutation", "submitFeedback"),
         ("Mutation", "assignComplaint"),
         ("Query", "feedback"),
+        ("Mutation", "recordSurveyResponse"),
     }
 )
 # Values for required arguments other than the id, where a generic one would be refused before the

@@ -35,6 +35,10 @@ from branchdesk.rbac import service as rbac
 from branchdesk.segments import service as segments
 from branchdesk.segments.scoring import service as scoring
 from branchdesk.service_accounts.models import ServiceAccount
+from branchdesk.surveys import invitations
+from branchdesk.surveys import service as surveys
+from branchdesk.surveys.answers import AnswerDraft
+from branchdesk.surveys.rules import QuestionKind, SubjectType, SurveyPurpose
 from branchdesk.tenants import repository as tenants
 from tests.conftest import add_member, enter
 
@@ -73,7 +77,7 @@ async def seeded(rt, world):
                 client_id=client.id,
                 received_at=utcnow() - timedelta(days=20),  # past its SLA: the watch escalates it
             )
-            await feedback.submit_feedback(session, principal, complaint)
+            filed = await feedback.submit_feedback(session, principal, complaint)
             await feedback.escalate_breaches(session, Principal.system("tests", principal.branch))
             await catalogue.define_products(
                 session, Principal.system("tests"), [catalogue.ProductDraft("ISO-SEED", "隔离", "Isolation seed")]
@@ -86,6 +90,7 @@ async def seeded(rt, world):
                 [{"reference": f"iso-{client.id}", "client_number": client.client_number,
                   "product_code": "ISO-SEED", "balance": Decimal(1), "currency": "USD"}],
             )  # fmt: skip
+            await _seed_surveys(session, principal, client.id, filed.id)
             await audit.check_and_record(session, branch.id, source=f"isolation-seed:{uuid.uuid4()}")
             await rbac.set_permission(session, principal, "it_support", "client:read", True, reason="isolation seed")
             await reviews.open_review(session, principal, "isolation seed")
@@ -122,6 +127,22 @@ async def seeded(rt, world):
                 )
                 assert rows, f"seed a row of {table} for both branches in this fixture"
     return world
+
+
+async def _seed_surveys(session: Any, principal: Principal, client_id: uuid.UUID, complaint_id: uuid.UUID) -> None:
+    """A satisfaction survey, a response rating the complaint, and the complaint's invitation."""
+    question = surveys.QuestionDraft(QuestionKind.SCALE, "满意吗", "Satisfied?")
+    draft = surveys.SurveyDraft("满意度", "Satisfaction", SurveyPurpose.SATISFACTION, [question])
+    survey = await surveys.define_survey(session, principal, draft)
+    response = surveys.ResponseDraft(
+        [AnswerDraft(1, value=5)],
+        survey.id,
+        client_id=client_id,
+        subject_type=SubjectType.COMPLAINT,
+        subject_id=complaint_id,
+    )
+    await surveys.record_response(session, principal, response)
+    await invitations.invite_after_complaint(session, Principal.system("tests", principal.branch), complaint_id)
 
 
 def test_every_tenant_table_is_known():

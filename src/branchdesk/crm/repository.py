@@ -40,6 +40,7 @@ PROFILE = (
     Client.owner_id,
     Client.created_at,
     Client.updated_at,
+    Client.last_contact_at,
 )
 
 

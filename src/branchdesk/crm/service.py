@@ -69,6 +69,7 @@ class ClientProfile:
     owner_id: uuid.UUID
     created_at: datetime
     updated_at: datetime
+    last_contact_at: datetime | None = None  # the latest interaction's time
 
     @classmethod
     def of(cls, row: Any) -> ClientProfile:

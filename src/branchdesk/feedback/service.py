@@ -51,6 +51,7 @@ BACKDATE_DAYS = 30  # feedback recorded late (an opinion box opened weekly) keep
 MAX_ACKNOWLEDGE_HOURS, MAX_RESOLVE_DAYS = 200, 120
 ESCALATED_JOB = "complaint_escalated"
 ESCALATED_TOPIC = "complaint.escalated"
+RESOLVED_JOB = "send_complaint_survey"  # the satisfaction survey a resolved complaint sends (surveys)
 
 FEEDBACK_ORDERS: dict[str, Key] = {
     "received_at": (Feedback.received_at, Feedback.id),
@@ -310,6 +311,8 @@ async def transition(
     await session.flush()
     details = {"from": state.value, "to": after.value}
     await audit.record(session, by.branch_id, by.author, f"complaint.{action.value}", "feedback", feedback.id, details)
+    if action is ComplaintAction.RESOLVE:
+        await outbox.enqueue(session, by.branch_id, RESOLVED_JOB, feedback_id=str(feedback.id))
     return feedback
 
 

@@ -55,6 +55,7 @@ DOMAINS = (
     "holdings",
     "client_imports",
     "segments",
+    "surveys",
 )
 
 

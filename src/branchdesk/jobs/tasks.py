@@ -16,6 +16,7 @@ from branchdesk.jobs.schedule import Daily, Every, Scheduled, tick
 from branchdesk.platform import audit
 from branchdesk.platform.outbox import outbox_job
 from branchdesk.segments import service as segments
+from branchdesk.surveys import invitations as survey_invitations
 
 
 async def verify_audit_chain(ctx: dict[str, Any], branch_id: str, outbox_id: str) -> str:
@@ -114,6 +115,29 @@ async def branch_rescore(ctx: dict[str, Any], branch_id: str, outbox_id: str, re
         system = Principal.system("branch_rescore", BranchRef(uuid.UUID(branch_id)))
         run = await segments.run_branch(session, system, reason[:200] or "rescore")
         return f"{run.scored.tier_changes} tier changes, {run.segments} segments (+{run.entered} -{run.left})"
+
+
+async def send_complaint_survey(ctx: dict[str, Any], branch_id: str, outbox_id: str, feedback_id: str) -> str:
+    """A resolved complaint sends its satisfaction survey: one invitation per complaint (sent, or recorded
+    as not sent with the reason), delivered through ``survey_notifier`` before the row completes."""
+    try:
+        complaint = uuid.UUID(feedback_id)
+    except ValueError as exc:
+        raise BadPayload(f"feedback_id {feedback_id!r}") from exc
+    rt = ctx["runtime"]
+    async with outbox_job(rt.db, branch_id, outbox_id) as session:
+        if session is None:
+            return "already done"
+        system = Principal.system(survey_invitations.JOB, BranchRef(uuid.UUID(branch_id)))
+        outcome = await survey_invitations.invite_after_complaint(session, system, complaint)
+        if outcome is None:
+            return "no such complaint"
+        if outcome.invitation_id is None:
+            return "invited before"
+        if outcome.delivery is not None:
+            await survey_invitations.deliver(rt.settings.survey_notifier, outcome.delivery)
+            return "sent"
+        return f"not sent: {outcome.reason}"
 
 
 # Work that follows from the calendar, per branch in its time zone.

@@ -34,6 +34,7 @@ JOBS: list[tuple[Callable[..., Awaitable[Any]], float]] = [
     (tasks.holdings_fed, 60),
     (tasks.nightly_scoring, 120),
     (tasks.branch_rescore, 120),
+    (tasks.send_complaint_survey, 30),
 ]
 TICK_TIMEOUT = 30
 TICK_MINUTES = set(range(0, 60, 5))

@@ -100,6 +100,8 @@ class Settings(BaseSettings):
     activation_code_ttl_seconds: int = Field(default=72 * 3600, ge=60)
     # Who tells a person that a code was issued: "module:function" taking a credentials.notices.Notice.
     activation_notifier: str = "branchdesk.credentials.notices:log_notice"
+    # Who delivers a survey invitation to a client: "module:function" taking a surveys.invitations.Invitation.
+    survey_notifier: str = "branchdesk.surveys.invitations:log_invitation"
     # Whether the roles head office names must use a second factor at sign-in. Off only for development
     # (`dev.py start`'s demo, most tests); production refuses to start with it off.
     second_factor_enforced: bool = True

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from branchdesk.graphql.feedback.types import FeedbackNode
     from branchdesk.graphql.holdings.types import HoldingConnection, HoldingOrder, Money
     from branchdesk.graphql.segments.types import ClientValueScore, ValueTier
+    from branchdesk.graphql.surveys.types import SurveyResponseInfo
 
 ClientKind = graphql_enum(rules.ClientKind, "ClientKind", "An individual or a company.")
 IdDocumentType = graphql_enum(rules.IdDocumentType, "IdDocumentType", "The kind of identity document.")
@@ -88,6 +89,9 @@ class Client(LoadedNode):
     notes: str | None = strawberry.field(description="Free notes of the client's team.")
     created_at: datetime = strawberry.field(description="When the client was recorded.")
     updated_at: datetime = strawberry.field(description="When the profile last changed.")
+    last_contact_at: datetime | None = strawberry.field(
+        description="When the client was last contacted (the latest interaction on the timeline); null if never."
+    )
     owner_id: strawberry.Private[uuid.UUID]
 
     @classmethod
@@ -113,6 +117,7 @@ class Client(LoadedNode):
             notes=found.notes,
             created_at=found.created_at,
             updated_at=found.updated_at,
+            last_contact_at=found.last_contact_at,
             owner_id=found.owner_id,
         )
 
@@ -230,6 +235,13 @@ class Client(LoadedNode):
         from branchdesk.graphql.segments.types import client_value_score
 
         return await client_value_score(info, uuid.UUID(self.id))
+
+    @strawberry.field(description="The client's survey responses, newest first (empty without `survey:read`).")
+    async def survey_responses(
+        self, info: Info
+    ) -> list[Annotated[SurveyResponseInfo, strawberry.lazy("branchdesk.graphql.surveys.types")]]:
+        found: list[SurveyResponseInfo] = await info.context.loaders.client_survey_responses.load(uuid.UUID(self.id))
+        return found
 
 
 @strawberry.type(

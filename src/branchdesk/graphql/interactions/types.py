@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import relay
@@ -15,6 +16,9 @@ from branchdesk.graphql.labels import graphql_enum
 from branchdesk.graphql.nodes import LoadedNode
 from branchdesk.graphql.relay import CountedConnection
 from branchdesk.graphql.tenants.types import StaffMember, member_or_none
+
+if TYPE_CHECKING:
+    from branchdesk.graphql.crm.types import Client
 
 InteractionKind = graphql_enum(rules.InteractionKind, "InteractionKind", "What kind of contact with a client it was.")
 InteractionChannel = graphql_enum(rules.InteractionChannel, "InteractionChannel", "How or where the contact happened.")
@@ -54,6 +58,11 @@ class Interaction(LoadedNode):
             client_id=found.client_id,
             logged_by_id=found.logged_by_id,
         )
+
+    @strawberry.field(description="The client it is about; null when the client is outside your data scope.")
+    async def client(self, info: Info) -> Annotated[Client, strawberry.lazy("branchdesk.graphql.crm.types")] | None:
+        found: Client | None = await info.context.loaders.client.load(self.client_id)
+        return found
 
     @strawberry.field(description="The staff member who logged it; null once they have left the branch.")
     async def logged_by(self, info: Info) -> StaffMember | None:
