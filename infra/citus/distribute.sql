@@ -20,6 +20,7 @@ SELECT create_distributed_table('audit_events', 'tenant_id', colocate_with => 'a
 SELECT create_distributed_table('outbox', 'tenant_id', colocate_with => 'audit_chain_checks');
 SELECT create_distributed_table('policy_changes', 'tenant_id', colocate_with => 'audit_chain_checks');
 SELECT create_distributed_table('policy_overrides', 'tenant_id', colocate_with => 'audit_chain_checks');
+SELECT create_distributed_table('queue_counters', 'tenant_id', colocate_with => 'audit_chain_checks');
 SELECT create_distributed_table('service_accounts', 'tenant_id', colocate_with => 'audit_chain_checks');
 SELECT create_distributed_table('access_reviews', 'tenant_id', colocate_with => 'audit_chain_checks');
 SELECT create_distributed_table('branch_closures', 'tenant_id', colocate_with => 'audit_chain_checks');
@@ -31,6 +32,8 @@ SELECT create_distributed_table('client_assignments', 'tenant_id', colocate_with
 SELECT create_distributed_table('client_co_owners', 'tenant_id', colocate_with => 'audit_chain_checks');
 SELECT create_distributed_table('feedback', 'tenant_id', colocate_with => 'audit_chain_checks');
 SELECT create_distributed_table('interactions', 'tenant_id', colocate_with => 'audit_chain_checks');
+SELECT create_distributed_table('visits', 'tenant_id', colocate_with => 'audit_chain_checks');
 SELECT create_distributed_table('complaint_escalations', 'tenant_id', colocate_with => 'audit_chain_checks');
 SELECT create_distributed_table('complaint_transitions', 'tenant_id', colocate_with => 'audit_chain_checks');
+SELECT create_distributed_table('queue_tickets', 'tenant_id', colocate_with => 'audit_chain_checks');
 COMMIT;

@@ -32,6 +32,7 @@ from branchdesk.platform.masking import mask_address, mask_id_number, mask_phone
 
 if TYPE_CHECKING:
     from branchdesk.graphql.feedback.types import FeedbackNode
+    from branchdesk.graphql.visits.types import VisitNode
 
 ClientKind = graphql_enum(rules.ClientKind, "ClientKind", "An individual or a company.")
 IdDocumentType = graphql_enum(rules.IdDocumentType, "IdDocumentType", "The kind of identity document.")
@@ -172,6 +173,13 @@ class Client(LoadedNode):
         self, info: Info
     ) -> list[Annotated[FeedbackNode, strawberry.lazy("branchdesk.graphql.feedback.types")]]:
         found: list[FeedbackNode] = await info.context.loaders.client_feedback.load(uuid.UUID(self.id))
+        return found
+
+    @strawberry.field(description="The client's walk-in visits, newest first (empty without `visit:read`).")
+    async def visits(
+        self, info: Info
+    ) -> list[Annotated[VisitNode, strawberry.lazy("branchdesk.graphql.visits.types")]]:
+        found: list[VisitNode] = await info.context.loaders.client_visits.load(uuid.UUID(self.id))
         return found
 
 
