@@ -184,8 +184,7 @@ async def _issue(
         state=TicketState.WAITING.value,
         issued_at=now,
     )
-    session.add(ticket)
-    return ticket
+    return ticket  # added by the caller once its visit is (no ORM relationship orders the inserts)
 
 
 async def register_visit(session: AsyncSession, by: Principal, draft: VisitDraft, at: datetime | None = None) -> Visit:
@@ -218,6 +217,8 @@ async def register_visit(session: AsyncSession, by: Principal, draft: VisitDraft
         updated_at=now,
     )
     session.add(visit)
+    await session.flush()
+    session.add(ticket)
     await session.flush()
     details = {"line": line.value, "number": ticket.number, "purpose": visit.purpose, "anonymous": client_id is None}
     await audit.record(session, by.branch_id, by.author, "visit.registered", "visit", visit.id, details)
@@ -401,6 +402,7 @@ async def transfer(
     before = _move(ticket, visit, TicketAction.TRANSFER, now)
     ticket.ended_at, ticket.transferred_to, ticket.note = now, target.value, reason
     new = await _issue(session, by.branch_id, visit.id, target, now)
+    session.add(new)
     visit.line, visit.ticket_number, visit.state = target.value, new.number, TicketState.WAITING.value
     await session.flush()
     details = {"from": before.value, "from_line": ticket.line, "from_number": ticket.number}
