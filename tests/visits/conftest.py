@@ -35,9 +35,7 @@ class Floor:
 
 async def make_floor(rt: Any, world: Any, timezone: str = "Asia/Shanghai") -> Floor:
     head = unique_employee_number("Q")
-    branch = await onboard(
-        rt, unique_code(), BranchLevel.TIER1_BRANCH, world.head_office.code, head, timezone=timezone
-    )
+    branch = await onboard(rt, unique_code(), BranchLevel.TIER1_BRANCH, world.head_office.code, head, timezone=timezone)
     return Floor(
         branch=branch,
         code=branch.code,
@@ -53,6 +51,12 @@ async def make_floor(rt: Any, world: Any, timezone: str = "Asia/Shanghai") -> Fl
 @pytest.fixture
 async def floor(rt: Any, world: Any) -> Floor:
     """A fresh branch in Shanghai's time zone: its queue starts empty."""
+    return await make_floor(rt, world)
+
+
+@pytest.fixture(scope="module")
+async def shared_floor(rt: Any, world: Any) -> Floor:
+    """One branch for a module's tests that do not count what is in the queue."""
     return await make_floor(rt, world)
 
 

@@ -57,7 +57,10 @@ async def test_numbering_follows_each_branchs_own_zone(rt, world, floor):
     ny3 = await register(rt, new_york, at=ny_evening)
     ny4 = await register(rt, new_york, at=ny_midnight)
 
-    assert [(v.ticket_number, v.local_day) for v in (sh, sh_next)] == [("A001", date(2026, 3, 3)), ("A001", date(2026, 3, 4))]
+    assert [(v.ticket_number, v.local_day) for v in (sh, sh_next)] == [
+        ("A001", date(2026, 3, 3)),
+        ("A001", date(2026, 3, 4)),
+    ]
     assert [(v.ticket_number, v.local_day) for v in (ny1, ny2, ny3, ny4)] == [
         ("A001", date(2026, 3, 3)),
         ("A002", date(2026, 3, 3)),
@@ -75,6 +78,8 @@ async def test_concurrent_registrations_get_every_number_once(rt, floor):
     assert sorted(v.ticket_number for v in made) == [f"A{n:03d}" for n in range(1, 21)]
     async with acting(rt, floor.branch) as (session, _):
         seqs = await session.scalars(
-            select(QueueTicket.seq).where(QueueTicket.tenant_id == floor.branch.id, QueueTicket.local_day == date(2026, 3, 5))
+            select(QueueTicket.seq).where(
+                QueueTicket.tenant_id == floor.branch.id, QueueTicket.local_day == date(2026, 3, 5)
+            )
         )
         assert sorted(seqs) == list(range(1, 21))
