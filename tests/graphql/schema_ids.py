@@ -59,6 +59,7 @@ ON_FIELD: dict[tuple[str, str, str], str] = {
     ("Mutation", "closeComplaint", "id"): "Feedback",
     ("Mutation", "reopenComplaint", "id"): "Feedback",
     ("Mutation", "assignComplaint", "id"): "Feedback",
+    ("Query", "visit", "id"): "Visit",
 }
 # Fields that take ids of several objects: when one slot is probed, the others are optional (left out)
 # or required and filled from SAMPLES with an object of the caller's own branch.

@@ -28,6 +28,7 @@ from branchdesk.platform.ids import new_id
 from branchdesk.rbac import service as rbac
 from branchdesk.service_accounts.models import ServiceAccount
 from branchdesk.tenants import repository as tenants
+from branchdesk.visits import service as visits
 from tests.conftest import add_member, enter
 
 pytestmark = pytest.mark.external
@@ -69,6 +70,7 @@ async def seeded(rt, world):
             await audit.check_and_record(session, branch.id, source=f"isolation-seed:{uuid.uuid4()}")
             await rbac.set_permission(session, principal, "it_support", "client:read", True, reason="isolation seed")
             await reviews.open_review(session, principal, "isolation seed")
+            await visits.register_visit(session, principal, visits.VisitDraft("cash", "counter", client_id=client.id))
             session.add(
                 ServiceAccount(
                     tenant_id=branch.id,
