@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, select, text
+from sqlalchemy import Select, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -229,3 +229,31 @@ async def metrics(session: AsyncSession, branch_id: uuid.UUID, day: date, zone: 
     called; tickets never called count as arrivals, not in the waits), served, average service time
     (started to ended), no-shows. One statement; percentile_cont ignores the NULL waits."""
     return list((await session.execute(_METRICS, {"branch": branch_id, "day": day, "zone": zone})).all())
+
+
+async def any_visit_on(session: AsyncSession, branch_id: uuid.UUID, day: date) -> bool:
+    stmt = select(Visit.id).where(Visit.tenant_id == branch_id, Visit.local_day == day).limit(1)
+    return await session.scalar(stmt) is not None
+
+
+async def insert_in_bulk(session: AsyncSession, visits: list[dict[str, Any]], tickets: list[dict[str, Any]]) -> None:
+    """Visits and their tickets in two statements, then each (line, day)'s counter raised to the highest
+    number inserted (a counter already further on keeps its number)."""
+    if not visits:
+        return
+    await session.execute(pg_insert(Visit).values(visits))
+    await session.execute(pg_insert(QueueTicket).values(tickets))
+    highest: dict[tuple[uuid.UUID, str, date], int] = {}
+    for t in tickets:
+        key = (t["tenant_id"], t["line"], t["local_day"])
+        highest[key] = max(highest.get(key, 0), t["seq"])
+    rows = [
+        {"tenant_id": b, "id": new_id(), "line": line, "local_day": day, "last_seq": seq}
+        for (b, line, day), seq in highest.items()
+    ]
+    stmt = pg_insert(QueueCounter).values(rows)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[QueueCounter.tenant_id, QueueCounter.line, QueueCounter.local_day],
+        set_={"last_seq": func.greatest(QueueCounter.last_seq, stmt.excluded.last_seq)},
+    )
+    await session.execute(stmt)

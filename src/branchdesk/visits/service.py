@@ -15,6 +15,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -525,3 +526,86 @@ async def queue_metrics(session: AsyncSession, by: Principal, day: date | None =
 
 def _float(value: Any) -> float | None:
     return float(value) if value is not None else None
+
+
+# --- many at once (the demo, imports) ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PastVisit:
+    """A visit that happened (or is happening) already: its ticket's times and who served it."""
+
+    purpose: Purpose
+    line: ServiceLine
+    issued_at: datetime
+    state: TicketState
+    client_id: uuid.UUID | None = None
+    called_at: datetime | None = None
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    served_by: uuid.UUID | None = None
+    outcome: Outcome | None = None
+
+
+async def record_in_bulk(session: AsyncSession, by: Principal, past: list[PastVisit]) -> int:
+    """Record visits of the branch's current local day in a few statements, numbered in the order they
+    were issued per line. Once per day: a branch with visits today already gets none. Returns how many."""
+    by.require(VISIT_REGISTER)
+    if not past:
+        return 0
+    branch = await tenants.branch_by_id(session, by.branch_id)
+    zone = ZoneInfo(branch.timezone)
+    day = utcnow().astimezone(zone).date()
+    if await repository.any_visit_on(session, by.branch_id, day):
+        return 0
+    seqs: dict[ServiceLine, int] = {}
+    visits, tickets = [], []
+    for entry in sorted(past, key=lambda p: p.issued_at):
+        seqs[entry.line] = seqs.get(entry.line, 0) + 1
+        number = ticket_number(entry.line, seqs[entry.line])
+        visit_id, outcome = new_id(), entry.outcome or Outcome()
+        ended = entry.state in (TicketState.SERVED, TicketState.NO_SHOW)
+        visits.append(
+            {
+                "tenant_id": by.branch_id,
+                "id": visit_id,
+                "client_id": entry.client_id,
+                "purpose": entry.purpose.value,
+                "local_day": entry.issued_at.astimezone(zone).date(),
+                "registered_at": entry.issued_at,
+                "registered_by": by.staff_id,
+                "line": entry.line.value,
+                "ticket_number": number,
+                "state": entry.state.value,
+                "ended_at": entry.ended_at if ended else None,
+                "ended_by": entry.served_by if ended else None,
+                "services_done": outcome.services_done,
+                "products_of_interest": outcome.products_of_interest,
+                "referral_raised": outcome.referral_raised if entry.state is TicketState.SERVED else None,
+                "referral_note": outcome.referral_note,
+                "survey_sent": outcome.survey_sent if entry.state is TicketState.SERVED else None,
+                "created_at": entry.issued_at,
+                "updated_at": entry.ended_at or entry.started_at or entry.called_at or entry.issued_at,
+            }
+        )
+        tickets.append(
+            {
+                "tenant_id": by.branch_id,
+                "id": new_id(),
+                "visit_id": visit_id,
+                "line": entry.line.value,
+                "local_day": entry.issued_at.astimezone(zone).date(),
+                "seq": seqs[entry.line],
+                "number": number,
+                "state": entry.state.value,
+                "issued_at": entry.issued_at,
+                "called_at": entry.called_at,
+                "called_by": entry.served_by if entry.called_at else None,
+                "started_at": entry.started_at,
+                "served_by": entry.served_by if entry.started_at else None,
+                "ended_at": entry.ended_at,
+            }
+        )
+    await repository.insert_in_bulk(session, visits, tickets)
+    await audit.record(session, by.branch_id, by.author, "visit.recorded_in_bulk", "visit", None, {"count": len(past)})
+    return len(past)
