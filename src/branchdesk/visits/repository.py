@@ -17,6 +17,7 @@ from branchdesk.visits.models import QueueCounter, QueueTicket, Visit
 
 RECENT_SERVICES = 20  # the estimated wait averages a line's last this-many services…
 RECENT_DAYS = 7  # …of the last this-many days
+BULK_ROWS = 1000
 
 
 @dataclass(frozen=True)
@@ -237,12 +238,14 @@ async def any_visit_on(session: AsyncSession, branch_id: uuid.UUID, day: date) -
 
 
 async def insert_in_bulk(session: AsyncSession, visits: list[dict[str, Any]], tickets: list[dict[str, Any]]) -> None:
-    """Visits and their tickets in two statements, then each (line, day)'s counter raised to the highest
-    number inserted (a counter already further on keeps its number)."""
+    """Visits and their tickets (one each, in the same order), two statements per 1,000 rows (a statement
+    takes at most 32,767 parameters), then each (line, day)'s counter raised to the highest number
+    inserted (a counter already further on keeps its number)."""
     if not visits:
         return
-    await session.execute(pg_insert(Visit).values(visits))
-    await session.execute(pg_insert(QueueTicket).values(tickets))
+    for start in range(0, len(visits), BULK_ROWS):
+        await session.execute(pg_insert(Visit).values(visits[start : start + BULK_ROWS]))
+        await session.execute(pg_insert(QueueTicket).values(tickets[start : start + BULK_ROWS]))
     highest: dict[tuple[uuid.UUID, str, date], int] = {}
     for t in tickets:
         key = (t["tenant_id"], t["line"], t["local_day"])
