@@ -30,6 +30,8 @@ from branchdesk.runtime import Runtime
 from branchdesk.surveys import demo as survey_demo
 from branchdesk.tenants import repository, service
 from branchdesk.tenants.models import BranchLevel
+from branchdesk.visits import service as visits
+from branchdesk.visits.rules import Purpose, ServiceLine, TicketState
 
 DEMO_PASSWORD = "Branchdesk2026"
 WEEKDAY_HOURS = {day: [["09:00", "17:00"]] for day in ("mon", "tue", "wed", "thu", "fri")} | {
@@ -172,6 +174,7 @@ async def seed(rt: Runtime) -> None:
         await _interactions(session)
         await _feedback(session)
         await _surveys(session)
+        await _queue(session)
 
 
 async def _custom_policy(rt: Runtime, session: AsyncSession) -> None:
@@ -431,3 +434,87 @@ async def _surveys(session: AsyncSession) -> None:
         assert branch is not None
         async with across(session, Principal.system("demo"), branch.id) as system:
             await survey_demo.seed(session, system, datetime.now(UTC))
+
+
+# --- walk-in visits and the queue ----------------------------------------------------------------
+
+QUEUE_BRANCH, QUEUE_TELLER, QUEUE_MANAGER = "0101", "E0101004", "E0101002"
+W, CL, SV, SD, NS = (
+    TicketState.WAITING,
+    TicketState.CALLED,
+    TicketState.SERVING,
+    TicketState.SERVED,
+    TicketState.NO_SHOW,
+)
+# A morning in 0101, in minutes before now: (line, purpose, client number suffix or None, state, issued, called,
+# started, ended). Two lines: the counter (a teller) and the customer-manager desk (a customer manager).
+DEMO_QUEUE = (
+    (ServiceLine.COUNTER, Purpose.CASH, 1, SD, 95, 90, 89, 81),
+    (ServiceLine.CUSTOMER_MANAGER, Purpose.WEALTH_ENQUIRY, 2, SD, 88, 84, 83, 62),
+    (ServiceLine.COUNTER, Purpose.TRANSFER, None, SD, 80, 78, 77, 70),
+    (ServiceLine.COUNTER, Purpose.CASH, None, NS, 60, 55, None, 52),
+    (ServiceLine.COUNTER, Purpose.ACCOUNT_OPENING, 3, SV, 40, 12, 10, None),
+    (ServiceLine.COUNTER, Purpose.CASH, None, W, 25, None, None, None),
+    (ServiceLine.CUSTOMER_MANAGER, Purpose.LOAN_ENQUIRY, 4, W, 20, None, None, None),
+    (ServiceLine.COUNTER, Purpose.TRANSFER, 5, W, 15, None, None, None),
+    (ServiceLine.CUSTOMER_MANAGER, Purpose.WEALTH_ENQUIRY, None, W, 8, None, None, None),
+    (ServiceLine.COUNTER, Purpose.OTHER, None, W, 5, None, None, None),
+)
+DEMO_OUTCOMES = {
+    2: visits.Outcome(
+        services_done=["理财产品咨询", "风险测评"],
+        products_of_interest=["稳健型理财", "大额存单"],
+        referral_raised=True,
+        referral_note="客户下月有 50 万元定期到期，希望了解稳健型理财",
+        survey_sent=True,
+    ),
+}
+
+
+def demo_queue(
+    now: datetime, local_midnight: datetime, clients: dict[int, uuid.UUID], teller: uuid.UUID, manager: uuid.UUID
+) -> list[visits.PastVisit]:
+    """The morning's visits, at their minutes before ``now`` (squeezed into today when it is early)."""
+    span = min(timedelta(minutes=100), now - local_midnight)
+
+    def at(minutes: int | None) -> datetime | None:
+        return now - span * minutes / 100 if minutes is not None else None
+
+    found = []
+    for n, (line, purpose, suffix, state, issued, called, started, ended) in enumerate(DEMO_QUEUE, start=1):
+        issued_at = at(issued)
+        assert issued_at is not None
+        found.append(
+            visits.PastVisit(
+                purpose=purpose,
+                line=line,
+                issued_at=issued_at,
+                state=state,
+                client_id=clients.get(suffix) if suffix is not None else None,
+                called_at=at(called),
+                started_at=at(started),
+                ended_at=at(ended),
+                served_by=(teller if line is ServiceLine.COUNTER else manager) if called is not None else None,
+                outcome=DEMO_OUTCOMES.get(n, visits.Outcome(services_done=["柜面业务"]) if state is SD else None),
+            )
+        )
+    return found
+
+
+async def _queue(session: AsyncSession) -> None:
+    """Today's queue in 0101, recorded in a few statements; once a day (a branch with visits today gets none)."""
+    branch = await repository.branch_by_code(session, QUEUE_BRANCH)
+    teller = await repository.staff_by_employee_number(session, QUEUE_TELLER)
+    manager = await repository.staff_by_employee_number(session, QUEUE_MANAGER)
+    assert branch is not None and teller is not None and manager is not None
+    now = datetime.now(UTC)
+    zone = ZoneInfo(branch.timezone)
+    local_midnight = datetime.combine(now.astimezone(zone).date(), datetime.min.time(), zone).astimezone(UTC)
+    async with across(session, Principal.system("demo"), branch.id) as system:
+        numbers = [f"{QUEUE_BRANCH}{suffix:06d}" for _, _, suffix, *_ in DEMO_QUEUE if suffix is not None]
+        clients = {}
+        for number in numbers:
+            cards = await crm.routing_cards(session, system, None, crm.ClientFilters(client_number=number))
+            if cards:
+                clients[int(number[len(QUEUE_BRANCH) :])] = cards[0].client_id
+        await visits.record_in_bulk(session, system, demo_queue(now, local_midnight, clients, teller.id, manager.id))

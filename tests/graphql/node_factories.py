@@ -266,3 +266,16 @@ async def make_survey(rt: Any, branch: Any, owner: str) -> Made:
 
 
 FACTORIES["Survey"] = make_survey
+
+
+async def make_visit(rt: Any, branch: Any, owner: str) -> Made:
+    """An anonymous walk-in registered by ``owner`` (the branch head), the marker in its note."""
+    from branchdesk.visits import service as visits
+
+    note = _marker()
+    async with acting(rt, branch, owner) as (session, principal):
+        made = await visits.register_visit(session, principal, visits.VisitDraft("cash", "counter", note=note))
+    return Made("Visit", made.id, note)
+
+
+FACTORIES["Visit"] = make_visit

@@ -66,6 +66,7 @@ ON_FIELD: dict[tuple[str, str, str], str] = {
     ("Mutation", "publishSurvey", "id"): "Survey",
     # What a satisfaction response rates: a complaint (a Feedback id) until visits and follow-ups land.
     ("Mutation", "recordSurveyResponse", "subjectId"): "Feedback",
+    ("Query", "visit", "id"): "Visit",
 }
 # Fields that take ids of several objects: when one slot is probed, the others are optional (left out)
 # or required and filled from SAMPLES with an object of the caller's own branch.

@@ -40,6 +40,7 @@ from branchdesk.surveys import service as surveys
 from branchdesk.surveys.answers import AnswerDraft
 from branchdesk.surveys.rules import QuestionKind, SubjectType, SurveyPurpose
 from branchdesk.tenants import repository as tenants
+from branchdesk.visits import service as visits
 from tests.conftest import add_member, enter
 
 pytestmark = pytest.mark.external
@@ -94,6 +95,7 @@ async def seeded(rt, world):
             await audit.check_and_record(session, branch.id, source=f"isolation-seed:{uuid.uuid4()}")
             await rbac.set_permission(session, principal, "it_support", "client:read", True, reason="isolation seed")
             await reviews.open_review(session, principal, "isolation seed")
+            await visits.register_visit(session, principal, visits.VisitDraft("cash", "counter", client_id=client.id))
             session.add(
                 ServiceAccount(
                     tenant_id=branch.id,

@@ -15,6 +15,7 @@ from branchdesk.feedback.rules import LABELS as FEEDBACK_LABELS
 from branchdesk.holdings.rules import LABELS as HOLDINGS_LABELS
 from branchdesk.surveys.rules import LABELS as SURVEY_LABELS
 from branchdesk.tenants.models import KIND_LABELS, LEVEL_LABELS, STATUS_LABELS
+from branchdesk.visits.rules import LABELS as VISIT_LABELS
 
 # Keyed by (enum class, value): string enums of different classes may share a value ("closed").
 _LABELS: dict[Enum, tuple[str, str]] = dict([*LEVEL_LABELS.items(), *STATUS_LABELS.items(), *KIND_LABELS.items()])
@@ -29,6 +30,7 @@ _LABELS_BY_CLASS: dict[type[Enum], dict[str, tuple[str, str]]] = {
     **FEEDBACK_LABELS,
     **HOLDINGS_LABELS,
     **SURVEY_LABELS,
+    **VISIT_LABELS,
 }
 
 

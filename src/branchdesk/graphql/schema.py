@@ -56,6 +56,7 @@ DOMAINS = (
     "client_imports",
     "segments",
     "surveys",
+    "visits",
 )
 
 

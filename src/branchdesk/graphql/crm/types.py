@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from branchdesk.graphql.holdings.types import HoldingConnection, HoldingOrder, Money
     from branchdesk.graphql.segments.types import ClientValueScore, ValueTier
     from branchdesk.graphql.surveys.types import SurveyResponseInfo
+    from branchdesk.graphql.visits.types import VisitNode
 
 ClientKind = graphql_enum(rules.ClientKind, "ClientKind", "An individual or a company.")
 IdDocumentType = graphql_enum(rules.IdDocumentType, "IdDocumentType", "The kind of identity document.")
@@ -241,6 +242,13 @@ class Client(LoadedNode):
         self, info: Info
     ) -> list[Annotated[SurveyResponseInfo, strawberry.lazy("branchdesk.graphql.surveys.types")]]:
         found: list[SurveyResponseInfo] = await info.context.loaders.client_survey_responses.load(uuid.UUID(self.id))
+        return found
+
+    @strawberry.field(description="The client's walk-in visits, newest first (empty without `visit:read`).")
+    async def visits(
+        self, info: Info
+    ) -> list[Annotated[VisitNode, strawberry.lazy("branchdesk.graphql.visits.types")]]:
+        found: list[VisitNode] = await info.context.loaders.client_visits.load(uuid.UUID(self.id))
         return found
 
 
