@@ -57,7 +57,9 @@ async def test_a_due_date_in_a_branch_closure_moves_past_it(rt, care_branch):
 
 async def _skips(rt, branch, plan_id):
     async with rt.db.session(branch.id) as session:
-        rows = await session.scalars(select(CareSkip).where(CareSkip.tenant_id == branch.id, CareSkip.plan_id == plan_id))
+        rows = await session.scalars(
+            select(CareSkip).where(CareSkip.tenant_id == branch.id, CareSkip.plan_id == plan_id)
+        )
         return {(s.client_id, s.reason) for s in rows}
 
 
