@@ -18,7 +18,7 @@ from tests.care.conftest import acting, define, follow_ups, make_client, plan
 
 pytestmark = pytest.mark.external
 
-SPRING_FESTIVAL = date(2026, 2, 16)  # a Monday inside the 15–23 February holiday
+SPRING_FESTIVAL = date(2026, 2, 16)  # a Monday inside the 15-23 February holiday
 MAKE_UP_SATURDAY = date(2026, 2, 14)
 
 
