@@ -623,6 +623,56 @@ def crm_rekey(
     typer.echo(f"{done} clients re-sealed under the current key")
 
 
+@crm_app.command("score")
+def crm_score(
+    branch: str | None = typer.Option(None, help="Only this branch (its code); default: every branch."),
+) -> None:
+    """Rescore clients now: value tiers, RFM quintiles and lifecycle stages (one set-based statement per
+    branch), then every segment's membership; one transaction per branch. The nightly job does the same;
+    this is for operators and for catching up after downtime (a second run changes nothing)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from branchdesk.segments import service as segments
+    from branchdesk.tenants import service as tenants
+
+    console = Console(stderr=True)
+    totals = {"branches": 0, "scores": 0, "tier_changes": 0, "entered": 0, "left": 0}
+
+    async def work(rt: Runtime) -> None:
+        async with rt.db.session(None) as session:
+            branches = [b for b in await tenants.all_branches(session) if branch is None or b.code == branch]
+        if branch is not None and not branches:
+            typer.secho(f"no branch {branch}", err=True, fg="red")
+            raise typer.Exit(2)
+        with Progress(
+            TextColumn("{task.description:<12}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+        ) as bar:
+            task = bar.add_task("scoring", total=len(branches))
+            for found in branches:
+                bar.update(task, description=found.code)
+                async with system_work(rt.db, "crm score", found.id) as (session, by):
+                    run = await segments.run_branch(session, by, "crm score")
+                totals["branches"] += 1
+                totals["scores"] += run.scored.scores_written
+                totals["tier_changes"] += run.scored.tier_changes
+                totals["entered"] += run.entered
+                totals["left"] += run.left
+                for name in run.skipped:
+                    console.print(f"{found.code}: segment {name} skipped (its rule no longer checks)")
+                bar.advance(task)
+
+    _run(work)
+    typer.echo(
+        f"{totals['branches']} branches scored: {totals['scores']} scores changed, {totals['tier_changes']} tier "
+        f"changes; segment members +{totals['entered']} -{totals['left']}"
+    )
+
+
 @staff_app.command("reset-second-factor")
 def staff_reset_second_factor(employee_number: str) -> None:
     """Remove a staff member's second factor (a lost phone): they set one up again at their next sign-in,

@@ -62,6 +62,9 @@ class Filters:
     id_number_hash: bytes | None = None
     name_prefix: str | None = None
     client_number: str | None = None
+    within: Select[*tuple[Any, ...]] | None = (
+        None  # only clients whose id this sub-select gives (another domain's filter)
+    )
 
 
 def _book(staff_id: uuid.UUID) -> ColumnElement[bool]:
@@ -115,6 +118,8 @@ def clients_query(branch_id: uuid.UUID, reader: Reader, filters: Filters) -> Sel
         stmt = stmt.where(Client.id_number_hash == filters.id_number_hash)
     if filters.client_number is not None:
         stmt = stmt.where(Client.client_number == filters.client_number)
+    if filters.within is not None:
+        stmt = stmt.where(Client.id.in_(filters.within))
     if filters.name_prefix is not None:
         escaped = filters.name_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         stmt = stmt.where(Client.name.like(escaped + "%", escape="\\"))

@@ -135,6 +135,7 @@ class ClientFilters:
     id_number: str | None = None
     name_prefix: str | None = None
     client_number: str | None = None
+    within: Any = None  # a sub-select of client ids another domain gives (the tier filter: segments.scoring)
 
 
 # Orders of the client list: each ends with a unique column, so a cursor names one row.
@@ -188,6 +189,7 @@ async def _filters(session: AsyncSession, by: Principal, given: ClientFilters) -
         id_number_hash=id_hash,
         name_prefix=given.name_prefix or None,
         client_number=given.client_number.strip() if given.client_number else None,
+        within=given.within,
     )
 
 

@@ -16,6 +16,7 @@ from branchdesk.jobs.running import BadPayload
 from branchdesk.jobs.schedule import Daily, Every, Scheduled, tick
 from branchdesk.platform import audit
 from branchdesk.platform.outbox import outbox_job
+from branchdesk.segments import service as segments
 
 
 async def verify_audit_chain(ctx: dict[str, Any], branch_id: str, outbox_id: str) -> str:
@@ -94,6 +95,28 @@ async def complaint_escalated(
         return f"{breach} breach of {feedback_id} announced" if announced else "announced before"
 
 
+async def nightly_scoring(ctx: dict[str, Any], branch_id: str, outbox_id: str, period: str) -> str:
+    """Rescore the branch (tiers, RFM, lifecycle: one statement) and bring its segments up to date, once
+    per local night (scheduled: see ``SCHEDULES``). Safe twice: a second run changes nothing."""
+    async with outbox_job(ctx["runtime"].db, branch_id, outbox_id) as session:
+        if session is None:
+            return "already done"
+        system = Principal.system("nightly_scoring", BranchRef(uuid.UUID(branch_id)))
+        run = await segments.run_branch(session, system, f"nightly {period}")
+        return f"{run.scored.tier_changes} tier changes, {run.segments} segments (+{run.entered} -{run.left})"
+
+
+async def branch_rescore(ctx: dict[str, Any], branch_id: str, outbox_id: str, reason: str = "holdings feed") -> str:
+    """Rescore the branch after something its scores read changed (the holdings feed enqueues this after a
+    feed, through the outbox in the feed's transaction)."""
+    async with outbox_job(ctx["runtime"].db, branch_id, outbox_id) as session:
+        if session is None:
+            return "already done"
+        system = Principal.system("branch_rescore", BranchRef(uuid.UUID(branch_id)))
+        run = await segments.run_branch(session, system, reason[:200] or "rescore")
+        return f"{run.scored.tier_changes} tier changes, {run.segments} segments (+{run.entered} -{run.left})"
+
+
 def _period_day(period: str) -> date:
     try:
         return date.fromisoformat(period)
@@ -133,8 +156,10 @@ SCHEDULES = [
     # Acknowledgement deadlines are in business hours: a breach is escalated within a quarter of an hour. No
     # catch-up: each run finds every breach there is, so a missed quarter is covered by the next.
     Scheduled("complaint_sla_watch", Every(minutes=15, catch_up=0)),
-    # The planner itself looks a week back for what it missed; the tick makes up one missed night.
-    Scheduled("care_planner", Daily(at=time(1, 0))),
+    # Before the branch opens: tiers, scores and segments as of the night (care plans read them).
+    Scheduled("nightly_scoring", Daily(at=time(1, 30), catch_up=0)),
+    # After the night's scoring (segments, tiers); the planner looks a week back, the tick makes up a night.
+    Scheduled("care_planner", Daily(at=time(3, 0))),
     # Yesterday's reminders are stale by today: no catch-up (the overdue escalation covers what slipped).
     Scheduled("care_morning", Daily(at=time(9, 0), catch_up=0)),
 ]

@@ -31,6 +31,8 @@ JOBS: list[tuple[Callable[..., Awaitable[Any]], float]] = [
     (tasks.staff_deactivated, 30),
     (tasks.complaint_sla_watch, 60),
     (tasks.complaint_escalated, 30),
+    (tasks.nightly_scoring, 120),
+    (tasks.branch_rescore, 120),
     (tasks.care_planner, 300),
     (tasks.care_morning, 120),
 ]

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from typing import Annotated
 
@@ -14,6 +15,7 @@ from branchdesk.graphql.ids import node_uuid, staff_uuid
 from branchdesk.graphql.inputs import text_argument
 from branchdesk.graphql.relay import Before, Cursor, First, Last, connection, page_request
 from branchdesk.platform.errors import NotFound, invalid
+from branchdesk.segments.scoring import service as scoring
 
 
 def client_uuid(global_id: strawberry.ID | str, field: str = "id") -> uuid.UUID:
@@ -60,6 +62,9 @@ class Queries:
             ctx.settings, first, after, last, before, order_by=str(order.field.value), direction=order.direction
         )
         wanted = filters_of(filter)
+        if filter is not None and filter.tier is not None:
+            in_tier = await ctx.call(scoring.clients_in_tiers, [filter.tier], "tier")
+            wanted = dataclasses.replace(wanted, within=in_tier)
         page = await ctx.call(crm.list_clients, request, wanted)
         return connection(page, Client.of, ClientConnection, total=lambda: ctx.call(crm.count_clients, wanted))
 

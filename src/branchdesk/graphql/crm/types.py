@@ -32,6 +32,7 @@ from branchdesk.platform.masking import mask_address, mask_id_number, mask_phone
 
 if TYPE_CHECKING:
     from branchdesk.graphql.feedback.types import FeedbackNode
+    from branchdesk.graphql.segments.types import ClientValueScore, ValueTier
 
 ClientKind = graphql_enum(rules.ClientKind, "ClientKind", "An individual or a company.")
 IdDocumentType = graphql_enum(rules.IdDocumentType, "IdDocumentType", "The kind of identity document.")
@@ -174,6 +175,22 @@ class Client(LoadedNode):
         found: list[FeedbackNode] = await info.context.loaders.client_feedback.load(uuid.UUID(self.id))
         return found
 
+    @strawberry.field(description="The client's value tier (客户等级) from the last scoring run; null until scored.")
+    async def tier(
+        self, info: Info
+    ) -> Annotated[ValueTier, strawberry.lazy("branchdesk.graphql.segments.types")] | None:
+        from branchdesk.graphql.segments.types import client_tier
+
+        return await client_tier(info, uuid.UUID(self.id))
+
+    @strawberry.field(description="RFM quintiles within the branch from the last scoring run; null until scored.")
+    async def value_score(
+        self, info: Info
+    ) -> Annotated[ClientValueScore, strawberry.lazy("branchdesk.graphql.segments.types")] | None:
+        from branchdesk.graphql.segments.types import client_value_score
+
+        return await client_value_score(info, uuid.UUID(self.id))
+
 
 @strawberry.type(
     description="What a teller or lobby manager sees of a client to guide them (分流卡片): no profile, no "
@@ -186,6 +203,7 @@ class ClientRoutingCard:
         description="Open work items for the client (handoffs, complaints, follow-ups); 0 until those land."
     )
     owner_id: strawberry.Private[uuid.UUID]
+    client_id: strawberry.Private[uuid.UUID | None] = None
 
     @classmethod
     def of(cls, card: crm.RoutingCard) -> ClientRoutingCard:
@@ -194,7 +212,16 @@ class ClientRoutingCard:
             lifecycle=rules.LifecycleStage(card.lifecycle),
             open_work=card.open_work,
             owner_id=card.owner_id,
+            client_id=card.client_id,
         )
+
+    @strawberry.field(description="The client's value tier, to serve them at the right desk; null until scored.")
+    async def tier(
+        self, info: Info
+    ) -> Annotated[ValueTier, strawberry.lazy("branchdesk.graphql.segments.types")] | None:
+        from branchdesk.graphql.segments.types import client_tier
+
+        return await client_tier(info, self.client_id) if self.client_id is not None else None
 
     @strawberry.field(description="The customer manager to hand the client to; null once they have left.")
     async def owner(self, info: Info) -> StaffMember | None:
@@ -233,3 +260,4 @@ class ClientFilter:
     phone: str | None = text("Exactly this phone (either 13812345678 or +8613812345678).", max_length=20, default=None)
     id_number: str | None = text("Exactly this ID document number.", max_length=40, default=None)
     name_prefix: str | None = text("Names starting with this.", max_length=200, default=None)
+    tier: str | None = text("Only clients in this value tier (its code, see `tiers`).", max_length=30, default=None)
