@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -21,6 +22,8 @@ from branchdesk.crm.interactions import service as interactions
 from branchdesk.crm.rules import InteractionChannel, InteractionKind
 from branchdesk.feedback import rules as feedback_rules
 from branchdesk.feedback import service as feedback
+from branchdesk.holdings import catalogue
+from branchdesk.holdings import feed as holdings_feed
 from branchdesk.models import metadata
 from branchdesk.notifications import service as notifications
 from branchdesk.notifications.kinds import notification_kind
@@ -70,6 +73,17 @@ async def seeded(rt, world):
             )
             await feedback.submit_feedback(session, principal, complaint)
             await feedback.escalate_breaches(session, Principal.system("tests", principal.branch))
+            await catalogue.define_products(
+                session, Principal.system("tests"), [catalogue.ProductDraft("ISO-SEED", "隔离", "Isolation seed")]
+            )
+            await holdings_feed.record_rates(session, principal, date(2026, 1, 5), {"USD": Decimal("7.1")})
+            await holdings_feed.feed_holdings(
+                session,
+                principal,
+                date(2026, 1, 5),
+                [{"reference": f"iso-{client.id}", "client_number": client.client_number,
+                  "product_code": "ISO-SEED", "balance": Decimal(1), "currency": "USD"}],
+            )  # fmt: skip
             await audit.check_and_record(session, branch.id, source=f"isolation-seed:{uuid.uuid4()}")
             await rbac.set_permission(session, principal, "it_support", "client:read", True, reason="isolation seed")
             await reviews.open_review(session, principal, "isolation seed")

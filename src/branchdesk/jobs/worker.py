@@ -35,6 +35,7 @@ JOBS: list[tuple[Callable[..., Awaitable[Any]], float]] = [
     (tasks.branch_rescore, 120),
     (tasks.care_planner, 300),
     (tasks.care_morning, 120),
+    (tasks.holdings_fed, 60),
 ]
 TICK_TIMEOUT = 30
 TICK_MINUTES = set(range(0, 60, 5))

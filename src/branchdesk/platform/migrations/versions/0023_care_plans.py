@@ -4,7 +4,7 @@ Tenant-owned tables with row-level security. ``follow_ups`` is unique on (plan, 
 planner inserts with ON CONFLICT DO NOTHING, so it creates each follow-up once however often it runs.
 
 Revision ID: 0023
-Revises: 0018
+Revises: 0019, 0022
 """
 
 from collections.abc import Sequence
@@ -16,7 +16,8 @@ from sqlalchemy.dialects import postgresql
 from branchdesk.platform.migrations.rls import disable_tenant_rls, enable_tenant_rls
 
 revision: str = "0023"
-down_revision: str | None = "0018"
+# Also the merge point of the holdings (0019) and scoring (0022) branches, both from 0018: one head.
+down_revision: str | tuple[str, ...] | None = ("0019", "0022")
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
