@@ -54,3 +54,13 @@ DATE_RANGE = ErrorCode(
     "CARE_DATE_RANGE", "A range of at most {days} days, in order.", "日期范围须按先后且不超过 {days} 天。"
 )
 FEED_LINK = ErrorCode("CARE_FEED_LINK", "This calendar link is not valid or has expired.", "该日历链接无效或已过期。")
+PLAN_SEGMENT = ErrorCode(
+    "CARE_PLAN_SEGMENT",
+    "A segment-entry plan names its segment (and only such a plan names one).",
+    "“进入客户细分”类计划须指定客户细分（其他计划不能指定）。",
+)
+PLAN_RHYTHM = ErrorCode(
+    "CARE_PLAN_RHYTHM",
+    "A tier-rhythm plan names a value tier ({tiers}) and a rhythm of 1, 3, 6 or 12 months (and only such a plan).",
+    "“按客户等级定期回访”类计划须指定客户等级（{tiers}）及 1、3、6 或 12 个月的周期（其他计划不能指定）。",
+)

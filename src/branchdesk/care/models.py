@@ -34,6 +34,11 @@ class CarePlan(TenantOwned, Timestamped, Base):
         UniqueConstraint("tenant_id", "name"),
         CheckConstraint("contact_from < contact_until", name="contact_hours_in_order"),
         CheckConstraint("(assign_to = 'role') = (assignee_role IS NOT NULL)", name="role_named_when_assigned_to_role"),
+        CheckConstraint("(trigger = 'segment_entry') = (segment_id IS NOT NULL)", name="segment_named_for_entry"),
+        CheckConstraint(
+            "(trigger = 'tier_rhythm') = (tier IS NOT NULL AND every_months IS NOT NULL)", name="tier_rhythm_named"
+        ),
+        ForeignKeyConstraint(["tenant_id", "segment_id"], ["segments.tenant_id", "segments.id"]),
     )
 
     name: Mapped[str] = mapped_column(String(100))
@@ -52,6 +57,9 @@ class CarePlan(TenantOwned, Timestamped, Base):
     state: Mapped[str] = mapped_column(String(10))  # rules.PlanState
     # Occurrences due before this date are the earlier version's: editing a plan changes the future only.
     effective_from: Mapped[date] = mapped_column(Date)
+    segment_id: Mapped[uuid.UUID | None] = mapped_column(comment="segment_entry: the segment entered")
+    tier: Mapped[str | None] = mapped_column(String(30), comment="tier_rhythm: the value tier served")
+    every_months: Mapped[int | None] = mapped_column(SmallInteger, comment="tier_rhythm: 1 monthly, 3 quarterly…")
     created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff.id"))
     updated_at: Mapped[datetime]
 

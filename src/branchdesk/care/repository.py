@@ -19,7 +19,7 @@ from sqlalchemy import Select, bindparam, func, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.types import Date, SmallInteger, Uuid
+from sqlalchemy.types import Date, SmallInteger, String, Uuid
 
 from branchdesk.care.models import CarePlan, CarePlanRun, CareSettings, CareSkip, FollowUp
 from branchdesk.care.rules import RISK_ASSESSMENT_VALID_DAYS, Trigger
@@ -143,6 +143,20 @@ _SOURCES: dict[Trigger, str] = {
         "FROM occ JOIN clients c ON c.tenant_id = :tenant "
         f"AND c.risk_assessed_on = occ.anchor - {RISK_ASSESSMENT_VALID_DAYS}"
     ),
+    Trigger.SEGMENT_ENTRY: (
+        "FROM segment_members sm JOIN clients c ON c.tenant_id = sm.tenant_id AND c.id = sm.client_id "
+        "JOIN occ ON (sm.entered_at " + _LOCAL + " = occ.anchor "
+        "WHERE sm.tenant_id = :tenant AND sm.segment_id = :segment AND sm.left_at IS NULL "
+        "AND sm.entered_at >= :since AND sm.entered_at < :until"
+    ),
+    Trigger.MATURITY: (
+        "FROM occ JOIN holdings h ON h.tenant_id = :tenant AND h.matures_on = occ.anchor AND h.status = 'active' "
+        "JOIN clients c ON c.tenant_id = h.tenant_id AND c.id = h.client_id"
+    ),
+    Trigger.TIER_RHYTHM: (
+        "FROM occ JOIN client_scores cs ON cs.tenant_id = :tenant AND cs.tier = :tier "
+        "JOIN clients c ON c.tenant_id = cs.tenant_id AND c.id = cs.id"
+    ),
 }
 
 _CANDIDATES = """
@@ -226,9 +240,18 @@ _ARRAYS = (
     bindparam("month_days", type_=ARRAY(SmallInteger)),
     bindparam("role_holder", type_=Uuid),
 )
+_SEGMENT = bindparam("segment", type_=Uuid)
+_TIER = bindparam("tier", type_=String)
+
+
+def _statement(sql: str, trigger: Trigger) -> Any:
+    extra = {Trigger.SEGMENT_ENTRY: (_SEGMENT,), Trigger.TIER_RHYTHM: (_TIER,)}.get(trigger, ())
+    return text(sql.format(source=_SOURCES[trigger])).bindparams(*_ARRAYS, *extra)
+
+
 # Built once per trigger: the statements are the same for every branch and run.
-PLAN_STATEMENTS = {t: text(_PLAN.format(source=s)).bindparams(*_ARRAYS) for t, s in _SOURCES.items()}
-SIMULATE_STATEMENTS = {t: text(_SIMULATE.format(source=s)).bindparams(*_ARRAYS) for t, s in _SOURCES.items()}
+PLAN_STATEMENTS = {t: _statement(_PLAN, t) for t in _SOURCES}
+SIMULATE_STATEMENTS = {t: _statement(_SIMULATE, t) for t in _SOURCES}
 
 
 @dataclass(frozen=True)
@@ -255,9 +278,15 @@ class PlanPass:
     contact_until: Any
     run_on: date
     now: datetime
+    segment: uuid.UUID | None = None
+    tier: str | None = None
 
     def parameters(self) -> dict[str, Any]:
         values = {name: getattr(self, name) for name in self.__dataclass_fields__ if name != "trigger"}
+        if self.trigger is not Trigger.SEGMENT_ENTRY:
+            del values["segment"]
+        if self.trigger is not Trigger.TIER_RHYTHM:
+            del values["tier"]
         return values
 
 

@@ -25,6 +25,9 @@ class Trigger(enum.StrEnum):
     DORMANCY = "dormancy"
     KYC_EXPIRY = "kyc_expiry"
     RISK_EXPIRY = "risk_expiry"
+    SEGMENT_ENTRY = "segment_entry"
+    MATURITY = "maturity"
+    TIER_RHYTHM = "tier_rhythm"
 
 
 class Channel(enum.StrEnum):
@@ -106,7 +109,11 @@ DEFAULT_OFFSETS = {
     Trigger.DORMANCY: [90],
     Trigger.KYC_EXPIRY: [-30],
     Trigger.RISK_EXPIRY: [-30],
+    Trigger.SEGMENT_ENTRY: [1],
+    Trigger.MATURITY: [-7],
+    Trigger.TIER_RHYTHM: [0],
 }
+RHYTHM_MONTHS = (1, 3, 6, 12)  # monthly (私人银行), quarterly (白金), half-yearly, yearly
 # Offsets counted in business days (a callback "in N business days", 回访); the rest in calendar days.
 BUSINESS_DAY_TRIGGERS = frozenset({Trigger.AFTER_INTERACTION, Trigger.AFTER_COMPLAINT})
 MAX_OFFSET = 400
@@ -145,6 +152,11 @@ def calendar_span(offsets: list[int], business_days: bool, first: date, last: da
     return min(low, first) - timedelta(days=40), max(high, last) + timedelta(days=40 + max(map(abs, offsets)))
 
 
+def starts_a_period(day: date, every_months: int | None) -> bool:
+    """A fixed rhythm's anchors: the first day of each period of ``every_months`` months (from January)."""
+    return every_months is not None and day.day == 1 and (day.month - 1) % every_months == 0
+
+
 def occurrences(
     calendar: BusinessCalendar,
     trigger: Trigger,
@@ -152,13 +164,18 @@ def occurrences(
     shift: Shift,
     first: date,
     last: date,
+    every_months: int | None = None,
 ) -> list[Occurrence]:
-    """Every (anchor, occurrence, due date) whose due date falls in ``first``…``last``, by due date."""
+    """Every (anchor, occurrence, due date) whose due date falls in ``first``…``last``, by due date (for a
+    fixed rhythm, only anchors that start one of its periods)."""
     business = trigger in BUSINESS_DAY_TRIGGERS
     low, high = anchor_span(offsets, business, first, last)
     found: dict[tuple[date, date, int], Occurrence] = {}
     day = low
     while day <= high:
+        if trigger is Trigger.TIER_RHYTHM and not starts_a_period(day, every_months):
+            day += timedelta(days=1)
+            continue
         for offset in offsets:
             occurrence = occurrence_of(calendar, day, offset, business)
             due = due_on(calendar, occurrence, shift)
@@ -211,6 +228,9 @@ LABELS: dict[type[enum.Enum], dict[str, tuple[str, str]]] = {
         "dormancy": ("No contact for a while", "沉睡客户唤醒"),
         "kyc_expiry": ("KYC expiry", "身份信息到期提醒"),
         "risk_expiry": ("Risk assessment expiry", "风险测评到期提醒"),
+        "segment_entry": ("Entering a segment", "进入客户细分"),
+        "maturity": ("Product maturity", "产品到期提醒"),
+        "tier_rhythm": ("A fixed rhythm for a value tier", "按客户等级定期回访"),
     },
     Channel: {
         "phone": ("Phone", "电话"),

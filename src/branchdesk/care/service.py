@@ -29,6 +29,7 @@ from branchdesk.platform.clock import utcnow
 from branchdesk.platform.errors import DomainError, InvalidInput, NotFound
 from branchdesk.platform.ids import new_id
 from branchdesk.platform.pagination import Key, Page, PageRequest, count, keyset
+from branchdesk.segments import service as segments
 from branchdesk.tenants import service as tenants
 
 CATCH_UP_DAYS = 7  # a planner down for up to a week makes up what it missed
@@ -61,6 +62,9 @@ class PlanDraft:
     contact_until: time = time(18)
     retry_days: int = 2
     max_retries: int = 2
+    segment_id: uuid.UUID | None = None  # segment_entry
+    tier: str | None = None  # tier_rhythm
+    every_months: int | None = None  # tier_rhythm
 
 
 @dataclass(frozen=True)
@@ -125,6 +129,24 @@ async def set_settings(
 # --- plans ---------------------------------------------------------------------------------------
 
 
+async def _check_trigger(session: AsyncSession, by: Principal, draft: PlanDraft) -> list[DomainError]:
+    """The segment of a segment-entry plan (one the caller may see) and the tier and rhythm of a tier rhythm."""
+    problems: list[DomainError] = []
+    entry = draft.trigger is rules.Trigger.SEGMENT_ENTRY
+    if entry != (draft.segment_id is not None) or (
+        draft.segment_id is not None and not await segments.segments_by_id(session, by, [draft.segment_id])
+    ):
+        problems.append(DomainError(errors.PLAN_SEGMENT, field="segmentId"))
+    rhythm = draft.trigger is rules.Trigger.TIER_RHYTHM
+    given = draft.tier is not None or draft.every_months is not None
+    if rhythm or given:
+        tiers = (await segments.vocabulary(session)).tiers
+        if not rhythm or draft.tier not in tiers or draft.every_months not in rules.RHYTHM_MONTHS:
+            field_name = "tier" if draft.tier not in tiers else "everyMonths"
+            problems.append(DomainError(errors.PLAN_RHYTHM, field=field_name, tiers=", ".join(tiers)))
+    return problems
+
+
 def _check_draft(draft: PlanDraft) -> tuple[dict[str, object], list[DomainError]]:
     problems: list[DomainError] = []
     name, title = draft.name.strip(), draft.title.strip()
@@ -174,6 +196,9 @@ def _check_draft(draft: PlanDraft) -> tuple[dict[str, object], list[DomainError]
         "contact_until": draft.contact_until,
         "retry_days": draft.retry_days,
         "max_retries": draft.max_retries,
+        "segment_id": draft.segment_id,
+        "tier": draft.tier,
+        "every_months": draft.every_months,
     }
     return values, problems
 
@@ -186,6 +211,7 @@ async def define_plan(session: AsyncSession, by: Principal, draft: PlanDraft) ->
     """A new care plan, active from today (the planner makes its first follow-ups on its next run)."""
     by.require(CARE_PLAN)
     values, problems = _check_draft(draft)
+    problems += await _check_trigger(session, by, draft)
     if problems:
         raise InvalidInput(problems)
     if await repository.plan_named(session, by.branch_id, str(values["name"])) is not None:
@@ -221,6 +247,7 @@ async def update_plan(session: AsyncSession, by: Principal, plan_id: uuid.UUID, 
     planner applies the new rules only to occurrences due from today."""
     plan = await _plan_for_update(session, by, plan_id)
     values, problems = _check_draft(draft)
+    problems += await _check_trigger(session, by, draft)
     if problems:
         raise InvalidInput(problems)
     other = await repository.plan_named(session, by.branch_id, str(values["name"]))
@@ -321,7 +348,9 @@ async def _context(session: AsyncSession, by: Principal, day: date | None, plans
 
 def _pass(plan: CarePlan, ctx: _Context, first: date, last: date) -> repository.PlanPass:
     trigger = rules.Trigger(plan.trigger)
-    found = rules.occurrences(ctx.calendar, trigger, list(plan.offsets), rules.Shift(plan.shift), first, last)
+    found = rules.occurrences(
+        ctx.calendar, trigger, list(plan.offsets), rules.Shift(plan.shift), first, last, plan.every_months
+    )
     low, high = rules.anchor_span(list(plan.offsets), trigger in rules.BUSINESS_DAY_TRIGGERS, first, last)
     zone = ZoneInfo(ctx.zone)
     window = rules.contact_window(
@@ -348,6 +377,8 @@ def _pass(plan: CarePlan, ctx: _Context, first: date, last: date) -> repository.
         contact_until=window.end if window else plan.contact_until,
         run_on=ctx.today,
         now=utcnow(),
+        segment=plan.segment_id,
+        tier=plan.tier,
     )
 
 

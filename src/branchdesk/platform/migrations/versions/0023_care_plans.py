@@ -50,6 +50,9 @@ def upgrade() -> None:
         sa.Column("max_retries", sa.SmallInteger(), nullable=False),
         sa.Column("state", sa.String(length=10), nullable=False),
         sa.Column("effective_from", sa.Date(), nullable=False),
+        sa.Column("segment_id", sa.Uuid(), nullable=True, comment="segment_entry: the segment entered"),
+        sa.Column("tier", sa.String(length=30), nullable=True, comment="tier_rhythm: the value tier served"),
+        sa.Column("every_months", sa.SmallInteger(), nullable=True, comment="tier_rhythm: 1 monthly, 3 quarterly…"),
         sa.Column("created_by", sa.Uuid(), nullable=True),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         *_tenant_columns(),
@@ -59,7 +62,19 @@ def upgrade() -> None:
             "(assign_to = 'role') = (assignee_role IS NOT NULL)",
             name=op.f("ck_care_plans_role_named_when_assigned_to_role"),
         ),
+        sa.CheckConstraint(
+            "(trigger = 'segment_entry') = (segment_id IS NOT NULL)", name=op.f("ck_care_plans_segment_named_for_entry")
+        ),
+        sa.CheckConstraint(
+            "(trigger = 'tier_rhythm') = (tier IS NOT NULL AND every_months IS NOT NULL)",
+            name=op.f("ck_care_plans_tier_rhythm_named"),
+        ),
         sa.ForeignKeyConstraint(["created_by"], ["staff.id"], name=op.f("fk_care_plans_created_by_staff")),
+        sa.ForeignKeyConstraint(
+            ["tenant_id", "segment_id"],
+            ["segments.tenant_id", "segments.id"],
+            name=op.f("fk_care_plans_tenant_id_segment_id_segments"),
+        ),
         sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_care_plans")),
         sa.UniqueConstraint("tenant_id", "name", name=op.f("uq_care_plans_tenant_id_name")),
         info={"tenant_owned": True},
