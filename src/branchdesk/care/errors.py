@@ -64,3 +64,6 @@ PLAN_RHYTHM = ErrorCode(
     "A tier-rhythm plan names a value tier ({tiers}) and a rhythm of 1, 3, 6 or 12 months (and only such a plan).",
     "“按客户等级定期回访”类计划须指定客户等级（{tiers}）及 1、3、6 或 12 个月的周期（其他计划不能指定）。",
 )
+TIME_OF_DAY = ErrorCode(
+    "CARE_TIME_OF_DAY", "A time of day is HH:MM, 00:00 to 23:59.", "时间须为 HH:MM 格式（00:00 至 23:59）。"
+)

@@ -53,6 +53,8 @@ DOMAINS = (
     "interactions",
     "feedback",
     "segments",
+    "care",
+    "availability",
 )
 
 

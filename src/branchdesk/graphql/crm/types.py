@@ -31,6 +31,7 @@ from branchdesk.graphql.tenants.types import StaffMember, member_or_none
 from branchdesk.platform.masking import mask_address, mask_id_number, mask_phone
 
 if TYPE_CHECKING:
+    from branchdesk.graphql.care.types import FollowUpNode
     from branchdesk.graphql.feedback.types import FeedbackNode
     from branchdesk.graphql.segments.types import ClientValueScore, ValueTier
 
@@ -173,6 +174,16 @@ class Client(LoadedNode):
         self, info: Info
     ) -> list[Annotated[FeedbackNode, strawberry.lazy("branchdesk.graphql.feedback.types")]]:
         found: list[FeedbackNode] = await info.context.loaders.client_feedback.load(uuid.UUID(self.id))
+        return found
+
+    @strawberry.field(
+        description="The client's care follow-ups you may see (your own; all with `follow_up:manage`), latest due "
+        "first."
+    )
+    async def follow_ups(
+        self, info: Info
+    ) -> list[Annotated[FollowUpNode, strawberry.lazy("branchdesk.graphql.care.types")]]:
+        found: list[FollowUpNode] = await info.context.loaders.client_follow_ups.load(uuid.UUID(self.id))
         return found
 
     @strawberry.field(description="The client's value tier (客户等级) from the last scoring run; null until scored.")
