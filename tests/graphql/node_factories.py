@@ -28,8 +28,12 @@ from branchdesk.crm.rules import InteractionChannel, InteractionKind
 from branchdesk.feedback import rules as feedback_rules
 from branchdesk.feedback import service as feedback
 from branchdesk.platform.clock import utcnow
+from branchdesk.platform.pagination import PageRequest
 from branchdesk.rbac import service as rbac
 from branchdesk.rbac.models import PolicyChange
+from branchdesk.segments import service as segments
+from branchdesk.segments.models import ClientScoreChange
+from branchdesk.segments.scoring import service as scoring
 from branchdesk.service_accounts import service as accounts
 from branchdesk.tenants import repository as tenants
 from tests.conftest import add_member, enter
@@ -185,3 +189,45 @@ async def make_feedback(rt: Any, branch: Any, owner: str) -> Made:
 
 
 FACTORIES["Feedback"] = make_feedback
+
+
+async def make_segment(rt: Any, branch: Any, owner: str) -> Made:
+    """A segment the branch head defines (its name is the marker), matching every client."""
+    name = _marker()
+    async with acting(rt, branch, owner) as (session, principal):
+        made = await segments.define_segment(session, principal, name, None, {"aum": {"min": 0}})
+    return Made("Segment", made.id, name)
+
+
+FACTORIES["Segment"] = make_segment
+
+
+async def make_segment_member(rt: Any, branch: Any, owner: str) -> Made:
+    """A new client's stay in a segment of exactly that client (by its tag, the marker)."""
+    made = await make_client(rt, branch, owner)
+    tag = made.marker[:40]
+    async with acting(rt, branch, owner) as (session, principal):
+        system = Principal.system("tests", principal.branch)
+        await records.update_client(session, system, made.id, crm.ClientDraft(tags=[tag]), frozenset({"tags"}))
+        segment = await segments.define_segment(session, principal, _marker(), None, {"tag": tag})
+        members = await segments.list_members(session, principal, segment.id, PageRequest(first=1))
+    return Made("SegmentMember", members.items[0][1].id, made.marker)
+
+
+FACTORIES["SegmentMember"] = make_segment_member
+
+
+async def make_tier_change(rt: Any, branch: Any, owner: str) -> Made:
+    """A client's first tier, found by a scoring run whose reason is the marker."""
+    made = await make_client(rt, branch, owner)
+    reason = _marker()
+    async with acting(rt, branch, owner) as (session, principal):
+        system = Principal.system("tests", principal.branch)
+        await scoring.rescore(session, system, reason)
+        change = await session.scalar(
+            select(ClientScoreChange.id).where(ClientScoreChange.client_id == made.id, ClientScoreChange.kind == "tier")
+        )
+    return Made("TierChange", change, reason)
+
+
+FACTORIES["TierChange"] = make_tier_change

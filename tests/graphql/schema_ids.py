@@ -59,6 +59,8 @@ ON_FIELD: dict[tuple[str, str, str], str] = {
     ("Mutation", "closeComplaint", "id"): "Feedback",
     ("Mutation", "reopenComplaint", "id"): "Feedback",
     ("Mutation", "assignComplaint", "id"): "Feedback",
+    ("Query", "segment", "id"): "Segment",
+    ("Mutation", "updateSegment", "id"): "Segment",
 }
 # Fields that take ids of several objects: when one slot is probed, the others are optional (left out)
 # or required and filled from SAMPLES with an object of the caller's own branch.
@@ -93,6 +95,7 @@ GENERIC = {
     "DateTime": "2026-01-01T00:00:00+00:00",
     "Date": "2026-01-01",
     "JSON": {},
+    "Decimal": "1000",
 }
 
 

@@ -32,6 +32,8 @@ from branchdesk.platform.clock import utcnow
 from branchdesk.platform.database import Database, tenant_tables
 from branchdesk.platform.ids import new_id
 from branchdesk.rbac import service as rbac
+from branchdesk.segments import service as segments
+from branchdesk.segments.scoring import service as scoring
 from branchdesk.service_accounts.models import ServiceAccount
 from branchdesk.tenants import repository as tenants
 from tests.conftest import add_member, enter
@@ -109,6 +111,9 @@ async def seeded(rt, world):
             await availability.record_absence(
                 session, principal, staff.id, utcnow() + timedelta(days=400), utcnow() + timedelta(days=401), "seed"
             )
+            await scoring.override_tiers(session, principal, {"gold": Decimal(60_000)})
+            await scoring.rescore(session, Principal.system("tests", principal.branch), "isolation seed")
+            await segments.define_segment(session, principal, "isolation seed", None, {"aum": {"min": 0}})
     async with rt.db.platform_session() as session:
         for table in TABLES:
             for branch in (world.branch_a, world.branch_b):
@@ -137,6 +142,11 @@ def test_every_tenant_table_is_known():
         "feedback",
         "complaint_transitions",
         "complaint_escalations",
+        "branch_tier_thresholds",
+        "client_scores",
+        "client_score_changes",
+        "segments",
+        "segment_members",
     } <= set(TABLES)
 
 

@@ -14,7 +14,9 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    DateTime,
     Select,
+    Uuid,
     and_,
     exists,
     false,
@@ -160,15 +162,15 @@ async def adopt_templates(session: AsyncSession, branch_id: uuid.UUID, at: datet
     """Give the branch every published template as a segment of its own, or its newer version (one
     statement). A branch segment already holding a template's name keeps it; the template waits."""
     source = select(
-        literal(branch_id),
+        literal(branch_id, Uuid),
         func.gen_random_uuid(),
         SegmentTemplate.name,
         SegmentTemplate.description,
         SegmentTemplate.rule,
         SegmentTemplate.id,
         SegmentTemplate.version,
-        literal(at),
-        literal(at),
+        literal(at, DateTime(timezone=True)),
+        literal(at, DateTime(timezone=True)),
     ).where(
         ~exists().where(
             Segment.tenant_id == branch_id,
@@ -229,9 +231,13 @@ async def materialise(
         pg_insert(SegmentMember)
         .from_select(
             ["tenant_id", "id", "segment_id", "client_id", "entered_at"],
-            select(literal(branch_id), func.gen_random_uuid(), literal(segment_id), matched.c.id, literal(at)).where(
-                ~already
-            ),
+            select(
+                literal(branch_id, Uuid),
+                func.gen_random_uuid(),
+                literal(segment_id, Uuid),
+                matched.c.id,
+                literal(at, DateTime(timezone=True)),
+            ).where(~already),
         )
         .on_conflict_do_nothing()
         .returning(SegmentMember.id)

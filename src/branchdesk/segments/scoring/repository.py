@@ -17,8 +17,11 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    DateTime,
     Integer,
     Select,
+    String,
+    Uuid,
     and_,
     case,
     delete,
@@ -171,14 +174,14 @@ async def rescore(
     scored = ClientScore.__table__.alias("scored")
     tier_changes = (
         select(
-            literal(branch_id).label("tenant_id"),
+            literal(branch_id, Uuid).label("tenant_id"),
             func.gen_random_uuid(),
             computed.c.client_id,
-            literal("tier"),
+            literal("tier", String),
             scored.c.tier,
             computed.c.tier,
-            literal(now),
-            literal(reason),
+            literal(now, DateTime(timezone=True)),
+            literal(reason, String),
         )
         .select_from(
             computed.outerjoin(scored, and_(scored.c.tenant_id == branch_id, scored.c.id == computed.c.client_id))
@@ -187,14 +190,14 @@ async def rescore(
     )
     stage_changes = (
         select(
-            literal(branch_id),
+            literal(branch_id, Uuid),
             func.gen_random_uuid(),
             computed.c.client_id,
-            literal("lifecycle"),
+            literal("lifecycle", String),
             Client.lifecycle,
             computed.c.lifecycle,
-            literal(now),
-            literal(reason),
+            literal(now, DateTime(timezone=True)),
+            literal(reason, String),
         )
         .select_from(computed.join(Client, and_(Client.tenant_id == branch_id, Client.id == computed.c.client_id)))
         .where(Client.lifecycle.is_distinct_from(computed.c.lifecycle))
@@ -209,7 +212,12 @@ async def rescore(
     kept = ["tier", "recency", "frequency", "monetary", "lifecycle", "last_activity_at", "interactions_12m", "aum_cny"]
     upsert = pg_insert(ClientScore).from_select(
         ["tenant_id", "id", *kept, "scored_at"],
-        select(literal(branch_id), computed.c.client_id, *[computed.c[c] for c in kept], literal(now)),
+        select(
+            literal(branch_id, Uuid),
+            computed.c.client_id,
+            *[computed.c[c] for c in kept],
+            literal(now, DateTime(timezone=True)),
+        ),
     )
     upsert = upsert.on_conflict_do_update(
         index_elements=[ClientScore.tenant_id, ClientScore.id],
