@@ -52,9 +52,13 @@ DOMAINS = (
     "second_factor",
     "interactions",
     "feedback",
+<<<<<<< HEAD
     "segments",
     "care",
     "availability",
+=======
+    "holdings",
+>>>>>>> holdings
 )
 
 

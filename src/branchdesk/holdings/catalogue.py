@@ -60,6 +60,7 @@ class ProductDraft:
 class ProductFilters:
     category: ProductCategory | None = None
     active: bool | None = None
+    code_prefix: str | None = None
 
 
 PRODUCT_ORDERS: dict[str, Key] = {
@@ -162,15 +163,17 @@ async def list_products(
     session: AsyncSession, by: Principal, page: PageRequest, filters: ProductFilters
 ) -> Page[ProductEntry]:
     by.require(PRODUCT_READ)
-    stmt = repository.products_query(filters.category.value if filters.category else None, filters.active)
-    return await keyset(session, stmt, PRODUCT_ORDERS[page.order_by or "code"], page, ProductEntry.of)
+    return await keyset(session, _query(filters), PRODUCT_ORDERS[page.order_by or "code"], page, ProductEntry.of)
 
 
 async def count_products(session: AsyncSession, by: Principal, filters: ProductFilters) -> int:
     by.require(PRODUCT_READ)
-    return await count(
-        session, repository.products_query(filters.category.value if filters.category else None, filters.active)
-    )
+    return await count(session, _query(filters))
+
+
+def _query(filters: ProductFilters) -> Any:
+    prefix = filters.code_prefix.strip().upper() if filters.code_prefix else None
+    return repository.products_query(filters.category.value if filters.category else None, filters.active, prefix)
 
 
 async def products_by_code(session: AsyncSession, by: Principal, codes: list[str]) -> list[ProductEntry]:

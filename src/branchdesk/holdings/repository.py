@@ -50,8 +50,11 @@ HOLDING = (
 # --- the catalogue -------------------------------------------------------------------------------
 
 
-def products_query(category: str | None, active: bool | None) -> Select[*tuple[Any, ...]]:
+def products_query(category: str | None, active: bool | None, code_prefix: str | None) -> Select[*tuple[Any, ...]]:
     stmt: Select[*tuple[Any, ...]] = select(*PRODUCT)
+    if code_prefix:
+        escaped = code_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = stmt.where(Product.code.like(escaped + "%", escape="\\"))
     if category is not None:
         stmt = stmt.where(Product.category == category)
     if active is not None:

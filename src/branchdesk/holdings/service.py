@@ -47,13 +47,15 @@ class Aum:
     as_of: datetime | None
 
 
-# A client's holdings: largest first by default; each order ends with the unique id.
+# Orders of a client's holdings and of the maturing ones: each ends with the unique id.
 HOLDING_ORDERS: dict[str, Key] = {
     "reference": (Holding.reference, Holding.id),
     "balance": (Holding.balance, Holding.id),
-    "matures_on": (Holding.matures_on, Holding.id),
 }
-MATURING_ORDER: Key = (Holding.matures_on, Holding.id)
+MATURING_ORDERS: dict[str, Key] = {
+    "matures_on": (Holding.matures_on, Holding.id),  # never null among maturing holdings
+    "balance": (Holding.balance, Holding.id),
+}
 
 
 def _reader(by: Principal) -> Reader | None:
@@ -112,7 +114,7 @@ async def maturing_holdings(
     reader = crm.reader(by)
     first, last = await _window(session, by, within_days)
     stmt = repository.maturing_query(by.branch_id, reader, first, last)
-    return await keyset(session, stmt, MATURING_ORDER, page, HoldingEntry.of)
+    return await keyset(session, stmt, MATURING_ORDERS[page.order_by or "matures_on"], page, HoldingEntry.of)
 
 
 async def count_maturing(session: AsyncSession, by: Principal, within_days: int) -> int:
