@@ -52,13 +52,10 @@ DOMAINS = (
     "second_factor",
     "interactions",
     "feedback",
-<<<<<<< HEAD
     "segments",
     "care",
     "availability",
-=======
     "holdings",
->>>>>>> holdings
 )
 
 

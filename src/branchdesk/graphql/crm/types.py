@@ -34,11 +34,8 @@ from branchdesk.platform.masking import mask_address, mask_id_number, mask_phone
 if TYPE_CHECKING:
     from branchdesk.graphql.care.types import FollowUpNode
     from branchdesk.graphql.feedback.types import FeedbackNode
-<<<<<<< HEAD
-    from branchdesk.graphql.segments.types import ClientValueScore, ValueTier
-=======
     from branchdesk.graphql.holdings.types import HoldingConnection, HoldingOrder, Money
->>>>>>> holdings
+    from branchdesk.graphql.segments.types import ClientValueScore, ValueTier
 
 ClientKind = graphql_enum(rules.ClientKind, "ClientKind", "An individual or a company.")
 IdDocumentType = graphql_enum(rules.IdDocumentType, "IdDocumentType", "The kind of identity document.")
@@ -182,7 +179,6 @@ class Client(LoadedNode):
         return found
 
     @strawberry.field(
-<<<<<<< HEAD
         description="The client's care follow-ups you may see (your own; all with `follow_up:manage`), latest due "
         "first."
     )
@@ -207,7 +203,8 @@ class Client(LoadedNode):
         from branchdesk.graphql.segments.types import client_value_score
 
         return await client_value_score(info, uuid.UUID(self.id))
-=======
+
+    @strawberry.field(
         description="The client's holdings as core banking last fed them, by reference unless `orderBy` says otherwise."
     )
     async def holdings(
@@ -244,7 +241,6 @@ class Client(LoadedNode):
     async def aum_as_of(self, info: Info) -> datetime | None:
         found = await info.context.loaders.client_aum.load(uuid.UUID(self.id))
         return found.as_of if found is not None else None
->>>>>>> holdings
 
 
 @strawberry.type(
