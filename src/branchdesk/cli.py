@@ -775,3 +775,57 @@ def _render_client_import(console: Any, result: Any, report: Path) -> None:
             f"{would}inserted {result.inserted}, {would}updated {result.updated} "
             f"({result.moved} to another owner), unchanged {result.unchanged}, refused {result.refused}"
         )
+
+
+@crm_app.command("plan")
+def crm_plan(
+    branch: str | None = typer.Option(None, help="Only this branch (its code); default: every active branch."),
+    day: str | None = typer.Option(
+        None, "--date", help="The day to plan, YYYY-MM-DD (default: each branch's today in its time zone)."
+    ),
+) -> None:
+    """Make the follow-ups of every active care plan, one transaction per branch. It finds what is missing
+    by querying (a week back), so running it after downtime makes exactly what was missed, and running it
+    again makes nothing twice."""
+    from datetime import date
+
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from branchdesk.care import service as care
+    from branchdesk.tenants import service as tenants
+    from branchdesk.tenants.models import BranchLevel, BranchStatus
+
+    try:
+        wanted = date.fromisoformat(day) if day else None
+    except ValueError:
+        typer.secho(f"--date {day!r} is not YYYY-MM-DD", err=True, fg="red")
+        raise typer.Exit(2) from None
+    console = Console(stderr=True)
+
+    async def work(rt: Runtime) -> tuple[int, int]:
+        async with rt.db.session(None) as session:
+            found = [b for b in await tenants.all_branches(session) if branch is None or b.code == branch]
+        found = [b for b in found if b.status is BranchStatus.ACTIVE and b.level is not BranchLevel.HEAD_OFFICE]
+        if branch is not None and not found:
+            typer.secho(f"no active branch {branch}", err=True, fg="red")
+            raise typer.Exit(2)
+        made = plans = 0
+        with Progress(
+            TextColumn("{task.description:<12}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+        ) as bar:
+            task = bar.add_task("planning", total=len(found))
+            for each in found:
+                async with system_work(rt.db, "crm plan", each.id) as (session, system):
+                    results = await care.plan_day(session, system, wanted)
+                made += sum(r.created for r in results)
+                plans += len(results)
+                bar.update(task, advance=1, description=each.code)
+        return made, plans
+
+    made, plans = _run(work)
+    typer.echo(f"{made} follow-ups made by {plans} plan runs")

@@ -279,3 +279,19 @@ async def make_visit(rt: Any, branch: Any, owner: str) -> Made:
 
 
 FACTORIES["Visit"] = make_visit
+
+
+async def make_holding(rt: Any, branch: Any, owner: str) -> Made:
+    """A holding of a new client of ``owner``, fed as the core-banking feed does (the system here)."""
+    made_client = await make_client(rt, branch, owner)
+    reference = _marker()
+    async with acting(rt, branch, owner) as (session, principal):
+        system = Principal.system("tests", principal.branch)
+        await catalogue.define_products(session, system, [catalogue.ProductDraft("NODE-SEED", "节点", "Node seed")])
+        line = {"reference": reference, "client_number": made_client.marker, "product_code": "NODE-SEED", "balance": 1}
+        await holdings_feed.feed_holdings(session, system, date(2026, 1, 5), [line])
+        found = await holdings.holdings_of(session, system, [made_client.id], PageRequest(first=1))
+    return Made("Holding", found[made_client.id].items[0][1].id, reference)
+
+
+FACTORIES["Holding"] = make_holding

@@ -63,3 +63,10 @@ async def absence(
 async def delete(session: AsyncSession, absence: StaffAbsence) -> None:
     await session.delete(absence)
     await session.flush()
+
+
+async def absences_by_id(session: AsyncSession, branch_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> list[StaffAbsence]:
+    if not ids:
+        return []
+    stmt = select(StaffAbsence).where(StaffAbsence.tenant_id == branch_id, StaffAbsence.id.in_(ids))
+    return list(await session.scalars(stmt))

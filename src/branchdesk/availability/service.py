@@ -42,6 +42,13 @@ async def absences(
     return await repository.absences(session, by.branch_id, first, last, staff_id)
 
 
+async def absences_by_id(session: AsyncSession, by: Principal, ids: list[uuid.UUID]) -> list[StaffAbsence]:
+    """Absences by id (``node``, loaders): none without ``availability:read``, never an error."""
+    if not by.can(AVAILABILITY_READ):
+        return []
+    return await repository.absences_by_id(session, by.branch_id, ids)
+
+
 async def record_absence(
     session: AsyncSession,
     by: Principal,

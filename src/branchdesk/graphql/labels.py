@@ -10,6 +10,7 @@ from strawberry.types.enum import has_enum_definition
 
 from branchdesk.access.registry import PERMISSIONS, ROLES
 from branchdesk.access_reviews.models import ReviewDecision, ReviewStatus
+from branchdesk.care.rules import LABELS as CARE_LABELS
 from branchdesk.crm.rules import LABELS as CRM_LABELS
 from branchdesk.feedback.rules import LABELS as FEEDBACK_LABELS
 from branchdesk.holdings.rules import LABELS as HOLDINGS_LABELS
@@ -31,6 +32,7 @@ _LABELS_BY_CLASS: dict[type[Enum], dict[str, tuple[str, str]]] = {
     **HOLDINGS_LABELS,
     **SURVEY_LABELS,
     **VISIT_LABELS,
+    **CARE_LABELS,
 }
 
 

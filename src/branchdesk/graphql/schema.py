@@ -57,6 +57,8 @@ DOMAINS = (
     "segments",
     "surveys",
     "visits",
+    "care",
+    "availability",
 )
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, time
+from datetime import date, datetime, time
 from typing import Any
 
 from branchdesk.access.principal import BranchRef, Principal
+from branchdesk.care import service as care
+from branchdesk.care import workbench as care_workbench
 from branchdesk.credentials import notices
 from branchdesk.credentials import service as credentials
 from branchdesk.feedback import service as feedback
@@ -140,6 +142,39 @@ async def send_complaint_survey(ctx: dict[str, Any], branch_id: str, outbox_id: 
         return f"not sent: {outcome.reason}"
 
 
+def _period_day(period: str) -> date:
+    try:
+        return date.fromisoformat(period)
+    except ValueError as exc:
+        raise BadPayload(f"period {period!r}") from exc
+
+
+async def care_planner(ctx: dict[str, Any], branch_id: str, outbox_id: str, period: str) -> str:
+    """The nightly planner of a branch's care plans for one local day: one statement per plan, each
+    follow-up made once (a run delivered twice, or a missed night made up later, adds nothing twice)."""
+    day = _period_day(period)
+    async with outbox_job(ctx["runtime"].db, branch_id, outbox_id) as session:
+        if session is None:
+            return "already done"
+        system = Principal.system("care_planner", BranchRef(uuid.UUID(branch_id)))
+        results = await care.plan_day(session, system, day)
+        return f"{sum(r.created for r in results)} follow-ups made by {len(results)} plans"
+
+
+async def care_morning(ctx: dict[str, Any], branch_id: str, outbox_id: str, period: str) -> str:
+    """A branch's morning round at its own 09:00: covers take an absent colleague's follow-ups, each
+    assignee hears what is due today, the branch head what is overdue (each notification once)."""
+    day = _period_day(period)
+    async with outbox_job(ctx["runtime"].db, branch_id, outbox_id) as session:
+        if session is None:
+            return "already done"
+        system = Principal.system("care_morning", BranchRef(uuid.UUID(branch_id)))
+        done = await care_workbench.morning(session, system, day)
+        if not done.working_day:
+            return "not a working day"
+        return f"{done.handed_over} handed over, {done.reminded} reminded, {done.escalated} escalated"
+
+
 # Work that follows from the calendar, per branch in its time zone.
 SCHEDULES = [
     Scheduled("nightly_audit_check", Daily(at=time(2, 0))),
@@ -148,6 +183,10 @@ SCHEDULES = [
     Scheduled("complaint_sla_watch", Every(minutes=15, catch_up=0)),
     # Before the branch opens: tiers, scores and segments as of the night (care plans read them).
     Scheduled("nightly_scoring", Daily(at=time(1, 30), catch_up=0)),
+    # After the night's scoring (segments, tiers); the planner looks a week back, the tick makes up a night.
+    Scheduled("care_planner", Daily(at=time(3, 0))),
+    # Yesterday's reminders are stale by today: no catch-up (the overdue escalation covers what slipped).
+    Scheduled("care_morning", Daily(at=time(9, 0), catch_up=0)),
 ]
 
 

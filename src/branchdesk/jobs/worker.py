@@ -35,6 +35,8 @@ JOBS: list[tuple[Callable[..., Awaitable[Any]], float]] = [
     (tasks.nightly_scoring, 120),
     (tasks.branch_rescore, 120),
     (tasks.send_complaint_survey, 30),
+    (tasks.care_planner, 300),
+    (tasks.care_morning, 120),
 ]
 TICK_TIMEOUT = 30
 TICK_MINUTES = set(range(0, 60, 5))

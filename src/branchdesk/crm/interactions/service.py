@@ -107,6 +107,13 @@ async def log_interaction(session: AsyncSession, by: Principal, draft: Interacti
     scope = reader(by, INTERACTION_LOG)
     if not await clients.in_scope_ids(session, by.branch_id, scope, [draft.client_id]):
         raise NotFound("Client", "客户", field="clientId")
+    return await log_for_work(session, by, draft)
+
+
+async def log_for_work(session: AsyncSession, by: Principal, draft: InteractionDraft) -> InteractionEntry:
+    """Log an interaction done for work the caller was given on the client (a care follow-up assigned to
+    them, perhaps as a cover from another branch): the calling domain has checked that the work is
+    theirs, so their own client scope is not asked. Checked, audited and noted as contact like any."""
     if by.staff_id is None:
         raise NotFound("Staff member", "员工", field="clientId")  # the system logs nobody's contact
     now = utcnow()

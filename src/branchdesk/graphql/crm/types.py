@@ -32,6 +32,7 @@ from branchdesk.graphql.tenants.types import StaffMember, member_or_none
 from branchdesk.platform.masking import mask_address, mask_id_number, mask_phone
 
 if TYPE_CHECKING:
+    from branchdesk.graphql.care.types import FollowUpNode
     from branchdesk.graphql.feedback.types import FeedbackNode
     from branchdesk.graphql.holdings.types import HoldingConnection, HoldingOrder, Money
     from branchdesk.graphql.segments.types import ClientValueScore, ValueTier
@@ -184,6 +185,32 @@ class Client(LoadedNode):
         return found
 
     @strawberry.field(
+        description="The client's care follow-ups you may see (your own; all with `follow_up:manage`), latest due "
+        "first."
+    )
+    async def follow_ups(
+        self, info: Info
+    ) -> list[Annotated[FollowUpNode, strawberry.lazy("branchdesk.graphql.care.types")]]:
+        found: list[FollowUpNode] = await info.context.loaders.client_follow_ups.load(uuid.UUID(self.id))
+        return found
+
+    @strawberry.field(description="The client's value tier (客户等级) from the last scoring run; null until scored.")
+    async def tier(
+        self, info: Info
+    ) -> Annotated[ValueTier, strawberry.lazy("branchdesk.graphql.segments.types")] | None:
+        from branchdesk.graphql.segments.types import client_tier
+
+        return await client_tier(info, uuid.UUID(self.id))
+
+    @strawberry.field(description="RFM quintiles within the branch from the last scoring run; null until scored.")
+    async def value_score(
+        self, info: Info
+    ) -> Annotated[ClientValueScore, strawberry.lazy("branchdesk.graphql.segments.types")] | None:
+        from branchdesk.graphql.segments.types import client_value_score
+
+        return await client_value_score(info, uuid.UUID(self.id))
+
+    @strawberry.field(
         description="The client's holdings as core banking last fed them, by reference unless `orderBy` says otherwise."
     )
     async def holdings(
@@ -220,22 +247,6 @@ class Client(LoadedNode):
     async def aum_as_of(self, info: Info) -> datetime | None:
         found = await info.context.loaders.client_aum.load(uuid.UUID(self.id))
         return found.as_of if found is not None else None
-
-    @strawberry.field(description="The client's value tier (客户等级) from the last scoring run; null until scored.")
-    async def tier(
-        self, info: Info
-    ) -> Annotated[ValueTier, strawberry.lazy("branchdesk.graphql.segments.types")] | None:
-        from branchdesk.graphql.segments.types import client_tier
-
-        return await client_tier(info, uuid.UUID(self.id))
-
-    @strawberry.field(description="RFM quintiles within the branch from the last scoring run; null until scored.")
-    async def value_score(
-        self, info: Info
-    ) -> Annotated[ClientValueScore, strawberry.lazy("branchdesk.graphql.segments.types")] | None:
-        from branchdesk.graphql.segments.types import client_value_score
-
-        return await client_value_score(info, uuid.UUID(self.id))
 
     @strawberry.field(description="The client's survey responses, newest first (empty without `survey:read`).")
     async def survey_responses(
