@@ -12,7 +12,10 @@ from branchdesk.access.registry import PERMISSIONS, ROLES
 from branchdesk.access_reviews.models import ReviewDecision, ReviewStatus
 from branchdesk.crm.rules import LABELS as CRM_LABELS
 from branchdesk.feedback.rules import LABELS as FEEDBACK_LABELS
+from branchdesk.handoffs.routing import LABELS as ROUTING_LABELS
+from branchdesk.handoffs.rules import LABELS as HANDOFF_LABELS
 from branchdesk.tenants.models import KIND_LABELS, LEVEL_LABELS, STATUS_LABELS
+from branchdesk.tickets.rules import LABELS as TICKET_LABELS
 
 # Keyed by (enum class, value): string enums of different classes may share a value ("closed").
 _LABELS: dict[Enum, tuple[str, str]] = dict([*LEVEL_LABELS.items(), *STATUS_LABELS.items(), *KIND_LABELS.items()])
@@ -25,6 +28,9 @@ _LABELS_BY_CLASS: dict[type[Enum], dict[str, tuple[str, str]]] = {
     },
     **CRM_LABELS,
     **FEEDBACK_LABELS,
+    **HANDOFF_LABELS,
+    **ROUTING_LABELS,
+    **TICKET_LABELS,
 }
 
 

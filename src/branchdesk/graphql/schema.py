@@ -52,6 +52,9 @@ DOMAINS = (
     "second_factor",
     "interactions",
     "feedback",
+    "handoffs",
+    "tickets",
+    "meetings",
 )
 
 

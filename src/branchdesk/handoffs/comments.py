@@ -108,3 +108,15 @@ async def list_comments(
 async def count_comments(session: AsyncSession, by: Principal, subject: SubjectType, subject_id: uuid.UUID) -> int:
     await _check_subject(session, by, subject, subject_id)
     return await count(session, repository.comments_query(by.branch_id, subject.value, subject_id))
+
+
+async def comments_by_id(session: AsyncSession, by: Principal, ids: list[uuid.UUID]) -> list[Comment]:
+    """Comments by id for ``node``: only those whose subject the caller sees; never an error."""
+    if not by.can(COMMENT_WRITE) and not by.can(HANDOFF_RAISE):
+        return []
+    found = await repository.comments_by_id(session, by.branch_id, ids)
+    on_clients = list({c.subject_id for c in found if c.subject_type == SubjectType.CLIENT})
+    on_work = list({c.subject_id for c in found if c.subject_type != SubjectType.CLIENT})
+    seen = {c.id for c in await crm.clients_by_id(session, by, on_clients)} if on_clients else set()
+    seen |= {h.id for h in await handoffs.handoffs_by_id(session, by, on_work)} if on_work else set()
+    return [c for c in found if c.subject_id in seen]

@@ -302,3 +302,9 @@ def comments_query(branch_id: uuid.UUID, subject_type: str, subject_id: uuid.UUI
     return select(Comment).where(
         Comment.tenant_id == branch_id, Comment.subject_type == subject_type, Comment.subject_id == subject_id
     )
+
+
+async def comments_by_id(session: AsyncSession, branch_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> list[Comment]:
+    if not ids:
+        return []
+    return list(await session.scalars(select(Comment).where(Comment.tenant_id == branch_id, Comment.id.in_(ids))))

@@ -27,7 +27,7 @@ class RoutedBy(enum.StrEnum):
     UNASSIGNED = "unassigned"  # nobody at all (a branch without a head): waits in the role queue
 
 
-LABELS = {
+LABELS: dict[type[enum.Enum], dict[str, tuple[str, str]]] = {
     RoutedBy: {
         "person": ("Named by who raised it", "发起人指定"),
         "client_owner": ("The client's owner", "客户的归属客户经理"),

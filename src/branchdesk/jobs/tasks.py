@@ -10,6 +10,7 @@ from branchdesk.access.principal import BranchRef, Principal
 from branchdesk.credentials import notices
 from branchdesk.credentials import service as credentials
 from branchdesk.feedback import service as feedback
+from branchdesk.handoffs import service as handoffs
 from branchdesk.jobs.running import BadPayload
 from branchdesk.jobs.schedule import Daily, Every, Scheduled, tick
 from branchdesk.platform import audit
@@ -92,12 +93,25 @@ async def complaint_escalated(
         return f"{breach} breach of {feedback_id} announced" if announced else "announced before"
 
 
+async def handoff_sla_watch(ctx: dict[str, Any], branch_id: str, outbox_id: str, period: str) -> str:
+    """Escalate the branch's handoffs past due to its heads (each once, however often the watch runs) and
+    expire those past their type's hard limit: both found by a query (scheduled: see ``SCHEDULES``)."""
+    async with outbox_job(ctx["runtime"].db, branch_id, outbox_id) as session:
+        if session is None:
+            return "already done"
+        system = Principal.system("handoff_sla_watch", BranchRef(uuid.UUID(branch_id)))
+        found = await handoffs.watch(session, system)
+        return f"{len(found.escalated)} escalated, {len(found.expired)} expired"
+
+
 # Work that follows from the calendar, per branch in its time zone.
 SCHEDULES = [
     Scheduled("nightly_audit_check", Daily(at=time(2, 0))),
     # Acknowledgement deadlines are in business hours: a breach is escalated within a quarter of an hour. No
     # catch-up: each run finds every breach there is, so a missed quarter is covered by the next.
     Scheduled("complaint_sla_watch", Every(minutes=15, catch_up=0)),
+    # Handoff SLAs are in business hours too; each run finds every breach and expiry there is.
+    Scheduled("handoff_sla_watch", Every(minutes=15, catch_up=0)),
 ]
 
 
