@@ -41,6 +41,9 @@ REFERS_TO: dict[str, str] = {
     "fromOwnerId": "StaffMember",
     "clientIds": "Client",
     "assigneeId": "StaffMember",
+    "mentionIds": "StaffMember",
+    "participantIds": "StaffMember",
+    "attendeeIds": "StaffMember",
 }
 # Names that only mean something on their field: a bare `id` is the object the field is about.
 ON_FIELD: dict[tuple[str, str, str], str] = {
@@ -59,6 +62,21 @@ ON_FIELD: dict[tuple[str, str, str], str] = {
     ("Mutation", "closeComplaint", "id"): "Feedback",
     ("Mutation", "reopenComplaint", "id"): "Feedback",
     ("Mutation", "assignComplaint", "id"): "Feedback",
+    ("Query", "handoff", "id"): "Handoff",
+    ("Mutation", "acceptHandoff", "id"): "Handoff",
+    ("Mutation", "startHandoff", "id"): "Handoff",
+    ("Mutation", "completeHandoff", "id"): "Handoff",
+    ("Mutation", "declineHandoff", "id"): "Handoff",
+    ("Mutation", "cancelHandoff", "id"): "Handoff",
+    ("Mutation", "reassignHandoff", "id"): "Handoff",
+    # What a handoff came from (a visit, a meeting…): a reference kept with it, never read through it.
+    ("Mutation", "raiseHandoff", "id"): NOT_AN_OBJECT,
+    # The subject of a comment is the kind its `subjectType` names: the samples send HANDOFF.
+    ("Query", "comments", "subjectId"): "Handoff",
+    ("Mutation", "addComment", "subjectId"): "Handoff",
+    ("Query", "ticket", "id"): "SupportTicket",
+    ("Mutation", "postIncidentUpdate", "id"): "Incident",
+    ("Mutation", "closeIncident", "id"): "Incident",
 }
 # Fields that take ids of several objects: when one slot is probed, the others are optional (left out)
 # or required and filled from SAMPLES with an object of the caller's own branch.
@@ -69,6 +87,13 @@ SEVERAL: frozenset[tuple[str, str]] = frozenset(
         ("Mutation", "submitFeedback"),
         ("Mutation", "assignComplaint"),
         ("Query", "feedback"),
+        ("Mutation", "raiseHandoff"),
+        ("Mutation", "addComment"),
+        ("Mutation", "reassignHandoff"),
+        ("Mutation", "addActionItem"),
+        ("Mutation", "recordMeeting"),
+        ("Mutation", "declareIncident"),
+        ("Mutation", "openTicket"),
     }
 )
 # Values for required arguments other than the id, where a generic one would be refused before the

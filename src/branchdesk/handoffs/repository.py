@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, false, func, or_, select, true, update
+from sqlalchemy import Select, and_, any_, false, func, literal, or_, select, true, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -118,7 +118,9 @@ async def least_loaded(session: AsyncSession, branch_id: uuid.UUID, role: str, n
     stmt = (
         select(Membership.staff_id)
         .join(Staff, Staff.id == Membership.staff_id)
-        .where(_on_duty(branch_id, now), Membership.kind == MembershipKind.REGULAR, Membership.roles.contains([role]))
+        .where(
+            _on_duty(branch_id, now), Membership.kind == MembershipKind.REGULAR, literal(role) == any_(Membership.roles)
+        )
         .order_by(load, Membership.staff_id)
         .limit(1)
     )
@@ -258,12 +260,12 @@ async def open_counts(
 async def escalate_overdue(session: AsyncSession, branch_id: uuid.UUID, now: datetime) -> list[Any]:
     """Record an escalation for every open handoff past due and not escalated before, in one statement;
     one recorded by a concurrent watch is skipped. Returns (handoff id, due at) of those recorded now."""
-    source = select(Handoff.tenant_id, func.gen_random_uuid(), Handoff.id, Handoff.due_at).where(
-        Handoff.tenant_id == branch_id, Handoff.state.in_(OPEN_VALUES), Handoff.due_at < now
-    )
+    source = select(
+        Handoff.tenant_id, func.gen_random_uuid(), Handoff.id, Handoff.due_at, literal(now, Handoff.due_at.type)
+    ).where(Handoff.tenant_id == branch_id, Handoff.state.in_(OPEN_VALUES), Handoff.due_at < now)
     stmt = (
         pg_insert(HandoffEscalation)
-        .from_select(["tenant_id", "id", "handoff_id", "due_at"], source)
+        .from_select(["tenant_id", "id", "handoff_id", "due_at", "escalated_at"], source)
         .on_conflict_do_nothing(index_elements=["tenant_id", "handoff_id"])
         .returning(HandoffEscalation.handoff_id, HandoffEscalation.due_at)
     )
