@@ -295,3 +295,81 @@ async def make_holding(rt: Any, branch: Any, owner: str) -> Made:
 
 
 FACTORIES["Holding"] = make_holding
+
+
+async def make_handoff(rt: Any, branch: Any, owner: str) -> Made:
+    """An IT-help handoff raised by ``owner`` (the branch head)."""
+    from branchdesk.handoffs import service as handoffs
+
+    marker = _marker()
+    async with acting(rt, branch, owner) as (session, principal):
+        made = await handoffs.raise_handoff(session, principal, handoffs.HandoffDraft("it_help", marker))
+    return Made("Handoff", made.id, marker)
+
+
+FACTORIES["Handoff"] = make_handoff
+
+
+async def make_comment(rt: Any, branch: Any, owner: str) -> Made:
+    """A comment by ``owner`` on a handoff they raised."""
+    from branchdesk.handoffs import comments
+    from branchdesk.handoffs import service as handoffs
+    from branchdesk.handoffs.rules import SubjectType
+
+    marker = _marker()
+    async with acting(rt, branch, owner) as (session, principal):
+        work = await handoffs.raise_handoff(session, principal, handoffs.HandoffDraft("it_help", "打印机卡纸"))
+        made = await comments.add_comment(session, principal, SubjectType.HANDOFF, work.id, marker)
+    return Made("Comment", made.id, marker)
+
+
+FACTORIES["Comment"] = make_comment
+
+
+async def make_support_ticket(rt: Any, branch: Any, owner: str) -> Made:
+    from branchdesk.tickets import rules as ticket_rules
+    from branchdesk.tickets import service as tickets
+
+    marker = _marker()
+    draft = tickets.TicketDraft(
+        ticket_rules.TicketQueue.IT_SUPPORT,
+        ticket_rules.TicketCategory.HARDWARE,
+        ticket_rules.Severity.MEDIUM,
+        marker,
+        "叫号机无法出票",
+    )
+    async with acting(rt, branch, owner) as (session, principal):
+        made = await tickets.open_ticket(session, principal, draft)
+    return Made("SupportTicket", made.id, marker)
+
+
+FACTORIES["SupportTicket"] = make_support_ticket
+
+
+async def make_incident(rt: Any, branch: Any, owner: str) -> Made:
+    """An incident declared and closed by ``owner`` (closed: the branch may be asked for another)."""
+    from branchdesk.tickets import rules as ticket_rules
+    from branchdesk.tickets import service as tickets
+
+    marker = _marker()
+    async with acting(rt, branch, owner) as (session, principal):
+        made = await tickets.declare_incident(session, principal, ticket_rules.IncidentKind.CROWDING, marker)
+        await tickets.close_incident(session, principal, made.id, "客流回落")
+    return Made("Incident", made.id, marker)
+
+
+FACTORIES["Incident"] = make_incident
+
+
+async def make_meeting(rt: Any, branch: Any, owner: str) -> Made:
+    from branchdesk.meetings import service as meetings
+
+    marker = _marker()
+    async with acting(rt, branch, owner) as (session, principal):
+        made = await meetings.record_meeting(
+            session, principal, meetings.MeetingDraft(title=marker, held_at=utcnow(), agenda="晨会")
+        )
+    return Made("Meeting", made.id, marker)
+
+
+FACTORIES["Meeting"] = make_meeting

@@ -42,6 +42,9 @@ REFERS_TO: dict[str, str] = {
     "clientIds": "Client",
     "assigneeId": "StaffMember",
     "ratedStaffId": "StaffMember",
+    "mentionIds": "StaffMember",
+    "participantIds": "StaffMember",
+    "attendeeIds": "StaffMember",
 }
 # Names that only mean something on their field: a bare `id` is the object the field is about.
 ON_FIELD: dict[tuple[str, str, str], str] = {
@@ -67,6 +70,21 @@ ON_FIELD: dict[tuple[str, str, str], str] = {
     # What a satisfaction response rates: a complaint (a Feedback id) until visits and follow-ups land.
     ("Mutation", "recordSurveyResponse", "subjectId"): "Feedback",
     ("Query", "visit", "id"): "Visit",
+    ("Query", "handoff", "id"): "Handoff",
+    ("Mutation", "acceptHandoff", "id"): "Handoff",
+    ("Mutation", "startHandoff", "id"): "Handoff",
+    ("Mutation", "completeHandoff", "id"): "Handoff",
+    ("Mutation", "declineHandoff", "id"): "Handoff",
+    ("Mutation", "cancelHandoff", "id"): "Handoff",
+    ("Mutation", "reassignHandoff", "id"): "Handoff",
+    # What a handoff came from (a visit, a meeting…): a reference kept with it, never read through it.
+    ("Mutation", "raiseHandoff", "id"): NOT_AN_OBJECT,
+    # The subject of a comment is the kind its `subjectType` names: the samples send HANDOFF.
+    ("Query", "comments", "subjectId"): "Handoff",
+    ("Mutation", "addComment", "subjectId"): "Handoff",
+    ("Query", "ticket", "id"): "SupportTicket",
+    ("Mutation", "postIncidentUpdate", "id"): "Incident",
+    ("Mutation", "closeIncident", "id"): "Incident",
 }
 # Fields that take ids of several objects: when one slot is probed, the others are optional (left out)
 # or required and filled from SAMPLES with an object of the caller's own branch.
@@ -78,6 +96,13 @@ SEVERAL: frozenset[tuple[str, str]] = frozenset(
         ("Mutation", "assignComplaint"),
         ("Query", "feedback"),
         ("Mutation", "recordSurveyResponse"),
+        ("Mutation", "raiseHandoff"),
+        ("Mutation", "addComment"),
+        ("Mutation", "reassignHandoff"),
+        ("Mutation", "addActionItem"),
+        ("Mutation", "recordMeeting"),
+        ("Mutation", "declareIncident"),
+        ("Mutation", "openTicket"),
     }
 )
 # Values for required arguments other than the id, where a generic one would be refused before the

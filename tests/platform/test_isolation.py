@@ -48,6 +48,44 @@ TABLES = [t.name for t in tenant_tables(metadata)]
 SEED_NOTICE = notification_kind("test.isolation_seed", "Isolation seed", "隔离测试数据")
 
 
+async def _seed_working_together(session: Any, principal: Any, client_id: uuid.UUID, head_id: uuid.UUID) -> None:
+    """A referral past due (escalated by the watch), a comment, a ticket, an incident with an update and
+    participants, a meeting with an attendee and an action item."""
+    from branchdesk.handoffs import comments as handoff_comments
+    from branchdesk.handoffs import service as handoffs
+    from branchdesk.handoffs.rules import SubjectType
+    from branchdesk.meetings import service as meetings
+    from branchdesk.tickets import rules as ticket_rules
+    from branchdesk.tickets import service as tickets
+
+    work = await handoffs.raise_handoff(
+        session, principal, handoffs.HandoffDraft("referral", "seed", client_id=client_id)
+    )
+    await handoffs.watch(session, Principal.system("tests", principal.branch), utcnow() + timedelta(days=60))
+    await handoff_comments.add_comment(session, principal, SubjectType.HANDOFF, work.id, "isolation seed")
+    await tickets.open_ticket(
+        session,
+        principal,
+        tickets.TicketDraft(
+            ticket_rules.TicketQueue.IT_SUPPORT,
+            ticket_rules.TicketCategory.NETWORK,
+            ticket_rules.Severity.LOW,
+            "seed",
+            "seed",
+        ),
+    )
+    incident = await tickets.declare_incident(
+        session, principal, ticket_rules.IncidentKind.SECURITY_EVENT, "seed", "seed"
+    )
+    await tickets.close_incident(session, principal, incident.id, "seed")
+    item = meetings.ActionItemDraft("seed", head_id, utcnow().date() + timedelta(days=7))
+    await meetings.record_meeting(
+        session,
+        principal,
+        meetings.MeetingDraft("seed", utcnow(), "seed", attendee_ids=[head_id], action_items=[item]),
+    )
+
+
 @pytest.fixture(scope="module")
 async def seeded(rt, world):
     """Both branches own at least one row in every tenant table (checked, not assumed)."""
@@ -121,6 +159,7 @@ async def seeded(rt, world):
             await scoring.override_tiers(session, principal, {"gold": Decimal(60_000)})
             await scoring.rescore(session, Principal.system("tests", principal.branch), "isolation seed")
             await segments.define_segment(session, principal, "isolation seed", None, {"aum": {"min": 0}})
+            await _seed_working_together(session, principal, client.id, staff.id)
     async with rt.db.platform_session() as session:
         for table in TABLES:
             for branch in (world.branch_a, world.branch_b):
@@ -170,6 +209,15 @@ def test_every_tenant_table_is_known():
         "client_score_changes",
         "segments",
         "segment_members",
+        "handoffs",
+        "handoff_escalations",
+        "comments",
+        "support_tickets",
+        "incidents",
+        "incident_updates",
+        "incident_participants",
+        "meetings",
+        "meeting_attendees",
     } <= set(TABLES)
 
 

@@ -13,9 +13,12 @@ from branchdesk.access_reviews.models import ReviewDecision, ReviewStatus
 from branchdesk.care.rules import LABELS as CARE_LABELS
 from branchdesk.crm.rules import LABELS as CRM_LABELS
 from branchdesk.feedback.rules import LABELS as FEEDBACK_LABELS
+from branchdesk.handoffs.routing import LABELS as ROUTING_LABELS
+from branchdesk.handoffs.rules import LABELS as HANDOFF_LABELS
 from branchdesk.holdings.rules import LABELS as HOLDINGS_LABELS
 from branchdesk.surveys.rules import LABELS as SURVEY_LABELS
 from branchdesk.tenants.models import KIND_LABELS, LEVEL_LABELS, STATUS_LABELS
+from branchdesk.tickets.rules import LABELS as TICKET_LABELS
 from branchdesk.visits.rules import LABELS as VISIT_LABELS
 
 # Keyed by (enum class, value): string enums of different classes may share a value ("closed").
@@ -33,6 +36,9 @@ _LABELS_BY_CLASS: dict[type[Enum], dict[str, tuple[str, str]]] = {
     **SURVEY_LABELS,
     **VISIT_LABELS,
     **CARE_LABELS,
+    **HANDOFF_LABELS,
+    **ROUTING_LABELS,
+    **TICKET_LABELS,
 }
 
 

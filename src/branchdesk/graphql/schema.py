@@ -59,6 +59,9 @@ DOMAINS = (
     "visits",
     "care",
     "availability",
+    "handoffs",
+    "tickets",
+    "meetings",
 )
 
 

@@ -12,6 +12,7 @@ from branchdesk.care import workbench as care_workbench
 from branchdesk.credentials import notices
 from branchdesk.credentials import service as credentials
 from branchdesk.feedback import service as feedback
+from branchdesk.handoffs import service as handoffs
 from branchdesk.holdings import feed as holdings_feed
 from branchdesk.jobs.running import BadPayload
 from branchdesk.jobs.schedule import Daily, Every, Scheduled, tick
@@ -175,6 +176,17 @@ async def care_morning(ctx: dict[str, Any], branch_id: str, outbox_id: str, peri
         return f"{done.handed_over} handed over, {done.reminded} reminded, {done.escalated} escalated"
 
 
+async def handoff_sla_watch(ctx: dict[str, Any], branch_id: str, outbox_id: str, period: str) -> str:
+    """Escalate the branch's handoffs past due to its heads (each once, however often the watch runs) and
+    expire those past their type's hard limit: both found by a query (scheduled: see ``SCHEDULES``)."""
+    async with outbox_job(ctx["runtime"].db, branch_id, outbox_id) as session:
+        if session is None:
+            return "already done"
+        system = Principal.system("handoff_sla_watch", BranchRef(uuid.UUID(branch_id)))
+        found = await handoffs.watch(session, system)
+        return f"{len(found.escalated)} escalated, {len(found.expired)} expired"
+
+
 # Work that follows from the calendar, per branch in its time zone.
 SCHEDULES = [
     Scheduled("nightly_audit_check", Daily(at=time(2, 0))),
@@ -187,6 +199,8 @@ SCHEDULES = [
     Scheduled("care_planner", Daily(at=time(3, 0))),
     # Yesterday's reminders are stale by today: no catch-up (the overdue escalation covers what slipped).
     Scheduled("care_morning", Daily(at=time(9, 0), catch_up=0)),
+    # Handoff SLAs are in business hours too; each run finds every breach and expiry there is.
+    Scheduled("handoff_sla_watch", Every(minutes=15, catch_up=0)),
 ]
 
 

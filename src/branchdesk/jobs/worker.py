@@ -37,6 +37,7 @@ JOBS: list[tuple[Callable[..., Awaitable[Any]], float]] = [
     (tasks.send_complaint_survey, 30),
     (tasks.care_planner, 300),
     (tasks.care_morning, 120),
+    (tasks.handoff_sla_watch, 60),
 ]
 TICK_TIMEOUT = 30
 TICK_MINUTES = set(range(0, 60, 5))

@@ -34,6 +34,7 @@ from branchdesk.platform.masking import mask_address, mask_id_number, mask_phone
 if TYPE_CHECKING:
     from branchdesk.graphql.care.types import FollowUpNode
     from branchdesk.graphql.feedback.types import FeedbackNode
+    from branchdesk.graphql.handoffs.types import HandoffNode
     from branchdesk.graphql.holdings.types import HoldingConnection, HoldingOrder, Money
     from branchdesk.graphql.segments.types import ClientValueScore, ValueTier
     from branchdesk.graphql.surveys.types import SurveyResponseInfo
@@ -262,6 +263,13 @@ class Client(LoadedNode):
         found: list[VisitNode] = await info.context.loaders.client_visits.load(uuid.UUID(self.id))
         return found
 
+    @strawberry.field(description="Handoffs about the client that you may see, newest first.")
+    async def handoffs(
+        self, info: Info
+    ) -> list[Annotated[HandoffNode, strawberry.lazy("branchdesk.graphql.handoffs.types")]]:
+        found: list[HandoffNode] = await info.context.loaders.client_handoffs.load(uuid.UUID(self.id))
+        return found
+
 
 @strawberry.type(
     description="What a teller or lobby manager sees of a client to guide them (分流卡片): no profile, no "
@@ -270,18 +278,14 @@ class Client(LoadedNode):
 class ClientRoutingCard:
     masked_name: str = strawberry.field(description="The name, masked: 王** or the first characters of a company.")
     lifecycle: LifecycleStage = strawberry.field(description="Relationship stage.")  # type: ignore[valid-type]
-    open_work: int = strawberry.field(
-        description="Open work items for the client (handoffs, complaints, follow-ups); 0 until those land."
-    )
     owner_id: strawberry.Private[uuid.UUID]
-    client_id: strawberry.Private[uuid.UUID | None] = None
+    client_id: strawberry.Private[uuid.UUID]
 
     @classmethod
     def of(cls, card: crm.RoutingCard) -> ClientRoutingCard:
         return cls(
             masked_name=card.masked_name,
             lifecycle=rules.LifecycleStage(card.lifecycle),
-            open_work=card.open_work,
             owner_id=card.owner_id,
             client_id=card.client_id,
         )
@@ -292,7 +296,12 @@ class ClientRoutingCard:
     ) -> Annotated[ValueTier, strawberry.lazy("branchdesk.graphql.segments.types")] | None:
         from branchdesk.graphql.segments.types import client_tier
 
-        return await client_tier(info, self.client_id) if self.client_id is not None else None
+        return await client_tier(info, self.client_id)
+
+    @strawberry.field(description="Open work items for the client: its open handoffs (submitted, accepted, started).")
+    async def open_work(self, info: Info) -> int:
+        found: int = await info.context.loaders.client_open_work.load(self.client_id)
+        return found
 
     @strawberry.field(description="The customer manager to hand the client to; null once they have left.")
     async def owner(self, info: Info) -> StaffMember | None:
