@@ -31,6 +31,8 @@ JOBS: list[tuple[Callable[..., Awaitable[Any]], float]] = [
     (tasks.staff_deactivated, 30),
     (tasks.complaint_sla_watch, 60),
     (tasks.complaint_escalated, 30),
+    (tasks.directive_published, 120),
+    (tasks.directive_watch, 60),
 ]
 TICK_TIMEOUT = 30
 TICK_MINUTES = set(range(0, 60, 5))
