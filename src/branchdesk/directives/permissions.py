@@ -4,7 +4,7 @@ attests and asks about those addressed to it."""
 from __future__ import annotations
 
 from branchdesk.access.registry import Scope, permission
-from branchdesk.rbac.permissions import AUDITOR, BRANCH_ROLES, HEAD_OFFICE_ADMIN
+from branchdesk.rbac.permissions import AUDITOR, EVERYONE, HEAD_OFFICE_ADMIN
 
 DIRECTIVE_PUBLISH = permission(
     "directive:publish",
@@ -22,7 +22,7 @@ DIRECTIVE_MONITOR = permission(
 )
 DIRECTIVE_READ = permission(
     "directive:read",
-    "Read the head-office directives addressed to the branch, attest them and ask about them",
-    "阅读下发本网点的总行通知，确认已读并提问",
-    baseline=BRANCH_ROLES,
+    "Read the head-office directives addressed to the branch (head office: every one), attest them and ask about them",
+    "阅读下发本网点的总行通知（总行可阅读全部），确认已读并提问",
+    baseline=EVERYONE,
 )

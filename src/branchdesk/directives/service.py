@@ -206,7 +206,7 @@ async def _list_query(session: AsyncSession, by: Principal, current_only: bool, 
 
 
 async def list_directives(
-    session: AsyncSession, by: Principal, page: PageRequest, *, current_only: bool = True, to_attest: bool = False
+    session: AsyncSession, by: Principal, page: PageRequest, current_only: bool = True, to_attest: bool = False
 ) -> Page[DirectiveRow]:
     """Head office: every directive. A branch: those reaching it, with the caller's attestation;
     ``to_attest``: only those the caller must still attest. Oldest first unless ``page`` is descending."""

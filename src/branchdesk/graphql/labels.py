@@ -11,6 +11,7 @@ from strawberry.types.enum import has_enum_definition
 from branchdesk.access.registry import PERMISSIONS, ROLES
 from branchdesk.access_reviews.models import ReviewDecision, ReviewStatus
 from branchdesk.crm.rules import LABELS as CRM_LABELS
+from branchdesk.directives.rules import LABELS as DIRECTIVE_LABELS
 from branchdesk.feedback.rules import LABELS as FEEDBACK_LABELS
 from branchdesk.tenants.models import KIND_LABELS, LEVEL_LABELS, STATUS_LABELS
 
@@ -25,6 +26,7 @@ _LABELS_BY_CLASS: dict[type[Enum], dict[str, tuple[str, str]]] = {
     },
     **CRM_LABELS,
     **FEEDBACK_LABELS,
+    **DIRECTIVE_LABELS,
 }
 
 

@@ -53,6 +53,7 @@ DOMAINS = (
     "interactions",
     "feedback",
     "notifications",
+    "directives",
 )
 
 
