@@ -71,7 +71,9 @@ async def test_a_reconnecting_client_reads_what_it_missed_after_its_cursor(api, 
     assert titles(caught_up) == ["missed 0", "missed 1"]
     assert titles(newest_first) == ["missed 1", "missed 0"]
     assert caught_up["data"]["notifications"]["pageInfo"]["hasPreviousPage"] is True
-    older = await inbox(api, token, world.branch_a.code, first=10, after=seen["data"]["notifications"]["pageInfo"]["endCursor"])
+    older = await inbox(
+        api, token, world.branch_a.code, first=10, after=seen["data"]["notifications"]["pageInfo"]["endCursor"]
+    )
     assert titles(older) == ["before 0"]
     node = caught_up["data"]["notifications"]["edges"][0]["node"]
     assert node["kind"] == "DIRECTIVE_PUBLISHED" and node["kindLabel"] == "A head-office directive to attest"

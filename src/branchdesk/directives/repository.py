@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, any_, func, literal, or_, select, update
+from sqlalchemy import ARRAY, ColumnElement, Select, String, and_, any_, cast, func, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -80,6 +80,7 @@ def for_branch_query(branch_id: uuid.UUID, staff_id: uuid.UUID | None, current_o
     """The directives reaching the branch, each with the caller's attestation (or nulls)."""
     stmt = (
         select(Directive, DirectiveAttestation.attested_at, DirectiveAttestation.late)
+        .select_from(Directive)
         .join(Branch, Branch.id == branch_id)
         .outerjoin(
             DirectiveAttestation,
@@ -153,6 +154,7 @@ async def deliver_due(session: AsyncSession, branch_id: uuid.UUID, now: datetime
     statement; the ids newly delivered."""
     due = (
         select(literal(branch_id), func.gen_random_uuid(), Directive.id, literal(now))
+        .select_from(Directive)
         .join(Branch, Branch.id == branch_id)
         .where(_reaches(), Directive.superseded_at.is_(None), Directive.published_at <= now)
     )
@@ -176,7 +178,8 @@ async def missing_in_branch(
     roles) and have not: one statement."""
     if not directive_ids:
         return {}
-    holds = Membership.roles.overlap(Directive.roles) if roles is None else Membership.roles.overlap(list(roles))
+    wanted = Directive.roles if roles is None else cast(list(roles), ARRAY(String(50)))
+    holds = Membership.roles.op("&&")(wanted)
     stmt = (
         select(Directive.id, Membership.staff_id)
         .join(Membership, and_(Membership.tenant_id == branch_id, holds))
@@ -399,3 +402,8 @@ async def reached_branches(session: AsyncSession, directive_id: uuid.UUID) -> li
         .order_by(Branch.code)
     )
     return list(await session.scalars(stmt))
+
+
+def holds_any(roles: Sequence[str]) -> ColumnElement[bool]:
+    """The directive names one of ``roles``."""
+    return Directive.roles.op("&&")(cast(list(roles), ARRAY(String(50))))

@@ -201,7 +201,7 @@ async def _list_query(session: AsyncSession, by: Principal, current_only: bool, 
     stmt = repository.for_branch_query(by.branch_id, by.staff_id, current_only)
     if to_attest:
         roles = await repository.roles_in(session, by.branch_id, by.staff_id, utcnow()) if by.staff_id else []
-        stmt = stmt.where(Directive.roles.overlap(roles), DirectiveAttestation.id.is_(None))
+        stmt = stmt.where(repository.holds_any(roles), DirectiveAttestation.id.is_(None))
     return stmt
 
 
@@ -215,7 +215,7 @@ async def list_directives(
 
 
 async def count_directives(
-    session: AsyncSession, by: Principal, *, current_only: bool = True, to_attest: bool = False
+    session: AsyncSession, by: Principal, current_only: bool = True, to_attest: bool = False
 ) -> int:
     return await count(session, await _list_query(session, by, current_only, to_attest))
 
