@@ -87,7 +87,7 @@ async def publish(api, ho, office, body: dict) -> dict:
 
 
 async def test_attestation_rates_per_branch_and_role_and_who_is_missing(api, rt, scene):
-    a, b, ho, office = scene
+    a, _, ho, office = scene
     # given a directive to branch A for tellers and lobby managers, one teller of which attests
     directive = await publish(api, ho, office, content([a.code], ["teller", "lobby_manager"]))
     teller = await api.token(a.tellers[0])

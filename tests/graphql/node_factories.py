@@ -25,13 +25,16 @@ from branchdesk.crm import records
 from branchdesk.crm import service as crm
 from branchdesk.crm.interactions import service as interactions
 from branchdesk.crm.rules import InteractionChannel, InteractionKind
+from branchdesk.directives import kinds as directive_kinds
 from branchdesk.feedback import rules as feedback_rules
 from branchdesk.feedback import service as feedback
+from branchdesk.notifications import service as notifications
 from branchdesk.platform.clock import utcnow
 from branchdesk.rbac import service as rbac
 from branchdesk.rbac.models import PolicyChange
 from branchdesk.service_accounts import service as accounts
 from branchdesk.tenants import repository as tenants
+from branchdesk.tenants.models import Membership
 from tests.conftest import add_member, enter
 
 
@@ -185,3 +188,17 @@ async def make_feedback(rt: Any, branch: Any, owner: str) -> Made:
 
 
 FACTORIES["Feedback"] = make_feedback
+
+
+async def make_notification(rt: Any, branch: Any, owner: str) -> Made:
+    """A notification to every member of the branch (so whoever reads it there as themselves finds one)."""
+    title = _marker()
+    async with acting(rt, branch, owner) as (session, _):
+        members = list(await session.scalars(select(Membership.staff_id).where(Membership.tenant_id == branch.id)))
+        [made, *_] = await notifications.notify(
+            session, branch.id, members, kind=directive_kinds.PUBLISHED, key=title, title=title
+        )
+    return Made("Notification", made, title)
+
+
+FACTORIES["Notification"] = make_notification

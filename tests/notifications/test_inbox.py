@@ -15,7 +15,8 @@ from tests.notifications.test_notify import listening, staff_id
 
 pytestmark = pytest.mark.external
 
-INBOX = """query($first: Int, $after: String, $last: Int, $before: String, $unread: Boolean!, $order: NotificationOrder) {
+INBOX = """query($first: Int, $after: String, $last: Int, $before: String, $unread: Boolean!,
+                 $order: NotificationOrder) {
   notifications(first: $first, after: $after, last: $last, before: $before, unreadOnly: $unread, orderBy: $order) {
     totalCount pageInfo { hasNextPage hasPreviousPage endCursor startCursor }
     edges { cursor node { id title kind kindLabel read readAt subjectType } } }
@@ -175,3 +176,10 @@ async def test_preferences_decide_what_is_stored_and_what_is_pushed(api, rt, wor
         "live": True,
         "emailDigest": True,
     }
+
+
+def test_every_role_reads_its_own_inbox():
+    from branchdesk.notifications.permissions import EVERYONE as INBOX_ROLES
+    from branchdesk.rbac.permissions import EVERYONE
+
+    assert set(INBOX_ROLES) == set(EVERYONE)

@@ -76,8 +76,11 @@ async def next_versions(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict
     return {d.supersedes_id: d for d in found if d.supersedes_id is not None}
 
 
-def for_branch_query(branch_id: uuid.UUID, staff_id: uuid.UUID | None, current_only: bool) -> Select[*tuple[Any, ...]]:
-    """The directives reaching the branch, each with the caller's attestation (or nulls)."""
+def for_branch_query(
+    branch_id: uuid.UUID, staff_id: uuid.UUID | None, current_only: bool, to_attest_as: Sequence[str] | None = None
+) -> Select[*tuple[Any, ...]]:
+    """The directives reaching the branch, each with the caller's attestation (or nulls); ``to_attest_as``:
+    only those naming one of these roles (the caller's) that the caller has not attested."""
     stmt = (
         select(Directive, DirectiveAttestation.attested_at, DirectiveAttestation.late)
         .select_from(Directive)
@@ -92,6 +95,8 @@ def for_branch_query(branch_id: uuid.UUID, staff_id: uuid.UUID | None, current_o
         )
         .where(_reaches())
     )
+    if to_attest_as is not None:
+        stmt = stmt.where(holds_any(to_attest_as), DirectiveAttestation.id.is_(None))
     return stmt.where(Directive.superseded_at.is_(None)) if current_only else stmt
 
 

@@ -23,7 +23,6 @@ from branchdesk.access.unit_of_work import across
 from branchdesk.directives import errors, kinds, repository
 from branchdesk.directives.models import (
     Directive,
-    DirectiveAttestation,
     DirectiveCategory,
     DirectiveQuestion,
     DirectiveTarget,
@@ -198,11 +197,10 @@ async def _list_query(session: AsyncSession, by: Principal, current_only: bool, 
     if _oversees(by) and not to_attest:
         return repository.all_query(current_only)
     by.require(DIRECTIVE_READ)
-    stmt = repository.for_branch_query(by.branch_id, by.staff_id, current_only)
+    roles = None
     if to_attest:
         roles = await repository.roles_in(session, by.branch_id, by.staff_id, utcnow()) if by.staff_id else []
-        stmt = stmt.where(repository.holds_any(roles), DirectiveAttestation.id.is_(None))
-    return stmt
+    return repository.for_branch_query(by.branch_id, by.staff_id, current_only, roles)
 
 
 async def list_directives(

@@ -3,7 +3,19 @@
 from __future__ import annotations
 
 from branchdesk.access.registry import permission
-from branchdesk.rbac.permissions import EVERYONE
+
+# Every role there is (rbac.permissions.EVERYONE: this package sits beside rbac, not above it).
+EVERYONE = (
+    "branch_head",
+    "customer_manager",
+    "lobby_manager",
+    "teller",
+    "risk_officer",
+    "compliance_officer",
+    "it_support",
+    "head_office_admin",
+    "auditor",
+)
 
 NOTIFICATION_READ = permission(
     "notification:read",
