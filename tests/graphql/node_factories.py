@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import any_, literal, select
 from strawberry import relay
 
 from branchdesk.access.principal import Principal
@@ -191,14 +191,18 @@ FACTORIES["Feedback"] = make_feedback
 
 
 async def make_notification(rt: Any, branch: Any, owner: str) -> Made:
-    """A notification to every member of the branch (so whoever reads it there as themselves finds one)."""
+    """A notification to the branch's compliance officers: the node-isolation scene's caller is one, and
+    reads it in B as themselves (a notification is only ever its recipient's)."""
     title = _marker()
+    officers = select(Membership.staff_id).where(
+        Membership.tenant_id == branch.id, literal("compliance_officer") == any_(Membership.roles)
+    )
     async with acting(rt, branch, owner) as (session, _):
-        members = list(await session.scalars(select(Membership.staff_id).where(Membership.tenant_id == branch.id)))
-        [made, *_] = await notifications.notify(
+        members = list(await session.scalars(officers))
+        made = await notifications.notify(
             session, branch.id, members, kind=directive_kinds.PUBLISHED, key=title, title=title
         )
-    return Made("Notification", made, title)
+    return Made("Notification", made[-1], title)
 
 
 FACTORIES["Notification"] = make_notification
