@@ -15,6 +15,7 @@ SELECT create_reference_table('staff');
 SELECT create_reference_table('toxic_pairs');
 SELECT create_reference_table('value_tiers');
 SELECT create_reference_table('activation_codes');
+SELECT create_reference_table('directives');
 SELECT create_reference_table('recovery_codes');
 SELECT create_reference_table('refresh_tokens');
 SELECT create_reference_table('second_factors');
@@ -38,6 +39,7 @@ SELECT create_distributed_table('incidents', 'tenant_id', colocate_with => 'audi
 SELECT create_distributed_table('meetings', 'tenant_id', colocate_with => 'audit_chain_checks');
 SELECT create_distributed_table('membership_periods', 'tenant_id', colocate_with => 'audit_chain_checks');
 SELECT create_distributed_table('memberships', 'tenant_id', colocate_with => 'audit_chain_checks');
+SELECT create_distributed_table('notification_preferences', 'tenant_id', colocate_with => 'audit_chain_checks');
 SELECT create_distributed_table('notifications', 'tenant_id', colocate_with => 'audit_chain_checks');
 SELECT create_distributed_table('staff_absences', 'tenant_id', colocate_with => 'audit_chain_checks');
 SELECT create_distributed_table('surveys', 'tenant_id', colocate_with => 'audit_chain_checks');
@@ -46,6 +48,9 @@ SELECT create_distributed_table('client_assignments', 'tenant_id', colocate_with
 SELECT create_distributed_table('client_co_owners', 'tenant_id', colocate_with => 'audit_chain_checks');
 SELECT create_distributed_table('client_score_changes', 'tenant_id', colocate_with => 'audit_chain_checks');
 SELECT create_distributed_table('client_scores', 'tenant_id', colocate_with => 'audit_chain_checks');
+SELECT create_distributed_table('directive_attestations', 'tenant_id', colocate_with => 'audit_chain_checks');
+SELECT create_distributed_table('directive_deliveries', 'tenant_id', colocate_with => 'audit_chain_checks');
+SELECT create_distributed_table('directive_questions', 'tenant_id', colocate_with => 'audit_chain_checks');
 SELECT create_distributed_table('feedback', 'tenant_id', colocate_with => 'audit_chain_checks');
 SELECT create_distributed_table('handoffs', 'tenant_id', colocate_with => 'audit_chain_checks');
 SELECT create_distributed_table('holdings', 'tenant_id', colocate_with => 'audit_chain_checks');

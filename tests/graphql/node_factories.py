@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import any_, literal, select
 from strawberry import relay
 
 from branchdesk.access.principal import Principal
@@ -25,11 +25,13 @@ from branchdesk.crm import records
 from branchdesk.crm import service as crm
 from branchdesk.crm.interactions import service as interactions
 from branchdesk.crm.rules import InteractionChannel, InteractionKind
+from branchdesk.directives import kinds as directive_kinds
 from branchdesk.feedback import rules as feedback_rules
 from branchdesk.feedback import service as feedback
 from branchdesk.holdings import catalogue
 from branchdesk.holdings import feed as holdings_feed
 from branchdesk.holdings import service as holdings
+from branchdesk.notifications import service as notifications
 from branchdesk.platform.clock import utcnow
 from branchdesk.platform.pagination import PageRequest
 from branchdesk.rbac import service as rbac
@@ -42,6 +44,7 @@ from branchdesk.surveys import service as surveys
 from branchdesk.surveys.rules import QuestionKind as SurveyQuestionKind
 from branchdesk.surveys.rules import SurveyPurpose
 from branchdesk.tenants import repository as tenants
+from branchdesk.tenants.models import Membership
 from tests.conftest import add_member, enter
 
 
@@ -373,3 +376,21 @@ async def make_meeting(rt: Any, branch: Any, owner: str) -> Made:
 
 
 FACTORIES["Meeting"] = make_meeting
+
+
+async def make_notification(rt: Any, branch: Any, owner: str) -> Made:
+    """A notification to the branch's compliance officers: the node-isolation scene's caller is one, and
+    reads it in B as themselves (a notification is only ever its recipient's)."""
+    title = _marker()
+    officers = select(Membership.staff_id).where(
+        Membership.tenant_id == branch.id, literal("compliance_officer") == any_(Membership.roles)
+    )
+    async with acting(rt, branch, owner) as (session, _):
+        members = list(await session.scalars(officers))
+        made = await notifications.notify(
+            session, branch.id, members, kind=directive_kinds.PUBLISHED, key=title, title=title
+        )
+    return Made("Notification", made[-1], title)
+
+
+FACTORIES["Notification"] = make_notification

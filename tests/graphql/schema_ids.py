@@ -85,6 +85,16 @@ ON_FIELD: dict[tuple[str, str, str], str] = {
     ("Query", "ticket", "id"): "SupportTicket",
     ("Mutation", "postIncidentUpdate", "id"): "Incident",
     ("Mutation", "closeIncident", "id"): "Incident",
+    ("Mutation", "markNotificationsRead", "ids"): "Notification",
+    # A head-office directive is platform-wide, read by the branches it reaches and by head office by
+    # design (tests/directives: another branch's is not found, and attesting or asking about it refused).
+    ("Query", "directive", "id"): NOT_AN_OBJECT,
+    ("Query", "directiveAttestation", "id"): NOT_AN_OBJECT,
+    ("Mutation", "supersedeDirective", "id"): NOT_AN_OBJECT,
+    ("Mutation", "attestDirective", "id"): NOT_AN_OBJECT,
+    ("Mutation", "askAboutDirective", "directiveId"): NOT_AN_OBJECT,
+    # A branch's question is answered by head office across branches, by design (tests/directives).
+    ("Mutation", "answerDirectiveQuestion", "questionId"): NOT_AN_OBJECT,
 }
 # Fields that take ids of several objects: when one slot is probed, the others are optional (left out)
 # or required and filled from SAMPLES with an object of the caller's own branch.

@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from branchdesk.access.principal import Principal
+from branchdesk.access.principal import BranchRef, Principal
+from branchdesk.access.unit_of_work import system_work
 from branchdesk.access_reviews import service as reviews
 from branchdesk.availability import service as availability
 from branchdesk.calendars.models import BranchClosure
@@ -20,6 +21,9 @@ from branchdesk.crm import records
 from branchdesk.crm import service as crm
 from branchdesk.crm.interactions import service as interactions
 from branchdesk.crm.rules import InteractionChannel, InteractionKind
+from branchdesk.directives import kinds as directive_kinds
+from branchdesk.directives import service as directives
+from branchdesk.directives.models import DirectiveCategory, DirectiveTarget
 from branchdesk.feedback import rules as feedback_rules
 from branchdesk.feedback import service as feedback
 from branchdesk.holdings import catalogue
@@ -160,6 +164,27 @@ async def seeded(rt, world):
             await scoring.rescore(session, Principal.system("tests", principal.branch), "isolation seed")
             await segments.define_segment(session, principal, "isolation seed", None, {"aum": {"min": 0}})
             await _seed_working_together(session, principal, client.id, staff.id)
+    # Directives: one to both branches, delivered, attested and asked about in each; a preference in each.
+    async with rt.db.session(world.head_office.id) as session:
+        office = Principal.system("tests", BranchRef(world.head_office.id, world.head_office.code, head_office=True))
+        directive = await directives.publish(
+            session,
+            office,
+            directives.DirectiveDraft(
+                "隔离", "Isolation", "隔离", "Isolation", DirectiveCategory.POLICY, date.today(),
+                utcnow() + timedelta(days=30), ["branch_head"], DirectiveTarget.LIST,
+                branches=[world.branch_a.code, world.branch_b.code],
+            ),
+        )  # fmt: skip
+    for branch, head in ((world.branch_a, world.head_a), (world.branch_b, world.head_b)):
+        async with system_work(rt.db, "tests", branch.id) as (session, system):
+            await directives.deliver(session, system)
+        async with rt.db.session(None) as session:
+            staff = await tenants.staff_by_employee_number(session, head)
+            principal = await enter(rt, session, staff.id, branch.code)
+            await directives.attest(session, principal, directive.id)
+            await directives.ask(session, principal, directive.id, "isolation seed")
+            await notifications.set_preference(session, principal, directive_kinds.REMINDER, live=False)
     async with rt.db.platform_session() as session:
         for table in TABLES:
             for branch in (world.branch_a, world.branch_b):

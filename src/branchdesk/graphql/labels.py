@@ -12,6 +12,7 @@ from branchdesk.access.registry import PERMISSIONS, ROLES
 from branchdesk.access_reviews.models import ReviewDecision, ReviewStatus
 from branchdesk.care.rules import LABELS as CARE_LABELS
 from branchdesk.crm.rules import LABELS as CRM_LABELS
+from branchdesk.directives.rules import LABELS as DIRECTIVE_LABELS
 from branchdesk.feedback.rules import LABELS as FEEDBACK_LABELS
 from branchdesk.handoffs.routing import LABELS as ROUTING_LABELS
 from branchdesk.handoffs.rules import LABELS as HANDOFF_LABELS
@@ -39,6 +40,7 @@ _LABELS_BY_CLASS: dict[type[Enum], dict[str, tuple[str, str]]] = {
     **HANDOFF_LABELS,
     **ROUTING_LABELS,
     **TICKET_LABELS,
+    **DIRECTIVE_LABELS,
 }
 
 

@@ -8,21 +8,36 @@ through a fresh entry into the branch (two statements); a refusal ends the subsc
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
+from branchdesk.access.principal import Principal
 from branchdesk.graphql.context import Connection, Context
 from branchdesk.platform.events import Event
 
+T = TypeVar("T")
 
-async def events(info: Info, topics: frozenset[str], permission: str, *, policy: bool = False) -> AsyncIterator[Event]:
+
+async def events(
+    info: Info,
+    topics: frozenset[str],
+    permission: str,
+    *,
+    policy: bool = False,
+    wanted: Callable[[Event], bool] | None = None,
+) -> AsyncIterator[Event]:
     """The active branch's events of ``topics``, each one re-authorised for ``permission``. ``policy``:
     the events announce policy changes, so the branch's policy is read afresh before each check (the
-    event can reach this process before the cache's own invalidation does)."""
+    event can reach this process before the cache's own invalidation does). ``wanted``: only the events
+    it accepts (e.g. the subscriber's own), decided before any statement runs."""
     ctx: Context = info.context
     branch_id = ctx.principal().branch_id
     async for event in ctx.runtime.events.listen(branch_id, topics):
+        if wanted is not None and not wanted(event):
+            continue
         if policy:
             ctx.runtime.policies.invalidate([event.branch_id])
         await _authorise(ctx.connection, permission)
@@ -36,3 +51,31 @@ async def _authorise(connection: Connection, permission: str) -> None:
         now.principal().require(permission)
     finally:
         await now.finish(commit=False)
+
+
+async def delivered(
+    info: Info,
+    topics: frozenset[str],
+    permission: str,
+    read: Callable[[AsyncSession, Principal, Event], Awaitable[T | None]],
+    *,
+    wanted: Callable[[Event], bool] | None = None,
+) -> AsyncIterator[T]:
+    """Like :func:`events`, each event read as the subscriber may see it now: ``read(session, by, event)``
+    runs in the same fresh entry into the branch that re-authorises it; an event it reads as None (gone,
+    or not the subscriber's to see) is not delivered."""
+    ctx: Context = info.context
+    branch_id = ctx.principal().branch_id
+    async for event in ctx.runtime.events.listen(branch_id, topics):
+        if wanted is not None and not wanted(event):
+            continue
+        now = Context(ctx.connection)
+        found: Any = None
+        try:
+            await now.start()
+            now.principal().require(permission)
+            found = await now.call(read, event)
+        finally:
+            await now.finish(commit=False)
+        if found is not None:
+            yield found

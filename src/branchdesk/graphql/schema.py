@@ -62,6 +62,8 @@ DOMAINS = (
     "handoffs",
     "tickets",
     "meetings",
+    "notifications",
+    "directives",
 )
 
 

@@ -7,10 +7,12 @@ from datetime import date, datetime, time
 from typing import Any
 
 from branchdesk.access.principal import BranchRef, Principal
+from branchdesk.access.unit_of_work import system_work
 from branchdesk.care import service as care
 from branchdesk.care import workbench as care_workbench
 from branchdesk.credentials import notices
 from branchdesk.credentials import service as credentials
+from branchdesk.directives import service as directives
 from branchdesk.feedback import service as feedback
 from branchdesk.handoffs import service as handoffs
 from branchdesk.holdings import feed as holdings_feed
@@ -187,6 +189,35 @@ async def handoff_sla_watch(ctx: dict[str, Any], branch_id: str, outbox_id: str,
         return f"{len(found.escalated)} escalated, {len(found.expired)} expired"
 
 
+async def directive_published(ctx: dict[str, Any], branch_id: str, outbox_id: str, directive_id: str) -> str:
+    """Deliver a new directive to every branch it reaches, one transaction each (a branch's
+    ``directive_watch`` delivers whatever this misses); each member is told once however often it runs."""
+    try:
+        directive = uuid.UUID(directive_id)
+    except ValueError as exc:
+        raise BadPayload(f"directive_id {directive_id!r}") from exc
+    db = ctx["runtime"].db
+    async with outbox_job(db, branch_id, outbox_id) as session:
+        if session is None:
+            return "already done"
+        system = Principal.system("directive_published", BranchRef(uuid.UUID(branch_id)))
+        reached = await directives.reached_branches(session, system, directive)
+        for branch in reached:
+            async with system_work(db, "directive_published", branch) as (there, by):
+                await directives.deliver(there, by)
+        return f"delivered to {len(reached)} branches"
+
+
+async def directive_watch(ctx: dict[str, Any], branch_id: str, outbox_id: str, period: str) -> str:
+    """The branch's directives: deliver new ones, remind before the deadline, escalate after it (each once)."""
+    async with outbox_job(ctx["runtime"].db, branch_id, outbox_id) as session:
+        if session is None:
+            return "already done"
+        system = Principal.system("directive_watch", BranchRef(uuid.UUID(branch_id)))
+        done = await directives.watch(session, system)
+        return f"{done.delivered} delivered, {done.reminded} reminded, {done.escalated} escalated"
+
+
 # Work that follows from the calendar, per branch in its time zone.
 SCHEDULES = [
     Scheduled("nightly_audit_check", Daily(at=time(2, 0))),
@@ -201,6 +232,8 @@ SCHEDULES = [
     Scheduled("care_morning", Daily(at=time(9, 0), catch_up=0)),
     # Handoff SLAs are in business hours too; each run finds every breach and expiry there is.
     Scheduled("handoff_sla_watch", Every(minutes=15, catch_up=0)),
+    # Each run finds every directive due (delivery, reminder, escalation) by a query: no catch-up needed.
+    Scheduled("directive_watch", Every(minutes=15, catch_up=0)),
 ]
 
 

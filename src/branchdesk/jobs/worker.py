@@ -38,6 +38,8 @@ JOBS: list[tuple[Callable[..., Awaitable[Any]], float]] = [
     (tasks.care_planner, 300),
     (tasks.care_morning, 120),
     (tasks.handoff_sla_watch, 60),
+    (tasks.directive_published, 120),
+    (tasks.directive_watch, 60),
 ]
 TICK_TIMEOUT = 30
 TICK_MINUTES = set(range(0, 60, 5))

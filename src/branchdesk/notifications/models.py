@@ -36,3 +36,18 @@ class Notification(TenantOwned, Timestamped, Base):
     subject_id: Mapped[uuid.UUID | None]
     dedupe_key: Mapped[str] = mapped_column(String(200))
     read_at: Mapped[datetime | None]
+
+
+class NotificationPreference(TenantOwned, Timestamped, Base):
+    """How a staff member wants one kind of notification in this branch: kept in the inbox, pushed live,
+    in the e-mail digest (sent later; stored now). No row: every channel on."""
+
+    __tablename__ = "notification_preferences"
+    __table_args__ = tenant_table_args(UniqueConstraint("tenant_id", "staff_id", "kind"))
+
+    staff_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("staff.id"))
+    kind: Mapped[str] = mapped_column(String(40))
+    inbox: Mapped[bool] = mapped_column(default=True)
+    live: Mapped[bool] = mapped_column(default=True)
+    email_digest: Mapped[bool] = mapped_column(default=True)
+    updated_at: Mapped[datetime | None]
