@@ -270,14 +270,13 @@ async def call_next(session: AsyncSession, by: Principal, line: ServiceLine | st
     wanted = parse_line(line)
     _check_serves(by, wanted)
     now = at or utcnow()
-    called = await repository.call_next(session, by.branch_id, wanted.value, by.staff_id, now)
-    if called is None:
+    visit = await repository.call_next(session, by.branch_id, wanted.value, by.staff_id, now)
+    if visit is None:
         raise DomainError(errors.QUEUE_EMPTY, field="line", line=wanted.value, line_zh=_line_label(wanted))
-    ticket_id, visit_id, number = called
-    details = {"line": wanted.value, "number": number, "ticket": str(ticket_id)}
-    await audit.record(session, by.branch_id, by.author, "visit.called", "visit", visit_id, details)
-    announce(session, by.branch_id, wanted.value, visit_id, "called")
-    (visit,) = await repository.visits_by_id(session, by.branch_id, [visit_id])
+    announce(session, by.branch_id, wanted.value, visit.id, "called")
+    # Last: the audit trail's per-branch lock is held from here to the commit.
+    details = {"line": wanted.value, "number": visit.ticket_number}
+    await audit.record(session, by.branch_id, by.author, "visit.called", "visit", visit.id, details)
     return visit
 
 
