@@ -5,7 +5,7 @@ two lines. Then, in the same run:
 
 - **service**: 50 concurrent callers, each a teller of its own, each call a request's unit of work — a
   tenant-bound transaction, entering the branch (``Gate.enter``), ``visits.call_next`` (the
-  ``FOR UPDATE SKIP LOCKED`` statement, the audit record, the visit read back), commit — until the
+  ``FOR UPDATE SKIP LOCKED`` statement returning the visit, then the audit record), commit — until the
   counter line answers ``QUEUE_EMPTY``;
 - **baseline**: 50 concurrent callers on raw asyncpg running the same SKIP LOCKED statement (bound to
   the branch with ``set_config``, one transaction per call) on the self-service line, until it is empty.
@@ -21,7 +21,15 @@ to commit), the service's beside the baseline's.
 Figures go to bench/results/queue.json.
 """
 
+# ruff: noqa: E402  (the path is fixed before anything else is imported)
 from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# Run as a script, this file would shadow the standard library's ``queue`` (logging imports it): take its
+# directory off the import path before importing anything that does.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 import argparse
 import asyncio
@@ -32,7 +40,6 @@ import time
 import uuid
 from collections import Counter
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -65,11 +72,11 @@ WITH next AS (
 ), called AS (
   UPDATE queue_tickets t SET state = 'called', called_at = $4, called_by = $3
   FROM next WHERE t.tenant_id = $1 AND t.id = next.id
-  RETURNING t.id, t.visit_id, t.number
+  RETURNING t.visit_id
 )
 UPDATE visits v SET state = 'called', updated_at = $4
 FROM called WHERE v.tenant_id = $1 AND v.id = called.visit_id
-RETURNING called.id, called.visit_id, called.number
+RETURNING v.*
 """
 
 
@@ -150,7 +157,7 @@ async def baseline_callers(
             if row is None:
                 return
             latencies.append((time.perf_counter() - started) * 1e3)
-            called.append(row["visit_id"])
+            called.append(row["id"])
 
     try:
         await asyncio.gather(*(caller(t) for t in tellers))

@@ -203,9 +203,9 @@ async def test_the_hot_reads_cost_pinned_statements_whatever_their_size(api, rt,
     assert count == 6
     call_token = await api.token(floor.teller1)
     count, _ = await _count(api, sql_counter, CALL, call_token, floor.code, {"i": {"line": "COUNTER"}})
-    # entry (2), the call (one statement), the audit record (lock, last, insert), the visit for the payload,
-    # then the payload's visit and its tickets
-    assert count == 9
+    # entry (2), the mutation's savepoint, the call (one statement, the visit returned), the audit record
+    # (lock, last, insert), the savepoint released, then the payload's visit and its tickets
+    assert count == 10
 
 
 QUEUE_CHANGED = "subscription($l: ServiceLine) { queueChanged(line: $l) { line visitId action } }"

@@ -55,3 +55,6 @@ NOT_ON_LINE = ErrorCode(
     "Ticket {number} is not on the {line} line: call it on its own line.",
     "号票 {number} 不在该业务线（{line}），请在其所在业务线叫号。",
 )
+NOTE_LENGTH = ErrorCode(
+    "VISIT_NOTE_LENGTH", "A note is at most {max_length} characters.", "备注最多 {max_length} 个字符。"
+)

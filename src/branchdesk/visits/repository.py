@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select, text
+from sqlalchemy import Select, Uuid, bindparam, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -54,9 +54,10 @@ async def next_seq(session: AsyncSession, branch_id: uuid.UUID, line: str, day: 
 
 
 # The oldest waiting ticket of the line today, skipping any another caller holds: two callers at once
-# never get the same ticket, and neither waits for the other. The visit follows its ticket.
-_CALL_NEXT = text(
-    """
+# never get the same ticket, and neither waits for the other. The visit follows its ticket and comes back.
+_CALL_NEXT = (
+    text(
+        """
     WITH next AS (
       SELECT id FROM queue_tickets
       WHERE tenant_id = :branch AND line = :line AND state = 'waiting'
@@ -68,21 +69,28 @@ _CALL_NEXT = text(
     ), called AS (
       UPDATE queue_tickets t SET state = 'called', called_at = :now, called_by = :staff
       FROM next WHERE t.tenant_id = :branch AND t.id = next.id
-      RETURNING t.id, t.visit_id, t.number
+      RETURNING t.visit_id
     )
     UPDATE visits v SET state = 'called', updated_at = :now
     FROM called WHERE v.tenant_id = :branch AND v.id = called.visit_id
-    RETURNING called.id, called.visit_id, called.number
+    RETURNING v.*
     """
+    )
+    .bindparams(bindparam("branch", type_=Uuid()), bindparam("staff", type_=Uuid()))
+    .columns(*Visit.__table__.columns)
 )
 
 
 async def call_next(
     session: AsyncSession, branch_id: uuid.UUID, line: str, staff_id: uuid.UUID | None, now: datetime
-) -> Any | None:
-    """(ticket id, visit id, number) of the ticket called, or None when nobody is waiting (one statement)."""
+) -> Visit | None:
+    """The visit whose ticket was called, or None when nobody is waiting: one statement."""
     params = {"branch": branch_id, "line": line, "staff": staff_id, "now": now}
-    return (await session.execute(_CALL_NEXT, params)).first()
+    stmt = select(Visit).from_statement(_CALL_NEXT)
+    found: Visit | None = (
+        await session.scalars(stmt, params, execution_options={"populate_existing": True})
+    ).one_or_none()
+    return found
 
 
 async def ticket_for_update(session: AsyncSession, branch_id: uuid.UUID, ticket_id: uuid.UUID) -> QueueTicket | None:

@@ -49,6 +49,14 @@ from branchdesk.visits.rules import (
 )
 
 QUEUE_CHANGED = "queue.changed"
+# What a queue event says happened (the subscription's `action`); registration says "registered".
+ANNOUNCED = {
+    TicketAction.CALL: "called",
+    TicketAction.START: "started",
+    TicketAction.NO_SHOW: "no_show",
+    TicketAction.END: "ended",
+    TicketAction.TRANSFER: "transferred",
+}
 MAX_OUTCOME_ITEMS, MAX_OUTCOME_LENGTH, MAX_NOTE = 10, 100, 500
 
 VISIT_ORDERS: dict[str, Key] = {
@@ -195,7 +203,7 @@ async def register_visit(session: AsyncSession, by: Principal, draft: VisitDraft
     line = parse_line(draft.line)
     note = (draft.note or "").strip() or None
     if note is not None and len(note) > MAX_NOTE:
-        raise DomainError(errors.OUTCOME_INVALID, field="note", max_items=1, max_length=MAX_NOTE)
+        raise DomainError(errors.NOTE_LENGTH, field="note", max_length=MAX_NOTE)
     client_id = await _find_client(session, by, draft)
     now = at or utcnow()
     visit_id = new_id()
@@ -270,14 +278,13 @@ async def call_next(session: AsyncSession, by: Principal, line: ServiceLine | st
     wanted = parse_line(line)
     _check_serves(by, wanted)
     now = at or utcnow()
-    called = await repository.call_next(session, by.branch_id, wanted.value, by.staff_id, now)
-    if called is None:
+    visit = await repository.call_next(session, by.branch_id, wanted.value, by.staff_id, now)
+    if visit is None:
         raise DomainError(errors.QUEUE_EMPTY, field="line", line=wanted.value, line_zh=_line_label(wanted))
-    ticket_id, visit_id, number = called
-    details = {"line": wanted.value, "number": number, "ticket": str(ticket_id)}
-    await audit.record(session, by.branch_id, by.author, "visit.called", "visit", visit_id, details)
-    announce(session, by.branch_id, wanted.value, visit_id, "called")
-    (visit,) = await repository.visits_by_id(session, by.branch_id, [visit_id])
+    announce(session, by.branch_id, wanted.value, visit.id, ANNOUNCED[TicketAction.CALL])
+    # Last: the audit trail's per-branch lock is held from here to the commit.
+    details = {"line": wanted.value, "number": visit.ticket_number}
+    await audit.record(session, by.branch_id, by.author, "visit.called", "visit", visit.id, details)
     return visit
 
 
@@ -325,13 +332,12 @@ async def _step(
     await session.flush()
     record = {"from": before.value, "to": ticket.state, "line": ticket.line, "number": ticket.number, **(details or {})}
     await audit.record(session, by.branch_id, by.author, f"visit.{action.value}", "visit", visit.id, record)
-    announce(session, by.branch_id, ticket.line, visit.id, action.value)
+    announce(session, by.branch_id, ticket.line, visit.id, ANNOUNCED[action])
     return visit
 
 
-async def _serving_step(
-    session: AsyncSession, by: Principal, visit_id: uuid.UUID, action: TicketAction, at: datetime | None
-) -> tuple[QueueTicket, Visit]:
+async def _serving_step(session: AsyncSession, by: Principal, visit_id: uuid.UUID) -> tuple[QueueTicket, Visit]:
+    """The visit's current ticket and the visit, locked, for a caller who serves its line."""
     by.require(QUEUE_SERVE)
     ticket, visit = await _locked(session, by, visit_id)
     _check_serves(by, ServiceLine(ticket.line), "visitId")
@@ -340,13 +346,13 @@ async def _serving_step(
 
 async def start_service(session: AsyncSession, by: Principal, visit_id: uuid.UUID, at: datetime | None = None) -> Visit:
     """The client called has come to the desk: their service starts (it counts from here)."""
-    ticket, visit = await _serving_step(session, by, visit_id, TicketAction.START, at)
+    ticket, visit = await _serving_step(session, by, visit_id)
     return await _step(session, by, ticket, visit, TicketAction.START, at)
 
 
 async def mark_no_show(session: AsyncSession, by: Principal, visit_id: uuid.UUID, at: datetime | None = None) -> Visit:
     """The client did not come when called (or left while waiting): the visit ends, counted as abandoned."""
-    ticket, visit = await _serving_step(session, by, visit_id, TicketAction.NO_SHOW, at)
+    ticket, visit = await _serving_step(session, by, visit_id)
     return await _step(session, by, ticket, visit, TicketAction.NO_SHOW, at)
 
 
@@ -373,7 +379,7 @@ async def end_visit(
         problems.append(DomainError(errors.REFERRAL_NOTE_REQUIRED, field="referralNote"))
     if problems:
         raise InvalidInput(problems)
-    ticket, visit = await _serving_step(session, by, visit_id, TicketAction.END, at)
+    ticket, visit = await _serving_step(session, by, visit_id)
     visit.services_done, visit.products_of_interest = services, products
     visit.referral_raised, visit.survey_sent = outcome.referral_raised, outcome.survey_sent
     visit.referral_note = note if outcome.referral_raised else None
@@ -395,7 +401,7 @@ async def transfer(
     target = parse_line(line)
     reason = (note or "").strip() or None
     if reason is not None and len(reason) > MAX_NOTE:
-        raise DomainError(errors.OUTCOME_INVALID, field="note", max_items=1, max_length=MAX_NOTE)
+        raise DomainError(errors.NOTE_LENGTH, field="note", max_length=MAX_NOTE)
     ticket, visit = await _locked(session, by, visit_id)
     if ticket.line == target.value and ticket.state != TicketState.TRANSFERRED:
         raise DomainError(errors.SAME_LINE, field="line", line=target.value, line_zh=_line_label(target))
@@ -409,8 +415,8 @@ async def transfer(
     details = {"from": before.value, "from_line": ticket.line, "from_number": ticket.number}
     details |= {"to_line": target.value, "to_number": new.number}
     await audit.record(session, by.branch_id, by.author, "visit.transferred", "visit", visit.id, details)
-    announce(session, by.branch_id, ticket.line, visit.id, "transferred")
-    announce(session, by.branch_id, target.value, visit.id, "transferred")
+    announce(session, by.branch_id, ticket.line, visit.id, ANNOUNCED[TicketAction.TRANSFER])
+    announce(session, by.branch_id, target.value, visit.id, ANNOUNCED[TicketAction.TRANSFER])
     return visit
 
 

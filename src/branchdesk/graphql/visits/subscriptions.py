@@ -21,7 +21,7 @@ class QueueChangedEvent:
     line: ServiceLine = strawberry.field(description="The line whose queue changed.")
     visit_id: strawberry.ID = strawberry.field(description="The visit that moved (read it with `visit(id:)`).")
     action: str = strawberry.field(
-        description="What happened: `registered`, `called`, `start`, `no_show`, `end` or `transferred`."
+        description="What happened: `registered`, `called`, `started`, `no_show`, `ended` or `transferred`."
     )
     changed_at: datetime = strawberry.field(description="When the change committed.")
 
