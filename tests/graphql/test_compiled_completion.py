@@ -186,6 +186,11 @@ def _variables(operation: str, made: dict[str, Made], world: Any) -> dict[str, A
         "Nodes": {"ids": [made["Branch"].global_id, made["AccessReviewItem"].global_id]},
         "QueueBoard": {"line": "COUNTER"},
         "Visit": {"id": made["Visit"].global_id},
+        "SurveyResults": {
+            "surveyId": made["Survey"].global_id,
+            "period": {"start": "2026-01-01", "end": "2026-12-31"},
+            "groupBy": "STAFF",
+        },
     }.get(operation, {})
     by_type = {
         "ID": made["StaffMember"].global_id,

@@ -213,7 +213,9 @@ class Mutations:
                 client_id=client_uuid(input.client_id, "clientId") if input.client_id is not None else None,
                 subject_type=subject_type,
                 subject_id=subject_id,
-                rated_staff_id=staff_uuid(input.rated_staff_id, "ratedStaffId") if input.rated_staff_id else None,
+                rated_staff_id=staff_uuid(input.rated_staff_id, "ratedStaffId")
+                if input.rated_staff_id is not None
+                else None,
             )
             response = await surveys.record_response(session, by, draft)
             return {"response_id": response.id, "client_id": response.client_id}
