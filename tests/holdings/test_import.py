@@ -43,7 +43,8 @@ async def test_a_good_file_loads_keeps_aum_current_and_loads_again_as_a_no_op(rt
     await record_rates(rt, branch, AS_OF, {"USD": "7.0"})
     data = (
         HEADER
-        + f"{number}-1,{number},{products.deposit},1000.50,,2025-01-02,,\n{number}-2,{number},{products.fund},100,,,,active\n"
+        + f"{number}-1,{number},{products.deposit},1000.50,,2025-01-02,,\n"
+        + f"{number}-2,{number},{products.fund},100,,,,active\n"
     )
 
     first = await run(rt, branch, data)
