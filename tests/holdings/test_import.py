@@ -14,6 +14,8 @@ from sqlalchemy import text
 from branchdesk.access.unit_of_work import system_work
 from branchdesk.holdings.imports import layout
 from branchdesk.holdings.imports import service as imports
+from tests.conftest import Api
+from tests.crm.test_import_feed import https, service_token  # noqa: F401  (https: a fixture)
 from tests.holdings.conftest import aum, new_client, record_rates
 
 pytestmark = pytest.mark.external
@@ -103,3 +105,38 @@ async def test_a_dry_run_counts_and_writes_nothing(rt, crm_branch, products):
 
     assert (result.inserted, result.loaded) == (1, False)
     assert await references(rt, branch, number) == []
+
+
+# --- the feed's service account, through GraphQL ----------------------------------------------------
+
+IMPORT = """mutation($i: ImportHoldingsInput!) { importHoldings(input: $i) {
+  inserted updated unchanged refused clientsChanged loaded rowErrors { row field code } errors { code field } } }"""
+
+
+async def test_the_feed_imports_holdings_in_batches_as_a_service_account(https, crm_branch, products, rt):  # noqa: F811
+    token = await service_token(https, crm_branch, ["holding:feed"])
+    api = Api(https)
+    _, number = await new_client(rt, crm_branch.branch, crm_branch.cm1)
+    rows = [
+        {"reference": f"{number}-1", "clientNumber": number, "productCode": products.deposit, "balance": "88.80"},
+        {"reference": f"{number}-2", "clientNumber": "NOSUCH", "productCode": products.deposit, "balance": "1"},
+    ]
+    variables = {"i": {"rows": rows, "asOf": str(AS_OF)}}
+
+    refused = await api.post(IMPORT, variables, token=token, branch=crm_branch.code)
+    skipped = await api.post(
+        IMPORT, {"i": {**variables["i"], "skipInvalid": True}}, token=token, branch=crm_branch.code
+    )
+    again = await api.post(IMPORT, {"i": {**variables["i"], "skipInvalid": True}}, token=token, branch=crm_branch.code)
+    without = await api.post(IMPORT, variables, token=await service_token(https, crm_branch, ["client:import"]),
+                             branch=crm_branch.code)  # fmt: skip
+
+    payload = refused["data"]["importHoldings"]
+    assert (payload["loaded"], payload["refused"]) == (False, 1)
+    assert payload["rowErrors"] == [{"row": 1, "field": "clientNumber", "code": "HOLDING_UNKNOWN_CLIENT"}]
+    assert payload["errors"] == [{"code": "CLIENT_IMPORT_REFUSED", "field": "rows"}]
+    loaded = skipped["data"]["importHoldings"]
+    assert (loaded["inserted"], loaded["clientsChanged"], loaded["loaded"]) == (1, 1, True)
+    assert again["data"]["importHoldings"]["unchanged"] == 1
+    assert [e["extensions"]["code"] for e in without["errors"]] == ["FORBIDDEN"]
+    assert await references(rt, crm_branch.branch, number) == [f"{number}-1"]
