@@ -110,7 +110,9 @@ async def timed_import(rt: Runtime, branch_id, data: bytes, *, profile: bool = F
     sheet = layout.read_sheet(data)
     read = time.perf_counter()
     async with system_work(rt.db, "bench import", branch_id) as (session, by):
-        result = await imports.import_clients(session, by, sheet, source="bench.csv", progress=progress, **options)
+        result = await imports.import_clients(
+            session, by, sheet, source="bench.csv", progress=progress, statement_timeout_s=1800, **options
+        )
         written = time.perf_counter()
     seconds = time.perf_counter() - started
     if profiler:

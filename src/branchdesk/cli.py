@@ -638,6 +638,7 @@ def staff_reset_second_factor(employee_number: str) -> None:
 
 
 crm_import_app = typer.Typer(help="Load clients from core-banking files.", no_args_is_help=True)
+IMPORT_STATEMENT_TIMEOUT_S = 1800  # a file of a million clients, on a busy server
 crm_app.add_typer(crm_import_app, name="import")
 
 
@@ -682,8 +683,9 @@ def crm_import_clients(
                 return None
             async with system_work(rt.db, f"crm import {file.name}"[:120], found.id) as (session, by):
                 return await imports.import_clients(
-                    session, by, sheet, source=file.name, dry_run=dry_run, skip_invalid=skip_invalid, progress=progress
-                )
+                    session, by, sheet, source=file.name, dry_run=dry_run, skip_invalid=skip_invalid,
+                    progress=progress, statement_timeout_s=IMPORT_STATEMENT_TIMEOUT_S,
+                )  # fmt: skip
 
         result = _run(work)
     if result is None:

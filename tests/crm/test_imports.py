@@ -305,7 +305,7 @@ async def test_an_import_runs_the_same_statements_for_5_rows_or_200(rt, crm_bran
             counts.append(counter.count)
         assert result.inserted == size
 
-    assert counts[0] == counts[1] == 7  # owners, the staging table (2), the upsert, the audit record (3)
+    assert counts[0] == counts[1] == 8  # owners, the staging table (3), the upsert, the audit record (3)
 
 
 def test_the_holdings_command_writes_its_report_beside_the_file(cli, crm_branch, tmp_path):
