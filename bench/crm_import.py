@@ -194,5 +194,4 @@ if __name__ == "__main__":
         f"\nimport {first['rows_per_second']:,} rows/s (first), bare COPY {bare['rows_per_second']:,} rows/s: "  # type: ignore[index]
         f"ratio {out['import_rate_vs_bare_copy']} (target >= 0.5)"
     )
-    if args.rows == 100_000:
-        RESULTS.write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n")
+    RESULTS.write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n")
