@@ -696,6 +696,9 @@ crm_import_app = typer.Typer(help="Load clients from core-banking files.", no_ar
 crm_app.add_typer(crm_import_app, name="import")
 
 
+IMPORT_STATEMENT_TIMEOUT_S = 1800  # a file of a million clients, on a busy server
+
+
 @crm_import_app.command("clients")
 def crm_import_clients(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="The clients file, CSV (UTF-8)."),
@@ -737,8 +740,9 @@ def crm_import_clients(
                 return None
             async with system_work(rt.db, f"crm import {file.name}"[:120], found.id) as (session, by):
                 return await imports.import_clients(
-                    session, by, sheet, source=file.name, dry_run=dry_run, skip_invalid=skip_invalid, progress=progress
-                )
+                    session, by, sheet, source=file.name, dry_run=dry_run, skip_invalid=skip_invalid,
+                    progress=progress, statement_timeout_s=IMPORT_STATEMENT_TIMEOUT_S,
+                )  # fmt: skip
 
         result = _run(work)
     if result is None:
@@ -829,3 +833,96 @@ def crm_plan(
 
     made, plans = _run(work)
     typer.echo(f"{made} follow-ups made by {plans} plan runs")
+
+
+def _render_holdings_import(console: Any, result: Any, report: Path) -> None:
+    from rich.table import Table
+
+    rows = f"{result.source}: {result.total_rows} rows"
+    if result.issues:
+        shown = Table("row", "column", "code", "message", show_edge=False)
+        for issue in result.issues[:20]:
+            shown.add_row(str(issue.row), issue.column, issue.code.code, issue.message())
+        what = "nothing was loaded" if not result.accepted else f"{result.refused} rows refused, the others loaded"
+        if result.accepted and result.dry_run:
+            what = f"{result.refused} rows would be refused"
+        console.print(f"[red]{rows}, {len(result.issues)} problems: {what}.[/] Report: {report}")
+        console.print(shown)
+        if len(result.issues) > 20:
+            console.print(f"… and {len(result.issues) - 20} more in {report}")
+    else:
+        state = "dry run, nothing written" if result.dry_run else "loaded"
+        console.print(f"[green]{rows}, no problems ({state}).[/] Report: {report}")
+    if result.accepted:
+        would = "would be " if result.dry_run else ""
+        console.print(
+            f"holdings {would}inserted {result.inserted}, {would}updated {result.updated}, unchanged "
+            f"{result.unchanged}, refused {result.refused}; AUM changed for {result.clients} clients"
+        )
+
+
+@crm_import_app.command("holdings")
+def crm_import_holdings(
+    file: Path = typer.Argument(
+        ..., exists=True, dir_okay=False, readable=True, help="The holdings file, CSV (UTF-8)."
+    ),
+    branch: str = typer.Option(..., help="The branch's code: the holdings are its clients'."),
+    as_of: str = typer.Option(None, help="The feed's business date, YYYY-MM-DD (default: today in the branch)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Check the file and count what would change; write nothing."),
+    skip_invalid: bool = typer.Option(False, "--skip-invalid", help="Load the good rows even when some are bad."),
+    report: Path = typer.Option(None, help="Where to write the validation report (default: FILE.report.csv)."),
+) -> None:
+    """Create and update a branch's holdings from a core-banking file, matched by reference, and keep each
+    client's AUM current; all or nothing unless --skip-invalid. Loading the same file again changes nothing.
+
+    Columns: reference, client_number, product_code, balance (required); currency, opened_on, matures_on,
+    status (active, matured, closed). Exchange rates to CNY must be recorded for the business date (or
+    before) for every currency held. Exit status 1 when any row is refused."""
+    from datetime import date, datetime
+    from zoneinfo import ZoneInfo
+
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from branchdesk.crm.imports import layout as client_layout
+    from branchdesk.holdings.imports import layout
+    from branchdesk.holdings.imports import service as imports
+    from branchdesk.tenants import service as tenants
+
+    try:
+        business_date = date.fromisoformat(as_of) if as_of else None
+    except ValueError as exc:
+        raise typer.BadParameter("a date written YYYY-MM-DD", param_hint="--as-of") from exc
+    console = Console(stderr=True)
+    sheet = layout.read_sheet(file.read_bytes())
+    with Progress(
+        TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+    ) as bar:
+        tasks: dict[str, Any] = {}
+
+        def progress(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                tasks[phase] = bar.add_task(phase, total=total)
+            bar.update(tasks[phase], completed=done, total=total)
+
+        async def work(rt: Runtime) -> imports.HoldingsImportResult | None:
+            async with rt.db.session(None) as session:
+                found = await tenants.find_branch(session, branch)
+            if found is None:
+                return None
+            day = business_date or datetime.now(ZoneInfo(found.timezone)).date()
+            async with system_work(rt.db, f"crm import {file.name}"[:120], found.id) as (session, by):
+                return await imports.import_holdings(
+                    session, by, sheet, source=file.name, as_of=day, dry_run=dry_run, skip_invalid=skip_invalid,
+                    progress=progress,
+                )  # fmt: skip
+
+        result = _run(work)
+    if result is None:
+        typer.secho(f"no branch {branch}", err=True, fg="red")
+        raise typer.Exit(2)
+    written = report or file.with_name(f"{file.stem}.report.csv")
+    written.write_text(client_layout.report_csv(result.issues, columns=layout.COLUMNS), encoding="utf-8")
+    _render_holdings_import(console, result, written)
+    if result.issues:
+        raise typer.Exit(1)

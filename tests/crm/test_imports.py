@@ -16,7 +16,7 @@ from branchdesk.crm.imports import layout
 from branchdesk.crm.imports import service as imports
 from branchdesk.crm.models import Client, ClientAssignment
 from branchdesk.platform.audit import AuditEvent
-from tests.conftest import unique_code
+from tests.conftest import SqlCounter, unique_code
 from tests.crm.conftest import mobile, resident_id
 
 pytestmark = pytest.mark.external
@@ -292,3 +292,28 @@ def test_the_command_refuses_a_file_with_bad_rows_and_lists_them_in_the_report(c
     ]
     assert skipped.exit_code == 1 and "inserted 1" in skipped.output and "refused 1" in skipped.output
     assert unknown.exit_code == 2 and "no branch NOPE99" in unknown.output
+
+
+async def test_an_import_runs_the_same_statements_for_5_rows_or_200(rt, crm_branch, sql_counter):
+    counts = []
+    for size in (5, 200):
+        p = prefix()
+        sheet = layout.read_sheet((HEADER + "".join(line(f"{p}{i}", crm_branch.cm1) for i in range(size))).encode())
+        async with system_work(rt.db, "test import", crm_branch.branch.id) as (session, by):
+            with SqlCounter(rt) as counter:  # the COPY goes by the driver: not a statement of the engine
+                result = await imports.import_clients(session, by, sheet, source="clients.csv")
+            counts.append(counter.count)
+        assert result.inserted == size
+
+    assert counts[0] == counts[1] == 8  # owners, the staging table (3), the upsert, the audit record (3)
+
+
+def test_the_holdings_command_writes_its_report_beside_the_file(cli, crm_branch, tmp_path):
+    file = tmp_path / "holdings.csv"
+    file.write_text("reference,client_number,product_code,balance\nR1,NOSUCH,NOPRODUCT,12x\n", encoding="utf-8")
+
+    refused = cli("crm", "import", "holdings", str(file), "--branch", crm_branch.code, "--as-of", "2026-11-27")
+
+    assert refused.exit_code == 1 and "nothing was loaded" in refused.output, refused.output
+    report = (tmp_path / "holdings.report.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert [r.split(",")[:3] for r in report[1:]] == [["2", "balance", "IMPORT_AMOUNT_FORMAT"]]

@@ -113,3 +113,8 @@ IMPORT_REFUSED = ErrorCode(
     "{count} rows have problems, so nothing was loaded (see the row errors; skipInvalid loads the good rows).",
     "有 {count} 行存在问题，未导入任何数据（见逐行错误，使用 skipInvalid 可只导入正确的行）。",
 )
+IMPORT_AMOUNT_FORMAT = ErrorCode(
+    "IMPORT_AMOUNT_FORMAT",
+    "{value!r} is not an amount (digits, a point, e.g. 1234.56).",
+    "“{value}”不是金额（如 1234.56）。",
+)

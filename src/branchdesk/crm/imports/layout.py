@@ -223,42 +223,59 @@ def _date(value: str, row: int, column: str, issues: list[Issue]) -> date | None
         return None
 
 
-def read_sheet(data: bytes) -> Sheet:
-    """Parse a client file (UTF-8, with or without the BOM Excel writes): its rows, and every problem a
-    row has on its own. The header names columns in any order; unknown columns are ignored."""
+@dataclass
+class Table:
+    """A CSV file read: the known columns its header names, each data row's texts by column (with its row
+    number), the problems of the file as a whole or of a row's shape, and how many data rows it has."""
+
+    columns: frozenset[str]
+    records: list[tuple[int, dict[str, str]]]
+    issues: list[Issue]
+    total_rows: int
+
+
+def read_table(data: bytes, columns: tuple[str, ...], required: tuple[str, ...]) -> Table:
+    """Parse a CSV file (UTF-8, with or without the BOM Excel writes) whose header names ``columns`` in
+    any order (``required`` ones at least; unknown ones are ignored)."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        return Sheet(frozenset(), [], [Issue.of(0, "-", errors.IMPORT_ENCODING, position=exc.start + 1)], 0)
-    reader = csv.reader(io.StringIO(text, newline=""))
+        return Table(frozenset(), [], [Issue.of(0, "-", errors.IMPORT_ENCODING, position=exc.start + 1)], 0)
     header: list[str] | None = None
-    header_row = 0
     issues: list[Issue] = []
-    rows: list[Row] = []
+    records: list[tuple[int, dict[str, str]]] = []
     total = 0
     index: dict[str, int] = {}
-    for number, record in enumerate(reader, start=1):
+    for number, record in enumerate(csv.reader(io.StringIO(text, newline="")), start=1):
         if not any(v.strip() for v in record):
             continue  # blank lines keep the spreadsheet's numbering
         if header is None:
-            header, header_row = record, number
+            header = record
             for position, name in enumerate(record):
                 index.setdefault(re.sub(r"[\s-]+", "_", name.strip().lower()), position)
-            index = {c: i for c, i in index.items() if c in COLUMNS}
-            missing = [c for c in REQUIRED if c not in index]
+            index = {c: i for c, i in index.items() if c in columns}
+            missing = [c for c in required if c not in index]
             if missing:
-                issues += [Issue.of(header_row, c, errors.IMPORT_COLUMN_MISSING, column=c) for c in missing]
-                return Sheet(frozenset(index), [], issues, 0)
+                issues += [Issue.of(number, c, errors.IMPORT_COLUMN_MISSING, column=c) for c in missing]
+                return Table(frozenset(index), [], issues, 0)
             continue
         total += 1
         if len(record) > len(header):
             issues.append(Issue.of(number, "-", errors.IMPORT_ROW_SHAPE, found=len(record), expected=len(header)))
             continue
-        values = {c: record[i].strip() if i < len(record) else "" for c, i in index.items()}
-        rows.append(read_row(number, values, issues))
+        width = len(record)
+        records.append((number, {c: record[i].strip() if i < width else "" for c, i in index.items()}))
     if header is None:
-        issues += [Issue.of(1, c, errors.IMPORT_COLUMN_MISSING, column=c) for c in REQUIRED]
-    return Sheet(frozenset(index), rows, issues, total)
+        issues += [Issue.of(1, c, errors.IMPORT_COLUMN_MISSING, column=c) for c in required]
+    return Table(frozenset(index), records, issues, total)
+
+
+def read_sheet(data: bytes) -> Sheet:
+    """Parse a client file: its rows, and every problem a row has on its own."""
+    table = read_table(data, COLUMNS, REQUIRED)
+    issues = table.issues
+    rows = [read_row(number, values, issues) for number, values in table.records]
+    return Sheet(table.columns, rows, issues, table.total_rows)
 
 
 def read_batch(batch: list[dict[str, str]]) -> Sheet:
@@ -273,15 +290,16 @@ def read_batch(batch: list[dict[str, str]]) -> Sheet:
     return Sheet(columns, rows, issues, len(batch))
 
 
-def report_csv(issues: list[Issue], locale: str = "en") -> str:
-    """The validation report: one line per problem, by row (UTF-8 with a BOM so that Excel reads it)."""
+def report_csv(issues: list[Issue], locale: str = "en", columns: tuple[str, ...] = COLUMNS) -> str:
+    """The validation report: one line per problem, by row and then by the file's ``columns`` in order
+    (UTF-8 with a BOM so that Excel reads it)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(["row", "column", "code", "message"])
-    for issue in sorted(issues, key=sort_key):
+    for issue in sorted(issues, key=lambda i: sort_key(i, columns)):
         writer.writerow([issue.row, issue.column, issue.code.code, issue.message(locale)])
     return "\ufeff" + out.getvalue()
 
 
-def sort_key(issue: Issue) -> tuple[int, int]:
-    return issue.row, COLUMNS.index(issue.column) if issue.column in COLUMNS else -1
+def sort_key(issue: Issue, columns: tuple[str, ...] = COLUMNS) -> tuple[int, int]:
+    return issue.row, columns.index(issue.column) if issue.column in columns else -1

@@ -92,6 +92,13 @@ async def stage(session: AsyncSession, records: Sequence[tuple[Any, ...]]) -> No
     driver = (await connection.get_raw_connection()).driver_connection
     assert driver is not None
     await driver.copy_records_to_table(STAGING, records=records, columns=STAGED_NAMES)
+    await session.execute(text(f"ANALYZE {STAGING}"))  # autovacuum never sees a temporary table: plan with stats
+
+
+async def allow_long_statements(session: AsyncSession, seconds: int) -> None:
+    """This transaction's statements may run up to ``seconds`` (a large file's upsert takes minutes on a
+    busy server, past the application's default statement timeout)."""
+    await session.execute(text("SELECT set_config('statement_timeout', :ms, true)"), {"ms": f"{seconds * 1000}"})
 
 
 def _upsert_sql(columns: frozenset[str]) -> str:

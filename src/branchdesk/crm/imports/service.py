@@ -76,9 +76,11 @@ async def import_clients(
     dry_run: bool = False,
     skip_invalid: bool = False,
     progress: Progress | None = None,
+    statement_timeout_s: int | None = None,
 ) -> ImportResult:
     """Check ``sheet``'s rows and, unless it is a dry run or a row is bad (and not ``skip_invalid``),
-    load the good ones into the caller's branch in the caller's transaction."""
+    load the good ones into the caller's branch in the caller's transaction. ``statement_timeout_s``: a
+    longer statement timeout for this transaction (a command loading a large file; never an API call)."""
     by.require(CLIENT_IMPORT)
     tick = progress or (lambda phase, done, total: None)
     issues = list(sheet.issues)
@@ -99,6 +101,8 @@ async def import_clients(
     records = _staged(session, good, owners, tick)
     columns = stated_columns(sheet.columns)
     tick(LOADING, 0, 1)
+    if statement_timeout_s is not None:
+        await repository.allow_long_statements(session, statement_timeout_s)
     if dry_run:
         async with session.begin_nested() as savepoint:
             await _load(session, by, records, columns, source, result)

@@ -21,8 +21,13 @@ from branchdesk.graphql.client_imports.types import (
     ClientImportRowError,
     ImportClientsInput,
     ImportClientsPayload,
+    ImportHoldingsInput,
+    ImportHoldingsPayload,
 )
 from branchdesk.graphql.errors import UserError, mutate
+from branchdesk.holdings.imports import layout as holdings_layout
+from branchdesk.holdings.imports import service as holdings_imports
+from branchdesk.holdings.permissions import HOLDING_FEED
 from branchdesk.platform.errors import DomainError
 
 
@@ -94,3 +99,50 @@ class Mutations:
             }
 
         return await mutate(info, ImportClientsPayload, load)
+
+    @p.mutation(
+        HOLDING_FEED,
+        f"Create and update holdings of the active branch's clients from the core-banking feed, matched by "
+        f"reference, in batches of at most {MAX_ROWS} rows, and keep each client's AUM current: all or nothing "
+        "unless `skipInvalid` (a currency without a rate on or before `asOf` refuses the batch). Sending the same "
+        "rows again changes nothing.",
+    )
+    async def import_holdings(self, info: Info, input: ImportHoldingsInput) -> ImportHoldingsPayload:
+        locale = info.context.locale
+
+        async def load(session: AsyncSession, by: Principal) -> dict[str, object]:
+            if len(input.rows) > MAX_ROWS:
+                raise DomainError(errors.IMPORT_TOO_MANY_ROWS, field="rows", limit=MAX_ROWS)
+            sheet = holdings_layout.read_batch(
+                [{c: _text(getattr(row, c)) for c in holdings_layout.COLUMNS} for row in input.rows]
+            )
+            result = await holdings_imports.import_holdings(
+                session, by, sheet, source="core-banking feed", as_of=input.as_of,
+                dry_run=input.dry_run, skip_invalid=input.skip_invalid,
+            )  # fmt: skip
+            problems, refusal = [], []
+            for issue in result.issues:
+                if issue.row in result.refused_rows:
+                    field_name = holdings_layout.FIELDS.get(issue.column, issue.column)
+                    problems.append(
+                        ClientImportRowError(
+                            row=issue.row, field=field_name, code=issue.code.code, message=issue.message(locale)
+                        )
+                    )
+                else:  # the batch as a whole (a currency without a rate)
+                    refusal.append(UserError(code=issue.code.code, field="rows", message=issue.message(locale)))
+            if not result.accepted and not refusal:
+                error = DomainError(errors.IMPORT_REFUSED, field="rows", count=result.refused)
+                refusal.append(UserError(code=error.code, field=error.field, message=error.message(locale)))
+            return {
+                "inserted": result.inserted,
+                "updated": result.updated,
+                "unchanged": result.unchanged,
+                "refused": result.refused,
+                "clients_changed": result.clients,
+                "loaded": result.loaded,
+                "row_errors": problems,
+                "errors": refusal,
+            }
+
+        return await mutate(info, ImportHoldingsPayload, load)

@@ -21,6 +21,7 @@ from branchdesk.graphql.crm.types import (
     RiskGrade,
 )
 from branchdesk.graphql.errors import ErrorCode, payload
+from branchdesk.graphql.holdings.types import HoldingStatus
 from branchdesk.graphql.inputs import text
 
 MAX_ROWS = 1000  # rows per call: a feed sends more in further batches
@@ -111,3 +112,49 @@ class ImportClientsPayload:
         description="The clients inserted or updated (at most 100, by client number) that you may read.",
     )
     client_ids: strawberry.Private[list[uuid.UUID]] = strawberry.field(default_factory=list)
+
+
+# --- holdings ------------------------------------------------------------------------------------
+
+
+@strawberry.input(description="One holding as core banking states it, matched by `reference`.")
+class HoldingImportRow:
+    reference: str = text("The core-banking account or contract number: the key rows match on.", max_length=60)
+    client_number: str = text("The holder's client number (客户号) in this branch.", max_length=40)
+    product_code: str = text("A product code of the head-office catalogue.", max_length=40)
+    balance: str = text("The balance in the holding's currency, an exact decimal (e.g. `1234.56`).", max_length=30)
+    currency: str | None = text("ISO 4217 code; default: the product's currency.", max_length=3, default=None)
+    opened_on: date | None = strawberry.field(default=None, description="When it was opened.")
+    matures_on: date | None = strawberry.field(default=None, description="When it matures (time deposits, WMPs).")
+    status: HoldingStatus | None = strawberry.field(default=None, description="Active (default), matured or closed.")
+
+
+@strawberry.input(description=f"A batch of holdings from the core-banking feed: at most {MAX_ROWS} rows per call.")
+class ImportHoldingsInput:
+    rows: list[HoldingImportRow] = strawberry.field(
+        description=f"The holdings, at most {MAX_ROWS}; row errors name each row by its position here (from 0)."
+    )
+    as_of: date = strawberry.field(
+        description="The feed's business date: the exchange rates on or before it convert AUM to CNY."
+    )
+    dry_run: bool = strawberry.field(
+        default=False, description="Check the rows and count what would change; write nothing."
+    )
+    skip_invalid: bool = strawberry.field(
+        default=False, description="Load the good rows even when some are bad (default: all or nothing)."
+    )
+
+
+@payload
+class ImportHoldingsPayload:
+    inserted: int = strawberry.field(default=0, description="New holdings (in a dry run: that would be).")
+    updated: int = strawberry.field(default=0, description="Known holdings changed (in a dry run: that would be).")
+    unchanged: int = strawberry.field(default=0, description="Rows that match their holding already.")
+    refused: int = strawberry.field(default=0, description="Rows with a problem: not loaded.")
+    clients_changed: int = strawberry.field(default=0, description="Clients whose AUM or last movement changed.")
+    loaded: bool = strawberry.field(
+        default=False, description="Whether anything was written: false for a dry run or a refused batch."
+    )
+    row_errors: list[ClientImportRowError] = strawberry.field(
+        default_factory=list, description="Every problem of every refused row, by row."
+    )
