@@ -139,6 +139,16 @@ async def feed_holdings(
     return await apply_holdings_feed(session, by, as_of)
 
 
+async def stage_demo_holdings(session: AsyncSession, by: Principal, codes: Sequence[str], today: date) -> str:
+    """Stage the demo's holdings of the branch's clients across the products named (set-based, derived
+    from the client numbers: the same on every run for the same day); apply them with
+    :func:`apply_holdings_feed`."""
+    by.require(HOLDING_FEED)
+    name = await repository.create_staging(session)
+    await repository.stage_demo(session, by.branch_id, codes, today, name)
+    return name
+
+
 async def after_feed(session: AsyncSession, by: Principal, as_of: date) -> int:
     """What follows a feed, for its ``holdings_fed`` job (safe to run twice): AUM is already current from
     the feed's own transaction, so the recompute here changes nothing unless rates were recorded since

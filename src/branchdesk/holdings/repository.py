@@ -219,9 +219,12 @@ async def stage(session: AsyncSession, rows: Sequence[Mapping[str, Any]], name: 
         await session.execute(stmt, [{n: row.get(n) for n in names} for row in rows])
 
 
-async def stage_demo(session: AsyncSession, branch_id: uuid.UUID, today: date, name: str = STAGING) -> None:
-    """The demo's holdings: two to four per client, across the active catalogue, derived from the client
-    number (the same on every run for the same day); a few time deposits mature next week."""
+async def stage_demo(
+    session: AsyncSession, branch_id: uuid.UUID, codes: Sequence[str], today: date, name: str = STAGING
+) -> None:
+    """The demo's holdings: two to four per client, across the products named, derived from the client
+    number (the same on every run for the same day); about one in ten time deposits and wealth products
+    matures within the next week."""
     await session.execute(
         text(
             f"""
@@ -229,7 +232,7 @@ async def stage_demo(session: AsyncSession, branch_id: uuid.UUID, today: date, n
                                           opened_on, matures_on, status)
             WITH catalogue AS (
               SELECT code, category, currency, row_number() OVER (ORDER BY code) - 1 AS n, count(*) OVER () AS size
-              FROM products WHERE active
+              FROM products WHERE code = ANY(CAST(:codes AS text[]))
             ), picks AS (
               SELECT c.client_number, k AS slot,
                      abs(hashtext(c.client_number || ':' || k)::bigint) AS h
@@ -242,15 +245,16 @@ async def stage_demo(session: AsyncSession, branch_id: uuid.UUID, today: date, n
                                    ELSE 1000 + (p.h % 500000) END
                      + (p.h % 100) / 100.0,
                    k.currency,
-                   CAST(:today AS date) - (30 + p.h % 900),
+                   CAST(:today AS date) - CAST(30 + p.h % 900 AS integer),
                    CASE WHEN k.category IN ('time_deposit', 'wealth_management')
-                        THEN CAST(:today AS date) + CASE WHEN p.h % 10 = 0 THEN 1 + p.h % 7 ELSE 8 + p.h % 700 END
+                        THEN CAST(:today AS date)
+                             + CAST(CASE WHEN p.h % 10 = 0 THEN 1 + p.h % 7 ELSE 8 + p.h % 700 END AS integer)
                    END,
                    'active'
             FROM picks p JOIN catalogue k ON k.n = p.h % k.size
             """
         ),
-        {"branch_id": branch_id, "today": today},
+        {"branch_id": branch_id, "codes": list(codes), "today": today},
     )
 
 
