@@ -10,7 +10,7 @@ How a feed runs (one transaction, the caller commits):
        line          integer         the row's line in the file, named in errors (may be null)
        reference     text NOT NULL   core-banking account or contract number: the key, unique per branch
        client_number text NOT NULL   the client's core-banking number (客户号) in this branch
-       product_code  text NOT NULL   a code of the head-office catalogue
+       product_code  text NOT NULL   a code of the head-office catalogue (matched in capitals)
        balance       numeric NOT NULL in the holding's currency (rounded to 2 places)
        currency      text            ISO 4217 (null: the product's currency)
        opened_on     date

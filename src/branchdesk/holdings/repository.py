@@ -15,7 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, func, select, text, tuple_, update
+from sqlalchemy import Select, func, literal_column, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -124,7 +124,7 @@ def maturing_query(branch_id: uuid.UUID, reader: Reader, first: date, last: date
     visible = select(Client.id).where(Client.tenant_id == branch_id, in_scope(branch_id, reader))
     return select(*HOLDING).where(
         Holding.tenant_id == branch_id,
-        Holding.status == "active",
+        Holding.status == literal_column("'active'"),  # a literal, so the partial index's predicate matches
         Holding.matures_on.between(first, last),
         Holding.client_id.in_(visible),
     )
@@ -181,7 +181,7 @@ STAGING_COLUMNS = (
     ("line", "integer"),  # the row's line in the file (named in errors); may be null
     ("reference", "text NOT NULL"),  # the core-banking account or contract number: the key
     ("client_number", "text NOT NULL"),  # the client's core-banking number (客户号)
-    ("product_code", "text NOT NULL"),  # a code of the catalogue
+    ("product_code", "text NOT NULL"),  # a code of the catalogue (matched in capitals)
     ("balance", "numeric NOT NULL"),  # in the holding's currency
     ("currency", "text"),  # ISO 4217; null: the product's currency
     ("opened_on", "date"),
@@ -269,7 +269,7 @@ async def feed_problems(
         WITH s AS (
           SELECT s.*, coalesce(upper(s.currency), p.currency) AS ccy, coalesce(lower(s.status), 'active') AS st,
                  p.code IS NOT NULL AS known_product
-          FROM {_staging(name)} s LEFT JOIN products p ON p.code = s.product_code
+          FROM {_staging(name)} s LEFT JOIN products p ON p.code = upper(s.product_code)
         ), wanted AS (
           SELECT ccy, min(reference) AS reference, count(*) AS n FROM (
             SELECT ccy, reference FROM s WHERE known_product AND st = 'active'
@@ -312,12 +312,12 @@ async def upsert_holdings(session: AsyncSession, branch_id: uuid.UUID, at: datet
     stmt = text(
         f"""
         WITH staged AS (
-          SELECT s.reference, c.id AS client_id, s.product_code, round(s.balance, 2) AS balance,
+          SELECT s.reference, c.id AS client_id, p.code AS product_code, round(s.balance, 2) AS balance,
                  coalesce(upper(s.currency), p.currency) AS currency, s.opened_on, s.matures_on,
                  coalesce(lower(s.status), 'active') AS status
           FROM {_staging(name)} s
           JOIN clients c ON c.tenant_id = :branch_id AND c.client_number = s.client_number
-          JOIN products p ON p.code = s.product_code
+          JOIN products p ON p.code = upper(s.product_code)
         ), previous AS (
           SELECT h.reference, h.client_id FROM holdings h
           WHERE h.tenant_id = :branch_id AND h.reference IN (SELECT reference FROM staged)
