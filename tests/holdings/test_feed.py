@@ -251,3 +251,13 @@ async def test_the_holdings_fed_job_runs_once_and_finds_aum_current(rt, crm_bran
     # then the AUM the feed set is already current (nothing to refresh) and the second run does nothing
     assert first.endswith(" 0 clients' AUM refreshed") and again == "already done"
     assert (await aum(rt, client_id))[0] == Decimal("88.80")
+
+
+async def test_a_product_code_in_lower_case_is_the_catalogues(rt, crm_branch, products):
+    branch = crm_branch.branch
+    client_id, number = await new_client(rt, branch, crm_branch.cm2)
+    # when a feed names a product in lower case
+    result = await apply(rt, branch, AS_OF, [line(f"{number}-L", number, products.deposit.lower(), "12.34")])
+    # then it is the catalogue's (stored in capitals: the foreign key to the catalogue holds) and counts
+    assert result.inserted == 1
+    assert (await aum(rt, client_id))[0] == Decimal("12.34")

@@ -10,7 +10,7 @@ How a feed runs (one transaction, the caller commits):
        line          integer         the row's line in the file, named in errors (may be null)
        reference     text NOT NULL   core-banking account or contract number: the key, unique per branch
        client_number text NOT NULL   the client's core-banking number (客户号) in this branch
-       product_code  text NOT NULL   a code of the head-office catalogue
+       product_code  text NOT NULL   a code of the head-office catalogue (matched in capitals)
        balance       numeric NOT NULL in the holding's currency (rounded to 2 places)
        currency      text            ISO 4217 (null: the product's currency)
        opened_on     date
@@ -137,6 +137,16 @@ async def feed_holdings(
     await create_staging(session, by)
     await stage_holdings(session, by, rows)
     return await apply_holdings_feed(session, by, as_of)
+
+
+async def stage_demo_holdings(session: AsyncSession, by: Principal, codes: Sequence[str], today: date) -> str:
+    """Stage the demo's holdings of the branch's clients across the products named (set-based, derived
+    from the client numbers: the same on every run for the same day); apply them with
+    :func:`apply_holdings_feed`."""
+    by.require(HOLDING_FEED)
+    name = await repository.create_staging(session)
+    await repository.stage_demo(session, by.branch_id, codes, today, name)
+    return name
 
 
 async def after_feed(session: AsyncSession, by: Principal, as_of: date) -> int:

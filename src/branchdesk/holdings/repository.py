@@ -15,7 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, func, select, text, tuple_, update
+from sqlalchemy import Select, func, literal_column, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -124,7 +124,7 @@ def maturing_query(branch_id: uuid.UUID, reader: Reader, first: date, last: date
     visible = select(Client.id).where(Client.tenant_id == branch_id, in_scope(branch_id, reader))
     return select(*HOLDING).where(
         Holding.tenant_id == branch_id,
-        Holding.status == "active",
+        Holding.status == literal_column("'active'"),  # a literal, so the partial index's predicate matches
         Holding.matures_on.between(first, last),
         Holding.client_id.in_(visible),
     )
@@ -181,7 +181,7 @@ STAGING_COLUMNS = (
     ("line", "integer"),  # the row's line in the file (named in errors); may be null
     ("reference", "text NOT NULL"),  # the core-banking account or contract number: the key
     ("client_number", "text NOT NULL"),  # the client's core-banking number (客户号)
-    ("product_code", "text NOT NULL"),  # a code of the catalogue
+    ("product_code", "text NOT NULL"),  # a code of the catalogue (matched in capitals)
     ("balance", "numeric NOT NULL"),  # in the holding's currency
     ("currency", "text"),  # ISO 4217; null: the product's currency
     ("opened_on", "date"),
@@ -219,9 +219,12 @@ async def stage(session: AsyncSession, rows: Sequence[Mapping[str, Any]], name: 
         await session.execute(stmt, [{n: row.get(n) for n in names} for row in rows])
 
 
-async def stage_demo(session: AsyncSession, branch_id: uuid.UUID, today: date, name: str = STAGING) -> None:
-    """The demo's holdings: two to four per client, across the active catalogue, derived from the client
-    number (the same on every run for the same day); a few time deposits mature next week."""
+async def stage_demo(
+    session: AsyncSession, branch_id: uuid.UUID, codes: Sequence[str], today: date, name: str = STAGING
+) -> None:
+    """The demo's holdings: two to four per client, across the products named, derived from the client
+    number (the same on every run for the same day); about one in ten time deposits and wealth products
+    matures within the next week."""
     await session.execute(
         text(
             f"""
@@ -229,7 +232,7 @@ async def stage_demo(session: AsyncSession, branch_id: uuid.UUID, today: date, n
                                           opened_on, matures_on, status)
             WITH catalogue AS (
               SELECT code, category, currency, row_number() OVER (ORDER BY code) - 1 AS n, count(*) OVER () AS size
-              FROM products WHERE active
+              FROM products WHERE code = ANY(CAST(:codes AS text[]))
             ), picks AS (
               SELECT c.client_number, k AS slot,
                      abs(hashtext(c.client_number || ':' || k)::bigint) AS h
@@ -242,15 +245,16 @@ async def stage_demo(session: AsyncSession, branch_id: uuid.UUID, today: date, n
                                    ELSE 1000 + (p.h % 500000) END
                      + (p.h % 100) / 100.0,
                    k.currency,
-                   CAST(:today AS date) - (30 + p.h % 900),
+                   CAST(:today AS date) - CAST(30 + p.h % 900 AS integer),
                    CASE WHEN k.category IN ('time_deposit', 'wealth_management')
-                        THEN CAST(:today AS date) + CASE WHEN p.h % 10 = 0 THEN 1 + p.h % 7 ELSE 8 + p.h % 700 END
+                        THEN CAST(:today AS date)
+                             + CAST(CASE WHEN p.h % 10 = 0 THEN 1 + p.h % 7 ELSE 8 + p.h % 700 END AS integer)
                    END,
                    'active'
             FROM picks p JOIN catalogue k ON k.n = p.h % k.size
             """
         ),
-        {"branch_id": branch_id, "today": today},
+        {"branch_id": branch_id, "codes": list(codes), "today": today},
     )
 
 
@@ -265,7 +269,7 @@ async def feed_problems(
         WITH s AS (
           SELECT s.*, coalesce(upper(s.currency), p.currency) AS ccy, coalesce(lower(s.status), 'active') AS st,
                  p.code IS NOT NULL AS known_product
-          FROM {_staging(name)} s LEFT JOIN products p ON p.code = s.product_code
+          FROM {_staging(name)} s LEFT JOIN products p ON p.code = upper(s.product_code)
         ), wanted AS (
           SELECT ccy, min(reference) AS reference, count(*) AS n FROM (
             SELECT ccy, reference FROM s WHERE known_product AND st = 'active'
@@ -308,12 +312,12 @@ async def upsert_holdings(session: AsyncSession, branch_id: uuid.UUID, at: datet
     stmt = text(
         f"""
         WITH staged AS (
-          SELECT s.reference, c.id AS client_id, s.product_code, round(s.balance, 2) AS balance,
+          SELECT s.reference, c.id AS client_id, p.code AS product_code, round(s.balance, 2) AS balance,
                  coalesce(upper(s.currency), p.currency) AS currency, s.opened_on, s.matures_on,
                  coalesce(lower(s.status), 'active') AS status
           FROM {_staging(name)} s
           JOIN clients c ON c.tenant_id = :branch_id AND c.client_number = s.client_number
-          JOIN products p ON p.code = s.product_code
+          JOIN products p ON p.code = upper(s.product_code)
         ), previous AS (
           SELECT h.reference, h.client_id FROM holdings h
           WHERE h.tenant_id = :branch_id AND h.reference IN (SELECT reference FROM staged)
