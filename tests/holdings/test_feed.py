@@ -248,9 +248,16 @@ async def test_the_holdings_fed_job_runs_once_and_finds_aum_current(rt, crm_bran
     first = await tasks.holdings_fed(ctx, str(branch.id), str(row.id), **row.payload)
     again = await tasks.holdings_fed(ctx, str(branch.id), str(row.id), **row.payload)
 
-    # then the AUM the feed set is already current (nothing to refresh) and the second run does nothing
-    assert first.endswith(" 0 clients' AUM refreshed") and again == "already done"
+    # then the AUM the feed set is already current (nothing to refresh), the branch is rescored (the client
+    # has its tier), and the second run does nothing
+    assert " 0 clients' AUM refreshed;" in first and again == "already done"
     assert (await aum(rt, client_id))[0] == Decimal("88.80")
+    async with rt.db.session(branch.id) as session:
+        tier = await session.scalar(
+            text("select tier from client_scores where tenant_id = :t and id = :c"),
+            {"t": branch.id, "c": client_id},
+        )
+    assert tier is not None
 
 
 async def test_a_product_code_in_lower_case_is_the_catalogues(rt, crm_branch, products):

@@ -244,7 +244,8 @@ async def run_schedules(ctx: dict[str, Any], now: datetime | None = None) -> int
 
 async def holdings_fed(ctx: dict[str, Any], branch_id: str, outbox_id: str, fed_at: str, as_of: str) -> str:
     """After a holdings feed (``holdings.feed.apply_holdings_feed``, at ``fed_at``): AUM is already current
-    from the feed's own transaction; what follows a feed runs here, safe to run twice."""
+    from the feed's own transaction; the branch is rescored (tiers, lifecycle, segments) here, safe to run
+    twice (a second run changes nothing)."""
     try:
         business_date = datetime.fromisoformat(as_of).date()
     except ValueError as exc:
@@ -254,4 +255,9 @@ async def holdings_fed(ctx: dict[str, Any], branch_id: str, outbox_id: str, fed_
             return "already done"
         system = Principal.system("holdings_fed", BranchRef(uuid.UUID(branch_id)))
         refreshed = await holdings_feed.after_feed(session, system, business_date)
-        return f"feed of {fed_at}: {refreshed} clients' AUM refreshed"
+        # Tiers, RFM, lifecycle and segments read AUM and holding movements: rescored in the same transaction
+        run = await segments.run_branch(session, system, "holdings feed")
+        return (
+            f"feed of {fed_at}: {refreshed} clients' AUM refreshed; {run.scored.tier_changes} tier changes, "
+            f"{run.segments} segments (+{run.entered} -{run.left})"
+        )
