@@ -264,7 +264,7 @@ def two_apis(servers: Any) -> Iterator[list[str]]:
         for port in ports:
             shown = (servers.data_dir / f"api-{port}.log").read_text()
             if "Traceback" in shown:
-                print(shown[-6000:])  # noqa: T201 - shown with a failing test
+                print(shown[-6000:])
         for process in processes:
             process.terminate()
         for process in processes:
