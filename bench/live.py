@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import json
 import os
 import secrets
@@ -286,7 +287,15 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory(prefix="bench-live-") as work:
             work_dir = Path(work)
-            env = service_env(database, work_dir) | {"BRANCHDESK_REDIS_URL": REDIS_URL, "BENCH_REDIS_URL": REDIS_URL}
+            env = service_env(database, work_dir) | {
+                "BRANCHDESK_REDIS_URL": REDIS_URL,
+                "BENCH_REDIS_URL": REDIS_URL,
+                # production refuses to start without personal-data keys of its own (the seed uses them too)
+                "BRANCHDESK_DATA_KEYS": json.dumps(
+                    {"current": "b1", "keys": {"b1": base64.b64encode(secrets.token_bytes(32)).decode()}}
+                ),
+                "BRANCHDESK_DATA_HASH_KEY": secrets.token_urlsafe(24),
+            }
             print(f"seeding {database} …", flush=True)
             tokens, admin = asyncio.run(seed(env))
             apis = [start(f"api-{n}", "api_servers:branchdesk_app", env, work_dir) for n in (1, 2)]
