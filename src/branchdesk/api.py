@@ -42,7 +42,13 @@ from branchdesk.edge import (
 )
 from branchdesk.graphql import persisted_queries
 from branchdesk.graphql.access_reviews.exports import access_review_csv
-from branchdesk.graphql.context import Connection, close_at_expiry, close_when_sessions_end, identify_once
+from branchdesk.graphql.context import (
+    Connection,
+    close_at_expiry,
+    close_when_sessions_end,
+    enter_once,
+    identify_once,
+)
 from branchdesk.graphql.request_context import connection_of
 from branchdesk.graphql.schema import build_schema
 from branchdesk.oauth import token_endpoint
@@ -60,7 +66,7 @@ from branchdesk.platform.federation import Federation
 from branchdesk.platform.languages import negotiate
 from branchdesk.platform.settings import Settings, get_settings
 from branchdesk.runtime import Runtime, runtime
-from graphql import GraphQLError
+from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
 
 log = structlog.get_logger(__name__)
 ACCEPTED = UnsetType()  # strawberry's "acknowledge without a payload"
@@ -82,6 +88,10 @@ class GraphQLTransportWS(BaseGraphQLTransportWSHandler[Connection, None]):
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         payload: Any = message.get("payload")
+        if self.connection_acknowledged and self.context.token is None and _subscribes(payload):
+            # An anonymous socket serves public operations (sign-in); a subscription is never public.
+            await self.websocket.close(code=4401, reason="Unauthorized")
+            return
         if not self.connection_acknowledged or not isinstance(payload, dict) or message.get("id") in self.operations:
             await super().handle_subscribe(message)  # strawberry's own refusals close the socket
             return
@@ -122,6 +132,21 @@ class GraphQLTransportWS(BaseGraphQLTransportWSHandler[Connection, None]):
         await self.send_message({"id": operation_id, "type": "error", "payload": [error.formatted]})
 
 
+def _subscribes(payload: object) -> bool:
+    """The subscribe message's document holds a subscription operation."""
+    query = payload.get("query") if isinstance(payload, dict) else None
+    if not isinstance(query, str):
+        return False
+    try:
+        document = parse(query, max_tokens=2_000)
+    except GraphQLError:
+        return False  # the operation itself reports the syntax error
+    return any(
+        isinstance(d, OperationDefinitionNode) and d.operation is OperationType.SUBSCRIPTION
+        for d in document.definitions
+    )
+
+
 class BranchdeskGraphQL(GraphQL[Connection, None]):
     """Strawberry's ASGI app; each operation gets its own Context from the Connection (RequestLifecycle)."""
 
@@ -131,13 +156,18 @@ class BranchdeskGraphQL(GraphQL[Connection, None]):
         return connection_of(request, response if isinstance(response, Response) else None)
 
     async def on_ws_connect(self, context: Connection) -> UnsetType | dict[str, object] | None:
-        """A WebSocket that presents a token must present a valid one; it is closed when the token
-        expires. Each operation on it is still authenticated and authorised on its own."""
+        """A WebSocket that presents a token must present a valid one, and the branch it names (X-Branch)
+        must be one the caller may act in now; otherwise it is closed with 4403. It is closed with 4401
+        when the token expires. Each operation on it is still authenticated and authorised on its own."""
         token = context.token
         if token is None:
             return ACCEPTED  # anonymous: public operations only (sign-in)
         try:
             identity = await identify_once(context, token)
+        except DomainError as exc:
+            raise ConnectionRejectionError() from exc
+        try:
+            await enter_once(context)  # a branch named in connection_init must be one the caller may act in
         except DomainError as exc:
             raise ConnectionRejectionError() from exc
         close_at_expiry(context, identity.claims.get("exp"))

@@ -23,6 +23,8 @@ from branchdesk.crm import rules as crm_rules
 from branchdesk.crm import service as crm
 from branchdesk.crm.interactions import service as crm_interactions
 from branchdesk.crm.service import ClientDraft
+from branchdesk.directives import service as directives
+from branchdesk.directives.models import DirectiveCategory, DirectiveTarget
 from branchdesk.feedback import service as feedback
 from branchdesk.feedback.rules import Channel, ComplaintAction, FeedbackKind, Severity
 from branchdesk.holdings import catalogue
@@ -180,6 +182,7 @@ async def seed(rt: Runtime) -> None:
         await _holdings(session)
         await _surveys(session)
         await _queue(session)
+        await _directives(rt, session)
 
 
 async def _custom_policy(rt: Runtime, session: AsyncSession) -> None:
@@ -565,3 +568,46 @@ async def _holdings(session: AsyncSession) -> None:
             await holdings_feed.record_rates(session, system, today, DEMO_RATES)
             await holdings_feed.stage_demo_holdings(session, system, [p[0] for p in PRODUCTS], today)
             await holdings_feed.apply_holdings_feed(session, system, today)
+
+
+DEMO_DIRECTIVE = directives.DirectiveDraft(
+    title_zh="关于加强大额现金业务客户身份识别的通知",
+    title_en="On customer due diligence for large cash transactions",
+    body_zh="各网点须于期限前组织学习大额现金业务客户身份识别要求，并确认已阅读理解。",
+    body_en="Every branch studies the due-diligence rules for large cash transactions and attests it has "
+    "read and understood them before the deadline.",
+    category=DirectiveCategory.COMPLIANCE,
+    effective_on=date(2026, 1, 1),
+    deadline=datetime(2030, 12, 31, 9, 0, tzinfo=UTC),  # far ahead: the demo stays open to attest
+    roles=["branch_head", "customer_manager", "lobby_manager", "teller", "risk_officer", "compliance_officer"],
+    target=DirectiveTarget.ALL,
+    attachments=["doc://compliance/aml-cash-2026"],
+)
+
+
+async def _directives(rt: Runtime, session: AsyncSession) -> None:
+    """Head office's directive to every branch, delivered (each member who must attest is told in their
+    inbox), half of 0101 attested, and a question from 0101's teller."""
+    office = await repository.branch_by_code(session, "0000")
+    assert office is not None
+    async with across(session, Principal.system("demo"), office.id) as head_office:
+        directive = await directives.current_titled(session, head_office, DEMO_DIRECTIVE.title_en)
+        if directive is None:
+            directive = await directives.publish(session, head_office, DEMO_DIRECTIVE)
+    for demo in BRANCHES[1:]:
+        branch = await repository.branch_by_code(session, demo.code)
+        assert branch is not None
+        async with across(session, Principal.system("demo"), branch.id) as system:
+            await directives.deliver(session, system)
+    attesters = [number for number, _, role in BRANCHES[2].staff if role in DEMO_DIRECTIVE.roles]
+    for number in attesters[: len(attesters) // 2]:  # half of 0101 attested (a repeat keeps the first)
+        staff = await repository.staff_by_employee_number(session, number)
+        assert staff is not None
+        member = await rt.gate.enter(session, Identity({}, staff_id=staff.id), "0101")
+        await directives.attest(session, member, directive.id)
+    teller = await repository.staff_by_employee_number(session, "E0101004")
+    assert teller is not None
+    member = await rt.gate.enter(session, Identity({}, staff_id=teller.id), "0101")
+    asked = await directives.questions(session, member, None, [directive.id])
+    if not asked[directive.id]:
+        await directives.ask(session, member, directive.id, "单笔5万元以上的存取款是否都需要登记")

@@ -412,3 +412,10 @@ async def reached_branches(session: AsyncSession, directive_id: uuid.UUID) -> li
 def holds_any(roles: Sequence[str]) -> ColumnElement[bool]:
     """The directive names one of ``roles``."""
     return Directive.roles.op("&&")(cast(list(roles), ARRAY(String(50))))
+
+
+async def directive_titled(session: AsyncSession, title_en: str) -> Directive | None:
+    """The current version of a directive by its English title (the demo publishes its own once)."""
+    stmt = select(Directive).where(Directive.title_en == title_en, Directive.superseded_at.is_(None)).limit(1)
+    found: Directive | None = await session.scalar(stmt)
+    return found

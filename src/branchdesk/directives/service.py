@@ -508,3 +508,9 @@ async def reached_branches(session: AsyncSession, by: Principal, directive_id: u
     if not by.is_system:
         raise Forbidden("system")
     return await repository.reached_branches(session, directive_id)
+
+
+async def current_titled(session: AsyncSession, by: Principal, title_en: str) -> Directive | None:
+    """The current directive with this English title, if any (head office; the demo's idempotence)."""
+    by.require(DIRECTIVE_PUBLISH)
+    return await repository.directive_titled(session, title_en)

@@ -99,6 +99,19 @@ async def identify_once(connection: Connection, token: str) -> Identity:
     return await identify(token, runtime.keys, connection.federation, lambda: runtime.db.session(None))
 
 
+async def enter_once(connection: Connection) -> None:
+    """When ``connection_init`` names a branch, the caller must be able to act in it now (a member, the
+    branch active): refused at connect time, not only by each operation (which checks it again)."""
+    if not (connection.header("x-branch") or "").strip():
+        return
+    entered = Context(connection)
+    try:
+        await entered.start()
+        entered.principal()
+    finally:
+        await entered.finish(commit=False)
+
+
 _WATCHERS: set[asyncio.Task[None]] = set()
 TOKEN_EXPIRED = 4401  # graphql-transport-ws: Unauthorized
 

@@ -62,8 +62,9 @@ async def delivered(
     wanted: Callable[[Event], bool] | None = None,
 ) -> AsyncIterator[T]:
     """Like :func:`events`, each event read as the subscriber may see it now: ``read(session, by, event)``
-    runs in the same fresh entry into the branch that re-authorises it; an event it reads as None (gone,
-    or not the subscriber's to see) is not delivered."""
+    runs in the same fresh entry into the branch that re-authorises it, and returns what is delivered
+    (built before that transaction ends: its rows expire with it); None (gone, or not the subscriber's
+    to see) is not delivered."""
     ctx: Context = info.context
     branch_id = ctx.principal().branch_id
     async for event in ctx.runtime.events.listen(branch_id, topics):

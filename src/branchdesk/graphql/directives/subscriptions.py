@@ -3,13 +3,16 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
+from branchdesk.access.principal import Principal
 from branchdesk.directives import service as directives
 from branchdesk.directives.permissions import DIRECTIVE_READ
 from branchdesk.graphql import live
 from branchdesk.graphql import permissions as p
 from branchdesk.graphql.directives.types import Directive
+from branchdesk.platform.events import Event
 
 
 @strawberry.type
@@ -20,7 +23,11 @@ class Subscriptions:
         "commits; in head office, every one.",
     )
     async def directive_published(self, info: Info) -> AsyncGenerator[Directive, None]:
-        async for found in live.delivered(
-            info, frozenset({directives.PUBLISHED}), DIRECTIVE_READ, directives.published
-        ):
-            yield Directive.of(found)
+        async for found in live.delivered(info, frozenset({directives.PUBLISHED}), DIRECTIVE_READ, _read):
+            yield found
+
+
+async def _read(session: AsyncSession, by: Principal, event: Event) -> Directive | None:
+    """The announced directive if it reaches the subscriber's branch (built before the session ends)."""
+    found = await directives.published(session, by, event)
+    return Directive.of(found) if found else None

@@ -11,7 +11,6 @@ from branchdesk.access.principal import Principal
 from branchdesk.graphql import live
 from branchdesk.graphql import permissions as p
 from branchdesk.graphql.notifications.types import Notification
-from branchdesk.notifications import models
 from branchdesk.notifications import service as inbox
 from branchdesk.notifications.permissions import NOTIFICATION_READ
 from branchdesk.platform.events import Event
@@ -31,9 +30,10 @@ class Subscriptions:
         topics = frozenset({inbox.ADDED})
         own = live.delivered(info, topics, NOTIFICATION_READ, _read, wanted=lambda e: e.data.get("staff") == staff)
         async for found in own:
-            yield Notification.of(found)
+            yield found
 
 
-async def _read(session: AsyncSession, by: Principal, event: Event) -> models.Notification | None:
+async def _read(session: AsyncSession, by: Principal, event: Event) -> Notification | None:
+    """The event's notification as the subscriber may see it now (built before the session ends)."""
     found = await inbox.notifications_by_id(session, by, [uuid.UUID(event.data["id"])])
-    return found[0] if found else None
+    return Notification.of(found[0]) if found else None
