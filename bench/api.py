@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import contextlib
 import ctypes
 import json
@@ -135,6 +136,11 @@ def service_env(database: str, data_dir: Path) -> dict[str, str]:
         "BRANCHDESK_ACCESS_TOKEN_TTL_SECONDS": "7200",
         # /metrics is closed in production without a token: the bench reads the longest GC pause there.
         "BRANCHDESK_METRICS_TOKEN": METRICS_TOKEN,
+        # production refuses to start without personal-data keys of its own (the seed uses them too)
+        "BRANCHDESK_DATA_KEYS": json.dumps(
+            {"current": "b1", "keys": {"b1": base64.b64encode(secrets.token_bytes(32)).decode()}}
+        ),
+        "BRANCHDESK_DATA_HASH_KEY": secrets.token_urlsafe(24),
     }
 
 
