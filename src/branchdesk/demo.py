@@ -7,6 +7,7 @@ import random
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +25,9 @@ from branchdesk.crm.interactions import service as crm_interactions
 from branchdesk.crm.service import ClientDraft
 from branchdesk.feedback import service as feedback
 from branchdesk.feedback.rules import Channel, ComplaintAction, FeedbackKind, Severity
+from branchdesk.holdings import catalogue
+from branchdesk.holdings import feed as holdings_feed
+from branchdesk.holdings.rules import ProductCategory, ProductRiskGrade
 from branchdesk.onboarding import service as onboarding
 from branchdesk.rbac import service as rbac
 from branchdesk.runtime import Runtime
@@ -170,6 +174,7 @@ async def seed(rt: Runtime) -> None:
         await _clients(session)
         await _interactions(session)
         await _feedback(session)
+        await _holdings(session)
 
 
 async def _custom_policy(rt: Runtime, session: AsyncSession) -> None:
@@ -416,3 +421,45 @@ async def _feedback(session: AsyncSession) -> None:
         assert branch is not None and handler is not None
         async with across(session, Principal.system("demo"), branch.id) as system:
             await seed_feedback(session, system, code, handler.id, datetime.now(UTC))
+
+
+# --- products and holdings -----------------------------------------------------------------------
+
+# The head-office catalogue (code, zh, en, category, risk grade, currency); the timeline's product codes
+# (TD3Y, WM-R2-180, PENSION01, PAYROLL) are among them.
+PRODUCTS = (
+    ("SAV-CNY", "活期储蓄存款", "Demand savings", "deposit", "R1", "CNY"),
+    ("PAYROLL", "代发工资账户", "Payroll account", "deposit", "R1", "CNY"),
+    ("TD3M", "三个月整存整取", "3-month time deposit", "time_deposit", "R1", "CNY"),
+    ("TD1Y", "一年期整存整取", "1-year time deposit", "time_deposit", "R1", "CNY"),
+    ("TD3Y", "三年期大额存单", "3-year large-denomination CD", "time_deposit", "R1", "CNY"),
+    ("TD-USD1Y", "美元一年期定期存款", "USD 1-year time deposit", "time_deposit", "R1", "USD"),
+    ("WM-R2-180", "稳健理财180天", "Steady wealth plan, 180 days", "wealth_management", "R2", "CNY"),
+    ("WM-R3-365", "进取理财一年期", "Growth wealth plan, 1 year", "wealth_management", "R3", "CNY"),
+    ("FUND-MMF", "货币市场基金", "Money market fund", "fund", "R1", "CNY"),
+    ("FUND-CSI300", "沪深300指数基金", "CSI 300 index fund", "fund", "R4", "CNY"),
+    ("FUND-HK", "港股精选基金（港币）", "Hong Kong equity fund (HKD)", "fund", "R5", "HKD"),
+    ("PENSION01", "颐养年金保险", "Retirement annuity insurance", "insurance", "R2", "CNY"),
+    ("LOAN-MORT", "个人住房贷款", "Home mortgage", "loan", "R1", "CNY"),
+    ("CARD-GOLD", "金卡借记卡", "Gold debit card", "card", "R1", "CNY"),
+)
+# The feed's rates to CNY for the demo's foreign-currency products (a plausible day's middle rates).
+DEMO_RATES = {"USD": Decimal("7.1123"), "HKD": Decimal("0.91405")}
+
+
+async def _holdings(session: AsyncSession) -> None:
+    """The catalogue, then every demo branch's holdings fed as core banking would: set-based, a few
+    statements per branch, AUM filled by the feed's own recompute (running it again changes nothing)."""
+    drafts = [
+        catalogue.ProductDraft(code, zh, en, ProductCategory(category), ProductRiskGrade(grade), currency)
+        for code, zh, en, category, grade, currency in PRODUCTS
+    ]
+    await catalogue.define_products(session, Principal.system("demo"), drafts)
+    today = date.today()
+    for code in CLIENT_OWNERS:
+        branch = await repository.branch_by_code(session, code)
+        assert branch is not None
+        async with across(session, Principal.system("demo"), branch.id) as system:
+            await holdings_feed.record_rates(session, system, today, DEMO_RATES)
+            await holdings_feed.stage_demo_holdings(session, system, [p[0] for p in PRODUCTS], today)
+            await holdings_feed.apply_holdings_feed(session, system, today)

@@ -27,6 +27,9 @@ from branchdesk.crm.interactions import service as interactions
 from branchdesk.crm.rules import InteractionChannel, InteractionKind
 from branchdesk.feedback import rules as feedback_rules
 from branchdesk.feedback import service as feedback
+from branchdesk.holdings import catalogue
+from branchdesk.holdings import feed as holdings_feed
+from branchdesk.holdings import service as holdings
 from branchdesk.platform.clock import utcnow
 from branchdesk.platform.pagination import PageRequest
 from branchdesk.rbac import service as rbac
@@ -189,6 +192,22 @@ async def make_feedback(rt: Any, branch: Any, owner: str) -> Made:
 
 
 FACTORIES["Feedback"] = make_feedback
+
+
+async def make_holding(rt: Any, branch: Any, owner: str) -> Made:
+    """A holding of a new client of ``owner``, fed as the core-banking feed does (the system here)."""
+    made_client = await make_client(rt, branch, owner)
+    reference = _marker()
+    async with acting(rt, branch, owner) as (session, principal):
+        system = Principal.system("tests", principal.branch)
+        await catalogue.define_products(session, system, [catalogue.ProductDraft("NODE-SEED", "节点", "Node seed")])
+        line = {"reference": reference, "client_number": made_client.marker, "product_code": "NODE-SEED", "balance": 1}
+        await holdings_feed.feed_holdings(session, system, date(2026, 1, 5), [line])
+        found = await holdings.holdings_of(session, system, [made_client.id], PageRequest(first=1))
+    return Made("Holding", found[made_client.id].items[0][1].id, reference)
+
+
+FACTORIES["Holding"] = make_holding
 
 
 async def make_segment(rt: Any, branch: Any, owner: str) -> Made:

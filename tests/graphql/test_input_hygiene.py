@@ -131,6 +131,10 @@ def _sample(type_: Any) -> Any:
     return {**schema_ids.GENERIC, "ID": "U3RhZmZNZW1iZXI6MQ=="}[type_.name]
 
 
+# Required siblings of a probed field whose limit is under the generic sample's length.
+SIBLINGS = {"currency": "USD"}
+
+
 def _put(type_: Any, rest: tuple[str, ...], value: str) -> Any:
     inner = type_.of_type if isinstance(type_, GraphQLNonNull) else type_
     if isinstance(inner, GraphQLList):
@@ -139,7 +143,7 @@ def _put(type_: Any, rest: tuple[str, ...], value: str) -> Any:
         return value
     named = get_named_type(type_)
     assert isinstance(named, GraphQLInputObjectType)
-    found = {n: _sample(f.type) for n, f in named.fields.items() if schema_ids._required(f)}
+    found = {n: SIBLINGS.get(n, _sample(f.type)) for n, f in named.fields.items() if schema_ids._required(f)}
     found[rest[0]] = _put(named.fields[rest[0]].type, rest[1:], value)
     return found
 

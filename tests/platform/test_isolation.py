@@ -21,6 +21,8 @@ from branchdesk.crm.interactions import service as interactions
 from branchdesk.crm.rules import InteractionChannel, InteractionKind
 from branchdesk.feedback import rules as feedback_rules
 from branchdesk.feedback import service as feedback
+from branchdesk.holdings import catalogue
+from branchdesk.holdings import feed as holdings_feed
 from branchdesk.models import metadata
 from branchdesk.platform import audit
 from branchdesk.platform.clock import utcnow
@@ -69,6 +71,17 @@ async def seeded(rt, world):
             )
             await feedback.submit_feedback(session, principal, complaint)
             await feedback.escalate_breaches(session, Principal.system("tests", principal.branch))
+            await catalogue.define_products(
+                session, Principal.system("tests"), [catalogue.ProductDraft("ISO-SEED", "隔离", "Isolation seed")]
+            )
+            await holdings_feed.record_rates(session, principal, date(2026, 1, 5), {"USD": Decimal("7.1")})
+            await holdings_feed.feed_holdings(
+                session,
+                principal,
+                date(2026, 1, 5),
+                [{"reference": f"iso-{client.id}", "client_number": client.client_number,
+                  "product_code": "ISO-SEED", "balance": Decimal(1), "currency": "USD"}],
+            )  # fmt: skip
             await audit.check_and_record(session, branch.id, source=f"isolation-seed:{uuid.uuid4()}")
             await rbac.set_permission(session, principal, "it_support", "client:read", True, reason="isolation seed")
             await reviews.open_review(session, principal, "isolation seed")

@@ -12,6 +12,7 @@ from branchdesk.access.registry import PERMISSIONS, ROLES
 from branchdesk.access_reviews.models import ReviewDecision, ReviewStatus
 from branchdesk.crm.rules import LABELS as CRM_LABELS
 from branchdesk.feedback.rules import LABELS as FEEDBACK_LABELS
+from branchdesk.holdings.rules import LABELS as HOLDINGS_LABELS
 from branchdesk.tenants.models import KIND_LABELS, LEVEL_LABELS, STATUS_LABELS
 
 # Keyed by (enum class, value): string enums of different classes may share a value ("closed").
@@ -25,6 +26,7 @@ _LABELS_BY_CLASS: dict[type[Enum], dict[str, tuple[str, str]]] = {
     },
     **CRM_LABELS,
     **FEEDBACK_LABELS,
+    **HOLDINGS_LABELS,
 }
 
 

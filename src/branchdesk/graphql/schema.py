@@ -52,6 +52,7 @@ DOMAINS = (
     "second_factor",
     "interactions",
     "feedback",
+    "holdings",
     "segments",
 )
 

@@ -10,6 +10,7 @@ from branchdesk.access.principal import BranchRef, Principal
 from branchdesk.credentials import notices
 from branchdesk.credentials import service as credentials
 from branchdesk.feedback import service as feedback
+from branchdesk.holdings import feed as holdings_feed
 from branchdesk.jobs.running import BadPayload
 from branchdesk.jobs.schedule import Daily, Every, Scheduled, tick
 from branchdesk.platform import audit
@@ -129,3 +130,18 @@ SCHEDULES = [
 async def run_schedules(ctx: dict[str, Any], now: datetime | None = None) -> int:
     """The tick: every due period of every schedule without a run yet goes to the outbox."""
     return await tick(ctx["runtime"].db, SCHEDULES, now)
+
+
+async def holdings_fed(ctx: dict[str, Any], branch_id: str, outbox_id: str, fed_at: str, as_of: str) -> str:
+    """After a holdings feed (``holdings.feed.apply_holdings_feed``, at ``fed_at``): AUM is already current
+    from the feed's own transaction; what follows a feed runs here, safe to run twice."""
+    try:
+        business_date = datetime.fromisoformat(as_of).date()
+    except ValueError as exc:
+        raise BadPayload(f"as_of {as_of!r}") from exc
+    async with outbox_job(ctx["runtime"].db, branch_id, outbox_id) as session:
+        if session is None:
+            return "already done"
+        system = Principal.system("holdings_fed", BranchRef(uuid.UUID(branch_id)))
+        refreshed = await holdings_feed.after_feed(session, system, business_date)
+        return f"feed of {fed_at}: {refreshed} clients' AUM refreshed"

@@ -31,6 +31,7 @@ JOBS: list[tuple[Callable[..., Awaitable[Any]], float]] = [
     (tasks.staff_deactivated, 30),
     (tasks.complaint_sla_watch, 60),
     (tasks.complaint_escalated, 30),
+    (tasks.holdings_fed, 60),
     (tasks.nightly_scoring, 120),
     (tasks.branch_rescore, 120),
 ]

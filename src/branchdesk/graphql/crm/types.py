@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from decimal import Decimal
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated
 
@@ -32,6 +33,7 @@ from branchdesk.platform.masking import mask_address, mask_id_number, mask_phone
 
 if TYPE_CHECKING:
     from branchdesk.graphql.feedback.types import FeedbackNode
+    from branchdesk.graphql.holdings.types import HoldingConnection, HoldingOrder, Money
     from branchdesk.graphql.segments.types import ClientValueScore, ValueTier
 
 ClientKind = graphql_enum(rules.ClientKind, "ClientKind", "An individual or a company.")
@@ -174,6 +176,44 @@ class Client(LoadedNode):
     ) -> list[Annotated[FeedbackNode, strawberry.lazy("branchdesk.graphql.feedback.types")]]:
         found: list[FeedbackNode] = await info.context.loaders.client_feedback.load(uuid.UUID(self.id))
         return found
+
+    @strawberry.field(
+        description="The client's holdings as core banking last fed them, by reference unless `orderBy` says otherwise."
+    )
+    async def holdings(
+        self,
+        info: Info,
+        first: First = None,
+        after: Cursor = None,
+        last: Last = None,
+        before: Before = None,
+        order_by: Annotated[HoldingOrder, strawberry.lazy("branchdesk.graphql.holdings.types")] | None = None,
+    ) -> Annotated[HoldingConnection, strawberry.lazy("branchdesk.graphql.holdings.types")]:
+        from branchdesk.graphql.holdings.types import Holding, HoldingConnection, HoldingOrderField
+
+        ctx, client_id = info.context, uuid.UUID(self.id)
+        field = order_by.field if order_by is not None else HoldingOrderField.REFERENCE
+        direction = order_by.direction if order_by is not None else OrderDirection.ASC
+        request = page_request(ctx.settings, first, after, last, before, order_by=str(field.value), direction=direction)
+        page = await ctx.loaders.client_holdings.load((client_id, request))
+        return connection(
+            page, Holding.of, HoldingConnection, total=lambda: ctx.loaders.client_holding_count.load(client_id)
+        )
+
+    @strawberry.field(
+        description="Assets under management in CNY: the active holdings (loans excepted) converted with the feed's "
+        "rates, as the last holdings feed set it (never recomputed per request)."
+    )
+    async def aum(self, info: Info) -> Annotated[Money, strawberry.lazy("branchdesk.graphql.holdings.types")]:
+        from branchdesk.graphql.holdings.types import Money
+
+        found = await info.context.loaders.client_aum.load(uuid.UUID(self.id))
+        return Money.of(found.amount_cny if found is not None else Decimal(0), "CNY")
+
+    @strawberry.field(description="When a holdings feed last changed the client's AUM; null before any feed.")
+    async def aum_as_of(self, info: Info) -> datetime | None:
+        found = await info.context.loaders.client_aum.load(uuid.UUID(self.id))
+        return found.as_of if found is not None else None
 
     @strawberry.field(description="The client's value tier (客户等级) from the last scoring run; null until scored.")
     async def tier(

@@ -3,7 +3,7 @@ scores and their history, rule segments, head-office segment templates and segme
 tier and segment permissions in the baseline
 
 Revision ID: 0022
-Revises: 0018
+Revises: 0019
 """
 
 from collections.abc import Sequence
@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql
 from branchdesk.platform.migrations.rls import disable_tenant_rls, enable_tenant_rls
 
 revision: str = "0022"
-down_revision: str | None = "0018"
+down_revision: str | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
