@@ -165,6 +165,12 @@ async def active_segments(session: AsyncSession, branch_id: uuid.UUID) -> list[S
     return list(await session.scalars(segments_query(branch_id).order_by(Segment.id)))
 
 
+async def add_missing(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
+    """Segments the branch does not have by name yet (one statement); returns how many were added."""
+    stmt = pg_insert(Segment).values(rows).on_conflict_do_nothing(index_elements=[Segment.tenant_id, Segment.name])
+    return len(list(await session.scalars(stmt.returning(Segment.id))))
+
+
 async def template_named(session: AsyncSession, name: str) -> SegmentTemplate | None:
     found: SegmentTemplate | None = await session.scalar(
         select(SegmentTemplate).where(SegmentTemplate.name == name).with_for_update()

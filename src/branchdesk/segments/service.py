@@ -233,6 +233,24 @@ async def publish_template(
     return template
 
 
+async def add_segments(session: AsyncSession, by: Principal, drafts: list[tuple[str, str | None, Any]]) -> int:
+    """The system gives a branch segments it lacks by name, (name, description, rule) each, in one
+    statement (the demo; an onboarding default set). They are materialised by the next run."""
+    if not by.is_system:
+        raise Forbidden("segments")
+    now = utcnow()
+    words = await vocabulary(session, by, [rule for _, _, rule in drafts])
+    for name, _, rule in drafts:
+        rules.check_rule(rule, words)  # a shipped set is checked like any other
+        _name(name)
+    rows = [
+        {"tenant_id": by.branch_id, "id": uuid.uuid4(), "name": name.strip(), "description": description}
+        | {"rule": rule, "created_at": now, "updated_at": now, "member_count": 0}
+        for name, description, rule in drafts
+    ]
+    return await repository.add_missing(session, rows) if rows else 0
+
+
 # --- materialising -------------------------------------------------------------------------------
 
 
