@@ -74,6 +74,12 @@ async def test_preview_then_define_then_page_the_members_both_ways(as_member, sc
     assert (
         preview["count"] > 6 and len(preview["clients"]["edges"]) == 3 and preview["clients"]["pageInfo"]["hasNextPage"]
     )
+    wrong = await head(PREVIEW, {"r": {"or": [{"tag": "VIP"}, {"age": {"min": 60, "max": 30}}]}})
+    assert wrong["data"]["previewSegment"] is None
+    assert (wrong["errors"][0]["extensions"]["code"], wrong["errors"][0]["extensions"]["field"]) == (
+        "SEGMENT_RULE_RANGE",
+        "rule.or[1].age.min",
+    )
     made = (await head(DEFINE, {"i": {"name": "金卡以上", "rule": rule}}))["data"]["defineSegment"]
     assert made["errors"] == [] and made["segment"]["memberCount"] == preview["count"]
     assert made["segment"]["rule"] == {"tier": {"atLeast": "gold"}} and not made["segment"]["fromTemplate"]
