@@ -184,6 +184,7 @@ def _variables(operation: str, made: dict[str, Made], world: Any) -> dict[str, A
         "Staff": {"first": 5},
         "Node": {"id": made["StaffMember"].global_id},
         "Nodes": {"ids": [made["Branch"].global_id, made["AccessReviewItem"].global_id]},
+        "PreviewSegment": {"rule": {"aum": {"min": "0"}}, "first": 5},
     }.get(operation, {})
     by_type = {
         "ID": made["StaffMember"].global_id,
