@@ -8,6 +8,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,6 +34,7 @@ from branchdesk.holdings.rules import ProductCategory, ProductRiskGrade
 from branchdesk.onboarding import service as onboarding
 from branchdesk.rbac import service as rbac
 from branchdesk.runtime import Runtime
+from branchdesk.segments import service as segments
 from branchdesk.surveys import demo as survey_demo
 from branchdesk.tenants import repository, service
 from branchdesk.tenants.models import BranchLevel
@@ -180,6 +182,7 @@ async def seed(rt: Runtime) -> None:
         await _interactions(session)
         await _feedback(session)
         await _holdings(session)
+        await _segments(session)
         await _surveys(session)
         await _queue(session)
         await _directives(rt, session)
@@ -611,3 +614,28 @@ async def _directives(rt: Runtime, session: AsyncSession) -> None:
     asked = await directives.questions(session, member, None, [directive.id])
     if not asked[directive.id]:
         await directives.ask(session, member, directive.id, "单笔5万元以上的存取款是否都需要登记")
+
+
+# Each demo branch's segments: (name, description, rule in the JSON form of the API's SegmentRuleInput).
+DEMO_SEGMENTS: tuple[tuple[str, str, dict[str, Any]], ...] = (
+    ("生日本周", "今天起七天内过生日的客户：生日祝福", {"birthdayWithinDays": 6}),
+    ("到期提醒", "七天内有产品到期的客户：续存或转投提醒", {"maturityWithinDays": {"days": 7}}),
+    ("沉睡客户", "六个月无互动、无持仓变动的客户：唤醒回访", {"lifecycle": ["dormant"]}),
+    ("白金以上", "白金及私人银行客户：专属服务", {"tier": {"atLeast": "platinum"}}),
+)
+
+
+async def seed_segments(session: AsyncSession, system: Principal) -> segments.BranchRun:
+    """The branch's demo segments (those it lacks), then one scoring run: tiers, RFM and stages in one
+    statement, every segment's members in one statement each. Running it again changes nothing."""
+    await segments.add_segments(session, system, [(n, d, r) for n, d, r in DEMO_SEGMENTS])
+    return await segments.run_branch(session, system, "demo")
+
+
+async def _segments(session: AsyncSession) -> None:
+    """Tiers come from the migration (head office's ladder); each demo branch is scored once."""
+    for code in CLIENT_OWNERS:
+        branch = await repository.branch_by_code(session, code)
+        assert branch is not None
+        async with across(session, Principal.system("demo"), branch.id) as system:
+            await seed_segments(session, system)

@@ -191,6 +191,7 @@ def _variables(operation: str, made: dict[str, Made], world: Any) -> dict[str, A
             "period": {"start": "2026-01-01", "end": "2026-12-31"},
             "groupBy": "STAFF",
         },
+        "PreviewSegment": {"rule": {"aum": {"min": "0"}}, "first": 5},
     }.get(operation, {})
     by_type = {
         "ID": made["StaffMember"].global_id,

@@ -16,7 +16,10 @@ from sqlalchemy import text
 from branchdesk.access.principal import BranchRef, Principal
 from branchdesk.crm import bulk
 from branchdesk.crm.interactions import service as interactions
-from branchdesk.demo import demo_clients, demo_interactions
+from branchdesk.demo import DEMO_RATES, PRODUCTS, demo_clients, demo_interactions
+from branchdesk.holdings import catalogue
+from branchdesk.holdings import feed as holdings_feed
+from branchdesk.holdings.rules import ProductCategory, ProductRiskGrade
 from branchdesk.tenants import repository as tenants
 from branchdesk.tenants.models import BranchLevel
 from tests.conftest import add_member, onboard, unique_code, unique_employee_number
@@ -69,6 +72,20 @@ async def set_holdings(rt: Any, branch_id: uuid.UUID, values: dict[uuid.UUID, Ho
         )
 
 
+async def feed_demo_holdings(rt: Any, branch_id: uuid.UUID, system: Principal) -> None:
+    """The demo's catalogue and holdings (some time deposits maturing next week), fed as core banking would."""
+    async with rt.db.session(None) as session:
+        drafts = [
+            catalogue.ProductDraft(code, zh, en, ProductCategory(category), ProductRiskGrade(grade), currency)
+            for code, zh, en, category, grade, currency in PRODUCTS
+        ]
+        await catalogue.define_products(session, Principal.system("tests"), drafts)
+    async with rt.db.session(branch_id) as session:
+        await holdings_feed.record_rates(session, system, NOW.date(), DEMO_RATES)
+        await holdings_feed.stage_demo_holdings(session, system, [p[0] for p in PRODUCTS], NOW.date())
+        await holdings_feed.apply_holdings_feed(session, system, NOW.date())
+
+
 @pytest.fixture(scope="module")
 async def scored_branch(rt, world) -> ScoredBranch:
     head = unique_employee_number("H")
@@ -92,5 +109,6 @@ async def scored_branch(rt, world) -> ScoredBranch:
         book = await interactions.books_of(session, system, found.owners)
         await interactions.record_in_bulk(session, system, demo_interactions(book, NOW), "t")
         numbers = {client_id: number for client_id, number, _ in book}
+    await feed_demo_holdings(rt, branch.id, system)
     await set_holdings(rt, branch.id, {i: holdings_of(n) for i, n in numbers.items()})
     return found

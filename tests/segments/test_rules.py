@@ -88,7 +88,7 @@ def test_a_mistake_deep_in_the_tree_names_its_path():
         ({"tag": "VIP", "consent": "sms"}, [("rule", "SEGMENT_RULE_ONE_CONDITION")]),
         ({}, [("rule", "SEGMENT_RULE_ONE_CONDITION")]),
         ([], [("rule", "SEGMENT_RULE_WRONG_TYPE")]),
-        ({"productHeld": {"product": "TD3M"}}, [("rule.productHeld", "SEGMENT_RULE_UNKNOWN_FIELD")]),
+        ({"productHeld": {"product": "TD3M"}}, [("rule.productHeld.product", "SEGMENT_RULE_UNKNOWN_VALUE")]),
     ],
 )
 def test_wrong_trees_are_refused_with_their_path(rule, expected):
@@ -108,6 +108,7 @@ def test_products_must_be_in_the_catalogue():
     assert refusals({"productHeld": {"product": "NOPE"}}, WITH_PRODUCTS) == [
         ("rule.productHeld.product", "SEGMENT_RULE_UNKNOWN_VALUE")
     ]
+    assert rules.named_products({"or": [{"productHeld": {"product": "TD3M"}}, {"not": {"tag": "x"}}]}) == ["TD3M"]
     assert refusals({"maturityWithinDays": {"days": "soon"}}, WITH_PRODUCTS) == [
         ("rule.maturityWithinDays.days", "SEGMENT_RULE_WRONG_TYPE")
     ]

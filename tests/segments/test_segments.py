@@ -3,8 +3,10 @@ membership (entered and left, set-based), and isolation: a segment never reaches
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -13,6 +15,7 @@ from branchdesk.access.principal import BranchRef, Principal
 from branchdesk.crm import records
 from branchdesk.crm import service as crm
 from branchdesk.crm.rules import month_days_within
+from branchdesk.demo import PRODUCTS
 from branchdesk.platform.pagination import PageRequest
 from branchdesk.segments import repository, rules
 from branchdesk.segments import service as segments
@@ -62,6 +65,15 @@ def evaluate(rule: rules.Rule, c, tiers=TIERS) -> bool:
             return c.risk_grade in grades
         case rules.Consents(channel):
             return not c.do_not_contact and channel in c.consents
+        case rules.ProductHeld(product, held):
+            return any(h.product_code == product for h in c.holdings) == held
+        case rules.MaturityWithin(days, product):
+            return any(
+                h.matures_on is not None
+                and TODAY <= h.matures_on <= TODAY + timedelta(days=days)
+                and (product is None or h.product_code == product)
+                for h in c.holdings
+            )
     raise AssertionError(rule)
 
 
@@ -87,11 +99,31 @@ RULES = [
     {"and": [{"tier": {"atLeast": "gold"}}, {"not": {"lifecycle": ["dormant", "lost"]}}]},
     {"or": [{"birthdayWithinDays": 7}, {"and": [{"age": {"min": 60}}, {"consent": "phone"}]}]},
     {"and": [{"or": [{"tag": "代发工资"}, {"riskGrade": ["C5"]}]}, {"not": {"aum": {"max": 10_000}}}]},
+    {"productHeld": {"product": "TD3M"}},
+    {"productHeld": {"product": "FUND-CSI300", "held": False}},
+    {"maturityWithinDays": {"days": 10}},
+    {"maturityWithinDays": {"days": 366, "product": "TD1Y"}},
+    {"and": [{"maturityWithinDays": {"days": 10}}, {"not": {"productHeld": {"product": "WM-R2-180"}}}]},
 ]
 
 
+@dataclass
+class Facts:
+    id: Any
+    aum_cny: Any
+    birthday: Any
+    last_contact_at: Any
+    lifecycle: Any
+    tags: Any
+    risk_grade: Any
+    consents: Any
+    do_not_contact: Any
+    tier: Any
+    holdings: list
+
+
 async def clients_with_tiers(session, branch_id):
-    return (
+    rows = (
         await session.execute(
             text(
                 "SELECT c.id, c.aum_cny, c.birthday, c.last_contact_at, c.lifecycle, c.tags, c.risk_grade, "
@@ -101,6 +133,13 @@ async def clients_with_tiers(session, branch_id):
             {"t": branch_id},
         )
     ).all()
+    held = (
+        await session.execute(
+            text("SELECT client_id, product_code, matures_on FROM holdings WHERE tenant_id = :t AND status = 'active'"),
+            {"t": branch_id},
+        )
+    ).all()
+    return [Facts(*row, holdings=[h for h in held if h.client_id == row.id]) for row in rows]
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +152,7 @@ async def scored(rt, scored_branch):
 @pytest.mark.parametrize("given", RULES, ids=[str(r) for r in RULES])
 async def test_the_compiled_rule_matches_what_a_reader_of_the_rule_would_say(rt, scored, given):
     branch_id = scored.branch.id
-    words = rules.Vocabulary(TIERS)
+    words = rules.Vocabulary(TIERS, frozenset(p[0] for p in PRODUCTS))
     checked = rules.check_rule(given, words)
     async with rt.db.session(branch_id) as session:
         book = await clients_with_tiers(session, branch_id)

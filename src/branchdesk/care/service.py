@@ -140,7 +140,7 @@ async def _check_trigger(session: AsyncSession, by: Principal, draft: PlanDraft)
     rhythm = draft.trigger is rules.Trigger.TIER_RHYTHM
     given = draft.tier is not None or draft.every_months is not None
     if rhythm or given:
-        tiers = (await segments.vocabulary(session)).tiers
+        tiers = (await segments.vocabulary(session, by)).tiers
         if not rhythm or draft.tier not in tiers or draft.every_months not in rules.RHYTHM_MONTHS:
             field_name = "tier" if draft.tier not in tiers else "everyMonths"
             problems.append(DomainError(errors.PLAN_RHYTHM, field=field_name, tiers=", ".join(tiers)))

@@ -34,6 +34,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from branchdesk.crm.models import Client
 from branchdesk.crm.repository import PROFILE, Reader, in_scope
 from branchdesk.crm.rules import month_days_within
+from branchdesk.holdings.models import Holding
+from branchdesk.holdings.rules import HoldingStatus
 from branchdesk.segments import rules
 from branchdesk.segments.models import ClientScore, Segment, SegmentMember, SegmentTemplate
 
@@ -58,6 +60,16 @@ def _years_before(day: date, years: int) -> date:
 
 def _tier_in(branch_id: uuid.UUID, codes: list[str]) -> ColumnElement[bool]:
     return exists().where(ClientScore.tenant_id == branch_id, ClientScore.id == Client.id, ClientScore.tier.in_(codes))
+
+
+def _holding(branch_id: uuid.UUID, *conditions: ColumnElement[bool]) -> ColumnElement[bool]:
+    """The client has an active holding meeting ``conditions``."""
+    return exists().where(
+        Holding.tenant_id == branch_id,
+        Holding.client_id == Client.id,
+        Holding.status == HoldingStatus.ACTIVE.value,
+        *conditions,
+    )
 
 
 def condition(branch_id: uuid.UUID, rule: rules.Rule, at: Moment, vocabulary: rules.Vocabulary) -> ColumnElement[bool]:
@@ -98,7 +110,13 @@ def condition(branch_id: uuid.UUID, rule: rules.Rule, at: Moment, vocabulary: ru
             return and_(Client.risk_grade.is_not(None), Client.risk_grade.in_(list(grades)))
         case rules.Consents(channel):
             return and_(Client.do_not_contact.is_(False), Client.consents.contains([channel]))
-    raise ValueError(f"no compiler for {type(rule).__name__}")  # product conditions need the holdings table
+        case rules.ProductHeld(product, held):
+            holds = _holding(branch_id, Holding.product_code == product)
+            return holds if held else not_(holds)
+        case rules.MaturityWithin(days, product):
+            window = Holding.matures_on.between(at.today, at.today + timedelta(days=days))
+            return _holding(branch_id, window, Holding.product_code == product if product is not None else true())
+    raise ValueError(f"no compiler for {type(rule).__name__}")
 
 
 def matching(
@@ -145,6 +163,12 @@ async def name_taken(session: AsyncSession, branch_id: uuid.UUID, name: str, but
 
 async def active_segments(session: AsyncSession, branch_id: uuid.UUID) -> list[Segment]:
     return list(await session.scalars(segments_query(branch_id).order_by(Segment.id)))
+
+
+async def add_missing(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
+    """Segments the branch does not have by name yet (one statement); returns how many were added."""
+    stmt = pg_insert(Segment).values(rows).on_conflict_do_nothing(index_elements=[Segment.tenant_id, Segment.name])
+    return len(list(await session.scalars(stmt.returning(Segment.id))))
 
 
 async def template_named(session: AsyncSession, name: str) -> SegmentTemplate | None:

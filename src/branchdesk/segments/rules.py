@@ -121,7 +121,7 @@ Rule = (
     | LastContactOlderThan | LifecycleIn | HasTag | RiskGradeIn | Consents
 )  # fmt: skip
 
-# Conditions that read a client's holdings: they need the holdings table (see ``repository``).
+# Conditions that read a client's holdings.
 HOLDING_CONDITIONS = frozenset({"productHeld", "maturityWithinDays"})
 
 
@@ -130,7 +130,7 @@ class Vocabulary:
     """What values a rule may name: the tier codes by rank (lowest first), the known product codes."""
 
     tiers: tuple[str, ...]
-    products: frozenset[str] | None = None  # None: product conditions are not available
+    products: frozenset[str] = frozenset()  # the catalogue's codes the rule names (see :func:`named_products`)
 
 
 # --- checking ------------------------------------------------------------------------------------
@@ -256,9 +256,6 @@ class _Checker:
                 self.fail(path, errors.RULE_ONE_CONDITION)
             return None
         name = named[0]
-        if name in HOLDING_CONDITIONS and self.vocabulary.products is None:
-            self.fail(f"{path}.{name}", errors.RULE_UNKNOWN_FIELD, name=name)
-            return None
         return CONDITIONS[name](self, given[name], f"{path}.{name}", depth)
 
 
@@ -312,11 +309,10 @@ def _birthday(checker: _Checker, value: Any, path: str, depth: int) -> Rule | No
 
 
 def _product(checker: _Checker, value: Any, path: str) -> str | None:
-    products = checker.vocabulary.products or frozenset()
     code = checker.text(value, path)
     if code is None:
         return None
-    if code not in products:
+    if code not in checker.vocabulary.products:
         checker.fail(path, errors.RULE_UNKNOWN_VALUE, value=code, allowed="the product catalogue's codes")
         return None
     return code
@@ -410,3 +406,18 @@ def uses_holdings(rule: Rule) -> bool:
         case ProductHeld() | MaturityWithin():
             return True
     return False
+
+
+def named_products(value: Any) -> list[str]:
+    """The product codes a rule's JSON form names (to look up in the catalogue before checking it)."""
+    found: list[str] = []
+    if isinstance(value, list):
+        for item in value:
+            found += named_products(item)
+    elif isinstance(value, dict):
+        for name, inner in value.items():
+            if name in HOLDING_CONDITIONS and isinstance(inner, dict) and isinstance(inner.get("product"), str):
+                found.append(inner["product"].strip())
+            else:
+                found += named_products(inner)
+    return sorted(set(found))

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from branchdesk.access.principal import Principal
 from branchdesk.crm import service as crm
 from branchdesk.crm.permissions import CLIENT_READ
+from branchdesk.holdings import catalogue
 from branchdesk.platform import audit
 from branchdesk.platform.clock import utcnow
 from branchdesk.platform.errors import DomainError, Forbidden, InvalidInput, NotFound
@@ -67,8 +68,14 @@ class BranchRun:
     skipped: list[str]
 
 
-async def vocabulary(session: AsyncSession) -> rules.Vocabulary:
-    return rules.Vocabulary(tiers=await scoring.tier_codes(session))
+async def vocabulary(
+    session: AsyncSession, by: Principal, rule: Any = None, tiers: tuple[str, ...] | None = None
+) -> rules.Vocabulary:
+    """What a rule may name: the tiers (``tiers`` when already read), and those of the products it names
+    that the catalogue has."""
+    named = rules.named_products(rule)
+    known = [p.code for p in await catalogue.products_by_code(session, by, named)] if named else []
+    return rules.Vocabulary(tiers=tiers or await scoring.tier_codes(session), products=frozenset(known))
 
 
 async def moment(session: AsyncSession, by: Principal, now: datetime | None = None) -> repository.Moment:
@@ -87,9 +94,10 @@ def _name(name: str, field: str = "name") -> str:
 # --- defining ------------------------------------------------------------------------------------
 
 
-async def check(session: AsyncSession, by: Principal, rule: Any) -> rules.Rule:
+async def check(session: AsyncSession, by: Principal, rule: Any) -> tuple[rules.Rule, rules.Vocabulary]:
     """A rule's JSON form checked against the current vocabulary (InvalidInput naming each path)."""
-    return rules.check_rule(rule, await vocabulary(session))
+    words = await vocabulary(session, by, rule)
+    return rules.check_rule(rule, words), words
 
 
 async def define_segment(
@@ -105,7 +113,7 @@ async def define_segment(
     except DomainError as exc:
         problems.append(exc)
     try:
-        checked = await check(session, by, rule)
+        checked, words = await check(session, by, rule)
     except InvalidInput as exc:
         problems += exc.errors
     if problems:
@@ -124,7 +132,7 @@ async def define_segment(
     )
     session.add(segment)
     await session.flush()
-    await _materialise(session, by, segment, checked, await vocabulary(session), await moment(session, by, now))
+    await _materialise(session, by, segment, checked, words, await moment(session, by, now))
     await repository.reload(session, segment)
     await audit.record(session, by.branch_id, by.author, "segment.defined", "segment", segment.id, {"name": cleaned})
     return segment
@@ -155,9 +163,10 @@ async def update_segment(
         except DomainError as exc:
             problems.append(exc)
     checked = None
+    words = rules.Vocabulary(())
     if rule is not None:
         try:
-            checked = await check(session, by, rule)
+            checked, words = await check(session, by, rule)
         except InvalidInput as exc:
             problems += exc.errors
     if problems:
@@ -171,7 +180,7 @@ async def update_segment(
     await session.flush()
     if checked is not None:
         at = await moment(session, by, segment.updated_at)
-        await _materialise(session, by, segment, checked, await vocabulary(session), at)
+        await _materialise(session, by, segment, checked, words, at)
         await repository.reload(session, segment)
     details = {"name": cleaned, "rule_changed": checked is not None}
     await audit.record(session, by.branch_id, by.author, "segment.updated", "segment", segment.id, details)
@@ -182,9 +191,8 @@ async def preview_segment(session: AsyncSession, by: Principal, rule: Any, page:
     """How many of the branch's clients a rule matches, and a first page of those the caller may read
     (by name): nothing is saved."""
     by.require(SEGMENT_MANAGE)
-    checked = await check(session, by, rule)
-    reader = crm.reader(by)
-    stmt = repository.preview_query(by.branch_id, reader, checked, await moment(session, by), await vocabulary(session))
+    checked, words = await check(session, by, rule)
+    stmt = repository.preview_query(by.branch_id, crm.reader(by), checked, await moment(session, by), words)
     found = await keyset(session, stmt, crm.CLIENT_ORDERS["name"], page, crm.ClientProfile.of)
     return Preview(await count(session, stmt), found)
 
@@ -225,6 +233,24 @@ async def publish_template(
     return template
 
 
+async def add_segments(session: AsyncSession, by: Principal, drafts: list[tuple[str, str | None, Any]]) -> int:
+    """The system gives a branch segments it lacks by name, (name, description, rule) each, in one
+    statement (the demo; an onboarding default set). They are materialised by the next run."""
+    if not by.is_system:
+        raise Forbidden("segments")
+    now = utcnow()
+    words = await vocabulary(session, by, [rule for _, _, rule in drafts])
+    for name, _, rule in drafts:
+        rules.check_rule(rule, words)  # a shipped set is checked like any other
+        _name(name)
+    rows = [
+        {"tenant_id": by.branch_id, "id": uuid.uuid4(), "name": name.strip(), "description": description}
+        | {"rule": rule, "created_at": now, "updated_at": now, "member_count": 0}
+        for name, description, rule in drafts
+    ]
+    return await repository.add_missing(session, rows) if rows else 0
+
+
 # --- materialising -------------------------------------------------------------------------------
 
 
@@ -250,11 +276,12 @@ async def materialise_all(
         raise Forbidden("scoring")
     at = await moment(session, by, now)
     await repository.adopt_templates(session, by.branch_id, at.now)
-    words = await vocabulary(session)
+    tiers = await scoring.tier_codes(session)
     entered = left = done = 0
     skipped: list[str] = []
     for segment in await repository.active_segments(session, by.branch_id):
         try:
+            words = await vocabulary(session, by, segment.rule, tiers)
             checked = rules.check_rule(segment.rule, words)
         except InvalidInput:
             skipped.append(segment.name)

@@ -103,16 +103,26 @@ def _quintile(order: Any) -> ColumnElement[int]:
     return (1 + (5 * position) // func.count().over()).cast(Integer)
 
 
+def stage_of(dormant_since: datetime, new_since: datetime) -> ColumnElement[str]:
+    """A client's lifecycle stage from its own row: prospect (never held anything), new (recorded
+    recently), dormant (no interaction and no holding movement since ``dormant_since``; lost when it no
+    longer holds anything), else active."""
+    activity = func.greatest(Client.last_contact_at, Client.last_movement_at)
+    return case(
+        (and_(Client.aum_cny == 0, Client.last_movement_at.is_(None)), "prospect"),
+        (Client.created_at >= new_since, "new"),
+        (or_(activity.is_(None), activity < dormant_since), case((Client.aum_cny == 0, "lost"), else_="dormant")),
+        else_="active",
+    )
+
+
 def computed_scores(
     branch_id: uuid.UUID, now: datetime, dormant_since: datetime, new_since: datetime, year_ago: datetime
 ) -> Select[*tuple[Any, ...]]:
-    """Every client of the branch with the tier, quintiles and stage they have as of ``now``."""
-    recent = (
-        select(Interaction.client_id, func.count().label("n"))
-        .where(Interaction.tenant_id == branch_id, Interaction.occurred_at >= year_ago, Interaction.occurred_at <= now)
-        .group_by(Interaction.client_id)
-        .subquery("recent")
-    )
+    """Every client of the branch with the tier, quintiles and stage they have as of ``now``.
+
+    Each client's facts are read first (the year's interactions counted on the timeline's index, per
+    client: the plan stays linear whatever the statistics say), then ranked within the branch."""
     ladder = (
         select(
             ValueTier.code,
@@ -133,29 +143,48 @@ def computed_scores(
         .scalar_subquery()
     )
     lowest = select(ladder.c.code).order_by(ladder.c.rank).limit(1).scalar_subquery()
-    activity = func.greatest(Client.last_contact_at, Client.last_movement_at)
-    frequency = func.coalesce(recent.c.n, 0)
-    stage = case(
-        (and_(Client.aum_cny == 0, Client.last_movement_at.is_(None)), "prospect"),
-        (Client.created_at >= new_since, "new"),
-        (or_(activity.is_(None), activity < dormant_since), case((Client.aum_cny == 0, "lost"), else_="dormant")),
-        else_="active",
+    frequency = (
+        select(func.count())
+        .where(
+            Interaction.tenant_id == branch_id,
+            Interaction.client_id == Client.id,
+            Interaction.occurred_at >= year_ago,
+            Interaction.occurred_at <= now,
+        )
+        .scalar_subquery()
     )
-    return (
+    activity = func.greatest(Client.last_contact_at, Client.last_movement_at)
+    tier_before = (
+        select(ClientScore.tier)
+        .where(ClientScore.tenant_id == branch_id, ClientScore.id == Client.id)
+        .scalar_subquery()
+    )
+    facts = (
         select(
             Client.id.label("client_id"),
             func.coalesce(tier, lowest).label("tier"),
-            _quintile(activity.asc().nulls_first()).label("recency"),
-            _quintile(frequency.asc()).label("frequency"),
-            _quintile(Client.aum_cny.asc()).label("monetary"),
-            stage.label("lifecycle"),
+            tier_before.label("tier_before"),
+            stage_of(dormant_since, new_since).label("lifecycle"),
+            Client.lifecycle.label("lifecycle_before"),
             activity.label("last_activity_at"),
             frequency.label("interactions_12m"),
             Client.aum_cny.label("aum_cny"),
         )
-        .select_from(Client)
-        .outerjoin(recent, recent.c.client_id == Client.id)
         .where(Client.tenant_id == branch_id)
+        .subquery("facts")
+    )
+    return select(
+        facts.c.client_id,
+        facts.c.tier,
+        facts.c.tier_before,
+        facts.c.lifecycle_before,
+        _quintile(facts.c.last_activity_at.asc().nulls_first()).label("recency"),
+        _quintile(facts.c.interactions_12m.asc()).label("frequency"),
+        _quintile(facts.c.aum_cny.asc()).label("monetary"),
+        facts.c.lifecycle,
+        facts.c.last_activity_at,
+        facts.c.interactions_12m,
+        facts.c.aum_cny,
     )
 
 
@@ -171,37 +200,26 @@ async def rescore(
 ) -> Rescored:
     """Rescore the branch in one statement (see the module's note); returns what changed."""
     computed = computed_scores(branch_id, now, dormant_since, new_since, year_ago).cte("computed")
-    scored = ClientScore.__table__.alias("scored")
-    tier_changes = (
-        select(
-            literal(branch_id, Uuid).label("tenant_id"),
-            func.gen_random_uuid(),
-            computed.c.client_id,
-            literal("tier", String),
-            scored.c.tier,
-            computed.c.tier,
-            literal(now, DateTime(timezone=True)),
-            literal(reason, String),
-        )
-        .select_from(
-            computed.outerjoin(scored, and_(scored.c.tenant_id == branch_id, scored.c.id == computed.c.client_id))
-        )
-        .where(scored.c.tier.is_distinct_from(computed.c.tier))
-    )
-    stage_changes = (
-        select(
-            literal(branch_id, Uuid),
-            func.gen_random_uuid(),
-            computed.c.client_id,
-            literal("lifecycle", String),
-            Client.lifecycle,
-            computed.c.lifecycle,
-            literal(now, DateTime(timezone=True)),
-            literal(reason, String),
-        )
-        .select_from(computed.join(Client, and_(Client.tenant_id == branch_id, Client.id == computed.c.client_id)))
-        .where(Client.lifecycle.is_distinct_from(computed.c.lifecycle))
-    )
+    tier_changes = select(
+        literal(branch_id, Uuid),
+        func.gen_random_uuid(),
+        computed.c.client_id,
+        literal("tier", String),
+        computed.c.tier_before,
+        computed.c.tier,
+        literal(now, DateTime(timezone=True)),
+        literal(reason, String),
+    ).where(computed.c.tier_before.is_distinct_from(computed.c.tier))
+    stage_changes = select(
+        literal(branch_id, Uuid),
+        func.gen_random_uuid(),
+        computed.c.client_id,
+        literal("lifecycle", String),
+        computed.c.lifecycle_before,
+        computed.c.lifecycle,
+        literal(now, DateTime(timezone=True)),
+        literal(reason, String),
+    ).where(computed.c.lifecycle_before.is_distinct_from(computed.c.lifecycle))
     history_columns = ["tenant_id", "id", "client_id", "kind", "from_value", "to_value", "changed_at", "reason"]
     history = (
         pg_insert(ClientScoreChange)
@@ -227,14 +245,12 @@ async def rescore(
         ),
     )
     written = upsert.returning(ClientScore.id).cte("written")
+    # The stage follows from the client's own row: recomputed in place, no join back to the scores.
+    stage = stage_of(dormant_since, new_since)
     stages = (
         update(Client)
-        .where(
-            Client.tenant_id == branch_id,
-            Client.id == computed.c.client_id,
-            Client.lifecycle.is_distinct_from(computed.c.lifecycle),
-        )
-        .values(lifecycle=computed.c.lifecycle)
+        .where(Client.tenant_id == branch_id, Client.lifecycle.is_distinct_from(stage))
+        .values(lifecycle=stage)
         .returning(Client.id)
         .cte("stages")
     )
