@@ -42,6 +42,7 @@ from branchdesk.edge import (
 )
 from branchdesk.graphql import persisted_queries
 from branchdesk.graphql.access_reviews.exports import access_review_csv
+from branchdesk.graphql.care.feeds import care_calendar_feed
 from branchdesk.graphql.context import Connection, close_at_expiry, close_when_sessions_end, identify_once
 from branchdesk.graphql.request_context import connection_of
 from branchdesk.graphql.schema import build_schema
@@ -340,6 +341,7 @@ def create_app(
             Route("/healthz/jobs", jobs_health),
             Route("/metrics", metrics_endpoint(settings)),
             Route("/exports/access-reviews/{review_id}.csv", access_review_csv),
+            Route("/care/feeds/{branch_id}/{staff_id}.ics", care_calendar_feed),
         ],
         middleware=[
             Middleware(RequestId),

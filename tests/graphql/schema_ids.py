@@ -41,6 +41,8 @@ REFERS_TO: dict[str, str] = {
     "fromOwnerId": "StaffMember",
     "clientIds": "Client",
     "assigneeId": "StaffMember",
+    "coverId": "StaffMember",
+    "planId": "CarePlan",
 }
 # Names that only mean something on their field: a bare `id` is the object the field is about.
 ON_FIELD: dict[tuple[str, str, str], str] = {
@@ -71,6 +73,10 @@ SEVERAL: frozenset[tuple[str, str]] = frozenset(
         ("Mutation", "submitFeedback"),
         ("Mutation", "assignComplaint"),
         ("Query", "feedback"),
+        ("Query", "followUps"),
+        ("Mutation", "reassignFollowUps"),
+        ("Mutation", "recordAbsence"),
+        ("Mutation", "updateCarePlan"),
     }
 )
 # Values for required arguments other than the id, where a generic one would be refused before the
