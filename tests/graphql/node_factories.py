@@ -285,8 +285,14 @@ async def make_follow_up(rt: Any, branch: Any, owner: str) -> Made:
                 name="跟进",
                 kyc_expires_on=utcnow().date() + timedelta(days=2),
                 consents=[ContactChannel.PHONE],
+                phone=f"139{secrets.randbelow(10**8):08d}",
             ),
         )
+        # the plans of earlier calls would reach this client too, and the weekly cap would keep this one out
+        for _, earlier in (
+            await care.list_plans(session, principal, PageRequest(first=100), care_rules.PlanState.ACTIVE)
+        ).items:
+            await care.set_plan_state(session, principal, earlier.id, care_rules.PlanState.PAUSED)
         draft = care.PlanDraft(_marker(), care_rules.Trigger.KYC_EXPIRY, care_rules.Channel.PHONE, title, offsets=[0])
         plan = await care.define_plan(session, principal, draft)
         await care.plan_day(session, principal)

@@ -63,6 +63,15 @@ ON_FIELD: dict[tuple[str, str, str], str] = {
     ("Mutation", "assignComplaint", "id"): "Feedback",
     ("Query", "segment", "id"): "Segment",
     ("Mutation", "updateSegment", "id"): "Segment",
+    ("Query", "carePlan", "id"): "CarePlan",
+    ("Query", "simulatePlan", "id"): "CarePlan",
+    ("Mutation", "updateCarePlan", "id"): "CarePlan",
+    ("Mutation", "pauseCarePlan", "id"): "CarePlan",
+    ("Mutation", "resumeCarePlan", "id"): "CarePlan",
+    ("Mutation", "completeFollowUp", "id"): "FollowUp",
+    ("Mutation", "rescheduleFollowUp", "id"): "FollowUp",
+    ("Mutation", "reassignFollowUps", "ids"): "FollowUp",
+    ("Mutation", "cancelAbsence", "id"): "StaffAbsence",
 }
 # Fields that take ids of several objects: when one slot is probed, the others are optional (left out)
 # or required and filled from SAMPLES with an object of the caller's own branch.
@@ -93,6 +102,11 @@ SAMPLES: dict[str, Any] = {
     # The complaint an assignee is probed on (assignComplaint's `id`, the one field where `id` is not the
     # probed slot): a complaint of nothing by default, one of branch B in the node-isolation scene.
     "id": "RmVlZGJhY2s6MDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAw",
+    # An absence (recordAbsence) probed on its cover: whose it is, the node-isolation caller in that scene;
+    # and a real period, so that the dates are not refused before the people are looked up.
+    "staffId": "U3RhZmZNZW1iZXI6MDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAw",
+    "startsAt": "2030-01-07T09:00:00+08:00",
+    "endsAt": "2030-01-08T09:00:00+08:00",
 }
 GENERIC = {
     "String": "node isolation",

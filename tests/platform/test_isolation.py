@@ -3,6 +3,7 @@ table joins every test here without being named."""
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from datetime import date, time, timedelta
 from decimal import Decimal
@@ -125,6 +126,7 @@ async def seeded(rt, world):
                     name="关怀",
                     kyc_expires_on=utcnow().date() + timedelta(days=2),
                     consents=[ContactChannel.PHONE],
+                    phone=f"139{secrets.randbelow(10**8):08d}",
                 ),
             )
             await care.set_settings(session, principal, time(21), time(8), 3, 2)
