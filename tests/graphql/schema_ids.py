@@ -85,7 +85,6 @@ SEVERAL: frozenset[tuple[str, str]] = frozenset(
         ("Query", "followUps"),
         ("Mutation", "reassignFollowUps"),
         ("Mutation", "recordAbsence"),
-        ("Mutation", "updateCarePlan"),
     }
 )
 # Values for required arguments other than the id, where a generic one would be refused before the

@@ -11,7 +11,7 @@ outage (it looks :data:`CATCH_UP_DAYS` back) creates each follow-up once.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -244,12 +244,14 @@ async def _plan_for_update(session: AsyncSession, by: Principal, plan_id: uuid.U
 
 async def update_plan(session: AsyncSession, by: Principal, plan_id: uuid.UUID, draft: PlanDraft) -> CarePlan:
     """Change a plan from today on: follow-ups already made keep what they were made with, and the
-    planner applies the new rules only to occurrences due from today."""
-    by.require(CARE_PLAN)
-    trigger_problems = await _check_trigger(session, by, draft)  # a segment of nothing is not found first
+    planner applies the new rules only to occurrences due from today. A plan keeps its trigger and segment
+    (another trigger is another plan)."""
     plan = await _plan_for_update(session, by, plan_id)
+    if draft.trigger.value != plan.trigger:
+        raise DomainError(errors.PLAN_TRIGGER, field="plan.trigger")
+    draft = replace(draft, segment_id=plan.segment_id)
     values, problems = _check_draft(draft)
-    problems += trigger_problems
+    problems += await _check_trigger(session, by, draft)
     if problems:
         raise InvalidInput(problems)
     other = await repository.plan_named(session, by.branch_id, str(values["name"]))
