@@ -85,8 +85,8 @@ INSERT INTO clients (tenant_id, id, client_number, kind, name, birthday, risk_gr
 SELECT CAST(:branch AS uuid), gen_random_uuid(), CAST(:code AS text) || lpad(g::text, 7, '0'), 'individual', '客户' || g,
   date '1950-01-01' + (g * 37 % 18000), 'C3', CAST(:today AS date) - (g * 13 % 700), 'verified',
   CAST(:today AS date) + (g * 17 % 900) - 60,
-  (ARRAY[ARRAY['phone','sms','wechat'], ARRAY['phone'], ARRAY['wechat','email'], ARRAY[]::text[],
-         ARRAY['phone','sms','wechat','email','visit']])[1 + g % 5]::varchar[],
+  CASE g % 5 WHEN 0 THEN ARRAY['phone','sms','wechat'] WHEN 1 THEN ARRAY['phone'] WHEN 2 THEN ARRAY['wechat','email']
+    WHEN 3 THEN ARRAY[]::text[] ELSE ARRAY['phone','sms','wechat','email','visit'] END::varchar[],
   g % 50 = 0, 'zh-CN', (ARRAY['new','active','active','active','dormant'])[1 + g % 5], '{}',
   (CAST(:owners AS uuid[]))[1 + g % cardinality(CAST(:owners AS uuid[]))],
   now() - make_interval(days => g * 7 % 400), now(), now() - make_interval(days => g * 11 % 365), g * 100
@@ -139,15 +139,15 @@ async def seed(rt: Runtime, branches: int, clients: int) -> list[tuple[Any, str]
                     await onboarding.onboard_branch(
                         session,
                         SYSTEM,
-                        service.BranchDraft("0000", "总行", BranchLevel.HEAD_OFFICE, None, "Asia/Shanghai",
-                                            head=service.StaffDraft("HO0001", "总行管理员")),
+                        service.BranchDraft("0000", "总行", BranchLevel.HEAD_OFFICE, "Asia/Shanghai",
+                                            service.StaffDraft("HO0001", "总行管理员")),
                     )
                 ).branch  # fmt: skip
             onboarded = await onboarding.onboard_branch(
                 session,
                 SYSTEM,
-                service.BranchDraft(code, f"网点{code}", BranchLevel.TIER1_BRANCH, "0000", "Asia/Shanghai",
-                                    head=service.StaffDraft(f"{code}H", "网点负责人")),
+                service.BranchDraft(code, f"网点{code}", BranchLevel.TIER1_BRANCH, "Asia/Shanghai",
+                                    service.StaffDraft(f"{code}H", "网点负责人"), parent_code="0000"),
             )  # fmt: skip
             branch = onboarded.branch
             owners = []
