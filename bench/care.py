@@ -82,7 +82,8 @@ SEED_CLIENTS = """
 INSERT INTO clients (tenant_id, id, client_number, kind, name, birthday, risk_grade, risk_assessed_on, kyc_status,
   kyc_expires_on, consents, do_not_contact, preferred_language, lifecycle, tags, owner_id, created_at, updated_at,
   last_contact_at, aum_cny)
-SELECT CAST(:branch AS uuid), gen_random_uuid(), CAST(:code AS text) || lpad(g::text, 7, '0'), 'individual', '客户' || g,
+SELECT CAST(:branch AS uuid), gen_random_uuid(), CAST(:code AS text) || lpad(g::text, 7, '0'), 'individual',
+  '客户' || g,
   date '1950-01-01' + (g * 37 % 18000), 'C3', CAST(:today AS date) - (g * 13 % 700), 'verified',
   CAST(:today AS date) + (g * 17 % 900) - 60,
   CASE g % 5 WHEN 0 THEN ARRAY['phone','sms','wechat'] WHEN 1 THEN ARRAY['phone'] WHEN 2 THEN ARRAY['wechat','email']
@@ -94,7 +95,8 @@ FROM generate_series(1, CAST(:clients AS int)) g"""
 SEED_INTERACTIONS = """
 INSERT INTO interactions (tenant_id, id, client_id, kind, channel, occurred_at, logged_by_id, logged_at, summary,
   products)
-SELECT c.tenant_id, gen_random_uuid(), c.id, 'call', 'phone', now() - make_interval(days => (abs(hashtext(c.id::text)) % 20)),
+SELECT c.tenant_id, gen_random_uuid(), c.id, 'call', 'phone',
+  now() - make_interval(days => (abs(hashtext(c.id::text)) % 20)),
   c.owner_id, now(), '电话沟通', '{}'
 FROM clients c WHERE c.tenant_id = CAST(:branch AS uuid) AND abs(hashtext(c.id::text)) % 5 = 0"""
 SEED_SCORES = """
