@@ -305,6 +305,9 @@ async def make_follow_up(rt: Any, branch: Any, owner: str) -> Made:
 FACTORIES["FollowUp"] = make_follow_up
 
 
+_ABSENCE_SLOTS = itertools.count()  # one absence of the same owner never overlaps another
+
+
 async def make_staff_absence(rt: Any, branch: Any, owner: str) -> Made:
     """An absence of ``owner`` (the branch head) a year ahead; its reason is the marker."""
     from branchdesk.availability import service as availability
@@ -312,7 +315,7 @@ async def make_staff_absence(rt: Any, branch: Any, owner: str) -> Made:
     reason = _marker()
     async with acting(rt, branch, owner) as (session, principal):
         assert principal.staff_id is not None
-        start = utcnow() + timedelta(days=500 + secrets.randbelow(300))
+        start = utcnow().replace(microsecond=0) + timedelta(days=500, hours=2 * next(_ABSENCE_SLOTS))
         made = await availability.record_absence(
             session, principal, principal.staff_id, start, start + timedelta(hours=1), reason
         )

@@ -112,8 +112,10 @@ class ReassignFollowUpsInput:
 
 @strawberry.input(description="The branch's care settings.")
 class SetCareSettingsInput:
-    quiet_start: str = text("Quiet hours start, HH:MM branch time.", max_length=5)
-    quiet_end: str = text("Quiet hours end, HH:MM (earlier than the start: the next morning).", max_length=5)
+    quiet_start: str = text("Quiet hours start, HH:MM branch time.", max_length=5, default="21:00")
+    quiet_end: str = text(
+        "Quiet hours end, HH:MM (earlier than the start: the next morning).", max_length=5, default="08:00"
+    )
     weekly_cap: int = strawberry.field(description="Contacts per client per week across all plans, 1 to 20.")
     escalate_after_days: int = strawberry.field(description="Escalate a follow-up overdue by 1 to 30 business days.")
 
