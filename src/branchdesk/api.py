@@ -42,6 +42,7 @@ from branchdesk.edge import (
 )
 from branchdesk.graphql import persisted_queries
 from branchdesk.graphql.access_reviews.exports import access_review_csv
+from branchdesk.graphql.care.feeds import care_calendar_feed
 from branchdesk.graphql.context import (
     Connection,
     close_at_expiry,
@@ -370,6 +371,7 @@ def create_app(
             Route("/healthz/jobs", jobs_health),
             Route("/metrics", metrics_endpoint(settings)),
             Route("/exports/access-reviews/{review_id}.csv", access_review_csv),
+            Route("/care/feeds/{branch_id}/{staff_id}.ics", care_calendar_feed),
         ],
         middleware=[
             Middleware(RequestId),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,6 +18,9 @@ from branchdesk.access.principal import Principal
 from branchdesk.access.registry import DataScope, data_scoped
 from branchdesk.access.unit_of_work import across
 from branchdesk.calendars import service as calendars
+from branchdesk.care import follow_ups as care_work
+from branchdesk.care import rules as care_rules
+from branchdesk.care import service as care
 from branchdesk.credentials import service as credentials
 from branchdesk.crm import bulk as crm_bulk
 from branchdesk.crm import rules as crm_rules
@@ -32,6 +35,7 @@ from branchdesk.holdings import catalogue
 from branchdesk.holdings import feed as holdings_feed
 from branchdesk.holdings.rules import ProductCategory, ProductRiskGrade
 from branchdesk.onboarding import service as onboarding
+from branchdesk.platform.pagination import PageRequest
 from branchdesk.rbac import service as rbac
 from branchdesk.runtime import Runtime
 from branchdesk.segments import service as segments
@@ -186,6 +190,7 @@ async def seed(rt: Runtime) -> None:
         await _surveys(session)
         await _queue(session)
         await _directives(rt, session)
+        await _care(session)
 
 
 async def _custom_policy(rt: Runtime, session: AsyncSession) -> None:
@@ -639,3 +644,80 @@ async def _segments(session: AsyncSession) -> None:
         assert branch is not None
         async with across(session, Principal.system("demo"), branch.id) as system:
             await seed_segments(session, system)
+
+
+# (name, trigger, channel, title, offsets, priority, extra): one plan per trigger, in the bank's words.
+DEMO_CARE_PLANS: tuple[tuple[str, str, str, str, list[int], str, dict[str, Any]], ...] = (
+    ("投诉解决回访", "after_complaint", "phone", "投诉解决后回访客户满意度", [2], "urgent", {}),
+    ("生日祝福", "birthday", "wechat", "微信送上生日祝福", [0], "high", {}),
+    ("新客户首访", "onboarding", "phone", "新客户跟进：了解需求、介绍服务", [1, 7, 30], "high", {}),
+    ("到期提醒", "maturity", "phone", "产品到期前联系客户，商量续存或转购", [-7], "high", {}),
+    ("接触后回访", "after_interaction", "phone", "接触后三个工作日内回访", [3], "normal", {}),
+    ("身份信息到期提醒", "kyc_expiry", "sms", "提醒客户来网点更新身份信息", [-30], "normal", {}),
+    ("风险测评到期提醒", "risk_expiry", "phone", "提醒客户重新做风险测评", [-30], "normal", {}),
+    ("私人银行月度回访", "tier_rhythm", "visit", "私人银行客户月度拜访", [4], "high",
+     {"tier": "private_banking", "every_months": 1}),
+    ("白金季度回访", "tier_rhythm", "phone", "白金客户季度电话回访", [9], "normal",
+     {"tier": "platinum", "every_months": 3}),
+    ("沉睡客户唤醒", "dormancy", "phone", "半年未联系：电话问候，了解近况", [180], "low", {}),
+)  # fmt: skip
+
+
+DEMO_DUE_TODAY = 3  # follow-ups each demo customer manager finds due today (on a working day)
+
+
+async def seed_care(session: AsyncSession, system: Principal, owners: list[uuid.UUID]) -> int:
+    """A branch's care plans (one per trigger; a segment-entry plan for the branch's first segment, if it
+    has one), the planner's run for today, and on a working day a few follow-ups due today for each customer
+    manager. Plans are defined once: a branch that has any gets none. Returns the follow-ups made."""
+    if not await care.count_plans(session, system):
+        await care.set_settings(session, system, time(21), time(8), 3, 2)
+        drafts = list(DEMO_CARE_PLANS)
+        found = await segments.list_segments(session, system, PageRequest(first=1))
+        if found.items:
+            segment = found.items[0][1]
+            entry: dict[str, Any] = {"segment_id": segment.id}
+            drafts.append(
+                (f"进入细分：{segment.name}"[:100], "segment_entry", "phone", "进入细分次日联系", [1], "normal", entry)
+            )
+        for name, trigger, channel, title, offsets, priority, extra in drafts:
+            draft = care.PlanDraft(
+                name=name,
+                trigger=care_rules.Trigger(trigger),
+                channel=care_rules.Channel(channel),
+                title=title,
+                offsets=offsets,
+                priority=care_rules.Priority(priority),
+                **extra,
+            )
+            await care.define_plan(session, system, draft)
+    made = sum(r.created for r in await care.plan_day(session, system))
+    _, today = await calendars.branch_today(session, system)
+    calendar = await calendars.branch_calendar(session, system, today, today)
+    if not calendar.is_working_day(today):
+        return made
+    for owner in owners:  # the walk-through's "my day": a few due today, moved up from the coming week
+        due = care_work.FollowUpFilters(assignee_id=owner, state=care_rules.FollowUpState.OPEN)
+        today_only = care_work.FollowUpFilters(
+            assignee_id=owner, state=care_rules.FollowUpState.OPEN, due_from=today, due_until=today
+        )
+        if await care_work.count_follow_ups(session, system, today_only):
+            continue
+        upcoming = await care_work.list_follow_ups(session, system, PageRequest(first=DEMO_DUE_TODAY), due)
+        for _, follow_up in upcoming.items:
+            if follow_up.due_on > today:
+                await care_work.reschedule(session, system, follow_up.id, today, "演示：今日待办")
+    return made
+
+
+async def _care(session: AsyncSession) -> None:
+    for code, numbers in CLIENT_OWNERS.items():
+        branch = await repository.branch_by_code(session, code)
+        assert branch is not None
+        owners = []
+        for number in numbers:
+            staff = await repository.staff_by_employee_number(session, number)
+            assert staff is not None
+            owners.append(staff.id)
+        async with across(session, Principal.system("demo"), branch.id) as system:
+            await seed_care(session, system, owners)

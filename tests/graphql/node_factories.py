@@ -394,3 +394,76 @@ async def make_notification(rt: Any, branch: Any, owner: str) -> Made:
 
 
 FACTORIES["Notification"] = make_notification
+
+
+async def make_care_plan(rt: Any, branch: Any, owner: str) -> Made:
+    """A care plan the branch head defines (its name is the marker)."""
+    from branchdesk.care import rules as care_rules
+    from branchdesk.care import service as care
+
+    name = _marker()
+    async with acting(rt, branch, owner) as (session, principal):
+        draft = care.PlanDraft(name, care_rules.Trigger.KYC_EXPIRY, care_rules.Channel.PHONE, "更新身份信息")
+        made = await care.define_plan(session, principal, draft)
+    return Made("CarePlan", made.id, name)
+
+
+FACTORIES["CarePlan"] = make_care_plan
+
+
+async def make_follow_up(rt: Any, branch: Any, owner: str) -> Made:
+    """A follow-up the planner makes for a new client of ``owner`` whose KYC expires in two days; its plan's
+    title is the marker."""
+    from branchdesk.care import rules as care_rules
+    from branchdesk.care import service as care
+    from branchdesk.care.models import FollowUp
+    from branchdesk.crm.rules import ContactChannel
+
+    title = _marker()
+    async with acting(rt, branch, owner) as (session, principal):
+        client = await records.create_client(
+            session,
+            principal,
+            crm.ClientDraft(
+                client_number=_marker(),
+                name="跟进",
+                kyc_expires_on=utcnow().date() + timedelta(days=2),
+                consents=[ContactChannel.PHONE],
+                phone=f"139{secrets.randbelow(10**8):08d}",
+            ),
+        )
+        # the plans of earlier calls would reach this client too, and the weekly cap would keep this one out
+        for _, earlier in (
+            await care.list_plans(session, principal, PageRequest(first=100), care_rules.PlanState.ACTIVE)
+        ).items:
+            await care.set_plan_state(session, principal, earlier.id, care_rules.PlanState.PAUSED)
+        draft = care.PlanDraft(_marker(), care_rules.Trigger.KYC_EXPIRY, care_rules.Channel.PHONE, title, offsets=[0])
+        plan = await care.define_plan(session, principal, draft)
+        await care.plan_day(session, principal)
+        made = await session.scalar(
+            select(FollowUp.id).where(FollowUp.plan_id == plan.id, FollowUp.client_id == client.id)
+        )
+    return Made("FollowUp", made, title)
+
+
+FACTORIES["FollowUp"] = make_follow_up
+
+
+_ABSENCE_SLOTS = itertools.count()  # one absence of the same owner never overlaps another
+
+
+async def make_staff_absence(rt: Any, branch: Any, owner: str) -> Made:
+    """An absence of ``owner`` (the branch head) a year ahead; its reason is the marker."""
+    from branchdesk.availability import service as availability
+
+    reason = _marker()
+    async with acting(rt, branch, owner) as (session, principal):
+        assert principal.staff_id is not None
+        start = utcnow().replace(microsecond=0) + timedelta(days=500, hours=2 * next(_ABSENCE_SLOTS))
+        made = await availability.record_absence(
+            session, principal, principal.staff_id, start, start + timedelta(hours=1), reason
+        )
+    return Made("StaffAbsence", made.id, reason)
+
+
+FACTORIES["StaffAbsence"] = make_staff_absence

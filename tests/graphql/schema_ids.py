@@ -45,6 +45,8 @@ REFERS_TO: dict[str, str] = {
     "mentionIds": "StaffMember",
     "participantIds": "StaffMember",
     "attendeeIds": "StaffMember",
+    "coverId": "StaffMember",
+    "planId": "CarePlan",
 }
 # Names that only mean something on their field: a bare `id` is the object the field is about.
 ON_FIELD: dict[tuple[str, str, str], str] = {
@@ -95,6 +97,15 @@ ON_FIELD: dict[tuple[str, str, str], str] = {
     ("Mutation", "askAboutDirective", "directiveId"): NOT_AN_OBJECT,
     # A branch's question is answered by head office across branches, by design (tests/directives).
     ("Mutation", "answerDirectiveQuestion", "questionId"): NOT_AN_OBJECT,
+    ("Query", "carePlan", "id"): "CarePlan",
+    ("Query", "simulatePlan", "id"): "CarePlan",
+    ("Mutation", "updateCarePlan", "id"): "CarePlan",
+    ("Mutation", "pauseCarePlan", "id"): "CarePlan",
+    ("Mutation", "resumeCarePlan", "id"): "CarePlan",
+    ("Mutation", "completeFollowUp", "id"): "FollowUp",
+    ("Mutation", "rescheduleFollowUp", "id"): "FollowUp",
+    ("Mutation", "reassignFollowUps", "ids"): "FollowUp",
+    ("Mutation", "cancelAbsence", "id"): "StaffAbsence",
 }
 # Fields that take ids of several objects: when one slot is probed, the others are optional (left out)
 # or required and filled from SAMPLES with an object of the caller's own branch.
@@ -113,6 +124,9 @@ SEVERAL: frozenset[tuple[str, str]] = frozenset(
         ("Mutation", "recordMeeting"),
         ("Mutation", "declareIncident"),
         ("Mutation", "openTicket"),
+        ("Query", "followUps"),
+        ("Mutation", "reassignFollowUps"),
+        ("Mutation", "recordAbsence"),
     }
 )
 # Values for required arguments other than the id, where a generic one would be refused before the
@@ -129,6 +143,11 @@ SAMPLES: dict[str, Any] = {
     # The complaint an assignee is probed on (assignComplaint's `id`, the one field where `id` is not the
     # probed slot): a complaint of nothing by default, one of branch B in the node-isolation scene.
     "id": "RmVlZGJhY2s6MDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAw",
+    # An absence (recordAbsence) probed on its cover: whose it is, the node-isolation caller in that scene;
+    # and a real period, so that the dates are not refused before the people are looked up.
+    "staffId": "U3RhZmZNZW1iZXI6MDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAw",
+    "startsAt": "2030-01-07T09:00:00+08:00",
+    "endsAt": "2030-01-08T09:00:00+08:00",
 }
 GENERIC = {
     "String": "node isolation",

@@ -98,6 +98,7 @@ async def scene(rt, app, world) -> AsyncIterator[Scene]:
     # Moving a client names its new owner: the branch caller, a member of A and B alike.
     schema_ids.SAMPLES["toOwnerId"] = str(relay.GlobalID("StaffMember", str(member_id)))
     schema_ids.SAMPLES["assigneeId"] = schema_ids.SAMPLES["toOwnerId"]  # a complaint's assignee, likewise
+    schema_ids.SAMPLES["staffId"] = schema_ids.SAMPLES["toOwnerId"]  # who is away (recordAbsence), likewise
     # The complaint an assignee is given: one of B, where the same request reaches it; in A the stranger
     # assignee is not found before the complaint is looked up.
     schema_ids.SAMPLES["id"] = (await make_feedback(rt, branch_b, head_b)).global_id

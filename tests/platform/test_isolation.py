@@ -3,8 +3,9 @@ table joins every test here without being named."""
 
 from __future__ import annotations
 
+import secrets
 import uuid
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -17,10 +18,13 @@ from branchdesk.access.unit_of_work import system_work
 from branchdesk.access_reviews import service as reviews
 from branchdesk.availability import service as availability
 from branchdesk.calendars.models import BranchClosure
+from branchdesk.care import service as care
+from branchdesk.care.rules import Channel as CareChannel
+from branchdesk.care.rules import Trigger
 from branchdesk.crm import records
 from branchdesk.crm import service as crm
 from branchdesk.crm.interactions import service as interactions
-from branchdesk.crm.rules import InteractionChannel, InteractionKind
+from branchdesk.crm.rules import ContactChannel, InteractionChannel, InteractionKind
 from branchdesk.directives import kinds as directive_kinds
 from branchdesk.directives import service as directives
 from branchdesk.directives.models import DirectiveCategory, DirectiveTarget
@@ -185,6 +189,22 @@ async def seeded(rt, world):
             await directives.attest(session, principal, directive.id)
             await directives.ask(session, principal, directive.id, "isolation seed")
             await notifications.set_preference(session, principal, directive_kinds.REMINDER, live=False)
+            await records.create_client(
+                session,
+                principal,
+                crm.ClientDraft(
+                    client_number=f"iso-care-{uuid.uuid4().hex[:8]}",
+                    name="关怀",
+                    kyc_expires_on=utcnow().date() + timedelta(days=2),
+                    consents=[ContactChannel.PHONE],
+                    phone=f"139{secrets.randbelow(10**8):08d}",
+                ),
+            )
+            await care.set_settings(session, principal, time(21), time(8), 3, 2)
+            for name, channel in (("isolation call", CareChannel.PHONE), ("isolation mail", CareChannel.EMAIL)):
+                draft = care.PlanDraft(name, Trigger.KYC_EXPIRY, channel, "isolation seed", offsets=[0])
+                await care.define_plan(session, principal, draft)  # the mail one is skipped: no consent
+            await care.plan_day(session, principal)
     async with rt.db.platform_session() as session:
         for table in TABLES:
             for branch in (world.branch_a, world.branch_b):

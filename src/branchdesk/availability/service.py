@@ -39,6 +39,12 @@ async def absences(
     session: AsyncSession, by: Principal, first: datetime, last: datetime, staff_id: uuid.UUID | None = None
 ) -> list[StaffAbsence]:
     by.require(AVAILABILITY_READ)
+    if staff_id is not None and await tenants.membership(session, by.branch_id, staff_id) is None:
+        raise NotFound("staff member", "员工", field="staffId")
+    if last - first > MAX_ABSENCE:
+        raise DomainError(errors.ABSENCE_ORDER, field="to", limit=MAX_ABSENCE.days)
+    if last <= first:
+        return []  # an empty window meets no absence
     return await repository.absences(session, by.branch_id, first, last, staff_id)
 
 
@@ -58,7 +64,12 @@ async def record_absence(
     reason: str,
     cover_id: uuid.UUID | None = None,
 ) -> StaffAbsence:
-    """``staff_id`` is away from ``starts_at`` until ``ends_at``; ``cover_id`` takes their work."""
+    """``staff_id`` is away from ``starts_at`` until ``ends_at``; ``cover_id`` takes their work. Someone who is
+    not a member of the branch (nor the cover) is not found, before anything else is said."""
+    if await tenants.membership(session, by.branch_id, staff_id) is None:
+        raise NotFound("staff member", "员工", field="staffId")
+    if cover_id is not None and await tenants.membership(session, by.branch_id, cover_id) is None:
+        raise NotFound("staff member", "员工", field="coverId")
     by.require(AVAILABILITY_MANAGE if not by.owns(staff_id) else AVAILABILITY_OWN)
     reason = reason.strip()
     problems: list[DomainError] = []
@@ -68,8 +79,6 @@ async def record_absence(
         problems.append(DomainError(errors.ABSENCE_REASON, field="reason"))
     if problems:
         raise InvalidInput(problems)
-    if await tenants.membership(session, by.branch_id, staff_id) is None:
-        raise NotFound("staff member", "员工", field="staffId")
     clash = await repository.overlapping(session, by.branch_id, staff_id, starts_at, ends_at)
     if clash is not None:
         raise DomainError(

@@ -67,3 +67,8 @@ PLAN_RHYTHM = ErrorCode(
 TIME_OF_DAY = ErrorCode(
     "CARE_TIME_OF_DAY", "A time of day is HH:MM, 00:00 to 23:59.", "时间须为 HH:MM 格式（00:00 至 23:59）。"
 )
+PLAN_TRIGGER = ErrorCode(
+    "CARE_PLAN_TRIGGER",
+    "A plan keeps its trigger: define a new plan for another one.",
+    "计划的触发条件不能修改，如需其他触发条件请新建计划。",
+)

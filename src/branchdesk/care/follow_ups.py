@@ -67,10 +67,18 @@ def _own(by: Principal) -> uuid.UUID | None:
     return by.staff_id
 
 
-async def _filters(by: Principal, given: FollowUpFilters) -> repository.Filters:
+async def _filters(session: AsyncSession, by: Principal, given: FollowUpFilters) -> repository.Filters:
+    """The repository's filters; a plan, client or staff member of another branch (or none) is not found."""
     mine = _own(by)
-    if mine is not None and given.assignee_id is not None and given.assignee_id != mine:
+    if given.assignee_id is not None and (
+        (mine is not None and given.assignee_id != mine)
+        or await tenants.membership(session, by.branch_id, given.assignee_id) is None
+    ):
         raise NotFound("Staff member", "员工", field="assigneeId")
+    if given.plan_id is not None and not await repository.plans_by_id(session, by.branch_id, [given.plan_id]):
+        raise NotFound("Care plan", "关怀计划", field="planId")
+    if given.client_id is not None and not await repository.cards(session, by.branch_id, [given.client_id], mine):
+        raise NotFound("Client", "客户", field="clientId")
     return repository.Filters(
         assignee_id=mine or given.assignee_id,
         state=given.state.value if given.state else None,
@@ -85,12 +93,12 @@ async def list_follow_ups(
     session: AsyncSession, by: Principal, page: PageRequest, filters: FollowUpFilters
 ) -> Page[FollowUp]:
     """Follow-ups (one's own, or the branch's for ``follow_up:manage``), by due date unless asked otherwise."""
-    stmt = repository.follow_ups_query(by.branch_id, await _filters(by, filters))
+    stmt = repository.follow_ups_query(by.branch_id, await _filters(session, by, filters))
     return await keyset(session, stmt, FOLLOW_UP_ORDERS[page.order_by or "due_on"], page, lambda row: row)
 
 
 async def count_follow_ups(session: AsyncSession, by: Principal, filters: FollowUpFilters) -> int:
-    return await count(session, repository.follow_ups_query(by.branch_id, await _filters(by, filters)))
+    return await count(session, repository.follow_ups_query(by.branch_id, await _filters(session, by, filters)))
 
 
 async def follow_ups_by_id(session: AsyncSession, by: Principal, ids: list[uuid.UUID]) -> list[FollowUp]:
@@ -237,11 +245,11 @@ async def reassign(
     """Give open follow-ups (one or many) to a member of the branch, who is told once. All or nothing:
     one that is not found or not open refuses the lot."""
     by.require(FOLLOW_UP_MANAGE)
+    if await tenants.membership(session, by.branch_id, assignee_id) is None:
+        raise NotFound("Staff member", "员工", field="assigneeId")
     ids = list(dict.fromkeys(follow_up_ids))
     if not 1 <= len(ids) <= MAX_REASSIGN:
         raise DomainError(errors.REASSIGN_COUNT, field="ids", most=MAX_REASSIGN)
-    if await tenants.membership(session, by.branch_id, assignee_id) is None:
-        raise NotFound("Staff member", "员工", field="assigneeId")
     found = {f.id: f for f in await repository.follow_ups_by_id(session, by.branch_id, ids)}
     if len(found) != len(ids):
         raise NotFound("Follow-up", "客户跟进", field="ids")

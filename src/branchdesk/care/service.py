@@ -11,7 +11,7 @@ outage (it looks :data:`CATCH_UP_DAYS` back) creates each follow-up once.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -132,10 +132,9 @@ async def set_settings(
 async def _check_trigger(session: AsyncSession, by: Principal, draft: PlanDraft) -> list[DomainError]:
     """The segment of a segment-entry plan (one the caller may see) and the tier and rhythm of a tier rhythm."""
     problems: list[DomainError] = []
-    entry = draft.trigger is rules.Trigger.SEGMENT_ENTRY
-    if entry != (draft.segment_id is not None) or (
-        draft.segment_id is not None and not await segments.segments_by_id(session, by, [draft.segment_id])
-    ):
+    if draft.segment_id is not None and not await segments.segments_by_id(session, by, [draft.segment_id]):
+        raise NotFound("Segment", "客户细分", field="segmentId")
+    if (draft.trigger is rules.Trigger.SEGMENT_ENTRY) != (draft.segment_id is not None):
         problems.append(DomainError(errors.PLAN_SEGMENT, field="segmentId"))
     rhythm = draft.trigger is rules.Trigger.TIER_RHYTHM
     given = draft.tier is not None or draft.every_months is not None
@@ -210,8 +209,9 @@ async def _branch_today(session: AsyncSession, by: Principal) -> date:
 async def define_plan(session: AsyncSession, by: Principal, draft: PlanDraft) -> CarePlan:
     """A new care plan, active from today (the planner makes its first follow-ups on its next run)."""
     by.require(CARE_PLAN)
+    trigger_problems = await _check_trigger(session, by, draft)
     values, problems = _check_draft(draft)
-    problems += await _check_trigger(session, by, draft)
+    problems += trigger_problems
     if problems:
         raise InvalidInput(problems)
     if await repository.plan_named(session, by.branch_id, str(values["name"])) is not None:
@@ -244,8 +244,12 @@ async def _plan_for_update(session: AsyncSession, by: Principal, plan_id: uuid.U
 
 async def update_plan(session: AsyncSession, by: Principal, plan_id: uuid.UUID, draft: PlanDraft) -> CarePlan:
     """Change a plan from today on: follow-ups already made keep what they were made with, and the
-    planner applies the new rules only to occurrences due from today."""
+    planner applies the new rules only to occurrences due from today. A plan keeps its trigger and segment
+    (another trigger is another plan)."""
     plan = await _plan_for_update(session, by, plan_id)
+    if draft.trigger.value != plan.trigger:
+        raise DomainError(errors.PLAN_TRIGGER, field="plan.trigger")
+    draft = replace(draft, segment_id=plan.segment_id)
     values, problems = _check_draft(draft)
     problems += await _check_trigger(session, by, draft)
     if problems:

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated
 
 import strawberry
@@ -11,9 +11,7 @@ from branchdesk.availability import service as availability
 from branchdesk.graphql import permissions as p
 from branchdesk.graphql.availability.types import StaffAbsenceNode
 from branchdesk.graphql.ids import node_uuid, staff_uuid
-from branchdesk.platform.errors import INVALID_VALUE, DomainError, NotFound
-
-MAX_WINDOW = timedelta(days=366)
+from branchdesk.platform.errors import NotFound
 
 
 def absence_uuid(global_id: strawberry.ID | str, field: str = "id") -> uuid.UUID:
@@ -22,7 +20,7 @@ def absence_uuid(global_id: strawberry.ID | str, field: str = "id") -> uuid.UUID
 
 @strawberry.type
 class Queries:
-    @p.field("availability:read", "Absences in the branch meeting `from`…`to` (at most a year), by start.")
+    @p.field("availability:read", "Absences in the branch meeting `from`…`to` (at most 366 days), by start.")
     async def absences(
         self,
         info: Info,
@@ -32,13 +30,6 @@ class Queries:
             strawberry.ID | None, strawberry.argument(description="Only this staff member's absences.")
         ] = None,
     ) -> list[StaffAbsenceNode] | None:
-        if not timedelta(0) < to - from_ <= MAX_WINDOW:
-            raise DomainError(
-                INVALID_VALUE,
-                field="to",
-                reason="After `from`, at most a year later.",
-                reason_zh="须晚于 `from`，且不超过一年。",
-            )
         staff = staff_uuid(staff_id) if staff_id is not None else None
         found = await info.context.call(availability.absences, from_, to, staff)
         return [StaffAbsenceNode.of(a) for a in found]

@@ -42,8 +42,8 @@ def clock(value: str, field: str) -> time:
     return time(int(found.group(1)), int(found.group(2)))
 
 
-@strawberry.input(description="A care plan: what contact, for whom, when, by whom.")
-class CarePlanInput:
+@strawberry.input(description="A care plan as it should be (its trigger and segment stay what they were).")
+class CarePlanChangesInput:
     name: str = text("The plan's name, unique in the branch.", max_length=100)
     trigger: CareTrigger = strawberry.field(description="What makes it contact a client.")
     channel: CareChannel = strawberry.field(description="How the client is contacted (their consent is checked).")
@@ -65,15 +65,21 @@ class CarePlanInput:
     contact_until: str = text("Contact hours end, HH:MM branch time.", max_length=5, default="18:00")
     retry_days: int = strawberry.field(default=2, description="Try a client not reached again after 1 to 30 days.")
     max_retries: int = strawberry.field(default=2, description="How many times (0 to 10).")
-    segment_id: strawberry.ID | None = strawberry.field(default=None, description="For segment entry: the segment.")
     tier: str | None = text("For a tier rhythm: the value tier's code.", max_length=30, default=None)
     every_months: int | None = strawberry.field(default=None, description="For a tier rhythm: 1, 3, 6 or 12 months.")
+
+
+@strawberry.input(description="A care plan: what contact, for whom, when, by whom.")
+class CarePlanInput(CarePlanChangesInput):
+    segment_id: strawberry.ID | None = strawberry.field(default=None, description="For segment entry: the segment.")
 
 
 @strawberry.input(description="Change a care plan (from today on: follow-ups already made are kept).")
 class UpdateCarePlanInput:
     id: strawberry.ID = strawberry.field(description="The plan.")
-    plan: CarePlanInput = strawberry.field(description="The plan as it should be.")
+    plan: CarePlanChangesInput = strawberry.field(
+        description="The plan as it should be; `trigger` must be the plan's own (another trigger is another plan)."
+    )
 
 
 @strawberry.input(description="Pause or resume a care plan.")
@@ -106,8 +112,10 @@ class ReassignFollowUpsInput:
 
 @strawberry.input(description="The branch's care settings.")
 class SetCareSettingsInput:
-    quiet_start: str = text("Quiet hours start, HH:MM branch time.", max_length=5)
-    quiet_end: str = text("Quiet hours end, HH:MM (earlier than the start: the next morning).", max_length=5)
+    quiet_start: str = text("Quiet hours start, HH:MM branch time.", max_length=5, default="21:00")
+    quiet_end: str = text(
+        "Quiet hours end, HH:MM (earlier than the start: the next morning).", max_length=5, default="08:00"
+    )
     weekly_cap: int = strawberry.field(description="Contacts per client per week across all plans, 1 to 20.")
     escalate_after_days: int = strawberry.field(description="Escalate a follow-up overdue by 1 to 30 business days.")
 
@@ -126,7 +134,9 @@ async def _follow_up_now(root: FollowUpPayload, info: Info) -> FollowUpNode | No
     return found
 
 
-async def _follow_ups_now(root: ReassignFollowUpsPayload, info: Info) -> list[FollowUpNode]:
+async def _follow_ups_now(root: ReassignFollowUpsPayload, info: Info) -> list[FollowUpNode] | None:
+    if root.follow_up_ids is None:
+        return None
     found = await info.context.loaders.follow_up.load_many(root.follow_up_ids)
     return [f for f in found if f is not None]
 
@@ -147,10 +157,10 @@ class FollowUpPayload:
 
 @payload
 class ReassignFollowUpsPayload:
-    follow_ups: list[FollowUpNode] = strawberry.field(
-        resolver=_follow_ups_now, description="The follow-ups as they are now."
+    follow_ups: list[FollowUpNode] | None = strawberry.field(
+        resolver=_follow_ups_now, description="The follow-ups as they are now (null when refused)."
     )
-    follow_up_ids: strawberry.Private[list[uuid.UUID]] = strawberry.field(default_factory=list)
+    follow_up_ids: strawberry.Private[list[uuid.UUID] | None] = None
 
 
 @payload
@@ -158,7 +168,7 @@ class CareSettingsPayload:
     settings: CareSettingsInfo | None = strawberry.field(default=None, description="The settings as they are now.")
 
 
-def draft_of(given: CarePlanInput) -> care.PlanDraft:
+def draft_of(given: CarePlanChangesInput) -> care.PlanDraft:
     return care.PlanDraft(
         name=given.name,
         trigger=rules.Trigger(given.trigger.value),
@@ -173,7 +183,9 @@ def draft_of(given: CarePlanInput) -> care.PlanDraft:
         contact_until=clock(given.contact_until, "contactUntil"),
         retry_days=given.retry_days,
         max_retries=given.max_retries,
-        segment_id=segment_uuid(given.segment_id, "segmentId") if given.segment_id is not None else None,
+        segment_id=segment_uuid(given.segment_id, "segmentId")
+        if isinstance(given, CarePlanInput) and given.segment_id is not None
+        else None,
         tier=given.tier,
         every_months=given.every_months,
     )
