@@ -68,7 +68,6 @@ ON_FIELD: dict[tuple[str, str, str], str] = {
     ("Mutation", "completeHandoff", "id"): "Handoff",
     ("Mutation", "declineHandoff", "id"): "Handoff",
     ("Mutation", "cancelHandoff", "id"): "Handoff",
-    ("Mutation", "reassignHandoff", "id"): "Handoff",
     # What a handoff came from (a visit, a meeting…): a reference kept with it, never read through it.
     ("Mutation", "raiseHandoff", "id"): NOT_AN_OBJECT,
     # The subject of a comment is the kind its `subjectType` names: the samples send HANDOFF.
@@ -102,6 +101,7 @@ SAMPLES: dict[str, Any] = {
     "role": "lobby_manager",
     "decision": "REVOKED",
     "category": "other",  # a feedback category of the head-office list (an unknown one is refused first)
+    "type": "it_help",  # a handoff type of the head-office list (likewise)
     # The new owner of clients being moved: nobody by default; the node-isolation scene puts its caller here
     # (a member of both branches), so that moving a client reaches the client.
     "toOwnerId": "U3RhZmZNZW1iZXI6MDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAw",
@@ -110,6 +110,11 @@ SAMPLES: dict[str, Any] = {
     # The complaint an assignee is probed on (assignComplaint's `id`, the one field where `id` is not the
     # probed slot): a complaint of nothing by default, one of branch B in the node-isolation scene.
     "id": "RmVlZGJhY2s6MDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAw",
+    # What a comment is about, the handoff being reassigned and the meeting an action item is added to: of
+    # nothing by default, objects of branch B in the node-isolation scene (where the same request reaches them).
+    "subjectId": "SGFuZG9mZjowMDAwMDAwMC0wMDAwLTAwMDAtMDAwMC0wMDAwMDAwMDAwMDA=",
+    "handoffId": "SGFuZG9mZjowMDAwMDAwMC0wMDAwLTAwMDAtMDAwMC0wMDAwMDAwMDAwMDA=",
+    "meetingId": "TWVldGluZzowMDAwMDAwMC0wMDAwLTAwMDAtMDAwMC0wMDAwMDAwMDAwMDA=",
 }
 GENERIC = {
     "String": "node isolation",
@@ -202,7 +207,7 @@ def _required(field: Any) -> bool:
 
 
 def _sample(name: str, type_: Any) -> Any:
-    if name in SAMPLES:
+    if name in SAMPLES and not isinstance(get_named_type(type_), GraphQLEnumType):  # a ticket's category is an enum
         return SAMPLES[name]
     if isinstance(type_, GraphQLNonNull):
         return _sample(name, type_.of_type)

@@ -17,9 +17,9 @@ from branchdesk.graphql.handoffs.queries import handoff_uuid, subject_uuid
 from branchdesk.graphql.handoffs.types import CommentNode, CommentSubject, HandoffNode, HandoffOrigin, HandoffPriority
 from branchdesk.graphql.ids import staff_uuid
 from branchdesk.graphql.inputs import text
-from branchdesk.handoffs import comments, errors, rules
+from branchdesk.handoffs import comments, rules
 from branchdesk.handoffs import service as handoffs
-from branchdesk.platform.errors import DomainError
+from branchdesk.platform.errors import NotFound
 
 
 @strawberry.input(description="A document attached by reference.")
@@ -81,7 +81,7 @@ class HandoffReasonInput:
 
 @strawberry.input(description="Hand an open handoff to someone else.")
 class ReassignHandoffInput:
-    id: strawberry.ID = strawberry.field(description="The handoff.")
+    handoff_id: strawberry.ID = strawberry.field(description="The handoff.")
     assignee_id: strawberry.ID = strawberry.field(description="The member who takes it (their cover when away).")
     note: str | None = text("Why, for the audit trail.", max_length=500, default=None)
 
@@ -136,15 +136,17 @@ class CommentPayload:
 
 
 def _origin(given: HandoffOriginInput | None) -> tuple[rules.OriginType, uuid.UUID] | None:
+    """What a handoff came from: a global id of any type, or a bare UUID; anything else is not found."""
     if given is None:
         return None
+    kind = rules.OriginType(given.type.value)
     try:
-        return rules.OriginType(given.type.value), uuid.UUID(strawberry.relay.GlobalID.from_id(given.id).node_id)
+        return kind, uuid.UUID(strawberry.relay.GlobalID.from_id(given.id).node_id)
     except (ValueError, TypeError):
         try:
-            return rules.OriginType(given.type.value), uuid.UUID(str(given.id))
+            return kind, uuid.UUID(str(given.id))
         except ValueError as exc:
-            raise DomainError(errors.ORIGIN, field="origin.id") from exc
+            raise NotFound("Origin", "来源", field="origin.id") from exc
 
 
 def _step(action: rules.HandoffAction, input: Any, **extra: Any) -> Any:
@@ -213,7 +215,11 @@ class Mutations:
     async def reassign_handoff(self, info: Info, input: ReassignHandoffInput) -> HandoffPayload:
         async def run(session: AsyncSession, by: Principal) -> dict[str, object]:
             changed = await handoffs.reassign(
-                session, by, handoff_uuid(input.id), staff_uuid(input.assignee_id, "assigneeId"), input.note
+                session,
+                by,
+                handoff_uuid(input.handoff_id, "handoffId"),
+                staff_uuid(input.assignee_id, "assigneeId"),
+                input.note,
             )
             return {"handoff_id": changed.id}
 
