@@ -207,8 +207,9 @@ def _required(field: Any) -> bool:
 
 
 def _sample(name: str, type_: Any) -> Any:
-    if name in SAMPLES and not isinstance(get_named_type(type_), GraphQLEnumType):  # a ticket's category is an enum
-        return SAMPLES[name]
+    named = get_named_type(type_)
+    if name in SAMPLES and (not isinstance(named, GraphQLEnumType) or SAMPLES[name] in named.values):
+        return SAMPLES[name]  # (a ticket's `category` is an enum: not the feedback category's sample)
     if isinstance(type_, GraphQLNonNull):
         return _sample(name, type_.of_type)
     if isinstance(type_, GraphQLList):

@@ -15,7 +15,7 @@ from branchdesk.graphql.crm.queries import client_uuid
 from branchdesk.graphql.errors import mutate, payload
 from branchdesk.graphql.handoffs.queries import handoff_uuid, subject_uuid
 from branchdesk.graphql.handoffs.types import CommentNode, CommentSubject, HandoffNode, HandoffOrigin, HandoffPriority
-from branchdesk.graphql.ids import staff_uuid
+from branchdesk.graphql.ids import node_uuid, staff_uuid
 from branchdesk.graphql.inputs import text
 from branchdesk.handoffs import comments, rules
 from branchdesk.handoffs import service as handoffs
@@ -135,18 +135,20 @@ class CommentPayload:
     handoff_id: strawberry.Private[uuid.UUID | None] = None
 
 
+ORIGIN_TYPES = {
+    rules.OriginType.VISIT: "Visit",
+    rules.OriginType.MEETING: "Meeting",
+    rules.OriginType.TICKET: "SupportTicket",
+    rules.OriginType.HANDOFF: "Handoff",
+}
+
+
 def _origin(given: HandoffOriginInput | None) -> tuple[rules.OriginType, uuid.UUID] | None:
-    """What a handoff came from: a global id of any type, or a bare UUID; anything else is not found."""
+    """What a handoff came from: a global id of the kind named; anything else is not found."""
     if given is None:
         return None
     kind = rules.OriginType(given.type.value)
-    try:
-        return kind, uuid.UUID(strawberry.relay.GlobalID.from_id(given.id).node_id)
-    except (ValueError, TypeError):
-        try:
-            return kind, uuid.UUID(str(given.id))
-        except ValueError as exc:
-            raise NotFound("Origin", "来源", field="origin.id") from exc
+    return kind, node_uuid(given.id, ORIGIN_TYPES[kind], NotFound("Origin", "来源", field="origin.id"))
 
 
 def _step(action: rules.HandoffAction, input: Any, **extra: Any) -> Any:
