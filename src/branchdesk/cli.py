@@ -926,3 +926,36 @@ def crm_import_holdings(
     _render_holdings_import(console, result, written)
     if result.issues:
         raise typer.Exit(1)
+
+
+handoffs_app = typer.Typer(help="Handoffs between roles: the SLA watch.", no_args_is_help=True)
+
+
+app.add_typer(handoffs_app, name="handoffs")
+
+
+@handoffs_app.command("sla-watch")
+def handoffs_sla_watch(
+    branch: str | None = typer.Option(None, help="Only this branch (its code); default: every branch."),
+) -> None:
+    """Run the handoff SLA watch now (the worker runs it every 15 minutes): escalate each handoff past due to
+    the branch head once, expire those past their type's hard limit. Safe to run any time, and twice."""
+    from branchdesk.access.unit_of_work import system_work
+    from branchdesk.handoffs import service as handoffs
+    from branchdesk.tenants import service as tenants
+
+    async def work(rt: Runtime) -> list[tuple[str, int, int]]:
+        async with rt.db.session(None) as session:
+            branches = [b for b in await tenants.all_branches(session) if branch is None or b.code == branch]
+        if branch is not None and not branches:
+            typer.secho(f"no branch {branch}", err=True, fg="red")
+            raise typer.Exit(2)
+        found = []
+        for each in branches:
+            async with system_work(rt.db, "handoffs sla-watch", each.id) as (session, by):
+                result = await handoffs.watch(session, by)
+            found.append((each.code, len(result.escalated), len(result.expired)))
+        return found
+
+    for code, escalated, expired in _run(work):
+        typer.echo(f"{code}: {escalated} escalated, {expired} expired")

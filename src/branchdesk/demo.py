@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -31,9 +31,12 @@ from branchdesk.directives import service as directives
 from branchdesk.directives.models import DirectiveCategory, DirectiveTarget
 from branchdesk.feedback import service as feedback
 from branchdesk.feedback.rules import Channel, ComplaintAction, FeedbackKind, Severity
+from branchdesk.handoffs import service as handoffs
+from branchdesk.handoffs.rules import HandoffAction
 from branchdesk.holdings import catalogue
 from branchdesk.holdings import feed as holdings_feed
 from branchdesk.holdings.rules import ProductCategory, ProductRiskGrade
+from branchdesk.meetings import service as meetings
 from branchdesk.onboarding import service as onboarding
 from branchdesk.platform.pagination import PageRequest
 from branchdesk.rbac import service as rbac
@@ -42,6 +45,8 @@ from branchdesk.segments import service as segments
 from branchdesk.surveys import demo as survey_demo
 from branchdesk.tenants import repository, service
 from branchdesk.tenants.models import BranchLevel
+from branchdesk.tickets import rules as ticket_rules
+from branchdesk.tickets import service as tickets
 from branchdesk.visits import service as visits
 from branchdesk.visits.rules import Purpose, ServiceLine, TicketState
 
@@ -191,6 +196,7 @@ async def seed(rt: Runtime) -> None:
         await _queue(session)
         await _directives(rt, session)
         await _care(session)
+        await _working_together(session)
 
 
 async def _custom_policy(rt: Runtime, session: AsyncSession) -> None:
@@ -721,3 +727,85 @@ async def _care(session: AsyncSession) -> None:
             owners.append(staff.id)
         async with across(session, Principal.system("demo"), branch.id) as system:
             await seed_care(session, system, owners)
+
+
+WORKING_BRANCH = "0101"
+
+
+WORKING_PEOPLE = ("E0101003", "E0101002", "E0101004", "E0101001")  # lobby, customer manager, teller, head
+
+
+# (client number suffix, what the lobby manager noticed, converted into (product, amount) or None: still open)
+DEMO_REFERRALS = (
+    (1, "客户询问大额存单利率，有50万元定期即将到期", ("CD-3Y", Decimal("500000"))),
+    (2, "客户有子女留学换汇需求，想了解外汇理财", None),
+)
+
+
+DEMO_TICKET = ("2号窗口凭条打印机频繁卡纸", "2号窗口凭条打印机今天上午卡纸三次，影响办理速度，已临时改用3号窗口打印。")
+
+
+DEMO_MEETING = (
+    "周一晨会",
+    "1. 上周业绩回顾 2. 到期理财客户回访 3. 大堂分流与转介",
+    "上周大额存单转介成交1笔，本周重点回访下月到期的理财客户，大堂经理加强高峰期分流。",
+    ["本周内回访下月到期的理财客户", "高峰期大堂经理每小时通报一次排队情况"],
+)
+
+
+async def seed_working_together(
+    session: AsyncSession, system: Principal, code: str, now: datetime, people: tuple[str, str, str, str]
+) -> int:
+    """A branch's morning of working together: two referrals from the lobby to the clients' customer
+    manager (one converted), an IT ticket from a teller, and last week's meeting with two action items.
+    ``people``: the employee numbers of the lobby manager, the customer manager, a teller and the head.
+    Recorded once: a branch with a meeting already gets none. Returns how many handoffs were raised."""
+    if await meetings.count_meetings(session, system):
+        return 0
+    LOBBY, OWNER, TELLER, HEAD = people
+    staff = {n: await repository.staff_by_employee_number(session, n) for n in people}
+    ids = {n: s.id for n, s in staff.items() if s is not None}
+    as_lobby = replace(system, staff_id=ids[LOBBY])  # the demo acts as the system, recorded as who would
+    raised = 0
+    for suffix, need, converted in DEMO_REFERRALS:
+        cards = await crm.routing_cards(session, system, None, crm.ClientFilters(client_number=f"{code}{suffix:06d}"))
+        client = cards[0].client_id if cards else None
+        made = await handoffs.raise_handoff(
+            session, as_lobby, handoffs.HandoffDraft("referral", need, client_id=client)
+        )
+        raised += 1
+        if converted is not None:
+            product, amount = converted
+            for step in (HandoffAction.ACCEPT, HandoffAction.START):
+                await handoffs.transition(session, system, made.id, step)
+            outcome = handoffs.Outcome("客户购买三年期大额存单", converted=True, product_code=product, amount=amount)
+            await handoffs.transition(session, system, made.id, HandoffAction.COMPLETE, outcome=outcome)
+    title, body = DEMO_TICKET
+    ticket = tickets.TicketDraft(
+        ticket_rules.TicketQueue.IT_SUPPORT,
+        ticket_rules.TicketCategory.HARDWARE,
+        ticket_rules.Severity.HIGH,
+        title,
+        body,
+    )
+    await tickets.open_ticket(session, replace(system, staff_id=ids[TELLER]), ticket)
+    raised += 1
+    zone = ZoneInfo((await service.branch_by_id(session, system.branch_id)).timezone)
+    today = now.astimezone(zone).date()
+    last_monday = today - timedelta(days=today.weekday() + 7)
+    held = datetime.combine(last_monday, datetime.min.time(), zone).replace(hour=8, minute=30)
+    meeting_title, agenda, minutes, decisions = DEMO_MEETING
+    items = [
+        meetings.ActionItemDraft(decisions[0], ids[OWNER], today + timedelta(days=4)),
+        meetings.ActionItemDraft(decisions[1], ids[LOBBY], today + timedelta(days=2)),
+    ]
+    draft = meetings.MeetingDraft(meeting_title, held, agenda, minutes, decisions, list(ids.values()), items)
+    await meetings.record_meeting(session, replace(system, staff_id=ids[HEAD]), draft)
+    return raised + len(items)
+
+
+async def _working_together(session: AsyncSession) -> None:
+    branch = await repository.branch_by_code(session, WORKING_BRANCH)
+    assert branch is not None
+    async with across(session, Principal.system("demo"), branch.id) as system:
+        await seed_working_together(session, system, WORKING_BRANCH, datetime.now(UTC), WORKING_PEOPLE)

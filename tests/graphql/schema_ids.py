@@ -78,7 +78,6 @@ ON_FIELD: dict[tuple[str, str, str], str] = {
     ("Mutation", "completeHandoff", "id"): "Handoff",
     ("Mutation", "declineHandoff", "id"): "Handoff",
     ("Mutation", "cancelHandoff", "id"): "Handoff",
-    ("Mutation", "reassignHandoff", "id"): "Handoff",
     # What a handoff came from (a visit, a meeting…): a reference kept with it, never read through it.
     ("Mutation", "raiseHandoff", "id"): NOT_AN_OBJECT,
     # The subject of a comment is the kind its `subjectType` names: the samples send HANDOFF.
@@ -135,6 +134,7 @@ SAMPLES: dict[str, Any] = {
     "role": "lobby_manager",
     "decision": "REVOKED",
     "category": "other",  # a feedback category of the head-office list (an unknown one is refused first)
+    "type": "it_help",  # a handoff type of the head-office list (likewise)
     # The new owner of clients being moved: nobody by default; the node-isolation scene puts its caller here
     # (a member of both branches), so that moving a client reaches the client.
     "toOwnerId": "U3RhZmZNZW1iZXI6MDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAw",
@@ -148,6 +148,11 @@ SAMPLES: dict[str, Any] = {
     "staffId": "U3RhZmZNZW1iZXI6MDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAw",
     "startsAt": "2030-01-07T09:00:00+08:00",
     "endsAt": "2030-01-08T09:00:00+08:00",
+    # What a comment is about, the handoff being reassigned and the meeting an action item is added to: of
+    # nothing by default, objects of branch B in the node-isolation scene (where the same request reaches them).
+    "subjectId": "SGFuZG9mZjowMDAwMDAwMC0wMDAwLTAwMDAtMDAwMC0wMDAwMDAwMDAwMDA=",
+    "handoffId": "SGFuZG9mZjowMDAwMDAwMC0wMDAwLTAwMDAtMDAwMC0wMDAwMDAwMDAwMDA=",
+    "meetingId": "TWVldGluZzowMDAwMDAwMC0wMDAwLTAwMDAtMDAwMC0wMDAwMDAwMDAwMDA=",
 }
 GENERIC = {
     "String": "node isolation",
@@ -241,8 +246,9 @@ def _required(field: Any) -> bool:
 
 
 def _sample(name: str, type_: Any) -> Any:
-    if name in SAMPLES:
-        return SAMPLES[name]
+    named = get_named_type(type_)
+    if name in SAMPLES and (not isinstance(named, GraphQLEnumType) or SAMPLES[name] in named.values):
+        return SAMPLES[name]  # (a ticket's `category` is an enum: not the feedback category's sample)
     if isinstance(type_, GraphQLNonNull):
         return _sample(name, type_.of_type)
     if isinstance(type_, GraphQLList):

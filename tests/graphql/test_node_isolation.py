@@ -30,7 +30,7 @@ from branchdesk.tenants import repository as tenants
 from branchdesk.tenants.models import BranchLevel
 from tests.conftest import Api, add_member, onboard, unique_code, unique_employee_number, without_request_ids
 from tests.graphql import schema_ids
-from tests.graphql.node_factories import FACTORIES, Made, make_feedback
+from tests.graphql.node_factories import FACTORIES, Made, make_feedback, make_handoff, make_meeting
 from tests.graphql.schema_ids import ANY_NODE, NOT_AN_OBJECT, Probe, classify, id_slots, node_types
 
 pytestmark = pytest.mark.external
@@ -102,6 +102,10 @@ async def scene(rt, app, world) -> AsyncIterator[Scene]:
     # The complaint an assignee is given: one of B, where the same request reaches it; in A the stranger
     # assignee is not found before the complaint is looked up.
     schema_ids.SAMPLES["id"] = (await make_feedback(rt, branch_b, head_b)).global_id
+    # A comment's subject, a handoff reassigned, a meeting given an action item: of B, likewise.
+    schema_ids.SAMPLES["subjectId"] = (await make_handoff(rt, branch_b, head_b)).global_id
+    schema_ids.SAMPLES["handoffId"] = (await make_handoff(rt, branch_b, head_b)).global_id
+    schema_ids.SAMPLES["meetingId"] = (await make_meeting(rt, branch_b, head_b)).global_id
     callers = {
         "branch": Caller(member, branch_a, owner=head_a),
         "head_office": Caller(head_office, world.head_office, owner=head_office),

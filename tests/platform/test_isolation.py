@@ -303,13 +303,16 @@ async def test_writing_a_row_for_another_branch_is_rejected(rt, seeded, table):
     values = ", ".join(f":{c}" for c in row)
     with pytest.raises(DBAPIError, match="row-level security"):
         async with rt.db.session(seeded.branch_a.id) as session:
-            await session.execute(text(f"insert into {table} ({columns}) values ({values})"), _jsonable(row))
+            await session.execute(text(f"insert into {table} ({columns}) values ({values})"), _jsonable(row, table))
 
 
-def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
+def _jsonable(row: dict[str, Any], table: str) -> dict[str, Any]:
     import json
 
-    return {k: json.dumps(v) if isinstance(v, dict) else v for k, v in row.items()}
+    from sqlalchemy import JSON
+
+    json_columns = {c.name for c in metadata.tables[table].columns if isinstance(c.type, JSON)}  # a JSONB list too
+    return {k: json.dumps(v) if isinstance(v, dict) or k in json_columns else v for k, v in row.items()}
 
 
 @pytest.mark.parametrize("table", TABLES)

@@ -47,9 +47,4 @@ DUE_AT = ErrorCode(
     "A due time is in the future and within {days} days.",
     "到期时间须晚于当前时间且在 {days} 天以内。",
 )
-ORIGIN = ErrorCode(
-    "HANDOFF_ORIGIN",
-    "An origin names both its kind and its id.",
-    "来源须同时给出类型和编号。",
-)
 COMMENT_LENGTH = ErrorCode("COMMENT_LENGTH", "A comment is 1 to 4000 characters.", "评论须为 1 至 4000 个字符。")

@@ -66,10 +66,14 @@ def _check(draft: MeetingDraft) -> None:
 async def record_meeting(session: AsyncSession, by: Principal, draft: MeetingDraft) -> Meeting:
     """Record a meeting with its attendees, decisions and action items (each a handoff)."""
     by.require(MEETING_RECORD)
-    _check(draft)
+    # A stranger is not found, whatever else the draft says.
     for staff_id in draft.attendee_ids:
         if await tenants.membership(session, by.branch_id, staff_id) is None:
             raise NotFound("Staff member", "员工", field="attendeeIds")
+    for item in draft.action_items:
+        if await tenants.membership(session, by.branch_id, item.assignee_id) is None:
+            raise NotFound("Staff member", "员工", field="assigneeId")
+    _check(draft)
     meeting = Meeting(
         id=new_id(),
         tenant_id=by.branch_id,
@@ -120,6 +124,8 @@ async def add_action_item(
     found = await repository.meetings_by_id(session, by.branch_id, [meeting_id])
     if not found:
         raise NotFound("Meeting", "例会", field="meetingId")
+    if await tenants.membership(session, by.branch_id, item.assignee_id) is None:
+        raise NotFound("Staff member", "员工", field="assigneeId")
     await _raise_item(session, by, found[0], item)
     return found[0]
 

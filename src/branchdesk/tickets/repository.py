@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -49,7 +49,7 @@ async def open_incident(session: AsyncSession, row: dict[str, Any]) -> uuid.UUID
     stmt = (
         pg_insert(Incident)
         .values(**row)
-        .on_conflict_do_nothing(index_elements=["tenant_id", "kind"], index_where=Incident.state == "open")
+        .on_conflict_do_nothing(index_elements=["tenant_id", "kind"], index_where=text("state = 'open'"))
         .returning(Incident.id)
     )
     found: uuid.UUID | None = await session.scalar(stmt)

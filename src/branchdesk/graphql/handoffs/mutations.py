@@ -15,11 +15,11 @@ from branchdesk.graphql.crm.queries import client_uuid
 from branchdesk.graphql.errors import mutate, payload
 from branchdesk.graphql.handoffs.queries import handoff_uuid, subject_uuid
 from branchdesk.graphql.handoffs.types import CommentNode, CommentSubject, HandoffNode, HandoffOrigin, HandoffPriority
-from branchdesk.graphql.ids import staff_uuid
+from branchdesk.graphql.ids import node_uuid, staff_uuid
 from branchdesk.graphql.inputs import text
-from branchdesk.handoffs import comments, errors, rules
+from branchdesk.handoffs import comments, rules
 from branchdesk.handoffs import service as handoffs
-from branchdesk.platform.errors import DomainError
+from branchdesk.platform.errors import NotFound
 
 
 @strawberry.input(description="A document attached by reference.")
@@ -81,7 +81,7 @@ class HandoffReasonInput:
 
 @strawberry.input(description="Hand an open handoff to someone else.")
 class ReassignHandoffInput:
-    id: strawberry.ID = strawberry.field(description="The handoff.")
+    handoff_id: strawberry.ID = strawberry.field(description="The handoff.")
     assignee_id: strawberry.ID = strawberry.field(description="The member who takes it (their cover when away).")
     note: str | None = text("Why, for the audit trail.", max_length=500, default=None)
 
@@ -135,16 +135,20 @@ class CommentPayload:
     handoff_id: strawberry.Private[uuid.UUID | None] = None
 
 
+ORIGIN_TYPES = {
+    rules.OriginType.VISIT: "Visit",
+    rules.OriginType.MEETING: "Meeting",
+    rules.OriginType.TICKET: "SupportTicket",
+    rules.OriginType.HANDOFF: "Handoff",
+}
+
+
 def _origin(given: HandoffOriginInput | None) -> tuple[rules.OriginType, uuid.UUID] | None:
+    """What a handoff came from: a global id of the kind named; anything else is not found."""
     if given is None:
         return None
-    try:
-        return rules.OriginType(given.type.value), uuid.UUID(strawberry.relay.GlobalID.from_id(given.id).node_id)
-    except (ValueError, TypeError):
-        try:
-            return rules.OriginType(given.type.value), uuid.UUID(str(given.id))
-        except ValueError as exc:
-            raise DomainError(errors.ORIGIN, field="origin.id") from exc
+    kind = rules.OriginType(given.type.value)
+    return kind, node_uuid(given.id, ORIGIN_TYPES[kind], NotFound("Origin", "来源", field="origin.id"))
 
 
 def _step(action: rules.HandoffAction, input: Any, **extra: Any) -> Any:
@@ -213,7 +217,11 @@ class Mutations:
     async def reassign_handoff(self, info: Info, input: ReassignHandoffInput) -> HandoffPayload:
         async def run(session: AsyncSession, by: Principal) -> dict[str, object]:
             changed = await handoffs.reassign(
-                session, by, handoff_uuid(input.id), staff_uuid(input.assignee_id, "assigneeId"), input.note
+                session,
+                by,
+                handoff_uuid(input.handoff_id, "handoffId"),
+                staff_uuid(input.assignee_id, "assigneeId"),
+                input.note,
             )
             return {"handoff_id": changed.id}
 
