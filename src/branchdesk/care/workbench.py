@@ -140,6 +140,28 @@ async def hand_over_to_covers(session: AsyncSession, by: Principal, day: date, a
     return len(moved)
 
 
+async def release_leaver(session: AsyncSession, by: Principal, staff_id: uuid.UUID) -> int:
+    """A member who left the bank (``staffing.deactivate``): every open follow-up of theirs goes to the
+    branch head (one statement, remembering whose it was), who is told once; how many moved."""
+    heads = sorted(h for h in await tenants.holders_of(session, by.branch_id, "branch_head") if h != staff_id)
+    if not heads:
+        return 0
+    moved = await repository.hand_over(session, by.branch_id, {staff_id: heads[0]}, date.max, utcnow())
+    if moved:
+        await notifications.notify(
+            session,
+            by.branch_id,
+            [heads[0]],
+            kind=kinds.HANDED_OVER,
+            key=f"care.leaver:{staff_id}",
+            title=f"{len(moved)} follow-up(s) of a colleague who left / 离职同事的 {len(moved)} 条客户跟进",
+            subject=("follow_up", moved[0].id),
+        )
+        details = {"staff_id": str(staff_id), "to": str(heads[0]), "moved": len(moved)}
+        await audit.record(session, by.branch_id, by.author, "care.leaver_handed_over", "follow_up", None, details)
+    return len(moved)
+
+
 async def morning(session: AsyncSession, by: Principal, day: date) -> Morning:
     """The branch's morning round for ``day`` (a working day; nothing on a day off)."""
     calendar = await calendars.branch_calendar(session, by, day - timedelta(days=90), day + timedelta(days=1))

@@ -310,3 +310,14 @@ async def comments_by_id(session: AsyncSession, branch_id: uuid.UUID, ids: Seque
     if not ids:
         return []
     return list(await session.scalars(select(Comment).where(Comment.tenant_id == branch_id, Comment.id.in_(ids))))
+
+
+async def open_assigned_to(session: AsyncSession, branch_id: uuid.UUID, staff_id: uuid.UUID) -> list[Handoff]:
+    """The open handoffs assigned to ``staff_id``, locked to be routed again."""
+    stmt = (
+        select(Handoff)
+        .where(Handoff.tenant_id == branch_id, Handoff.assignee_id == staff_id, Handoff.state.in_(OPEN_VALUES))
+        .order_by(Handoff.id)
+        .with_for_update()
+    )
+    return list(await session.scalars(stmt))

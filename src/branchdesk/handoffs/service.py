@@ -373,6 +373,38 @@ async def reassign(
     return handoff
 
 
+async def release_leaver(session: AsyncSession, by: Principal, staff_id: uuid.UUID) -> int:
+    """A member who left the bank (``staffing.deactivate``): each open handoff assigned to them is routed
+    again as a new one would be (the client's owner, the least-loaded member of its role on duty, else the
+    branch head), waits for its new assignee to accept it, and they are told; how many moved."""
+    now = utcnow()
+    moved = 0
+    for handoff in await repository.open_assigned_to(session, by.branch_id, staff_id):
+        kind = (await repository.types_by_id(session, [handoff.type_id]))[0]
+        owner = None
+        if kind.route_to_client_owner and handoff.client_id is not None:
+            owner = await _owner_or_none(session, by, handoff.client_id)
+        taker, how = await routing.route(session, by.branch_id, handoff.target_role, now, client_owner=owner)
+        if taker is None or taker == staff_id:
+            continue
+        handoff.assignee_id, handoff.routed_by = taker, how.value
+        handoff.state, handoff.accepted_at, handoff.started_at = HandoffState.SUBMITTED.value, None, None
+        handoff.updated_at = now
+        await session.flush()
+        details = {"from": str(staff_id), "to": str(taker), "routed_by": how.value, "reason": "left the bank"}
+        await audit.record(session, by.branch_id, by.author, "handoff.reassigned", "handoff", handoff.id, details)
+        await _announce_assignment(session, handoff, kind, now)
+        moved += 1
+    return moved
+
+
+async def _owner_or_none(session: AsyncSession, by: Principal, client_id: uuid.UUID) -> uuid.UUID | None:
+    try:
+        return await client_owner(session, by, client_id)
+    except NotFound:
+        return None
+
+
 # --- reading -------------------------------------------------------------------------------------
 
 

@@ -68,9 +68,19 @@ async def staff_created(ctx: dict[str, Any], branch_id: str, outbox_id: str, sta
 
 async def staff_deactivated(ctx: dict[str, Any], branch_id: str, outbox_id: str, staff_id: str) -> str:
     """A member of the branch left the bank (``staffing.service.deactivate``): each domain that holds open
-    work of theirs reassigns it here, in the branch's transaction; no domain holds any yet."""
+    work of theirs hands it on here, in the branch's transaction — follow-ups to the branch head, handoffs
+    routed again as new ones would be."""
+    try:
+        leaver = uuid.UUID(staff_id)
+    except ValueError as exc:
+        raise BadPayload(f"staff_id {staff_id!r}") from exc
     async with outbox_job(ctx["runtime"].db, branch_id, outbox_id) as session:
-        return "already done" if session is None else f"staff {staff_id} left; no open work to reassign"
+        if session is None:
+            return "already done"
+        system = Principal.system("staff_deactivated", BranchRef(uuid.UUID(branch_id)))
+        follow_ups = await care_workbench.release_leaver(session, system, leaver)
+        handed = await handoffs.release_leaver(session, system, leaver)
+        return f"staff {staff_id} left: {follow_ups} follow-ups and {handed} handoffs handed on"
 
 
 async def complaint_sla_watch(ctx: dict[str, Any], branch_id: str, outbox_id: str, period: str) -> str:
