@@ -155,9 +155,10 @@ CLIENT_OPERATIONS = parse(CLIENT_DOCUMENT)
 @pytest.fixture(scope="module")
 async def scene(rt, settings, world) -> Any:
     made: dict[str, Made] = {}
+    # every branch permission; a member before the nodes are made (a notification is only its recipient's)
+    reader = await add_member(rt, world.branch_a, ["branch_head", "compliance_officer"])
     for type_name in node_types(core_schema()):
         made[type_name] = await FACTORIES[type_name](rt, world.branch_a, world.head_a)
-    reader = await add_member(rt, world.branch_a, ["branch_head", "compliance_officer"])  # every branch permission
     apps = {"planned": create_app(settings, rt), "plain": create_app(settings, rt, compiled_completion=False)}
     clients = {
         name: httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://branchdesk.test")
@@ -192,6 +193,7 @@ def _variables(operation: str, made: dict[str, Made], world: Any) -> dict[str, A
             "groupBy": "STAFF",
         },
         "PreviewSegment": {"rule": {"aum": {"min": "0"}}, "first": 5},
+        "Comments": {"subjectType": "HANDOFF", "subjectId": made["Handoff"].global_id, "first": 5},
     }.get(operation, {})
     by_type = {
         "ID": made["StaffMember"].global_id,

@@ -20,6 +20,7 @@ from branchdesk.demo import DEMO_RATES, PRODUCTS, demo_clients, demo_interaction
 from branchdesk.holdings import catalogue
 from branchdesk.holdings import feed as holdings_feed
 from branchdesk.holdings.rules import ProductCategory, ProductRiskGrade
+from branchdesk.segments.scoring import service as scoring
 from branchdesk.tenants import repository as tenants
 from branchdesk.tenants.models import BranchLevel
 from tests.conftest import add_member, onboard, unique_code, unique_employee_number
@@ -102,6 +103,10 @@ async def scored_branch(rt, world) -> ScoredBranch:
     async with rt.db.session(branch.id) as session:
         found.owners = [(await tenants.staff_by_employee_number(session, n)).id for n in (found.cm1, found.cm2)]
     system = found.system
+    async with rt.db.session(world.head_office.id) as session:
+        # head office's rule as shipped: the generic schema tests may have sent setScoringPolicy a sample
+        office = BranchRef(world.head_office.id, world.head_office.code)
+        await scoring.set_scoring_policy(session, Principal.system("tests", office), 6, 3)
     async with rt.db.session(branch.id) as session:
         await bulk.create_clients_in_bulk(
             session, system, demo_clients(f"S{found.code}", found.owners, NOW.date()), "t"

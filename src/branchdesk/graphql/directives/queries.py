@@ -40,7 +40,7 @@ class Queries:
         include_superseded: Annotated[
             bool, strawberry.argument(description="Also the versions a correction replaced.")
         ] = False,
-    ) -> DirectiveConnection:
+    ) -> DirectiveConnection | None:
         ctx = info.context
         order = order_by or DirectiveOrder()
         request = page_request(
@@ -79,7 +79,7 @@ class Queries:
         missing_first: Annotated[
             int, strawberry.argument(description="At most this many missing members (1 to 1,000).")
         ] = 200,
-    ) -> DirectiveAttestation:
+    ) -> DirectiveAttestation | None:
         ctx = info.context
         if not 1 <= missing_first <= 1000:
             raise invalid("missingFirst", "Ask for 1 to 1,000.", "取值须为 1 至 1000。")

@@ -34,7 +34,7 @@ class Queries:
         before: Before = None,
         unread_only: Annotated[bool, strawberry.argument(description="Only those not read yet.")] = False,
         order_by: NotificationOrder | None = None,
-    ) -> NotificationConnection:
+    ) -> NotificationConnection | None:
         ctx = info.context
         order = order_by or NotificationOrder()
         request = page_request(
@@ -49,7 +49,7 @@ class Queries:
         )
 
     @p.field(NOTIFICATION_READ, "How many of the caller's notifications in the active branch are unread.")
-    async def unread_notification_count(self, info: Info) -> int:
+    async def unread_notification_count(self, info: Info) -> int | None:
         found: int = await info.context.call(inbox.unread_count)
         return found
 
@@ -57,5 +57,5 @@ class Queries:
         NOTIFICATION_READ,
         "How the caller receives each kind of notification in the active branch (every channel on unless set).",
     )
-    async def notification_preferences(self, info: Info) -> list[NotificationPreference]:
+    async def notification_preferences(self, info: Info) -> list[NotificationPreference] | None:
         return [NotificationPreference.of(found) for found in await info.context.call(inbox.preferences)]
