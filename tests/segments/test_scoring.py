@@ -85,8 +85,15 @@ async def history_count(rt, branch_id):
 
 
 async def test_set_based_scoring_matches_a_straightforward_computation(rt, scored_branch, sql_counter):
-    # given the demo's book with AUM spread over every tier and a year of interactions
+    # given the demo's book with AUM spread over every tier and a year of interactions, and one dormant
+    # client with nothing left (lost): the book is drawn from the branch's random code, so make sure of one
     branch_id = scored_branch.branch.id
+    rows, tiers = await facts(rt, branch_id)
+    dormant = sorted(c for c, (*_, stage) in expected_scores(rows, tiers).items() if stage in ("dormant", "lost"))
+    async with rt.db.session(branch_id) as session:
+        await session.execute(
+            text("UPDATE clients SET aum_cny = 0 WHERE tenant_id = :t AND id = :c"), {"t": branch_id, "c": dormant[0]}
+        )
     # when the branch is rescored
     sql_counter.count = 0
     with sql_counter:
