@@ -750,12 +750,18 @@ def crm_import_clients(
         raise typer.Exit(2)
     written = report or file.with_name(f"{file.stem}.report.csv")
     written.write_text(layout.report_csv(result.issues), encoding="utf-8")
-    _render_client_import(console, result, written)
+    would = "would be " if result.dry_run else ""
+    totals = (
+        f"{would}inserted {result.inserted}, {would}updated {result.updated} "
+        f"({result.moved} to another owner), unchanged {result.unchanged}, refused {result.refused}"
+    )
+    _render_feed_import(console, result, written, totals)
     if result.issues:
         raise typer.Exit(1)
 
 
-def _render_client_import(console: Any, result: Any, report: Path) -> None:
+def _render_feed_import(console: Any, result: Any, report: Path, totals: str) -> None:
+    """An import's problems (the first 20; all in the report) and, when it loaded, its ``totals``."""
     from rich.table import Table
 
     rows = f"{result.source}: {result.total_rows} rows"
@@ -774,11 +780,7 @@ def _render_client_import(console: Any, result: Any, report: Path) -> None:
         state = "dry run, nothing written" if result.dry_run else "loaded"
         console.print(f"[green]{rows}, no problems ({state}).[/] Report: {report}")
     if result.accepted:
-        would = "would be " if result.dry_run else ""
-        console.print(
-            f"{would}inserted {result.inserted}, {would}updated {result.updated} "
-            f"({result.moved} to another owner), unchanged {result.unchanged}, refused {result.refused}"
-        )
+        console.print(totals)
 
 
 @crm_app.command("plan")
@@ -833,32 +835,6 @@ def crm_plan(
 
     made, plans = _run(work)
     typer.echo(f"{made} follow-ups made by {plans} plan runs")
-
-
-def _render_holdings_import(console: Any, result: Any, report: Path) -> None:
-    from rich.table import Table
-
-    rows = f"{result.source}: {result.total_rows} rows"
-    if result.issues:
-        shown = Table("row", "column", "code", "message", show_edge=False)
-        for issue in result.issues[:20]:
-            shown.add_row(str(issue.row), issue.column, issue.code.code, issue.message())
-        what = "nothing was loaded" if not result.accepted else f"{result.refused} rows refused, the others loaded"
-        if result.accepted and result.dry_run:
-            what = f"{result.refused} rows would be refused"
-        console.print(f"[red]{rows}, {len(result.issues)} problems: {what}.[/] Report: {report}")
-        console.print(shown)
-        if len(result.issues) > 20:
-            console.print(f"… and {len(result.issues) - 20} more in {report}")
-    else:
-        state = "dry run, nothing written" if result.dry_run else "loaded"
-        console.print(f"[green]{rows}, no problems ({state}).[/] Report: {report}")
-    if result.accepted:
-        would = "would be " if result.dry_run else ""
-        console.print(
-            f"holdings {would}inserted {result.inserted}, {would}updated {result.updated}, unchanged "
-            f"{result.unchanged}, refused {result.refused}; AUM changed for {result.clients} clients"
-        )
 
 
 @crm_import_app.command("holdings")
@@ -923,7 +899,12 @@ def crm_import_holdings(
         raise typer.Exit(2)
     written = report or file.with_name(f"{file.stem}.report.csv")
     written.write_text(client_layout.report_csv(result.issues, columns=layout.COLUMNS), encoding="utf-8")
-    _render_holdings_import(console, result, written)
+    would = "would be " if result.dry_run else ""
+    totals = (
+        f"holdings {would}inserted {result.inserted}, {would}updated {result.updated}, unchanged "
+        f"{result.unchanged}, refused {result.refused}; AUM changed for {result.clients} clients"
+    )
+    _render_feed_import(console, result, written, totals)
     if result.issues:
         raise typer.Exit(1)
 
