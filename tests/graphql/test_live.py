@@ -27,9 +27,10 @@ from websockets.exceptions import ConnectionClosed
 
 from branchdesk.api import create_app
 from branchdesk.directives import kinds
+from branchdesk.directives import service as directives
 from branchdesk.notifications import service as notifications
 from branchdesk.platform.clock import utcnow
-from branchdesk.platform.events import channel
+from branchdesk.platform.events import Event, channel
 from branchdesk.tenants.models import BranchLevel, Staff
 from tests.conftest import add_member, make_settings, onboard, unique_code, unique_employee_number
 from tests.graphql.test_websocket import _serve
@@ -335,4 +336,98 @@ async def test_a_subscriber_on_one_process_hears_what_another_raised_and_never_a
         kinds_heard.append((await inbox_here.next())["payload"]["data"]["notificationAdded"]["kind"])
     assert set(kinds_heard) <= {"DIRECTIVE_PUBLISHED", "DIRECTIVE_ANSWERED"}
     for subscription in (directives_here, inbox_here, directives_in_b):
+        await subscription.ws.close()
+
+
+async def _publish_here(api: Any, world: Any, branch: Any, title: str) -> str:
+    content = {
+        "titleZh": title,
+        "titleEn": title,
+        "bodyZh": "正文",
+        "bodyEn": "Body",
+        "category": "OPERATIONS",
+        "effectiveOn": date.today().isoformat(),
+        "deadline": (utcnow() + timedelta(days=2)).isoformat(),
+        "roles": ["teller"],
+        "target": "LIST",
+        "branches": [branch.code],
+    }
+    sent = await api.post(
+        PUBLISH, {"i": {"content": content}}, token=await api.token(world.ho_admin), branch=world.head_office.code
+    )
+    assert sent["data"]["publishDirective"]["errors"] == [], sent
+    return str(sent["data"]["publishDirective"]["directive"]["id"])
+
+
+async def _delivery_statements(rt: Any, subscriptions: list[Subscription], announce: Any) -> tuple[int, list[Any]]:
+    """The statements this process sends while one event reaches every subscription, and what each got."""
+    from tests.conftest import SqlCounter
+
+    with SqlCounter(rt) as counter:
+        await announce()
+        heard = [await s.next() for s in subscriptions]
+    return counter.count, heard
+
+
+async def test_one_event_reaches_many_subscribers_in_the_statements_it_takes_for_one(api, rt, live, branch, world):
+    # given a directive published to the branch, and tellers subscribed to directives on one process: two,
+    # then twelve
+    directive = await _publish_here(api, world, branch, "Fan-out")
+    raw_id = base64.b64decode(directive).decode().split(":", 1)[1]
+    tellers = [branch.teller, branch.colleague] + [await add_member(rt, branch, ["teller"]) for _ in range(10)]
+    tokens = [await api.token(t) for t in tellers]
+
+    async def announce() -> None:  # the directive's announcement again, as the publishing process sends it
+        await rt.events.publish(Event(directives.PUBLISHED, branch.id, {"id": raw_id}))
+
+    counts = []
+    for size in (2, 12):
+        subscriptions = [await Subscription.start(live, t, branch.code, DIRECTIVE_PUBLISHED) for t in tokens[:size]]
+        await listening_here(rt, branch.id, size)
+        # when the event is announced
+        count, heard = await _delivery_statements(rt, subscriptions, announce)
+        # then every subscriber gets the directive
+        assert [h["payload"]["data"]["directivePublished"]["id"] for h in heard] == [directive] * size, heard
+        counts.append(count)
+        for subscription in subscriptions:
+            await subscription.ws.close()
+        for _ in range(100):
+            if rt.events.listening(branch.id) == 0:
+                break
+            await asyncio.sleep(0.05)
+    # and twelve subscribers cost what two do: the binding, everyone's standing in one statement, and one
+    # read of the directive
+    assert counts == [3, 3], counts
+
+
+async def test_a_member_removed_among_many_subscribers_is_refused_and_the_others_still_hear(
+    api, rt, live, branch, world
+):
+    # given three tellers subscribed to directives on one process
+    third = await add_member(rt, branch, ["teller"])
+    tellers = [branch.teller, branch.colleague, third]
+    subscriptions = [
+        await Subscription.start(live, await api.token(t), branch.code, DIRECTIVE_PUBLISHED) for t in tellers
+    ]
+    await listening_here(rt, branch.id, 3)
+
+    # when head office removes the second from the branch, then publishes a directive to it
+    remove = """mutation($n: String!, $b: String!) { removeMembership(input: {employeeNumber: $n, branchCode: $b}) {
+      errors { code } } }"""
+    removed = await api.post(
+        remove,
+        {"n": branch.colleague, "b": branch.code},
+        token=await api.token(world.ho_admin),
+        branch=world.head_office.code,
+    )
+    assert removed["data"]["removeMembership"]["errors"] == [], removed
+    directive = await _publish_here(api, world, branch, "After a removal")
+
+    # then the two members receive it, and the removed one's subscription ends refused, without it
+    first, refused, last = [await s.next() for s in subscriptions]
+    for heard in (first, last):
+        assert heard["payload"]["data"]["directivePublished"]["id"] == directive, heard
+    errors = refused["payload"] if refused["type"] == "error" else refused["payload"].get("errors")
+    assert errors and "After a removal" not in json.dumps(refused), refused
+    for subscription in subscriptions:
         await subscription.ws.close()

@@ -124,3 +124,33 @@ async def test_declining_and_cancelling_say_why(rt, team):
         assert (refused.value.code, refused.value.field) == ("HANDOFF_REASON_REQUIRED", "reason")
     declined = await _step(rt, team, made.id, A.DECLINE, team.it)
     assert declined.state == S.DECLINED and declined.decline_reason == "理由"
+
+
+async def test_an_origin_is_a_visit_meeting_ticket_or_handoff_of_the_branch(rt, world, team):
+    from branchdesk.handoffs.rules import OriginType
+    from branchdesk.visits import service as visits
+    from branchdesk.visits.rules import Purpose, ServiceLine
+    from tests.visits.conftest import make_floor, register
+
+    # given a walk-in registered in this branch, a handoff raised here, and a walk-in in another branch
+    async with acting(rt, team.branch, team.lobby) as (session, by):
+        draft = visits.VisitDraft(purpose=Purpose.WEALTH_ENQUIRY, line=ServiceLine.CUSTOMER_MANAGER)
+        here = await visits.register_visit(session, by, draft)
+    earlier = await raise_(rt, team, team.teller)
+    elsewhere = await register(rt, await make_floor(rt, world))
+
+    # when a teller refers from this branch's visit, or follows up on the earlier handoff, it is kept
+    referral = await raise_(rt, team, team.teller, origin=(OriginType.VISIT, here.id))
+    assert (referral.origin_type, referral.origin_id) == ("visit", here.id)
+    follow_on = await raise_(rt, team, team.teller, origin=(OriginType.HANDOFF, earlier.id))
+    assert follow_on.origin_id == earlier.id
+
+    # but another branch's visit, an id of nothing, or a visit's id named as a meeting is not found
+    for origin in [
+        (OriginType.VISIT, elsewhere.id),
+        (OriginType.TICKET, earlier.id),
+        (OriginType.MEETING, here.id),
+    ]:
+        with pytest.raises(DomainError) as refused:
+            await raise_(rt, team, team.teller, origin=origin)
+        assert (refused.value.code, refused.value.field) == ("NOT_FOUND", "origin.id"), origin

@@ -7,6 +7,7 @@ only the columns a decision needs: never a password hash or personal data.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import text
@@ -25,6 +26,18 @@ _STAFF_IN_BRANCH = text(
     # a membership counts only inside its window: a cover before its start or after its end does not
     "  and m.starts_at <= :now and (m.ends_at is null or m.ends_at > :now)"
     " where b.id = :branch"
+)
+# The same for many staff members at once (an event's subscribers): one row each, found or not.
+_STAFF_EACH_IN_BRANCH = text(
+    "select distinct on (x.id) x.id, b.status, s.status = 'active' and s.id is not null, m.staff_id is not null,"
+    " s.employee_number, s.display_name"
+    " from branches b"
+    " cross join unnest(cast(:subjects as uuid[])) as x(id)"
+    " left join staff s on s.id = x.id"
+    " left join memberships m on m.tenant_id = b.id and m.staff_id = s.id"
+    "  and m.starts_at <= :now and (m.ends_at is null or m.ends_at > :now)"
+    " where b.id = :branch"
+    " order by x.id, m.staff_id nulls last"
 )
 _SERVICE_IN_BRANCH = text(
     "select b.status, coalesce(a.active, false), true, a.name, a.name"
@@ -66,6 +79,16 @@ async def standing(
         values = {"branch": branch_id, "subject": subject_id, "now": utcnow()}
         row = (await session.execute(_STAFF_IN_BRANCH, values)).first()
     return Standing(*row) if row else None
+
+
+async def standings(
+    session: AsyncSession, branch_id: uuid.UUID, staff_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, Standing]:
+    """:func:`standing` of many staff members in one statement, by staff id."""
+    if not staff_ids:
+        return {}
+    values = {"branch": branch_id, "subjects": list(set(staff_ids)), "now": utcnow()}
+    return {row[0]: Standing(*row[1:]) for row in await session.execute(_STAFF_EACH_IN_BRANCH, values)}
 
 
 async def active_staff_id(session: AsyncSession, employee_number: str) -> uuid.UUID | None:

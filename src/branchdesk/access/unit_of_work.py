@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from branchdesk.access import errors, repository
 from branchdesk.access.identity import Identity
-from branchdesk.access.policy import PolicyCache, service_subject, staff_subject
+from branchdesk.access.policy import BranchPolicy, PolicyCache, service_subject, staff_subject
 from branchdesk.access.principal import BranchRef, Principal, StaffCard
 from branchdesk.platform.audit import Author
 from branchdesk.platform.database import Database, bind_branch, bound_branch
@@ -73,24 +73,61 @@ class Gate:
         await bind_branch(session, key.id)
         found = await repository.standing(session, key.id, subject_id, service=service)
         try:
-            if found is None or not found.active:
-                raise Unauthenticated()
-            if not found.member:
-                raise DomainError(errors.BRANCH_ACCESS, field="X-Branch", code=code)
-            if found.branch_status != "active":
-                raise DomainError(
-                    errors.BRANCH_SUSPENDED,
-                    field="X-Branch",
-                    code=code,
-                    status=found.branch_status,
-                    status_zh=errors.STATUS_ZH.get(found.branch_status, found.branch_status),
-                )
+            admitted = self._admit(found, code)
         except DomainError:
             await bind_branch(session, None)  # refused: nothing else may run in that branch
             raise
-        branch = BranchRef(key.id, code, key.head_office)
         policy = await self.policies.for_branch(session, key.id)
-        if service:
+        return self._principal(identity, admitted, BranchRef(key.id, code, key.head_office), policy)
+
+    async def enter_each(
+        self, session: AsyncSession, identities: Sequence[Identity], branch_code: str
+    ) -> list[Principal | DomainError]:
+        """:meth:`enter` for many staff members at once (the subscribers an event wakes): the same binding,
+        one standing statement for all of them and the branch's policy; each gets who acts for them in the
+        branch, or why they cannot. The session stays bound to the branch for reads the admitted make."""
+        key = await self.directory.find(session, branch_code) if len(branch_code) <= 16 else None
+        if key is None:
+            return [DomainError(errors.BRANCH_ACCESS, field="X-Branch", code=branch_code) for _ in identities]
+        await bind_branch(session, key.id)
+        subjects = [i.staff_id for i in identities if i.staff_id is not None]
+        found = await repository.standings(session, key.id, subjects)
+        branch = BranchRef(key.id, branch_code, key.head_office)
+        policy = await self.policies.for_branch(session, key.id)
+        answers: list[Principal | DomainError] = []
+        for identity in identities:
+            try:
+                admitted = self._admit(found.get(identity.staff_id) if identity.staff_id else None, branch_code)
+            except DomainError as exc:
+                answers.append(exc)
+                continue
+            answers.append(self._principal(identity, admitted, branch, policy))
+        return answers
+
+    @staticmethod
+    def _admit(found: repository.Standing | None, code: str) -> repository.Standing:
+        """The standing of a subject who may act in the branch; refused when gone or disabled, not a member,
+        or the branch is not active."""
+        if found is None or not found.active:
+            raise Unauthenticated()
+        if not found.member:
+            raise DomainError(errors.BRANCH_ACCESS, field="X-Branch", code=code)
+        if found.branch_status != "active":
+            raise DomainError(
+                errors.BRANCH_SUSPENDED,
+                field="X-Branch",
+                code=code,
+                status=found.branch_status,
+                status_zh=errors.STATUS_ZH.get(found.branch_status, found.branch_status),
+            )
+        return found
+
+    @staticmethod
+    def _principal(
+        identity: Identity, found: repository.Standing, branch: BranchRef, policy: BranchPolicy
+    ) -> Principal:
+        if identity.service_account_id is not None:
+            subject_id = identity.service_account_id
             return Principal(
                 subject=service_subject(subject_id),
                 author=Author("service", subject_id, found.name or ""),
@@ -98,12 +135,13 @@ class Gate:
                 policy=policy,
                 scope=identity.scope,
             )
+        assert identity.staff_id is not None
         return Principal(
-            subject=staff_subject(subject_id),
-            author=Author("staff", subject_id, f"{found.number} {found.name}"),
+            subject=staff_subject(identity.staff_id),
+            author=Author("staff", identity.staff_id, f"{found.number} {found.name}"),
             branch=branch,
             policy=policy,
-            staff_id=subject_id,
+            staff_id=identity.staff_id,
             card=StaffCard(found.number or "", found.name or ""),
         )
 

@@ -189,12 +189,13 @@ async def supersede(session: AsyncSession, by: Principal, directive_id: uuid.UUI
 # --- reading ---------------------------------------------------------------------------------------
 
 
-def _oversees(by: Principal) -> bool:
+def oversees(by: Principal) -> bool:
+    """Head office staff who see every directive (to monitor or publish), not only those reaching them."""
     return by.in_head_office and (by.can(DIRECTIVE_MONITOR) or by.can(DIRECTIVE_PUBLISH))
 
 
 async def _list_query(session: AsyncSession, by: Principal, current_only: bool, to_attest: bool) -> Any:
-    if _oversees(by) and not to_attest:
+    if oversees(by) and not to_attest:
         return repository.all_query(current_only)
     by.require(DIRECTIVE_READ)
     roles = None
@@ -220,7 +221,7 @@ async def count_directives(
 
 async def directives_by_id(session: AsyncSession, by: Principal, ids: list[uuid.UUID]) -> list[DirectiveRow]:
     """The directives among ``ids`` the caller may see (head office: all; a branch: those reaching it)."""
-    if _oversees(by):
+    if oversees(by):
         return [DirectiveRow(d) for d in await repository.directives_by_id(session, ids)]
     if not by.can(DIRECTIVE_READ):
         return []
@@ -236,7 +237,7 @@ async def directives_by_id(session: AsyncSession, by: Principal, ids: list[uuid.
 async def get_directive(session: AsyncSession, by: Principal, directive_id: uuid.UUID) -> DirectiveRow:
     found = await directives_by_id(session, by, [directive_id])
     if not found:
-        if not _oversees(by):
+        if not oversees(by):
             by.require(DIRECTIVE_READ)
         raise _not_found()
     return found[0]
@@ -247,9 +248,17 @@ async def next_versions(session: AsyncSession, by: Principal, ids: list[uuid.UUI
 
 
 async def published(session: AsyncSession, by: Principal, event: Event) -> DirectiveRow | None:
-    """The directive an event announced, if it reaches the subscriber's branch (for ``directivePublished``)."""
-    found = await directives_by_id(session, by, [uuid.UUID(event.data["id"])])
-    return found[0] if found else None
+    """The directive an event announced as it was published (attested by nobody yet), if the subscriber
+    sees it: head office monitors every one, a branch those reaching it (for ``directivePublished``). The
+    same for everyone in the branch who oversees alike: one read serves all of them."""
+    directive_id = uuid.UUID(event.data["id"])
+    if oversees(by):
+        found = await repository.directives_by_id(session, [directive_id])
+    elif by.can(DIRECTIVE_READ):
+        found = await repository.reaching(session, by.branch_id, [directive_id])
+    else:
+        return None
+    return DirectiveRow(found[0]) if found else None
 
 
 # --- attesting and asking --------------------------------------------------------------------------
@@ -347,7 +356,7 @@ async def questions(
 ) -> dict[uuid.UUID, list[tuple[DirectiveQuestion, str]]]:
     """Questions about each directive: head office sees every branch's (through ``platform``), a branch
     its own."""
-    if _oversees(by) and platform is not None:
+    if oversees(by) and platform is not None:
         rows = await repository.questions(platform, directive_ids, None)
     else:
         by.require(DIRECTIVE_READ)

@@ -64,6 +64,8 @@ class Connection:
     connection_params: dict[str, Any] | None = None  # set by strawberry on connection_init
     # HTTP only: strawberry copies its status and headers onto the answer.
     response: Response | None = None
+    # WebSocket: the token's identity as last verified, and until when it is kept (graphql.live).
+    identified: tuple[str, float, Identity] | None = field(default=None, repr=False)
 
     def header(self, name: str) -> str | None:
         for key, value in (self.connection_params or {}).items():
@@ -93,10 +95,21 @@ class Connection:
         return self.transport.client.host if self.transport.client else None
 
 
+# A subscriber's token is verified when it connects and again at most this often as its events are
+# delivered (never past its expiry, when the socket is closed anyway); an ended sign-in closes the socket
+# at once (OpenSockets).
+REVERIFY_SECONDS = 60.0
+
+
 async def identify_once(connection: Connection, token: str) -> Identity:
-    """The token's identity, checked when a WebSocket connects (each operation checks it again)."""
+    """The token's identity, checked when a WebSocket connects (each operation checks it again); kept on
+    the connection for the events its subscriptions deliver, until it is due again (``graphql.live``)."""
     runtime = connection.runtime
-    return await identify(token, runtime.keys, connection.federation, lambda: runtime.db.session(None))
+    identity = await identify(token, runtime.keys, connection.federation, lambda: runtime.db.session(None))
+    expires = identity.claims.get("exp")
+    until = time.time() + REVERIFY_SECONDS
+    connection.identified = (token, min(until, expires) if isinstance(expires, int | float) else until, identity)
+    return identity
 
 
 async def enter_once(connection: Connection) -> None:

@@ -50,6 +50,14 @@ class OriginType(enum.StrEnum):
     HANDOFF = "handoff"
 
 
+# The table each kind of origin lives in (an origin is checked to exist in the branch when it is given).
+ORIGIN_TABLES = {
+    OriginType.VISIT: "visits",
+    OriginType.MEETING: "meetings",
+    OriginType.TICKET: "support_tickets",
+    OriginType.HANDOFF: "handoffs",
+}
+
 S, A = HandoffState, HandoffAction
 OPEN = (S.SUBMITTED, S.ACCEPTED, S.IN_PROGRESS)
 # (action, state before) -> state after. Anything else is refused naming the current state.

@@ -23,9 +23,18 @@ from branchdesk.crm.permissions import CLIENT_CARD_READ, CLIENT_READ
 from branchdesk.handoffs import errors, kinds, repository, routing
 from branchdesk.handoffs.models import Handoff, HandoffEscalation, HandoffType
 from branchdesk.handoffs.permissions import HANDOFF_MANAGE, HANDOFF_RAISE, HANDOFF_READ
-from branchdesk.handoffs.rules import LABELS, OPEN, TRANSITIONS, HandoffAction, HandoffState, OriginType, Priority
+from branchdesk.handoffs.rules import (
+    LABELS,
+    OPEN,
+    ORIGIN_TABLES,
+    TRANSITIONS,
+    HandoffAction,
+    HandoffState,
+    OriginType,
+    Priority,
+)
 from branchdesk.notifications import service as notifications
-from branchdesk.platform import audit, events
+from branchdesk.platform import audit, events, references
 from branchdesk.platform.clock import utcnow
 from branchdesk.platform.errors import DomainError, InvalidInput, NotFound
 from branchdesk.platform.ids import new_id
@@ -170,6 +179,10 @@ async def raise_handoff(session: AsyncSession, by: Principal, draft: HandoffDraf
     if problems:
         raise InvalidInput(problems)
     assert kind is not None
+    if draft.origin is not None and not await references.present(
+        session, ORIGIN_TABLES[draft.origin[0]], by.branch_id, draft.origin[1]
+    ):
+        raise NotFound("Origin", "来源", field="origin.id")
     owner = await client_owner(session, by, draft.client_id) if draft.client_id is not None else None
     if draft.assignee_id is not None and await tenants.membership(session, by.branch_id, draft.assignee_id) is None:
         raise NotFound("Staff member", "员工", field="assigneeId")

@@ -32,6 +32,10 @@ class SubjectType(enum.StrEnum):
     FOLLOW_UP = "follow_up"
 
 
+# The table a rated visit or follow-up lives in (checked to exist in the branch; a complaint is read whole).
+SUBJECT_TABLES = {SubjectType.VISIT: "visits", SubjectType.FOLLOW_UP: "follow_ups"}
+
+
 class InvitationStatus(enum.StrEnum):
     SENT = "sent"
     NOT_SENT = "not_sent"

@@ -19,7 +19,7 @@ from branchdesk.access.unit_of_work import across
 from branchdesk.crm import service as crm
 from branchdesk.crm.permissions import CLIENT_CARD_READ, CLIENT_READ
 from branchdesk.feedback import service as feedback
-from branchdesk.platform import audit
+from branchdesk.platform import audit, references
 from branchdesk.platform.clock import utcnow
 from branchdesk.platform.errors import DomainError, InvalidInput, NotFound
 from branchdesk.platform.ids import new_id
@@ -33,6 +33,7 @@ from branchdesk.surveys.rules import (
     MAX_OPTIONS,
     MAX_QUESTIONS,
     RANGES,
+    SUBJECT_TABLES,
     InvitationStatus,
     QuestionKind,
     SubjectType,
@@ -299,15 +300,21 @@ async def _check_client(session: AsyncSession, by: Principal, client_id: uuid.UU
 
 
 async def _rated_by_subject(session: AsyncSession, by: Principal, draft: ResponseDraft) -> uuid.UUID | None:
-    """Check what a satisfaction response rates; returns the staff member it rates by default (the
-    complaint's assignee). Visits and follow-ups are referenced as given until their domains land."""
+    """Check what a satisfaction response rates (it must exist in the branch); returns the staff member it
+    rates by default (a complaint's assignee)."""
+    if draft.subject_type is None or draft.subject_id is None:
+        return None
     if draft.subject_type is SubjectType.COMPLAINT:
-        assert draft.subject_id is not None
         found = await feedback.feedback_by_id(session, by, [draft.subject_id])
         if not found or found[0].state is None:
             raise NotFound("Complaint", "投诉", field="subjectId")
         return found[0].assignee_id
+    if not await references.present(session, SUBJECT_TABLES[draft.subject_type], by.branch_id, draft.subject_id):
+        raise NotFound(*_SUBJECT_LABELS[draft.subject_type], field="subjectId")
     return None
+
+
+_SUBJECT_LABELS = {SubjectType.VISIT: ("Visit", "到访"), SubjectType.FOLLOW_UP: ("Follow-up", "跟进")}
 
 
 async def _invitation(session: AsyncSession, by: Principal, draft: ResponseDraft) -> SurveyInvitation:

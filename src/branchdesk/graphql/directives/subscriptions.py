@@ -23,7 +23,8 @@ class Subscriptions:
         "commits; in head office, every one.",
     )
     async def directive_published(self, info: Info) -> AsyncGenerator[Directive, None]:
-        async for found in live.delivered(info, frozenset({directives.PUBLISHED}), DIRECTIVE_READ, _read):
+        topics = frozenset({directives.PUBLISHED})
+        async for found in live.delivered(info, topics, DIRECTIVE_READ, _read, shared=directives.oversees):
             yield found
 
 

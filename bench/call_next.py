@@ -15,8 +15,8 @@ overflow). Each prints calls, double-serves (tickets called more than once, coun
 callers got and from the database) and the latency per call (p50, p99, max, from taking a connection
 to commit), the service's beside the baseline's.
 
-    python3 dev.py run python bench/queue.py            # 1,000 tickets per line, under a minute or two
-    python3 dev.py run python bench/queue.py --full     # 10,000 tickets per line
+    python3 dev.py run python bench/call_next.py            # 1,000 tickets per line, under a minute or two
+    python3 dev.py run python bench/call_next.py --full     # 10,000 tickets per line
 
 Figures go to bench/results/queue.json.
 """
