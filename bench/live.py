@@ -52,6 +52,7 @@ from api import (
 from websockets.asyncio.client import ClientConnection, connect
 
 from branchdesk.access.principal import Principal
+from branchdesk.cli import SERVE_OPTIONS
 from branchdesk.onboarding import service as onboarding
 from branchdesk.runtime import runtime
 from branchdesk.tenants import service
@@ -259,6 +260,7 @@ def start(name: str, target: str, env: dict[str, str], log_dir: Path) -> Server:
     command = [
         sys.executable, "-m", "uvicorn", "--factory", "--app-dir", str(BENCH), target, "--host", "127.0.0.1",
         "--port", str(port), "--loop", "uvloop", "--no-access-log", "--log-level", "warning",
+        "--ws-per-message-deflate", str(SERVE_OPTIONS["ws_per_message_deflate"]).lower(),  # as `branchdesk serve`
     ]  # fmt: skip
     log = log_dir / f"{name}.log"
     with log.open("wb") as out:

@@ -50,6 +50,10 @@ def _fail(errors: list[DomainError]) -> NoReturn:
 
 
 WORKER_HEALTHCHECK_SECONDS = 60
+# How the API is served, whatever the number of processes. No per-message deflate on WebSockets: a
+# subscription's message is a few hundred bytes, and compressing each one for each subscriber was a sixth
+# of the CPU an event's delivery took (bench/live.py); the bench serves with the same options.
+SERVE_OPTIONS: dict[str, object] = {"log_config": None, "access_log": False, "ws_per_message_deflate": False}
 
 
 @app.command()
@@ -103,7 +107,7 @@ def serve(
                 err=True,
             )
     if workers == 1:
-        uvicorn.run(create_app(settings, seed_demo=seed), host=host, port=port, log_config=None, access_log=False)
+        uvicorn.run(create_app(settings, seed_demo=seed), host=host, port=port, **SERVE_OPTIONS)  # type: ignore[arg-type]
         return
     if seed:  # once, before the processes start
         from branchdesk.demo import seed as seed_demo
@@ -118,8 +122,7 @@ def serve(
         timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
         host=host,
         port=port,
-        log_config=None,
-        access_log=False,
+        **SERVE_OPTIONS,  # type: ignore[arg-type]
     )
 
 
