@@ -6,6 +6,7 @@ import functools
 import gc
 import hmac
 import json
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
@@ -148,6 +149,9 @@ def _subscribes(payload: object) -> bool:
     )
 
 
+ENCODED_ANSWERS = 64
+
+
 class BranchdeskGraphQL(GraphQL[Connection, None]):
     """Strawberry's ASGI app; each operation gets its own Context from the Connection (RequestLifecycle)."""
 
@@ -178,6 +182,22 @@ class BranchdeskGraphQL(GraphQL[Connection, None]):
     def __init__(self, schema: BaseSchema, *, max_json_depth: int, **options: Any) -> None:
         super().__init__(schema, **options)
         self.max_json_depth = max_json_depth
+        # The latest events' answers as JSON, by the answer object (kept with it, so its id is not reused).
+        self._encoded_answers: OrderedDict[int, tuple[object, str]] = OrderedDict()
+
+    def encode_json(self, data: object) -> str:
+        """Strawberry's encoding; a subscription event's answer shared by many subscribers (one object, see
+        ``graphql.completion``) is encoded once, and each subscriber's message wraps the same text."""
+        if isinstance(data, dict) and data.get("type") == "next" and isinstance(payload := data.get("payload"), dict):
+            answer = payload.get("data")
+            if payload.keys() == {"data"} and isinstance(answer, dict) and data.keys() == {"id", "type", "payload"}:
+                kept = self._encoded_answers.get(id(answer))
+                if kept is None or kept[0] is not answer:
+                    kept = self._encoded_answers[id(answer)] = (answer, json.dumps(answer, separators=(",", ":")))
+                    if len(self._encoded_answers) > ENCODED_ANSWERS:
+                        self._encoded_answers.popitem(last=False)
+                return f'{{"id":{json.dumps(data["id"])},"type":"next","payload":{{"data":{kept[1]}}}}}'
+        return json.dumps(data, separators=(",", ":"))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

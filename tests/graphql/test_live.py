@@ -380,14 +380,25 @@ async def test_one_event_reaches_many_subscribers_in_the_statements_it_takes_for
     async def announce() -> None:  # the directive's announcement again, as the publishing process sends it
         await rt.events.publish(Event(directives.PUBLISHED, branch.id, {"id": raw_id}))
 
+    # (every third asks for other fields: each document gets its own answer, though they share one read)
+    other = "subscription { directivePublished { titleZh version id } }"
     counts = []
     for size in (2, 12):
-        subscriptions = [await Subscription.start(live, t, branch.code, DIRECTIVE_PUBLISHED) for t in tokens[:size]]
+        subscriptions = [
+            await Subscription.start(live, t, branch.code, other if i % 3 == 2 else DIRECTIVE_PUBLISHED)
+            for i, t in enumerate(tokens[:size])
+        ]
         await listening_here(rt, branch.id, size)
         # when the event is announced
         count, heard = await _delivery_statements(rt, subscriptions, announce)
-        # then every subscriber gets the directive
-        assert [h["payload"]["data"]["directivePublished"]["id"] for h in heard] == [directive] * size, heard
+        # then every subscriber gets the directive, with the fields they asked for
+        answers = [h["payload"]["data"]["directivePublished"] for h in heard]
+        assert answers == [
+            {"titleZh": "Fan-out", "version": 1, "id": directive}
+            if i % 3 == 2
+            else {"id": directive, "titleEn": "Fan-out", "version": 1}
+            for i in range(size)
+        ], heard
         counts.append(count)
         for subscription in subscriptions:
             await subscription.ws.close()

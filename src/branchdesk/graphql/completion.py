@@ -16,12 +16,18 @@ plan does not expect (a null where non-null is declared, a class it has not seen
 refuses the value) abandons the plan's result and graphql-core completes the same value again from
 the start: reading attributes has no side effects, so it answers exactly what it always answers,
 errors included. ``tests/graphql/test_compiled_completion.py`` checks the answers byte for byte.
+
+A subscription event whose whole answer a plan completes depends on nothing but the event's payload
+(a subscription field's resolver hands the payload on as it is). When one payload object is delivered to
+many subscribers of the same document (``graphql.live``: a read shared by everyone an event wakes), its
+answer is completed once and served to the others as it was (:class:`_EventAnswers`).
 """
 
 from __future__ import annotations
 
 import inspect
 import operator
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -34,6 +40,7 @@ from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.cast import get_strawberry_type_cast
 
 from graphql import (
+    ExecutionResult,
     FieldNode,
     FragmentSpreadNode,
     GraphQLField,
@@ -45,6 +52,7 @@ from graphql import (
     GraphQLOutputType,
     GraphQLString,
     InlineFragmentNode,
+    OperationType,
     SelectionSetNode,
 )
 
@@ -54,6 +62,7 @@ _BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF
 _RELAY_ID = relay.Node.__dict__["_id"].__func__  # strawberry's resolver of Node.id
 MAX_PLANS = 4096  # distinct (field nodes, type) pairs kept; the document caches hold 512 documents
 MAX_GLOBAL_IDS = 50_000  # encoded Relay ids kept
+MAX_EVENT_ANSWERS = 64  # subscription events' answers kept: only the latest events are being delivered
 
 
 class Irregular(Exception):
@@ -107,17 +116,77 @@ class _Plans:
             self.fields.clear()
 
 
+class _EventAnswers:
+    """Answers to subscription events completed wholly by a plan, by (operation, payload): the
+    payload and operation are kept with the answer, so their ids are not reused while it is kept."""
+
+    def __init__(self) -> None:
+        self.kept: OrderedDict[tuple[Any, ...], tuple[Any, Any, ExecutionResult]] = OrderedDict()
+        self.hits = 0  # events answered from here (tests read it)
+
+    def find(self, key: tuple[Any, ...], payload: Any) -> ExecutionResult | None:
+        found = self.kept.get(key)
+        if found is None or found[0] is not payload:
+            return None
+        self.hits += 1
+        return found[2]
+
+    def keep(self, key: tuple[Any, ...], payload: Any, operation: Any, answer: ExecutionResult) -> None:
+        self.kept[key] = (payload, operation, answer)
+        if len(self.kept) > MAX_EVENT_ANSWERS:
+            self.kept.popitem(last=False)
+
+
+class _Answered:
+    """A per-event executor whose answer is already known (graphql-core only asks it to execute)."""
+
+    def __init__(self, answer: ExecutionResult) -> None:
+        self.answer = answer
+
+    def execute_operation(self, serially: bool | None = None) -> ExecutionResult:
+        return self.answer
+
+
 class PlanningExecutor(StrawberryGraphQLCoreExecutionContext):
     """Strawberry's executor, with pure selections completed by compiled plans (see the module)."""
 
     plans: _Plans = _Plans()
+    events: _EventAnswers = _EventAnswers()
+    _event_key: tuple[Any, ...] | None = None  # a per-event executor's key into ``events``
+    _root_planned = False  # the operation's root field was completed by a plan
 
     @classmethod
     def for_schema(cls) -> type[PlanningExecutor]:
         """A subclass with plans of its own: a plan belongs to one schema's types."""
-        return type("PlanningExecutor", (cls,), {"plans": _Plans()})
+        return type("PlanningExecutor", (cls,), {"plans": _Plans(), "events": _EventAnswers()})
 
     # --- graphql-core's hooks ---------------------------------------------------------------------------
+
+    def build_per_event_executor(self, payload: Any) -> Any:
+        """A subscription event: its answer when the same payload was answered for the same operation by a
+        plan alone; otherwise graphql-core's per-event executor, which keeps its answer so."""
+        key = self._key_of_event(payload)
+        if key is not None:
+            answer = self.events.find(key, payload)
+            if answer is not None:
+                return _Answered(answer)
+        executor = super().build_per_event_executor(payload)
+        executor._event_key = key  # type: ignore[attr-defined]  # a copy of this executor
+        return executor
+
+    def execute_operation(self, serially: bool | None = None) -> Any:
+        answer = super().execute_operation(serially)
+        key = self._event_key
+        if key is not None and self._root_planned and isinstance(answer, ExecutionResult) and not answer.errors:
+            self.events.keep(key, self.root_value, self.operation, answer)
+        return answer
+
+    def _key_of_event(self, payload: Any) -> tuple[int, int] | None:
+        """Variables play no part: a planned selection has no directive, and its fields no arguments (the
+        subscription field's own arguments chose the events, not how one is answered)."""
+        if self.operation.operation is not OperationType.SUBSCRIPTION or not self._planning():
+            return None
+        return id(self.operation), id(payload)
 
     def complete_value(
         self,
@@ -136,6 +205,8 @@ class PlanningExecutor(StrawberryGraphQLCoreExecutionContext):
                 pass
             else:
                 self.plans.hits += 1
+                if path.prev is None:
+                    self._root_planned = True
                 return completed
         return super().complete_value(return_type, field_details_list, info, path, result, position_context)
 
