@@ -132,6 +132,16 @@ async def notify(rt: Any, branch: Any, staff: list[uuid.UUID], title: str) -> li
         return await notifications.notify(session, branch.id, staff, kind=kinds.PUBLISHED, key=title, title=title)
 
 
+async def remove_member(api: Any, world: Any, branch: Any, number: str) -> None:
+    """Head office removes the member from the branch."""
+    remove = """mutation($n: String!, $b: String!) { removeMembership(input: {employeeNumber: $n, branchCode: $b}) {
+      errors { code } } }"""
+    removed = await api.post(
+        remove, {"n": number, "b": branch.code}, token=await api.token(world.ho_admin), branch=world.head_office.code
+    )
+    assert removed["data"]["removeMembership"]["errors"] == [], removed
+
+
 # --- connecting -----------------------------------------------------------------------------------
 
 
@@ -196,15 +206,7 @@ async def test_a_member_removed_while_subscribed_hears_nothing_more(api, rt, liv
     await listening_here(rt, branch.id)
 
     # when head office removes them from the branch, and a notification for them is raised there
-    remove = """mutation($n: String!, $b: String!) { removeMembership(input: {employeeNumber: $n, branchCode: $b}) {
-      errors { code } } }"""
-    removed = await api.post(
-        remove,
-        {"n": branch.teller, "b": branch.code},
-        token=await api.token(world.ho_admin),
-        branch=world.head_office.code,
-    )
-    assert removed["data"]["removeMembership"]["errors"] == [], removed
+    await remove_member(api, world, branch, branch.teller)
     await notify(rt, branch, [await staff_id(rt, branch.teller)], "after leaving")
 
     # then the subscription ends with a refusal, and the notification is not shown
@@ -423,15 +425,7 @@ async def test_a_member_removed_among_many_subscribers_is_refused_and_the_others
     await listening_here(rt, branch.id, 3)
 
     # when head office removes the second from the branch, then publishes a directive to it
-    remove = """mutation($n: String!, $b: String!) { removeMembership(input: {employeeNumber: $n, branchCode: $b}) {
-      errors { code } } }"""
-    removed = await api.post(
-        remove,
-        {"n": branch.colleague, "b": branch.code},
-        token=await api.token(world.ho_admin),
-        branch=world.head_office.code,
-    )
-    assert removed["data"]["removeMembership"]["errors"] == [], removed
+    await remove_member(api, world, branch, branch.colleague)
     directive = await _publish_here(api, world, branch, "After a removal")
 
     # then the two members receive it, and the removed one's subscription ends refused, without it
