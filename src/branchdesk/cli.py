@@ -849,10 +849,15 @@ def crm_import_holdings(
     as_of: str = typer.Option(None, help="The feed's business date, YYYY-MM-DD (default: today in the branch)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Check the file and count what would change; write nothing."),
     skip_invalid: bool = typer.Option(False, "--skip-invalid", help="Load the good rows even when some are bad."),
+    full: bool = typer.Option(
+        False, "--full", help="The file is the branch's whole book: close its holdings the file does not name."
+    ),
     report: Path = typer.Option(None, help="Where to write the validation report (default: FILE.report.csv)."),
 ) -> None:
     """Create and update a branch's holdings from a core-banking file, matched by reference, and keep each
     client's AUM current; all or nothing unless --skip-invalid. Loading the same file again changes nothing.
+    With --full (core banking's daily snapshot), holdings missing from the file are closed (never together
+    with --skip-invalid: a skipped row would close its holding).
 
     Columns: reference, client_number, product_code, balance (required); currency, opened_on, matures_on,
     status (active, matured, closed). Exchange rates to CNY must be recorded for the business date (or
@@ -872,6 +877,8 @@ def crm_import_holdings(
         business_date = date.fromisoformat(as_of) if as_of else None
     except ValueError as exc:
         raise typer.BadParameter("a date written YYYY-MM-DD", param_hint="--as-of") from exc
+    if full and skip_invalid:
+        raise typer.BadParameter("a full book is loaded whole: leave out --skip-invalid", param_hint="--full")
     console = Console(stderr=True)
     sheet = layout.read_sheet(file.read_bytes())
     with Progress(
@@ -893,7 +900,7 @@ def crm_import_holdings(
             async with system_work(rt.db, f"crm import {file.name}"[:120], found.id) as (session, by):
                 return await imports.import_holdings(
                     session, by, sheet, source=file.name, as_of=day, dry_run=dry_run, skip_invalid=skip_invalid,
-                    progress=progress,
+                    full=full, progress=progress,
                 )  # fmt: skip
 
         result = _run(work)
@@ -905,7 +912,9 @@ def crm_import_holdings(
     would = "would be " if result.dry_run else ""
     totals = (
         f"holdings {would}inserted {result.inserted}, {would}updated {result.updated}, unchanged "
-        f"{result.unchanged}, refused {result.refused}; AUM changed for {result.clients} clients"
+        f"{result.unchanged}, refused {result.refused}"
+        + (f", {would}closed {result.closed} (not in the full book)" if result.full else "")
+        + f"; AUM changed for {result.clients} clients"
     )
     _render_feed_import(console, result, written, totals)
     if result.issues:

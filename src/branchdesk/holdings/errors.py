@@ -54,3 +54,8 @@ DUPLICATE_REFERENCE = ErrorCode(
 )
 HOLDING_ROW = ErrorCode("HOLDING_INVALID", "Holding {reference}: {reason}", "持仓 {reference}：{reason_zh}")
 WITHIN_DAYS = ErrorCode("HOLDING_WITHIN_DAYS", "Ask for 0 to {limit} days ahead.", "请查询今后 0 至 {limit} 天。")
+FULL_BOOK_WHOLE = ErrorCode(
+    "HOLDINGS_FULL_BOOK_WHOLE",
+    "A full book is loaded whole: skipping invalid rows would close the holdings they name.",
+    "全量持仓须整体导入：跳过无效行会关闭这些行对应的持仓。",
+)

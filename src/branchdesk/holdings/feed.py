@@ -21,7 +21,8 @@ How a feed runs (one transaction, the caller commits):
    ``InvalidInput`` listing them, nothing written), upserts them in one
    ``INSERT … SELECT … ON CONFLICT … DO UPDATE … WHERE (…) IS DISTINCT FROM (…)`` (the same data again
    changes nothing), recomputes AUM and last movement in one UPDATE, audits, and hands ``holdings_fed``
-   to the outbox when anything changed.
+   to the outbox when anything changed. ``full=True``: the staged rows are the branch's whole book, so
+   its holdings they do not name are closed (one UPDATE) and their clients' AUM recomputed too.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ class FeedResult:
     updated: int  # holdings whose values changed
     clients: int  # clients whose AUM or last movement changed
     fed_at: datetime
+    closed: int = 0  # a full book: holdings it no longer holds, closed
 
 
 async def create_staging(session: AsyncSession, by: Principal, name: str = STAGING) -> str:
@@ -102,32 +104,31 @@ def _problem(row: Any, as_of: date) -> DomainError:
     )
 
 
-async def apply_holdings_feed(session: AsyncSession, by: Principal, as_of: date, name: str = STAGING) -> FeedResult:
+async def apply_holdings_feed(
+    session: AsyncSession, by: Principal, as_of: date, name: str = STAGING, *, full: bool = False
+) -> FeedResult:
     """Apply the staged holdings to the caller's branch (see the module's docstring for the staging table):
     every problem at once and nothing written, or every holding upserted by reference and the AUM of each
-    client concerned recomputed with the rates on or before ``as_of`` (the feed's business date)."""
+    client concerned recomputed with the rates on or before ``as_of`` (the feed's business date).
+    ``full``: the staged rows are the whole book; the branch's holdings they do not name are closed."""
     by.require(HOLDING_FEED)
     problems = await repository.feed_problems(session, by.branch_id, as_of, name)
     if problems:
         raise InvalidInput([_problem(row, as_of) for row in problems])
     fed_at = utcnow()
     written = await repository.upsert_holdings(session, by.branch_id, fed_at, name)
+    closed = await repository.close_missing(session, by.branch_id, fed_at, name) if full else []
     inserted = sum(1 for _, new in written if new is True)
     updated = sum(1 for _, new in written if new is False)
-    concerned = sorted({client for client, _ in written})
+    concerned = sorted({client for client, _ in written} | set(closed))
     clients = await repository.refresh_aum(session, by.branch_id, concerned, as_of, fed_at)
-    await audit.record(
-        session,
-        by.branch_id,
-        by.author,
-        "holdings.fed",
-        "holding",
-        None,
-        {"as_of": as_of.isoformat(), "inserted": inserted, "updated": updated, "clients": clients},
-    )
-    if inserted or updated or clients:
+    details = {"as_of": as_of.isoformat(), "inserted": inserted, "updated": updated, "clients": clients}
+    if full:
+        details |= {"full": True, "closed": len(closed)}
+    await audit.record(session, by.branch_id, by.author, "holdings.fed", "holding", None, details)
+    if inserted or updated or closed or clients:
         await outbox.enqueue(session, by.branch_id, FED_JOB, fed_at=fed_at.isoformat(), as_of=as_of.isoformat())
-    return FeedResult(inserted, updated, clients, fed_at)
+    return FeedResult(inserted, updated, clients, fed_at, len(closed))
 
 
 async def feed_holdings(

@@ -346,6 +346,20 @@ async def upsert_holdings(session: AsyncSession, branch_id: uuid.UUID, at: datet
     return list((await session.execute(stmt, {"branch_id": branch_id, "at": at})).all())
 
 
+async def close_missing(session: AsyncSession, branch_id: uuid.UUID, at: datetime, name: str = STAGING) -> list[Any]:
+    """A full book: close, in one statement, the branch's holdings not yet closed whose reference the staging
+    table does not hold (core banking no longer reports them). Returns the client of each one closed."""
+    stmt = text(
+        f"""
+        UPDATE holdings h SET status = 'closed', moved_at = :at, updated_at = :at
+        WHERE h.tenant_id = :branch_id AND h.status <> 'closed'
+          AND NOT EXISTS (SELECT 1 FROM {_staging(name)} s WHERE s.reference = h.reference)
+        RETURNING h.client_id
+        """
+    )
+    return list((await session.scalars(stmt, {"branch_id": branch_id, "at": at})).all())
+
+
 async def refresh_aum(
     session: AsyncSession, branch_id: uuid.UUID, client_ids: Sequence[uuid.UUID], as_of: date, at: datetime
 ) -> int:

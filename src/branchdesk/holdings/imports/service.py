@@ -5,7 +5,8 @@ numbers, products, duplicate references, statuses, currencies and their rates) a
 any problem; its problems come back here as report lines. All or nothing unless ``skip_invalid``, which
 takes the bad rows out of the staging table and applies the rest (a currency without a rate refuses the
 whole file: it concerns every holding in that currency). A dry run does the same in a savepoint it rolls
-back, so its counts are the real ones.
+back, so its counts are the real ones. A ``full`` file is the branch's whole book: holdings it does not
+name are closed; it is all or nothing (a skipped row would close its holding).
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ class HoldingsImportResult:
     updated: int = 0
     unchanged: int = 0
     clients: int = 0  # clients whose AUM or last movement changed
+    closed: int = 0  # a full book: holdings it no longer names, closed
+    full: bool = False
     refused: int = 0
     loaded: bool = False
     refused_rows: list[int] = field(default_factory=list)
@@ -73,13 +76,17 @@ async def import_holdings(
     as_of: date,
     dry_run: bool = False,
     skip_invalid: bool = False,
+    full: bool = False,
     progress: Progress | None = None,
 ) -> HoldingsImportResult:
     """Check and, unless refused, apply ``sheet``'s holdings to the caller's branch as of ``as_of`` (the
-    feed's business date: the exchange rates on or before it convert AUM)."""
+    feed's business date: the exchange rates on or before it convert AUM). ``full``: the sheet is the whole
+    book, and the branch's holdings it does not name are closed (never with ``skip_invalid``)."""
     by.require(HOLDING_FEED)
+    if full and skip_invalid:
+        raise DomainError(holding_errors.FULL_BOOK_WHOLE, field="skipInvalid")
     tick = progress or (lambda phase, done, total: None)
-    result = HoldingsImportResult(source, sheet.total_rows, list(sheet.issues), dry_run, skip_invalid)
+    result = HoldingsImportResult(source, sheet.total_rows, list(sheet.issues), dry_run, skip_invalid, full=full)
     tick(CHECKING, sheet.total_rows, sheet.total_rows)
     if any(i.code in _WHOLE_FILE for i in sheet.issues):
         return _refused(result)
@@ -93,7 +100,7 @@ async def import_holdings(
         await repository.copy_into_staging(session, sheet.records)
         while True:  # each round takes bad rows out (the feed names up to 200 a round), or refuses
             try:
-                fed = await feed.apply_holdings_feed(session, by, as_of)
+                fed = await feed.apply_holdings_feed(session, by, as_of, full=full)
                 break
             except InvalidInput as exc:
                 found = [_issue(e) for e in exc.errors]
@@ -106,7 +113,12 @@ async def import_holdings(
             await savepoint.rollback()
             return _refused(result)
         written = len(sheet.records) - len(_rows_of(result.issues) & _lines(sheet))
-        result.inserted, result.updated, result.clients = fed.inserted, fed.updated, fed.clients
+        result.inserted, result.updated, result.clients, result.closed = (
+            fed.inserted,
+            fed.updated,
+            fed.clients,
+            fed.closed,
+        )
         result.unchanged = written - fed.inserted - fed.updated
         if dry_run:
             await savepoint.rollback()
