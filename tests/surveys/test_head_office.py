@@ -20,6 +20,9 @@ RESULTS = """query($id: ID!, $p: SurveyPeriod!, $g: SurveyResultGrouping!) {
   surveyResults(surveyId: $id, period: $p, groupBy: $g) {
   acrossBranches total { responses csat nps } groups { branch { code } month score { responses csat nps } }
   distributions { question { position } counts { value label answers } } } }"""
+BY_STAFF = """query($id: ID!, $p: SurveyPeriod!) { surveyResults(surveyId: $id, period: $p, groupBy: STAFF) {
+  groups { staffNumber staffName staff { employeeNumber } score { csat } } } }"""
+STAFF = """query($q: String!) { staff(first: 5, search: $q) { edges { node { id employeeNumber } } } }"""
 QUESTIONS = [
     {"kind": "SCALE", "promptZh": "满意度", "promptEn": "Satisfaction"},
     {"kind": "NPS", "promptZh": "推荐意愿", "promptEn": "Recommend?"},
@@ -29,6 +32,11 @@ QUESTIONS = [
 async def _copy(api, token, branch, title):
     body = await api.post(LIST, {"f": {"origin": "HEAD_OFFICE"}}, token=token, branch=branch.code)
     return next(e["node"] for e in body["data"]["surveys"]["edges"] if e["node"]["titleZh"] == title)
+
+
+async def _staff_id(api, token, branch, number):
+    body = await api.post(STAFF, {"q": number}, token=token, branch=branch.code)
+    return next(e["node"]["id"] for e in body["data"]["staff"]["edges"] if e["node"]["employeeNumber"] == number)
 
 
 async def test_published_to_every_branch_and_read_across_them(api, world):
@@ -50,13 +58,17 @@ async def test_published_to_every_branch_and_read_across_them(api, world):
     assert published["errors"] == [] and published["branches"] >= 2 and published["survey"]["publishedAt"]
     again = (await api.post(PUBLISH, {"i": {"id": survey["id"]}}, token=admin, branch=office))["data"]["publishSurvey"]
     assert again["branches"] == 0
-    # each branch answers its copy: A gives 5 and 10, B 2 and 3
+    # each branch answers its copy, rating its head: A gives 5 and 10, B 2 and 3
     for branch, head, scale, nps in ((world.branch_a, world.head_a, 5, 10), (world.branch_b, world.head_b, 2, 3)):
         token = await api.token(head)
         copy = await _copy(api, token, branch, title)
         answers = [{"question": 1, "value": scale}, {"question": 2, "value": nps}]
+        rated = await _staff_id(api, token, branch, head)
         body = await api.post(
-            RECORD, {"i": {"surveyId": copy["id"], "answers": answers}}, token=token, branch=branch.code
+            RECORD,
+            {"i": {"surveyId": copy["id"], "answers": answers, "ratedStaffId": rated}},
+            token=token,
+            branch=branch.code,
         )
         assert body["data"]["recordSurveyResponse"]["errors"] == []
     # then head office reads both branches' responses, per branch
@@ -74,6 +86,14 @@ async def test_published_to_every_branch_and_read_across_them(api, world):
         {"value": 2, "label": None, "answers": 1},
         {"value": 5, "label": None, "answers": 1},
     ]
+    # and per staff member rated: the heads of both branches, named though neither is a member of head office
+    body = await api.post(BY_STAFF, {"id": survey["id"], "p": period}, token=admin, branch=office)
+    per_staff = {g["staffNumber"]: g for g in body["data"]["surveyResults"]["groups"]}
+    assert {n: (g["staff"], g["score"]["csat"]) for n, g in per_staff.items()} == {
+        world.head_a: (None, 100.0),
+        world.head_b: (None, 0.0),
+    }
+    assert all(g["staffName"] for g in per_staff.values())
     # and branch A, reading its copy, sees only its own
     token = await api.token(world.head_a)
     copy = await _copy(api, token, world.branch_a, title)

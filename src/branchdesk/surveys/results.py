@@ -6,7 +6,7 @@ results across every branch through the platform scope, audited."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -19,6 +19,7 @@ from branchdesk.surveys import errors, repository
 from branchdesk.surveys.models import Survey, SurveyQuestion
 from branchdesk.surveys.permissions import SURVEY_READ, SURVEY_RESULTS_ALL
 from branchdesk.surveys.rules import ResultGrouping, SurveyOrigin, csat, nps
+from branchdesk.tenants import service as tenants
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,8 @@ class Results:
     groups: list[Score]
     total: Score
     distributions: list[Distribution]
+    # Grouped by staff member: each rated member's (employee number, name), whichever branch they are in.
+    rated: dict[uuid.UUID, tuple[str, str]] = field(default_factory=dict)
 
 
 def _total(groups: list[Score]) -> Score:
@@ -93,6 +96,10 @@ async def survey_results(
     spread: dict[int, list[tuple[int | None, int]]] = {}
     for position, value, answers in await repository.distributions(reader, branch, survey.id, first, last):
         spread.setdefault(position, []).append((value, answers))
+    rated: dict[uuid.UUID, tuple[str, str]] = {}
+    if grouping is ResultGrouping.STAFF:
+        members = await tenants.staff_by_ids(session, [g.key for g in groups if g.key is not None])
+        rated = {m.id: (m.employee_number, m.display_name) for m in members}
     if across:
         details = {"survey_id": str(survey.id), "from": first.isoformat(), "to": last.isoformat()}
         await audit.record(session, by.branch_id, by.author, "survey.results_read", "survey", survey.id, details)
@@ -102,4 +109,5 @@ async def survey_results(
         groups=groups,
         total=_total(groups),
         distributions=[Distribution(q, spread.get(q.position, [])) for q in questions],
+        rated=rated,
     )

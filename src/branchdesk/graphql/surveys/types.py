@@ -217,6 +217,13 @@ class SurveyScore:
 class SurveyResultGroup:
     score: SurveyScore = strawberry.field(description="The group's scores.")
     month: date | None = strawberry.field(description="Grouped by month: its first day.")
+    staff_number: str | None = strawberry.field(
+        description="Grouped by staff member: the rated member's employee number, whichever branch they are in "
+        "(head office's results across branches name members of every branch); null for responses rating nobody."
+    )
+    staff_name: str | None = strawberry.field(
+        description="Grouped by staff member: the rated member's name, whichever branch they are in."
+    )
     branch_id: strawberry.Private[uuid.UUID | None]
     staff_id: strawberry.Private[uuid.UUID | None]
 
@@ -229,7 +236,7 @@ class SurveyResultGroup:
 
     @strawberry.field(
         description="Grouped by staff member: the one rated (null for responses rating nobody, or a member of "
-        "another branch)."
+        "another branch: `staffNumber` and `staffName` name them)."
     )
     async def staff(self, info: Info) -> StaffMember | None:
         return await member_or_none(info, self.staff_id)
@@ -262,9 +269,14 @@ class SurveyResults:
     def of(cls, found: results.Results, grouping: rules.ResultGrouping, locale: str) -> SurveyResults:
         def group(score: results.Score) -> SurveyResultGroup:
             key = score.key
+            number, name = (
+                found.rated.get(key, (None, None)) if grouping is rules.ResultGrouping.STAFF else (None, None)
+            )
             return SurveyResultGroup(
                 score=SurveyScore.of(score),
                 month=key if grouping is rules.ResultGrouping.MONTH else None,
+                staff_number=number,
+                staff_name=name,
                 branch_id=key if grouping is rules.ResultGrouping.BRANCH else None,
                 staff_id=key if grouping is rules.ResultGrouping.STAFF else None,
             )
