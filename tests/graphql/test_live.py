@@ -436,3 +436,33 @@ async def test_a_member_removed_among_many_subscribers_is_refused_and_the_others
     assert errors and "After a removal" not in json.dumps(refused), refused
     for subscription in subscriptions:
         await subscription.ws.close()
+
+
+async def test_an_event_still_reaches_every_subscriber_after_the_server_drops_pooled_connections(
+    api, rt, live, branch, world
+):
+    from tests.conftest import _admin_execute
+
+    # given two tellers subscribed to directives, and a directive they both received
+    subscriptions = [
+        await Subscription.start(live, await api.token(t), branch.code, DIRECTIVE_PUBLISHED)
+        for t in (branch.teller, branch.colleague)
+    ]
+    await listening_here(rt, branch.id, 2)
+    directive = await _publish_here(api, world, branch, "Before the drop")
+    for subscription in subscriptions:
+        assert (await subscription.next())["payload"]["data"]["directivePublished"]["id"] == directive
+
+    # when PostgreSQL ends every connection of the application role, and the directive is announced again
+    await _admin_execute(
+        rt.endpoints.admin_url,
+        f"select pg_terminate_backend(pid) from pg_stat_activity where usename = '{rt.endpoints.roles.app}'",
+    )
+    raw_id = base64.b64decode(directive).decode().split(":", 1)[1]
+    await rt.events.publish(Event(directives.PUBLISHED, branch.id, {"id": raw_id}))
+
+    # then both still receive it: the round entered the branch again on a new connection
+    for subscription in subscriptions:
+        heard = await subscription.next()
+        assert heard["type"] == "next" and heard["payload"]["data"]["directivePublished"]["id"] == directive, heard
+        await subscription.ws.close()

@@ -15,17 +15,20 @@ subscriber's subscription with its code; the others go on.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
 from branchdesk.access.identity import Identity
 from branchdesk.access.principal import Principal
 from branchdesk.graphql.context import Connection, Context, identify_once
+from branchdesk.platform.database import is_disconnect
 from branchdesk.platform.errors import DomainError, Unauthenticated
 from branchdesk.platform.events import Event
 from branchdesk.runtime import Runtime
@@ -103,36 +106,60 @@ class _Round:
         # The subscribers the event woke run before this task's next step: let every one of them join.
         await asyncio.sleep(0)
         del _OPEN[(id(self.event), self.branch_code)]
+        try:
+            try:
+                await self._answer()
+            except DBAPIError as exc:
+                if not is_disconnect(exc):
+                    raise
+                await self._answer()  # a pooled connection was dropped (server restart, idle kill): once more
+        except BaseException as exc:
+            for ask in self.asks:
+                _settle(ask.answer, error=exc)
+            if not isinstance(exc, Exception):
+                raise
+
+    async def _answer(self) -> None:
         session = self.runtime.db.new_session()
         try:
-            entered = await self.runtime.gate.enter_each(session, [a.identity for a in self.asks], self.branch_code)
+            identities = [a.identity for a in self.asks]
+            entered = await self.runtime.gate.enter_each(session, identities, self.branch_code)
             reads: dict[tuple[Read, Hashable], Any] = {}
             for ask, principal in zip(self.asks, entered, strict=True):
+                if ask.answer.done():
+                    continue  # the subscriber left meanwhile
                 if isinstance(principal, DomainError):
-                    ask.answer.set_exception(principal)
+                    _settle(ask.answer, error=principal)
                     continue
                 try:
                     principal.require(ask.permission)
                     if ask.read is None:
-                        ask.answer.set_result(self.event)
+                        found: Any = self.event
                     elif ask.shared is not None:
                         key = (ask.read, ask.shared(principal))
                         if key not in reads:
                             reads[key] = await ask.read(session, principal, self.event)
-                        ask.answer.set_result(reads[key])
+                        found = reads[key]
                     else:
-                        ask.answer.set_result(await ask.read(session, principal, self.event))
+                        found = await ask.read(session, principal, self.event)
                 except DomainError as exc:
-                    ask.answer.set_exception(exc)
-        except BaseException as exc:
-            for ask in self.asks:
-                if not ask.answer.done():
-                    ask.answer.set_exception(exc)
-            if not isinstance(exc, Exception):
-                raise
+                    _settle(ask.answer, error=exc)
+                else:
+                    _settle(ask.answer, found)
         finally:
-            await session.rollback()
+            with contextlib.suppress(Exception):  # a dropped connection: its answers are already settled
+                await session.rollback()
             await session.close()
+
+
+def _settle(answer: asyncio.Future[Any], found: Any = None, *, error: BaseException | None = None) -> None:
+    """Answer a subscriber unless it has gone (its task cancelled while it waited)."""
+    if answer.done():
+        return
+    if error is not None:
+        answer.set_exception(error)
+    else:
+        answer.set_result(found)
 
 
 _OPEN: dict[tuple[int, str], _Round] = {}  # (the event object's id, branch code) -> the round it may join
