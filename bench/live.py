@@ -156,6 +156,22 @@ def summary(latencies: list[float], expected: int) -> dict[str, Any]:
     }
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time the servers' processes have used so far."""
+    total = 0.0
+    for pid in pids:
+        for each in [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]:
+            times = each.cpu_times()
+            total += times.user + times.system
+    return total
+
+
+def cpu_per_delivery(spent: float, delivered: int) -> float | None:
+    """Microseconds of server CPU per message delivered: the cost of the fan-out, whatever else the machine
+    runs (a busy machine stretches the latencies, not this)."""
+    return round(spent * 1e6 / delivered, 1) if delivered else None
+
+
 def rss_mb(pid: int) -> float:
     process = psutil.Process(pid)
     return sum(p.memory_info().rss for p in [process, *process.children(recursive=True)]) / 2**20
@@ -186,6 +202,7 @@ async def measure_service(urls: list[str], tokens: list[str], admin: str, args: 
     latencies: list[float] = []
     publish_ms: list[float] = []
     headers = {"Authorization": f"Bearer {admin}", "X-Branch": OFFICE}
+    cpu_before, load_before = cpu_seconds(pids), os.getloadavg()
     async with httpx.AsyncClient(base_url=urls[0], timeout=30) as client:
         for n in range(args.events):
             title = f"live-{n}-{uuid.uuid4().hex[:6]}"
@@ -202,12 +219,15 @@ async def measure_service(urls: list[str], tokens: list[str], admin: str, args: 
             await wait_for(subscribers, title, args.timeout)
             latencies += [(s.received[title] - sent) * 1000 for s in subscribers if title in s.received]
             await asyncio.sleep(args.gap)
+    spent = cpu_seconds(pids) - cpu_before  # the gaps are idle: heartbeats only
     for s in subscribers:
         await s.ws.close()
     await redis.aclose()
     per_process = [args.subscribers // 2 + (args.subscribers % 2 if i == 0 else 0) for i in range(2)]
     return {
         "delivery": summary(latencies, args.subscribers * args.events),
+        "cpu_us_per_delivery": cpu_per_delivery(spent, len(latencies)),
+        "load_average": [round(x, 2) for x in (*load_before, *os.getloadavg())],
         "publish_mutation_p50_ms": round(statistics.median(publish_ms), 1),
         "memory": [
             {"rss_before_mb": round(b, 1), "rss_idle_mb": round(i, 1), "subscribers": n,
@@ -232,6 +252,7 @@ async def measure_baseline(urls: list[str], args: argparse.Namespace, pids: list
     await asyncio.sleep(args.settle)
     idle = [rss_mb(pid) for pid in pids]
     latencies: list[float] = []
+    cpu_before = cpu_seconds(pids)
     for n in range(args.events):
         marker = f"base-{n}"
         sent = time.perf_counter()
@@ -239,6 +260,7 @@ async def measure_baseline(urls: list[str], args: argparse.Namespace, pids: list
         await wait_for(subscribers, marker, args.timeout)
         latencies += [(s.received[marker] - sent) * 1000 for s in subscribers if marker in s.received]
         await asyncio.sleep(args.gap)
+    spent = cpu_seconds(pids) - cpu_before
     for s in subscribers:
         await s.ws.close()
     await redis.flushdb()
@@ -246,6 +268,7 @@ async def measure_baseline(urls: list[str], args: argparse.Namespace, pids: list
     per_process = args.subscribers / 2
     return {
         "delivery": summary(latencies, args.subscribers * args.events),
+        "cpu_us_per_delivery": cpu_per_delivery(spent, len(latencies)),
         "memory": [
             {"rss_before_mb": round(b, 1), "rss_idle_mb": round(i, 1),
              "kb_per_idle_subscriber": round((i - b) * 1024 / per_process, 1)}
@@ -334,6 +357,9 @@ def report(args: argparse.Namespace, service_figures: dict[str, Any], baseline: 
         print(f"{name:28}{row['p50_ms']:>8}{row['p90_ms']:>8}{row['p99_ms']:>8}{row['max_ms']:>8}  {row['received']}/{row['expected']}")
     print(f"p99 target ≤ {TARGET_P99_MS:.0f} ms: {'met' if met else 'MISSED'}; "
           f"p99 is {ours['p99_ms'] / max(base['p99_ms'], 0.1):.1f}× the baseline's")  # fmt: skip
+    print(f"server CPU per message delivered: {service_figures['cpu_us_per_delivery']} µs (baseline "
+          f"{baseline['cpu_us_per_delivery']} µs); load average at the start and end of the events: "
+          f"{service_figures['load_average']}")  # fmt: skip
     print(f"publishDirective round trip p50: {service_figures['publish_mutation_p50_ms']} ms")
     print("memory per idle subscriber (RSS delta / subscribers):")
     for n, (m, b) in enumerate(zip(service_figures["memory"], baseline["memory"], strict=True), start=1):
