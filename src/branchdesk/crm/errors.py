@@ -134,3 +134,8 @@ LUNAR_NO_LEAP_MONTH = ErrorCode(
     "The lunar year of birth ({year}, from the birthday) had no leap month {month}.",
     "出生当年（农历 {year} 年，据生日推算）没有闰{month_zh}。",
 )
+IMPORT_LUNAR_FORMAT = ErrorCode(
+    "CLIENT_IMPORT_LUNAR_FORMAT",
+    "{value!r} is not a lunar birthday written month-day, a leap month marked 闰 (08-15, 闰04-08).",
+    "“{value}”不是“月-日”格式的农历生日，闰月前加“闰”（如 08-15、闰04-08）。",
+)
