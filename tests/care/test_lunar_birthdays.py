@@ -146,3 +146,23 @@ async def test_a_lunar_plan_is_defined_and_shown_through_the_api_and_only_for_bi
     assert [(e["code"], e["field"]) for e in payload["errors"]] == [("CARE_PLAN_CALENDAR", "birthdayCalendar")]
     async with rt.db.session(care_branch.branch.id) as session:
         assert await session.scalar(select(func.count()).select_from(CarePlan)) == 1
+
+
+async def test_planning_a_lunar_plan_costs_the_same_statements_for_2_clients_or_20(rt, care_branch, sql_counter):
+    branch, cm1 = care_branch.branch, care_branch.ids[care_branch.cm1]
+    # given 2 clients born on 二月初二 (20 March 2026) and 20 born on 三月初一 (17 April 2026)
+    for _ in range(2):
+        await make_client(rt, branch, cm1, **lunar_birthday(2, 2))
+    for _ in range(20):
+        await make_client(rt, branch, cm1, **lunar_birthday(3, 1))
+    await define(rt, branch, date(2026, 1, 1), trigger=rules.Trigger.BIRTHDAY, offsets=[0], birthday_calendar=LUNAR)
+    counts = []
+    for day, clients in ((date(2026, 3, 20), 2), (date(2026, 4, 17), 20)):
+        # when the planner runs on each day
+        sql_counter.count = 0
+        with sql_counter:
+            [result] = await plan(rt, branch, day)
+        # then it greets them all, with the same statements: the plan's one statement, none per client
+        assert result.created == clients
+        counts.append(sql_counter.count)
+    assert counts == [9, 9]
