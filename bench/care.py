@@ -2,14 +2,18 @@
 
 Seeds branches on an embedded PostgreSQL (clients written set-based with ``generate_series``: birthdays,
 KYC and risk dates, last contacts spread over the year, consents mixed, a few on do-not-contact; one
-interaction for a client in five), gives every branch seven care plans (birthday, onboarding, callback
-after an interaction, dormancy, KYC expiry, risk expiry, a quarterly rhythm for 白金), then:
+interaction for a client in five, a lunar birthday for four in five), gives every branch eight care plans
+(birthday, lunar birthday, onboarding, callback after an interaction, dormancy, KYC expiry, risk expiry, a
+quarterly rhythm for 白金), then:
 
 1. **Planning one day for every branch**, one transaction per branch as the nightly job runs it, timed,
    with the SQL statements counted: in all, and the planner's own (one per plan per branch, the figure
    the issue bounds). The baseline, in the same run: the same day planned again (nothing left to make:
    what the statements cost when they only read).
-2. **My day** for a customer manager holding ~``--my-day`` open follow-ups: the GraphQL query through the
+2. **Lunar against solar birthdays**: the birthday plans' candidate statement (``simulatePlan`` over 30
+   days: the planner's statement without its writes) per branch, p50/p99, the lunar plan beside the solar
+   one (the baseline, same run): the lunar day table and the two-index join against the plain one.
+3. **My day** for a customer manager holding ~``--my-day`` open follow-ups: the GraphQL query through the
    whole request path (token, branch entry, resolvers, loaders), p50/p99 over ``--requests`` requests,
    beside the same read as hand-written SQL on raw asyncpg (the branch's follow-ups with their card and
    plan in one statement).
@@ -43,6 +47,7 @@ from branchdesk.api import create_app
 from branchdesk.care import rules
 from branchdesk.care import service as care
 from branchdesk.onboarding import service as onboarding
+from branchdesk.platform.pagination import PageRequest
 from branchdesk.platform.settings import Settings
 from branchdesk.runtime import Runtime, runtime
 from branchdesk.tenants import service, signin
@@ -53,6 +58,8 @@ SYSTEM = Principal.system("bench")
 PASSWORD = "Care-bench-2026"
 PLANS = (
     ("生日祝福", rules.Trigger.BIRTHDAY, rules.Channel.WECHAT, [0], rules.Priority.HIGH, {}),
+    ("农历生日祝福", rules.Trigger.BIRTHDAY, rules.Channel.WECHAT, [0], rules.Priority.HIGH,
+     {"birthday_calendar": rules.BirthdayCalendar.LUNAR}),
     ("新客户首访", rules.Trigger.ONBOARDING, rules.Channel.PHONE, [1, 7, 30], rules.Priority.HIGH, {}),
     ("接触后回访", rules.Trigger.AFTER_INTERACTION, rules.Channel.PHONE, [3], rules.Priority.NORMAL, {}),
     ("沉睡客户唤醒", rules.Trigger.DORMANCY, rules.Channel.PHONE, [180], rules.Priority.LOW, {}),
@@ -81,7 +88,7 @@ WHERE r.n <= 50 ORDER BY f.priority, f.due_on, f.id"""
 SEED_CLIENTS = """
 INSERT INTO clients (tenant_id, id, client_number, kind, name, birthday, risk_grade, risk_assessed_on, kyc_status,
   kyc_expires_on, consents, do_not_contact, preferred_language, lifecycle, tags, owner_id, created_at, updated_at,
-  last_contact_at, aum_cny)
+  last_contact_at, aum_cny, lunar_birth_month, lunar_birth_day, lunar_birth_leap)
 SELECT CAST(:branch AS uuid), gen_random_uuid(), CAST(:code AS text) || lpad(g::text, 7, '0'), 'individual',
   '客户' || g,
   date '1950-01-01' + (g * 37 % 18000), 'C3', CAST(:today AS date) - (g * 13 % 700), 'verified',
@@ -90,7 +97,9 @@ SELECT CAST(:branch AS uuid), gen_random_uuid(), CAST(:code AS text) || lpad(g::
     WHEN 3 THEN ARRAY[]::text[] ELSE ARRAY['phone','sms','wechat','email','visit'] END::varchar[],
   g % 50 = 0, 'zh-CN', (ARRAY['new','active','active','active','dormant'])[1 + g % 5], '{}',
   (CAST(:owners AS uuid[]))[1 + g % cardinality(CAST(:owners AS uuid[]))],
-  now() - make_interval(days => g * 7 % 400), now(), now() - make_interval(days => g * 11 % 365), g * 100
+  now() - make_interval(days => g * 7 % 400), now(), now() - make_interval(days => g * 11 % 365), g * 100,
+  CASE WHEN g % 5 <> 4 THEN 1 + g * 7 % 12 END, CASE WHEN g % 5 <> 4 THEN 1 + g * 11 % 30 END,
+  CASE WHEN g % 5 <> 4 THEN g % 53 = 0 END
 FROM generate_series(1, CAST(:clients AS int)) g"""
 SEED_INTERACTIONS = """
 INSERT INTO interactions (tenant_id, id, client_id, kind, channel, occurred_at, logged_by_id, logged_at, summary,
@@ -194,6 +203,28 @@ async def plan_all(rt: Runtime, branches: list[tuple[Any, str]]) -> dict[str, An
     }
 
 
+async def birthday_candidates(rt: Runtime, branches: list[tuple[Any, str]], rounds: int) -> dict[str, Any]:
+    """simulatePlan of each branch's solar and lunar birthday plans, ``rounds`` times, timed apart."""
+    timings: dict[str, list[float]] = {"solar": [], "lunar": []}
+    found = {"solar": 0, "lunar": 0}
+    for _ in range(rounds):
+        for branch, _ in branches:
+            async with rt.db.session(branch.id) as session:
+                by = Principal.system("bench", BranchRef(branch.id, branch.code))
+                plans = (await care.list_plans(session, by, PageRequest(first=20))).items
+                for _, plan in plans:
+                    if plan.trigger != rules.Trigger.BIRTHDAY:
+                        continue
+                    started = time.perf_counter()
+                    simulated = await care.simulate_plan(session, by, plan.id, days=30)
+                    timings[plan.birthday_calendar].append(time.perf_counter() - started)
+                    found[plan.birthday_calendar] += simulated.would_create + sum(simulated.skipped.values())
+    return {
+        kind: {**percentiles(samples), "candidates_per_branch": found[kind] / rounds / len(branches)}
+        for kind, samples in timings.items()
+    }
+
+
 def percentiles(samples: list[float]) -> dict[str, float]:
     ordered = sorted(samples)
     return {
@@ -255,6 +286,13 @@ async def main(data_dir: Path, branches: int, clients: int, requests: int) -> di
             f"({planned['statements_per_branch']:.1f} per branch)"
         )
         print(f"baseline, the same day planned again (nothing to make): {again['seconds']} s")
+        birthdays = await birthday_candidates(rt, made, rounds=5)
+        solar, lunar = birthdays["solar"], birthdays["lunar"]
+        print(
+            f"birthday candidates over 30 days per branch (simulatePlan): lunar p50 {lunar['p50_ms']} ms, p99 "
+            f"{lunar['p99_ms']} ms, {lunar['candidates_per_branch']:.0f} candidates; baseline solar p50 "
+            f"{solar['p50_ms']} ms, p99 {solar['p99_ms']} ms, {solar['candidates_per_branch']:.0f} candidates"
+        )
         branch, manager = made[0]
         day = await my_day(rt, settings, branch, manager, requests)
         print(
@@ -269,6 +307,7 @@ async def main(data_dir: Path, branches: int, clients: int, requests: int) -> di
             "seed_seconds": round(seeded, 1),
             "planning": planned,
             "planning_again_baseline": again,
+            "birthday_candidates_30_days": birthdays,
             "my_day": day,
             "targets": {"planning_seconds_max": 60, "planner_statements_per_plan_max": 1, "my_day_p99_ms_max": 50},
             "cpus": os.cpu_count(),

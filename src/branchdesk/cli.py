@@ -714,8 +714,9 @@ def crm_import_clients(
     nothing unless --skip-invalid. Loading the same file again changes nothing.
 
     Columns (header names, any order): client_number, name, owner_employee_number (required); kind, id_type,
-    id_number, phone, address, birthday, gender, occupation, risk_grade, risk_assessed_on, kyc_status,
-    kyc_expires_on, consents (sms;phone), do_not_contact, preferred_language, lifecycle, tags (a;b), notes.
+    id_number, phone, address, birthday, lunar_birthday (08-15, 闰04-08), gender, occupation, risk_grade,
+    risk_assessed_on, kyc_status, kyc_expires_on, consents (sms;phone), do_not_contact, preferred_language,
+    lifecycle, tags (a;b), notes.
     A column left out leaves that field of known clients as it is. Exit status 1 when any row is refused."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn

@@ -38,6 +38,7 @@ from branchdesk.holdings import feed as holdings_feed
 from branchdesk.holdings.rules import ProductCategory, ProductRiskGrade
 from branchdesk.meetings import service as meetings
 from branchdesk.onboarding import service as onboarding
+from branchdesk.platform import lunar
 from branchdesk.platform.pagination import PageRequest
 from branchdesk.rbac import service as rbac
 from branchdesk.runtime import Runtime
@@ -244,9 +245,25 @@ TAGS = ("代发工资", "理财偏好", "养老金", "企业主", "高净值", "
 LIFECYCLE_WEIGHTS = (("prospect", 1), ("new", 2), ("active", 6), ("dormant", 2), ("lost", 1))
 
 
+def _born_on_lunar(day: lunar.LunarDay, year: int) -> date | None:
+    """The day in lunar ``year`` with ``day``'s (regular) month and day, if that year had it."""
+    first = date(year, 1, 15)
+    return next(
+        (
+            d
+            for d in (first + timedelta(days=n) for n in range(400))
+            if (found := lunar.lunar_day(d)).year == year
+            and (found.month, found.day, found.leap) == (day.month, day.day, False)
+        ),
+        None,
+    )
+
+
 def demo_clients(code: str, owners: list[uuid.UUID], today: date) -> list[ClientDraft]:
     """A branch's book: realistic names, fictitious resident IDs with correct check characters, a few
-    birthdays in the coming week. The same on every run for the same day (seeded by the branch code)."""
+    birthdays in the coming week, solar and lunar; a fifth of the clients with their lunar birthday (the
+    lunar date they were born on) on file. The same on every run for the same day (seeded by the branch
+    code)."""
     rng = random.Random(f"branchdesk-demo-clients-{code}")
     stages = [stage for stage, weight in LIFECYCLE_WEIGHTS for _ in range(weight)]
     drafts = []
@@ -254,6 +271,7 @@ def demo_clients(code: str, owners: list[uuid.UUID], today: date) -> list[Client
         number = f"{code}{i + 1:06d}"
         owner = owners[i % len(owners)]
         team = [owners[(i + 1) % len(owners)]] if len(owners) > 1 and i % 7 == 0 else []
+        lunar_birthday = None
         if i % 25 == 24:  # a few companies, identified by their unified social credit code
             name = f"上海{COMPANIES[i % len(COMPANIES)]}"
             kind, id_type = crm_rules.ClientKind.COMPANY, crm_rules.IdDocumentType.BUSINESS_LICENCE
@@ -265,6 +283,11 @@ def demo_clients(code: str, owners: list[uuid.UUID], today: date) -> list[Client
                 born = date(rng.randrange(1955, 2000), soon.month, min(soon.day, 28))
             else:
                 born = date(1950, 1, 1) + timedelta(days=rng.randrange(0, 365 * 53))
+            if i % 20 == 8:  # lunar birthdays this week (农历生日)
+                born = _born_on_lunar(lunar.lunar_day(today + timedelta(days=i % 7)), 1955 + i * 7 % 45) or born
+            if i % 5 == 3:
+                kept = lunar.lunar_day(born)
+                lunar_birthday = lunar.LunarBirthday(kept.month, kept.day, kept.leap)
             first17 = f"{rng.choice(DISTRICT_CODES)}{born:%Y%m%d}{rng.randrange(1000):03d}"
             kind, id_type = crm_rules.ClientKind.INDIVIDUAL, crm_rules.IdDocumentType.RESIDENT_ID
             id_number = first17 + crm_rules.check_character(first17)
@@ -291,6 +314,7 @@ def demo_clients(code: str, owners: list[uuid.UUID], today: date) -> list[Client
                 kind=kind,
                 id_type=id_type,
                 id_number=id_number,
+                lunar_birthday=lunar_birthday,
             )
         )
     return drafts
@@ -656,6 +680,8 @@ async def _segments(session: AsyncSession) -> None:
 DEMO_CARE_PLANS: tuple[tuple[str, str, str, str, list[int], str, dict[str, Any]], ...] = (
     ("投诉解决回访", "after_complaint", "phone", "投诉解决后回访客户满意度", [2], "urgent", {}),
     ("生日祝福", "birthday", "wechat", "微信送上生日祝福", [0], "high", {}),
+    ("农历生日祝福", "birthday", "phone", "农历生日当天电话祝福", [0], "normal",
+     {"birthday_calendar": care_rules.BirthdayCalendar.LUNAR}),
     ("新客户首访", "onboarding", "phone", "新客户跟进：了解需求、介绍服务", [1, 7, 30], "high", {}),
     ("到期提醒", "maturity", "phone", "产品到期前联系客户，商量续存或转购", [-7], "high", {}),
     ("接触后回访", "after_interaction", "phone", "接触后三个工作日内回访", [3], "normal", {}),

@@ -11,6 +11,7 @@ from branchdesk.access.principal import BranchRef, Principal
 from branchdesk.crm import bulk
 from branchdesk.crm.rules import IdDocumentType, parse_resident_id
 from branchdesk.demo import CLIENTS_PER_BRANCH, demo_clients
+from branchdesk.platform import lunar
 from branchdesk.tenants import repository as tenants
 
 pytestmark = pytest.mark.external
@@ -27,6 +28,14 @@ def test_a_book_is_valid_and_the_same_on_every_run():
     week = {(today + timedelta(days=n)).strftime("%m%d") for n in range(7)}
     assert sum(1 for r in residents if r.birthday.strftime("%m%d") in week) >= 10
     assert len({d.name for d in book}) > 200
+    # a fifth keep their lunar birthday on file, the lunar date they were born on; a few fall this week
+    lunar_kept = [d for d in book if d.lunar_birthday is not None]
+    assert len(lunar_kept) >= 50
+    for draft in lunar_kept:
+        born = lunar.lunar_day(parse_resident_id(draft.id_number or "").birthday)
+        assert draft.lunar_birthday == lunar.LunarBirthday(born.month, born.day, born.leap)
+    this_week = {b for n in range(7) for b in lunar.celebrated_on(today + timedelta(days=n))}
+    assert sum(1 for d in lunar_kept if d.lunar_birthday in this_week) >= 5
 
 
 async def test_a_book_is_recorded_in_a_fixed_number_of_statements_and_only_once(rt, crm_branch, sql_counter):

@@ -317,3 +317,33 @@ def test_the_holdings_command_writes_its_report_beside_the_file(cli, crm_branch,
     assert refused.exit_code == 1 and "nothing was loaded" in refused.output, refused.output
     report = (tmp_path / "holdings.report.csv").read_text(encoding="utf-8-sig").splitlines()
     assert [r.split(",")[:3] for r in report[1:]] == [["2", "balance", "IMPORT_AMOUNT_FORMAT"]]
+
+
+async def test_a_file_gives_lunar_birthdays_and_refuses_a_bad_one_naming_its_column(rt, crm_branch):
+    # given a file with a lunar birthday column: a regular one, a leap month, one left empty, and bad ones
+    number = prefix()
+    header = "client_number,name,owner_employee_number,lunar_birthday\n"
+    good = header + "".join(
+        f"{number}{n},王芳,{crm_branch.cm1},{value}\n" for n, value in enumerate(["08-15", "闰4-8", ""])
+    )
+    # when it loads
+    result = await run(rt, crm_branch.branch, good)
+    # then each client has the lunar birthday the file gave
+    assert result.inserted == 3
+    found = await clients_of(rt, crm_branch.branch, number)
+    assert [
+        (
+            found[f"{number}{n}"].lunar_birth_month,
+            found[f"{number}{n}"].lunar_birth_day,
+            found[f"{number}{n}"].lunar_birth_leap,
+        )
+        for n in range(3)
+    ] == [(8, 15, False), (4, 8, True), (None, None, None)]
+    # and a file with a malformed or impossible one loads nothing, naming the column
+    bad = header + f"{number}7,王芳,{crm_branch.cm1},八月十五\n{number}8,王芳,{crm_branch.cm1},13-01\n"
+    refused = await run(rt, crm_branch.branch, bad)
+    assert refused.inserted == 0
+    assert sorted((i.row, i.column, i.code.code) for i in refused.issues) == [
+        (2, "lunar_birthday", "CLIENT_IMPORT_LUNAR_FORMAT"),
+        (3, "lunar_birthday", "CLIENT_LUNAR_MONTH"),
+    ]

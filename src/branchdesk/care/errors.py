@@ -72,3 +72,8 @@ PLAN_TRIGGER = ErrorCode(
     "A plan keeps its trigger: define a new plan for another one.",
     "计划的触发条件不能修改，如需其他触发条件请新建计划。",
 )
+PLAN_CALENDAR = ErrorCode(
+    "CARE_PLAN_CALENDAR",
+    "Only a birthday plan chooses between the solar and the lunar birthday.",
+    "仅“生日祝福”类计划可选择按公历或农历生日。",
+)

@@ -38,6 +38,7 @@ class CarePlan(TenantOwned, Timestamped, Base):
         CheckConstraint(
             "(trigger = 'tier_rhythm') = (tier IS NOT NULL AND every_months IS NOT NULL)", name="tier_rhythm_named"
         ),
+        CheckConstraint("trigger = 'birthday' OR birthday_calendar = 'solar'", name="lunar_only_for_birthdays"),
         ForeignKeyConstraint(["tenant_id", "segment_id"], ["segments.tenant_id", "segments.id"]),
     )
 
@@ -60,6 +61,9 @@ class CarePlan(TenantOwned, Timestamped, Base):
     segment_id: Mapped[uuid.UUID | None] = mapped_column(comment="segment_entry: the segment entered")
     tier: Mapped[str | None] = mapped_column(String(30), comment="tier_rhythm: the value tier served")
     every_months: Mapped[int | None] = mapped_column(SmallInteger, comment="tier_rhythm: 1 monthly, 3 quarterly…")
+    birthday_calendar: Mapped[str] = mapped_column(
+        String(10), server_default="solar", comment="birthday: the solar or the lunar birthday (rules.BirthdayCalendar)"
+    )
     created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff.id"))
     updated_at: Mapped[datetime]
 

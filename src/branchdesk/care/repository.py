@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import Date, SmallInteger, String, Uuid
 
 from branchdesk.care.models import CarePlan, CarePlanRun, CareSettings, CareSkip, FollowUp
-from branchdesk.care.rules import RISK_ASSESSMENT_VALID_DAYS, Trigger
+from branchdesk.care.rules import RISK_ASSESSMENT_VALID_DAYS, BirthdayCalendar, Trigger
 from branchdesk.crm.models import Client
 
 # --- plans ---------------------------------------------------------------------------------------
@@ -113,7 +113,7 @@ async def save_settings(session: AsyncSession, values: dict[str, Any]) -> CareSe
 
 # How each trigger finds a client's anchor date among the day table ``occ`` (all in the branch's zone).
 _LOCAL = "AT TIME ZONE :zone)::date"
-_SOURCES: dict[Trigger, str] = {
+_SOURCES: dict[Trigger | BirthdayCalendar, str] = {
     Trigger.BIRTHDAY: "FROM occ JOIN clients c ON c.tenant_id = :tenant AND c.birthday_md = occ.md",
     Trigger.ONBOARDING: (
         "FROM clients c JOIN occ ON (c.created_at " + _LOCAL + " = occ.anchor "
@@ -157,18 +157,32 @@ _SOURCES: dict[Trigger, str] = {
         "FROM occ JOIN client_scores cs ON cs.tenant_id = :tenant AND cs.tier = :tier "
         "JOIN clients c ON c.tenant_id = cs.tenant_id AND c.id = cs.id"
     ),
+    # A lunar birthday plan: the clients whose lunar birthday a day celebrates, and (to be skipped with
+    # the reason) those with none on their solar birthday; each half by its own index.
+    BirthdayCalendar.LUNAR: (
+        "FROM occ JOIN LATERAL ("
+        " SELECT cl.* FROM clients cl WHERE cl.tenant_id = :tenant AND cl.lunar_birthday_md = occ.lunar_md"
+        " UNION ALL"
+        " SELECT cl.* FROM clients cl WHERE cl.tenant_id = :tenant AND cl.birthday_md = occ.md"
+        " AND cl.lunar_birthday_md IS NULL) c ON true"
+    ),
+}
+# Reasons only one source has, judged before consent (the follow-up would not exist at all).
+_FIRST_REASONS: dict[Trigger | BirthdayCalendar, str] = {
+    BirthdayCalendar.LUNAR: "WHEN c.lunar_birthday_md IS NULL THEN 'no_lunar_birthday'"
 }
 
 _CANDIDATES = """
 WITH occ AS (
   SELECT * FROM unnest(CAST(:anchors AS date[]), CAST(:occurrences AS date[]), CAST(:due_ons AS date[]),
-    CAST(:month_days AS smallint[])) AS o(anchor, occurrence, due_on, md)
+    CAST(:month_days AS smallint[]), CAST(:lunar_keys AS smallint[])) AS o(anchor, occurrence, due_on, md, lunar_md)
 ),
 found AS (
   SELECT DISTINCT ON (c.id, occ.occurrence)
     c.id AS client_id, occ.occurrence, occ.due_on,
     coalesce(CAST(:role_holder AS uuid), c.owner_id) AS assignee_id,
-    CASE WHEN c.do_not_contact THEN 'do_not_contact'
+    CASE {first_reasons}
+         WHEN c.do_not_contact THEN 'do_not_contact'
          WHEN NOT (:channel = ANY(c.consents)) THEN 'no_consent'
          WHEN :quiet THEN 'quiet_hours' END AS reason
   {source}
@@ -238,18 +252,24 @@ _ARRAYS = (
     bindparam("occurrences", type_=ARRAY(Date)),
     bindparam("due_ons", type_=ARRAY(Date)),
     bindparam("month_days", type_=ARRAY(SmallInteger)),
+    bindparam("lunar_keys", type_=ARRAY(SmallInteger)),
     bindparam("role_holder", type_=Uuid),
 )
 _SEGMENT = bindparam("segment", type_=Uuid)
 _TIER = bindparam("tier", type_=String)
 
 
-def _statement(sql: str, trigger: Trigger) -> Any:
-    extra = {Trigger.SEGMENT_ENTRY: (_SEGMENT,), Trigger.TIER_RHYTHM: (_TIER,)}.get(trigger, ())
-    return text(sql.format(source=_SOURCES[trigger])).bindparams(*_ARRAYS, *extra)
+def _statement(sql: str, source: Trigger | BirthdayCalendar) -> Any:
+    extras: dict[Trigger | BirthdayCalendar, tuple[Any, ...]] = {
+        Trigger.SEGMENT_ENTRY: (_SEGMENT,),
+        Trigger.TIER_RHYTHM: (_TIER,),
+    }
+    extra = extras.get(source, ())
+    filled = sql.format(source=_SOURCES[source], first_reasons=_FIRST_REASONS.get(source, ""))
+    return text(filled).bindparams(*_ARRAYS, *extra)
 
 
-# Built once per trigger: the statements are the same for every branch and run.
+# Built once per source (a trigger, or the lunar birthday): the same for every branch and run.
 PLAN_STATEMENTS = {t: _statement(_PLAN, t) for t in _SOURCES}
 SIMULATE_STATEMENTS = {t: _statement(_SIMULATE, t) for t in _SOURCES}
 
@@ -265,7 +285,8 @@ class PlanPass:
     anchors: list[date]
     occurrences: list[date]
     due_ons: list[date]
-    month_days: list[int]
+    month_days: list[int | None]
+    lunar_keys: list[int | None]
     since: datetime  # anchors stored as instants lie in since…until
     until: datetime
     role_holder: uuid.UUID | None
@@ -280,9 +301,18 @@ class PlanPass:
     now: datetime
     segment: uuid.UUID | None = None
     tier: str | None = None
+    birthday_calendar: BirthdayCalendar = BirthdayCalendar.SOLAR
+
+    @property
+    def source(self) -> Trigger | BirthdayCalendar:
+        """The statement's key: the trigger, or the lunar calendar for a lunar birthday plan."""
+        if self.trigger is Trigger.BIRTHDAY and self.birthday_calendar is BirthdayCalendar.LUNAR:
+            return BirthdayCalendar.LUNAR
+        return self.trigger
 
     def parameters(self) -> dict[str, Any]:
-        values = {name: getattr(self, name) for name in self.__dataclass_fields__ if name != "trigger"}
+        skip = ("trigger", "birthday_calendar")
+        values = {name: getattr(self, name) for name in self.__dataclass_fields__ if name not in skip}
         if self.trigger is not Trigger.SEGMENT_ENTRY:
             del values["segment"]
         if self.trigger is not Trigger.TIER_RHYTHM:
@@ -292,13 +322,13 @@ class PlanPass:
 
 async def plan_pass(session: AsyncSession, given: PlanPass) -> tuple[int, dict[str, int]]:
     """Run one plan's statement: (follow-ups created, skipped per reason and ``recorded``)."""
-    row = (await session.execute(PLAN_STATEMENTS[given.trigger], given.parameters())).one()
+    row = (await session.execute(PLAN_STATEMENTS[given.source], given.parameters())).one()
     return int(row.created), {k: int(v) for k, v in row.skipped.items()}
 
 
 async def simulate_pass(session: AsyncSession, given: PlanPass) -> list[Any]:
     """What :func:`plan_pass` would do, without writing: (client, occurrence, due on, assignee, reason)."""
-    return list((await session.execute(SIMULATE_STATEMENTS[given.trigger], given.parameters())).all())
+    return list((await session.execute(SIMULATE_STATEMENTS[given.source], given.parameters())).all())
 
 
 # --- follow-ups ----------------------------------------------------------------------------------

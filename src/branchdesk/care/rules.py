@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, time, timedelta
 
 from branchdesk.calendars.calculator import BusinessCalendar
+from branchdesk.platform import lunar
 
 
 class Trigger(enum.StrEnum):
@@ -28,6 +29,15 @@ class Trigger(enum.StrEnum):
     SEGMENT_ENTRY = "segment_entry"
     MATURITY = "maturity"
     TIER_RHYTHM = "tier_rhythm"
+
+
+class BirthdayCalendar(enum.StrEnum):
+    """Which birthday a birthday plan greets: the solar one (公历) or the lunar one (农历, from the client's
+    profile; a client without one is skipped with :attr:`SkipReason.NO_LUNAR_BIRTHDAY` on their solar
+    birthday, so the branch sees whose lunar birthday is missing)."""
+
+    SOLAR = "solar"
+    LUNAR = "lunar"
 
 
 class Channel(enum.StrEnum):
@@ -88,6 +98,7 @@ class SkipReason(enum.StrEnum):
     NO_CONSENT = "no_consent"
     QUIET_HOURS = "quiet_hours"
     WEEKLY_CAP = "weekly_cap"
+    NO_LUNAR_BIRTHDAY = "no_lunar_birthday"
 
 
 # Interactions logged for a completed follow-up, by the plan's channel.
@@ -124,7 +135,8 @@ class Occurrence:
     anchor: date  # the trigger's date for a client (for a birthday: this year's birthday)
     occurrence: date  # the anchor moved by one offset: the key of one follow-up
     due_on: date  # the occurrence on a working day
-    month_day: int  # anchor's month * 100 + day (birthdays match on it)
+    month_day: int | None  # anchor's month * 100 + day (solar birthdays match on it)
+    lunar_key: int | None = None  # a lunar birthday celebrated on the anchor (lunar.LunarBirthday.key)
 
 
 def month_day(day: date) -> int:
@@ -165,9 +177,13 @@ def occurrences(
     first: date,
     last: date,
     every_months: int | None = None,
+    birthday_calendar: BirthdayCalendar = BirthdayCalendar.SOLAR,
 ) -> list[Occurrence]:
     """Every (anchor, occurrence, due date) whose due date falls in ``first``…``last``, by due date (for a
-    fixed rhythm, only anchors that start one of its periods)."""
+    fixed rhythm, only anchors that start one of its periods). For a lunar birthday plan each anchor comes
+    once per lunar birthday celebrated on it and once per solar month-day (the clients without a lunar
+    birthday, skipped on their solar one)."""
+    lunar_plan = trigger is Trigger.BIRTHDAY and birthday_calendar is BirthdayCalendar.LUNAR
     business = trigger in BUSINESS_DAY_TRIGGERS
     low, high = anchor_span(offsets, business, first, last)
     found: dict[tuple[date, date, int], Occurrence] = {}
@@ -182,8 +198,11 @@ def occurrences(
             if first <= due <= last:
                 for md in _month_days(day, trigger):
                     found[(day, occurrence, md)] = Occurrence(day, occurrence, due, md)
+                for birthday in lunar.celebrated_on(day) if lunar_plan else ():
+                    key = -birthday.key  # apart from the month-days
+                    found[(day, occurrence, key)] = Occurrence(day, occurrence, due, None, birthday.key)
         day += timedelta(days=1)
-    return sorted(found.values(), key=lambda o: (o.due_on, o.occurrence, o.anchor, o.month_day))
+    return sorted(found.values(), key=lambda o: (o.due_on, o.occurrence, o.anchor, o.month_day or 0, o.lunar_key or 0))
 
 
 def _month_days(day: date, trigger: Trigger) -> list[int]:
@@ -266,5 +285,10 @@ LABELS: dict[type[enum.Enum], dict[str, tuple[str, str]]] = {
         "no_consent": ("No consent for the channel", "客户未授权该渠道"),
         "quiet_hours": ("Only possible in quiet hours", "仅能在免打扰时段联系"),
         "weekly_cap": ("Weekly contact cap reached", "已达每周联系上限"),
+        "no_lunar_birthday": ("No lunar birthday on the client's profile", "客户资料未登记农历生日"),
+    },
+    BirthdayCalendar: {
+        "solar": ("Solar birthday (Gregorian calendar)", "公历生日"),
+        "lunar": ("Lunar birthday (Chinese calendar)", "农历生日"),
     },
 }

@@ -65,6 +65,7 @@ class PlanDraft:
     segment_id: uuid.UUID | None = None  # segment_entry
     tier: str | None = None  # tier_rhythm
     every_months: int | None = None  # tier_rhythm
+    birthday_calendar: rules.BirthdayCalendar = rules.BirthdayCalendar.SOLAR  # birthday
 
 
 @dataclass(frozen=True)
@@ -177,6 +178,8 @@ def _check_draft(draft: PlanDraft) -> tuple[dict[str, object], list[DomainError]
         problems.append(DomainError(errors.UNKNOWN_ROLE, field="assigneeRole", role=role[:40]))
     if draft.contact_from >= draft.contact_until:
         problems.append(DomainError(errors.CONTACT_HOURS, field="contactUntil"))
+    if draft.birthday_calendar is not rules.BirthdayCalendar.SOLAR and draft.trigger is not rules.Trigger.BIRTHDAY:
+        problems.append(DomainError(errors.PLAN_CALENDAR, field="birthdayCalendar"))
     if not (1 <= draft.retry_days <= 30 and 0 <= draft.max_retries <= 10):
         problems.append(
             DomainError(errors.RETRIES, field="retryDays" if not 1 <= draft.retry_days <= 30 else "maxRetries")
@@ -198,6 +201,7 @@ def _check_draft(draft: PlanDraft) -> tuple[dict[str, object], list[DomainError]
         "segment_id": draft.segment_id,
         "tier": draft.tier,
         "every_months": draft.every_months,
+        "birthday_calendar": draft.birthday_calendar.value,
     }
     return values, problems
 
@@ -351,9 +355,16 @@ async def _context(session: AsyncSession, by: Principal, day: date | None, plans
 
 
 def _pass(plan: CarePlan, ctx: _Context, first: date, last: date) -> repository.PlanPass:
-    trigger = rules.Trigger(plan.trigger)
+    trigger, birthday_calendar = rules.Trigger(plan.trigger), rules.BirthdayCalendar(plan.birthday_calendar)
     found = rules.occurrences(
-        ctx.calendar, trigger, list(plan.offsets), rules.Shift(plan.shift), first, last, plan.every_months
+        ctx.calendar,
+        trigger,
+        list(plan.offsets),
+        rules.Shift(plan.shift),
+        first,
+        last,
+        plan.every_months,
+        birthday_calendar,
     )
     low, high = rules.anchor_span(list(plan.offsets), trigger in rules.BUSINESS_DAY_TRIGGERS, first, last)
     zone = ZoneInfo(ctx.zone)
@@ -369,6 +380,7 @@ def _pass(plan: CarePlan, ctx: _Context, first: date, last: date) -> repository.
         occurrences=[o.occurrence for o in found],
         due_ons=[o.due_on for o in found],
         month_days=[o.month_day for o in found],
+        lunar_keys=[o.lunar_key for o in found],
         since=datetime.combine(low, time(0), zone),
         until=datetime.combine(high + timedelta(days=1), time(0), zone),
         role_holder=ctx.holders.get(plan.assignee_role) if plan.assignee_role else None,
@@ -383,6 +395,7 @@ def _pass(plan: CarePlan, ctx: _Context, first: date, last: date) -> repository.
         now=utcnow(),
         segment=plan.segment_id,
         tier=plan.tier,
+        birthday_calendar=birthday_calendar,
     )
 
 

@@ -118,3 +118,24 @@ IMPORT_AMOUNT_FORMAT = ErrorCode(
     "{value!r} is not an amount (digits, a point, e.g. 1234.56).",
     "“{value}”不是金额（如 1234.56）。",
 )
+LUNAR_MONTH = ErrorCode(
+    "CLIENT_LUNAR_MONTH", "A lunar month is 1 (正月) to 12 (腊月).", "农历月份须为 1（正月）至 12（腊月）。"
+)
+LUNAR_DAY = ErrorCode(
+    "CLIENT_LUNAR_DAY", "A lunar day is 1 (初一) to 30 (三十).", "农历日须为 1（初一）至 30（三十）。"
+)
+LUNAR_NO_THIRTIETH = ErrorCode(
+    "CLIENT_LUNAR_NO_THIRTIETH",
+    "In the lunar year of birth ({year}, from the birthday) {month} had 29 days: there was no 30th.",
+    "出生当年（农历 {year} 年，据生日推算）{month_zh}只有 29 天，没有三十。",
+)
+LUNAR_NO_LEAP_MONTH = ErrorCode(
+    "CLIENT_LUNAR_NO_LEAP_MONTH",
+    "The lunar year of birth ({year}, from the birthday) had no leap month {month}.",
+    "出生当年（农历 {year} 年，据生日推算）没有闰{month_zh}。",
+)
+IMPORT_LUNAR_FORMAT = ErrorCode(
+    "CLIENT_IMPORT_LUNAR_FORMAT",
+    "{value!r} is not a lunar birthday written month-day, a leap month marked 闰 (08-15, 闰04-08).",
+    "“{value}”不是“月-日”格式的农历生日，闰月前加“闰”（如 08-15、闰04-08）。",
+)

@@ -15,6 +15,8 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
     Computed,
     Date,
     ForeignKey,
@@ -44,6 +46,13 @@ class Client(TenantOwned, Timestamped, Base):
         Index("ix_clients_tenant_id_lifecycle_name_id", "tenant_id", "lifecycle", "name", "id"),
         Index("ix_clients_tenant_id_kyc_expires_on", "tenant_id", "kyc_expires_on"),
         Index("ix_clients_tenant_id_birthday_md", "tenant_id", "birthday_md"),
+        Index("ix_clients_tenant_id_lunar_birthday_md", "tenant_id", "lunar_birthday_md"),
+        CheckConstraint(
+            "(lunar_birth_month IS NULL) = (lunar_birth_day IS NULL) "
+            "AND (lunar_birth_month IS NULL) = (lunar_birth_leap IS NULL) "
+            "AND lunar_birth_month BETWEEN 1 AND 12 AND lunar_birth_day BETWEEN 1 AND 30",
+            name="lunar_birthday_whole",
+        ),
         Index("ix_clients_tenant_id_phone_hash", "tenant_id", "phone_hash"),
         Index("ix_clients_tenant_id_id_number_hash", "tenant_id", "id_number_hash"),
         Index("ix_clients_tenant_id_created_at_id", "tenant_id", "created_at", "id"),
@@ -71,6 +80,18 @@ class Client(TenantOwned, Timestamped, Base):
     birthday_md: Mapped[int | None] = mapped_column(
         SmallInteger,
         Computed("(extract(month from birthday) * 100 + extract(day from birthday))::smallint", persisted=True),
+    )
+    # The lunar birthday (农历生日) as the client keeps it, without a year (platform.lunar has the rules)
+    lunar_birth_month: Mapped[int | None] = mapped_column(SmallInteger)
+    lunar_birth_day: Mapped[int | None] = mapped_column(SmallInteger)
+    lunar_birth_leap: Mapped[bool | None] = mapped_column(Boolean, comment="born in a leap month (闰月)")
+    # platform.lunar.LunarBirthday.key: a lunar birthday plan joins its day table on it by index
+    lunar_birthday_md: Mapped[int | None] = mapped_column(
+        SmallInteger,
+        Computed(
+            "(CASE WHEN lunar_birth_leap THEN 5000 ELSE 0 END + lunar_birth_month * 100 + lunar_birth_day)::smallint",
+            persisted=True,
+        ),
     )
     gender: Mapped[str | None] = mapped_column(String(10))  # rules.Gender
     occupation: Mapped[str | None] = mapped_column(String(100))

@@ -22,6 +22,7 @@ from branchdesk.crm.rules import (
     CHANNEL_ZH,
     NEEDS_PHONE,
     IdDocumentType,
+    lunar_birthday_problems,
     normalise_id_number,
     normalise_phone,
     parse_resident_id,
@@ -42,6 +43,9 @@ from branchdesk.platform.clock import utcnow
 from branchdesk.platform.crypto import DataKeyRing, data_keys
 from branchdesk.platform.errors import DomainError, InvalidInput, NotFound
 from branchdesk.platform.ids import new_id
+from branchdesk.platform.lunar import LunarBirthday
+
+LUNAR_COLUMNS = ("lunar_birth_month", "lunar_birth_day", "lunar_birth_leap")
 
 
 def check_draft(draft: ClientDraft, given: frozenset[str]) -> tuple[dict[str, Any], list[DomainError]]:
@@ -57,6 +61,9 @@ def check_draft(draft: ClientDraft, given: frozenset[str]) -> tuple[dict[str, An
         if name in given:
             value = getattr(draft, name)
             values[name] = value.value if hasattr(value, "value") else value
+    if "lunar_birthday" in given:
+        lunar = draft.lunar_birthday
+        values |= dict(zip(LUNAR_COLUMNS, (lunar.month, lunar.day, lunar.leap) if lunar else (None,) * 3, strict=True))
     if "consents" in given:
         values["consents"] = sorted({c.value for c in draft.consents})
     if "tags" in given:
@@ -73,9 +80,10 @@ def check_draft(draft: ClientDraft, given: frozenset[str]) -> tuple[dict[str, An
     return values, problems
 
 
-def complete_draft(state: dict[str, Any], problems: list[DomainError]) -> None:
+def complete_draft(state: dict[str, Any], problems: list[DomainError], check_lunar: bool = True) -> None:
     """Rules across fields, on the client as it will be: ID number against its type, birthday and gender
-    from a resident ID, consent against do-not-contact and a phone on record."""
+    from a resident ID, the lunar birthday against the year of birth (``check_lunar``: when either is
+    given), consent against do-not-contact and a phone on record."""
     id_type, number = state.get("id_type"), state.get("id_number")
     if id_type and not number:
         problems.append(DomainError(errors.ID_NUMBER_REQUIRED, field="idNumber"))
@@ -96,6 +104,9 @@ def complete_draft(state: dict[str, Any], problems: list[DomainError]) -> None:
                     state["gender"] = parsed.gender.value
         except DomainError as exc:
             problems.append(exc)
+    month, day, leap = (state.get(c) for c in LUNAR_COLUMNS)
+    if check_lunar and month is not None and day is not None:
+        problems += lunar_birthday_problems(LunarBirthday(month, day, bool(leap)), state.get("birthday"))
     consents = state.get("consents") or []
     if state.get("do_not_contact") and consents:
         problems.append(DomainError(errors.CONSENT_CONFLICT, field="consents"))
@@ -200,7 +211,8 @@ async def update_client(
         raise NotFound("Client", "客户", field="id")
     changes, problems = check_draft(draft, given - {"owner_id", "co_owner_ids"})
     ring = data_keys(session)
-    state = {c: getattr(client, c) for c in ("id_type", "birthday", "gender", "consents", "do_not_contact")}
+    kept = ("id_type", "birthday", "gender", "consents", "do_not_contact", *LUNAR_COLUMNS)
+    state = {c: getattr(client, c) for c in kept}
     state |= {
         "id_number": ring.open(ID_NUMBER, client.id_number_sealed),
         "phone": ring.open(PHONE, client.phone_sealed),
@@ -211,7 +223,7 @@ async def update_client(
     for derived in ("birthday", "gender"):
         if new_resident_id and derived not in changes:
             state[derived] = None  # derived again from the new number
-    complete_draft(state, problems)
+    complete_draft(state, problems, check_lunar=bool(changes.keys() & {*LUNAR_COLUMNS, "birthday", "id_number"}))
     number = (changes.get("client_number") or "").strip()
     if "client_number" in changes:
         if not number:

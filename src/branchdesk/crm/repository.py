@@ -41,6 +41,9 @@ PROFILE = (
     Client.created_at,
     Client.updated_at,
     Client.last_contact_at,
+    Client.lunar_birth_month,
+    Client.lunar_birth_day,
+    Client.lunar_birth_leap,
 )
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from branchdesk.crm import errors
+from branchdesk.platform import lunar
 from branchdesk.platform.contact import is_mainland_mobile, is_phone, normal_phone
 from branchdesk.platform.errors import DomainError
 
@@ -196,6 +197,39 @@ LABELS: dict[type[enum.Enum], dict[str, tuple[str, str]]] = {
 
 
 # --- interactions (the client timeline) ----------------------------------------------------------
+
+
+def lunar_birthday_problems(given: lunar.LunarBirthday, birthday: date | None) -> list[DomainError]:
+    """What is wrong with a lunar birthday, each naming its part. Without a year only the ranges can be
+    checked: every month number has 30 days in some years and a leap month in some. With the solar
+    birthday the year of birth is known, and a 30th or a leap month that year did not have is refused.
+    The lunar year of birth is the one the solar birthday falls in, or, for an ID card that records the
+    lunar date as if it were solar (common for clients born before the 1980s), the card's year: only what
+    neither year had is refused."""
+    problems = []
+    if not 1 <= given.month <= 12:
+        problems.append(DomainError(errors.LUNAR_MONTH, field="lunarBirthday.month"))
+    if not 1 <= given.day <= 30:
+        problems.append(DomainError(errors.LUNAR_DAY, field="lunarBirthday.day"))
+    if problems or birthday is None or not lunar.FIRST_YEAR < birthday.year < lunar.LAST_YEAR:
+        return problems
+    years = sorted({lunar.lunar_day(birthday).year, birthday.year})
+    if any(lunar.is_possible(year, given) for year in years):
+        return []
+    month_zh = lunar.MONTH_NAMES[given.month - 1] + "月"
+    year = "/".join(map(str, years))
+    if given.leap and all(lunar.leap_month_of(y) != given.month for y in years):
+        return [
+            DomainError(
+                errors.LUNAR_NO_LEAP_MONTH, field="lunarBirthday.isLeapMonth", year=year, month=given.month,
+                month_zh=month_zh,
+            )
+        ]  # fmt: skip
+    label = ("leap month " if given.leap else "month ") + str(given.month)
+    month_zh = ("闰" if given.leap else "") + month_zh
+    return [
+        DomainError(errors.LUNAR_NO_THIRTIETH, field="lunarBirthday.day", year=year, month=label, month_zh=month_zh)
+    ]
 
 
 class InteractionKind(enum.StrEnum):

@@ -38,6 +38,7 @@ from branchdesk.crm.rules import (
 )
 from branchdesk.platform.crypto import data_keys
 from branchdesk.platform.errors import Forbidden, NotFound, invalid
+from branchdesk.platform.lunar import LunarBirthday
 from branchdesk.platform.pagination import Key, Page, PageRequest, count, keyset
 from branchdesk.tenants import service as tenants
 
@@ -70,6 +71,15 @@ class ClientProfile:
     created_at: datetime
     updated_at: datetime
     last_contact_at: datetime | None = None  # the latest interaction's time
+    lunar_birth_month: int | None = None
+    lunar_birth_day: int | None = None
+    lunar_birth_leap: bool | None = None
+
+    @property
+    def lunar_birthday(self) -> LunarBirthday | None:
+        if self.lunar_birth_month is None or self.lunar_birth_day is None:
+            return None
+        return LunarBirthday(self.lunar_birth_month, self.lunar_birth_day, bool(self.lunar_birth_leap))
 
     @classmethod
     def of(cls, row: Any) -> ClientProfile:
@@ -106,6 +116,7 @@ class ClientDraft:
     phone: str | None = None
     address: str | None = None
     birthday: date | None = None
+    lunar_birthday: LunarBirthday | None = None  # 农历生日; None clears it
     gender: Gender | None = None
     occupation: str | None = None
     risk_grade: RiskGrade | None = None

@@ -28,12 +28,13 @@ from branchdesk.crm.rules import (
 )
 from branchdesk.crm.service import ClientDraft
 from branchdesk.platform.errors import DomainError, ErrorCode
+from branchdesk.platform.lunar import LunarBirthday
 
 # The file's columns, in the order a report sorts them; ``owner_employee_number`` names the owner.
 COLUMNS = (
     "client_number", "name", "owner_employee_number", "kind", "id_type", "id_number", "phone", "address",
-    "birthday", "gender", "occupation", "risk_grade", "risk_assessed_on", "kyc_status", "kyc_expires_on",
-    "consents", "do_not_contact", "preferred_language", "lifecycle", "tags", "notes",
+    "birthday", "lunar_birthday", "gender", "occupation", "risk_grade", "risk_assessed_on", "kyc_status",
+    "kyc_expires_on", "consents", "do_not_contact", "preferred_language", "lifecycle", "tags", "notes",
 )  # fmt: skip
 REQUIRED = ("client_number", "name", "owner_employee_number")
 # Longest value of each text column (the column's size, as createClient's inputs state it).
@@ -54,7 +55,14 @@ DATES = ("birthday", "risk_assessed_on", "kyc_expires_on")
 _LISTS = re.compile(r"[;,|]")
 _TRUE, _FALSE = frozenset({"true", "yes", "y", "1", "是"}), frozenset({"false", "no", "n", "0", "否", ""})
 # The API's field names (the client rules name fields as the API does) and the file's columns.
-_CAMEL = {"idNumber": "id_number", "clientNumber": "client_number", "ownerId": "owner_employee_number"}
+_CAMEL = {
+    "idNumber": "id_number",
+    "clientNumber": "client_number",
+    "ownerId": "owner_employee_number",
+    **dict.fromkeys(("lunarBirthday.month", "lunarBirthday.day", "lunarBirthday.isLeapMonth"), "lunar_birthday"),
+}
+# A lunar birthday as a file writes it: month-day, a leap month marked 闰 (08-15, 8-15, 闰04-08)
+_LUNAR = re.compile(r"^(闰)?\s*(\d{1,2})-(\d{1,2})$")
 
 
 def column_of(field: str | None) -> str:
@@ -179,6 +187,16 @@ def _day(draft: ClientDraft, value: str, row: int, column: str, issues: list[Iss
     setattr(draft, column, _date(value, row, column, issues))
 
 
+def _lunar_birthday(draft: ClientDraft, value: str, row: int, column: str, issues: list[Issue]) -> None:
+    """Empty clears it; the ranges and the year of birth are checked by the client rules."""
+    found = _LUNAR.match(value)
+    if value and found is None:
+        issues.append(Issue.of(row, column, errors.IMPORT_LUNAR_FORMAT, value=value))
+    draft.lunar_birthday = (
+        LunarBirthday(int(found.group(2)), int(found.group(3)), found.group(1) is not None) if found else None
+    )
+
+
 def _text(draft: ClientDraft, value: str, row: int, column: str, issues: list[Issue]) -> None:
     setattr(draft, column, value)
 
@@ -202,6 +220,7 @@ _READERS: dict[str, Reader] = {
     "owner_employee_number": _owner,
     **{c: _enum_reader(k, empty_clears=c in ("id_type", "gender", "risk_grade")) for c, k in ENUMS.items()},
     **dict.fromkeys(DATES, _day),
+    "lunar_birthday": _lunar_birthday,
     "consents": _consents,
     "tags": _tags,
     "do_not_contact": _flag,

@@ -51,6 +51,9 @@ STAGED = (
     ("tags", "text[]"),
     ("notes", "text"),
     ("owner_id", "uuid"),
+    ("lunar_birth_month", "smallint"),
+    ("lunar_birth_day", "smallint"),
+    ("lunar_birth_leap", "boolean"),
 )
 STAGED_NAMES = tuple(name for name, _ in STAGED)
 _CLIENT_COLUMNS = STAGED_NAMES[3:]  # what a new client gets from its staged row (besides id and tenant)
@@ -60,6 +63,7 @@ SEALED = {"id_number": "id_number", "phone": "phone", "address": "address"}
 PLAIN = (
     "kind", "name", "id_type", "gender", "birthday", "occupation", "risk_grade", "risk_assessed_on", "kyc_status",
     "kyc_expires_on", "consents", "do_not_contact", "preferred_language", "lifecycle", "tags", "notes", "owner_id",
+    "lunar_birth_month", "lunar_birth_day", "lunar_birth_leap",
 )  # fmt: skip
 
 

@@ -23,7 +23,7 @@ from branchdesk.crm import errors
 from branchdesk.crm.imports import repository
 from branchdesk.crm.imports.layout import Issue, Row, Sheet, sort_key
 from branchdesk.crm.permissions import CLIENT_IMPORT
-from branchdesk.crm.records import check_draft, complete_draft
+from branchdesk.crm.records import LUNAR_COLUMNS, check_draft, complete_draft
 from branchdesk.crm.rules import phone_search_key
 from branchdesk.crm.service import ADDRESS, DRAFT_FIELDS, ID_NUMBER, PHONE
 from branchdesk.platform import audit
@@ -64,7 +64,9 @@ class ImportResult:
 
 def stated_columns(columns: frozenset[str]) -> frozenset[str]:
     """The client columns a file or batch states: left out, they stay as they are on known clients."""
-    return frozenset(c for c in columns if c != "owner_employee_number") | {"owner_id", "client_number", "name"}
+    stated = frozenset(c for c in columns if c not in ("owner_employee_number", "lunar_birthday"))
+    lunar = frozenset(LUNAR_COLUMNS) if "lunar_birthday" in columns else frozenset()
+    return stated | lunar | {"owner_id", "client_number", "name"}
 
 
 async def import_clients(
@@ -173,6 +175,7 @@ def _staged(
                 s.get("birthday"), s.get("gender"), s["occupation"], s["risk_grade"], s["risk_assessed_on"],
                 s["kyc_status"], s["kyc_expires_on"], s["consents"], s["do_not_contact"], s["preferred_language"],
                 s["lifecycle"], s["tags"], s["notes"], owners[row.owner],
+                s.get("lunar_birth_month"), s.get("lunar_birth_day"), s.get("lunar_birth_leap"),
             )
         )  # fmt: skip
         if done % _TICK == 0:

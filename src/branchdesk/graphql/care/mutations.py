@@ -17,6 +17,7 @@ from branchdesk.graphql import permissions as p
 from branchdesk.graphql.care.queries import follow_up_uuid, plan_uuid
 from branchdesk.graphql.care.types import (
     CareAssignee,
+    CareBirthdayCalendar,
     CareChannel,
     CarePlanNode,
     CarePriority,
@@ -67,6 +68,11 @@ class CarePlanChangesInput:
     max_retries: int = strawberry.field(default=2, description="How many times (0 to 10).")
     tier: str | None = text("For a tier rhythm: the value tier's code.", max_length=30, default=None)
     every_months: int | None = strawberry.field(default=None, description="For a tier rhythm: 1, 3, 6 or 12 months.")
+    birthday_calendar: CareBirthdayCalendar = strawberry.field(
+        default=rules.BirthdayCalendar.SOLAR,
+        description="For a birthday plan: greet on the solar (default) or the lunar birthday (农历生日); a client "
+        "without a lunar birthday is skipped with a reason. 生日祝福按公历（默认）或农历。",
+    )
 
 
 @strawberry.input(description="A care plan: what contact, for whom, when, by whom.")
@@ -188,6 +194,7 @@ def draft_of(given: CarePlanChangesInput) -> care.PlanDraft:
         else None,
         tier=given.tier,
         every_months=given.every_months,
+        birthday_calendar=rules.BirthdayCalendar(given.birthday_calendar.value),
     )
 
 

@@ -22,6 +22,11 @@ from branchdesk.graphql.segments.types import SegmentNode
 from branchdesk.graphql.tenants.types import StaffMember, member_or_none
 
 CareTrigger = graphql_enum(rules.Trigger, "CareTrigger", "What makes a care plan contact a client.")
+CareBirthdayCalendar = graphql_enum(
+    rules.BirthdayCalendar,
+    "CareBirthdayCalendar",
+    "Which birthday a birthday plan greets: the solar (公历) or the lunar (农历) one. 按公历还是农历生日祝福。",
+)
 CareChannel = graphql_enum(rules.Channel, "CareChannel", "How a follow-up contacts the client.")
 CarePriority = graphql_enum(rules.Priority, "CarePriority", "How urgent a plan's follow-ups are.")
 CareAssignee = graphql_enum(rules.Assignee, "CareAssignee", "Who takes a plan's follow-ups.")
@@ -89,6 +94,11 @@ class CarePlanNode(LoadedNode):
     )
     tier: str | None = strawberry.field(description="For a tier rhythm: the value tier's code.")
     every_months: int | None = strawberry.field(description="For a tier rhythm: every 1, 3, 6 or 12 months.")
+    birthday_calendar: CareBirthdayCalendar = strawberry.field(  # type: ignore[valid-type]
+        description="For a birthday plan: the solar birthday or the lunar one (clients without a lunar birthday are "
+        "skipped on their solar birthday with the reason NO_LUNAR_BIRTHDAY); SOLAR for other plans. "
+        "生日祝福按公历或农历。"
+    )
     updated_at: datetime = strawberry.field(description="When it last changed.")
     segment_id: strawberry.Private[uuid.UUID | None]
 
@@ -113,6 +123,7 @@ class CarePlanNode(LoadedNode):
             effective_from=found.effective_from,
             tier=found.tier,
             every_months=found.every_months,
+            birthday_calendar=rules.BirthdayCalendar(found.birthday_calendar),
             updated_at=found.updated_at,
             segment_id=found.segment_id,
         )

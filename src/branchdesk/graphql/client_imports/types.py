@@ -46,6 +46,12 @@ class ClientImportRow:
     phone: str | None = text("An 11-digit mainland mobile, or E.164 (+852…).", max_length=20, default=UNSET)
     address: str | None = text("Address.", max_length=300, default=UNSET)
     birthday: date | None = strawberry.field(default=UNSET, description="Date of birth; from a resident ID if absent.")
+    lunar_birthday: str | None = text(
+        "The lunar birthday (农历生日) as month-day, a leap month marked 闰: 08-15, 闰04-08. "
+        "农历生日，如 08-15、闰04-08。",
+        max_length=8,
+        default=UNSET,
+    )
     gender: Gender | None = strawberry.field(default=UNSET, description="Gender; from a resident ID if absent.")
     occupation: str | None = text("Occupation.", max_length=100, default=UNSET)
     risk_grade: RiskGrade | None = strawberry.field(default=UNSET, description="Risk tolerance, C1 to C5.")

@@ -26,8 +26,23 @@ from branchdesk.graphql.crm.types import (
 from branchdesk.graphql.errors import mutate, payload
 from branchdesk.graphql.ids import staff_uuid
 from branchdesk.graphql.inputs import text
+from branchdesk.platform.lunar import LunarBirthday
 
 UNSET: Any = strawberry.UNSET
+
+
+@strawberry.input(
+    description="A lunar birthday (农历生日) as the client keeps it, without a year. With the solar birthday known, "
+    "a 30th or a leap month the year of birth did not have is refused. 农历生日（不含年份），已登记公历生日时，"
+    "出生当年没有的三十日或闰月会被拒绝。"
+)
+class LunarBirthdayInput:
+    month: int = strawberry.field(description="Lunar month, 1 (正月) to 12 (腊月). 农历月份。")
+    day: int = strawberry.field(description="Lunar day, 1 (初一) to 30 (三十). 农历日。")
+    is_leap_month: bool = strawberry.field(default=False, description="In a leap month (闰月). 是否闰月。")
+
+    def value(self) -> LunarBirthday:
+        return LunarBirthday(self.month, self.day, self.is_leap_month)
 
 
 @strawberry.input(description="A new client. Personal data is encrypted at rest and found by exact match only.")
@@ -43,6 +58,9 @@ class CreateClientInput:
     address: str | None = text("Address.", max_length=300, default=None)
     birthday: date | None = strawberry.field(
         default=None, description="Date of birth; from a resident ID if not given."
+    )
+    lunar_birthday: LunarBirthdayInput | None = strawberry.field(
+        default=None, description="The lunar birthday (农历生日) the client celebrates. 农历生日。"
     )
     gender: Gender | None = strawberry.field(default=None, description="Gender; from a resident ID if not given.")
     occupation: str | None = text("Occupation.", max_length=100, default=None)
@@ -79,6 +97,9 @@ class UpdateClientInput:
     phone: str | None = text("Mobile phone.", max_length=20, default=UNSET)
     address: str | None = text("Address.", max_length=300, default=UNSET)
     birthday: date | None = strawberry.field(default=UNSET, description="Date of birth.")
+    lunar_birthday: LunarBirthdayInput | None = strawberry.field(
+        default=UNSET, description="The lunar birthday (农历生日); null clears it. 农历生日，传 null 清除。"
+    )
     gender: Gender | None = strawberry.field(default=UNSET, description="Gender.")
     occupation: str | None = text("Occupation.", max_length=100, default=UNSET)
     risk_grade: RiskGrade | None = strawberry.field(default=UNSET, description="Risk tolerance.")
@@ -114,7 +135,7 @@ class AssignClientsInput:
 _CLEARABLE = frozenset(
     {
         "id_type", "id_number", "phone", "address", "birthday", "gender", "occupation", "risk_grade",
-        "risk_assessed_on", "kyc_expires_on", "notes",
+        "risk_assessed_on", "kyc_expires_on", "notes", "lunar_birthday",
     }
 )  # fmt: skip
 _ENUMS = {
@@ -137,6 +158,8 @@ def _draft(input: CreateClientInput | UpdateClientInput) -> tuple[crm.ClientDraf
             continue
         if name in _ENUMS and value is not None:
             value = _ENUMS[name](value.value if hasattr(value, "value") else value)
+        if isinstance(value, LunarBirthdayInput):
+            value = value.value()
         if name == "consents":
             value = [rules.ContactChannel(c.value if hasattr(c, "value") else c) for c in value]
         setattr(draft, name, value)

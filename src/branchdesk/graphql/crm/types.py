@@ -29,6 +29,7 @@ from branchdesk.graphql.relay import (
     page_request,
 )
 from branchdesk.graphql.tenants.types import StaffMember, member_or_none
+from branchdesk.platform import lunar
 from branchdesk.platform.masking import mask_address, mask_id_number, mask_phone
 
 if TYPE_CHECKING:
@@ -69,6 +70,22 @@ class ClientAssignmentEntry:
         return await member_or_none(info, self.to_owner_id)
 
 
+@strawberry.type(
+    description="A lunar birthday (农历生日): a month and day of the Chinese calendar, without a year. In a year "
+    "without that day it is kept on the month's 29th (for a 30th) or in the regular month (for a leap month). "
+    "农历生日（不含年份）：当年该月只有二十九天时在二十九日，当年无此闰月时在同名的平月。"
+)
+class LunarBirthday:
+    month: int = strawberry.field(description="Lunar month, 1 (正月) to 12 (腊月). 农历月份。")
+    day: int = strawberry.field(description="Lunar day, 1 (初一) to 30 (三十). 农历日。")
+    is_leap_month: bool = strawberry.field(description="In a leap month (闰月). 是否闰月。")
+    label: str = strawberry.field(description="As written in Chinese, e.g. 闰四月初八, 八月十五. 中文写法。")
+
+    @classmethod
+    def of(cls, found: lunar.LunarBirthday) -> LunarBirthday:
+        return cls(month=found.month, day=found.day, is_leap_month=found.leap, label=found.label_zh)
+
+
 @strawberry.type(name="Client", description="A client of the branch (客户), as its owner and team see them.")
 class Client(LoadedNode):
     node_loader = "client"
@@ -78,6 +95,10 @@ class Client(LoadedNode):
     name: str = strawberry.field(description="Full name, or the company's registered name.")
     id_type: IdDocumentType | None = strawberry.field(description="The identity document's kind.")  # type: ignore[valid-type]
     birthday: date | None = strawberry.field(description="Date of birth (from the resident ID when not given).")
+    lunar_birthday: LunarBirthday | None = strawberry.field(
+        description="The lunar birthday (农历生日) the client celebrates; null when not recorded. "
+        "客户的农历生日，未登记时为空。"
+    )
     gender: Gender | None = strawberry.field(description="Gender (from the resident ID when not given).")  # type: ignore[valid-type]
     occupation: str | None = strawberry.field(description="Occupation.")
     risk_grade: RiskGrade | None = strawberry.field(description="Risk tolerance, C1 to C5.")  # type: ignore[valid-type]
@@ -106,6 +127,7 @@ class Client(LoadedNode):
             name=found.name,
             id_type=rules.IdDocumentType(found.id_type) if found.id_type else None,
             birthday=found.birthday,
+            lunar_birthday=LunarBirthday.of(found.lunar_birthday) if found.lunar_birthday else None,
             gender=rules.Gender(found.gender) if found.gender else None,
             occupation=found.occupation,
             risk_grade=rules.RiskGrade(found.risk_grade) if found.risk_grade else None,
