@@ -15,6 +15,7 @@ caller is refused another branch.
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -65,6 +66,7 @@ class Caller:
     owner: str  # who makes objects in that branch
     token: str = ""
     held: frozenset[str] = frozenset()
+    signed_at: float = 0.0  # time.monotonic() of the token's sign-in
 
 
 @dataclass
@@ -77,12 +79,22 @@ class Scene:
     async def post(
         self, caller: Caller, document: str, variables: dict[str, Any], branch: Any = None
     ) -> dict[str, Any]:
+        if time.monotonic() - caller.signed_at > TOKEN_REFRESH_SECONDS:
+            await sign_in(self.api, caller)
         answer = await self.api.post(document, variables, token=caller.token, branch=(branch or caller.branch).code)
         return without_request_ids(answer)
 
     async def in_b(self, document: str, variables: dict[str, Any]) -> dict[str, Any]:
         """As the branch caller, acting in B where they are a member with the same roles."""
         return await self.post(self.callers["branch"], document, variables, branch=self.branch_b)
+
+
+# The module's hundreds of requests outlast an access token (15 minutes) on a busy machine: sign in again.
+TOKEN_REFRESH_SECONDS = 600
+
+
+async def sign_in(api: Api, caller: Caller) -> None:
+    caller.token, caller.signed_at = await api.token(caller.employee_number), time.monotonic()
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +125,7 @@ async def scene(rt, app, world) -> AsyncIterator[Scene]:
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://branchdesk.test") as client:
         api = Api(client)
         for caller in callers.values():
-            caller.token = await api.token(caller.employee_number)
+            await sign_in(api, caller)
             mine = await api.post(
                 "{ myPermissions { permission { name } } }", token=caller.token, branch=caller.branch.code
             )
