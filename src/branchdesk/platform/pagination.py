@@ -264,7 +264,8 @@ async def keyset_each(
     inner = numbered.subquery()
     query = select(inner).where(inner.c.page_row <= size + 1).order_by(inner.c[parent.key], inner.c.page_row)
     if counted and totals is not None:
-        counts = totals.subquery("totals")
+        # Materialised: counted once, not again for each row of the page (a nested loop's inner side)
+        counts = totals.cte("totals").prefix_with("MATERIALIZED")
         parent_count = counts.c[1].label("page_total")
         query = query.add_columns(parent_count).join(counts, counts.c[0] == inner.c[parent.key])
     rows = (await session.execute(query, values)).all()
