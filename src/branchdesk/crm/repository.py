@@ -9,7 +9,22 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, delete, exists, func, insert, or_, select, true, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Uuid,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -44,6 +59,16 @@ PROFILE = (
     Client.lunar_birth_month,
     Client.lunar_birth_day,
     Client.lunar_birth_leap,
+    Client.aum_cny,
+    Client.aum_as_of,
+    # The team with the client, so its members are read in one batch with the owner
+    func.array(
+        select(ClientCoOwner.staff_id)
+        .where(ClientCoOwner.tenant_id == Client.tenant_id, ClientCoOwner.client_id == Client.id)
+        .order_by(ClientCoOwner.staff_id)
+        .scalar_subquery(),
+        type_=ARRAY(Uuid),
+    ).label("team_ids"),
 )
 
 
@@ -194,17 +219,6 @@ async def sealed_of(session: AsyncSession, branch_id: uuid.UUID, ids: list[uuid.
         return []
     stmt = select(Client.id, Client.id_number_sealed, Client.phone_sealed, Client.address_sealed).where(
         Client.tenant_id == branch_id, Client.id.in_(ids)
-    )
-    return list((await session.execute(stmt)).all())
-
-
-async def co_owners(session: AsyncSession, branch_id: uuid.UUID, client_ids: list[uuid.UUID]) -> list[Any]:
-    if not client_ids:
-        return []
-    stmt = (
-        select(ClientCoOwner.client_id, ClientCoOwner.staff_id)
-        .where(ClientCoOwner.tenant_id == branch_id, ClientCoOwner.client_id.in_(client_ids))
-        .order_by(ClientCoOwner.client_id, ClientCoOwner.staff_id)
     )
     return list((await session.execute(stmt)).all())
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -74,6 +75,9 @@ class ClientProfile:
     lunar_birth_month: int | None = None
     lunar_birth_day: int | None = None
     lunar_birth_leap: bool | None = None
+    aum_cny: Decimal = Decimal(0)  # as the holdings feed last set it
+    aum_as_of: datetime | None = None
+    team_ids: list[uuid.UUID] = field(default_factory=list)  # co-owners, by id
 
     @property
     def lunar_birthday(self) -> LunarBirthday | None:
@@ -247,16 +251,6 @@ async def personal_data_of(session: AsyncSession, by: Principal, ids: list[uuid.
         )
         for row in await repository.sealed_of(session, by.branch_id, visible)
     }
-
-
-async def teams_of(session: AsyncSession, by: Principal, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[uuid.UUID]]:
-    """Each client's co-owners (the caller reached the clients through a scoped read)."""
-    if by.data_scope(CLIENT_READ) is None:
-        return {}
-    found: dict[uuid.UUID, list[uuid.UUID]] = {}
-    for client_id, staff_id in await repository.co_owners(session, by.branch_id, ids):
-        found.setdefault(client_id, []).append(staff_id)
-    return found
 
 
 async def assignment_history(session: AsyncSession, by: Principal, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Any]]:

@@ -99,14 +99,24 @@ def holdings_query(branch_id: uuid.UUID, reader: Reader, client_ids: Sequence[uu
     return select(*HOLDING).where(Holding.tenant_id == branch_id, Holding.client_id.in_(visible))
 
 
+def counts_query(branch_id: uuid.UUID, reader: Reader, client_ids: Sequence[uuid.UUID]) -> Select[*tuple[Any, ...]]:
+    """(client, how many holdings) of those clients that ``reader`` reaches: from the index alone."""
+    visible = select(Client.id).where(
+        Client.tenant_id == branch_id, Client.id.in_(client_ids), in_scope(branch_id, reader)
+    )
+    return (
+        select(Holding.client_id, func.count())
+        .where(Holding.tenant_id == branch_id, Holding.client_id.in_(visible))
+        .group_by(Holding.client_id)
+    )
+
+
 async def holding_counts(
     session: AsyncSession, branch_id: uuid.UUID, reader: Reader, client_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, int]:
     if not client_ids:
         return {}
-    inner = holdings_query(branch_id, reader, client_ids).subquery()
-    stmt = select(inner.c.client_id, func.count()).group_by(inner.c.client_id)
-    return {row[0]: int(row[1]) for row in await session.execute(stmt)}
+    return {row[0]: int(row[1]) for row in await session.execute(counts_query(branch_id, reader, client_ids))}
 
 
 async def holdings_by_id(
@@ -128,16 +138,6 @@ def maturing_query(branch_id: uuid.UUID, reader: Reader, first: date, last: date
         Holding.matures_on.between(first, last),
         Holding.client_id.in_(visible),
     )
-
-
-async def aum_of(session: AsyncSession, branch_id: uuid.UUID, reader: Reader, ids: Sequence[uuid.UUID]) -> list[Any]:
-    """(client, AUM in CNY, as of) of the clients ``reader`` reaches."""
-    if not ids:
-        return []
-    stmt = select(Client.id, Client.aum_cny, Client.aum_as_of).where(
-        Client.tenant_id == branch_id, Client.id.in_(ids), in_scope(branch_id, reader)
-    )
-    return list((await session.execute(stmt)).all())
 
 
 # --- exchange rates ------------------------------------------------------------------------------

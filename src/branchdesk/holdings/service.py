@@ -41,12 +41,6 @@ class HoldingEntry:
         return cls(*row[:10])
 
 
-@dataclass(frozen=True)
-class Aum:
-    amount_cny: Decimal
-    as_of: datetime | None
-
-
 # Orders of a client's holdings and of the maturing ones: each ends with the unique id.
 HOLDING_ORDERS: dict[str, Key] = {
     "reference": (Holding.reference, Holding.id),
@@ -71,8 +65,9 @@ async def holdings_of(
     if reader is None or not client_ids:
         return {}
     stmt = repository.holdings_query(by.branch_id, reader, client_ids)
+    totals = repository.counts_query(by.branch_id, reader, client_ids)
     key = HOLDING_ORDERS[page.order_by or "reference"]
-    return await keyset_each(session, stmt, Holding.client_id, key, page, HoldingEntry.of)
+    return await keyset_each(session, stmt, Holding.client_id, key, page, HoldingEntry.of, totals)
 
 
 async def holding_counts(session: AsyncSession, by: Principal, client_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
@@ -88,15 +83,6 @@ async def holdings_by_id(session: AsyncSession, by: Principal, ids: list[uuid.UU
     if reader is None:
         return []
     return [HoldingEntry.of(row) for row in await repository.holdings_by_id(session, by.branch_id, reader, ids)]
-
-
-async def aum_of(session: AsyncSession, by: Principal, client_ids: list[uuid.UUID]) -> dict[uuid.UUID, Aum]:
-    """Each client's AUM as the last feed left it (never recomputed here)."""
-    reader = _reader(by)
-    if reader is None:
-        return {}
-    rows = await repository.aum_of(session, by.branch_id, reader, client_ids)
-    return {row[0]: Aum(row[1], row[2]) for row in rows}
 
 
 async def _window(session: AsyncSession, by: Principal, within_days: int) -> tuple[date, date]:

@@ -15,6 +15,7 @@ import base64
 import hmac
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -72,6 +73,23 @@ class DataKeyRing:
         nonce = os.urandom(_NONCE)
         sealed = self._cipher(self.current).encrypt(nonce, value.encode(), purpose.encode())
         return _VERSION + bytes([len(kid)]) + kid + nonce + sealed
+
+    def seal_many(self, purpose: str, values: Sequence[str | None]) -> list[bytes | None]:
+        """:meth:`seal` of each value (None stays None), the key, header and nonces prepared once."""
+        kid = self.current.encode()
+        header, aad, encrypt = _VERSION + bytes([len(kid)]) + kid, purpose.encode(), self._cipher(self.current).encrypt
+        nonces = os.urandom(_NONCE * len(values))
+        return [
+            None if value is None else header + nonce + encrypt(nonce, value.encode(), aad)
+            for nonce, value in zip(
+                (nonces[i : i + _NONCE] for i in range(0, len(nonces), _NONCE)), values, strict=True
+            )
+        ]
+
+    def digest_many(self, purpose: str, normalised: Sequence[str | None]) -> list[bytes | None]:
+        """:meth:`digest` of each value (None stays None)."""
+        key, prefix, digest = self.hash_key, f"{purpose}\x00", hmac.digest
+        return [None if value is None else digest(key, (prefix + value).encode(), "sha256") for value in normalised]
 
     def open(self, purpose: str, sealed: bytes | None) -> str | None:
         if sealed is None:

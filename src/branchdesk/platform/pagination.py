@@ -82,6 +82,7 @@ class Page(Generic[T]):
     items: list[tuple[str, T]]  # (cursor, item), in order
     has_next: bool
     has_previous: bool
+    total: int | None = None  # the whole list's length, when the page's statement counted it too
 
 
 def encode_cursor(value: str | Sequence[str]) -> str:
@@ -238,11 +239,16 @@ async def keyset_each(
     key: Key,
     request: PageRequest,
     to_item: Callable[[Any], T],
+    totals: Select[*tuple[Any, ...]] | None = None,
 ) -> dict[Any, Page[T]]:
     """The same page of many parents' lists in one statement (a DataLoader's batch: each client's latest
     interactions): a window numbers each parent's rows in the page's order and keeps ``size + 1`` of them.
-    ``stmt`` selects columns, among them ``parent`` and the key's columns; a parent with no row has no page."""
+    ``stmt`` selects columns, among them ``parent`` and the key's columns; a parent with no row has no page.
+
+    ``totals`` (parent, count) counts each parent's whole list in the same statement, for a first page (no
+    cursor: then a parent has a page exactly when its count is not zero); each page's ``total`` says it."""
     keys = _keys(key)
+    counted = totals is not None and request.after is None and request.before is None
     ascending = not request.descending
     values: dict[str, Any] = {}
     if request.after is not None:
@@ -256,12 +262,13 @@ async def keyset_each(
     size = request.size
     numbered = stmt.add_columns(func.row_number().over(partition_by=parent, order_by=order).label("page_row"))
     inner = numbered.subquery()
-    rows = (
-        await session.execute(
-            select(inner).where(inner.c.page_row <= size + 1).order_by(inner.c[parent.key], inner.c.page_row),
-            values,
-        )
-    ).all()
+    query = select(inner).where(inner.c.page_row <= size + 1).order_by(inner.c[parent.key], inner.c.page_row)
+    if counted and totals is not None:
+        # Materialised: counted once, not again for each row of the page (a nested loop's inner side)
+        counts = totals.cte("totals").prefix_with("MATERIALIZED")
+        parent_count = counts.c[1].label("page_total")
+        query = query.add_columns(parent_count).join(counts, counts.c[0] == inner.c[parent.key])
+    rows = (await session.execute(query, values)).all()
     grouped: dict[Any, list[Any]] = {}
     for row in rows:
         grouped.setdefault(row._mapping[parent.key], []).append(row)
@@ -272,10 +279,11 @@ async def keyset_each(
         if request.from_end:
             read.reverse()
         items = [(encode_cursor(_values_of(row, keys)), to_item(row)) for row in read]
+        total = int(found[0]._mapping["page_total"]) if counted else None
         if request.from_end:
-            pages[owner] = Page(items, has_next=request.before is not None, has_previous=more)
+            pages[owner] = Page(items, has_next=request.before is not None, has_previous=more, total=total)
         else:
-            pages[owner] = Page(items, has_next=more, has_previous=request.after is not None)
+            pages[owner] = Page(items, has_next=more, has_previous=request.after is not None, total=total)
     return pages
 
 

@@ -37,15 +37,25 @@ def timelines_query(branch_id: uuid.UUID, reader: Reader, client_ids: list[uuid.
     return select(*TIMELINE).where(Interaction.tenant_id == branch_id, Interaction.client_id.in_(visible))
 
 
+def counts_query(branch_id: uuid.UUID, reader: Reader, client_ids: list[uuid.UUID]) -> Select[*tuple[Any, ...]]:
+    """(client, how many interactions) of those clients that ``reader`` reaches: from the index alone."""
+    visible = select(Client.id).where(
+        Client.tenant_id == branch_id, Client.id.in_(client_ids), in_scope(branch_id, reader)
+    )
+    return (
+        select(Interaction.client_id, func.count())
+        .where(Interaction.tenant_id == branch_id, Interaction.client_id.in_(visible))
+        .group_by(Interaction.client_id)
+    )
+
+
 async def counts(
     session: AsyncSession, branch_id: uuid.UUID, reader: Reader, client_ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, int]:
     """How many interactions each client has (one grouped statement)."""
     if not client_ids:
         return {}
-    inner = timelines_query(branch_id, reader, client_ids).subquery()
-    stmt = select(inner.c.client_id, func.count()).group_by(inner.c.client_id)
-    return {row[0]: int(row[1]) for row in await session.execute(stmt)}
+    return {row[0]: int(row[1]) for row in await session.execute(counts_query(branch_id, reader, client_ids))}
 
 
 async def add(session: AsyncSession, row: dict[str, Any]) -> None:

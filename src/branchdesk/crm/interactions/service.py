@@ -149,8 +149,10 @@ async def timelines(
     scope = by.data_scope(CLIENT_READ)
     if scope is None or not client_ids:
         return {}
-    stmt = repository.timelines_query(by.branch_id, clients.Reader(by.staff_id, scope), client_ids)
-    return await keyset_each(session, stmt, Interaction.client_id, TIMELINE_ORDER, page, InteractionEntry.of)
+    reader = clients.Reader(by.staff_id, scope)
+    stmt = repository.timelines_query(by.branch_id, reader, client_ids)
+    totals = repository.counts_query(by.branch_id, reader, client_ids)
+    return await keyset_each(session, stmt, Interaction.client_id, TIMELINE_ORDER, page, InteractionEntry.of, totals)
 
 
 async def timeline_counts(session: AsyncSession, by: Principal, client_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:

@@ -25,12 +25,6 @@ async def personal_data(ctx: Context, ids: list[uuid.UUID]) -> list[crm.Personal
     return [found.get(i) for i in ids]
 
 
-@loader("client_team")
-async def teams(ctx: Context, ids: list[uuid.UUID]) -> list[list[uuid.UUID]]:
-    found = await ctx.call(crm.teams_of, ids)
-    return [found.get(i, []) for i in ids]
-
-
 @loader("client_assignments")
 async def assignments(ctx: Context, ids: list[uuid.UUID]) -> list[list[ClientAssignmentEntry]]:
     found = await ctx.call(crm.assignment_history, ids)

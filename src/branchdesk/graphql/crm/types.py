@@ -116,7 +116,12 @@ class Client(LoadedNode):
     last_contact_at: datetime | None = strawberry.field(
         description="When the client was last contacted (the latest interaction on the timeline); null if never."
     )
+    aum_as_of: datetime | None = strawberry.field(
+        description="When a holdings feed last changed the client's AUM; null before any feed."
+    )
     owner_id: strawberry.Private[uuid.UUID]
+    aum_cny: strawberry.Private[Decimal]  # read with the profile: the feed keeps it, never recomputed here
+    team_ids: strawberry.Private[list[uuid.UUID]]
 
     @classmethod
     def of(cls, found: crm.ClientProfile) -> Client:
@@ -143,7 +148,10 @@ class Client(LoadedNode):
             created_at=found.created_at,
             updated_at=found.updated_at,
             last_contact_at=found.last_contact_at,
+            aum_as_of=found.aum_as_of,
             owner_id=found.owner_id,
+            aum_cny=found.aum_cny,
+            team_ids=list(found.team_ids),
         )
 
     async def _personal(self, info: Info, name: str) -> str | None:
@@ -175,8 +183,7 @@ class Client(LoadedNode):
 
     @strawberry.field(description="Co-owners who serve the client with its owner (the client's team).")
     async def team(self, info: Info) -> list[StaffMember]:
-        ids: list[uuid.UUID] = await info.context.loaders.client_team.load(uuid.UUID(self.id))
-        members = await info.context.loaders.member.load_many(ids)
+        members = await info.context.loaders.member.load_many(self.team_ids)
         return [m for m in members if m is not None]
 
     @strawberry.field(description="Changes of owner and team, oldest first.")
@@ -260,16 +267,10 @@ class Client(LoadedNode):
         description="Assets under management in CNY: the active holdings (loans excepted) converted with the feed's "
         "rates, as the last holdings feed set it (never recomputed per request)."
     )
-    async def aum(self, info: Info) -> Annotated[Money, strawberry.lazy("branchdesk.graphql.holdings.types")]:
+    def aum(self) -> Annotated[Money, strawberry.lazy("branchdesk.graphql.holdings.types")]:
         from branchdesk.graphql.holdings.types import Money
 
-        found = await info.context.loaders.client_aum.load(uuid.UUID(self.id))
-        return Money.of(found.amount_cny if found is not None else Decimal(0), "CNY")
-
-    @strawberry.field(description="When a holdings feed last changed the client's AUM; null before any feed.")
-    async def aum_as_of(self, info: Info) -> datetime | None:
-        found = await info.context.loaders.client_aum.load(uuid.UUID(self.id))
-        return found.as_of if found is not None else None
+        return Money.of(self.aum_cny, "CNY")
 
     @strawberry.field(description="The client's survey responses, newest first (empty without `survey:read`).")
     async def survey_responses(

@@ -41,6 +41,9 @@ async def client_holdings(ctx: Context, keys: list[tuple[uuid.UUID, PageRequest]
             has_previous=not request.from_end and request.after is not None,
         )
         pages |= {(c, request): found.get(c, empty) for c in clients}
+        if request.after is None and request.before is None:  # a first page counted the whole list
+            for c in clients:
+                ctx.loaders.client_holding_count.prime(c, (found[c].total or 0) if c in found else 0)
     return [pages[key] for key in keys]
 
 
@@ -48,9 +51,3 @@ async def client_holdings(ctx: Context, keys: list[tuple[uuid.UUID, PageRequest]
 async def counts(ctx: Context, ids: list[uuid.UUID]) -> list[int]:
     found = await ctx.call(holdings.holding_counts, ids)
     return [found.get(i, 0) for i in ids]
-
-
-@loader("client_aum")
-async def aum(ctx: Context, ids: list[uuid.UUID]) -> list[holdings.Aum | None]:
-    found = await ctx.call(holdings.aum_of, ids)
-    return [found.get(i) for i in ids]

@@ -35,6 +35,9 @@ async def timelines(
             has_previous=not request.from_end and request.after is not None,
         )
         pages |= {(c, request): found.get(c, empty) for c in clients}
+        if request.after is None and request.before is None:  # a first page counted the whole timeline
+            for c in clients:
+                ctx.loaders.client_interaction_count.prime(c, (found[c].total or 0) if c in found else 0)
     return [pages[key] for key in keys]
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -54,11 +53,12 @@ async def tiers(session: AsyncSession) -> list[ValueTier]:
     return list(await session.scalars(select(ValueTier).order_by(ValueTier.rank)))
 
 
-async def thresholds(session: AsyncSession, branch_id: uuid.UUID) -> dict[str, Decimal]:
-    stmt = select(BranchTierThreshold.tier_code, BranchTierThreshold.min_aum_cny).where(
-        BranchTierThreshold.tenant_id == branch_id
-    )
-    return {row[0]: row[1] for row in await session.execute(stmt)}
+async def ladder(session: AsyncSession, branch_id: uuid.UUID) -> list[Any]:
+    """(tier, the branch's own threshold or None), lowest first: head office's tiers and the branch's
+    thresholds in one statement."""
+    own = and_(BranchTierThreshold.tenant_id == branch_id, BranchTierThreshold.tier_code == ValueTier.code)
+    stmt = select(ValueTier, BranchTierThreshold.min_aum_cny).outerjoin(BranchTierThreshold, own)
+    return list((await session.execute(stmt.order_by(ValueTier.rank))).all())
 
 
 async def replace_tiers(session: AsyncSession, rows: list[dict[str, Any]], at: datetime) -> None:

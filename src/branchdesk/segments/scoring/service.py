@@ -73,10 +73,14 @@ class Policy:
 
 async def ladder(session: AsyncSession, branch_id: uuid.UUID | None) -> list[Tier]:
     """The tiers, lowest first, with the branch's own thresholds where it set them."""
-    own = await repository.thresholds(session, branch_id) if branch_id is not None else {}
+    if branch_id is None:
+        return [
+            Tier(t.code, t.rank, t.name_zh, t.name_en, t.min_aum_cny, t.min_aum_cny)
+            for t in await repository.tiers(session)
+        ]
     return [
-        Tier(t.code, t.rank, t.name_zh, t.name_en, own.get(t.code, t.min_aum_cny), t.min_aum_cny)
-        for t in await repository.tiers(session)
+        Tier(t.code, t.rank, t.name_zh, t.name_en, own if own is not None else t.min_aum_cny, t.min_aum_cny)
+        for t, own in await repository.ladder(session, branch_id)
     ]
 
 
