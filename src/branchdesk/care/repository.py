@@ -379,15 +379,41 @@ async def cards(
     return list((await session.execute(stmt)).all())
 
 
+# What "my day" shows of a follow-up (every column but the completion's links), read as plain rows.
+MY_DAY_COLUMNS = (
+    FollowUp.id,
+    FollowUp.occurrence,
+    FollowUp.due_on,
+    FollowUp.channel,
+    FollowUp.title,
+    FollowUp.priority,
+    FollowUp.contact_from,
+    FollowUp.contact_until,
+    FollowUp.state,
+    FollowUp.outcome,
+    FollowUp.attempts,
+    FollowUp.note,
+    FollowUp.completed_at,
+    FollowUp.escalated_at,
+    FollowUp.created_at,
+    FollowUp.updated_at,
+    FollowUp.plan_id,
+    FollowUp.client_id,
+    FollowUp.assignee_id,
+    FollowUp.covering_for_id,
+)
+
+
 async def my_day(
     session: AsyncSession, branch_id: uuid.UUID, staff_id: uuid.UUID, today: date, until: date, limit: int
-) -> list[FollowUp]:
+) -> list[Any]:
     """A staff member's open follow-ups due up to ``until``: overdue, today's and upcoming, at most
-    ``limit`` of each, by priority then due date. One statement on the open-by-assignee index."""
+    ``limit`` of each, by priority then due date, each with its client's number, name and language.
+    One statement: the open-by-assignee index, then the clients by primary key."""
     bucket = func.sign(FollowUp.due_on - today)
     ranked = (
         select(
-            FollowUp.id,
+            *MY_DAY_COLUMNS,
             func.row_number()
             .over(partition_by=bucket, order_by=(FollowUp.priority, FollowUp.due_on, FollowUp.id))
             .label("n"),
@@ -401,12 +427,17 @@ async def my_day(
         .subquery()
     )
     stmt = (
-        select(FollowUp)
-        .join(ranked, ranked.c.id == FollowUp.id)
-        .where(FollowUp.tenant_id == branch_id, ranked.c.n <= limit)
-        .order_by(FollowUp.priority, FollowUp.due_on, FollowUp.id)
+        select(
+            *(ranked.c[c.key] for c in MY_DAY_COLUMNS),
+            Client.client_number,
+            Client.name.label("client_name"),
+            Client.preferred_language,
+        )
+        .join(Client, (Client.tenant_id == branch_id) & (Client.id == ranked.c.client_id))
+        .where(ranked.c.n <= limit)
+        .order_by(ranked.c.priority, ranked.c.due_on, ranked.c.id)
     )
-    return list(await session.scalars(stmt))
+    return list((await session.execute(stmt)).all())
 
 
 async def completion(

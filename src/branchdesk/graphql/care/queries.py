@@ -143,7 +143,9 @@ class Queries:
         "My day (我的一天): your open follow-ups overdue, due today and in the coming week, most urgent first.",
     )
     async def my_day(self, info: Info) -> MyDay | None:
-        return MyDay.of(await info.context.call(workbench.my_day))
+        found = await info.context.call(workbench.my_day)
+        info.context.loaders.follow_up_card.prime_many(found.cards)  # read with the follow-ups: no batch
+        return MyDay.of(found)
 
     @p.field(
         "follow_up:manage",

@@ -5,8 +5,10 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime, time
 from enum import Enum
+from typing import Any
 
 import strawberry
+from sqlalchemy import Row
 from strawberry import relay
 from strawberry.types import Info
 
@@ -192,7 +194,7 @@ class FollowUpNode(LoadedNode):
     covering_for_id: strawberry.Private[uuid.UUID | None]
 
     @classmethod
-    def of(cls, found: FollowUp) -> FollowUpNode:
+    def of(cls, found: FollowUp | Row[Any]) -> FollowUpNode:
         return cls(
             id=str(found.id),
             occurrence=found.occurrence,
