@@ -144,8 +144,9 @@ class Queries:
     )
     async def my_day(self, info: Info) -> MyDay | None:
         found = await info.context.call(workbench.my_day)
-        info.context.loaders.follow_up_card.prime_many(found.cards)  # read with the follow-ups: no batch
-        return MyDay.of(found)
+        plan_ids = list({row.plan_id: None for row in (*found.overdue, *found.due_today, *found.upcoming)})
+        plans = await info.context.loaders.care_plan.load_many(plan_ids)  # one batch (null without care:read)
+        return MyDay.of(found, dict(zip(plan_ids, plans, strict=True)))
 
     @p.field(
         "follow_up:manage",
