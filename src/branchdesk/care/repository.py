@@ -426,16 +426,19 @@ async def my_day(
         )
         .subquery()
     )
+    order = (ranked.c.priority, ranked.c.due_on, ranked.c.id)
+    # The LIMIT changes no answer (three days' buckets of ``limit``): it tells the planner how few rows
+    # come out of the window, which it cannot know, so that the clients are read by primary key.
+    shown = select(ranked).where(ranked.c.n <= limit).order_by(*order).limit(3 * limit).subquery()
     stmt = (
         select(
-            *(ranked.c[c.key] for c in MY_DAY_COLUMNS),
+            *(shown.c[c.key] for c in MY_DAY_COLUMNS),
             Client.client_number,
             Client.name.label("client_name"),
             Client.preferred_language,
         )
-        .join(Client, (Client.tenant_id == branch_id) & (Client.id == ranked.c.client_id))
-        .where(ranked.c.n <= limit)
-        .order_by(ranked.c.priority, ranked.c.due_on, ranked.c.id)
+        .join(Client, (Client.tenant_id == branch_id) & (Client.id == shown.c.client_id))
+        .order_by(shown.c.priority, shown.c.due_on, shown.c.id)
     )
     return list((await session.execute(stmt)).all())
 
