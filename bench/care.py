@@ -30,7 +30,7 @@ import shutil
 import statistics
 import tempfile
 import time
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -226,6 +226,8 @@ async def my_day(rt: Runtime, settings: Settings, branch: Any, manager: str, req
         headers = {"Authorization": f"Bearer {token}", "X-Branch": branch.code}
         first = (await client.post("/graphql", json={"query": MY_DAY}, headers=headers)).json()
         assert "errors" not in first, first
+        with Statements(rt) as counted:  # a warm request: entry (2), today, the follow-ups, the plans
+            await client.post("/graphql", json={"query": MY_DAY}, headers=headers)
         day = first["data"]["myDay"]
         shown = len(day["overdue"]) + len(day["dueToday"]) + len(day["upcoming"])
         graphql = []
@@ -246,7 +248,12 @@ async def my_day(rt: Runtime, settings: Settings, branch: Any, manager: str, req
     finally:
         await conn.close()
     assert len(rows) == shown, (len(rows), shown)
-    return {"follow_ups_shown": shown, "graphql": percentiles(graphql), "raw_asyncpg": percentiles(raw)}
+    return {
+        "follow_ups_shown": shown,
+        "statements": counted.count,
+        "graphql": percentiles(graphql),
+        "raw_asyncpg": percentiles(raw),
+    }
 
 
 async def main(data_dir: Path, branches: int, clients: int, requests: int) -> dict[str, Any]:
@@ -270,7 +277,8 @@ async def main(data_dir: Path, branches: int, clients: int, requests: int) -> di
         branch, manager = made[0]
         day = await my_day(rt, settings, branch, manager, requests)
         print(
-            f"my day ({day['follow_ups_shown']} follow-ups shown): GraphQL p50 {day['graphql']['p50_ms']} ms, "
+            f"my day ({day['follow_ups_shown']} follow-ups shown, {day['statements']} statements): "
+            f"GraphQL p50 {day['graphql']['p50_ms']} ms, "
             f"p99 {day['graphql']['p99_ms']} ms; raw asyncpg p50 {day['raw_asyncpg']['p50_ms']} ms, "
             f"p99 {day['raw_asyncpg']['p99_ms']} ms"
         )
@@ -284,6 +292,8 @@ async def main(data_dir: Path, branches: int, clients: int, requests: int) -> di
             "my_day": day,
             "targets": {"planning_seconds_max": 60, "planner_statements_per_plan_max": 1, "my_day_p99_ms_max": 50},
             "cpus": os.cpu_count(),
+            "load_average": os.getloadavg(),
+            "measured_at": datetime.now(UTC).isoformat(),
         }
 
 
