@@ -124,8 +124,10 @@ _SOURCES: dict[Trigger, str] = {
         "FROM interactions i JOIN clients c ON c.tenant_id = i.tenant_id AND c.id = i.client_id "
         "JOIN occ ON (i.occurred_at " + _LOCAL + " = occ.anchor "
         "WHERE i.tenant_id = :tenant AND i.occurred_at >= :since AND i.occurred_at < :until AND i.kind <> 'note' "
-        # a callback's own interaction calls for no callback of its own
-        "AND NOT EXISTS (SELECT 1 FROM follow_ups fx WHERE fx.tenant_id = i.tenant_id AND fx.interaction_id = i.id)"
+        # a callback's own interaction calls for no callback of its own; NOT IN over the non-null ids is one
+        # hashed subplan (NOT EXISTS became a nested loop over every follow-up of the branch per interaction)
+        "AND i.id NOT IN (SELECT fx.interaction_id FROM follow_ups fx "
+        "WHERE fx.tenant_id = :tenant AND fx.interaction_id IS NOT NULL)"
     ),
     Trigger.AFTER_COMPLAINT: (
         "FROM feedback fb JOIN clients c ON c.tenant_id = fb.tenant_id AND c.id = fb.client_id "
