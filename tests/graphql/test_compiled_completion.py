@@ -18,7 +18,7 @@ import strawberry
 from strawberry import relay
 
 from branchdesk.api import create_app
-from branchdesk.graphql.completion import PlanningExecutor
+from branchdesk.graphql.completion import PlanningExecutor, prefetched
 from graphql import ListTypeNode, NonNullTypeNode, OperationDefinitionNode, OperationType, parse
 from tests.conftest import Api, add_member
 from tests.graphql.node_factories import FACTORIES, Made
@@ -48,10 +48,20 @@ class Item(relay.Node):
     tags: list[Tag]
     sizes: list[int]
 
+    read_whisper: strawberry.Private[tuple[str] | None] = None
+
     @strawberry.field
     def shouted(self) -> str:
         CALLS.append(self.id)
         return self.name.upper()
+
+    @strawberry.field
+    @prefetched("read_whisper")
+    def whispered(self) -> str:
+        if self.read_whisper is not None:
+            return self.read_whisper[0]
+        CALLS.append(self.id)
+        return self.name.lower()
 
 
 @strawberry.type
@@ -62,6 +72,10 @@ class Query:
             Item(id="1", name="one", nickname=None, tags=[Tag(label="a")], sizes=[1, 2]),
             Item(id="2", name="two", nickname="deux", tags=[], sizes=[]),
         ]
+
+    @strawberry.field
+    def read_ahead(self) -> list[Item]:
+        return [Item(id="4", name="FOUR", nickname=None, tags=[], sizes=[], read_whisper=("four",))]
 
     @strawberry.field
     def broken(self) -> list[Item] | None:
@@ -114,6 +128,16 @@ async def test_a_resolver_inside_runs_once_through_graphql_core():
     assert ours == theirs
     assert CALLS == ["1", "2", "1", "2"]  # once per item in each schema: never again after a plan gave up
     assert hits > 0  # its plain siblings still are
+
+
+async def test_a_value_read_ahead_is_answered_by_a_plan_and_the_resolver_runs_where_it_was_not():
+    CALLS.clear()
+    ours, theirs, hits = await _both("{ readAhead { id whispered } }")
+    assert ours == theirs and '"whispered": "four"' in ours
+    assert hits == 1 and CALLS == []  # the whole list by the plan; the resolver returns what was read
+    ours, theirs, hits = await _both("{ items { id whispered } }")
+    assert ours == theirs and '"whispered": "two"' in ours
+    assert CALLS == ["1", "2", "1", "2"]  # not read ahead: the plan gives up, the resolver runs once each
 
 
 async def test_an_unexpected_null_is_reported_by_graphql_core():

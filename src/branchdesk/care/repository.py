@@ -124,8 +124,10 @@ _SOURCES: dict[Trigger | BirthdayCalendar, str] = {
         "FROM interactions i JOIN clients c ON c.tenant_id = i.tenant_id AND c.id = i.client_id "
         "JOIN occ ON (i.occurred_at " + _LOCAL + " = occ.anchor "
         "WHERE i.tenant_id = :tenant AND i.occurred_at >= :since AND i.occurred_at < :until AND i.kind <> 'note' "
-        # a callback's own interaction calls for no callback of its own
-        "AND NOT EXISTS (SELECT 1 FROM follow_ups fx WHERE fx.tenant_id = i.tenant_id AND fx.interaction_id = i.id)"
+        # a callback's own interaction calls for no callback of its own; NOT IN over the non-null ids is one
+        # hashed subplan (NOT EXISTS became a nested loop over every follow-up of the branch per interaction)
+        "AND i.id NOT IN (SELECT fx.interaction_id FROM follow_ups fx "
+        "WHERE fx.tenant_id = :tenant AND fx.interaction_id IS NOT NULL)"
     ),
     Trigger.AFTER_COMPLAINT: (
         "FROM feedback fb JOIN clients c ON c.tenant_id = fb.tenant_id AND c.id = fb.client_id "
@@ -409,15 +411,41 @@ async def cards(
     return list((await session.execute(stmt)).all())
 
 
+# What "my day" shows of a follow-up (every column but the completion's links), read as plain rows.
+MY_DAY_COLUMNS = (
+    FollowUp.id,
+    FollowUp.occurrence,
+    FollowUp.due_on,
+    FollowUp.channel,
+    FollowUp.title,
+    FollowUp.priority,
+    FollowUp.contact_from,
+    FollowUp.contact_until,
+    FollowUp.state,
+    FollowUp.outcome,
+    FollowUp.attempts,
+    FollowUp.note,
+    FollowUp.completed_at,
+    FollowUp.escalated_at,
+    FollowUp.created_at,
+    FollowUp.updated_at,
+    FollowUp.plan_id,
+    FollowUp.client_id,
+    FollowUp.assignee_id,
+    FollowUp.covering_for_id,
+)
+
+
 async def my_day(
     session: AsyncSession, branch_id: uuid.UUID, staff_id: uuid.UUID, today: date, until: date, limit: int
-) -> list[FollowUp]:
+) -> list[Any]:
     """A staff member's open follow-ups due up to ``until``: overdue, today's and upcoming, at most
-    ``limit`` of each, by priority then due date. One statement on the open-by-assignee index."""
+    ``limit`` of each, by priority then due date, each with its client's number, name and language.
+    One statement: the open-by-assignee index, then the clients by primary key."""
     bucket = func.sign(FollowUp.due_on - today)
     ranked = (
         select(
-            FollowUp.id,
+            *MY_DAY_COLUMNS,
             func.row_number()
             .over(partition_by=bucket, order_by=(FollowUp.priority, FollowUp.due_on, FollowUp.id))
             .label("n"),
@@ -430,13 +458,21 @@ async def my_day(
         )
         .subquery()
     )
+    order = (ranked.c.priority, ranked.c.due_on, ranked.c.id)
+    # The LIMIT changes no answer (three days' buckets of ``limit``): it tells the planner how few rows
+    # come out of the window, which it cannot know, so that the clients are read by primary key.
+    shown = select(ranked).where(ranked.c.n <= limit).order_by(*order).limit(3 * limit).subquery()
     stmt = (
-        select(FollowUp)
-        .join(ranked, ranked.c.id == FollowUp.id)
-        .where(FollowUp.tenant_id == branch_id, ranked.c.n <= limit)
-        .order_by(FollowUp.priority, FollowUp.due_on, FollowUp.id)
+        select(
+            *(shown.c[c.key] for c in MY_DAY_COLUMNS),
+            Client.client_number,
+            Client.name.label("client_name"),
+            Client.preferred_language,
+        )
+        .join(Client, (Client.tenant_id == branch_id) & (Client.id == shown.c.client_id))
+        .order_by(shown.c.priority, shown.c.due_on, shown.c.id)
     )
-    return list(await session.scalars(stmt))
+    return list((await session.execute(stmt)).all())
 
 
 async def completion(

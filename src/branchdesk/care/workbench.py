@@ -14,16 +14,19 @@ import hmac
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from branchdesk.access.principal import Principal
 from branchdesk.availability import service as availability
 from branchdesk.calendars import service as calendars
 from branchdesk.care import errors, kinds, repository
-from branchdesk.care.models import FollowUp
+from branchdesk.care.follow_ups import ClientCard
 from branchdesk.care.permissions import FOLLOW_UP_MANAGE, FOLLOW_UP_WORK
 from branchdesk.care.service import settings
+from branchdesk.crm.rules import mask_name
 from branchdesk.notifications import service as notifications
 from branchdesk.platform import audit
 from branchdesk.platform.clock import utcnow
@@ -41,10 +44,13 @@ MORNING = time(9)
 
 @dataclass(frozen=True)
 class MyDay:
+    """Follow-ups as plain rows (``repository.MY_DAY_COLUMNS``), and the card of each one's client."""
+
     today: date
-    overdue: list[FollowUp] = field(default_factory=list)
-    due_today: list[FollowUp] = field(default_factory=list)
-    upcoming: list[FollowUp] = field(default_factory=list)
+    overdue: list[Row[Any]] = field(default_factory=list)
+    due_today: list[Row[Any]] = field(default_factory=list)
+    upcoming: list[Row[Any]] = field(default_factory=list)
+    cards: dict[uuid.UUID, ClientCard] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -78,7 +84,8 @@ class Morning:
 
 async def my_day(session: AsyncSession, by: Principal) -> MyDay:
     """The caller's open follow-ups: overdue, due today, and the next week's, each by priority then due
-    date (at most 50 of each). Two statements: the branch's today, then the follow-ups."""
+    date (at most 50 of each), with their clients' cards. Two statements: the branch's today, then the
+    follow-ups with their clients. Every one is the caller's, so each card is one ``cards_of`` gives them."""
     by.require(FOLLOW_UP_WORK)
     if by.staff_id is None:
         raise NotFound("Staff member", "员工", field=None)
@@ -91,6 +98,10 @@ async def my_day(session: AsyncSession, by: Principal) -> MyDay:
         [r for r in rows if r.due_on < today],
         [r for r in rows if r.due_on == today],
         [r for r in rows if r.due_on > today],
+        {
+            r.client_id: ClientCard(r.client_id, r.client_number, mask_name(r.client_name), r.preferred_language)
+            for r in rows
+        },
     )
 
 

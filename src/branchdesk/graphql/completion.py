@@ -3,7 +3,8 @@
 graphql-core completes every field of a response through the same generic steps (resolve info,
 resolver wrapper, awaitable checks, type dispatch), ~15 µs a field: most of a 50-row list's cost. A
 *pure* selection is one whose every field is a plain attribute (a strawberry field with no resolver,
-permission or extension), a Relay ``id`` or ``__typename``, with no directive and no ``@defer``. For
+permission or extension), a Relay ``id``, ``__typename`` or a resolver marked :func:`prefetched` whose
+value the parent read ahead, with no directive and no ``@defer``. For
 each pure selection under a field (keyed by the document's field nodes, so once per cached
 document), :class:`PlanningExecutor` compiles graphql-core's completion rules — non-null, lists,
 ``is_type_of``, an interface's runtime type, leaf coercion — into nested closures that read the
@@ -29,7 +30,7 @@ import inspect
 import operator
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from graphql.execution.collect_fields import FieldDetails, collect_subfields
 from graphql.pyutils import Undefined
@@ -58,6 +59,8 @@ from graphql import (
 
 Complete = Callable[[Any], Any]
 Get = Callable[[Any], Any]
+R = TypeVar("R", bound=Callable[..., Any])
+_PREFETCHED = "__branchdesk_prefetched__"
 _BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF
 _RELAY_ID = relay.Node.__dict__["_id"].__func__  # strawberry's resolver of Node.id
 MAX_PLANS = 4096  # distinct (field nodes, type) pairs kept; the document caches hold 512 documents
@@ -363,6 +366,10 @@ class PlanningExecutor(StrawberryGraphQLCoreExecutionContext):
         if resolver is not None and getattr(resolver.wrapped_func, "__func__", None) is _RELAY_ID:
             complete = self._compile(field_def.type, field_details_list)
             return (self._relay_id(parent_type.name, complete), _identity) if complete is not None else None
+        attribute = getattr(resolver.wrapped_func, _PREFETCHED, None) if resolver is not None else None
+        if attribute is not None and not definition.arguments:
+            complete = self._compile(field_def.type, field_details_list)
+            return (_read_ahead(attribute), complete) if complete is not None else None
         return None
 
     def _relay_id(self, type_name: str, complete: Complete) -> Get:
@@ -392,6 +399,31 @@ class PlanningExecutor(StrawberryGraphQLCoreExecutionContext):
             return found
 
         return global_id
+
+
+def prefetched(attribute: str) -> Callable[[R], R]:
+    """Marks a resolver (no arguments) whose value the parent may have read already and kept as
+    ``(value,)`` in ``attribute`` (None: not read). A plan reads that instead of calling the resolver,
+    so a list of such nodes stays pure; where it is None the plan is abandoned and the resolver runs,
+    which must return the kept value itself when there is one."""
+
+    def mark(resolver: R) -> R:
+        setattr(resolver, _PREFETCHED, attribute)
+        return resolver
+
+    return mark
+
+
+def _read_ahead(attribute: str) -> Get:
+    read = operator.attrgetter(attribute)
+
+    def get(source: Any) -> Any:
+        held = read(source)
+        if type(held) is not tuple:
+            raise Irregular  # not read ahead: the resolver loads it
+        return held[0]
+
+    return get
 
 
 def _default_id_attribute(cls: type) -> str | None:

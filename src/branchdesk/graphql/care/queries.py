@@ -143,7 +143,10 @@ class Queries:
         "My day (我的一天): your open follow-ups overdue, due today and in the coming week, most urgent first.",
     )
     async def my_day(self, info: Info) -> MyDay | None:
-        return MyDay.of(await info.context.call(workbench.my_day))
+        found = await info.context.call(workbench.my_day)
+        plan_ids = list({row.plan_id: None for row in (*found.overdue, *found.due_today, *found.upcoming)})
+        plans = await info.context.loaders.care_plan.load_many(plan_ids)  # one batch (null without care:read)
+        return MyDay.of(found, dict(zip(plan_ids, plans, strict=True)))
 
     @p.field(
         "follow_up:manage",

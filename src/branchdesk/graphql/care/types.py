@@ -5,8 +5,10 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime, time
 from enum import Enum
+from typing import Any
 
 import strawberry
+from sqlalchemy import Row
 from strawberry import relay
 from strawberry.types import Info
 
@@ -14,6 +16,7 @@ from branchdesk.care import follow_ups as work
 from branchdesk.care import rules, workbench
 from branchdesk.care import service as care
 from branchdesk.care.models import CarePlan, CarePlanRun, CareSettings, FollowUp
+from branchdesk.graphql.completion import prefetched
 from branchdesk.graphql.crm.types import Client
 from branchdesk.graphql.labels import graphql_enum
 from branchdesk.graphql.nodes import LoadedNode
@@ -201,9 +204,11 @@ class FollowUpNode(LoadedNode):
     client_id: strawberry.Private[uuid.UUID]
     assignee_id: strawberry.Private[uuid.UUID]
     covering_for_id: strawberry.Private[uuid.UUID | None]
+    read_card: strawberry.Private[tuple[FollowUpClientCard | None] | None] = None  # read ahead ("my day")
+    read_plan: strawberry.Private[tuple[CarePlanNode | None] | None] = None
 
     @classmethod
-    def of(cls, found: FollowUp) -> FollowUpNode:
+    def of(cls, found: FollowUp | Row[Any]) -> FollowUpNode:
         return cls(
             id=str(found.id),
             occurrence=found.occurrence,
@@ -228,7 +233,10 @@ class FollowUpNode(LoadedNode):
         )
 
     @strawberry.field(description="The plan it comes from (null without `care:read`).")
+    @prefetched("read_plan")
     async def plan(self, info: Info) -> CarePlanNode | None:
+        if self.read_plan is not None:
+            return self.read_plan[0]
         found: CarePlanNode | None = await info.context.loaders.care_plan.load(self.plan_id)
         return found
 
@@ -238,7 +246,10 @@ class FollowUpNode(LoadedNode):
         return found
 
     @strawberry.field(description="The client's card for this follow-up: what its assignee needs to make contact.")
+    @prefetched("read_card")
     async def card(self, info: Info) -> FollowUpClientCard | None:
+        if self.read_card is not None:
+            return self.read_card[0]
         found: work.ClientCard | None = await info.context.loaders.follow_up_card.load(self.client_id)
         return FollowUpClientCard.of(found) if found is not None else None
 
@@ -289,12 +300,20 @@ class MyDay:
     upcoming: list[FollowUpNode] = strawberry.field(description="Due in the next seven days (at most 50).")
 
     @classmethod
-    def of(cls, found: workbench.MyDay) -> MyDay:
+    def of(cls, found: workbench.MyDay, plans: dict[uuid.UUID, CarePlanNode | None]) -> MyDay:
+        """With each follow-up's card and plan read ahead, so that the lists complete as plain values."""
+        cards = {key: FollowUpClientCard.of(card) for key, card in found.cards.items()}
+
+        def node(row: Row[Any]) -> FollowUpNode:
+            made = FollowUpNode.of(row)
+            made.read_card, made.read_plan = (cards.get(row.client_id),), (plans.get(row.plan_id),)
+            return made
+
         return cls(
             today=found.today,
-            overdue=[FollowUpNode.of(f) for f in found.overdue],
-            due_today=[FollowUpNode.of(f) for f in found.due_today],
-            upcoming=[FollowUpNode.of(f) for f in found.upcoming],
+            overdue=[node(f) for f in found.overdue],
+            due_today=[node(f) for f in found.due_today],
+            upcoming=[node(f) for f in found.upcoming],
         )
 
 
