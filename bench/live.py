@@ -3,7 +3,8 @@
 Seeds a fresh database on the local PostgreSQL (the demo data, plus tellers in branch 0101), starts two
 API processes (uvicorn, production settings, same database and Redis) and connects ``--subscribers``
 graphql-transport-ws clients, half to each, every one subscribed to ``directivePublished`` in 0101 as
-a teller (tokens issued with the servers' signing key). Head office then publishes ``--events``
+a teller (tokens issued with the servers' signing key). Head office then publishes ``--warmup`` directives
+(reported apart: the first event after start pays once for first statements and plans) and ``--events``
 directives to 0101 through the first process; for each, the time from sending ``publishDirective`` to
 each subscriber's receipt is taken (the commit, Redis, the other process, the per-event re-authorisation
 and read as each subscriber, the socket). Target: p99 ≤ 250 ms. Beside it, the baseline measured in the
@@ -44,6 +45,8 @@ from api import (
     _die_with_parent,
     admin_execute,
     free_port,
+    gc_figures,
+    longest_pause_between,
     service_env,
     settings_from,
     stop_server,
@@ -200,11 +203,15 @@ async def measure_service(urls: list[str], tokens: list[str], admin: str, args: 
     await asyncio.sleep(args.settle)
     idle = [rss_mb(pid) for pid in pids]
     latencies: list[float] = []
+    per_event: list[float | None] = []  # each event's p99
     publish_ms: list[float] = []
     headers = {"Authorization": f"Bearer {admin}", "X-Branch": OFFICE}
-    cpu_before, load_before = cpu_seconds(pids), os.getloadavg()
+    warm_up: list[float | None] = []  # the p99 of each warm-up event (not measured)
     async with httpx.AsyncClient(base_url=urls[0], timeout=30) as client:
-        for n in range(args.events):
+        for n in range(-args.warmup, args.events):
+            if n == 0:  # measured from here: what the warm-up paid once (first statements, plans) is behind
+                cpu_before, load_before = cpu_seconds(pids), os.getloadavg()
+                gc_before = [gc_figures(url) for url in urls]
             title = f"live-{n}-{uuid.uuid4().hex[:6]}"
             content = {
                 "titleZh": "实时推送测试", "titleEn": title, "bodyZh": "正文", "bodyEn": "Body", "category": "OPERATIONS",
@@ -213,13 +220,21 @@ async def measure_service(urls: list[str], tokens: list[str], admin: str, args: 
             }  # fmt: skip
             sent = time.perf_counter()
             answer = (await client.post("/graphql", json={"query": PUBLISH, "variables": {"i": {"content": content}}}, headers=headers)).json()
-            publish_ms.append((time.perf_counter() - sent) * 1000)
+            took_ms = (time.perf_counter() - sent) * 1000
             if answer.get("errors") or answer["data"]["publishDirective"]["errors"]:
                 raise SystemExit(f"publishing failed: {answer}")
             await wait_for(subscribers, title, args.timeout)
-            latencies += [(s.received[title] - sent) * 1000 for s in subscribers if title in s.received]
+            these = [(s.received[title] - sent) * 1000 for s in subscribers if title in s.received]
+            p99 = round(percentile(these, 99), 1) if these else None
+            if n < 0:
+                warm_up.append(p99)
+            else:
+                publish_ms.append(took_ms)
+                per_event.append(p99)
+                latencies += these
             await asyncio.sleep(args.gap)
     spent = cpu_seconds(pids) - cpu_before  # the gaps are idle: heartbeats only
+    gc_during = [longest_pause_between(b, gc_figures(url)) for b, url in zip(gc_before, urls, strict=True)]
     for s in subscribers:
         await s.ws.close()
     await redis.aclose()
@@ -227,6 +242,9 @@ async def measure_service(urls: list[str], tokens: list[str], admin: str, args: 
     return {
         "delivery": summary(latencies, args.subscribers * args.events),
         "cpu_us_per_delivery": cpu_per_delivery(spent, len(latencies)),
+        "p99_ms_per_event": per_event,
+        "warm_up_p99_ms": warm_up,
+        "gc_during_events": gc_during,  # per API process: collections, and the longest pause's bound
         "load_average": [round(x, 2) for x in (*load_before, *os.getloadavg())],
         "publish_mutation_p50_ms": round(statistics.median(publish_ms), 1),
         "memory": [
@@ -252,13 +270,15 @@ async def measure_baseline(urls: list[str], args: argparse.Namespace, pids: list
     await asyncio.sleep(args.settle)
     idle = [rss_mb(pid) for pid in pids]
     latencies: list[float] = []
-    cpu_before = cpu_seconds(pids)
-    for n in range(args.events):
+    for n in range(-args.warmup, args.events):  # warmed up as the service is
+        if n == 0:
+            cpu_before = cpu_seconds(pids)
         marker = f"base-{n}"
         sent = time.perf_counter()
         await redis.publish(CHANNEL, json.dumps({"marker": marker}))
         await wait_for(subscribers, marker, args.timeout)
-        latencies += [(s.received[marker] - sent) * 1000 for s in subscribers if marker in s.received]
+        if n >= 0:
+            latencies += [(s.received[marker] - sent) * 1000 for s in subscribers if marker in s.received]
         await asyncio.sleep(args.gap)
     spent = cpu_seconds(pids) - cpu_before
     for s in subscribers:
@@ -296,8 +316,11 @@ def start(name: str, target: str, env: dict[str, str], log_dir: Path) -> Server:
 def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--subscribers", type=int, default=1000, help="WebSocket subscribers in all (half per process)")
-    parser.add_argument("--events", type=int, default=5, help="directives published, one after another")
-    parser.add_argument("--gap", type=float, default=1.0, help="seconds between events")
+    parser.add_argument("--events", type=int, default=20, help="directives published, one after another")
+    parser.add_argument("--gap", type=float, default=0.5, help="seconds between events")
+    parser.add_argument(
+        "--warmup", type=int, default=1, help="events published first and not measured (reported apart)"
+    )
     parser.add_argument("--settle", type=float, default=3.0, help="seconds to let the subscribers idle before reading RSS")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for every receipt of an event")
     parser.add_argument("--results", type=Path, default=RESULTS)
@@ -360,6 +383,11 @@ def report(args: argparse.Namespace, service_figures: dict[str, Any], baseline: 
     print(f"server CPU per message delivered: {service_figures['cpu_us_per_delivery']} µs (baseline "
           f"{baseline['cpu_us_per_delivery']} µs); load average at the start and end of the events: "
           f"{service_figures['load_average']}")  # fmt: skip
+    print(f"p99 of each event (ms): {service_figures['p99_ms_per_event']}; of the warm-up event(s), not "
+          f"counted: {service_figures['warm_up_p99_ms']}")  # fmt: skip
+    print("garbage collections during the events, per API process: " + "; ".join(
+        f"{g['collections']}, the longest ≤ {g['longest_at_most_ms']} ms" for g in service_figures["gc_during_events"]
+    ))  # fmt: skip
     print(f"publishDirective round trip p50: {service_figures['publish_mutation_p50_ms']} ms")
     print("memory per idle subscriber (RSS delta / subscribers):")
     for n, (m, b) in enumerate(zip(service_figures["memory"], baseline["memory"], strict=True), start=1):
