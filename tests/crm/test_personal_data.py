@@ -98,8 +98,13 @@ async def test_exact_match_search_by_phone_and_id_number(as_staff, crm_branch):
         assert [e["node"]["id"] for e in found["data"]["clients"]["edges"]] == [client["id"]], wanted
     assert (await head(search, {"f": {"phone": mobile()}}))["data"]["clients"]["edges"] == []
     teller = await as_staff(crm_branch.teller)
-    cards = await teller("query($p: String) { findClientRoutingCards(phone: $p) { maskedName } }", {"p": phone})
-    assert cards["data"]["findClientRoutingCards"] == [{"maskedName": "张*"}]
+    cards = await teller(
+        "query($p: String) { findClientRoutingCards(phone: $p) { maskedName clientId } }", {"p": phone}
+    )
+    # the card names the client by id, to queue or refer them, and shows nothing personal
+    assert cards["data"]["findClientRoutingCards"] == [{"maskedName": "张*", "clientId": client["id"]}]
+    profile = await teller("query($id: ID!) { client(id: $id) { name } }", {"id": client["id"]})
+    assert profile["data"]["client"] is None
 
 
 def _raw_id(global_id: str) -> str:

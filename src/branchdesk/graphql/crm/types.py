@@ -313,6 +313,14 @@ class ClientRoutingCard:
             client_id=card.client_id,
         )
 
+    @strawberry.field(
+        name="clientId",
+        description="The client's id, to name them when queueing or referring them (`registerVisit`, "
+        "`raiseHandoff`); reading the profile with it still needs `client:read` and the client in scope.",
+    )
+    def global_client_id(self) -> strawberry.ID:
+        return strawberry.ID(relay.to_base64("Client", self.client_id))
+
     @strawberry.field(description="The client's value tier, to serve them at the right desk; null until scored.")
     async def tier(
         self, info: Info
