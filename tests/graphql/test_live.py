@@ -296,18 +296,7 @@ async def test_a_subscriber_on_one_process_hears_what_another_raised_and_never_a
 
     # when head office publishes a directive to this branch only, through process two
     async with httpx.AsyncClient(base_url=f"http://{other}") as two:
-        content = {
-            "titleZh": "跨进程",
-            "titleEn": "Across processes",
-            "bodyZh": "正文",
-            "bodyEn": "Body",
-            "category": "OPERATIONS",
-            "effectiveOn": date.today().isoformat(),
-            "deadline": (utcnow() + timedelta(days=2)).isoformat(),
-            "roles": ["teller"],
-            "target": "LIST",
-            "branches": [branch.code],
-        }
+        content = directive_to(branch, "Across processes", title_zh="跨进程")
         headers = {"Authorization": f"Bearer {ho}", "X-Branch": world.head_office.code}
         sent = await two.post(
             "/graphql", json={"query": PUBLISH, "variables": {"i": {"content": content}}}, headers=headers
@@ -341,9 +330,10 @@ async def test_a_subscriber_on_one_process_hears_what_another_raised_and_never_a
         await subscription.ws.close()
 
 
-async def _publish_here(api: Any, world: Any, branch: Any, title: str) -> str:
-    content = {
-        "titleZh": title,
+def directive_to(branch: Any, title: str, *, title_zh: str | None = None) -> dict[str, Any]:
+    """A directive for the branch's tellers, to attest within two days."""
+    return {
+        "titleZh": title_zh or title,
         "titleEn": title,
         "bodyZh": "正文",
         "bodyEn": "Body",
@@ -354,6 +344,10 @@ async def _publish_here(api: Any, world: Any, branch: Any, title: str) -> str:
         "target": "LIST",
         "branches": [branch.code],
     }
+
+
+async def _publish_here(api: Any, world: Any, branch: Any, title: str) -> str:
+    content = directive_to(branch, title)
     sent = await api.post(
         PUBLISH, {"i": {"content": content}}, token=await api.token(world.ho_admin), branch=world.head_office.code
     )

@@ -129,6 +129,13 @@ def in_scope(branch_id: uuid.UUID, reader: Reader) -> ColumnElement[bool]:
     return or_(_book(reader.staff_id), Client.owner_id.in_(colleagues), shared)
 
 
+def reachable(branch_id: uuid.UUID, reader: Reader, client_ids: Sequence[uuid.UUID] | None = None) -> Select[Any]:
+    """The ids of the clients (of ``client_ids``, when given) that ``reader``'s scope reaches: the subquery
+    what hangs off a client (holdings, interactions, segment members) is filtered by."""
+    stmt = select(Client.id).where(Client.tenant_id == branch_id, in_scope(branch_id, reader))
+    return stmt.where(Client.id.in_(client_ids)) if client_ids is not None else stmt
+
+
 def clients_query(branch_id: uuid.UUID, reader: Reader, filters: Filters) -> Select[*tuple[Any, ...]]:
     stmt: Select[*tuple[Any, ...]] = select(*PROFILE).where(Client.tenant_id == branch_id, in_scope(branch_id, reader))
     if filters.owner_id is not None:
@@ -171,8 +178,7 @@ async def profiles(session: AsyncSession, branch_id: uuid.UUID, reader: Reader, 
 async def in_scope_ids(
     session: AsyncSession, branch_id: uuid.UUID, reader: Reader, ids: list[uuid.UUID]
 ) -> list[uuid.UUID]:
-    stmt = select(Client.id).where(Client.tenant_id == branch_id, Client.id.in_(ids), in_scope(branch_id, reader))
-    return list(await session.scalars(stmt))
+    return list(await session.scalars(reachable(branch_id, reader, ids)))
 
 
 async def portfolio_ids(

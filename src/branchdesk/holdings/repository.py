@@ -19,8 +19,7 @@ from sqlalchemy import Select, func, literal_column, select, text, tuple_, updat
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from branchdesk.crm.models import Client
-from branchdesk.crm.repository import Reader, in_scope
+from branchdesk.crm.repository import Reader, reachable
 from branchdesk.holdings.models import ExchangeRate, Holding, Product
 
 PRODUCT = (
@@ -93,17 +92,13 @@ async def change_product(session: AsyncSession, code: str, values: Mapping[str, 
 
 def holdings_query(branch_id: uuid.UUID, reader: Reader, client_ids: Sequence[uuid.UUID]) -> Select[*tuple[Any, ...]]:
     """The holdings of those clients that ``reader`` reaches."""
-    visible = select(Client.id).where(
-        Client.tenant_id == branch_id, Client.id.in_(client_ids), in_scope(branch_id, reader)
-    )
+    visible = reachable(branch_id, reader, client_ids)
     return select(*HOLDING).where(Holding.tenant_id == branch_id, Holding.client_id.in_(visible))
 
 
 def counts_query(branch_id: uuid.UUID, reader: Reader, client_ids: Sequence[uuid.UUID]) -> Select[*tuple[Any, ...]]:
     """(client, how many holdings) of those clients that ``reader`` reaches: from the index alone."""
-    visible = select(Client.id).where(
-        Client.tenant_id == branch_id, Client.id.in_(client_ids), in_scope(branch_id, reader)
-    )
+    visible = reachable(branch_id, reader, client_ids)
     return (
         select(Holding.client_id, func.count())
         .where(Holding.tenant_id == branch_id, Holding.client_id.in_(visible))
@@ -124,14 +119,14 @@ async def holdings_by_id(
 ) -> list[Any]:
     if not ids:
         return []
-    visible = select(Client.id).where(Client.tenant_id == branch_id, in_scope(branch_id, reader))
+    visible = reachable(branch_id, reader)
     stmt = select(*HOLDING).where(Holding.tenant_id == branch_id, Holding.id.in_(ids), Holding.client_id.in_(visible))
     return list((await session.execute(stmt)).all())
 
 
 def maturing_query(branch_id: uuid.UUID, reader: Reader, first: date, last: date) -> Select[*tuple[Any, ...]]:
     """Active holdings maturing between the two dates (both included), of clients ``reader`` reaches."""
-    visible = select(Client.id).where(Client.tenant_id == branch_id, in_scope(branch_id, reader))
+    visible = reachable(branch_id, reader)
     return select(*HOLDING).where(
         Holding.tenant_id == branch_id,
         Holding.status == literal_column("'active'"),  # a literal, so the partial index's predicate matches

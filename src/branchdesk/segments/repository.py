@@ -32,7 +32,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from branchdesk.crm.models import Client
-from branchdesk.crm.repository import PROFILE, Reader, in_scope
+from branchdesk.crm.repository import PROFILE, Reader, in_scope, reachable
 from branchdesk.crm.rules import month_days_within
 from branchdesk.holdings.models import Holding
 from branchdesk.holdings.rules import HoldingStatus
@@ -293,7 +293,7 @@ def members_query(branch_id: uuid.UUID, segment_id: uuid.UUID, reader: Reader) -
         SegmentMember.tenant_id == branch_id, SegmentMember.segment_id == segment_id, SegmentMember.left_at.is_(None)
     )
     if reader.scope.value != "branch":
-        visible = select(Client.id).where(Client.tenant_id == branch_id, in_scope(branch_id, reader))
+        visible = reachable(branch_id, reader)
         stmt = stmt.where(SegmentMember.client_id.in_(visible))
     return stmt
 
@@ -303,9 +303,7 @@ async def members_by_id(session: AsyncSession, branch_id: uuid.UUID, reader: Rea
         SegmentMember.tenant_id == branch_id,
         SegmentMember.id.in_(ids),
         SegmentMember.left_at.is_(None),
-        SegmentMember.client_id.in_(
-            select(Client.id).where(Client.tenant_id == branch_id, in_scope(branch_id, reader))
-        ),
+        SegmentMember.client_id.in_(reachable(branch_id, reader)),
     )
     return list((await session.execute(stmt)).all())
 

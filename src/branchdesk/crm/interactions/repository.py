@@ -11,7 +11,7 @@ from sqlalchemy import Select, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from branchdesk.crm.models import Client, Interaction
-from branchdesk.crm.repository import Reader, in_scope
+from branchdesk.crm.repository import Reader, reachable
 
 TIMELINE = (
     Interaction.id,
@@ -31,17 +31,13 @@ TIMELINE = (
 
 def timelines_query(branch_id: uuid.UUID, reader: Reader, client_ids: list[uuid.UUID]) -> Select[*tuple[Any, ...]]:
     """The interactions of those clients that ``reader`` reaches."""
-    visible = select(Client.id).where(
-        Client.tenant_id == branch_id, Client.id.in_(client_ids), in_scope(branch_id, reader)
-    )
+    visible = reachable(branch_id, reader, client_ids)
     return select(*TIMELINE).where(Interaction.tenant_id == branch_id, Interaction.client_id.in_(visible))
 
 
 def counts_query(branch_id: uuid.UUID, reader: Reader, client_ids: list[uuid.UUID]) -> Select[*tuple[Any, ...]]:
     """(client, how many interactions) of those clients that ``reader`` reaches: from the index alone."""
-    visible = select(Client.id).where(
-        Client.tenant_id == branch_id, Client.id.in_(client_ids), in_scope(branch_id, reader)
-    )
+    visible = reachable(branch_id, reader, client_ids)
     return (
         select(Interaction.client_id, func.count())
         .where(Interaction.tenant_id == branch_id, Interaction.client_id.in_(visible))
@@ -79,7 +75,7 @@ async def note_contact(session: AsyncSession, branch_id: uuid.UUID, client_ids: 
 
 
 async def by_id(session: AsyncSession, branch_id: uuid.UUID, reader: Reader, ids: list[uuid.UUID]) -> list[Any]:
-    visible = select(Client.id).where(Client.tenant_id == branch_id, in_scope(branch_id, reader))
+    visible = reachable(branch_id, reader)
     stmt = select(*TIMELINE).where(
         Interaction.tenant_id == branch_id, Interaction.id.in_(ids), Interaction.client_id.in_(visible)
     )

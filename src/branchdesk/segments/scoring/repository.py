@@ -35,7 +35,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from branchdesk.crm.models import Client, Interaction
-from branchdesk.crm.repository import Reader, in_scope
+from branchdesk.crm.repository import Reader, reachable
 from branchdesk.segments.models import BranchTierThreshold, ClientScore, ClientScoreChange, ScoringPolicy, ValueTier
 
 
@@ -282,7 +282,7 @@ def changes_query(
     to_value: str | None,
 ) -> Select[*tuple[Any, ...]]:
     """Changes of ``kind`` since a time (to a value), of the clients ``reader`` reaches."""
-    visible = select(Client.id).where(Client.tenant_id == branch_id, in_scope(branch_id, reader))
+    visible = reachable(branch_id, reader)
     stmt = select(ClientScoreChange).where(
         ClientScoreChange.tenant_id == branch_id,
         ClientScoreChange.kind == kind,
@@ -304,7 +304,7 @@ def clients_in_tiers(branch_id: uuid.UUID, tiers: list[str]) -> Select[*tuple[An
 async def changes_by_id(
     session: AsyncSession, branch_id: uuid.UUID, reader: Reader, ids: list[uuid.UUID]
 ) -> list[ClientScoreChange]:
-    visible = select(Client.id).where(Client.tenant_id == branch_id, in_scope(branch_id, reader))
+    visible = reachable(branch_id, reader)
     stmt = select(ClientScoreChange).where(
         ClientScoreChange.tenant_id == branch_id,
         ClientScoreChange.id.in_(ids),
