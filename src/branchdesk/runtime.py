@@ -113,6 +113,7 @@ async def runtime(settings: Settings, *, run_migrations: bool) -> AsyncIterator[
         db=Database(
             where.app_url,
             where.platform_url,
+            pool_size=settings.db_pool_size,
             info={POLICY_CACHE: policies, EVENTS: events, DATA_KEYS: DataKeyRing.from_settings(settings)},
             server_settings=settings.db_server_settings,
         ),

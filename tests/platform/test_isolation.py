@@ -349,8 +349,7 @@ async def test_platform_scope_is_a_separate_role(rt):
 
 
 async def test_a_pooled_connection_carries_nothing_from_one_branch_to_the_next(rt, seeded):
-    single = Database(rt.endpoints.app_url, rt.endpoints.platform_url, pool_size=1)
-    single.app_engine.pool._max_overflow = 0  # one connection, reused by every session below
+    single = Database(rt.endpoints.app_url, rt.endpoints.platform_url, pool_size=1)  # reused by every session below
     a, b = seeded.branch_a.id, seeded.branch_b.id
     try:
         async with single.session(a) as session:

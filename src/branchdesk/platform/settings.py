@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     db_lock_timeout_ms: int = 5_000
     db_statement_timeout_ms: int = 30_000
     db_idle_in_transaction_timeout_ms: int = 60_000
+    # Connections each process keeps open to PostgreSQL for requests (a fixed pool: none is opened or
+    # closed under load); a request waits for a free one when all are busy.
+    db_pool_size: int = Field(default=20, ge=1, le=200)
     data_dir: Path = Path(".branchdesk")
 
     # JSON Web Key Set holding the private signing keys; the first key signs. Generated in development.
