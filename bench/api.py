@@ -118,6 +118,11 @@ async def admin_execute(sql: str) -> Any:
         await conn.close()
 
 
+async def sessions_opened(database: str) -> int:
+    """Connections PostgreSQL has accepted into the database so far (pg_stat_database.sessions)."""
+    return int(await admin_execute(f"select sessions from pg_stat_database where datname = '{database}'"))
+
+
 def service_env(database: str, data_dir: Path) -> dict[str, str]:
     """Production settings, every URL explicit; the server never migrates, so DB_ROLE_PASSWORD (which
     production requires) is not used: the roles keep the password the seeding migration gave them."""
@@ -564,6 +569,10 @@ def all_workers(
     """The machine's capacity: ``branchdesk serve --workers N`` and the baseline with N workers, each
     query once, wrk with N threads and N times the connections."""
     workers = args.workers
+    # The one-worker servers go first: their pools beside N workers' would pass PostgreSQL's max_connections.
+    for server in list(servers):
+        stop_server(server)
+        servers.remove(server)
     ours = start_server("branchdesk-workers", "branchdesk_app", env, work_dir, workers)
     raw = start_server("raw-workers", "raw_app", raw_env, work_dir, workers)
     servers += [ours, raw]
@@ -653,7 +662,9 @@ def bench(args: argparse.Namespace, database: str, work_dir: Path, servers: list
     for load in all_loads:
         run_wrk(urls[load.server], load, token, args.warmup, args.connections, work_dir, by_name[load.server])
     gc_before = gc_figures(urls["branchdesk"])  # start-up and warm-up behind
+    sessions_before = asyncio.run(sessions_opened(database))
     kept, discarded = measure(by_name, all_loads, token, args, work_dir)
+    connections_opened = asyncio.run(sessions_opened(database)) - sessions_before
     rss["end_of_rounds"] = {s.name: rss_mb(s) for s in servers}
     gc_after = gc_figures(urls["branchdesk"])
     gc_pause_ms = {
@@ -690,6 +701,13 @@ def bench(args: argparse.Namespace, database: str, work_dir: Path, servers: list
                 "met": cpu <= GC_PAUSE_LIMIT_MS,
             }
         )
+    rows.append(
+        {
+            "target": "no PostgreSQL connection opened during the rounds (fixed pools, both servers)",
+            "value": connections_opened,
+            "met": connections_opened == 0,
+        }
+    )
     if memory is not None and memory["growth_10k_to_end_mb"] is not None:
         growth = memory["growth_10k_to_end_mb"]
         rows.append(
@@ -724,6 +742,7 @@ def bench(args: argparse.Namespace, database: str, work_dir: Path, servers: list
                 "rss_mb": rss,
                 "memory": memory,
                 "longest_gc_pause_ms": gc_pause_ms,
+                "connections_opened_during_rounds": connections_opened,
                 "all_workers": capacity,
                 "rounds": kept,
                 "discarded_rounds": discarded,

@@ -14,6 +14,7 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -55,8 +56,8 @@ def staff_page(rows: list) -> bytes:
         }
         for r in rows
     ]
-    # Strawberry's encoder: json.dumps with compact separators (ASCII escapes kept).
-    return json.dumps({"data": {"staff": {"edges": edges}}}, separators=(",", ":")).encode()
+    # The service's encoder: orjson, compact UTF-8.
+    return orjson.dumps({"data": {"staff": {"edges": edges}}})
 
 
 async def _keep_session(conn: object) -> None:
