@@ -62,8 +62,8 @@ async def test_my_day_costs_the_same_statements_for_two_follow_ups_or_eight(rt, 
         day = body["data"]["myDay"]
         counted.append((count, len(day["overdue"]) + len(day["dueToday"]) + len(day["upcoming"])))
     assert [n for _, n in counted] == [2, 8]
-    # entry (2), the branch's today, the follow-ups with their clients' cards, then one batch for the plans
-    assert [c for c, _ in counted] == [5, 5]
+    # entry (1), the branch's today, the follow-ups with their clients' cards, then one batch for the plans
+    assert [c for c, _ in counted] == [4, 4]
     shown = body["data"]["myDay"]["upcoming"]
     assert {(f["card"]["maskedName"], len(f["card"]["clientNumber"]), f["plan"] is not None) for f in shown} == {
         ("王**", 11, True)
@@ -72,7 +72,7 @@ async def test_my_day_costs_the_same_statements_for_two_follow_ups_or_eight(rt, 
     token = await api.token(many.cm2)
     count, body = await _count(api, sql_counter, MY_DAY, token, many.branch.code)
     assert [body["data"]["myDay"][k] for k in ("overdue", "dueToday", "upcoming")] == [[], [], []]
-    assert count == 4  # no follow-ups: no plans to load
+    assert count == 3  # no follow-ups: no plans to load
 
 
 async def test_a_bad_plan_is_refused_with_typed_errors_and_nothing_written(rt, api, care_branch):

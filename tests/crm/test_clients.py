@@ -169,6 +169,6 @@ async def test_a_page_costs_the_same_statements_for_10_or_100_clients_with_owner
         return sql_counter.count
 
     ten, hundred = await count(10), await count(100)
-    # entry (2), the page with each client's team, the members (owners and teams in one batch): the same for
+    # entry (1), the page with each client's team, the members (owners and teams in one batch): the same for
     # any page size
-    assert ten == hundred == 4
+    assert ten == hundred == 3

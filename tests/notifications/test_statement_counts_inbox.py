@@ -21,12 +21,12 @@ async def test_an_inbox_page_with_its_counts_costs_entry_plus_three(api, rt, wor
     token = await api.token(world.head_a)
     count, body = await _count(api, sql_counter, INBOX, token, world.branch_a.code)
     assert len(body["data"]["notifications"]["edges"]) == 20
-    assert count == 5  # entry, the page, its total, the unread count
+    assert count == 4  # entry, the page, its total, the unread count
 
 
 async def test_a_directives_page_costs_entry_plus_one_and_to_attest_one_more(api, world, sql_counter):
     token = await api.token(world.head_a)
     count, _ = await _count(api, sql_counter, DIRECTIVES, token, world.branch_a.code)
-    assert count == 3  # entry, the page with the caller's attestations joined
+    assert count == 2  # entry, the page with the caller's attestations joined
     count, _ = await _count(api, sql_counter, TO_ATTEST, token, world.branch_a.code)
-    assert count == 4  # and the caller's roles in the branch
+    assert count == 3  # and the caller's roles in the branch

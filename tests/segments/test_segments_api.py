@@ -121,9 +121,9 @@ async def test_a_members_page_costs_a_pinned_number_of_statements(api, as_member
     with sql_counter:
         body = await api.post(MEMBERS, {"s": made["segment"]["id"], "first": 50}, token=token, branch=scored.code)
     assert len(body["data"]["segmentMembers"]["edges"]) == 50
-    # entry (2), the segment, the page, the count, the clients, their scores, the ladder (tiers and the
+    # entry (1), the segment, the page, the count, the clients, their scores, the ladder (tiers and the
     # branch's thresholds in one join)
-    assert sql_counter.count == 8
+    assert sql_counter.count == 7
 
 
 async def test_tiers_and_the_branchs_own_thresholds(as_member, scored, world):

@@ -194,18 +194,18 @@ async def test_the_hot_reads_cost_pinned_statements_whatever_their_size(api, rt,
         count, body = await _count(api, sql_counter, PAGE, token, floor.code, {"n": size})
         assert len(body["data"]["visits"]["edges"]) == size
         counts.append(count)
-    # entry (2), the page, then one batch each: members, tickets (walk-ins: no client to read)
-    assert counts == [5, 5]
+    # entry (1), the page, then one batch each: members, tickets (walk-ins: no client to read)
+    assert counts == [4, 4]
     count, body = await _count(api, sql_counter, BOARDS, token, floor.code)
     assert [b["waitingCount"] for b in body["data"]["queueBoards"]] == [5, 0, 0, 0]
-    # entry (2), the local day, the open tickets, the boards' figures, then the waiting tickets' visits in one
+    # entry (1), the local day, the open tickets, the boards' figures, then the waiting tickets' visits in one
     # batch (the ticket called is not in service yet: nobody serves it to read)
-    assert count == 6
+    assert count == 5
     call_token = await api.token(floor.teller1)
     count, _ = await _count(api, sql_counter, CALL, call_token, floor.code, {"i": {"line": "COUNTER"}})
-    # entry (2), the mutation's savepoint, the call (one statement, the visit returned), the audit record
+    # entry (1), the mutation's savepoint, the call (one statement, the visit returned), the audit record
     # (lock, last, insert), the savepoint released, then the payload's visit and its tickets
-    assert count == 10
+    assert count == 9
 
 
 QUEUE_CHANGED = "subscription($l: ServiceLine) { queueChanged(line: $l) { line visitId action } }"

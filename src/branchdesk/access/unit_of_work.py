@@ -57,8 +57,8 @@ class Gate:
 
     async def enter(self, session: AsyncSession, identity: Identity, branch_code: str | None) -> Principal:
         """Bind ``session``'s transaction to the branch named by ``branch_code`` (X-Branch) and return who
-        acts there: two statements (the binding, then the caller's standing), plus the branch's policy
-        when this process has not loaded it yet."""
+        acts there: one statement (the binding, then the caller's standing: ``enter_branch``), plus the
+        branch's policy when this process has not loaded it yet."""
         service = identity.service_account_id is not None
         if service and branch_code is not None and branch_code != identity.service_branch:
             raise DomainError(errors.BRANCH_ACCESS, field="X-Branch", code=branch_code)
@@ -70,8 +70,7 @@ class Gate:
             raise DomainError(errors.BRANCH_ACCESS, field="X-Branch", code=code)
         subject_id = identity.service_account_id if service else identity.staff_id
         assert subject_id is not None
-        await bind_branch(session, key.id)
-        found = await repository.standing(session, key.id, subject_id, service=service)
+        found = await repository.enter(session, key.id, subject_id, service=service)
         try:
             admitted = self._admit(found, code)
         except DomainError:

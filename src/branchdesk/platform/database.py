@@ -199,6 +199,11 @@ _BIND = text("select set_config('app.tenant_id', :branch, true)")
 async def bind_branch(session: AsyncSession, branch_id: uuid.UUID | None) -> None:
     """Bind the current transaction to a branch; local to the transaction, so pooled connections stay clean."""
     await session.execute(_BIND, {"branch": str(branch_id) if branch_id else ""})
+    bound(session, branch_id)
+
+
+def bound(session: AsyncSession, branch_id: uuid.UUID | None) -> None:
+    """Record the branch the transaction was bound to (by :func:`bind_branch`, or by SQL that binds it)."""
     session.info["branch_id"] = branch_id
 
 
