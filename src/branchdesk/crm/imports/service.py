@@ -162,7 +162,10 @@ def _check_rows(rows: Sequence[Row], issues: list[Issue], tick: Progress) -> lis
 def _staged(
     session: AsyncSession, good: list[tuple[Row, dict[str, Any]]], owners: dict[str, Any], tick: Progress
 ) -> list[tuple[Any, ...]]:
-    """The staging table's records: personal data sealed under the current key, with its keyed hashes."""
+    """The staging table's records: personal data sealed under the current key, with its keyed hashes; in
+    client number order, so the upsert's probes and inserts into the unique index go page after page
+    (sorting here costs a tenth of what an ORDER BY on the server did, which spilled to disk)."""
+    good = sorted(good, key=lambda checked: checked[1]["client_number"])
     ring = data_keys(session)
     key = ring.current
     numbers = [s.get("id_number") for _, s in good]
