@@ -723,32 +723,35 @@ def crm_import_clients(
 
     from branchdesk.crm.imports import layout
     from branchdesk.crm.imports import service as imports
+    from branchdesk.platform.memory import collector_paused
     from branchdesk.tenants import service as tenants
 
     console = Console(stderr=True)
-    sheet = layout.read_sheet(file.read_bytes())
-    with Progress(
-        TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
-    ) as bar:
-        tasks: dict[str, Any] = {}
+    # The command does nothing else: the cyclic collector stays off from reading to commit (switched back
+    # on between phases, each first collection would walk every row built so far: about 1 s of 100,000)
+    with collector_paused():
+        sheet = layout.read_sheet(file.read_bytes())
+        columns = (TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        with Progress(*columns, console=console) as bar:
+            tasks: dict[str, Any] = {}
 
-        def progress(phase: str, done: int, total: int) -> None:
-            if phase not in tasks:
-                tasks[phase] = bar.add_task(phase, total=total)
-            bar.update(tasks[phase], completed=done, total=total)
+            def progress(phase: str, done: int, total: int) -> None:
+                if phase not in tasks:
+                    tasks[phase] = bar.add_task(phase, total=total)
+                bar.update(tasks[phase], completed=done, total=total)
 
-        async def work(rt: Runtime) -> imports.ImportResult | None:
-            async with rt.db.session(None) as session:
-                found = await tenants.find_branch(session, branch)
-            if found is None:
-                return None
-            async with system_work(rt.db, f"crm import {file.name}"[:120], found.id) as (session, by):
-                return await imports.import_clients(
-                    session, by, sheet, source=file.name, dry_run=dry_run, skip_invalid=skip_invalid,
-                    progress=progress, statement_timeout_s=IMPORT_STATEMENT_TIMEOUT_S,
-                )  # fmt: skip
+            async def work(rt: Runtime) -> imports.ImportResult | None:
+                async with rt.db.session(None) as session:
+                    found = await tenants.find_branch(session, branch)
+                if found is None:
+                    return None
+                async with system_work(rt.db, f"crm import {file.name}"[:120], found.id) as (session, by):
+                    return await imports.import_clients(
+                        session, by, sheet, source=file.name, dry_run=dry_run, skip_invalid=skip_invalid,
+                        progress=progress, statement_timeout_s=IMPORT_STATEMENT_TIMEOUT_S,
+                    )  # fmt: skip
 
-        result = _run(work)
+            result = _run(work)
     if result is None:
         typer.secho(f"no branch {branch}", err=True, fg="red")
         raise typer.Exit(2)

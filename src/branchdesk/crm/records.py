@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import Enum
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -60,7 +61,8 @@ def check_draft(draft: ClientDraft, given: frozenset[str]) -> tuple[dict[str, An
     for name in simple:
         if name in given:
             value = getattr(draft, name)
-            values[name] = value.value if hasattr(value, "value") else value
+            # ``_value_``: an enum member's value without the ``value`` property's descriptor call
+            values[name] = value._value_ if isinstance(value, Enum) else value
     if "lunar_birthday" in given:
         lunar = draft.lunar_birthday
         values |= dict(zip(LUNAR_COLUMNS, (lunar.month, lunar.day, lunar.leap) if lunar else (None,) * 3, strict=True))

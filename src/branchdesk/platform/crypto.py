@@ -12,11 +12,13 @@ value first (a phone to E.164, an ID number to upper case) so equal values hash 
 from __future__ import annotations
 
 import base64
+import hashlib
 import hmac
 import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,6 +27,8 @@ from branchdesk.platform.settings import Settings, get_settings
 
 _VERSION = b"\x01"
 _NONCE = 12
+_SHA256_BLOCK = 64
+_IPAD, _OPAD = bytes(b ^ 0x36 for b in range(256)), bytes(b ^ 0x5C for b in range(256))
 
 
 class SealError(ValueError):
@@ -38,6 +42,8 @@ class DataKeyRing:
     hash_key: bytes
     # One cipher per key, built on first use (an import seals hundreds of thousands of values)
     _ciphers: dict[str, AESGCM] = field(default_factory=dict, compare=False, repr=False)
+    # The hash key's HMAC inner and outer SHA-256 states, keyed once (``digest_many``)
+    _hash_states: dict[str, tuple[Any, Any]] = field(default_factory=dict, compare=False, repr=False)
 
     def _cipher(self, kid: str) -> AESGCM:
         cipher = self._ciphers.get(kid)
@@ -87,9 +93,29 @@ class DataKeyRing:
         ]
 
     def digest_many(self, purpose: str, normalised: Sequence[str | None]) -> list[bytes | None]:
-        """:meth:`digest` of each value (None stays None)."""
-        key, prefix, digest = self.hash_key, f"{purpose}\x00", hmac.digest
-        return [None if value is None else digest(key, (prefix + value).encode(), "sha256") for value in normalised]
+        """:meth:`digest` of each value (None stays None): the same HMAC-SHA256 (RFC 2104), built from
+        inner and outer states keyed once and the purpose hashed in once, instead of keying every value
+        afresh (a third of the time ``hmac.digest`` takes)."""
+        states = self._hash_states.get("sha256")
+        if states is None:
+            key = self.hash_key if len(self.hash_key) <= _SHA256_BLOCK else hashlib.sha256(self.hash_key).digest()
+            key = key.ljust(_SHA256_BLOCK, b"\x00")
+            states = hashlib.sha256(key.translate(_IPAD)), hashlib.sha256(key.translate(_OPAD))
+            states = self._hash_states.setdefault("sha256", states)  # one winner, should two threads race
+        inner, outer = states
+        inner = inner.copy()
+        inner.update(f"{purpose}\x00".encode())
+        found: list[bytes | None] = []
+        for value in normalised:
+            if value is None:
+                found.append(None)
+                continue
+            step = inner.copy()
+            step.update(value.encode())
+            last = outer.copy()
+            last.update(step.digest())
+            found.append(last.digest())
+        return found
 
     def open(self, purpose: str, sealed: bytes | None) -> str | None:
         if sealed is None:

@@ -29,6 +29,7 @@ from branchdesk.crm.rules import (
 from branchdesk.crm.service import ClientDraft
 from branchdesk.platform.errors import DomainError, ErrorCode
 from branchdesk.platform.lunar import LunarBirthday
+from branchdesk.platform.memory import collector_paused
 
 # The file's columns, in the order a report sorts them; ``owner_employee_number`` names the owner.
 COLUMNS = (
@@ -291,9 +292,10 @@ def read_table(data: bytes, columns: tuple[str, ...], required: tuple[str, ...])
 
 def read_sheet(data: bytes) -> Sheet:
     """Parse a client file: its rows, and every problem a row has on its own."""
-    table = read_table(data, COLUMNS, REQUIRED)
-    issues = table.issues
-    rows = [read_row(number, values, issues) for number, values in table.records]
+    with collector_paused():
+        table = read_table(data, COLUMNS, REQUIRED)
+        issues = table.issues
+        rows = [read_row(number, values, issues) for number, values in table.records]
     return Sheet(table.columns, rows, issues, table.total_rows)
 
 
@@ -302,10 +304,11 @@ def read_batch(batch: list[dict[str, str]]) -> Sheet:
     states the columns any of its rows gives; a row that leaves one out gives it empty."""
     columns = frozenset(c for values in batch for c in values if c in COLUMNS)
     issues: list[Issue] = []
-    rows = [
-        read_row(position, {c: values.get(c, "").strip() for c in columns}, issues)
-        for position, values in enumerate(batch)
-    ]
+    with collector_paused():
+        rows = [
+            read_row(position, {c: values.get(c, "").strip() for c in columns}, issues)
+            for position, values in enumerate(batch)
+        ]
     return Sheet(columns, rows, issues, len(batch))
 
 

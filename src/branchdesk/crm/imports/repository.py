@@ -96,7 +96,9 @@ async def stage(session: AsyncSession, records: Sequence[tuple[Any, ...]]) -> No
     driver = (await connection.get_raw_connection()).driver_connection
     assert driver is not None
     await driver.copy_records_to_table(STAGING, records=records, columns=STAGED_NAMES)
-    await session.execute(text(f"ANALYZE {STAGING}"))  # autovacuum never sees a temporary table: plan with stats
+    # Autovacuum never sees a temporary table: the upsert plans its joins with the client numbers' stats.
+    # Only that column: sampling every column (the sealed values too) took about 1 s of 100,000 rows.
+    await session.execute(text(f"ANALYZE {STAGING} (client_number)"))
 
 
 async def allow_long_statements(session: AsyncSession, seconds: int) -> None:

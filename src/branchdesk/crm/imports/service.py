@@ -30,6 +30,7 @@ from branchdesk.platform import audit
 from branchdesk.platform.clock import utcnow
 from branchdesk.platform.crypto import data_keys
 from branchdesk.platform.ids import new_ids_for_copy
+from branchdesk.platform.memory import collector_paused
 
 # (phase, done, total): the CLI draws a progress bar from it; the domain knows no terminal.
 Progress = Callable[[str, int, int], None]
@@ -86,7 +87,8 @@ async def import_clients(
     by.require(CLIENT_IMPORT)
     tick = progress or (lambda phase, done, total: None)
     issues = list(sheet.issues)
-    checked = _check_rows(sheet.rows, issues, tick)
+    with collector_paused():
+        checked = _check_rows(sheet.rows, issues, tick)
     owners = await repository.owners_by_number(session, by.branch_id, {r.owner for r, _ in checked if r.owner})
     for row, _ in checked:
         if row.owner and row.owner not in owners:
@@ -100,7 +102,8 @@ async def import_clients(
         return result
     good = [(row, state) for row, state in checked if row.row not in bad]
     tick(SEALING, 0, len(good))
-    records = _staged(session, good, owners, tick)
+    with collector_paused():
+        records = _staged(session, good, owners, tick)
     columns = stated_columns(sheet.columns)
     tick(LOADING, 0, 1)
     if statement_timeout_s is not None:
@@ -159,7 +162,10 @@ def _check_rows(rows: Sequence[Row], issues: list[Issue], tick: Progress) -> lis
 def _staged(
     session: AsyncSession, good: list[tuple[Row, dict[str, Any]]], owners: dict[str, Any], tick: Progress
 ) -> list[tuple[Any, ...]]:
-    """The staging table's records: personal data sealed under the current key, with its keyed hashes."""
+    """The staging table's records: personal data sealed under the current key, with its keyed hashes; in
+    client number order, so the upsert's probes and inserts into the unique index go page after page
+    (sorting here costs a tenth of what an ORDER BY on the server did, which spilled to disk)."""
+    good = sorted(good, key=lambda checked: checked[1]["client_number"])
     ring = data_keys(session)
     key = ring.current
     numbers = [s.get("id_number") for _, s in good]
