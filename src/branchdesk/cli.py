@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -41,6 +42,25 @@ def _run(work: Callable[[Runtime], Awaitable[T]], *, migrate: bool | None = None
         _fail(exc.errors)
     except DomainError as exc:
         _fail([exc])
+
+
+@contextmanager
+def _phase_progress() -> Iterator[Callable[[str, int, int], None]]:
+    """A bar per phase of an import on stderr; yields the ``progress(phase, done, total)`` callback the
+    import services report through."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True)) as bar:
+        tasks: dict[str, Any] = {}
+
+        def progress(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                tasks[phase] = bar.add_task(phase, total=total)
+            bar.update(tasks[phase], completed=done, total=total)
+
+        yield progress
 
 
 def _fail(errors: list[DomainError]) -> NoReturn:
@@ -518,22 +538,13 @@ def staff_import(
     Columns: employee_number, name, email, phone, branch_code, roles (customer_manager;teller), start_date,
     end_date. Exit status 1 when the file has a bad row (nothing is written; see the report)."""
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from branchdesk.staffing.hr_import import feed
     from branchdesk.staffing.hr_import import service as hr_import
 
     data = file.read_bytes()
     console = Console(stderr=True)
-    with Progress(
-        TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
-    ) as bar:
-        tasks: dict[str, Any] = {}
-
-        def progress(phase: str, done: int, total: int) -> None:
-            if phase not in tasks:
-                tasks[phase] = bar.add_task(phase, total=total)
-            bar.update(tasks[phase], completed=done, total=total)
+    with _phase_progress() as progress:
 
         async def work(rt: Runtime) -> hr_import.ImportResult:
             async with rt.db.session(None) as session:
@@ -719,7 +730,6 @@ def crm_import_clients(
     lifecycle, tags (a;b), notes.
     A column left out leaves that field of known clients as it is. Exit status 1 when any row is refused."""
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from branchdesk.crm.imports import layout
     from branchdesk.crm.imports import service as imports
@@ -731,14 +741,7 @@ def crm_import_clients(
     # on between phases, each first collection would walk every row built so far: about 1 s of 100,000)
     with collector_paused():
         sheet = layout.read_sheet(file.read_bytes())
-        columns = (TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-        with Progress(*columns, console=console) as bar:
-            tasks: dict[str, Any] = {}
-
-            def progress(phase: str, done: int, total: int) -> None:
-                if phase not in tasks:
-                    tasks[phase] = bar.add_task(phase, total=total)
-                bar.update(tasks[phase], completed=done, total=total)
+        with _phase_progress() as progress:
 
             async def work(rt: Runtime) -> imports.ImportResult | None:
                 async with rt.db.session(None) as session:
@@ -870,7 +873,6 @@ def crm_import_holdings(
     from zoneinfo import ZoneInfo
 
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from branchdesk.crm.imports import layout as client_layout
     from branchdesk.holdings.imports import layout
@@ -885,15 +887,7 @@ def crm_import_holdings(
         raise typer.BadParameter("a full book is loaded whole: leave out --skip-invalid", param_hint="--full")
     console = Console(stderr=True)
     sheet = layout.read_sheet(file.read_bytes())
-    with Progress(
-        TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
-    ) as bar:
-        tasks: dict[str, Any] = {}
-
-        def progress(phase: str, done: int, total: int) -> None:
-            if phase not in tasks:
-                tasks[phase] = bar.add_task(phase, total=total)
-            bar.update(tasks[phase], completed=done, total=total)
+    with _phase_progress() as progress:
 
         async def work(rt: Runtime) -> imports.HoldingsImportResult | None:
             async with rt.db.session(None) as session:
