@@ -9,12 +9,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from branchdesk.platform.clock import utcnow
-from branchdesk.platform.database import bound
+from branchdesk.platform.database import bound, read
 
 _BRANCH_BY_CODE = text("select id, level = 'head_office' from branches where code = :code")
 # The standing of many staff members at once (an event's subscribers), run bound to the branch (row-level
@@ -64,7 +65,7 @@ async def enter(
     """Bind ``session``'s transaction to the branch and read the subject's standing there, in one statement
     (``enter_branch``: the same as ``set_config`` and then the standing, under row-level security)."""
     values = {"branch": branch_id, "subject": subject_id, "service": service, "now": utcnow()}
-    row = (await session.execute(_ENTER, values)).first()
+    row: Any = (await read(session, _ENTER, values)).first()
     bound(session, branch_id)
     return Standing(*row) if row else None
 

@@ -15,12 +15,14 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import partial
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, Integer, Select, bindparam, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from branchdesk.platform.database import read, selects_entities
 from branchdesk.platform.errors import INVALID_CURSOR, INVALID_VALUE, PAGE_SIZE, DomainError
 
 T = TypeVar("T")
@@ -86,8 +88,14 @@ class Page(Generic[T]):
 
 
 def encode_cursor(value: str | Sequence[str]) -> str:
-    raw = f"k:{value}" if isinstance(value, str) else f"c:{json.dumps(list(value), ensure_ascii=False)}"
-    return base64.urlsafe_b64encode(raw.encode()).decode()
+    if isinstance(value, str):
+        return _encode_key(value)
+    return base64.urlsafe_b64encode(f"c:{json.dumps(list(value), ensure_ascii=False)}".encode()).decode()
+
+
+def _encode_key(value: object) -> str:
+    """The cursor of a one-column key (its value as ``str`` gives it)."""
+    return base64.urlsafe_b64encode(f"k:{value}".encode()).decode()
 
 
 def _parse(value: str, key: InstrumentedAttribute[Any] | None) -> Any:
@@ -145,18 +153,19 @@ def _key_parameters(side: str, at: Any, count: int) -> dict[str, Any]:
 # cursors): values are parameters, so a list whose statement is built once (its filters parameters too)
 # builds and compiles each shape once per process. The base statement is kept with them, so its id is
 # not reused while they are.
-_PAGE_STATEMENTS: dict[tuple[Any, ...], tuple[Select[Any], Select[Any]]] = {}
+_PAGE_STATEMENTS: dict[tuple[Any, ...], tuple[Select[Any], Select[Any], bool]] = {}
 _PAGE_STATEMENTS_KEPT = 512
 
 
 def _page_statement(
     stmt: Select[Any], keys: tuple[InstrumentedAttribute[Any], ...], ascending: bool, request: PageRequest
-) -> Select[Any]:
+) -> tuple[Select[Any], bool]:
+    """The page's statement, and whether it loads entities (else its rows are read through Core)."""
     reading_ascending = ascending != request.from_end  # `last` reads the tail from its end
     shape = (id(stmt), *map(id, keys), ascending, reading_ascending, request.after is None, request.before is None)
     found = _PAGE_STATEMENTS.get(shape)
     if found is not None:
-        return found[1]
+        return found[1], found[2]
     page = stmt
     if request.after is not None:
         page = page.where(_beyond(keys, "after", ascending))
@@ -167,8 +176,9 @@ def _page_statement(
     )
     if len(_PAGE_STATEMENTS) >= _PAGE_STATEMENTS_KEPT:
         _PAGE_STATEMENTS.clear()
-    _PAGE_STATEMENTS[shape] = (stmt, page)
-    return page
+    entities = selects_entities(page)
+    _PAGE_STATEMENTS[shape] = (stmt, page, entities)
+    return page, entities
 
 
 async def keyset(
@@ -188,13 +198,15 @@ async def keyset(
         values |= _key_parameters("before", decode_cursor(request.before, keys, field="before"), len(keys))
     size = request.size
     values["page_limit"] = size + 1
-    rows: Sequence[Any] = (await session.execute(_page_statement(stmt, keys, ascending, request), values)).all()
+    page, entities = _page_statement(stmt, keys, ascending, request)
+    executed: Any = session.execute if entities else partial(read, session)
+    rows: Sequence[Any] = (await executed(page, values)).all()
     more = len(rows) > size
-    read = list(rows[:size])
+    shown = list(rows[:size])
     if request.from_end:
-        read.reverse()
-    cursor = _cursors(read[0], keys) if read else None
-    items = [(cursor(row), to_item(row[0] if len(row) == 1 else row)) for row in read]  # type: ignore[misc]
+        shown.reverse()
+    cursor = _cursors(shown[0], keys) if shown else None
+    items = [(cursor(row), to_item(row[0] if len(row) == 1 else row)) for row in shown]  # type: ignore[misc]
     if request.from_end:
         return Page(items, has_next=request.before is not None, has_previous=more)
     return Page(items, has_next=more, has_previous=request.after is not None)
@@ -212,10 +224,15 @@ def _cursors(first: Any, keys: tuple[InstrumentedAttribute[Any], ...]) -> Callab
     mapping, fields = first._mapping, first._fields
     positions: list[int | None] = []
     for key in keys:
-        position = fields.index(key.key) if key in mapping and fields.count(key.key) == 1 else None
-        if position is not None and first[position] is not mapping[key]:
+        column = _column_in(mapping, key)
+        position = fields.index(key.key) if column is not None and fields.count(key.key) == 1 else None
+        if position is not None and first[position] is not mapping[column]:
             position = None
         positions.append(position)
+
+    if len(keys) == 1 and positions[0] is not None:  # the common case: one key column of the row
+        at = positions[0]
+        return lambda row: _encode_key(row[at])
 
     def cursor(row: Any) -> str:
         values = [
@@ -229,7 +246,14 @@ def _cursors(first: Any, keys: tuple[InstrumentedAttribute[Any], ...]) -> Callab
 def _key_of(row: Any, key: InstrumentedAttribute[Any]) -> Any:
     """The sort key of a row: a column it selects, or an attribute of the entity it starts with."""
     mapping = row._mapping
-    return mapping[key] if key in mapping else getattr(row[0], key.key)
+    column = _column_in(mapping, key)
+    return mapping[column] if column is not None else getattr(row[0], key.key)
+
+
+def _column_in(mapping: Any, key: InstrumentedAttribute[Any]) -> Any:
+    """How a row's mapping knows the key's column: by the attribute (an ORM result), by the table's
+    column (a Core result: :func:`~branchdesk.platform.database.read`), or not at all (an entity's)."""
+    return next((column for column in (key, key.expression) if column in mapping), None)
 
 
 async def keyset_each(

@@ -125,7 +125,8 @@ async def revoke_sessions_of(session: AsyncSession, staff_id: uuid.UUID) -> None
     )
 
 
-# Hot reads: the columns a staff list shows, as light rows (never a password hash or personal data).
+# Hot reads: the columns a staff list shows, as light rows (never a password hash or personal data), in
+# the order ``service._member`` reads them by position.
 MEMBER_COLUMNS = (
     Staff.id,
     Staff.employee_number,
