@@ -16,7 +16,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Select, bindparam, func, select, text, update
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, distinct_on
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import Date, SmallInteger, String, Uuid
@@ -74,7 +74,7 @@ async def latest_runs(session: AsyncSession, branch_id: uuid.UUID, plan_ids: lis
     stmt = (
         select(CarePlanRun)
         .where(CarePlanRun.tenant_id == branch_id, CarePlanRun.plan_id.in_(plan_ids))
-        .distinct(CarePlanRun.plan_id)
+        .ext(distinct_on(CarePlanRun.plan_id))
         .order_by(CarePlanRun.plan_id, CarePlanRun.ran_at.desc(), CarePlanRun.id.desc())
     )
     return list(await session.scalars(stmt))
