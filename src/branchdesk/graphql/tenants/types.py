@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import replace
 from datetime import datetime
 from enum import Enum
 from typing import Any
@@ -278,7 +277,7 @@ class Me:
         )
         window = found.windows.get(active[0][1]) if active else None
         if window is not None:
-            member = replace(member, kind=window.kind, starts_at=window.starts_at, ends_at=window.ends_at)
+            member = member._replace(kind=window.kind, starts_at=window.starts_at, ends_at=window.ends_at)
         return found, StaffMember.of(member)  # as seen from the active branch, like every StaffMember
 
     @strawberry.field(description="You, as the `StaffMember` node with its global id.")
