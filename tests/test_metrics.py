@@ -101,3 +101,24 @@ def test_garbage_collection_pauses_are_measured():
         gc.callbacks.remove(metrics.observe_gc)
         gc.unfreeze()
         gc.set_threshold(*thresholds)
+
+
+def test_what_the_first_requests_built_to_last_is_frozen_once():
+    import gc
+
+    from branchdesk.api import WarmUp
+
+    warm_up = WarmUp(3)
+    try:
+        before = gc.get_freeze_count()
+        kept = [[] for _ in range(100)]  # a cache the first requests filled
+        warm_up.answered()
+        warm_up.answered()
+        assert gc.get_freeze_count() == before  # still warming up
+        warm_up.answered()
+        frozen = gc.get_freeze_count()
+        assert frozen >= before + len(kept)  # out of every later collection
+        warm_up.answered()
+        assert gc.get_freeze_count() == frozen  # once only
+    finally:
+        gc.unfreeze()
