@@ -15,7 +15,6 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import partial
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, Integer, Select, bindparam, func, select, tuple_
@@ -199,8 +198,10 @@ async def keyset(
     size = request.size
     values["page_limit"] = size + 1
     page, entities = _page_statement(stmt, keys, ascending, request)
-    executed: Any = session.execute if entities else partial(read, session)
-    rows: Sequence[Any] = (await executed(page, values)).all()
+    if entities:
+        rows: Sequence[Any] = (await session.execute(page, values)).all()
+    else:
+        rows = (await read(session, page, values)).all()
     more = len(rows) > size
     shown = list(rows[:size])
     if request.from_end:

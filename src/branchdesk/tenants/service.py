@@ -469,8 +469,7 @@ def _member(row: Any) -> Member:
     """A row of ``repository.MEMBER_COLUMNS``, read by position: a SQLAlchemy row's attribute access
     costs about 0.7 µs a name (its compiled ``__getattr__`` runs only after a failed lookup), a position
     0.04 µs; eight names over a 50-row page were a tenth of the staff list's CPU (bench/api.py)."""
-    staff_id, number, name, email, roles, kind, starts_at, ends_at = row
-    return Member(staff_id, number, name, email, roles, kind, starts_at, ends_at)
+    return Member._make(row)  # its fields are MEMBER_COLUMNS, in their order
 
 
 async def members_by_id(session: AsyncSession, by: Principal, ids: list[uuid.UUID]) -> list[Member]:
