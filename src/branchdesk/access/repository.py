@@ -65,9 +65,9 @@ async def enter(
     """Bind ``session``'s transaction to the branch and read the subject's standing there, in one statement
     (``enter_branch``: the same as ``set_config`` and then the standing, under row-level security)."""
     values = {"branch": branch_id, "subject": subject_id, "service": service, "now": utcnow()}
-    row: Any = (await read(session, _ENTER, values)).first()
+    found: Sequence[Any] = await read(session, _ENTER, values)
     bound(session, branch_id)
-    return Standing(*row) if row else None
+    return Standing(*found[0]) if found else None
 
 
 async def standings(

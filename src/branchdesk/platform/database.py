@@ -15,19 +15,21 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
 import structlog
-from sqlalchemy import DateTime, Executable, MetaData, Result, Select, Table, Uuid, inspect, text
+from sqlalchemy import CursorResult, DateTime, Executable, MetaData, Row, Select, Table, Uuid, inspect, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column
 from sqlalchemy.orm.util import AliasedInsp
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.util import greenlet_spawn
 
 from branchdesk.platform.clock import utcnow
 from branchdesk.platform.ids import new_id
@@ -212,15 +214,108 @@ def bound_branch(session: AsyncSession) -> uuid.UUID | None:
     return session.info.get("branch_id")
 
 
-async def read(session: AsyncSession, statement: Executable, params: Mapping[str, Any] | None = None) -> Result[Any]:
-    """A read of columns (not entities) on the session's connection and transaction, through SQLAlchemy
-    Core: the ORM's path (its compile state and loading) measured 0.1-0.3 ms more a statement for the same
-    rows (bench/api.py), on reads every signed-in request makes. Pending changes are flushed first, as the
-    ORM's autoflush would."""
+async def read(
+    session: AsyncSession, statement: Executable, params: Mapping[str, Any] | None = None
+) -> Sequence[Row[Any]]:
+    """The rows of a read of columns (not entities), on the session's connection and transaction. Pending
+    changes are flushed first, as the ORM's autoflush would.
+
+    Every signed-in request makes such reads (entering the branch, a list's page, nodes by id), and
+    SQLAlchemy's way to each costs ~0.3 ms of CPU more than the driver's own (bench/api.py): the ORM's
+    compile state and loading, then Core's execution context, parameter processing, DB-API cursor and
+    result. A statement's first read goes that way (:class:`_DirectReads` keeps what it compiled); later
+    reads of the same statement send the compiled SQL straight to asyncpg and build the same rows."""
     if session.new or session.dirty or session.deleted:
         await session.flush()
     connection = await session.connection()
-    return await connection.execute(statement, params)
+    return await _DIRECT_READS.rows(connection, statement, params or {})
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """A statement as SQLAlchemy compiled and executed it once: its SQL, how its parameters are ordered and
+    converted, and how its rows are built (the result processors, the column keys rows answer to)."""
+
+    compiled: SQLCompiler
+    sql: str
+    order: tuple[str, ...]
+    binds: Mapping[str, Callable[[Any], Any]]
+    rows: Callable[[Sequence[Any]], list[Row[Any]]]
+
+    @classmethod
+    def of(cls, result: CursorResult[Any]) -> _Plan | None:
+        """None for what the direct way does not do: a statement expanded per execution (``IN`` lists,
+        literal-rendered values) or compiled with a schema map."""
+        compiled = result.context.compiled
+        if (
+            not isinstance(compiled, SQLCompiler)
+            or not compiled.positional
+            or compiled.literal_execute_params
+            or compiled.post_compile_params
+            or compiled.schema_translate_map
+        ):
+            return None
+        binds = {name: p for name, p in compiled._bind_processors.items() if callable(p)}
+        make_rows: Any = result._row_getter[1]  # what built this result's rows, for the same metadata
+        if make_rows is None or len(binds) != len(compiled._bind_processors):  # tuples: expanded per execution
+            return None
+        return cls(compiled, compiled.string, tuple(compiled.positiontup or ()), binds, make_rows)
+
+
+class _DirectReads:
+    """Reads sent to asyncpg directly, once SQLAlchemy has compiled and executed the same statement.
+
+    A statement is known by SQLAlchemy's own cache key (the key its compiled cache uses; literal values in
+    the statement are parameters of it) and the names of the parameters given. What SQLAlchemy does around
+    the driver is done the same way here: the adapter's lock and its lazily begun transaction, the
+    ``before_cursor_execute`` event (statement counts), a failure turned into SQLAlchemy's DBAPIError with
+    the connection invalidated when it was dropped (``Context.start`` retries on that)."""
+
+    KEPT = 1024
+
+    def __init__(self) -> None:
+        self.plans: dict[tuple[Any, ...], _Plan | None] = {}
+        self.direct = 0  # reads sent directly (tests read it)
+
+    async def rows(
+        self, connection: AsyncConnection, statement: Executable, params: Mapping[str, Any]
+    ) -> Sequence[Row[Any]]:
+        cache_key = statement._generate_cache_key()  # type: ignore[attr-defined]  # memoised per statement
+        key = (cache_key[0], tuple(sorted(params))) if cache_key is not None else None
+        plan = self.plans.get(key) if key is not None else None
+        if plan is None:
+            result = await connection.execute(statement, params)
+            rows = result.all()
+            if key is not None and key not in self.plans:
+                if len(self.plans) >= self.KEPT:
+                    self.plans.clear()
+                self.plans[key] = _Plan.of(result)
+            return rows
+        values = plan.compiled.construct_params(
+            params, extracted_parameters=cache_key[1], escape_names=False, _collected_params=cache_key[2]
+        )
+        binds = plan.binds
+        args = [binds[name](values[name]) if name in binds else values[name] for name in plan.order]
+        sync = connection._proxied  # the started Connection a session's connection always has
+        if sync._has_events or sync.engine._has_events:
+            sync.dispatch.before_cursor_execute(sync, None, plan.sql, args, None, False)
+        adapted: Any = sync.connection.dbapi_connection
+        try:
+            async with adapted._execute_mutex:
+                if adapted._transaction is None:
+                    await adapted._start_transaction()
+                try:
+                    records = await adapted._connection.fetch(plan.sql, *args)
+                except Exception as error:
+                    adapted._handle_exception(error)  # raises the DB-API error SQLAlchemy's adapter raises
+        except sync.dialect.loaded_dbapi.Error as error:
+            await greenlet_spawn(sync._handle_dbapi_exception, error, plan.sql, args, None, None)
+            raise  # not reached: the line above raises SQLAlchemy's error
+        self.direct += 1
+        return plan.rows(records)
+
+
+_DIRECT_READS = _DirectReads()
 
 
 def selects_entities(statement: Select[Any]) -> bool:

@@ -201,7 +201,7 @@ async def keyset(
     if entities:
         rows: Sequence[Any] = (await session.execute(page, values)).all()
     else:
-        rows = (await read(session, page, values)).all()
+        rows = await read(session, page, values)
     more = len(rows) > size
     shown = list(rows[:size])
     if request.from_end:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, any_, bindparam, delete, func, or_, select, type_coerce, update
+from sqlalchemy import ARRAY, Row, Select, Uuid, any_, bindparam, delete, func, or_, select, type_coerce, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import NullType
 
@@ -154,7 +154,8 @@ _MEMBERS = (
     .join(Membership, Membership.staff_id == Staff.id)
     .where(Membership.tenant_id == bindparam("branch_id"), not_ended(bindparam("now")))
 )
-_MEMBERS_BY_ID = _MEMBERS.where(Staff.id.in_(bindparam("ids", expanding=True)))
+# = ANY(array), not IN (list): one statement whatever the number of ids (an IN list is rendered per length).
+_MEMBERS_BY_ID = _MEMBERS.where(Staff.id == any_(bindparam("ids", type_=ARRAY(Uuid))))
 
 
 def members_page_query(
@@ -175,8 +176,8 @@ def members_page_query(
     return stmt, params
 
 
-async def members_by_ids(session: AsyncSession, branch_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> list[Row[Any]]:
-    return list(await read(session, _MEMBERS_BY_ID, {"branch_id": branch_id, "ids": list(ids), "now": utcnow()}))
+async def members_by_ids(session: AsyncSession, branch_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> Sequence[Row[Any]]:
+    return await read(session, _MEMBERS_BY_ID, {"branch_id": branch_id, "ids": list(ids), "now": utcnow()})
 
 
 async def personal_data(session: AsyncSession, branch_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> list[Row[Any]]:

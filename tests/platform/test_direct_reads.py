@@ -1,0 +1,112 @@
+"""``database.read``: a statement's first read goes through SQLAlchemy, later ones straight to asyncpg, and
+either way the caller gets the same rows, the same statement counts and the same errors."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import bindparam, select, text
+from sqlalchemy.exc import DBAPIError
+
+from branchdesk.platform.database import _DIRECT_READS, is_disconnect, read
+from branchdesk.tenants.models import Membership, MembershipKind, Staff
+from tests.conftest import _admin_execute, new_uuid
+
+pytestmark = pytest.mark.external
+
+
+def members_of_branch() -> object:
+    """A statement built afresh: it is known by what it says, not by the object."""
+    return (
+        select(Staff.id, Staff.employee_number, Staff.email, Membership.kind)
+        .join(Membership, Membership.staff_id == Staff.id)
+        .where(Membership.tenant_id == bindparam("branch_id"))
+        .order_by(Staff.employee_number)
+        .limit(5)
+    )
+
+
+async def test_a_repeated_read_is_sent_directly_and_answers_the_same_rows(rt, world):
+    async with rt.db.session(world.branch_a.id) as session:
+        first = await read(session, members_of_branch(), {"branch_id": world.branch_a.id})
+        direct_before = _DIRECT_READS.direct
+        again = await read(session, members_of_branch(), {"branch_id": world.branch_a.id})
+
+    assert _DIRECT_READS.direct == direct_before + 1
+    assert again == first and first
+    row = again[0]
+    # rows as SQLAlchemy builds them: by name, by column, with the enum's result processing
+    assert row.employee_number == row._mapping[Staff.employee_number.expression] == first[0].employee_number
+    assert isinstance(row.kind, MembershipKind)
+
+
+async def test_the_statement_counters_see_a_direct_read(rt, world, sql_counter):
+    stmt = select(Staff.display_name).where(Staff.id == bindparam("id"))
+    async with rt.db.session(None) as session:
+        await read(session, stmt, {"id": new_uuid()})
+        with sql_counter:
+            assert await read(session, stmt, {"id": new_uuid()}) == []
+    assert sql_counter.count == 1
+
+
+async def test_literal_values_of_a_statement_are_its_parameters_when_read_directly(rt, world):
+    """The same statement with another literal is the same plan, answered with its own value."""
+    async with rt.db.session(world.branch_a.id) as session:
+        rows = [await read(session, select(Staff.employee_number).limit(n)) for n in (1, 2, 3)]
+    assert [len(found) for found in rows] == [1, 2, 3]
+
+
+async def test_a_direct_read_that_fails_raises_the_error_sqlalchemy_raises(rt):
+    async def failure(stmt: object, known: bool) -> DBAPIError:
+        session = rt.db.new_session()
+        try:
+            if known:  # read once, so the failing read is sent directly
+                assert await read(session, stmt, {"d": 1}) == [(1,)]
+            with pytest.raises(DBAPIError, match="division by zero") as raised:
+                await read(session, stmt, {"d": 0})
+            return raised.value
+        finally:
+            await session.close()
+
+    through_sqlalchemy = await failure(text("select 1 / :d as through_sqlalchemy"), known=False)
+    direct = await failure(text("select 1 / :d as direct"), known=True)
+
+    assert type(direct) is type(through_sqlalchemy)
+    assert type(direct.orig) is type(through_sqlalchemy.orig)
+    assert str(direct.orig) == str(through_sqlalchemy.orig)
+    assert not is_disconnect(direct)
+    assert "select 1 / $1 as direct" in str(direct)  # the statement is named, as SQLAlchemy names it
+
+
+async def test_pending_changes_are_flushed_before_a_direct_read(rt, world):
+    stmt = select(Staff.display_name).where(Staff.employee_number == bindparam("number"))
+    session = rt.db.new_session()
+    try:
+        await read(session, stmt, {"number": "nobody"})
+        session.add(Staff(employee_number="T-DIRECT-READ", display_name="Read Directly"))
+        assert await read(session, stmt, {"number": "T-DIRECT-READ"}) == [("Read Directly",)]
+    finally:
+        await session.rollback()
+        await session.close()
+
+
+async def test_a_connection_dropped_before_a_direct_read_is_discarded_and_reported_as_a_disconnect(rt):
+    stmt = text("select pg_backend_pid()")
+    async with rt.db.session(None) as session:
+        await read(session, stmt)  # known from now on: the next read of it is direct
+
+    # given a checked-out connection that PostgreSQL ends before the transaction's first statement
+    session = rt.db.new_session()
+    try:
+        connection = await session.connection()
+        pid = connection.sync_connection.connection.driver_connection.get_server_pid()
+        await _admin_execute(rt.endpoints.admin_url, f"select pg_terminate_backend({pid})")
+        # then the read fails as SQLAlchemy reports a dropped connection (Context.start starts again on that)
+        with pytest.raises(DBAPIError) as raised:
+            await read(session, stmt)
+        assert is_disconnect(raised.value)
+    finally:
+        await session.close()
+
+    # and the pool hands out a live connection next, not the dropped one
+    async with rt.db.session(None) as session:
+        assert (await read(session, stmt))[0][0] != pid
