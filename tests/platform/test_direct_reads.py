@@ -3,11 +3,14 @@ either way the caller gets the same rows, the same statement counts and the same
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+
 import pytest
 from sqlalchemy import bindparam, select, text
 from sqlalchemy.exc import DBAPIError
 
-from branchdesk.platform.database import _DIRECT_READS, is_disconnect, read
+from branchdesk.platform.database import _DIRECT_READS, Database, is_disconnect, read
 from branchdesk.tenants.models import Membership, MembershipKind, Staff
 from tests.conftest import _admin_execute, new_uuid
 
@@ -89,13 +92,23 @@ async def test_pending_changes_are_flushed_before_a_direct_read(rt, world):
         await session.close()
 
 
-async def test_a_connection_dropped_before_a_direct_read_is_discarded_and_reported_as_a_disconnect(rt):
+@pytest.fixture
+async def db(rt) -> AsyncIterator[Database]:
+    """A pool of its own: connections dropped or abandoned here are none of the other tests' business."""
+    pool = Database(rt.endpoints.app_url, rt.endpoints.platform_url, pool_size=2)
+    try:
+        yield pool
+    finally:
+        await pool.dispose()
+
+
+async def test_a_connection_dropped_before_a_direct_read_is_discarded_and_reported_as_a_disconnect(rt, db):
     stmt = text("select pg_backend_pid()")
-    async with rt.db.session(None) as session:
+    async with db.session(None) as session:
         await read(session, stmt)  # known from now on: the next read of it is direct
 
     # given a checked-out connection that PostgreSQL ends before the transaction's first statement
-    session = rt.db.new_session()
+    session = db.new_session()
     try:
         connection = await session.connection()
         pid = connection.sync_connection.connection.driver_connection.get_server_pid()
@@ -108,5 +121,27 @@ async def test_a_connection_dropped_before_a_direct_read_is_discarded_and_report
         await session.close()
 
     # and the pool hands out a live connection next, not the dropped one
-    async with rt.db.session(None) as session:
+    async with db.session(None) as session:
         assert (await read(session, stmt))[0][0] != pid
+
+
+async def test_a_direct_read_cancelled_mid_statement_leaves_no_busy_connection_in_the_pool(db):
+    stmt = text("select pg_sleep(:s)::text, pg_backend_pid()")
+    async with db.session(None) as session:
+        await read(session, stmt, {"s": 0})
+
+    # given a direct read cancelled while PostgreSQL is still running it
+    session = db.new_session()
+    try:
+        connection = await session.connection()
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0.3):
+                await read(session, stmt, {"s": 30})
+        # then its connection is let go, as SQLAlchemy does with a statement it was cancelled in
+        assert connection.invalidated
+    finally:
+        await session.close()
+
+    # and the next read is answered at once, on a connection that is not busy
+    async with asyncio.timeout(10), db.session(None) as session:
+        assert (await read(session, stmt, {"s": 0}))[0][0] == ""

@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column
 from sqlalchemy.orm.util import AliasedInsp
 from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.util import greenlet_spawn
+from sqlalchemy.util import greenlet_spawn, is_exit_exception
 
 from branchdesk.platform.clock import utcnow
 from branchdesk.platform.ids import new_id
@@ -311,6 +311,10 @@ class _DirectReads:
         except sync.dialect.loaded_dbapi.Error as error:
             await greenlet_spawn(sync._handle_dbapi_exception, error, plan.sql, args, None, None)
             raise  # not reached: the line above raises SQLAlchemy's error
+        except BaseException as error:
+            if is_exit_exception(error):  # cancelled mid-statement: the connection's state is unknown
+                sync.invalidate(error)
+            raise
         self.direct += 1
         return plan.rows(records)
 
