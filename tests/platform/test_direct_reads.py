@@ -7,32 +7,36 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import Integer, String, bindparam, column, insert, select, text
 from sqlalchemy.exc import DBAPIError
 
+from branchdesk.access.repository import _ENTER
 from branchdesk.platform.database import _DIRECT_READS, Database, is_disconnect, read
 from branchdesk.tenants.models import Membership, MembershipKind, Staff
-from tests.conftest import _admin_execute, new_uuid
+from tests.conftest import _admin_execute, new_uuid, unique_employee_number
 
 pytestmark = pytest.mark.external
 
 
-def members_of_branch() -> object:
-    """A statement built afresh: it is known by what it says, not by the object."""
-    return (
-        select(Staff.id, Staff.employee_number, Staff.email, Membership.kind)
-        .join(Membership, Membership.staff_id == Staff.id)
-        .where(Membership.tenant_id == bindparam("branch_id"))
-        .order_by(Staff.employee_number)
-        .limit(5)
-    )
+MEMBERS_OF_BRANCH = (
+    select(Staff.id, Staff.employee_number, Staff.email, Membership.kind)
+    .join(Membership, Membership.staff_id == Staff.id)
+    .where(Membership.tenant_id == bindparam("branch_id"))
+    .order_by(Staff.employee_number)
+    .limit(5)
+)
+
+
+def planned(stmt: object) -> bool:
+    """Whether the next read of ``stmt`` is sent directly."""
+    return any(plan is not None and plan.statement is stmt for plan in _DIRECT_READS.plans.values())
 
 
 async def test_a_repeated_read_is_sent_directly_and_answers_the_same_rows(rt, world):
     async with rt.db.session(world.branch_a.id) as session:
-        first = await read(session, members_of_branch(), {"branch_id": world.branch_a.id})
+        first = await read(session, MEMBERS_OF_BRANCH, {"branch_id": world.branch_a.id})
         direct_before = _DIRECT_READS.direct
-        again = await read(session, members_of_branch(), {"branch_id": world.branch_a.id})
+        again = await read(session, MEMBERS_OF_BRANCH, {"branch_id": world.branch_a.id})
 
     assert _DIRECT_READS.direct == direct_before + 1
     assert again == first and first
@@ -51,11 +55,35 @@ async def test_the_statement_counters_see_a_direct_read(rt, world, sql_counter):
     assert sql_counter.count == 1
 
 
-async def test_literal_values_of_a_statement_are_its_parameters_when_read_directly(rt, world):
-    """The same statement with another literal is the same plan, answered with its own value."""
+async def test_a_statement_read_directly_keeps_its_literal_values(rt, world):
+    stmt = select(Staff.employee_number).limit(2)
     async with rt.db.session(world.branch_a.id) as session:
-        rows = [await read(session, select(Staff.employee_number).limit(n)) for n in (1, 2, 3)]
-    assert [len(found) for found in rows] == [1, 2, 3]
+        first = await read(session, stmt)
+        direct_before = _DIRECT_READS.direct
+        assert await read(session, stmt) == first and len(first) == 2
+    assert _DIRECT_READS.direct == direct_before + 1
+
+
+async def test_what_sqlalchemy_keys_by_the_cursor_or_writes_is_never_read_directly(rt):
+    """``text()`` without its columns in order (SQLAlchemy keys its rows by whatever the server returns: a
+    ``select *`` may change) and a statement that writes (its Python-side defaults are computed per call)."""
+    untyped = text("select 1 as one")
+    writes = insert(Staff).returning(Staff.id)
+    direct_before = _DIRECT_READS.direct
+    session = rt.db.new_session()
+    try:
+        for _ in range(2):
+            assert await read(session, untyped) == [(1,)]
+        ids = [
+            (await read(session, writes, {"employee_number": unique_employee_number(), "display_name": "W"}))[0][0]
+            for _ in range(2)
+        ]
+        assert ids[0] != ids[1]  # each insert had its own new id
+    finally:
+        await session.rollback()
+        await session.close()
+    assert _DIRECT_READS.direct == direct_before
+    assert not planned(untyped) and not planned(writes)
 
 
 async def test_a_direct_read_that_fails_raises_the_error_sqlalchemy_raises(rt):
@@ -64,14 +92,17 @@ async def test_a_direct_read_that_fails_raises_the_error_sqlalchemy_raises(rt):
         try:
             if known:  # read once, so the failing read is sent directly
                 assert await read(session, stmt, {"d": 1}) == [(1,)]
+                assert planned(stmt)
             with pytest.raises(DBAPIError, match="division by zero") as raised:
                 await read(session, stmt, {"d": 0})
             return raised.value
         finally:
             await session.close()
 
-    through_sqlalchemy = await failure(text("select 1 / :d as through_sqlalchemy"), known=False)
-    direct = await failure(text("select 1 / :d as direct"), known=True)
+    through_sqlalchemy = await failure(
+        text("select 1 / :d as through_sqlalchemy").columns(column("through_sqlalchemy", Integer)), known=False
+    )
+    direct = await failure(text("select 1 / :d as direct").columns(column("direct", Integer)), known=True)
 
     assert type(direct) is type(through_sqlalchemy)
     assert type(direct.orig) is type(through_sqlalchemy.orig)
@@ -103,9 +134,11 @@ async def db(rt) -> AsyncIterator[Database]:
 
 
 async def test_a_connection_dropped_before_a_direct_read_is_discarded_and_reported_as_a_disconnect(rt, db):
-    stmt = text("select pg_backend_pid()")
+    stmt = text("select pg_backend_pid() as pid").columns(column("pid", Integer))
     async with db.session(None) as session:
         await read(session, stmt)  # known from now on: the next read of it is direct
+
+    assert planned(stmt)
 
     # given a checked-out connection that PostgreSQL ends before the transaction's first statement
     session = db.new_session()
@@ -126,9 +159,11 @@ async def test_a_connection_dropped_before_a_direct_read_is_discarded_and_report
 
 
 async def test_a_direct_read_cancelled_mid_statement_leaves_no_busy_connection_in_the_pool(db):
-    stmt = text("select pg_sleep(:s)::text, pg_backend_pid()")
+    stmt = text("select pg_sleep(:s)::text as slept").columns(column("slept", String))
     async with db.session(None) as session:
         await read(session, stmt, {"s": 0})
+
+    assert planned(stmt)
 
     # given a direct read cancelled while PostgreSQL is still running it
     session = db.new_session()
@@ -145,3 +180,15 @@ async def test_a_direct_read_cancelled_mid_statement_leaves_no_busy_connection_i
     # and the next read is answered at once, on a connection that is not busy
     async with asyncio.timeout(10), db.session(None) as session:
         assert (await read(session, stmt, {"s": 0}))[0][0] == ""
+
+
+async def test_a_signed_in_request_enters_the_branch_and_reads_its_page_directly(api, world):
+    token = await api.token(world.head_a)
+    query = "{ staff(first: 5) { edges { node { employeeNumber } } } }"
+    assert "errors" not in await api.post(query, token=token, branch=world.branch_a.code)
+
+    direct_before = _DIRECT_READS.direct
+    assert "errors" not in await api.post(query, token=token, branch=world.branch_a.code)
+
+    assert planned(_ENTER)
+    assert _DIRECT_READS.direct == direct_before + 2  # entering the branch, and the page

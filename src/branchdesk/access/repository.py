@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Boolean, String, column, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from branchdesk.platform.clock import utcnow
@@ -33,7 +33,13 @@ _STAFF_EACH_IN_BRANCH = text(
 )
 # Binds the transaction to the branch, then reads the subject's standing there (migration 0028): one
 # statement for the two every signed-in request starts with.
-_ENTER = text("select * from enter_branch(:branch, :subject, :service, :now)")
+_ENTER = text("select * from enter_branch(:branch, :subject, :service, :now)").columns(
+    column("branch_status", String),
+    column("active", Boolean),
+    column("member", Boolean),
+    column("number", String),
+    column("name", String),
+)  # its columns in order: SQLAlchemy keeps its rows' keys, so it is read directly (platform.database.read)
 _ACTIVE_STAFF_BY_NUMBER = text("select id from staff where employee_number = :number and status = 'active'")
 
 

@@ -236,6 +236,7 @@ class _Plan:
     """A statement as SQLAlchemy compiled and executed it once: its SQL, how its parameters are ordered and
     converted, and how its rows are built (the result processors, the column keys rows answer to)."""
 
+    statement: Executable  # kept, so its id (the plan's key) is not reused while the plan is
     compiled: SQLCompiler
     sql: str
     order: tuple[str, ...]
@@ -243,33 +244,44 @@ class _Plan:
     rows: Callable[[Sequence[Any]], list[Row[Any]]]
 
     @classmethod
-    def of(cls, result: CursorResult[Any]) -> _Plan | None:
-        """None for what the direct way does not do: a statement expanded per execution (``IN`` lists,
-        literal-rendered values) or compiled with a schema map."""
-        compiled = result.context.compiled
+    def of(cls, statement: Executable, result: CursorResult[Any]) -> _Plan | None:
+        """None for what the direct way does not do, which keeps going through SQLAlchemy: a statement that
+        writes (its Python-side defaults are computed per execution), is expanded per execution (``IN``
+        lists, literal-rendered values), has no cache key or a schema map, runs with execution options, or
+        whose rows SQLAlchemy keys by the cursor's columns (``text()`` without ``.columns()``: ``select *``
+        may change them)."""
+        context = result.context
+        compiled = context.compiled
         if (
             not isinstance(compiled, SQLCompiler)
             or not compiled.positional
+            or compiled.cache_key is None
+            or compiled.isinsert
+            or compiled.isupdate
+            or compiled.isdelete
             or compiled.literal_execute_params
             or compiled.post_compile_params
             or compiled.schema_translate_map
+            or context.execution_options
+            or not getattr(result._metadata, "_safe_for_cache", False)  # no rows: nothing to plan
         ):
             return None
         binds = {name: p for name, p in compiled._bind_processors.items() if callable(p)}
         make_rows: Any = result._row_getter[1]  # what built this result's rows, for the same metadata
         if make_rows is None or len(binds) != len(compiled._bind_processors):  # tuples: expanded per execution
             return None
-        return cls(compiled, compiled.string, tuple(compiled.positiontup or ()), binds, make_rows)
+        return cls(statement, compiled, compiled.string, tuple(compiled.positiontup or ()), binds, make_rows)
 
 
 class _DirectReads:
     """Reads sent to asyncpg directly, once SQLAlchemy has compiled and executed the same statement.
 
-    A statement is known by SQLAlchemy's own cache key (the key its compiled cache uses; literal values in
-    the statement are parameters of it) and the names of the parameters given. What SQLAlchemy does around
-    the driver is done the same way here: the adapter's lock and its lazily begun transaction, the
-    ``before_cursor_execute`` event (statement counts), a failure turned into SQLAlchemy's DBAPIError with
-    the connection invalidated when it was dropped (``Context.start`` retries on that)."""
+    A statement is known by the object itself (statements on hot paths are built once) with the names of the
+    parameters given and the dialect: its rows then answer to exactly its own columns, as SQLAlchemy's would.
+    What SQLAlchemy does around the driver is done the same way here: the adapter's lock, its type-cache
+    check and its lazily begun transaction, the ``before_cursor_execute`` event (statement counts), a failure
+    turned into SQLAlchemy's error with the connection invalidated when it was dropped (``Context.start``
+    retries on that), and a connection let go when a read is cancelled mid-statement."""
 
     KEPT = 1024
 
@@ -280,28 +292,33 @@ class _DirectReads:
     async def rows(
         self, connection: AsyncConnection, statement: Executable, params: Mapping[str, Any]
     ) -> Sequence[Row[Any]]:
-        cache_key = statement._generate_cache_key()  # type: ignore[attr-defined]  # memoised per statement
-        key = (cache_key[0], tuple(sorted(params))) if cache_key is not None else None
-        plan = self.plans.get(key) if key is not None else None
-        if plan is None:
+        sync = connection._proxied  # the started Connection a session's connection always has
+        key = (id(statement), id(sync.dialect), *sorted(params))
+        plan = self.plans.get(key)
+        if plan is None or sync._echo or sync._execution_options:
             result = await connection.execute(statement, params)
             rows = result.all()
-            if key is not None and key not in self.plans:
+            if key not in self.plans:
                 if len(self.plans) >= self.KEPT:
                     self.plans.clear()
-                self.plans[key] = _Plan.of(result)
+                self.plans[key] = _Plan.of(statement, result)
             return rows
-        values = plan.compiled.construct_params(
-            params, extracted_parameters=cache_key[1], escape_names=False, _collected_params=cache_key[2]
-        )
-        binds = plan.binds
-        args = [binds[name](values[name]) if name in binds else values[name] for name in plan.order]
-        sync = connection._proxied  # the started Connection a session's connection always has
+        try:
+            cache_key = statement._generate_cache_key()  # type: ignore[attr-defined]  # memoised per statement
+            values = plan.compiled.construct_params(
+                params, extracted_parameters=cache_key[1], escape_names=False, _collected_params=cache_key[2]
+            )
+            binds = plan.binds
+            args = [binds[name](values[name]) if name in binds else values[name] for name in plan.order]
+        except Exception as error:  # a value a bind processor refuses: SQLAlchemy's StatementError
+            await greenlet_spawn(sync._handle_dbapi_exception, error, plan.sql, params, None, None)
+            raise  # not reached: the line above raises SQLAlchemy's error
         if sync._has_events or sync.engine._has_events:
             sync.dispatch.before_cursor_execute(sync, None, plan.sql, args, None, False)
         adapted: Any = sync.connection.dbapi_connection
         try:
             async with adapted._execute_mutex:
+                await adapted._check_type_cache_invalidation(sync.dialect._invalidate_schema_cache_asof)  # type: ignore[attr-defined]
                 if adapted._transaction is None:
                     await adapted._start_transaction()
                 try:
@@ -312,7 +329,7 @@ class _DirectReads:
             await greenlet_spawn(sync._handle_dbapi_exception, error, plan.sql, args, None, None)
             raise  # not reached: the line above raises SQLAlchemy's error
         except BaseException as error:
-            if is_exit_exception(error):  # cancelled mid-statement: the connection's state is unknown
+            if is_exit_exception(error) and not sync.closed:  # cancelled mid-statement: its state is unknown
                 sync.invalidate(error)
             raise
         self.direct += 1
