@@ -50,6 +50,7 @@ async def test_the_statement_counters_see_a_direct_read(rt, world, sql_counter):
     stmt = select(Staff.display_name).where(Staff.id == bindparam("id"))
     async with rt.db.session(None) as session:
         await read(session, stmt, {"id": new_uuid()})
+        assert planned(stmt)
         with sql_counter:
             assert await read(session, stmt, {"id": new_uuid()}) == []
     assert sql_counter.count == 1
@@ -192,3 +193,26 @@ async def test_a_signed_in_request_enters_the_branch_and_reads_its_page_directly
 
     assert planned(_ENTER)
     assert _DIRECT_READS.direct == direct_before + 2  # entering the branch, and the page
+
+
+async def test_a_value_the_driver_refuses_raises_the_error_sqlalchemy_raises(rt):
+    """asyncpg refuses a parameter before sending it (not a uuid): the error SQLAlchemy's path raises."""
+
+    async def refusal(stmt: object, known: bool) -> DBAPIError:
+        session = rt.db.new_session()
+        try:
+            if known:  # read once with an id, so the refused value is read directly
+                await read(session, stmt, {"id": new_uuid()})
+                assert planned(stmt)
+            with pytest.raises(DBAPIError) as raised:
+                await read(session, stmt, {"id": "not-an-id"})
+            return raised.value
+        finally:
+            await session.close()
+
+    through_sqlalchemy = await refusal(select(Staff.id).where(Staff.id == bindparam("id")), known=False)
+    direct = await refusal(select(Staff.id).where(Staff.id == bindparam("id")), known=True)
+
+    assert type(direct) is type(through_sqlalchemy)
+    assert type(direct.orig) is type(through_sqlalchemy.orig)
+    assert "not-an-id" in str(direct.orig) and str(direct.orig) == str(through_sqlalchemy.orig)

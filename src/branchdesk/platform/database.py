@@ -19,11 +19,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NoReturn
 
 import structlog
 from sqlalchemy import CursorResult, DateTime, Executable, MetaData, Row, Select, Table, Uuid, inspect, text
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column
@@ -248,8 +248,8 @@ class _Plan:
         """None for what the direct way does not do, which keeps going through SQLAlchemy: a statement that
         writes (its Python-side defaults are computed per execution), is expanded per execution (``IN``
         lists, literal-rendered values), has no cache key or a schema map, runs with execution options, or
-        whose rows SQLAlchemy keys by the cursor's columns (``text()`` without ``.columns()``: ``select *``
-        may change them)."""
+        whose rows SQLAlchemy keys by the cursor's columns (``text()`` without its columns in order:
+        ``select *`` may change them)."""
         context = result.context
         compiled = context.compiled
         if (
@@ -311,8 +311,7 @@ class _DirectReads:
             binds = plan.binds
             args = [binds[name](values[name]) if name in binds else values[name] for name in plan.order]
         except Exception as error:  # a value a bind processor refuses: SQLAlchemy's StatementError
-            await greenlet_spawn(sync._handle_dbapi_exception, error, plan.sql, params, None, None)
-            raise  # not reached: the line above raises SQLAlchemy's error
+            await _raise_as_sqlalchemy(sync, error, plan.sql, params)
         if sync._has_events or sync.engine._has_events:
             sync.dispatch.before_cursor_execute(sync, None, plan.sql, args, None, False)
         adapted: Any = sync.connection.dbapi_connection
@@ -326,14 +325,20 @@ class _DirectReads:
                 except Exception as error:
                     adapted._handle_exception(error)  # raises the DB-API error SQLAlchemy's adapter raises
         except sync.dialect.loaded_dbapi.Error as error:
-            await greenlet_spawn(sync._handle_dbapi_exception, error, plan.sql, args, None, None)
-            raise  # not reached: the line above raises SQLAlchemy's error
+            await _raise_as_sqlalchemy(sync, error, plan.sql, args)
         except BaseException as error:
             if is_exit_exception(error) and not sync.closed:  # cancelled mid-statement: its state is unknown
                 sync.invalidate(error)
             raise
         self.direct += 1
         return plan.rows(records)
+
+
+async def _raise_as_sqlalchemy(sync: Connection, error: Exception, sql: str, params: Any) -> NoReturn:
+    """Raise what SQLAlchemy raises for ``error`` in a statement it sent (its own error class, the statement
+    named, a dropped connection invalidated with its pool), in the greenlet its handling expects."""
+    await greenlet_spawn(sync._handle_dbapi_exception, error, sql, params, None, None)
+    raise error  # not reached: SQLAlchemy's handling always raises
 
 
 _DIRECT_READS = _DirectReads()
