@@ -1,4 +1,5 @@
-"""Typed errors for mutation payloads, and the request lifecycle that ends the transaction.
+"""Typed errors for mutation payloads, and the request lifecycle: documents parsed and validated once,
+the unit of work started, the transaction ended.
 
 Expected failures (:class:`DomainError`) become ``errors { code field message }`` in a payload, or a
 GraphQL error with ``extensions.code`` outside mutations. Anything else is logged and masked.
@@ -7,19 +8,23 @@ GraphQL error with ``extensions.code`` outside mutations. Anything else is logge
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
+import functools
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any, TypeVar
 
 import strawberry
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.schema import validate_document
 from strawberry.types import Info
 
 from branchdesk.access.principal import Principal
+from branchdesk.graphql import persisted_queries
 from branchdesk.graphql.context import Connection, Context
 from branchdesk.graphql.cost import operation_cost
 from branchdesk.platform import metrics, throttle
@@ -34,10 +39,21 @@ from branchdesk.platform.errors import (
     InvalidInput,
     RateLimited,
 )
+from graphql import (
+    ASTValidationRule,
+    DocumentNode,
+    GraphQLError,
+    GraphQLSchema,
+    GraphQLSyntaxError,
+    VariableDefinitionNode,
+    parse,
+    print_ast,
+    specified_rules,
+)
 from graphql import ExecutionResult as GraphQLExecutionResult
-from graphql import GraphQLError, GraphQLSyntaxError, VariableDefinitionNode, print_ast
 
 log = structlog.get_logger(__name__)
+CACHE_SIZE = 512  # distinct documents kept parsed and validated (one cache each, shared by every request)
 T = TypeVar("T")
 P = TypeVar("P")
 
@@ -150,39 +166,87 @@ async def mutate(
     return payload_type(**fields) if fields is not None else payload_type(errors=errors)  # type: ignore[call-arg]
 
 
+@functools.lru_cache(maxsize=CACHE_SIZE)
+def parse_document(query: str, max_tokens: int | None) -> DocumentNode:
+    """A query's document, parsed once (graphql-core's parser, with the token limit applied first)."""
+    return parse(query, max_tokens=max_tokens)
+
+
+@functools.lru_cache(maxsize=CACHE_SIZE)
+def validate_once(
+    schema: GraphQLSchema, document: DocumentNode, rules: tuple[type[ASTValidationRule], ...]
+) -> list[GraphQLError]:
+    """A document's validation errors under ``rules`` (strawberry's own rules added), found once."""
+    return validate_document(schema, document, rules)
+
+
 class RequestLifecycle(SchemaExtension):
-    """One operation, on every transport: a Context of its own, the unit of work started before any
-    resolver, and — before the answer leaves, over HTTP and WebSocket alike — the transaction ended
-    (committed unless something unexpected failed), errors presented (codes, translation, masking),
-    data cleared when nothing committed, and a deliberate delay served. Then the operation is counted.
+    """One operation, on every transport, as the schema's only extension (strawberry wraps each hook of
+    each extension in a context manager per request: one extension, a fifth of that work):
+
+    - the document is parsed once with the token limit, and validated once with the limits' rules
+      (``parse_document`` and ``validate_once``, caches shared by every request);
+    - a Context of its own, and the unit of work started before any resolver, after a query sent with
+      its hash (Apollo APQ) is kept, since only one that parsed and validated gets there;
+    - before the answer leaves, over HTTP and WebSocket alike, the transaction ended (committed unless
+      something unexpected failed), errors presented (codes, translation, masking), data cleared when
+      nothing committed, and a deliberate delay served. Then the operation is counted.
 
     A request whose work was rolled back returns no data: what it read or wrote did not happen (its
     audit records included), so it must not be shown.
     """
 
-    def __init__(self, *, hide_schema: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        hide_schema: bool = False,
+        max_tokens: int | None = None,
+        rules: tuple[type[ASTValidationRule], ...] = tuple(specified_rules),
+    ) -> None:
         super().__init__()
         self.hide_schema = hide_schema  # production: no hints that name what the schema holds
+        self.max_tokens = max_tokens
+        self.rules = rules  # graphql-core's, then the limits' (built once: the validation cache is keyed by them)
         self._concluded = False
         self._unexpected: list[GraphQLError] = []
         self._rejected = False
 
     async def on_operation(self) -> AsyncIterator[None]:
         started = time.perf_counter()
-        given = self.execution_context.context
-        self.execution_context.context = Context(given) if isinstance(given, Connection) else given
+        execution = self.execution_context
+        execution.validation_rules = self.rules
+        given = execution.context
+        execution.context = Context(given) if isinstance(given, Connection) else given
         try:
             yield
         finally:
-            await self._conclude(self.execution_context.result)  # when the operation never executed
-        operation = metrics.operation_label(self.execution_context.operation_name)
+            await self._conclude(execution.result)  # when the operation never executed
+        operation = metrics.operation_label(execution.operation_name)
         outcome = "error" if self._unexpected else ("rejected" if self._rejected else "ok")
         metrics.graphql_requests.labels(operation, outcome).inc()
         metrics.graphql_latency.labels(operation).observe(time.perf_counter() - started)
 
+    def on_parse(self) -> Iterator[None]:
+        """A document that does not parse is left to strawberry's own parsing, which reports the error
+        inside the operation, so it is presented with its code (PARSE_FAILED, TOKEN_LIMIT)."""
+        execution = self.execution_context
+        if execution.query is not None:
+            with contextlib.suppress(GraphQLError):
+                execution.graphql_document = parse_document(execution.query, self.max_tokens)
+        if self.max_tokens is not None:  # strawberry's own parsing, of a document that did not parse, too
+            execution.parse_options["max_tokens"] = self.max_tokens
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        execution = self.execution_context
+        assert execution.graphql_document is not None  # strawberry validates only what parsed
+        execution.pre_execution_errors = validate_once(execution.schema._schema, execution.graphql_document, self.rules)
+        yield
+
     async def on_execute(self) -> AsyncIterator[None]:
         """After validation, before any resolver: the operation's unit of work starts."""
         ctx: Context = self.execution_context.context
+        await persisted_queries.keep_pending(ctx.runtime.redis, ctx.settings.persisted_query_ttl_seconds)
         await ctx.start()
         await self._charge(ctx)
         try:

@@ -14,13 +14,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import AsyncIterator
 from contextvars import ContextVar
 from typing import Any
 
 import structlog
 from redis.asyncio import Redis
-from strawberry.extensions import SchemaExtension
 
 log = structlog.get_logger(__name__)
 
@@ -78,16 +76,13 @@ async def keep(redis: Redis, sha: str, query: str, ttl_seconds: int) -> None:
     await redis.set(KEY + sha, query.encode("utf-8"), ex=ttl_seconds)
 
 
-class KeepValidQueries(SchemaExtension):
-    """Keeps the query of :data:`TO_KEEP` when its operation starts executing: only a document that
-    parsed and validated gets there, on either transport, so nothing else is ever kept."""
-
-    async def on_execute(self) -> AsyncIterator[None]:
-        pending = TO_KEEP.get()
-        if pending is not None:
-            ctx = self.execution_context.context
-            try:
-                await keep(ctx.runtime.redis, *pending, ctx.settings.persisted_query_ttl_seconds)
-            except Exception:  # the operation still runs; the client sends the query again next time
-                log.warning("a persisted query could not be kept", exc_info=True)
-        yield
+async def keep_pending(redis: Redis, ttl_seconds: int) -> None:
+    """Keeps the query of :data:`TO_KEEP`, if any: called when an operation starts executing, where only
+    a document that parsed and validated gets, on either transport, so nothing else is ever kept."""
+    pending = TO_KEEP.get()
+    if pending is None:
+        return
+    try:
+        await keep(redis, *pending, ttl_seconds)
+    except Exception:  # the operation still runs; the client sends the query again next time
+        log.warning("a persisted query could not be kept", exc_info=True)

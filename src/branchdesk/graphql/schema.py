@@ -4,25 +4,16 @@
 
 from __future__ import annotations
 
-import contextlib
+import functools
 import importlib
 import importlib.util
 import pkgutil
-from collections.abc import Iterator
 from datetime import date, datetime
 from operator import methodcaller
 from typing import Any
 
 import strawberry
-from strawberry.extensions import (
-    AddValidationRules,
-    DisableIntrospection,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    ValidationCache,
-)
+from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.types.base_scalars import DateDefinition, DateTimeDefinition
 from strawberry.tools import merge_types
@@ -34,11 +25,9 @@ from branchdesk.graphql.conventions import describe_conventions
 from branchdesk.graphql.errors import RequestLifecycle
 from branchdesk.graphql.inputs import guard
 from branchdesk.graphql.nodes import LoadedNode
-from branchdesk.graphql.persisted_queries import KeepValidQueries
 from branchdesk.platform.settings import Settings
-from graphql import GraphQLError
+from graphql import GraphQLError, NoSchemaIntrospectionCustomRule, specified_rules
 
-CACHE_SIZE = 512  # distinct documents kept parsed and validated
 # The domains in a fixed order (their fields' order in the exported schema); a new domain is appended.
 DOMAINS = (
     "tenants",
@@ -120,48 +109,31 @@ SCALARS: dict[object, ScalarDefinition] = {
 }
 
 
-class DocumentCache(ParserCache):
-    """Strawberry's parser cache, except that a document that does not parse is left to strawberry's own
-    parsing, which reports the error inside the operation, so RequestLifecycle presents it with its code."""
-
-    def on_parse(self) -> Iterator[None]:
-        context = self.execution_context
-        with contextlib.suppress(GraphQLError):
-            context.graphql_document = self.cached_parse_document(context.query, **context.parse_options)
-        yield
-
-
 class BranchdeskSchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         """Expected refusals are answers, not incidents: RequestLifecycle logs only the unexpected."""
 
 
 def build_schema(settings: Settings, *, compiled_completion: bool = True) -> strawberry.Schema:
-    # Extensions are built per request (strawberry keeps per-request state on them). The limits' rule
-    # classes are built once here: the validation cache is keyed by the rules, so a limiter built per
-    # request (a new rule class each time) would make every request miss it. The parser and validation
-    # caches live at module level in strawberry and are shared by every request of the process.
-    limits = [
+    # One extension, built per request (strawberry keeps per-request state on it), with everything
+    # before execution: the token limit at parsing, and the limits' rules at validation, before any
+    # resolver and so before any SQL. The rules are built once here: the validation cache is keyed by
+    # them, so a limiter built per request (a new rule class each time) would make every request miss it.
+    rules = (
+        *specified_rules,
         *QueryDepthLimiter(max_depth=settings.graphql_max_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases).validation_rules,
-    ]
-    extensions: list[Any] = [
-        # Limits run at parsing and validation, before any resolver and so before any SQL.
-        lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
-        lambda: AddValidationRules(limits),
-        lambda: DocumentCache(maxsize=CACHE_SIZE),
-        lambda: ValidationCache(maxsize=CACHE_SIZE),
-        KeepValidQueries,  # Apollo APQ: a query sent with its hash is kept once it validates
-        lambda: RequestLifecycle(hide_schema=settings.is_production),
-    ]
-    if settings.is_production:
-        extensions.append(DisableIntrospection)
+        *([NoSchemaIntrospectionCustomRule] if settings.is_production else []),
+    )
+    lifecycle = functools.partial(
+        RequestLifecycle, hide_schema=settings.is_production, max_tokens=settings.graphql_max_tokens, rules=rules
+    )
     schema = BranchdeskSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         types=_node_types(),
-        extensions=extensions,
+        extensions=[lifecycle],
         # Pure selections completed by compiled plans; without, strawberry's own executor (the tests compare them).
         execution_context_class=PlanningExecutor.for_schema() if compiled_completion else None,
         config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALARS),
