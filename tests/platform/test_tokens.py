@@ -57,3 +57,24 @@ def test_the_ring_remembers_a_bounded_number_of_tokens(monkeypatch):
     for token in issued:
         ring.verify_access_token(token)
     assert list(ring._verified) == issued[-3:]  # the oldest forgotten first
+
+
+async def test_a_request_with_a_remembered_token_is_identified_without_reading_the_token(monkeypatch):
+    """The remembered claims are looked up before the token is parsed; once they expire the token is
+    parsed and refused as before."""
+    from branchdesk.access import identity
+    from branchdesk.platform.federation import Federation
+
+    def no_parsing(_token: str) -> str:
+        raise AssertionError("parsed a remembered token")
+
+    ring, staff_id = _ring(), uuid.uuid4()
+    token, ttl = ring.issue_access_token(staff_id)
+    assert (await identity.identify(token, ring, Federation(), None)).staff_id == staff_id  # type: ignore[arg-type]
+    with monkeypatch.context() as patched:
+        patched.setattr(identity, "unverified_issuer", no_parsing)
+        assert (await identity.identify(token, ring, Federation(), None)).staff_id == staff_id  # type: ignore[arg-type]
+    later = time.time() + ttl + LEEWAY_SECONDS + 1
+    monkeypatch.setattr(tokens, "time", SimpleNamespace(time=lambda: later))
+    with pytest.raises(Unauthenticated):
+        await identity.identify(token, ring, Federation(), None)  # type: ignore[arg-type]

@@ -52,6 +52,9 @@ async def identify(
     """The verified identity; ``session`` is opened only to find a single sign-on user's staff record."""
     if not token:
         raise Unauthenticated()
+    claims = keys.remembered(token)
+    if claims is not None:
+        return _ours(claims)
     issuer = unverified_issuer(token)
     if issuer == keys.issuer:
         return _ours(keys.verify_access_token(token))
