@@ -206,13 +206,54 @@ class BranchdeskGraphQL(GraphQL[Connection, None]):
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
+        request = Request(scope, receive)
         try:
-            response = await self.run(Request(scope, receive))
+            response = await self._answer_json_post(request) or await self.run(request)
         except HTTPException as exc:  # strawberry answers these in plain text
             response = error_response(exc.status_code, exc.reason)
         await response(scope, receive, send)
         if self.warm_up is not None:
             self.warm_up.answered()
+
+    async def _answer_json_post(self, request: Request) -> Response | None:
+        """The usual request, one operation POSTed as JSON with no streamed answer asked for, answered the
+        way strawberry's ``run`` answers it, without its general dispatch: content-type parsing, the checks
+        for WebSockets, the IDE, batches, streaming transports and subscription results, a runtime check
+        against a Protocol. Anything else (GET, a batch, a body strawberry refuses, an ``Accept`` a
+        streaming transport takes) is None here and goes through ``run``, which reads the same body."""
+        if request.method != "POST":
+            return None
+        content_type = accept = b""
+        for name, value in request.scope["headers"]:
+            if name == b"content-type":
+                content_type = value
+            elif name == b"accept":
+                accept = value
+        if b"application/json" not in content_type:
+            return None
+        if any(transport.accepts(accept.decode("latin-1")) for transport in self._stream_transport_map.values()):
+            return None
+        data = self.decode_json(await request.body())  # its refusals are strawberry's (400)
+        if not isinstance(data, dict):
+            return None
+        query, variables, extensions = data.get("query"), data.get("variables"), data.get("extensions")
+        if not (
+            isinstance(query, str | None) and isinstance(variables, dict | None) and isinstance(extensions, dict | None)
+        ):
+            return None
+        sub_response = await self.get_sub_response(request)
+        context = await self.get_context(request, sub_response)
+        request_data = GraphQLRequestData(
+            query=query,
+            variables=variables,
+            operation_name=data.get("operationName"),
+            extensions=extensions,
+            protocol="http",
+        )
+        adapter = self.request_adapter_class(request)
+        result = await self.execute_single(request, adapter, sub_response, context, None, request_data)
+        answer = await self.process_result(request, result)
+        return self.create_response(answer, sub_response)
 
     async def execute_single(
         self,
