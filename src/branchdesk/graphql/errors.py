@@ -172,12 +172,34 @@ def parse_document(query: str, max_tokens: int | None) -> DocumentNode:
     return parse(query, max_tokens=max_tokens)
 
 
-@functools.lru_cache(maxsize=CACHE_SIZE)
-def validate_once(
-    schema: GraphQLSchema, document: DocumentNode, rules: tuple[type[ASTValidationRule], ...]
-) -> list[GraphQLError]:
-    """A document's validation errors under ``rules`` (strawberry's own rules added), found once."""
-    return validate_document(schema, document, rules)
+class _Validated:
+    """A document's validation errors under a schema and rules (strawberry's own rules added), found once.
+    Kept by the objects themselves, not by their value: a document comes from :func:`parse_document`'s
+    cache, so the same query is the same object, and hashing a document's whole tree for every request
+    was a percent of a list's CPU. The objects are kept with the answer, so their ids are not reused."""
+
+    def __init__(self, maxsize: int) -> None:
+        self.maxsize = maxsize
+        self.kept: dict[tuple[int, int, int], tuple[object, object, object, list[GraphQLError]]] = {}
+        self.hits = self.misses = 0
+
+    def __call__(
+        self, schema: GraphQLSchema, document: DocumentNode, rules: tuple[type[ASTValidationRule], ...]
+    ) -> list[GraphQLError]:
+        key = (id(schema), id(document), id(rules))
+        found = self.kept.get(key)
+        if found is not None:
+            self.hits += 1
+            return found[3]
+        self.misses += 1
+        errors = validate_document(schema, document, rules)
+        if len(self.kept) >= self.maxsize:
+            del self.kept[next(iter(self.kept))]  # the oldest
+        self.kept[key] = (schema, document, rules, errors)
+        return errors
+
+
+validate_once = _Validated(CACHE_SIZE)
 
 
 class RequestLifecycle(SchemaExtension):

@@ -122,7 +122,7 @@ class StaffMember(LoadedNode):
         "use `membership { roles { name label } }`, whose id includes the branch.",
     )
 
-    window: strawberry.Private[Window | None] = None  # of the active branch's membership
+    member: strawberry.Private[Member]  # as the active branch's list read it
 
     @classmethod
     def of(cls, member: Member) -> StaffMember:
@@ -132,8 +132,14 @@ class StaffMember(LoadedNode):
             display_name=member.display_name,
             email=member.email,
             roles=member.roles,
-            window=Window(member.kind, member.starts_at, member.ends_at),
+            member=member,
         )
+
+    @property
+    def window(self) -> Window:
+        """When the active branch's membership counts; built when asked for, not for each row of a list."""
+        member = self.member
+        return Window(member.kind, member.starts_at, member.ends_at)
 
     @strawberry.field(description="This member's membership of the active branch: their roles there.")
     def membership(self, info: Info) -> BranchMembership | None:
