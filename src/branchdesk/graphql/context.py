@@ -226,8 +226,9 @@ class Context:
         self._calls: set[asyncio.Future[Any]] = set()
         # Seconds to hold the answer back once the transaction has ended (slowing down guessing).
         self.response_delay = 0.0
-        self._identity: Identity | DomainError = Unauthenticated()
-        self._principal: Principal | DomainError = Unauthenticated()
+        not_yet = Unauthenticated()  # one refusal for both until the token is verified (an exception costs)
+        self._identity: Identity | DomainError = not_yet
+        self._principal: Principal | DomainError = not_yet
         self._started = False
         bind_request(request_id=self.request_id, branch=self.branch_code)
 

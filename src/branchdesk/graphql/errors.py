@@ -243,10 +243,8 @@ class RequestLifecycle(SchemaExtension):
             yield
         finally:
             await self._conclude(execution.result)  # when the operation never executed
-        operation = metrics.operation_label(execution.operation_name)
         outcome = "error" if self._unexpected else ("rejected" if self._rejected else "ok")
-        metrics.graphql_requests.labels(operation, outcome).inc()
-        metrics.graphql_latency.labels(operation).observe(time.perf_counter() - started)
+        metrics.observe_operation(execution.operation_name, outcome, time.perf_counter() - started)
 
     def on_parse(self) -> Iterator[None]:
         """A document that does not parse is left to strawberry's own parsing, which reports the error

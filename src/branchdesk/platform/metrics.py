@@ -2,6 +2,7 @@
 
 import time
 from collections.abc import Iterable
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
@@ -96,8 +97,19 @@ class OperationLabels:
 OPERATIONS = OperationLabels()
 
 
-def operation_label(operation_name: str | None) -> str:
-    return OPERATIONS.label(operation_name)
+# The counter and histogram of each (operation label, outcome): the labels are a bounded set, and
+# prometheus_client's ``labels()`` checks the values and takes a lock on every call.
+_OPERATION_SERIES: dict[tuple[str, str], tuple[Any, Any]] = {}
+
+
+def observe_operation(operation_name: str | None, outcome: str, seconds: float) -> None:
+    """One GraphQL operation answered: counted by its label and outcome, its latency observed."""
+    key = (OPERATIONS.label(operation_name), outcome)
+    series = _OPERATION_SERIES.get(key)
+    if series is None:
+        series = _OPERATION_SERIES[key] = (graphql_requests.labels(*key), graphql_latency.labels(key[0]))
+    series[0].inc()
+    series[1].observe(seconds)
 
 
 _gc_started = 0.0
