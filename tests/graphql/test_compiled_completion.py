@@ -78,6 +78,10 @@ class Query:
         return [Item(id="4", name="FOUR", nickname=None, tags=[], sizes=[], read_whisper=("four",))]
 
     @strawberry.field
+    def odd(self) -> list[Item]:  # values that are not strings in String fields: graphql-core coerces them
+        return [Item(id="5", name=5, nickname=True, tags=[], sizes=[])]  # type: ignore[arg-type]
+
+    @strawberry.field
     def broken(self) -> list[Item] | None:
         return [Item(id="3", name=None, nickname=None, tags=[], sizes=[])]  # type: ignore[arg-type]
 
@@ -138,6 +142,14 @@ async def test_a_value_read_ahead_is_answered_by_a_plan_and_the_resolver_runs_wh
     ours, theirs, hits = await _both("{ items { id whispered } }")
     assert ours == theirs and '"whispered": "two"' in ours
     assert CALLS == ["1", "2", "1", "2"]  # not read ahead: the plan gives up, the resolver runs once each
+
+
+async def test_strings_that_are_not_str_and_aliases_answer_as_graphql_core_does():
+    ours, theirs, hits = await _both("{ odd { id name nickname again: name kind: __typename } }")
+    assert ours == theirs and hits == 1
+    assert json.loads(ours)["data"]["odd"] == [
+        {"id": "SXRlbTo1", "name": "5", "nickname": "true", "again": "5", "kind": "Item"}
+    ]
 
 
 async def test_an_unexpected_null_is_reported_by_graphql_core():

@@ -8,7 +8,8 @@ value the parent read ahead, with no directive and no ``@defer``. For
 each pure selection under a field (keyed by the document's field nodes, so once per cached
 document), :class:`PlanningExecutor` compiles graphql-core's completion rules — non-null, lists,
 ``is_type_of``, an interface's runtime type, leaf coercion — into nested closures that read the
-attributes and coerce the leaves directly.
+attributes and coerce the leaves directly; an object's fields become one generated function (a dict
+display, plain attributes read inline, a ``str`` in a String field taken as it is).
 
 Nothing else changes: every field with a resolver (root fields and their declared permissions,
 argument checks, personal data with its masking and audited reads, labels, loaders) runs through
@@ -66,6 +67,11 @@ _RELAY_ID = relay.Node.__dict__["_id"].__func__  # strawberry's resolver of Node
 MAX_PLANS = 4096  # distinct (field nodes, type) pairs kept; the document caches hold 512 documents
 MAX_GLOBAL_IDS = 50_000  # encoded Relay ids kept
 MAX_EVENT_ANSWERS = 64  # subscription events' answers kept: only the latest events are being delivered
+
+
+# Marks a completion that returns a str given as it is (a String leaf, or a non-null one): an object's
+# plan takes a str without calling it.
+_TAKES_STRINGS = "__branchdesk_takes_strings__"
 
 
 class Irregular(Exception):
@@ -451,6 +457,7 @@ def _non_null(inner: Complete | None) -> Complete | None:
             raise Irregular  # graphql-core reports the null
         return completed
 
+    setattr(non_null, _TAKES_STRINGS, getattr(inner, _TAKES_STRINGS, False))
     return non_null
 
 
@@ -482,15 +489,42 @@ def _leaf(leaf: GraphQLLeafType) -> Complete:
             raise Irregular
         return coerced
 
+    setattr(scalar, _TAKES_STRINGS, strings)
     return scalar
 
 
 def _object_of(is_type_of: Any, fields: tuple[tuple[str, Get, Complete], ...]) -> Complete:
-    def complete_object(value: Any) -> Any:
-        if value is None:
-            return None
-        if is_type_of is not None and is_type_of(value, None) is not True:
-            raise Irregular  # strawberry's generated check does not read the info
-        return {key: complete(get(value)) for key, get, complete in fields}
-
+    """An object's completion as one generated function: a dict display of its fields, each read and
+    completed in order, a plain attribute read inline and a string taken as it is. The same steps as
+    ``{key: complete(get(value)) ...}``, without a call per step for each field of each object."""
+    names: dict[str, Any] = {"Irregular": Irregular, "is_type_of": is_type_of}
+    lines = [
+        "def complete_object(value):",
+        "    if value is None:",
+        "        return None",
+    ]
+    if is_type_of is not None:  # strawberry's generated check does not read the info
+        lines += ["    if is_type_of(value, None) is not True:", "        raise Irregular"]
+    for i, (_key, get, complete) in enumerate(fields):
+        names[f"get_{i}"], names[f"complete_{i}"] = get, complete
+        attribute = _attribute_of(get)
+        read = f"value.{attribute}" if attribute is not None else f"get_{i}(value)"
+        if complete is _identity:
+            lines.append(f"    f_{i} = {read}")
+        elif getattr(complete, _TAKES_STRINGS, False):  # a str is returned as it is
+            lines += [f"    f_{i} = {read}", f"    if type(f_{i}) is not str:", f"        f_{i} = complete_{i}(f_{i})"]
+        else:
+            lines.append(f"    f_{i} = complete_{i}({read})")
+    lines.append("    return {" + ", ".join(f"{key!r}: f_{i}" for i, (key, _, _) in enumerate(fields)) + "}")
+    exec("\n".join(lines), names)  # the source is built here from field positions and response keys
+    complete_object: Complete = names["complete_object"]
     return complete_object
+
+
+def _attribute_of(get: Get) -> str | None:
+    """The attribute an ``operator.attrgetter`` of one plain name reads; None for any other getter."""
+    if type(get) is not operator.attrgetter:
+        return None
+    reduced: Any = get.__reduce__()  # (attrgetter, names)
+    names = reduced[1]
+    return names[0] if len(names) == 1 and isinstance(names[0], str) and names[0].isidentifier() else None
