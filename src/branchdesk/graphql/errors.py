@@ -13,15 +13,18 @@ import enum
 import functools
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterator
+from inspect import isawaitable
 from typing import Any, TypeVar
 
 import strawberry
 import structlog
+from graphql.pyutils import AwaitableOrValue
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 from strawberry.types import Info
+from strawberry.types.graphql import OperationType as StrawberryOperationType
 
 from branchdesk.access.principal import Principal
 from branchdesk.graphql import persisted_queries
@@ -46,6 +49,7 @@ from graphql import (
     GraphQLSchema,
     GraphQLSyntaxError,
     VariableDefinitionNode,
+    get_operation_ast,
     parse,
     print_ast,
     specified_rules,
@@ -54,6 +58,7 @@ from graphql import ExecutionResult as GraphQLExecutionResult
 
 log = structlog.get_logger(__name__)
 CACHE_SIZE = 512  # distinct documents kept parsed and validated (one cache each, shared by every request)
+_RUN_DIRECTLY = {"query", "mutation"}  # what RequestLifecycle.run executes (a subscription streams)
 T = TypeVar("T")
 P = TypeVar("P")
 
@@ -235,16 +240,12 @@ class RequestLifecycle(SchemaExtension):
 
     async def on_operation(self) -> AsyncIterator[None]:
         started = time.perf_counter()
-        execution = self.execution_context
-        execution.validation_rules = self.rules
-        given = execution.context
-        execution.context = Context(given) if isinstance(given, Connection) else given
+        self._enter()
         try:
             yield
         finally:
-            await self._conclude(execution.result)  # when the operation never executed
-        outcome = "error" if self._unexpected else ("rejected" if self._rejected else "ok")
-        metrics.observe_operation(execution.operation_name, outcome, time.perf_counter() - started)
+            await self._conclude(self.execution_context.result)  # when the operation never executed
+        self._count(started)
 
     def on_parse(self) -> Iterator[None]:
         """A document that does not parse is left to strawberry's own parsing, which reports the error
@@ -265,14 +266,72 @@ class RequestLifecycle(SchemaExtension):
 
     async def on_execute(self) -> AsyncIterator[None]:
         """After validation, before any resolver: the operation's unit of work starts."""
-        ctx: Context = self.execution_context.context
-        await persisted_queries.keep_pending(ctx.runtime.redis, ctx.settings.persisted_query_ttl_seconds)
-        await ctx.start()
-        await self._charge(ctx)
+        await self._begin(self.execution_context.context)
         try:
             yield
         finally:
             await self._conclude(self.execution_context.result)
+
+    # --- the same lifecycle, run directly -------------------------------------------------------
+
+    def runnable(
+        self,
+        schema: GraphQLSchema,
+        query: str | None,
+        operation_name: str | None,
+        allowed: Collection[StrawberryOperationType],
+    ) -> DocumentNode | None:
+        """The query's document when :meth:`run` may execute it: it parses, names one query or mutation that
+        the transport allows, and is valid. None for anything else, which strawberry's own way reports."""
+        if not query:
+            return None
+        try:
+            document = parse_document(query, self.max_tokens)
+        except GraphQLError:
+            return None
+        operation = get_operation_ast(document, operation_name)
+        if operation is None or operation.operation.value not in _RUN_DIRECTLY:
+            return None
+        if StrawberryOperationType(operation.operation.value) not in allowed:
+            return None
+        return None if validate_once(schema, document, self.rules) else document
+
+    async def run(self, execute: Callable[[Context], AwaitableOrValue[GraphQLExecutionResult]]) -> Any:
+        """What strawberry's execution with this extension does for a :meth:`runnable` document, hook by hook
+        (``on_operation`` around ``on_execute`` around ``execute``), without building a context manager for
+        each hook of each request (a tenth of a signed-in request's CPU, bench/api.py). Returns the result;
+        what the hooks would raise is raised."""
+        started = time.perf_counter()
+        execution = self.execution_context
+        ctx = self._enter()
+        try:
+            await self._begin(ctx)
+            if not execution.result:  # not refused by the cost budget
+                result = execute(ctx)
+                execution.result = await result if isawaitable(result) else result
+        finally:
+            await self._conclude(execution.result)
+        self._count(started)
+        return execution.result
+
+    def _enter(self) -> Context:
+        """The operation gets the limits' rules and a Context of its own."""
+        execution = self.execution_context
+        execution.validation_rules = self.rules
+        given = execution.context
+        ctx: Context = Context(given) if isinstance(given, Connection) else given
+        execution.context = ctx
+        return ctx
+
+    async def _begin(self, ctx: Context) -> None:
+        """After validation, before any resolver: an APQ query is kept, the unit of work starts, the cost is charged."""
+        await persisted_queries.keep_pending(ctx.runtime.redis, ctx.settings.persisted_query_ttl_seconds)
+        await ctx.start()
+        await self._charge(ctx)
+
+    def _count(self, started: float) -> None:
+        outcome = "error" if self._unexpected else ("rejected" if self._rejected else "ok")
+        metrics.observe_operation(self.execution_context.operation_name, outcome, time.perf_counter() - started)
 
     async def _charge(self, ctx: Context) -> None:
         """The caller's GraphQL cost budget (off unless configured): an operation over it is not run."""

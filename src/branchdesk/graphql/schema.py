@@ -8,15 +8,21 @@ import functools
 import importlib
 import importlib.util
 import pkgutil
+from collections.abc import Iterable
 from datetime import date, datetime
 from operator import methodcaller
 from typing import Any
 
 import strawberry
-from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
+from strawberry.execution import optimized_is_awaitable
+from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter, SchemaExtension
+from strawberry.schema._graphql_core import execution_context_class_kwargs
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
 from strawberry.schema.types.base_scalars import DateDefinition, DateTimeDefinition
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 from strawberry.types.scalar import ScalarDefinition
 
 import branchdesk.graphql
@@ -112,6 +118,63 @@ SCALARS: dict[object, ScalarDefinition] = {
 class BranchdeskSchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         """Expected refusals are answers, not incidents: RequestLifecycle logs only the unexpected."""
+
+    async def execute(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        """A valid query or mutation is run by its RequestLifecycle directly (``RequestLifecycle.run``), as
+        strawberry would run it with that one extension; anything else goes strawberry's way, which reports
+        what is wrong (a document that does not parse or validate, no operation, a type not allowed)."""
+        allowed = set(DEFAULT_ALLOWED_OPERATION_TYPES if allowed_operation_types is None else allowed_operation_types)
+        lifecycle = self._lifecycle()
+        document = lifecycle.runnable(self._schema, query, operation_name, allowed) if lifecycle else None
+        if lifecycle is None or document is None:
+            return await super().execute(
+                query, variable_values, context_value, root_value, operation_name, allowed, operation_extensions
+            )
+        execution = self._create_execution_context(
+            query, allowed, variable_values, context_value, root_value, operation_name, operation_extensions
+        )
+        execution.graphql_document = document
+        lifecycle.execution_context = execution
+        execute = self._get_execute_function()
+        executor = execution_context_class_kwargs(self.execution_context_class)
+        try:
+            result = await lifecycle.run(
+                lambda ctx: execute(
+                    self._schema,
+                    document,
+                    root_value=root_value,
+                    variable_values=variable_values,
+                    operation_name=operation_name,
+                    context_value=ctx,
+                    is_awaitable=optimized_is_awaitable,
+                    operation_extensions=operation_extensions,
+                    **executor,
+                )
+            )
+        except Exception as exc:  # as strawberry answers it: an error of the operation
+            error = exc if isinstance(exc, GraphQLError) else GraphQLError(str(exc), original_error=exc)
+            result = ExecutionResult(data=None, errors=[error])
+        if result.errors:
+            execution.pre_execution_errors = result.errors
+        answer = ExecutionResult(data=result.data, errors=result.errors, extensions={})
+        execution.result = answer
+        return answer
+
+    def _lifecycle(self) -> RequestLifecycle | None:
+        """A new RequestLifecycle when it is the schema's only extension (as ``build_schema`` makes it)."""
+        if len(self.extensions) != 1 or self.directives or isinstance(self.extensions[0], SchemaExtension):
+            return None
+        extension = self.extensions[0]()
+        return extension if isinstance(extension, RequestLifecycle) else None
 
 
 def build_schema(settings: Settings, *, compiled_completion: bool = True) -> strawberry.Schema:
