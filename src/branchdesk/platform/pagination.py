@@ -221,16 +221,9 @@ async def count(session: AsyncSession, stmt: Select[*tuple[Any, ...]], params: M
 
 def _cursors(first: Any, keys: tuple[InstrumentedAttribute[Any], ...]) -> Callable[[Any], str]:
     """The cursor of each row of a page, from where the sort key sits in the first row: a column of the
-    row (found once, by its unique name), or an attribute of the entity the row starts with."""
-    mapping, fields = first._mapping, first._fields
-    positions: list[int | None] = []
-    for key in keys:
-        column = _column_in(mapping, key)
-        position = fields.index(key.key) if column is not None and fields.count(key.key) == 1 else None
-        if position is not None and first[position] is not mapping[column]:
-            position = None
-        positions.append(position)
-
+    row (found once per kind of row and key, by its unique name), or an attribute of the entity the row
+    starts with."""
+    positions = _key_positions(first, keys)
     if len(keys) == 1 and positions[0] is not None:  # the common case: one key column of the row
         at = positions[0]
         return lambda row: _encode_key(row[at])
@@ -242,6 +235,34 @@ def _cursors(first: Any, keys: tuple[InstrumentedAttribute[Any], ...]) -> Callab
         return encode_cursor(values[0] if len(values) == 1 else values)
 
     return cursor
+
+
+# Where the key sits in rows of one kind: rows of the same statement share their metadata (``Row._parent``),
+# so a list finds it once per process (asking a row's mapping for a column compares SQL expressions). The
+# metadata and the keys are kept with the answer, so their ids are not reused while it is.
+_KEY_POSITIONS: dict[tuple[int, ...], tuple[object, tuple[Any, ...], tuple[int | None, ...]]] = {}
+_KEY_POSITIONS_KEPT = 1024
+
+
+def _key_positions(first: Any, keys: tuple[InstrumentedAttribute[Any], ...]) -> tuple[int | None, ...]:
+    kind = getattr(first, "_parent", None)
+    cache_key = (id(kind), *map(id, keys))
+    found = _KEY_POSITIONS.get(cache_key)
+    if found is not None and found[0] is kind and all(a is b for a, b in zip(found[1], keys, strict=True)):
+        return found[2]
+    mapping, fields = first._mapping, first._fields
+    positions: list[int | None] = []
+    for key in keys:
+        column = _column_in(mapping, key)
+        position = fields.index(key.key) if column is not None and fields.count(key.key) == 1 else None
+        if position is not None and first[position] is not mapping[column]:
+            position = None
+        positions.append(position)
+    if kind is not None:
+        if len(_KEY_POSITIONS) >= _KEY_POSITIONS_KEPT:
+            _KEY_POSITIONS.clear()
+        _KEY_POSITIONS[cache_key] = (kind, keys, tuple(positions))
+    return tuple(positions)
 
 
 def _key_of(row: Any, key: InstrumentedAttribute[Any]) -> Any:
