@@ -82,6 +82,10 @@ class Query:
         return [Item(id="5", name=5, nickname=True, tags=[], sizes=[])]  # type: ignore[arg-type]
 
     @strawberry.field
+    def miscast(self) -> list[Item] | None:  # an Item instance cast to another type is not an Item here
+        return [strawberry.cast(Photo, Item(id="6", name="six", nickname=None, tags=[], sizes=[]))]
+
+    @strawberry.field
     def broken(self) -> list[Item] | None:
         return [Item(id="3", name=None, nickname=None, tags=[], sizes=[])]  # type: ignore[arg-type]
 
@@ -150,6 +154,12 @@ async def test_strings_that_are_not_str_and_aliases_answer_as_graphql_core_does(
     assert json.loads(ours)["data"]["odd"] == [
         {"id": "SXRlbTo1", "name": "5", "nickname": "true", "again": "5", "kind": "Item"}
     ]
+
+
+async def test_a_value_cast_to_another_type_is_refused_as_graphql_core_refuses_it():
+    ours, theirs, _ = await _both("{ miscast { id name } }")
+    assert ours == theirs
+    assert "Expected value of type 'Item'" in ours
 
 
 async def test_an_unexpected_null_is_reported_by_graphql_core():

@@ -39,6 +39,7 @@ from strawberry import relay
 from strawberry.relay import GlobalID
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.cast import TYPE_CAST_ATTRIBUTE as TYPE_CAST
 from strawberry.types.cast import get_strawberry_type_cast
 
 from graphql import (
@@ -329,7 +330,7 @@ class PlanningExecutor(StrawberryGraphQLCoreExecutionContext):
             if found is None:
                 return None
             fields.append((response_key, *found))
-        return _object_of(object_type.is_type_of, tuple(fields))
+        return _object_of(object_type.is_type_of, definition.origin, tuple(fields))
 
     def _interface(self, interface: GraphQLInterfaceType, field_details_list: list[FieldDetails]) -> Complete | None:
         """Strawberry's own runtime type for an interface: the object's strawberry type, when it is one."""
@@ -493,18 +494,25 @@ def _leaf(leaf: GraphQLLeafType) -> Complete:
     return scalar
 
 
-def _object_of(is_type_of: Any, fields: tuple[tuple[str, Get, Complete], ...]) -> Complete:
+def _object_of(is_type_of: Any, origin: type, fields: tuple[tuple[str, Get, Complete], ...]) -> Complete:
     """An object's completion as one generated function: a dict display of its fields, each read and
     completed in order, a plain attribute read inline and a string taken as it is. The same steps as
-    ``{key: complete(get(value)) ...}``, without a call per step for each field of each object."""
-    names: dict[str, Any] = {"Irregular": Irregular, "is_type_of": is_type_of}
+    ``{key: complete(get(value)) ...}``, without a call per step for each field of each object.
+
+    A value of exactly the type's own class, not cast to another (``strawberry.cast``), is one for which
+    strawberry's ``is_type_of`` answers True; any other value is checked by it."""
+    names: dict[str, Any] = {"Irregular": Irregular, "is_type_of": is_type_of, "origin": origin, "CAST": TYPE_CAST}
     lines = [
         "def complete_object(value):",
         "    if value is None:",
         "        return None",
     ]
     if is_type_of is not None:  # strawberry's generated check does not read the info
-        lines += ["    if is_type_of(value, None) is not True:", "        raise Irregular"]
+        lines += [
+            "    if type(value) is not origin or getattr(value, CAST, None) is not None:",
+            "        if is_type_of(value, None) is not True:",
+            "            raise Irregular",
+        ]
     for i, (_key, get, complete) in enumerate(fields):
         names[f"get_{i}"], names[f"complete_{i}"] = get, complete
         attribute = _attribute_of(get)
