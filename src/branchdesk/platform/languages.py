@@ -3,12 +3,15 @@ WebSocket operations and the file downloads share."""
 
 from __future__ import annotations
 
+import functools
+
 DEFAULT = "en"
 # Primary language subtag → the locale whose labels and messages we hold.
 SUPPORTED = {"en": "en", "zh": "zh-CN"}
 MAX_ENTRIES = 20  # a longer list is someone's mistake or mischief: the first entries decide
 
 
+@functools.lru_cache(maxsize=256)  # browsers send a handful of distinct headers; parsed once each
 def negotiate(accept_language: str | None) -> str:
     """The supported locale the caller prefers most (RFC 9110 §12.5.4 q-values; ties keep their order):
     ``en-US,zh-CN;q=0.9`` → ``en``, ``zh-CN;q=0.8,en;q=0.9`` → ``en``, ``zh`` → ``zh-CN``. ``*`` or
