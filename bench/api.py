@@ -1,8 +1,8 @@
 """The GraphQL request path against a raw Starlette + asyncpg endpoint doing the same work (issue 8, item 1).
 
 It seeds a fresh database on the local PostgreSQL (the demo data, plus members so that branch 0101
-has 67 staff), signs one of them in through the ``signIn`` mutation, and starts two uvicorn workers
-(uvloop, httptools): the service in production mode, and the baseline from ``api_servers.py``, which
+has 67 staff) and ANALYZEs it, signs one of them in through the ``signIn`` mutation, and starts two
+uvicorn workers (uvloop, httptools): the service in production mode, and the baseline from ``api_servers.py``, which
 answers ``staff(first: 50) { edges { node { id employeeNumber displayName email } } }`` byte for byte
 (checked once at start). ``wrk`` then loads each query with the same connections and duration; the
 figures are medians over rounds, and each GraphQL query's req/s is divided by the baseline's of the

@@ -173,7 +173,7 @@ class FairQueue(QueueCommon[T]):
     def put_nowait(self, item: T) -> None:
         while self._waiters:
             waiter = self._waiters.popleft()
-            if not waiter.done():  # one that gave up (cancelled) is passed over
+            if not waiter.done() and not waiter.get_loop().is_closed():  # one that gave up is passed over
                 waiter.set_result(item)
                 return
         if self.full():
