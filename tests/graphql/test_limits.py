@@ -3,9 +3,14 @@
 import uuid
 
 import pytest
+import strawberry
 from strawberry import relay
 
+from branchdesk.graphql.context import Connection
+from branchdesk.graphql.errors import RequestLifecycle
+from branchdesk.graphql.schema import BranchdeskSchema
 from tests.conftest import extensions_of
+from tests.graphql.test_direct_execution import Query, http_request
 
 
 def _deep(levels: int) -> str:
@@ -74,27 +79,12 @@ async def test_a_cursor_that_is_not_ours_is_a_typed_error(api, world):
     assert extensions_of(body["errors"][0]) == {"code": "INVALID_CURSOR", "field": "after"}
 
 
-async def test_an_unexpected_error_is_masked_and_nothing_of_the_request_is_shown(rt):
-    """A request that fails unexpectedly is rolled back, so none of its data may be returned either."""
-    import strawberry
-    from starlette.requests import Request
-
-    from branchdesk.graphql.context import Connection
-    from branchdesk.graphql.errors import RequestLifecycle
-
-    @strawberry.type
-    class Query:
-        @strawberry.field
-        async def fine(self) -> str:
-            return "read"
-
-        @strawberry.field
-        async def broken(self) -> str:
-            raise RuntimeError("secret detail")
-
-    schema = strawberry.Schema(query=Query, extensions=[RequestLifecycle])
-    request = Request({"type": "http", "method": "POST", "path": "/graphql", "headers": [], "query_string": b""})
-    result = await schema.execute("{ fine broken }", context_value=Connection(request, rt))
+@pytest.mark.parametrize("schema_class", [strawberry.Schema, BranchdeskSchema], ids=["strawberrys-way", "directly"])
+async def test_an_unexpected_error_is_masked_and_nothing_of_the_request_is_shown(rt, schema_class):
+    """A request that fails unexpectedly is rolled back, so none of its data may be returned either; alike
+    through strawberry's extension runner and run directly by RequestLifecycle (BranchdeskSchema)."""
+    schema = schema_class(query=Query, extensions=[RequestLifecycle])
+    result = await schema.execute("{ fine broken }", context_value=Connection(http_request(), rt))
     assert result.data is None
     assert [e.message for e in result.errors] == ["Unexpected error."]
     assert result.errors[0].extensions is not None and result.errors[0].extensions["code"] == "INTERNAL_ERROR"

@@ -299,8 +299,8 @@ class RequestLifecycle(SchemaExtension):
     async def run(self, execute: Callable[[Context], AwaitableOrValue[GraphQLExecutionResult]]) -> Any:
         """What strawberry's execution with this extension does for a :meth:`runnable` document, hook by hook
         (``on_operation`` around ``on_execute`` around ``execute``), without building a context manager for
-        each hook of each request (a tenth of a signed-in request's CPU, bench/api.py). Returns the result;
-        what the hooks would raise is raised."""
+        each hook of each request (in-process: ``me`` 0.98 → 0.90 ms of CPU, ``{ __typename }`` 0.34 → 0.25).
+        Returns the result; what the hooks would raise is raised."""
         started = time.perf_counter()
         execution = self.execution_context
         ctx = self._enter()
