@@ -21,7 +21,7 @@ from pathlib import Path
 
 import casbin
 import structlog
-from casbin.model import FastModel
+from casbin.model import Model
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,8 +32,6 @@ from branchdesk.platform.database import after_commit
 log = structlog.get_logger(__name__)
 MODEL_TEXT = (Path(__file__).parent / "model.conf").read_text()
 CHANNEL = "branchdesk:policy-changed"
-# Index p rules by (obj, act): a decision evaluates only the rules of the permission asked about.
-INDEX = (2, 3)
 
 
 def staff_subject(staff_id: uuid.UUID) -> str:
@@ -94,11 +92,16 @@ class BranchPolicy:
                 shared[key] = (frozenset(f"{rule[2]}:{rule[3]}" for rule in rules), _reach(subject, rules))
             self._held[subject], self._reach[subject] = shared[key]
 
-    def enforcer(self) -> casbin.FastEnforcer:
+    def enforcer(self) -> casbin.Enforcer:
         """A Casbin enforcer holding this branch's policy (built on demand; not kept)."""
-        model = FastModel(INDEX)
+        model = Model()
         model.load_model_from_text(MODEL_TEXT)
-        enforcer = casbin.FastEnforcer(model, cache_key_order=INDEX)
+        enforcer = casbin.Enforcer(model)
+        # Casbin's domain role manager matches role names with a pattern function, by default plain equality,
+        # and then compares every link it adds with every role it knows (it rebuilds a domain's roles from
+        # its links for each question asked): most of a branch's load. Without one, names match exactly all
+        # the same, and a link costs one lookup.
+        enforcer.get_role_manager().add_matching_func(None)
         rules = [
             [role, self.domain, *split(p), self._scopes.get(role, {}).get(p, "")]
             for role, perms in self._role_permissions.items()
@@ -235,6 +238,7 @@ class PolicyCache:
         # branch → (policy, last used, loaded at), least recently used first
         self._entries: OrderedDict[uuid.UUID, tuple[BranchPolicy, float, float]] = OrderedDict()
         self._generation: dict[uuid.UUID | None, int] = {}
+        self._loading: dict[uuid.UUID, asyncio.Event] = {}  # branch → set when its load in progress ends
         self._baseline: dict[str, set[str]] | None = None
         self._baseline_scopes: dict[tuple[str, str], str] = {}
         self._listener: asyncio.Task[None] | None = None
@@ -245,24 +249,45 @@ class PolicyCache:
         return len(self._entries)
 
     async def for_branch(self, session: AsyncSession, branch_id: uuid.UUID) -> BranchPolicy:
-        """The branch's enforcer; ``session`` must be bound to that branch (used only to load it)."""
-        now = time.monotonic()
-        entry = self._entries.get(branch_id)
-        if (
-            entry is not None
-            and now - entry[1] < self.idle_seconds
-            and now - entry[2] < self.max_age_seconds
-            and (entry[0].valid_until is None or utcnow() < entry[0].valid_until)
-        ):
-            self._entries[branch_id] = (entry[0], now, entry[2])
-            self._entries.move_to_end(branch_id)
-            return entry[0]
+        """The branch's enforcer; ``session`` must be bound to that branch (used only to load it).
+
+        One load per branch at a time: requests that find the branch missing or due while it is being
+        loaded wait for that load, then take what it kept. Loading takes a branch's rules in one statement
+        and then 20-35 ms of Casbin work that holds the event loop (67 members, bench/api.py's branch), so
+        every request in flight loading it for itself, as each once did when the entry came due, stopped
+        the process for 32 × that at 32 concurrent requests. A load that is not kept (a change announced
+        meanwhile) or that failed leaves the waiters to load again, one at a time."""
+        while True:
+            now = time.monotonic()
+            entry = self._entries.get(branch_id)
+            if (
+                entry is not None
+                and now - entry[1] < self.idle_seconds
+                and now - entry[2] < self.max_age_seconds
+                and (entry[0].valid_until is None or utcnow() < entry[0].valid_until)
+            ):
+                self._entries[branch_id] = (entry[0], now, entry[2])
+                self._entries.move_to_end(branch_id)
+                return entry[0]
+            loading = self._loading.get(branch_id)
+            if loading is None:
+                break
+            await loading.wait()
+        self._loading[branch_id] = loaded = asyncio.Event()
+        try:
+            return await self._load(session, branch_id)
+        finally:
+            del self._loading[branch_id]
+            loaded.set()
+
+    async def _load(self, session: AsyncSession, branch_id: uuid.UUID) -> BranchPolicy:
         generation = (self._generation.get(branch_id, 0), self._generation.get(None, 0))
         baseline = await self.baseline(session)
         policy = await load_branch_policy(session, self.source, branch_id, baseline, self._baseline_scopes)
         self.loads += 1
         # A change announced while loading makes what was loaded stale: serve it once, keep nothing.
         if generation == (self._generation.get(branch_id, 0), self._generation.get(None, 0)):
+            now = time.monotonic()
             self._entries[branch_id] = (policy, now, now)
             self._entries.move_to_end(branch_id)
             self._evict(now)
