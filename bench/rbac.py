@@ -224,7 +224,7 @@ def naive(branches: list[Branch], n: int, budget_s: float, max_samples: int) -> 
     with tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False) as f:
         for b in branches[:n]:
             f.writelines(
-                f"p, {role}, {b.id}, {', '.join(split(p))}\n"
+                f"p, {role}, {b.id}, {', '.join(split(p))}, \n"  # the model's fifth field, scope: none
                 for role, ps in b.role_permissions.items()
                 for p in sorted(ps)
             )
