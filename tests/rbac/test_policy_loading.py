@@ -72,3 +72,27 @@ async def test_a_change_announced_during_the_load_is_not_served_to_those_waiting
     async with rt.db.session(staffed.branch.id) as session:
         assert await cache.for_branch(session, staffed.branch.id) is policies[1]
     assert cache.loads == 2
+
+
+async def test_when_the_load_fails_those_waiting_load_it_themselves(rt, staffed):
+    """The request whose load failed gets its error; the ones waiting for that load are not refused for it."""
+    cache = PolicyCache(POLICY_SOURCE)
+    read = 0
+
+    async def branch_rules(session, branch_id: uuid.UUID) -> BranchRules:
+        nonlocal read
+        read += 1
+        if read == 1:
+            raise ConnectionResetError("the first load's connection dropped")
+        return await POLICY_SOURCE.branch(session, branch_id)
+
+    cache.source = dataclasses.replace(POLICY_SOURCE, branch=branch_rules)
+    async with contextlib.AsyncExitStack() as stack:
+        sessions = [await stack.enter_async_context(rt.db.session(staffed.branch.id)) for _ in range(REQUESTS)]
+        answers = await asyncio.gather(
+            *(cache.for_branch(session, staffed.branch.id) for session in sessions), return_exceptions=True
+        )
+    assert isinstance(answers[0], ConnectionResetError)
+    assert all(answer is answers[1] for answer in answers[1:])  # one load again, for all who waited
+    assert isinstance(answers[1], BranchPolicy)
+    assert cache.loads == 1 and read == 2
