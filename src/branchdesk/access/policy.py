@@ -253,7 +253,7 @@ class PolicyCache:
 
         One load per branch at a time: requests that find the branch missing or due while it is being
         loaded wait for that load, then take what it kept. Loading takes a branch's rules in one statement
-        and then 20-35 ms of Casbin work that holds the event loop (67 members, bench/api.py's branch), so
+        and then Casbin work that holds the event loop (6-10 ms for bench/api.py's branch of 67 members), so
         every request in flight loading it for itself, as each once did when the entry came due, stopped
         the process for 32 × that at 32 concurrent requests. A load that is not kept (a change announced
         meanwhile) or that failed leaves the waiters to load again, one at a time."""
