@@ -35,6 +35,7 @@ from typing import Any, TypeVar
 
 from graphql.execution.collect_fields import FieldDetails, collect_subfields
 from graphql.pyutils import Undefined
+from graphql.type.definition import GraphQLResolveInfoHelpers
 from strawberry import relay
 from strawberry.relay import GlobalID
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
@@ -164,6 +165,19 @@ class PlanningExecutor(StrawberryGraphQLCoreExecutionContext):
     events: _EventAnswers = _EventAnswers()
     _event_key: tuple[Any, ...] | None = None  # a per-event executor's key into ``events``
     _root_planned = False  # the operation's root field was completed by a plan
+
+    # graphql-core keeps ``GraphQLResolveInfoHelpers(gather=self.gather_async_work, track=…)`` on the executor:
+    # bound methods of the executor on the executor, a reference cycle. Then everything the executor holds
+    # (the Context, the principal, the request and its scope, variables, collected errors: ~50 objects a
+    # request) outlived its request until a collection found the cycle, and each collection under load had
+    # the requests finished since to walk. Built when a resolver's info asks for it, nothing is kept.
+    @property
+    def async_helpers(self) -> GraphQLResolveInfoHelpers:
+        return GraphQLResolveInfoHelpers(gather=self.gather_async_work, track=self.track_async_work)
+
+    @async_helpers.setter
+    def async_helpers(self, _helpers: GraphQLResolveInfoHelpers) -> None:
+        pass  # graphql-core's __init__ sets it; the property builds the same
 
     @classmethod
     def for_schema(cls) -> type[PlanningExecutor]:

@@ -7,6 +7,7 @@ DataLoader for the current request (created on first use). Batch functions call 
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -31,13 +32,24 @@ def loader(name: str) -> Callable[[BatchFunction], BatchFunction]:
 
 
 class Loaders:
+    """A request's DataLoaders. They hold its Context weakly: the Context holds them (``ctx.loaders``), and
+    that cycle kept each request that used a loader (its Context, principal, request, loaders and what
+    they loaded: ~50 objects) alive after it ended, until a collection found it."""
+
     def __init__(self, ctx: Context) -> None:
-        self._ctx = ctx
+        self._ctx = weakref.ref(ctx)
 
     def __getattr__(self, name: str) -> DataLoader[Any, Any]:
         batch = LOADERS.get(name)
         if batch is None:
             raise AttributeError(f"no loader {name!r}")
-        created: DataLoader[Any, Any] = DataLoader(partial(batch, self._ctx))
+        created: DataLoader[Any, Any] = DataLoader(partial(_in_request, self._ctx, batch))
         setattr(self, name, created)  # one per request
         return created
+
+
+async def _in_request(ctx: weakref.ref[Context], batch: BatchFunction, keys: list[Any]) -> Sequence[Any]:
+    context = ctx()
+    if context is None:  # not while its operation runs: the operation's execution holds its Context
+        raise RuntimeError("a DataLoader outlived its request")
+    return await batch(context, keys)
