@@ -368,14 +368,16 @@ def root_field_names(schema: Schema) -> set[str]:
     return {name for root in roots if root is not None for name in root.fields}
 
 
-# Measured under bench/api.py's load (32 connections, one worker, each query for 10 s): the
-# pause of a young collection grows with the objects of the requests in flight it finds, not with the
-# threshold: (3000, 10, 10) paused ~2 ms a young collection and up to 50 ms a full one; (1000, 5, 5)
-# ~0.3 ms young, ~2 ms middle, ~5 ms full, none over 20 ms, for about a fifth more collecting in all
-# (~7 % of the CPU instead of ~5 %). Everything alive after start-up is frozen out of collections, and
-# again after the first WARM_UP_REQUESTS answers (what they built to last: compiled statements, parsed
-# and validated documents, statements prepared on the pooled connections).
-GC_THRESHOLDS = (1_000, 5, 5)
+# Measured in-process under bench/api.py's staff load (32 concurrent requests, 3 x 3,000), since a request
+# leaves no reference cycles (tests/graphql/test_request_garbage.py): what a collection walks is the
+# requests in flight, and most objects die by reference counting before a young generation fills.
+# (1000, 5, 5): 619 collections, 974 ms of pauses in all (~4 % of the CPU), the longest 4.3 ms;
+# (3000, 10, 10): 34 collections, 64 ms in all, the longest 6.8 ms. (While each request left ~50 objects in
+# cycles, (3000, 10, 10) paused up to 50 ms a full collection, and (1000, 5, 5) was the compromise.)
+# Everything alive after start-up is frozen out of collections, and again after the first
+# WARM_UP_REQUESTS answers (what they built to last: compiled statements, parsed and validated documents,
+# statements prepared on the pooled connections).
+GC_THRESHOLDS = (3_000, 10, 10)
 WARM_UP_REQUESTS = 2_000
 
 
