@@ -33,7 +33,7 @@ from starlette.websockets import WebSocket
 
 from branchdesk.access.identity import Identity, identify
 from branchdesk.access.principal import Principal, StaffCard
-from branchdesk.platform.database import discard_after_commit, is_disconnect, run_after_commit
+from branchdesk.platform.database import discard_after_commit, end_transaction, is_disconnect, run_after_commit
 from branchdesk.platform.errors import DomainError, Forbidden, Unauthenticated
 from branchdesk.platform.events import EndedSessions, EventBus
 from branchdesk.platform.federation import Federation
@@ -339,14 +339,11 @@ class Context:
         if session is None:
             return
         try:
+            await session.run_sync(end_transaction, commit)
             if commit:
-                await session.commit()
                 await run_after_commit(session)
-            else:
-                await session.rollback()
         finally:
             discard_after_commit(session)
-            await session.close()
 
     @cached_property
     def loaders(self) -> Any:

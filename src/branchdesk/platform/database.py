@@ -29,7 +29,7 @@ from sqlalchemy import CursorResult, DateTime, Executable, MetaData, Row, Select
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, Session, mapped_column
 from sqlalchemy.orm.util import AliasedInsp
 from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -311,8 +311,22 @@ async def read(
     reads of the same statement send the compiled SQL straight to asyncpg and build the same rows."""
     if session.new or session.dirty or session.deleted:
         await session.flush()
-    connection = await session.connection()
+    connection = held_connection(session) or await session.connection()
     return await _DIRECT_READS.rows(connection, statement, params or {})
+
+
+def held_connection(session: AsyncSession) -> AsyncConnection | None:
+    """``session.connection()`` when its transaction holds the connection already (None otherwise).
+
+    Taken without SQLAlchemy's ``greenlet_spawn``: each spawn is a new greenlet, and on Python 3.11 a new
+    greenlet's first call maps a fresh 16 KiB frame stack that it unmaps when it ends (an ``mmap``, a page
+    fault and a ``munmap``: ~20 µs of kernel time a spawn under load, more than the read's own driver call;
+    bench/api.py). Getting a held connection needs no I/O, so no greenlet."""
+    sync = session.sync_session
+    transaction = sync.get_transaction()
+    if transaction is None or sync.get_bind() not in transaction._connections:
+        return None
+    return AsyncConnection._retrieve_proxy_for_target(sync.connection())
 
 
 @dataclass(frozen=True, slots=True)
@@ -452,3 +466,15 @@ async def run_after_commit(session: AsyncSession) -> None:
 
 def discard_after_commit(session: AsyncSession) -> None:
     session.info.pop("after_commit", None)
+
+
+def end_transaction(sync: Session, commit: bool) -> None:
+    """Commit (or roll back) and close, for ``AsyncSession.run_sync``: one greenlet for both, where
+    ``commit()`` then ``close()`` spawn one each (see :func:`held_connection` for what one costs)."""
+    try:
+        if commit:
+            sync.commit()
+        else:
+            sync.rollback()
+    finally:
+        sync.close()

