@@ -339,7 +339,7 @@ class Context:
         if session is None:
             return
         try:
-            await session.run_sync(end_transaction, commit)
+            await end_transaction(session, commit=commit)
             if commit:
                 await run_after_commit(session)
         finally:

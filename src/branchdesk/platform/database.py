@@ -432,7 +432,7 @@ class _DirectReads:
         return plan.rows(records)
 
 
-async def _raise_as_sqlalchemy(sync: Connection, error: Exception, sql: str, params: Any) -> NoReturn:
+async def _raise_as_sqlalchemy(sync: Connection, error: Exception, sql: str | None, params: Any) -> NoReturn:
     """Raise what SQLAlchemy raises for ``error`` in a statement it sent (its own error class, the statement
     named, a dropped connection invalidated with its pool), in the greenlet its handling expects."""
     await greenlet_spawn(sync._handle_dbapi_exception, error, sql, params, None, None)
@@ -468,9 +468,61 @@ def discard_after_commit(session: AsyncSession) -> None:
     session.info.pop("after_commit", None)
 
 
-def end_transaction(sync: Session, commit: bool) -> None:
-    """Commit (or roll back) and close, for ``AsyncSession.run_sync``: one greenlet for both, where
-    ``commit()`` then ``close()`` spawn one each (see :func:`held_connection` for what one costs)."""
+async def end_transaction(session: AsyncSession, *, commit: bool) -> None:
+    """Commit (or roll back), then close: what ``session.commit()`` (or ``rollback()``) and ``close()`` do.
+
+    Each of those spawns a greenlet (see :func:`held_connection` for what one costs); here both share one,
+    or, for the usual request (a plain transaction on one connection, nothing left to flush, no session
+    listener), none: its COMMIT is sent on the driver's connection first, as SQLAlchemy's adapter sends it
+    (a failure raised as SQLAlchemy raises it, a dropped connection invalidated), and SQLAlchemy's own
+    commit and close then have no I/O left to do (the adapter has no transaction to commit, the pool takes
+    the connection back without a reset, since its transaction ended): they run as plain calls."""
+    sync = session.sync_session
+    found = _committable(session) if commit else None
+    if found is None:
+        await greenlet_spawn(_end, sync, commit)
+        return
+    connection, adapted = found
+    try:
+        try:
+            await adapted._call_and_discard(adapted._transaction.commit)
+        except Exception as error:
+            adapted._handle_exception(error)  # raises the DB-API error SQLAlchemy's adapter raises
+    except connection.dialect.loaded_dbapi.Error as error:
+        try:
+            await _raise_as_sqlalchemy(connection, error, None, None)
+        finally:
+            await session.close()  # the driver's transaction is over: SQLAlchemy's ends with no I/O
+    _end(sync, commit=True)
+
+
+def _committable(session: AsyncSession) -> tuple[Connection, Any] | None:
+    """The connection, and its driver connection, whose transaction :func:`end_transaction` may commit
+    itself; None when SQLAlchemy's commit could have I/O of its own to do."""
+    sync = session.sync_session
+    transaction = sync._transaction
+    if (
+        transaction is None
+        or transaction._parent is not None  # a savepoint
+        or len({entry[0] for entry in transaction._connections.values()}) != 1  # keyed by engine and by connection
+        or sync.new
+        or sync.dirty
+        or sync.deleted
+        or sync.dispatch.before_commit
+        or sync.dispatch.after_commit
+        or sync.dispatch.after_transaction_end
+    ):
+        return None
+    held = held_connection(session)
+    if held is None:
+        return None
+    connection = held.sync_connection
+    assert connection is not None
+    adapted: Any = connection.connection.dbapi_connection
+    return (connection, adapted) if adapted._transaction is not None else None
+
+
+def _end(sync: Session, commit: bool) -> None:
     try:
         if commit:
             sync.commit()

@@ -1,0 +1,138 @@
+"""``database.end_transaction``: a request's transaction ends as SQLAlchemy's ``commit()`` (or
+``rollback()``) and ``close()`` end it — the same data committed, the same errors, the connection back in
+the pool — with one greenlet at most, and none for the usual request (each costs a mapped and unmapped
+frame stack on Python 3.11). Greenlets are counted with greenlet's own trace hook, not by replacing code."""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import greenlet
+import pytest
+from sqlalchemy import bindparam, select
+from sqlalchemy.exc import DBAPIError
+
+from branchdesk.platform.database import Database, end_transaction, is_disconnect, read
+from branchdesk.tenants.models import Staff
+from tests.conftest import _admin_execute, unique_employee_number
+
+pytestmark = pytest.mark.external
+
+NAME_OF = select(Staff.display_name).where(Staff.employee_number == bindparam("number"))
+
+
+class Started:
+    count = 0
+
+
+@contextmanager
+def greenlets_started() -> Iterator[Started]:
+    """Counts the greenlets started in this thread meanwhile: switched into for the first time (the thread's
+    main greenlet, which has no parent, is none of them)."""
+    started = Started()
+    seen: weakref.WeakSet[greenlet.greenlet] = weakref.WeakSet()
+
+    def trace(event: str, args: Any) -> None:
+        target = args[1]
+        if event == "switch" and target.parent is not None and target not in seen:
+            seen.add(target)
+            started.count += 1
+
+    previous = greenlet.settrace(trace)
+    try:
+        yield started
+    finally:
+        greenlet.settrace(previous)
+
+
+@pytest.fixture
+async def db(rt) -> AsyncIterator[Database]:
+    """A pool of its own: its connections can be counted, or dropped, without disturbing other tests."""
+    pool = Database(rt.endpoints.app_url, rt.endpoints.platform_url, pool_size=2)
+    try:
+        yield pool
+    finally:
+        await pool.dispose()
+
+
+def checked_out(db: Database) -> int:
+    return db.app_engine.pool.checkedout()  # type: ignore[attr-defined]
+
+
+async def name_of(db: Database, number: str) -> str | None:
+    async with db.session(None) as session:
+        found = await read(session, NAME_OF, {"number": number})
+    return found[0][0] if found else None
+
+
+async def test_a_read_only_transaction_ends_without_a_greenlet_and_gives_its_connection_back(db):
+    session = db.new_session()
+    await read(session, NAME_OF, {"number": "nobody"})  # BEGIN and the read
+    assert checked_out(db) == 1
+    with greenlets_started() as started:
+        await end_transaction(session, commit=True)
+    assert started.count == 0
+    assert checked_out(db) == 0
+    assert not session.in_transaction()
+
+
+async def test_flushed_writes_commit_without_a_greenlet(db):
+    number = unique_employee_number()
+    session = db.new_session()
+    session.add(Staff(employee_number=number, display_name="Committed Directly"))
+    await session.flush()  # what a service's write has done by the time its request ends
+    with greenlets_started() as started:
+        await end_transaction(session, commit=True)
+    assert started.count == 0
+    assert await name_of(db, number) == "Committed Directly"  # seen from another transaction: committed
+    assert checked_out(db) == 0
+
+
+async def test_pending_changes_take_sqlalchemys_own_commit_in_one_greenlet(db):
+    number = unique_employee_number()
+    session = db.new_session()
+    session.add(Staff(employee_number=number, display_name="Flushed At Commit"))
+    with greenlets_started() as started:
+        await end_transaction(session, commit=True)
+    assert started.count == 1  # commit (with its flush) and close share one
+    assert await name_of(db, number) == "Flushed At Commit"
+    assert checked_out(db) == 0
+
+
+async def test_rolling_back_discards_flushed_writes(db):
+    number = unique_employee_number()
+    session = db.new_session()
+    session.add(Staff(employee_number=number, display_name="Rolled Back"))
+    await session.flush()
+    await end_transaction(session, commit=False)
+    assert await name_of(db, number) is None
+    assert checked_out(db) == 0
+
+
+async def test_a_commit_on_a_dropped_connection_fails_as_sqlalchemy_reports_it(db, rt):
+    session = db.new_session()
+    await read(session, NAME_OF, {"number": "nobody"})
+    connection = await session.connection()
+    pid = connection.sync_connection.connection.driver_connection.get_server_pid()
+    await _admin_execute(rt.endpoints.admin_url, f"select pg_terminate_backend({pid})")
+
+    with pytest.raises(DBAPIError) as raised:
+        await end_transaction(session, commit=True)
+    assert is_disconnect(raised.value)  # what Context.start and the error handling recognise
+    assert checked_out(db) == 0  # the session is closed, its connection invalidated, not kept
+    async with db.session(None) as fresh:  # and the pool hands out a live connection next
+        assert (await read(fresh, select(Staff.id).limit(1))) is not None
+
+
+async def test_a_signed_in_read_starts_one_greenlet(api, world):
+    """The pool's checkout as the branch is entered; the list's read and the commit start none."""
+    query = "{ staff(first: 5) { edges { node { id employeeNumber } } } }"
+    token = await api.token(world.head_a)
+    await api.post(query, token=token, branch=world.branch_a.code)  # warm: the branch's policy and code cached
+    with greenlets_started() as started:
+        body = await api.post(query, token=token, branch=world.branch_a.code)
+    assert body["data"]["staff"]["edges"], body
+    assert started.count == 1
