@@ -5,6 +5,7 @@ frame stack on Python 3.11). Greenlets are counted with greenlet's own trace hoo
 
 from __future__ import annotations
 
+import asyncio
 import weakref
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -127,12 +128,53 @@ async def test_a_commit_on_a_dropped_connection_fails_as_sqlalchemy_reports_it(d
         assert (await read(fresh, select(Staff.id).limit(1))) is not None
 
 
-async def test_a_signed_in_read_starts_one_greenlet(api, world):
-    """The pool's checkout as the branch is entered; the list's read and the commit start none."""
+async def test_a_signed_in_read_starts_no_greenlet(api, world):
+    """Not even the pool's checkout as the branch is entered: an idle connection is taken without I/O."""
     query = "{ staff(first: 5) { edges { node { id employeeNumber } } } }"
     token = await api.token(world.head_a)
     await api.post(query, token=token, branch=world.branch_a.code)  # warm: the branch's policy and code cached
     with greenlets_started() as started:
         body = await api.post(query, token=token, branch=world.branch_a.code)
     assert body["data"]["staff"]["edges"], body
+    assert started.count == 0
+
+
+async def test_a_read_waiting_for_a_busy_pool_checks_out_in_its_turn_without_a_greenlet(rt):
+    db = Database(rt.endpoints.app_url, rt.endpoints.platform_url, pool_size=1)
+    try:
+        first = db.new_session()
+        await read(first, NAME_OF, {"number": "nobody"})  # the pool's only connection, in use
+
+        async def second_read() -> int:
+            with greenlets_started() as started:
+                session = db.new_session()
+                await read(session, NAME_OF, {"number": "nobody"})
+                await end_transaction(session, commit=True)
+            return started.count
+
+        waiting = asyncio.create_task(second_read())
+        await asyncio.sleep(0.05)
+        assert not waiting.done()  # in line for the connection
+        await end_transaction(first, commit=True)
+        assert await asyncio.wait_for(waiting, 10) == 0
+        assert checked_out(db) == 0
+    finally:
+        await db.dispose()
+
+
+async def test_an_invalidated_idle_connection_is_replaced_the_way_sqlalchemy_does_it(db):
+    session = db.new_session()
+    await read(session, NAME_OF, {"number": "nobody"})
+    connection = await session.connection()
+    dropped = connection.sync_connection.connection.driver_connection.get_server_pid()
+    await connection.invalidate()
+    await session.close()
+
+    session = db.new_session()
+    with greenlets_started() as started:
+        await read(session, NAME_OF, {"number": "nobody"})  # connects anew: I/O, in a greenlet
+    connection = await session.connection()
+    assert connection.sync_connection.connection.driver_connection.get_server_pid() != dropped
     assert started.count == 1
+    await end_transaction(session, commit=True)
+    assert checked_out(db) == 0

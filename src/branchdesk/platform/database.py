@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import hashlib
 import re
+import time
 import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
@@ -26,12 +27,13 @@ from typing import Any, ClassVar, NoReturn, TypeVar
 
 import structlog
 from sqlalchemy import CursorResult, DateTime, Executable, MetaData, Row, Select, Table, Uuid, inspect, text
-from sqlalchemy.engine import URL, Connection, make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.exc import DBAPIError, MissingGreenlet
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, Session, mapped_column
 from sqlalchemy.orm.util import AliasedInsp
-from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry
+from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry, QueuePool
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.util import await_, greenlet_spawn, is_exit_exception
 from sqlalchemy.util.queue import Empty, Full, QueueCommon
@@ -153,16 +155,24 @@ class FairQueue(QueueCommon[T]):
     seconds behind later ones (measured in-process at 32 concurrent requests on a pool of 20: 8 s at the
     longest for a list whose median is 40 ms; most of bench/api.py's p99). Here a returned connection goes
     straight to the longest waiter, and nobody takes one while anybody waits. A waiter cancelled or timed
-    out after it was handed one passes it on."""
+    out after it was handed one passes it on.
+
+    A request may also wait for its turn in async code (:meth:`wait_for_turn`, see
+    :func:`checked_out`): the connection it is handed is kept for it, and its next ``get`` takes it."""
 
     def __init__(self, maxsize: int = 0, use_lifo: bool = False) -> None:
         self.maxsize = maxsize
         self.use_lifo = use_lifo
         self._idle: deque[T] = deque()  # never holds a connection while anyone waits
         self._waiters: deque[asyncio.Future[T]] = deque()
+        self._handed: dict[asyncio.Task[Any] | None, T] = {}  # by the task that waited for its turn
 
     def empty(self) -> bool:
         return not self._idle
+
+    def ready(self) -> bool:
+        """A connection is idle and nobody waits: the next get takes it at once."""
+        return bool(self._idle) and not self._waiters
 
     def full(self) -> bool:
         return 0 < self.maxsize <= len(self._idle)
@@ -189,9 +199,33 @@ class FairQueue(QueueCommon[T]):
         return self._idle.pop() if self.use_lifo else self._idle.popleft()
 
     def get(self, block: bool = True, timeout: float | None = None) -> T:
+        if self._handed:
+            handed = self._handed.pop(asyncio.current_task(), None)
+            if handed is not None:
+                return handed
         if not block or self._idle:
             return self.get_nowait()
         return await_(self._wait(seconds=timeout))
+
+    async def wait_for_turn(self, seconds: float | None) -> None:
+        """Wait in line, as ``get`` would, for a connection that this task's next ``get`` then takes;
+        Empty when ``seconds`` pass first."""
+        self._handed[asyncio.current_task()] = await self._wait(seconds=seconds)
+
+    def next_connection(self) -> T | None:
+        """What this task's next ``get`` would take without waiting (None: it would wait)."""
+        handed = self._handed.get(asyncio.current_task()) if self._handed else None
+        if handed is not None:
+            return handed
+        if not self._idle or self._waiters:
+            return None
+        return self._idle[-1] if self.use_lifo else self._idle[0]
+
+    def give_back_unused(self) -> None:
+        """What :meth:`wait_for_turn` handed this task and no ``get`` took goes to the next in line."""
+        handed = self._handed.pop(asyncio.current_task(), None)
+        if handed is not None:
+            self.put_nowait(handed)
 
     async def _wait(self, *, seconds: float | None) -> T:
         waiter: asyncio.Future[T] = asyncio.get_running_loop().create_future()
@@ -311,7 +345,7 @@ async def read(
     reads of the same statement send the compiled SQL straight to asyncpg and build the same rows."""
     if session.new or session.dirty or session.deleted:
         await session.flush()
-    connection = held_connection(session) or await session.connection()
+    connection = held_connection(session) or await checked_out(session)
     return await _DIRECT_READS.rows(connection, statement, params or {})
 
 
@@ -327,6 +361,56 @@ def held_connection(session: AsyncSession) -> AsyncConnection | None:
     if transaction is None or sync.get_bind() not in transaction._connections:
         return None
     return AsyncConnection._retrieve_proxy_for_target(sync.connection())
+
+
+async def checked_out(session: AsyncSession) -> AsyncConnection:
+    """``session.connection()`` for a session that holds none yet, checked out of the pool without a
+    greenlet (see :func:`held_connection`) when that needs no I/O: a connection is idle and nobody waits,
+    or, with every connection in use, once this request's turn in line has come (waited for here, in async
+    code, first come first served as :class:`FairQueue` serves everyone).
+
+    When the checkout needs I/O after all (its connection is due for recycling or was invalidated, a pool
+    listener does I/O), SQLAlchemy's ``await_`` refuses at once (MissingGreenlet), the pool puts the
+    connection back as after any failed checkout, the session's transaction is left without a connection
+    (SQLAlchemy restores its state), and SQLAlchemy's own way, in a greenlet, does the checkout with its I/O.
+    So does every other case: a pool still opening connections, another kind of pool."""
+    sync = session.sync_session
+    bind = sync.get_bind()
+    pool = bind.pool if isinstance(bind, Engine) else None
+    queue = getattr(pool, "_pool", None)
+    transaction = sync.get_transaction()
+    held = transaction is not None and bool(transaction._connections)
+    if held or not isinstance(pool, QueuePool) or not isinstance(queue, FairQueue):
+        return await session.connection()
+    if queue.ready():
+        return _checkout_without_io(session, pool, queue) or await session.connection()
+    if pool._max_overflow < 0 or pool.checkedout() < pool.size() + pool._max_overflow:
+        return await session.connection()  # the pool opens a connection: I/O
+    try:
+        await queue.wait_for_turn(pool.timeout())
+    except Empty:
+        raise PoolTimeoutError(
+            f"QueuePool limit of size {pool.size()} overflow {pool.overflow()} reached, "
+            f"connection timed out, timeout {pool.timeout():0.2f}",
+            code="3o7r",
+        ) from None
+    try:
+        connection = _checkout_without_io(session, pool, queue)
+    finally:
+        queue.give_back_unused()  # handed over but not taken: the checkout failed before its get
+    return connection or await session.connection()
+
+
+def _checkout_without_io(session: AsyncSession, pool: QueuePool, queue: FairQueue[Any]) -> AsyncConnection | None:
+    record = queue.next_connection()
+    if record is None or record.dbapi_connection is None:
+        return None  # closed or invalidated: the pool connects anew
+    if pool._recycle > -1 and time.time() - record.starttime > pool._recycle:
+        return None  # due for recycling: the pool closes it and connects anew
+    try:
+        return AsyncConnection._retrieve_proxy_for_target(session.sync_session.connection())
+    except MissingGreenlet:
+        return None
 
 
 @dataclass(frozen=True, slots=True)
