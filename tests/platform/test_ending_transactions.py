@@ -178,3 +178,16 @@ async def test_an_invalidated_idle_connection_is_replaced_the_way_sqlalchemy_doe
     assert started.count == 1
     await end_transaction(session, commit=True)
     assert checked_out(db) == 0
+
+
+async def test_a_commit_cancelled_mid_statement_gives_its_connection_back_invalidated(db):
+    session = db.new_session()
+    await read(session, NAME_OF, {"number": "nobody"})
+    ending = asyncio.create_task(end_transaction(session, commit=True))
+    await asyncio.sleep(0)  # the COMMIT is on its way
+    ending.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await ending
+    assert checked_out(db) == 0  # closed, not left to the garbage collector
+    async with db.session(None) as fresh:  # and the pool still serves
+        assert await read(fresh, NAME_OF, {"number": "nobody"}) == []

@@ -577,6 +577,11 @@ async def end_transaction(session: AsyncSession, *, commit: bool) -> None:
             await _raise_as_sqlalchemy(connection, error, None, None)
         finally:
             await session.close()  # the driver's transaction is over: SQLAlchemy's ends with no I/O
+    except BaseException as error:
+        if is_exit_exception(error) and not connection.closed:  # cancelled mid-COMMIT: its outcome is unknown
+            connection.invalidate(error)
+        await session.close()
+        raise
     _end(sync, commit=True)
 
 
