@@ -402,11 +402,16 @@ async def checked_out(session: AsyncSession) -> AsyncConnection:
 
 
 def _checkout_without_io(session: AsyncSession, pool: QueuePool, queue: FairQueue[Any]) -> AsyncConnection | None:
-    record = queue.next_connection()
+    """The checks of SQLAlchemy's ``_ConnectionRecord.get_connection`` first: a connection it would open,
+    recycle or replace is left to it (MissingGreenlet would catch it too, after a wasted attempt)."""
+    record: Any = queue.next_connection()
     if record is None or record.dbapi_connection is None:
         return None  # closed or invalidated: the pool connects anew
-    if pool._recycle > -1 and time.time() - record.starttime > pool._recycle:
-        return None  # due for recycling: the pool closes it and connects anew
+    started = record.starttime
+    if pool._recycle > -1 and time.time() - started > pool._recycle:
+        return None  # due for recycling
+    if pool._invalidate_time > started or record._soft_invalidate_time > started:
+        return None  # the whole pool, or this connection, invalidated since it connected
     try:
         return AsyncConnection._retrieve_proxy_for_target(session.sync_session.connection())
     except MissingGreenlet:
