@@ -250,13 +250,13 @@ class Context:
             bind_request(staff_id=str(self._identity.staff_id))
         try:
             try:
-                self._principal = await self.runtime.gate.enter(self._open(), self._identity, self.branch_code)
+                self._principal = await self.runtime.gate.enter(await self._open(), self._identity, self.branch_code)
             except DBAPIError as exc:
                 if not is_disconnect(exc):
                     raise
                 # The pooled connection was dropped (server restart, idle kill): nothing has run yet.
                 await self._discard()
-                self._principal = await self.runtime.gate.enter(self._open(), self._identity, self.branch_code)
+                self._principal = await self.runtime.gate.enter(await self._open(), self._identity, self.branch_code)
         except DomainError as exc:
             self._principal = exc
 
@@ -310,26 +310,26 @@ class Context:
 
         async def exclusive() -> T:
             async with self._lock:
-                return await work(self._open())
+                return await work(await self._open())
 
         call = asyncio.ensure_future(exclusive())
         self._calls.add(call)
         call.add_done_callback(self._calls.discard)
         return await asyncio.shield(call)
 
-    def _open(self) -> AsyncSession:
+    async def _open(self) -> AsyncSession:
         if self._session is None:
-            self._session = self.runtime.db.new_session()
+            self._session = await self.runtime.db.request_session()
         return self._session
 
     @asynccontextmanager
     async def _platform_scope(self) -> AsyncIterator[AsyncSession]:
-        yield self._open()  # identities (staff) are platform tables: readable before a branch is bound
+        yield await self._open()  # identities (staff) are platform tables: readable before a branch is bound
 
     async def _discard(self) -> None:
         session, self._session = self._session, None
         if session is not None:
-            await session.close()
+            await end_transaction(session, commit=False)
 
     async def finish(self, *, commit: bool) -> None:
         """End the transaction once every service call has returned (cancelled resolvers included)."""

@@ -287,9 +287,28 @@ class Database:
         # ``info`` is copied into every session: process-wide services that domain code reaches through it.
         self._app_sessions = async_sessionmaker(self.app_engine, expire_on_commit=False, info=info or {})
         self._platform_sessions = async_sessionmaker(self.platform_engine, expire_on_commit=False, info=info or {})
+        # A request's session is bound to the connection its request checked out, and takes that
+        # connection's transaction as its own once the ORM is used (commit and rollback go to it).
+        self._request_sessions = async_sessionmaker(
+            expire_on_commit=False, info=info or {}, join_transaction_mode="control_fully"
+        )
 
     def new_session(self) -> AsyncSession:
         return self._app_sessions()
+
+    async def request_session(self) -> AsyncSession:
+        """A session on a connection of the app pool checked out for it, in a transaction begun on it.
+
+        What a request works in (:class:`~branchdesk.graphql.context.Context`): the same transaction as
+        :meth:`new_session`'s, with less of SQLAlchemy's bookkeeping on the way. Most requests only read
+        through :func:`read`, which takes the connection itself; the session's own unit of work (its
+        transaction, connection registry, state changes and close: ~90 µs of CPU a request, bench/api.py)
+        then never starts, and :func:`end_transaction` ends the connection's transaction directly. The
+        ORM (entities, writes, ``session.connection()``) joins that transaction and ends it as usual."""
+        connection = await connected(self.app_engine)
+        assert connection.sync_connection is not None  # started: checked out
+        connection.sync_connection.begin()  # no I/O: the driver's BEGIN goes with the first statement
+        return self._request_sessions(bind=connection)
 
     @asynccontextmanager
     async def session(self, branch_id: uuid.UUID | None) -> AsyncIterator[AsyncSession]:
@@ -356,6 +375,8 @@ def held_connection(session: AsyncSession) -> AsyncConnection | None:
     greenlet's first call maps a fresh 16 KiB frame stack that it unmaps when it ends (an ``mmap``, a page
     fault and a ``munmap``: ~20 µs of kernel time a spawn under load, more than the read's own driver call;
     bench/api.py). Getting a held connection needs no I/O, so no greenlet."""
+    if isinstance(session.bind, AsyncConnection):
+        return session.bind  # a request's session (:meth:`Database.request_session`): its own connection
     sync = session.sync_session
     transaction = sync.get_transaction()
     if transaction is None or sync.get_bind() not in transaction._connections:
@@ -365,27 +386,40 @@ def held_connection(session: AsyncSession) -> AsyncConnection | None:
 
 async def checked_out(session: AsyncSession) -> AsyncConnection:
     """``session.connection()`` for a session that holds none yet, checked out of the pool without a
-    greenlet (see :func:`held_connection`) when that needs no I/O: a connection is idle and nobody waits,
-    or, with every connection in use, once this request's turn in line has come (waited for here, in async
-    code, first come first served as :class:`FairQueue` serves everyone).
-
-    When the checkout needs I/O after all (its connection is due for recycling or was invalidated, a pool
-    listener does I/O), SQLAlchemy's ``await_`` refuses at once (MissingGreenlet), the pool puts the
-    connection back as after any failed checkout, the session's transaction is left without a connection
-    (SQLAlchemy restores its state), and SQLAlchemy's own way, in a greenlet, does the checkout with its I/O.
-    So does every other case: a pool still opening connections, another kind of pool."""
+    greenlet when that needs no I/O (see :func:`connected`)."""
     sync = session.sync_session
     bind = sync.get_bind()
-    pool = bind.pool if isinstance(bind, Engine) else None
-    queue = getattr(pool, "_pool", None)
     transaction = sync.get_transaction()
-    held = transaction is not None and bool(transaction._connections)
-    if held or not isinstance(pool, QueuePool) or not isinstance(queue, FairQueue):
+    if (transaction is not None and transaction._connections) or not isinstance(bind, Engine):
         return await session.connection()
+    taken = await _without_io(bind, sync.connection)
+    return AsyncConnection._retrieve_proxy_for_target(taken) if taken is not None else await session.connection()
+
+
+async def connected(engine: AsyncEngine) -> AsyncConnection:
+    """``engine.connect()``, checked out of the pool without a greenlet when that needs no I/O (see
+    :func:`held_connection` for what a greenlet costs)."""
+    taken = await _without_io(engine.sync_engine, engine.sync_engine.connect)
+    return AsyncConnection(engine, taken) if taken is not None else await engine.connect()
+
+
+async def _without_io(engine: Engine, take: Callable[[], Connection]) -> Connection | None:
+    """``take()`` (a checkout of ``engine``'s pool) run as a plain call when it needs no I/O: a connection
+    is idle and nobody waits, or, with every connection in use, once this task's turn in line has come
+    (waited for here, in async code, first come first served as :class:`FairQueue` serves everyone).
+
+    None when the checkout needs I/O after all (its connection is due for recycling or was invalidated, a
+    pool listener does I/O: SQLAlchemy's ``await_`` refuses at once with MissingGreenlet, and the pool puts
+    the connection back as after any failed checkout), for a pool still opening connections, or another
+    kind of pool: the caller then checks out SQLAlchemy's own way, in a greenlet, with its I/O."""
+    pool = engine.pool
+    queue = getattr(pool, "_pool", None)
+    if not isinstance(pool, QueuePool) or not isinstance(queue, FairQueue):
+        return None
     if queue.ready():
-        return _checkout_without_io(session, pool, queue) or await session.connection()
+        return _take_without_io(pool, queue, take)
     if pool._max_overflow < 0 or pool.checkedout() < pool.size() + pool._max_overflow:
-        return await session.connection()  # the pool opens a connection: I/O
+        return None  # the pool opens a connection: I/O
     try:
         await queue.wait_for_turn(pool.timeout())
     except Empty:
@@ -395,13 +429,12 @@ async def checked_out(session: AsyncSession) -> AsyncConnection:
             code="3o7r",
         ) from None
     try:
-        connection = _checkout_without_io(session, pool, queue)
+        return _take_without_io(pool, queue, take)
     finally:
         queue.give_back_unused()  # handed over but not taken: the checkout failed before its get
-    return connection or await session.connection()
 
 
-def _checkout_without_io(session: AsyncSession, pool: QueuePool, queue: FairQueue[Any]) -> AsyncConnection | None:
+def _take_without_io(pool: QueuePool, queue: FairQueue[Any], take: Callable[[], Connection]) -> Connection | None:
     """The checks of SQLAlchemy's ``_ConnectionRecord.get_connection`` first: a connection it would open,
     recycle or replace is left to it (MissingGreenlet would catch it too, after a wasted attempt)."""
     record: Any = queue.next_connection()
@@ -413,7 +446,7 @@ def _checkout_without_io(session: AsyncSession, pool: QueuePool, queue: FairQueu
     if pool._invalidate_time > started or record._soft_invalidate_time > started:
         return None  # the whole pool, or this connection, invalidated since it connected
     try:
-        return AsyncConnection._retrieve_proxy_for_target(session.sync_session.connection())
+        return take()
     except MissingGreenlet:
         return None
 
@@ -565,7 +598,26 @@ async def end_transaction(session: AsyncSession, *, commit: bool) -> None:
     listener), none: its COMMIT is sent on the driver's connection first, as SQLAlchemy's adapter sends it
     (a failure raised as SQLAlchemy raises it, a dropped connection invalidated), and SQLAlchemy's own
     commit and close then have no I/O left to do (the adapter has no transaction to commit, the pool takes
-    the connection back without a reset, since its transaction ended): they run as plain calls."""
+    the connection back without a reset, since its transaction ended): they run as plain calls.
+
+    A request's session (:meth:`Database.request_session`) whose unit of work never started (it only
+    read) has nothing of its own to end: its connection's transaction is ended the same way, and the
+    connection goes back to the pool."""
+    bind = session.bind
+    if not isinstance(bind, AsyncConnection):
+        await _end_session(session, commit=commit)
+        return
+    sync = session.sync_session
+    try:
+        if sync._transaction is not None or sync.new or sync.dirty or sync.deleted:
+            await _end_session(session, commit=commit)  # the ORM joined the connection's transaction
+        else:
+            await _end_connection(bind, commit=commit)
+    finally:
+        await _give_back(bind)
+
+
+async def _end_session(session: AsyncSession, *, commit: bool) -> None:
     sync = session.sync_session
     found = _committable(session) if commit else None
     if found is None:
@@ -573,21 +625,56 @@ async def end_transaction(session: AsyncSession, *, commit: bool) -> None:
         return
     connection, adapted = found
     try:
+        await _commit_on_driver(connection, adapted)
+    except BaseException:
+        await session.close()  # the driver's transaction is over: SQLAlchemy's ends with no I/O
+        raise
+    _end(sync, commit=True)
+
+
+async def _end_connection(bind: AsyncConnection, *, commit: bool) -> None:
+    connection = bind.sync_connection
+    assert connection is not None
+    if connection.invalidated or not connection.in_transaction():
+        return  # nothing to end: closing the connection ends what is left
+    adapted: Any = connection.connection.dbapi_connection
+    if commit and adapted._transaction is not None:
+        await _commit_on_driver(connection, adapted)
+    if adapted._transaction is None:  # no I/O left to do
+        connection.commit() if commit else connection.rollback()
+    else:
+        await (bind.commit() if commit else bind.rollback())
+
+
+async def _commit_on_driver(connection: Connection, adapted: Any) -> None:
+    """COMMIT on the driver's connection as SQLAlchemy's adapter sends it: a failure raised as SQLAlchemy
+    raises it (a dropped connection invalidated); cancelled mid-COMMIT, the connection is invalidated (its
+    outcome is unknown)."""
+    try:
         try:
             await adapted._call_and_discard(adapted._transaction.commit)
         except Exception as error:
             adapted._handle_exception(error)  # raises the DB-API error SQLAlchemy's adapter raises
     except connection.dialect.loaded_dbapi.Error as error:
-        try:
-            await _raise_as_sqlalchemy(connection, error, None, None)
-        finally:
-            await session.close()  # the driver's transaction is over: SQLAlchemy's ends with no I/O
+        await _raise_as_sqlalchemy(connection, error, None, None)
     except BaseException as error:
-        if is_exit_exception(error) and not connection.closed:  # cancelled mid-COMMIT: its outcome is unknown
+        if is_exit_exception(error) and not connection.closed:
             connection.invalidate(error)
-        await session.close()
         raise
-    _end(sync, commit=True)
+
+
+async def _give_back(bind: AsyncConnection) -> None:
+    """Close a request's connection: a plain call when its driver has no transaction left (the pool's reset
+    then has nothing to roll back), else SQLAlchemy's close in a greenlet."""
+    connection = bind.sync_connection
+    if connection is None or connection.closed:
+        return
+    fairy = connection._dbapi_connection
+    adapted: Any = fairy.dbapi_connection if fairy is not None else None
+    if adapted is None or adapted._transaction is None:
+        connection.close()
+    else:
+        await bind.close()
 
 
 def _committable(session: AsyncSession) -> tuple[Connection, Any] | None:
