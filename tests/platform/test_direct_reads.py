@@ -4,14 +4,13 @@ either way the caller gets the same rows, the same statement counts and the same
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import Integer, String, bindparam, column, insert, select, text
 from sqlalchemy.exc import DBAPIError
 
 from branchdesk.access.repository import _ENTER
-from branchdesk.platform.database import _DIRECT_READS, Database, is_disconnect, read
+from branchdesk.platform.database import _DIRECT_READS, is_disconnect, read
 from branchdesk.tenants.models import Membership, MembershipKind, Staff
 from tests.conftest import _admin_execute, new_uuid, unique_employee_number
 
@@ -122,16 +121,6 @@ async def test_pending_changes_are_flushed_before_a_direct_read(rt, world):
     finally:
         await session.rollback()
         await session.close()
-
-
-@pytest.fixture
-async def db(rt) -> AsyncIterator[Database]:
-    """A pool of its own: connections dropped or abandoned here are none of the other tests' business."""
-    pool = Database(rt.endpoints.app_url, rt.endpoints.platform_url, pool_size=2)
-    try:
-        yield pool
-    finally:
-        await pool.dispose()
 
 
 async def test_a_connection_dropped_before_a_direct_read_is_discarded_and_reported_as_a_disconnect(rt, db):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -49,16 +49,6 @@ def greenlets_started() -> Iterator[Started]:
         yield started
     finally:
         greenlet.settrace(previous)
-
-
-@pytest.fixture
-async def db(rt) -> AsyncIterator[Database]:
-    """A pool of its own: its connections can be counted, or dropped, without disturbing other tests."""
-    pool = Database(rt.endpoints.app_url, rt.endpoints.platform_url, pool_size=2)
-    try:
-        yield pool
-    finally:
-        await pool.dispose()
 
 
 @pytest.fixture(params=["pool", "request"])

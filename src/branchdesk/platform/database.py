@@ -373,7 +373,7 @@ def held_connection(session: AsyncSession) -> AsyncConnection | None:
 
     Taken without SQLAlchemy's ``greenlet_spawn``: each spawn is a new greenlet, and on Python 3.11 a new
     greenlet's first call maps a fresh 16 KiB frame stack that it unmaps when it ends (an ``mmap``, a page
-    fault and a ``munmap``: ~20 µs of kernel time a spawn under load, more than the read's own driver call;
+    fault and a ``munmap``: 20–60 µs of CPU a spawn under load, more than the read's own driver call;
     bench/api.py). Getting a held connection needs no I/O, so no greenlet."""
     if isinstance(session.bind, AsyncConnection):
         return session.bind  # a request's session (:meth:`Database.request_session`): its own connection
