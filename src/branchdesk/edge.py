@@ -18,7 +18,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from structlog.contextvars import bound_contextvars
+from structlog.contextvars import bind_contextvars, reset_contextvars
 
 from branchdesk.platform.errors import error_body
 from branchdesk.platform.logging import request_id_of
@@ -94,10 +94,11 @@ class RequestId:
             await send(message)
 
         token = CURRENT_REQUEST_ID.set(request_id)
+        bound = bind_contextvars(request_id=request_id)  # reset as it was (bound_contextvars reads them all first)
         try:
-            with bound_contextvars(request_id=request_id):
-                await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive, send_with_id)
         finally:
+            reset_contextvars(**bound)
             CURRENT_REQUEST_ID.reset(token)
 
 

@@ -22,5 +22,7 @@ class LoadedNode(relay.Node):
         ids = node_uuids(node_ids)
         wanted = [i for i in ids if i is not None]
         batch = getattr(info.context.loaders, cls.node_loader)  # type: ignore[attr-defined]
-        found: dict[uuid.UUID, Any] = dict(zip(wanted, await batch.load_many(wanted), strict=True))
+        # One id (node(id:), the usual case) is loaded without load_many's gather around its one future.
+        loaded = [await batch.load(wanted[0])] if len(wanted) == 1 else await batch.load_many(wanted)
+        found: dict[uuid.UUID, Any] = dict(zip(wanted, loaded, strict=True))
         return [found.get(i) if i is not None else None for i in ids]

@@ -228,21 +228,31 @@ class FairQueue(QueueCommon[T]):
             self.put_nowait(handed)
 
     async def _wait(self, *, seconds: float | None) -> T:
-        waiter: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[T] = loop.create_future()
         self._waiters.append(waiter)
+        # A timer rather than asyncio.timeout(): its Timeout object, rescheduling and task bookkeeping cost
+        # more than the wait itself, and under load many requests wait.
+        timer = loop.call_later(seconds, _time_out, waiter) if seconds is not None else None
         try:
-            async with asyncio.timeout(seconds):
-                return await waiter
-        except BaseException as exc:
-            if waiter.done() and not waiter.cancelled():
+            return await waiter
+        except BaseException:
+            if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
                 self.put_nowait(waiter.result())  # handed over as the wait ended: to the next in line
             else:
                 waiter.cancel()
                 with contextlib.suppress(ValueError):
                     self._waiters.remove(waiter)
-            if isinstance(exc, TimeoutError):
-                raise Empty() from None  # the pool's own timeout error says how long it waited
             raise
+        finally:
+            if timer is not None:
+                timer.cancel()
+
+
+def _time_out(waiter: asyncio.Future[Any]) -> None:
+    """The wait is over: Empty, as the pool's own queue says (a waiter already handed a connection keeps it)."""
+    if not waiter.done():
+        waiter.set_exception(Empty())
 
 
 class FairPool(AsyncAdaptedQueuePool):
