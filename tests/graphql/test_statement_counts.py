@@ -5,6 +5,7 @@ as they are for every request after a branch's first)."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import event
 
 from tests.conftest import add_member
 
@@ -127,6 +128,30 @@ async def test_a_cover_in_me_and_the_staff_page_costs_nothing_more(api, world, s
     page = STAFF_PAGE.replace("roles }", "roles membership { kind endsAt } }")
     count, _ = await _count(api, sql_counter, page, token, world.branch_a.code)
     assert count == 2
+
+
+async def test_a_staff_page_reads_membership_windows_only_when_it_shows_memberships(api, world, rt):
+    token = await api.token(world.head_a)
+    statements: list[str] = []
+    engine = rt.db.app_engine.sync_engine
+
+    def keep(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        plain = await api.post(STAFF_PAGE, token=token, branch=world.branch_a.code)
+        shown = await api.post(
+            STAFF_PAGE.replace("roles }", "roles membership { kind } }"), token=token, branch=world.branch_a.code
+        )
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    pages = [s for s in statements if "JOIN memberships" in s and "LIMIT" in s]
+    assert ["starts_at" in page for page in pages] == [False, True]  # two timestamps a row, decoded only if shown
+    assert [{**e["node"], "membership": None} for e in shown["data"]["staff"]["edges"]] == [
+        {**e["node"], "membership": None} for e in plain["data"]["staff"]["edges"]
+    ]
+    assert {e["node"]["membership"]["kind"] for e in shown["data"]["staff"]["edges"]} == {"REGULAR"}
 
 
 async def test_membership_history_costs_entry_plus_two(api, world, sql_counter):

@@ -41,6 +41,11 @@ WHO_CAN = """query($p: String!, $at: DateTime) { whoCan(permission: $p, at: $at)
   via staff { employeeNumber } } }"""
 ME = "{ me { branchMemberships { branch { code } kind startsAt endsAt roles { name } } } }"
 STAFF = "{ staff(first: 100) { edges { node { employeeNumber membership { kind endsAt } } } } }"
+# The same through fragments: a list reads memberships' windows whenever the response may show them.
+STAFF_BY_FRAGMENTS = (
+    "{ staff(first: 100) { ...Page } } fragment Page on StaffMemberConnection { edges { node { ...Member } } } "
+    "fragment Member on StaffMember { employeeNumber ... on StaffMember { membership { kind endsAt } } }"
+)
 
 
 def errors_of(body: dict[str, Any], field: str) -> list[tuple[str, str | None]]:
@@ -215,6 +220,11 @@ async def test_a_cover_starts_and_ends_by_itself_on_its_dates_in_the_branchs_tim
     listed = await api.post(STAFF, token=token, branch=covered.code)
     mine_there = [e["node"] for e in listed["data"]["staff"]["edges"] if e["node"]["employeeNumber"] == number]
     assert mine_there[0]["membership"]["kind"] == "COVER"
+    by_fragments = await api.post(STAFF_BY_FRAGMENTS, token=token, branch=covered.code)
+    assert "errors" not in by_fragments, by_fragments
+    assert [e["node"] for e in by_fragments["data"]["staff"]["edges"]] == [
+        e["node"] for e in listed["data"]["staff"]["edges"]
+    ]
 
     # when the clock reaches one minute before the end, the cover still counts …
     await shift_window(rt, covered, number, ends_at=utcnow() + timedelta(minutes=1))

@@ -13,10 +13,12 @@ from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
 from strawberry import relay
+from strawberry.types import Info
 
 from branchdesk.graphql.inputs import text_argument
 from branchdesk.platform.pagination import Page, PageRequest
 from branchdesk.platform.settings import Settings
+from graphql import FieldNode, FragmentDefinitionNode, FragmentSpreadNode, InlineFragmentNode, SelectionSetNode
 
 NodeT = TypeVar("NodeT", bound=relay.Node)
 ConnectionT = TypeVar("ConnectionT", bound=relay.Connection[Any])
@@ -88,3 +90,33 @@ def connection(
         ),
         **extra,
     )
+
+
+def selects(info: Info, *path: str) -> bool:
+    """Whether the response may show ``path`` (GraphQL names: ``"edges", "node", "membership"``) below the
+    field being resolved, through fragments of any type; a field under ``@include``/``@skip`` counts as
+    shown. A list reads what only such a field needs (a column, a join) only when it is shown."""
+    raw = info._raw_info
+    return _shows(raw.field_nodes, path, raw.fragments)
+
+
+def _shows(nodes: Any, path: tuple[str, ...], fragments: dict[str, FragmentDefinitionNode]) -> bool:
+    if not path:
+        return True
+    name, rest = path[0], path[1:]
+    return any(
+        field.name.value == name and _shows([field], rest, fragments)
+        for node in nodes
+        for field in _fields(node.selection_set, fragments)
+    )
+
+
+def _fields(selection_set: SelectionSetNode | None, fragments: dict[str, FragmentDefinitionNode]) -> Any:
+    """The fields of a selection set, those of its fragments included (validation has refused cycles)."""
+    for selection in selection_set.selections if selection_set is not None else ():
+        if isinstance(selection, FieldNode):
+            yield selection
+        elif isinstance(selection, InlineFragmentNode):
+            yield from _fields(selection.selection_set, fragments)
+        elif isinstance(selection, FragmentSpreadNode) and selection.name.value in fragments:
+            yield from _fields(fragments[selection.name.value].selection_set, fragments)

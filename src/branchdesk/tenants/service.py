@@ -453,7 +453,7 @@ class Member(NamedTuple):
     display_name: str
     email: str | None
     roles: list[str]
-    kind: MembershipKind = MembershipKind.REGULAR
+    kind: MembershipKind | None = MembershipKind.REGULAR  # None: the window was not read (a list that shows none)
     starts_at: datetime | None = None
     ends_at: datetime | None = None
 
@@ -469,7 +469,12 @@ def _member(row: Any) -> Member:
     """A row of ``repository.MEMBER_COLUMNS``, read by position: a SQLAlchemy row's attribute access
     costs about 0.7 µs a name (its compiled ``__getattr__`` runs only after a failed lookup), a position
     0.04 µs; eight names over a 50-row page were a tenth of the staff list's CPU (bench/api.py)."""
-    return Member._make(row)  # its fields are MEMBER_COLUMNS, in their order
+    return Member._make(row)  # its fields are MEMBER_COLUMNS and WINDOW_COLUMNS, in their order
+
+
+def _member_without_window(row: Any) -> Member:
+    """A row of ``repository.MEMBER_COLUMNS`` alone: its window was not read (``kind`` None says so)."""
+    return Member(row[0], row[1], row[2], row[3], row[4], None)
 
 
 async def members_by_id(session: AsyncSession, by: Principal, ids: list[uuid.UUID]) -> list[Member]:
@@ -487,14 +492,15 @@ MEMBER_ORDERS: dict[str, Key] = {
 
 
 async def list_members(
-    session: AsyncSession, by: Principal, page: PageRequest, search: str | None = None
+    session: AsyncSession, by: Principal, page: PageRequest, search: str | None = None, *, window: bool = True
 ) -> Page[Member]:
     """Members of the principal's branch with their roles, by employee number unless ``page`` says
-    otherwise; ``search`` matches an employee number's start or any part of a name, in either case."""
+    otherwise; ``search`` matches an employee number's start or any part of a name, in either case;
+    ``window``: with their memberships' kind, start and end (without, ``Member.kind`` is None)."""
     by.require(STAFF_READ)
     key = MEMBER_ORDERS[page.order_by or "employee_number"]
-    stmt, params = repository.members_page_query(by.branch_id, search)
-    return await keyset(session, stmt, key, page, _member, params)
+    stmt, params = repository.members_page_query(by.branch_id, search, window=window)
+    return await keyset(session, stmt, key, page, _member if window else _member_without_window, params)
 
 
 async def count_members(session: AsyncSession, by: Principal, search: str | None = None) -> int:

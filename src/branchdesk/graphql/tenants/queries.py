@@ -5,6 +5,7 @@ import contextlib
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Annotated, Any, TypeVar
 
 import strawberry
@@ -16,7 +17,7 @@ from branchdesk.access.principal import StaffCard
 from branchdesk.graphql import permissions as p
 from branchdesk.graphql.inputs import text_argument
 from branchdesk.graphql.nodes import LoadedNode
-from branchdesk.graphql.relay import Before, Cursor, First, Last, connection, page_request
+from branchdesk.graphql.relay import Before, Cursor, First, Last, connection, page_request, selects
 from branchdesk.graphql.tenants.types import (
     Branch,
     BranchConnection,
@@ -102,7 +103,8 @@ class Queries:
         request = page_request(
             ctx.settings, first, after, last, before, order_by=str(order.field.value), direction=order.direction
         )
-        page = await ctx.call(service.list_members, request, search)
+        window = selects(info, "edges", "node", "membership")  # memberships' kind, start and end
+        page = await ctx.call(partial(service.list_members, window=window), request, search)
         return connection(
             page, StaffMember.of, StaffMemberConnection, total=lambda: ctx.call(service.count_members, search)
         )

@@ -139,6 +139,8 @@ class StaffMember(LoadedNode):
     def window(self) -> Window:
         """When the active branch's membership counts; built when asked for, not for each row of a list."""
         member = self.member
+        if member.kind is None:  # a list reads windows whenever its response shows memberships
+            raise RuntimeError("this member's window was not read")
         return Window(member.kind, member.starts_at, member.ends_at)
 
     @strawberry.field(description="This member's membership of the active branch: their roles there.")
