@@ -64,6 +64,16 @@ async def test_a_statement_read_directly_keeps_its_literal_values(rt, world):
     assert _DIRECT_READS.direct == direct_before + 1
 
 
+async def test_direct_reads_take_each_given_value_and_keep_the_statements_own(rt):
+    stmt = select(
+        bindparam("given", type_=String).label("given"), (column("n", Integer) + 7).label("kept")
+    ).select_from(text("(values (1)) as t(n)"))
+    async with rt.db.session(None) as session:
+        answers = [(await read(session, stmt, {"given": value}))[0] for value in ("a", "b", "c", "d")]
+    assert planned(stmt)
+    assert [tuple(row) for row in answers] == [("a", 8), ("b", 8), ("c", 8), ("d", 8)]
+
+
 async def test_what_sqlalchemy_keys_by_the_cursor_or_writes_is_never_read_directly(rt):
     """``text()`` without its columns in order (SQLAlchemy keys its rows by whatever the server returns: a
     ``select *`` may change) and a statement that writes (its Python-side defaults are computed per call)."""
