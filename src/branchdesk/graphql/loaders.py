@@ -47,6 +47,19 @@ class Loaders:
         setattr(self, name, created)  # one per request
         return created
 
+    async def one(self, name: str, key: Any) -> Any:
+        """``loaders.<name>.load(key)`` for a read of one key on its own (``node(id:)``): the batch function
+        is called at once, without the DataLoader's batch, its dispatch task and its future (5 % of
+        ``node(id:)``'s instructions, bench/api.py), and what it found is kept in the loader for the rest
+        of the request. Only a load of the same loader in the same tick would have shared its statement."""
+        loader = getattr(self, name)
+        kept = loader.cache_map.get(key)
+        if kept is not None:
+            return await kept
+        (found,) = await _in_request(self._ctx, LOADERS[name], [key])
+        loader.prime(key, found)
+        return found
+
 
 async def _in_request(ctx: weakref.ref[Context], batch: BatchFunction, keys: list[Any]) -> Sequence[Any]:
     context = ctx()

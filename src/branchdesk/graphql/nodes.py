@@ -21,8 +21,10 @@ class LoadedNode(relay.Node):
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Any]:
         ids = node_uuids(node_ids)
         wanted = [i for i in ids if i is not None]
-        batch = getattr(info.context.loaders, cls.node_loader)  # type: ignore[attr-defined]
-        # One id (node(id:), the usual case) is loaded without load_many's gather around its one future.
-        loaded = [await batch.load(wanted[0])] if len(wanted) == 1 else await batch.load_many(wanted)
+        loaders, name = info.context.loaders, cls.node_loader  # type: ignore[attr-defined]
+        if len(wanted) == 1:  # node(id:), the usual case: read at once
+            loaded = [await loaders.one(name, wanted[0])]
+        else:  # several, in one batch
+            loaded = await getattr(loaders, name).load_many(wanted)
         found: dict[uuid.UUID, Any] = dict(zip(wanted, loaded, strict=True))
         return [found.get(i) if i is not None else None for i in ids]
