@@ -87,6 +87,10 @@ async def test_node_costs_entry_plus_one(api, world, sql_counter):
     count, body = await _count(api, sql_counter, query, token, world.branch_a.code, {"id": staff_id})
     assert body["data"]["node"]["employeeNumber"]
     assert count == 2  # entry, then the batch's members with their roles (no personal data asked, none read)
+    twice = "query($id: ID!) { a: node(id: $id) { id } b: node(id: $id) { ... on StaffMember { employeeNumber } } }"
+    count, body = await _count(api, sql_counter, twice, token, world.branch_a.code, {"id": staff_id})
+    assert body["data"]["a"]["id"] == staff_id and body["data"]["b"]["employeeNumber"]
+    assert count == 2  # the same id asked for twice at once is read once
 
 
 async def test_a_mutation_costs_a_pinned_number_of_statements(api, world, sql_counter):

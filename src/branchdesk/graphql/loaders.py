@@ -49,15 +49,26 @@ class Loaders:
 
     async def one(self, name: str, key: Any) -> Any:
         """``loaders.<name>.load(key)`` for a read of one key on its own (``node(id:)``): the batch function
-        is called at once, without the DataLoader's batch, its dispatch task and its future (5 % of
-        ``node(id:)``'s instructions, bench/api.py), and what it found is kept in the loader for the rest
-        of the request. Only a load of the same loader in the same tick would have shared its statement."""
+        is called at once, without the DataLoader's batch and its dispatch task (3 % of ``node(id:)``'s
+        instructions, bench/api.py). Its future is the loader's for that key, so other loads of the same
+        key in the request share the read; only another key of the same loader in the same tick would
+        have shared the statement."""
         loader = getattr(self, name)
         kept = loader.cache_map.get(key)
-        if kept is not None:
+        if kept is not None and not kept.cancelled():  # as ``load`` decides
             return await kept
-        (found,) = await _in_request(self._ctx, LOADERS[name], [key])
-        loader.prime(key, found)
+        kept = loader.loop.create_future()
+        loader.cache_map.set(key, kept)
+        try:
+            (found,) = await _in_request(self._ctx, LOADERS[name], [key])
+        except Exception as error:
+            kept.set_exception(error)  # as a failed batch leaves it for the same key
+            kept.exception()  # retrieved: a key nobody else awaits is not logged as never retrieved
+            raise
+        except BaseException:
+            kept.cancel()
+            raise
+        kept.set_result(found)
         return found
 
 
