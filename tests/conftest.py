@@ -143,10 +143,12 @@ class SqlCounter:
 
     def __init__(self, rt: Runtime) -> None:
         self.count = 0
+        self.statements: list[str] = []  # what was sent, in order
         self._engines = [rt.db.app_engine.sync_engine, rt.db.platform_engine.sync_engine]
 
-    def _tick(self, *args: Any) -> None:
+    def _tick(self, _conn: Any, _cursor: Any, statement: str, *args: Any) -> None:
         self.count += 1
+        self.statements.append(statement)
 
     def __enter__(self) -> SqlCounter:
         for engine in self._engines:

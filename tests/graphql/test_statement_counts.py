@@ -5,7 +5,6 @@ as they are for every request after a branch's first)."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event
 
 from tests.conftest import add_member
 
@@ -134,22 +133,14 @@ async def test_a_cover_in_me_and_the_staff_page_costs_nothing_more(api, world, s
     assert count == 2
 
 
-async def test_a_staff_page_reads_membership_windows_only_when_it_shows_memberships(api, world, rt):
+async def test_a_staff_page_reads_membership_windows_only_when_it_shows_memberships(api, world, sql_counter):
     token = await api.token(world.head_a)
-    statements: list[str] = []
-    engine = rt.db.app_engine.sync_engine
-
-    def keep(_conn, _cursor, statement, *_args) -> None:
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", keep)
-    try:
+    with sql_counter:
         plain = await api.post(STAFF_PAGE, token=token, branch=world.branch_a.code)
         shown = await api.post(
             STAFF_PAGE.replace("roles }", "roles membership { kind } }"), token=token, branch=world.branch_a.code
         )
-    finally:
-        event.remove(engine, "before_cursor_execute", keep)
+    statements = sql_counter.statements
     pages = [s for s in statements if "JOIN memberships" in s and "LIMIT" in s]
     assert ["starts_at" in page for page in pages] == [False, True]  # two timestamps a row, decoded only if shown
     assert [{**e["node"], "membership": None} for e in shown["data"]["staff"]["edges"]] == [

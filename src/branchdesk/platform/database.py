@@ -520,8 +520,8 @@ class _DirectReads:
         self.plans: dict[tuple[Any, ...], _Plan | None] = {}
         # The values of a plan's parameters that the caller does not give (the statement's own literals), as
         # SQLAlchemy's ``construct_params`` resolved them on the plan's first direct read: the same every time
-        # for one statement object, and resolving them again was ~6 µs a read. None: not known yet; a plan
-        # whose values can change (a callable bind) keeps asking SQLAlchemy (``_fixed_values``).
+        # for one statement object, and resolving them again was ~6 µs a read. None: a plan whose values can
+        # change (a callable bind) keeps asking SQLAlchemy, without checking again (``_fixed_values``).
         self.fixed: dict[tuple[Any, ...], dict[str, Any] | None] = {}
         self.direct = 0  # reads sent directly (tests read it)
 
@@ -547,7 +547,8 @@ class _DirectReads:
                 values = plan.compiled.construct_params(
                     params, extracted_parameters=cache_key[1], escape_names=False, _collected_params=cache_key[2]
                 )
-                self.fixed[key] = _fixed_values(plan, params, values)
+                if key not in self.fixed:  # asked once: a plan whose values can change keeps asking SQLAlchemy
+                    self.fixed[key] = _fixed_values(plan, params, values)
             else:
                 values = {**fixed, **params}
             binds = plan.binds
