@@ -93,10 +93,7 @@ async def list_reviews(
     stmt = repository.reviews_query(by.branch_id, status)
     key = (AccessReview.opened_at, AccessReview.id)  # oldest first unless ``page`` is descending
     found = await keyset(session, stmt, key, page, lambda review: review)
-    counted = await with_counts(session, by, [review for _, review in found.items])
-    return Page(
-        [(cursor, c) for (cursor, _), c in zip(found.items, counted, strict=True)], found.has_next, found.has_previous
-    )
+    return found.with_items(await with_counts(session, by, [review for _, review in found.entries]))
 
 
 async def count_reviews(session: AsyncSession, by: Principal, status: ReviewStatus | None = None) -> int:

@@ -25,6 +25,7 @@ from branchdesk.platform.database import read, selects_entities
 from branchdesk.platform.errors import INVALID_CURSOR, INVALID_VALUE, PAGE_SIZE, DomainError
 
 T = TypeVar("T")
+U = TypeVar("U")
 Key = InstrumentedAttribute[Any] | Sequence[InstrumentedAttribute[Any]]
 
 
@@ -80,10 +81,32 @@ class PageRequest:
 
 @dataclass(frozen=True)
 class Page(Generic[T]):
-    items: list[tuple[str, T]]  # (cursor, item), in order
+    """A page's items in order, each with the row it was read from. Most answers show no edge's cursor,
+    so a cursor is encoded from its row only when asked for: :attr:`items`, or ``cursor_of(row)``."""
+
+    entries: list[tuple[Any, T]]  # (the row, the item), in order
+    cursor_of: Callable[[Any], str]  # the cursor of an entry's row
     has_next: bool
     has_previous: bool
     total: int | None = None  # the whole list's length, when the page's statement counted it too
+
+    @classmethod
+    def empty(cls, request: PageRequest) -> Page[T]:
+        """No items: the page of a list with none past the request's cursor (a parent without rows)."""
+        if request.from_end:
+            return cls([], _no_cursor, has_next=request.before is not None, has_previous=False)
+        return cls([], _no_cursor, has_next=False, has_previous=request.after is not None)
+
+    @property
+    def items(self) -> list[tuple[str, T]]:
+        """(cursor, item), in order."""
+        cursor_of = self.cursor_of
+        return [(cursor_of(row), item) for row, item in self.entries]
+
+    def with_items(self, items: Sequence[U]) -> Page[U]:
+        """The same page, cursors and all, of other items (one for each of this page's, in order)."""
+        entries = [(row, item) for (row, _), item in zip(self.entries, items, strict=True)]
+        return Page(entries, self.cursor_of, self.has_next, self.has_previous, self.total)
 
 
 def encode_cursor(value: str | Sequence[str]) -> str:
@@ -206,11 +229,15 @@ async def keyset(
     shown = list(rows[:size])
     if request.from_end:
         shown.reverse()
-    cursor = _cursors(shown[0], keys) if shown else None
-    items = [(cursor(row), to_item(row[0] if len(row) == 1 else row)) for row in shown]  # type: ignore[misc]
+    cursor_of = _cursors(shown[0], keys) if shown else _no_cursor
+    entries = [(row, to_item(row[0] if len(row) == 1 else row)) for row in shown]
     if request.from_end:
-        return Page(items, has_next=request.before is not None, has_previous=more)
-    return Page(items, has_next=more, has_previous=request.after is not None)
+        return Page(entries, cursor_of, has_next=request.before is not None, has_previous=more)
+    return Page(entries, cursor_of, has_next=more, has_previous=request.after is not None)
+
+
+def _no_cursor(row: Any) -> str:
+    raise AssertionError("an empty page has no rows to encode")
 
 
 async def count(session: AsyncSession, stmt: Select[*tuple[Any, ...]], params: Mapping[str, Any] | None = None) -> int:
@@ -319,17 +346,21 @@ async def keyset_each(
     for row in rows:
         grouped.setdefault(row._mapping[parent.key], []).append(row)
     pages: dict[Any, Page[T]] = {}
+
+    def cursor_of(row: Any) -> str:
+        return encode_cursor(_values_of(row, keys))
+
     for owner, found in grouped.items():
         more = len(found) > size
         read = found[:size]
         if request.from_end:
             read.reverse()
-        items = [(encode_cursor(_values_of(row, keys)), to_item(row)) for row in read]
+        entries = [(row, to_item(row)) for row in read]
         total = int(found[0]._mapping["page_total"]) if counted else None
         if request.from_end:
-            pages[owner] = Page(items, has_next=request.before is not None, has_previous=more, total=total)
+            pages[owner] = Page(entries, cursor_of, has_next=request.before is not None, has_previous=more, total=total)
         else:
-            pages[owner] = Page(items, has_next=more, has_previous=request.after is not None, total=total)
+            pages[owner] = Page(entries, cursor_of, has_next=more, has_previous=request.after is not None, total=total)
     return pages
 
 

@@ -35,11 +35,7 @@ async def client_holdings(ctx: Context, keys: list[tuple[uuid.UUID, PageRequest]
     for request in dict.fromkeys(r for _, r in keys):
         clients = [c for c, r in keys if r == request]
         found = await ctx.call(holdings.holdings_of, clients, request)
-        empty = Page[holdings.HoldingEntry](
-            [],
-            has_next=request.from_end and request.before is not None,
-            has_previous=not request.from_end and request.after is not None,
-        )
+        empty = Page[holdings.HoldingEntry].empty(request)
         pages |= {(c, request): found.get(c, empty) for c in clients}
         if request.after is None and request.before is None:  # a first page counted the whole list
             for c in clients:

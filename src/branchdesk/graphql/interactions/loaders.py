@@ -29,11 +29,7 @@ async def timelines(
     for request in dict.fromkeys(r for _, r in keys):
         clients = [c for c, r in keys if r == request]
         found = await ctx.call(interactions.timelines, clients, request)
-        empty = Page[interactions.InteractionEntry](
-            [],
-            has_next=request.from_end and request.before is not None,
-            has_previous=not request.from_end and request.after is not None,
-        )
+        empty = Page[interactions.InteractionEntry].empty(request)
         pages |= {(c, request): found.get(c, empty) for c in clients}
         if request.after is None and request.before is None:  # a first page counted the whole timeline
             for c in clients:
