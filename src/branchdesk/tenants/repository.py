@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ARRAY, Row, Select, Uuid, any_, bindparam, delete, func, or_, select, type_coerce, update
+from sqlalchemy import ARRAY, Row, Select, Uuid, any_, bindparam, delete, func, null, or_, select, type_coerce, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import NullType
 
@@ -141,6 +141,8 @@ MEMBER_COLUMNS = (
 # The membership's window (kind, start, end), read with a page only when the response shows memberships:
 # decoding two timestamps and an enum for each of 50 rows was 9 % of a staff page's instructions.
 WINDOW_COLUMNS = (Membership.kind, Membership.starts_at, Membership.ends_at)
+# In its place when it is not shown: the same row shape (a kind is never null, so null says "not read").
+_WINDOW_NOT_READ = (null().label("kind"), null().label("starts_at"), null().label("ends_at"))
 
 
 def not_ended(now: Any) -> Any:
@@ -158,7 +160,7 @@ def _members(*columns: Any) -> Select[Any]:
 
 # Built once, the branch and the moment parameters: each request reuses the statement and its compiled form.
 _MEMBERS = _members(*MEMBER_COLUMNS, *WINDOW_COLUMNS)
-_MEMBERS_WITHOUT_WINDOW = _members(*MEMBER_COLUMNS)
+_MEMBERS_WITHOUT_WINDOW = _members(*MEMBER_COLUMNS, *_WINDOW_NOT_READ)
 # = ANY(array), not IN (list): one statement whatever the number of ids (an IN list is rendered per length).
 _MEMBERS_BY_ID = _MEMBERS.where(Staff.id == any_(bindparam("ids", type_=ARRAY(Uuid))))
 
