@@ -90,6 +90,10 @@ class Query:
         return [Item(id="3", name=None, nickname=None, tags=[], sizes=[])]  # type: ignore[arg-type]
 
     @strawberry.field
+    def holed(self) -> list[Item] | None:
+        return [Item(id="5", name="five", nickname=None, tags=[Tag(label="b"), None], sizes=[])]  # type: ignore[list-item]
+
+    @strawberry.field
     def node(self, id: str) -> relay.Node | None:
         return Item(id=id, name="found", nickname=None, tags=[], sizes=[3])
 
@@ -166,6 +170,12 @@ async def test_an_unexpected_null_is_reported_by_graphql_core():
     ours, theirs, _ = await _both("{ broken { id name } }")
     assert ours == theirs
     assert "Cannot return null for non-nullable field Item.name." in ours
+
+
+async def test_a_null_object_in_a_list_of_non_null_objects_is_reported_by_graphql_core():
+    ours, theirs, _ = await _both("{ holed { id tags { label } } }")
+    assert ours == theirs
+    assert "Cannot return null for non-nullable field Item.tags." in ours
 
 
 @pytest.mark.parametrize(

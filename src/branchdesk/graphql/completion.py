@@ -307,6 +307,8 @@ class PlanningExecutor(StrawberryGraphQLCoreExecutionContext):
     def _compile(self, return_type: GraphQLOutputType, field_details_list: list[FieldDetails]) -> Complete | None:
         """graphql-core's ``complete_value`` for this type and selection, or None when it is not pure."""
         if isinstance(return_type, GraphQLNonNull):
+            if isinstance(return_type.of_type, GraphQLObjectType):  # the check inside its function: no call more
+                return self._object(return_type.of_type, field_details_list, non_null=True)
             return _non_null(self._compile(return_type.of_type, field_details_list))
         if isinstance(return_type, GraphQLList):
             return _list_of(self._compile(return_type.of_type, field_details_list))
@@ -318,7 +320,9 @@ class PlanningExecutor(StrawberryGraphQLCoreExecutionContext):
             return self._interface(return_type, field_details_list)
         return None  # unions: their own resolve_type, left to graphql-core
 
-    def _object(self, object_type: GraphQLObjectType, field_details_list: list[FieldDetails]) -> Complete | None:
+    def _object(
+        self, object_type: GraphQLObjectType, field_details_list: list[FieldDetails], *, non_null: bool = False
+    ) -> Complete | None:
         definition = (object_type.extensions or {}).get(_BACKREF)
         if definition is None or definition.is_type_of is not None:
             return None  # a type's own is_type_of may need the resolve info
@@ -344,7 +348,7 @@ class PlanningExecutor(StrawberryGraphQLCoreExecutionContext):
             if found is None:
                 return None
             fields.append((response_key, *found))
-        return _object_of(object_type.is_type_of, definition.origin, tuple(fields))
+        return _object_of(object_type.is_type_of, definition.origin, tuple(fields), non_null)
 
     def _interface(self, interface: GraphQLInterfaceType, field_details_list: list[FieldDetails]) -> Complete | None:
         """Strawberry's own runtime type for an interface: the object's strawberry type, when it is one."""
@@ -508,10 +512,13 @@ def _leaf(leaf: GraphQLLeafType) -> Complete:
     return scalar
 
 
-def _object_of(is_type_of: Any, origin: type, fields: tuple[tuple[str, Get, Complete], ...]) -> Complete:
+def _object_of(
+    is_type_of: Any, origin: type, fields: tuple[tuple[str, Get, Complete], ...], non_null: bool
+) -> Complete:
     """An object's completion as one generated function: a dict display of its fields, each read and
     completed in order, a plain attribute read inline and a string taken as it is. The same steps as
-    ``{key: complete(get(value)) ...}``, without a call per step for each field of each object.
+    ``{key: complete(get(value)) ...}``, without a call per step for each field of each object; where
+    the type is non-null, a null is refused there too (``_non_null`` without its call).
 
     A value of exactly the type's own class, not cast to another (``strawberry.cast``), is one for which
     strawberry's ``is_type_of`` answers True; any other value is checked by it."""
@@ -519,7 +526,7 @@ def _object_of(is_type_of: Any, origin: type, fields: tuple[tuple[str, Get, Comp
     lines = [
         "def complete_object(value):",
         "    if value is None:",
-        "        return None",
+        "        raise Irregular" if non_null else "        return None",  # graphql-core reports the null
     ]
     if is_type_of is not None:  # strawberry's generated check does not read the info
         lines += [
