@@ -21,7 +21,6 @@ import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any, TypeVar
 
 import structlog
@@ -222,6 +221,7 @@ class Context:
         self.token = connection.token
         self.branch_code = (connection.header("x-branch") or "").strip() or None
         self._session: AsyncSession | None = None
+        self._loaders: Any = None
         self._lock = asyncio.Lock()
         self._calls: set[asyncio.Future[Any]] = set()
         # Seconds to hold the answer back once the transaction has ended (slowing down guessing).
@@ -345,8 +345,13 @@ class Context:
         finally:
             discard_after_commit(session)
 
-    @cached_property
+    @property
     def loaders(self) -> Any:
-        from branchdesk.graphql.loaders import Loaders
+        """The request's DataLoaders, made when first used (not ``cached_property``, which on Python 3.11
+        takes a lock to do it: measurable in ``node(id:)``'s instructions)."""
+        loaders = self._loaders
+        if loaders is None:
+            from branchdesk.graphql.loaders import Loaders
 
-        return Loaders(self)
+            loaders = self._loaders = Loaders(self)
+        return loaders

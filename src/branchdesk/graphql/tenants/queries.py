@@ -1,9 +1,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
-from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Annotated, Any, TypeVar
@@ -148,13 +146,15 @@ async def resolve_nodes(info: Info, ids: list[strawberry.ID]) -> list[relay.Node
     """Objects by global id, in order, each type read in one batch. An id of no type of ours (`Node`
     itself included), or no id at all (not base64, no type name, not UTF-8), is not found: the arguments
     are plain IDs, not GlobalID, so that a malformed one is null here rather than a coercion error."""
-    positions: defaultdict[type[relay.Node], list[tuple[int, str]]] = defaultdict(list)
+    positions: dict[type[relay.Node], list[tuple[int, str]]] = {}
     for position, global_id in enumerate(ids):
-        with contextlib.suppress(ValueError, KeyError, TypeError):
+        try:
             gid = relay.GlobalID.from_id(global_id)
             node_type = gid.resolve_type(info)
-            if issubclass(node_type, LoadedNode):
-                positions[node_type].append((position, gid.node_id))
+        except (ValueError, KeyError, TypeError):
+            continue
+        if issubclass(node_type, LoadedNode):
+            positions.setdefault(node_type, []).append((position, gid.node_id))
     found: list[relay.Node | None] = [None] * len(ids)
     for node_type, wanted in positions.items():
         at = [position for position, _ in wanted]
