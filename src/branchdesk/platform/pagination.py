@@ -91,11 +91,24 @@ class Page(Generic[T]):
     total: int | None = None  # the whole list's length, when the page's statement counted it too
 
     @classmethod
+    def of(
+        cls,
+        request: PageRequest,
+        entries: list[tuple[Any, T]],
+        cursor_of: Callable[[Any], str],
+        more: bool,
+        total: int | None = None,
+    ) -> Page[T]:
+        """The page ``request`` asked for, ``more`` saying whether rows lie beyond it in the reading
+        direction: past its end for ``first``, before its start for ``last``."""
+        if request.from_end:
+            return cls(entries, cursor_of, has_next=request.before is not None, has_previous=more, total=total)
+        return cls(entries, cursor_of, has_next=more, has_previous=request.after is not None, total=total)
+
+    @classmethod
     def empty(cls, request: PageRequest) -> Page[T]:
         """No items: the page of a list with none past the request's cursor (a parent without rows)."""
-        if request.from_end:
-            return cls([], _no_cursor, has_next=request.before is not None, has_previous=False)
-        return cls([], _no_cursor, has_next=False, has_previous=request.after is not None)
+        return cls.of(request, [], _no_cursor, more=False)
 
     @property
     def items(self) -> list[tuple[str, T]]:
@@ -231,9 +244,7 @@ async def keyset(
         shown.reverse()
     cursor_of = _cursors(shown[0], keys) if shown else _no_cursor
     entries = [(row, to_item(row[0] if len(row) == 1 else row)) for row in shown]
-    if request.from_end:
-        return Page(entries, cursor_of, has_next=request.before is not None, has_previous=more)
-    return Page(entries, cursor_of, has_next=more, has_previous=request.after is not None)
+    return Page.of(request, entries, cursor_of, more)
 
 
 def _no_cursor(row: Any) -> str:
@@ -357,10 +368,7 @@ async def keyset_each(
             read.reverse()
         entries = [(row, to_item(row)) for row in read]
         total = int(found[0]._mapping["page_total"]) if counted else None
-        if request.from_end:
-            pages[owner] = Page(entries, cursor_of, has_next=request.before is not None, has_previous=more, total=total)
-        else:
-            pages[owner] = Page(entries, cursor_of, has_next=more, has_previous=request.after is not None, total=total)
+        pages[owner] = Page.of(request, entries, cursor_of, more, total)
     return pages
 
 
