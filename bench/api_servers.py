@@ -74,7 +74,16 @@ def raw_app() -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        app.state.pool = await asyncpg.create_pool(dsn, min_size=1, max_size=pool_size, reset=_keep_session)
+        # Kept like the service's fixed pool: asyncpg's defaults replace a connection after 50,000 queries
+        # (a 5-round run reaches that: the last one reopened all 20 mid-run) or 300 s idle.
+        app.state.pool = await asyncpg.create_pool(
+            dsn,
+            min_size=1,
+            max_size=pool_size,
+            reset=_keep_session,
+            max_queries=float("inf"),
+            max_inactive_connection_lifetime=0,
+        )
         try:
             yield
         finally:
