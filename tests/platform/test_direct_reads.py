@@ -4,6 +4,7 @@ either way the caller gets the same rows, the same statement counts and the same
 from __future__ import annotations
 
 import asyncio
+import weakref
 
 import pytest
 from sqlalchemy import Integer, String, bindparam, column, insert, select, text
@@ -28,7 +29,7 @@ MEMBERS_OF_BRANCH = (
 
 def planned(stmt: object) -> bool:
     """Whether the next read of ``stmt`` is sent directly."""
-    return any(plan is not None and plan.statement is stmt for plan in _DIRECT_READS.plans.values())
+    return any(key[0] == id(stmt) and known.plan is not None for key, known in _DIRECT_READS.plans.values.items())
 
 
 async def test_a_repeated_read_is_sent_directly_and_answers_the_same_rows(rt, world):
@@ -215,3 +216,24 @@ async def test_a_value_the_driver_refuses_raises_the_error_sqlalchemy_raises(rt)
     assert type(direct) is type(through_sqlalchemy)
     assert type(direct.orig) is type(through_sqlalchemy.orig)
     assert "not-an-id" in str(direct.orig) and str(direct.orig) == str(through_sqlalchemy.orig)
+
+
+async def test_what_a_statement_built_per_read_leaves_goes_with_it(rt, world):
+    """A list filtered per request builds its statement per request: what the direct way keeps of one
+    (its plan, its compiled form) must not outlive it, or the process fills with them."""
+    params = {"branch_id": world.branch_a.id}
+    gone = []
+    async with rt.db.session(world.branch_a.id) as session:
+        kept_before = len(_DIRECT_READS.plans)
+        for _ in range(6):
+            stmt = MEMBERS_OF_BRANCH.where(Staff.display_name.is_not(None))  # a new statement each time
+            first = await read(session, stmt, params)
+            assert await read(session, stmt, params) == first
+            assert planned(stmt)
+            gone.append(weakref.ref(stmt))
+        del stmt
+
+    # SQLAlchemy's compiled cache holds the statement it first compiled the SQL from, and so its plan
+    alive = [ref for ref in gone if ref() is not None]
+    assert len(alive) <= 1
+    assert len(_DIRECT_READS.plans) <= kept_before + len(alive)

@@ -40,6 +40,7 @@ from sqlalchemy.util.queue import Empty, Full, QueueCommon
 
 from branchdesk.platform.clock import utcnow
 from branchdesk.platform.ids import new_id
+from branchdesk.platform.kept import KeptWhileAlive
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
@@ -467,7 +468,6 @@ class _Plan:
     """A statement as SQLAlchemy compiled and executed it once: its SQL, how its parameters are ordered and
     converted, and how its rows are built (the result processors, the column keys rows answer to)."""
 
-    statement: Executable  # kept, so its id (the plan's key) is not reused while the plan is
     compiled: SQLCompiler
     sql: str
     order: tuple[str, ...]
@@ -475,7 +475,7 @@ class _Plan:
     rows: Callable[[Sequence[Any]], list[Row[Any]]]
 
     @classmethod
-    def of(cls, statement: Executable, result: CursorResult[Any]) -> _Plan | None:
+    def of(cls, result: CursorResult[Any]) -> _Plan | None:
         """None for what the direct way does not do, which keeps going through SQLAlchemy: a statement that
         writes (its Python-side defaults are computed per execution), is expanded per execution (``IN``
         lists, literal-rendered values), has no cache key or a schema map, runs with execution options, or
@@ -501,14 +501,28 @@ class _Plan:
         make_rows: Any = result._row_getter[1]  # what built this result's rows, for the same metadata
         if make_rows is None or len(binds) != len(compiled._bind_processors):  # tuples: expanded per execution
             return None
-        return cls(statement, compiled, compiled.string, tuple(compiled.positiontup or ()), binds, make_rows)
+        return cls(compiled, compiled.string, tuple(compiled.positiontup or ()), binds, make_rows)
+
+
+@dataclass(slots=True)
+class _Known:
+    """What :class:`_DirectReads` knows of a statement: its plan (None: it is read through SQLAlchemy), and
+    the values of the plan's parameters the caller does not give (its own literals) as SQLAlchemy's
+    ``construct_params`` resolved them on the first direct read: the same every time for one statement
+    object, and resolving them again was ~6 µs a read. ``fixed`` stays None for a plan whose values can
+    change (a callable bind), which keeps asking SQLAlchemy without checking again (``_fixed_values``)."""
+
+    plan: _Plan | None
+    fixed: dict[str, Any] | None = None
+    asked: bool = False
 
 
 class _DirectReads:
     """Reads sent to asyncpg directly, once SQLAlchemy has compiled and executed the same statement.
 
     A statement is known by the object itself (statements on hot paths are built once) with the names of the
-    parameters given and the dialect: its rows then answer to exactly its own columns, as SQLAlchemy's would.
+    parameters given and the dialect, while it lives (:class:`KeptWhileAlive`): its rows then answer to exactly
+    its own columns, as SQLAlchemy's would.
     What SQLAlchemy does around the driver is done the same way here: the adapter's lock, its type-cache
     check and its lazily begun transaction, the ``before_cursor_execute`` event (statement counts), a failure
     turned into SQLAlchemy's error with the connection invalidated when it was dropped (``Context.start``
@@ -517,12 +531,7 @@ class _DirectReads:
     KEPT = 1024
 
     def __init__(self) -> None:
-        self.plans: dict[tuple[Any, ...], _Plan | None] = {}
-        # The values of a plan's parameters that the caller does not give (the statement's own literals), as
-        # SQLAlchemy's ``construct_params`` resolved them on the plan's first direct read: the same every time
-        # for one statement object, and resolving them again was ~6 µs a read. None: a plan whose values can
-        # change (a callable bind) keeps asking SQLAlchemy, without checking again (``_fixed_values``).
-        self.fixed: dict[tuple[Any, ...], dict[str, Any] | None] = {}
+        self.plans: KeptWhileAlive[_Known] = KeptWhileAlive(self.KEPT)
         self.direct = 0  # reads sent directly (tests read it)
 
     async def rows(
@@ -530,25 +539,23 @@ class _DirectReads:
     ) -> Sequence[Row[Any]]:
         sync = connection._proxied  # the started Connection a session's connection always has
         key = (id(statement), id(sync.dialect), *sorted(params))
-        plan = self.plans.get(key)
-        if plan is None or sync._echo or sync._execution_options:
+        known = self.plans.get(key)
+        if known is None or known.plan is None or sync._echo or sync._execution_options:
             result = await connection.execute(statement, params)
             rows = result.all()
-            if key not in self.plans:
-                if len(self.plans) >= self.KEPT:
-                    self.plans.clear()
-                    self.fixed.clear()
-                self.plans[key] = _Plan.of(statement, result)
+            if known is None:
+                self.plans.put(statement, key, _Known(_Plan.of(result)))
             return rows
+        plan = known.plan
         try:
-            fixed = self.fixed.get(key)
+            fixed = known.fixed
             if fixed is None:
                 cache_key = statement._generate_cache_key()  # type: ignore[attr-defined]  # memoised per statement
                 values = plan.compiled.construct_params(
                     params, extracted_parameters=cache_key[1], escape_names=False, _collected_params=cache_key[2]
                 )
-                if key not in self.fixed:  # asked once: a plan whose values can change keeps asking SQLAlchemy
-                    self.fixed[key] = _fixed_values(plan, params, values)
+                if not known.asked:  # asked once: a plan whose values can change keeps asking SQLAlchemy
+                    known.fixed, known.asked = _fixed_values(plan, params, values), True
             else:
                 values = {**fixed, **params}
             binds = plan.binds

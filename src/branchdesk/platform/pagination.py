@@ -23,6 +23,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from branchdesk.platform.database import read, selects_entities
 from branchdesk.platform.errors import INVALID_CURSOR, INVALID_VALUE, PAGE_SIZE, DomainError
+from branchdesk.platform.kept import KeptWhileAlive
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -185,22 +186,28 @@ def _key_parameters(side: str, at: Any, count: int) -> dict[str, Any]:
 
 
 # Page statements derived from a list's statement, kept by shape (which way, from which end, past which
-# cursors): values are parameters, so a list whose statement is built once (its filters parameters too)
-# builds and compiles each shape once per process. The base statement is kept with them, so its id is
-# not reused while they are.
-_PAGE_STATEMENTS: dict[tuple[Any, ...], tuple[Select[Any], Select[Any], bool]] = {}
-_PAGE_STATEMENTS_KEPT = 512
+# cursors) while the list's statement lives: values are parameters, so a list whose statement is built once
+# (its filters parameters too) builds and compiles each shape once per process.
+@dataclass(slots=True)
+class _PageStatement:
+    statement: Select[Any]
+    entities: bool  # it loads entities (else its rows are read through Core)
+    # Where the sort key sits in its rows, found from its first row (asking a row's mapping for a column
+    # compares SQL expressions): a column of the row, or None for an attribute of the entity it starts with.
+    key_positions: tuple[int | None, ...] | None = None
+
+
+_PAGE_STATEMENTS: KeptWhileAlive[_PageStatement] = KeptWhileAlive(512)
 
 
 def _page_statement(
     stmt: Select[Any], keys: tuple[InstrumentedAttribute[Any], ...], ascending: bool, request: PageRequest
-) -> tuple[Select[Any], bool]:
-    """The page's statement, and whether it loads entities (else its rows are read through Core)."""
+) -> _PageStatement:
     reading_ascending = ascending != request.from_end  # `last` reads the tail from its end
     shape = (id(stmt), *map(id, keys), ascending, reading_ascending, request.after is None, request.before is None)
     found = _PAGE_STATEMENTS.get(shape)
     if found is not None:
-        return found[1], found[2]
+        return found
     page = stmt
     if request.after is not None:
         page = page.where(_beyond(keys, "after", ascending))
@@ -209,11 +216,9 @@ def _page_statement(
     page = page.order_by(*[k.asc() if reading_ascending else k.desc() for k in keys]).limit(
         bindparam("page_limit", type_=Integer)
     )
-    if len(_PAGE_STATEMENTS) >= _PAGE_STATEMENTS_KEPT:
-        _PAGE_STATEMENTS.clear()
-    entities = selects_entities(page)
-    _PAGE_STATEMENTS[shape] = (stmt, page, entities)
-    return page, entities
+    found = _PageStatement(page, selects_entities(page))
+    _PAGE_STATEMENTS.put(stmt, shape, found)
+    return found
 
 
 async def keyset(
@@ -233,16 +238,20 @@ async def keyset(
         values |= _key_parameters("before", decode_cursor(request.before, keys, field="before"), len(keys))
     size = request.size
     values["page_limit"] = size + 1
-    page, entities = _page_statement(stmt, keys, ascending, request)
-    if entities:
-        rows: Sequence[Any] = (await session.execute(page, values)).all()
+    page = _page_statement(stmt, keys, ascending, request)
+    if page.entities:
+        rows: Sequence[Any] = (await session.execute(page.statement, values)).all()
     else:
-        rows = await read(session, page, values)
+        rows = await read(session, page.statement, values)
     more = len(rows) > size
     shown = list(rows[:size])
     if request.from_end:
         shown.reverse()
-    cursor_of = _cursors(shown[0], keys) if shown else _no_cursor
+    cursor_of: Callable[[Any], str] = _no_cursor
+    if shown:
+        if page.key_positions is None:
+            page.key_positions = _key_positions(shown[0], keys)
+        cursor_of = _cursors(page.key_positions, keys)
     entries = [(row, to_item(row[0] if len(row) == 1 else row)) for row in shown]
     return Page.of(request, entries, cursor_of, more)
 
@@ -257,11 +266,8 @@ async def count(session: AsyncSession, stmt: Select[*tuple[Any, ...]], params: M
     return int(counted or 0)
 
 
-def _cursors(first: Any, keys: tuple[InstrumentedAttribute[Any], ...]) -> Callable[[Any], str]:
-    """The cursor of each row of a page, from where the sort key sits in the first row: a column of the
-    row (found once per kind of row and key, by its unique name), or an attribute of the entity the row
-    starts with."""
-    positions = _key_positions(first, keys)
+def _cursors(positions: tuple[int | None, ...], keys: tuple[InstrumentedAttribute[Any], ...]) -> Callable[[Any], str]:
+    """The cursor of each row of a page, from where the sort key sits in its rows (:func:`_key_positions`)."""
     if len(keys) == 1 and positions[0] is not None:  # the common case: one key column of the row
         at = positions[0]
         return lambda row: _encode_key(row[at])
@@ -275,19 +281,9 @@ def _cursors(first: Any, keys: tuple[InstrumentedAttribute[Any], ...]) -> Callab
     return cursor
 
 
-# Where the key sits in rows of one kind: rows of the same statement share their metadata (``Row._parent``),
-# so a list finds it once per process (asking a row's mapping for a column compares SQL expressions). The
-# metadata and the keys are kept with the answer, so their ids are not reused while it is.
-_KEY_POSITIONS: dict[tuple[int, ...], tuple[object, tuple[Any, ...], tuple[int | None, ...]]] = {}
-_KEY_POSITIONS_KEPT = 1024
-
-
 def _key_positions(first: Any, keys: tuple[InstrumentedAttribute[Any], ...]) -> tuple[int | None, ...]:
-    kind = getattr(first, "_parent", None)
-    cache_key = (id(kind), *map(id, keys))
-    found = _KEY_POSITIONS.get(cache_key)
-    if found is not None and found[0] is kind and all(a is b for a, b in zip(found[1], keys, strict=True)):
-        return found[2]
+    """Where each key sits in rows like ``first``: a column of the row (by its unique name), or None for an
+    attribute of the entity the row starts with."""
     mapping, fields = first._mapping, first._fields
     positions: list[int | None] = []
     for key in keys:
@@ -296,10 +292,6 @@ def _key_positions(first: Any, keys: tuple[InstrumentedAttribute[Any], ...]) -> 
         if position is not None and first[position] is not mapping[column]:
             position = None
         positions.append(position)
-    if kind is not None:
-        if len(_KEY_POSITIONS) >= _KEY_POSITIONS_KEPT:
-            _KEY_POSITIONS.clear()
-        _KEY_POSITIONS[cache_key] = (kind, keys, tuple(positions))
     return tuple(positions)
 
 
