@@ -3,6 +3,7 @@ security does too) and, for a reader, by what their data scope reaches (:func:`i
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -10,10 +11,13 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     Select,
+    SmallInteger,
     Uuid,
     and_,
+    any_,
     bindparam,
     delete,
     exists,
@@ -96,7 +100,7 @@ class Filters:
     )
 
 
-def _book(staff_id: uuid.UUID) -> ColumnElement[bool]:
+def _book(staff_id: uuid.UUID | BindParameter[uuid.UUID]) -> ColumnElement[bool]:
     """The clients a staff member owns or co-owns."""
     co_owned = exists().where(
         ClientCoOwner.tenant_id == Client.tenant_id,
@@ -112,10 +116,17 @@ def in_scope(branch_id: uuid.UUID, reader: Reader) -> ColumnElement[bool]:
         return true()
     if reader.staff_id is None:
         return Client.id.is_(None)  # a scope below the branch with nobody to own anything reaches nothing
-    if reader.scope is DataScope.OWN:
-        return _book(reader.staff_id)
+    return _reaches(reader.scope, branch_id, reader.staff_id)
+
+
+def _reaches(
+    scope: DataScope, branch_id: uuid.UUID | BindParameter[uuid.UUID], staff_id: uuid.UUID | BindParameter[uuid.UUID]
+) -> ColumnElement[bool]:
+    """The clients a staff member's own or team scope reaches (values, or parameters for them)."""
+    if scope is DataScope.OWN:
+        return _book(staff_id)
     # Team: the books of everyone who owns or co-owns a client together with the reader.
-    mine = select(Client.id).where(Client.tenant_id == branch_id, _book(reader.staff_id))
+    mine = select(Client.id).where(Client.tenant_id == branch_id, _book(staff_id))
     colleagues = (
         select(ClientCoOwner.staff_id)
         .where(ClientCoOwner.tenant_id == branch_id, ClientCoOwner.client_id.in_(mine))
@@ -126,7 +137,7 @@ def in_scope(branch_id: uuid.UUID, reader: Reader) -> ColumnElement[bool]:
         ClientCoOwner.client_id == Client.id,
         ClientCoOwner.staff_id.in_(colleagues),
     )
-    return or_(_book(reader.staff_id), Client.owner_id.in_(colleagues), shared)
+    return or_(_book(staff_id), Client.owner_id.in_(colleagues), shared)
 
 
 def reachable(branch_id: uuid.UUID, reader: Reader, client_ids: Sequence[uuid.UUID] | None = None) -> Select[Any]:
@@ -136,36 +147,75 @@ def reachable(branch_id: uuid.UUID, reader: Reader, client_ids: Sequence[uuid.UU
     return stmt.where(Client.id.in_(client_ids)) if client_ids is not None else stmt
 
 
-def clients_query(branch_id: uuid.UUID, reader: Reader, filters: Filters) -> Select[*tuple[Any, ...]]:
-    stmt: Select[*tuple[Any, ...]] = select(*PROFILE).where(Client.tenant_id == branch_id, in_scope(branch_id, reader))
-    if filters.owner_id is not None:
-        stmt = stmt.where(Client.owner_id == filters.owner_id)
-    if filters.lifecycle is not None:
-        stmt = stmt.where(Client.lifecycle == filters.lifecycle)
-    if filters.tag is not None:
-        stmt = stmt.where(Client.tags.contains([filters.tag]))
-    if filters.kyc_expiring_before is not None:
-        stmt = stmt.where(Client.kyc_expires_on < filters.kyc_expiring_before)
-    if filters.birthday_month_days is not None:
-        stmt = stmt.where(Client.birthday_md.in_(list(filters.birthday_month_days)))
-    if filters.phone_hash is not None:
-        stmt = stmt.where(Client.phone_hash == filters.phone_hash)
-    if filters.id_number_hash is not None:
-        stmt = stmt.where(Client.id_number_hash == filters.id_number_hash)
-    if filters.client_number is not None:
-        stmt = stmt.where(Client.client_number == filters.client_number)
-    if filters.within is not None:
-        stmt = stmt.where(Client.id.in_(filters.within))
-    if filters.name_prefix is not None:
-        escaped = filters.name_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        stmt = stmt.where(Client.name.like(escaped + "%", escape="\\"))
+# The clients list's conditions, each with its value as a parameter, in the order they are applied.
+_BRANCH_ID: BindParameter[uuid.UUID] = bindparam("branch_id", type_=Uuid)
+_READER_ID: BindParameter[uuid.UUID] = bindparam("reader_id", type_=Uuid)
+_CONDITIONS: dict[str, ColumnElement[bool]] = {
+    "owner_id": Client.owner_id == bindparam("owner_id"),
+    "lifecycle": Client.lifecycle == bindparam("lifecycle"),
+    "tag": Client.tags.contains(bindparam("tag", type_=Client.tags.type)),
+    "kyc_expiring_before": Client.kyc_expires_on < bindparam("kyc_expiring_before"),
+    "birthday_month_days": Client.birthday_md == any_(bindparam("birthday_month_days", type_=ARRAY(SmallInteger))),
+    "phone_hash": Client.phone_hash == bindparam("phone_hash"),
+    "id_number_hash": Client.id_number_hash == bindparam("id_number_hash"),
+    "client_number": Client.client_number == bindparam("client_number"),
+    "name_prefix": Client.name.like(bindparam("name_prefix"), escape="\\"),
+}
+
+
+@functools.lru_cache(maxsize=256)
+def _clients_statement(scope: DataScope | None, given: tuple[str, ...]) -> Select[*tuple[Any, ...]]:
+    """The list's statement for a scope (None: one that reaches nothing) and the conditions given: built
+    once, so its pages are read straight from the driver and no statement is built per request."""
+    if scope is DataScope.BRANCH:
+        reach: ColumnElement[bool] = true()
+    elif scope is None:
+        reach = Client.id.is_(None)
+    else:
+        reach = _reaches(scope, _BRANCH_ID, _READER_ID)
+    stmt: Select[*tuple[Any, ...]] = select(*PROFILE).where(Client.tenant_id == _BRANCH_ID, reach)
+    for name in given:
+        stmt = stmt.where(_CONDITIONS[name])
     return stmt
+
+
+def clients_query(
+    branch_id: uuid.UUID, reader: Reader, filters: Filters
+) -> tuple[Select[*tuple[Any, ...]], dict[str, Any]]:
+    """The clients of the branch that ``reader``'s scope reaches and ``filters`` lets through, and the
+    values of the statement's parameters."""
+    params: dict[str, Any] = {"branch_id": branch_id}
+    if reader.scope is not DataScope.BRANCH and reader.staff_id is not None:
+        params["reader_id"] = reader.staff_id
+    scope = reader.scope if reader.scope is DataScope.BRANCH or reader.staff_id is not None else None
+    values = {
+        "owner_id": filters.owner_id,
+        "lifecycle": filters.lifecycle,
+        "tag": [filters.tag] if filters.tag is not None else None,
+        "kyc_expiring_before": filters.kyc_expiring_before,
+        "birthday_month_days": list(filters.birthday_month_days) if filters.birthday_month_days is not None else None,
+        "phone_hash": filters.phone_hash,
+        "id_number_hash": filters.id_number_hash,
+        "client_number": filters.client_number,
+        "name_prefix": _like_prefix(filters.name_prefix) if filters.name_prefix is not None else None,
+    }
+    given = tuple(name for name, value in values.items() if value is not None)
+    params |= {name: values[name] for name in given}
+    stmt = _clients_statement(scope, given)
+    if filters.within is not None:  # another domain's sub-select: this statement is the request's own
+        stmt = stmt.where(Client.id.in_(filters.within))
+    return stmt, params
+
+
+def _like_prefix(prefix: str) -> str:
+    """A LIKE pattern for names starting with ``prefix`` (its own ``%``, ``_`` and ``\\`` taken literally)."""
+    return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 async def find(session: AsyncSession, branch_id: uuid.UUID, reader: Reader, filters: Filters, limit: int) -> list[Any]:
     """At most ``limit`` clients matching ``filters``, by name."""
-    stmt = clients_query(branch_id, reader, filters).order_by(Client.name, Client.id).limit(limit)
-    return list((await session.execute(stmt)).all())
+    stmt, params = clients_query(branch_id, reader, filters)
+    return list((await session.execute(stmt.order_by(Client.name, Client.id).limit(limit), params)).all())
 
 
 async def profiles(session: AsyncSession, branch_id: uuid.UUID, reader: Reader, ids: list[uuid.UUID]) -> list[Any]:

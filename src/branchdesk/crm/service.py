@@ -216,14 +216,15 @@ async def list_clients(
     scope = reader(by)
     if filters.owner_id is not None and not await repository.members_among(session, by.branch_id, [filters.owner_id]):
         raise NotFound("Staff member", "员工", field="ownerId")
-    stmt = repository.clients_query(by.branch_id, scope, await _filters(session, by, filters))
+    stmt, params = repository.clients_query(by.branch_id, scope, await _filters(session, by, filters))
     key = CLIENT_ORDERS[page.order_by or "name"]
-    return await keyset(session, stmt, key, page, ClientProfile.of)
+    return await keyset(session, stmt, key, page, ClientProfile.of, params)
 
 
 async def count_clients(session: AsyncSession, by: Principal, filters: ClientFilters) -> int:
     scope = reader(by)
-    return await count(session, repository.clients_query(by.branch_id, scope, await _filters(session, by, filters)))
+    stmt, params = repository.clients_query(by.branch_id, scope, await _filters(session, by, filters))
+    return await count(session, stmt, params)
 
 
 async def clients_by_id(session: AsyncSession, by: Principal, ids: list[uuid.UUID]) -> list[ClientProfile]:
