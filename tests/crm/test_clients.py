@@ -3,6 +3,7 @@ and orders; a page costs the same number of statements whatever its size."""
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 
 import pytest
@@ -172,3 +173,42 @@ async def test_a_page_costs_the_same_statements_for_10_or_100_clients_with_owner
     # entry (1), the page with each client's team, the members (owners and teams in one batch): the same for
     # any page size
     assert ten == hundred == 3
+
+
+async def test_a_page_reads_its_owners_and_teams_ahead_and_answers_as_graphql_core_does(
+    api, rt, settings, crm_branch, as_staff, monkeypatch
+):
+    import httpx
+
+    from branchdesk.api import create_app
+    from branchdesk.graphql.crm import types
+
+    cm1, cm2 = await as_staff(crm_branch.cm1), await as_staff(crm_branch.cm2)
+    cm2_id = (await cm2("{ me { staff { id } } }"))["data"]["me"]["staff"]["id"]
+    tag = "read-ahead"
+    for i in range(3):
+        await create(cm1, name=f"预读{i}", tags=[tag], coOwnerIds=[cm2_id] if i != 1 else [])
+    query = """query($f: ClientFilter) { clients(first: 10, filter: $f) { edges { node {
+      id name owner { employeeNumber displayName } team { employeeNumber } } } } }"""
+    body = {"query": query, "variables": {"f": {"tag": tag}}}
+    headers = {"Authorization": f"Bearer {await api.token(crm_branch.head)}", "X-Branch": crm_branch.code}
+    resolved = []
+    member_or_none = types.member_or_none
+
+    async def counted(info, staff_id):
+        resolved.append(staff_id)
+        return await member_or_none(info, staff_id)
+
+    monkeypatch.setattr(types, "member_or_none", counted)
+    answers = []
+    for compiled in (True, False):
+        app = create_app(settings, rt, compiled_completion=compiled)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+            answers.append((await client.post("/graphql", json=body, headers=headers)).content)
+
+    planned, plain = answers
+    assert planned == plain
+    edges = json.loads(planned)["data"]["clients"]["edges"]
+    assert [e["node"]["owner"]["employeeNumber"] for e in edges] == [crm_branch.cm1] * 3
+    assert [len(e["node"]["team"]) for e in edges] == [1, 0, 1]
+    assert resolved == []  # no client's owner was resolved on its own: the page read them ahead

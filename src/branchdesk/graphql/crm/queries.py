@@ -13,7 +13,7 @@ from branchdesk.graphql import permissions as p
 from branchdesk.graphql.crm.types import Client, ClientConnection, ClientFilter, ClientOrder, ClientRoutingCard
 from branchdesk.graphql.ids import node_uuid, staff_uuid
 from branchdesk.graphql.inputs import text_argument
-from branchdesk.graphql.relay import Before, Cursor, First, Last, connection, page_request
+from branchdesk.graphql.relay import Before, Cursor, First, Last, connection, page_request, selects
 from branchdesk.platform.errors import NotFound, invalid
 from branchdesk.segments.scoring import service as scoring
 
@@ -66,7 +66,25 @@ class Queries:
             in_tier = await ctx.call(scoring.clients_in_tiers, [filter.tier], "tier")
             wanted = dataclasses.replace(wanted, within=in_tier)
         page = await ctx.call(crm.list_clients, request, wanted)
-        return connection(page, Client.of, ClientConnection, total=lambda: ctx.call(crm.count_clients, wanted))
+        owner, team = selects(info, "edges", "node", "owner"), selects(info, "edges", "node", "team")
+        if not (owner or team):
+            return connection(page, Client.of, ClientConnection, total=lambda: ctx.call(crm.count_clients, wanted))
+        # The page's owners and teams in one batch, read ahead: the nodes then complete as plain values
+        ids: set[uuid.UUID] = set()
+        for _, found in page.entries:
+            ids.update(([found.owner_id] if owner else []) + (found.team_ids if team else []))
+        ids_in_order = list(ids)
+        members = dict(zip(ids_in_order, await ctx.loaders.member.load_many(ids_in_order), strict=True))
+
+        def to_node(found: crm.ClientProfile) -> Client:
+            node = Client.of(found)
+            if owner:
+                node.read_owner = (members[found.owner_id],)
+            if team:
+                node.read_team = ([m for i in found.team_ids if (m := members[i]) is not None],)
+            return node
+
+        return connection(page, to_node, ClientConnection, total=lambda: ctx.call(crm.count_clients, wanted))
 
     @p.field("client:read", "One client by id; null when it does not exist or is outside your data scope.")
     async def client(self, info: Info, id: strawberry.ID) -> Client | None:

@@ -14,6 +14,7 @@ from strawberry.types import Info
 
 from branchdesk.crm import rules
 from branchdesk.crm import service as crm
+from branchdesk.graphql.completion import prefetched
 from branchdesk.graphql.inputs import text
 from branchdesk.graphql.interactions.types import Interaction, InteractionConnection
 from branchdesk.graphql.labels import graphql_enum
@@ -122,6 +123,9 @@ class Client(LoadedNode):
     owner_id: strawberry.Private[uuid.UUID]
     aum_cny: strawberry.Private[Decimal]  # read with the profile: the feed keeps it, never recomputed here
     team_ids: strawberry.Private[list[uuid.UUID]]
+    # Read ahead by a list (its page's members in one batch), so that its nodes complete as plain values
+    read_owner: strawberry.Private[tuple[StaffMember | None] | None] = None
+    read_team: strawberry.Private[tuple[list[StaffMember]] | None] = None
 
     @classmethod
     def of(cls, found: crm.ClientProfile) -> Client:
@@ -178,11 +182,17 @@ class Client(LoadedNode):
         return await self._personal(info, "address")
 
     @strawberry.field(description="The customer manager who owns the client; null once they have left the branch.")
+    @prefetched("read_owner")
     async def owner(self, info: Info) -> StaffMember | None:
+        if self.read_owner is not None:
+            return self.read_owner[0]
         return await member_or_none(info, self.owner_id)
 
     @strawberry.field(description="Co-owners who serve the client with its owner (the client's team).")
+    @prefetched("read_team")
     async def team(self, info: Info) -> list[StaffMember]:
+        if self.read_team is not None:
+            return self.read_team[0]
         members = await info.context.loaders.member.load_many(self.team_ids)
         return [m for m in members if m is not None]
 
