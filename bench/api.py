@@ -1,15 +1,17 @@
 """The GraphQL request path against a raw Starlette + asyncpg endpoint doing the same work (issue 8, item 1).
 
 It seeds a fresh database on the local PostgreSQL (the demo data, plus members so that branch 0101
-has 67 staff) and ANALYZEs it, signs one of them in through the ``signIn`` mutation, and starts two
-uvicorn workers (uvloop, httptools): the service in production mode, and the baseline from ``api_servers.py``, which
-answers ``staff(first: 50) { edges { node { id employeeNumber displayName email } } }`` byte for byte
-(checked once at start). ``wrk`` then loads each query with the same connections and duration; the
-figures are medians over rounds, and each GraphQL query's req/s is divided by the baseline's of the
-same round, and beside it each server's CPU per answer (steadier than req/s on a shared machine). One
-request of each query is also replayed in-process to list the SQL it sends. Then the memory run (RSS
-up to 100,000 answers) and the all-workers run (``branchdesk serve --workers N`` against the baseline
-with N workers).
+has 67 staff) and ANALYZEs it, signs two members in through the ``signIn`` mutation (a teller, and the
+customer manager who owns 0101's 300 demo clients), and starts two uvicorn workers (uvloop, httptools):
+the service in production mode, and the baselines from ``api_servers.py``, which answer
+``staff(first: 50) { edges { node { id employeeNumber displayName email } } }`` and a 50-client list
+(with each client's owner) byte for byte (checked once at start). ``wrk`` then loads each query with the
+same connections and duration; the figures are medians over rounds, and each GraphQL query's req/s is
+divided by its baseline's of the same round (the clients list by the raw clients list, the others by the
+raw staff page), and beside it each server's CPU per answer (steadier than req/s on a shared machine).
+One request of each query is also replayed in-process to list the SQL it sends. Then the memory run
+(RSS up to 100,000 answers) and the all-workers run (``branchdesk serve --workers N`` against the
+baseline with N workers).
 
 Needs PostgreSQL on 127.0.0.1:5432 (user postgres, trust; a database ``bench_api_<hex>`` is created
 and dropped), Redis on 127.0.0.1:6379 (db 9 is flushed at the end) and wrk
@@ -46,6 +48,7 @@ import httpx
 import psutil
 
 from api_report import machine, medians, print_report, targets
+from api_servers import CLIENTS_QUERY, STAFF_QUERY, global_id
 from api_sql import RAW_STATEMENTS, capture_statements
 
 from branchdesk.access.principal import Principal
@@ -64,10 +67,11 @@ REDIS_URL = "redis://127.0.0.1:6379/9"
 ROLE_PASSWORD = "branchdesk-dev"
 BRANCH, EXTRA_STAFF = "0101", 60
 SIGNER, PASSWORD = "E0101100", "Request-path-2026"
+# The clients list is read by the demo's customer manager of 0101, who owns the branch's 300 clients.
+CLIENTS_READER = "E0101002"
 MEMBER_ROLES = ("teller", "customer_manager", "lobby_manager")
 
 METRICS_TOKEN = secrets.token_urlsafe(16)
-STAFF_QUERY = "{ staff(first: 50) { edges { node { id employeeNumber displayName email } } } }"
 QUIET_CPU_PERCENT = 30.0  # the machine counts as busy above this (all cores) while the bench itself is idle
 DISAGREEMENT = 0.25  # a round this far from the median of its query is run again
 
@@ -78,14 +82,22 @@ class Load:
     server: str  # "raw" or "branchdesk"
     path: str
     body: dict[str, Any]
-    signed_in: bool = True
+    token: str | None  # whose access token it is sent with (None: signed out)
+    baseline: str = "raw"  # the load its ratios are taken to, measured in the same round
+    same_bytes: bool = False  # it must answer exactly what its baseline answers (checked before the rounds)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return headers(self.token)
 
 
-def loads(node_id: str) -> list[Load]:
+def loads(signer: str, clients_reader: str, node_id: str) -> list[Load]:
+    """The baselines first: each round measures a baseline before the queries divided by it."""
     return [
-        Load("raw", "raw", "/staff", {"query": STAFF_QUERY}),
-        Load("staff", "branchdesk", "/graphql", {"query": STAFF_QUERY}),
-        Load("me", "branchdesk", "/graphql", {"query": "{ me { employeeNumber displayName } }"}),
+        Load("raw", "raw", "/staff", {"query": STAFF_QUERY}, signer),
+        Load("raw_clients", "raw", "/clients", {"query": CLIENTS_QUERY}, clients_reader, baseline="raw_clients"),
+        Load("staff", "branchdesk", "/graphql", {"query": STAFF_QUERY}, signer, same_bytes=True),
+        Load("me", "branchdesk", "/graphql", {"query": "{ me { employeeNumber displayName } }"}, signer),
         Load(
             "node",
             "branchdesk",
@@ -94,15 +106,24 @@ def loads(node_id: str) -> list[Load]:
                 "query": "query($id: ID!) { node(id: $id) { ... on StaffMember { employeeNumber displayName } } }",
                 "variables": {"id": node_id},
             },
+            signer,
         ),
-        Load("typename", "branchdesk", "/graphql", {"query": "{ __typename }"}, signed_in=False),
+        Load("typename", "branchdesk", "/graphql", {"query": "{ __typename }"}, None),
         Load(
             "staff_roles",
             "branchdesk",
             "/graphql",
-            {
-                "query": "{ staff(first: 50) { edges { node { id employeeNumber displayName roles } } } }",
-            },
+            {"query": "{ staff(first: 50) { edges { node { id employeeNumber displayName roles } } } }"},
+            signer,
+        ),
+        Load(
+            "clients",
+            "branchdesk",
+            "/graphql",
+            {"query": CLIENTS_QUERY},
+            clients_reader,
+            baseline="raw_clients",
+            same_bytes=True,
         ),
     ]
 
@@ -154,8 +175,16 @@ def settings_from(variables: dict[str, str], **overrides: Any) -> Settings:
     return Settings(**fields | overrides)
 
 
-async def seed(env: dict[str, str]) -> str:
-    """Migrate and seed as development does, then grow branch 0101 to 67 staff; returns its tenant id."""
+@dataclass(frozen=True)
+class Seeded:
+    tenant_id: str  # branch 0101's
+    clients_reader_id: str  # the customer manager whose book the clients list shows
+    node_id: str  # the global id node(id:) reads: the first member on the staff page
+
+
+async def seed(env: dict[str, str]) -> Seeded:
+    """Migrate and seed as development does, then grow branch 0101 to 67 staff; the two signers get
+    the bench's password."""
     settings = settings_from(env, env="development", db_role_password=ROLE_PASSWORD)
     system = Principal.system("bench")
     async with runtime(settings, run_migrations=True) as rt:
@@ -170,7 +199,8 @@ async def seed(env: dict[str, str]) -> str:
                 email = None if i % 4 == 3 else f"{number.lower()}@bench.branchdesk.cn"
                 staff = await service.ensure_staff(session, service.StaffDraft(number, f"Bench Staff {i:02d}", email))
                 await onboarding.grant_membership(session, system, branch, staff, [MEMBER_ROLES[i % len(MEMBER_ROLES)]])
-            await signin.set_password(session, SIGNER, PASSWORD)
+            for number in (SIGNER, CLIENTS_READER):
+                await signin.set_password(session, number, PASSWORD)
             tenant_id = str(branch.id)
     # Statistics, as a live database has them: without them (this machine's PostgreSQL runs no autovacuum)
     # the planner guesses one row per branch and picks plans that scan every member per member, which
@@ -178,9 +208,15 @@ async def seed(env: dict[str, str]) -> str:
     conn = await asyncpg.connect(env["BRANCHDESK_DATABASE_URL"])
     try:
         await conn.execute("analyze")
+        reader = await conn.fetchval("select id from staff where employee_number = $1", CLIENTS_READER)
+        first = await conn.fetchval(
+            "select s.id from staff s join memberships m on m.staff_id = s.id where m.tenant_id = $1 "
+            "order by s.employee_number limit 1",
+            branch.id,
+        )
     finally:
         await conn.close()
-    return tenant_id
+    return Seeded(tenant_id, str(reader), global_id("StaffMember", first))
 
 
 @dataclass
@@ -315,39 +351,39 @@ def headers(token: str | None) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}", "X-Branch": BRANCH} if token else {}
 
 
-def sign_in(app_url: str) -> str:
+def sign_in(app_url: str, employee_number: str, password: str) -> str:
     body = {
         "query": "mutation($i: SignInInput!) { signIn(input: $i) { accessToken errors { code message } } }",
-        "variables": {"i": {"employeeNumber": SIGNER, "password": PASSWORD}},
+        "variables": {"i": {"employeeNumber": employee_number, "password": password}},
     }
     result = httpx.post(app_url + "/graphql", json=body, timeout=30).json()["data"]["signIn"]
     if result["errors"]:
-        raise SystemExit(f"signIn failed: {result['errors']}")
+        raise SystemExit(f"signIn of {employee_number} failed: {result['errors']}")
     return result["accessToken"]
 
 
-def same_bytes_or_fail(app_url: str, raw_url: str, token: str) -> bytes:
-    """The baseline is only a baseline if it answers exactly what the service answers."""
-    body = {"query": STAFF_QUERY}
-    ours = httpx.post(app_url + "/graphql", json=body, headers=headers(token), timeout=30).content
-    raw = httpx.post(raw_url + "/staff", json=body, headers=headers(token), timeout=30).content
+def answer(urls: dict[str, str], load: Load) -> bytes:
+    """One answer to ``load``; the bench stops unless it is a clean 200."""
+    response = httpx.post(urls[load.server] + load.path, json=load.body, headers=load.headers, timeout=30)
+    if response.status_code != 200 or b'"errors"' in response.content:
+        raise SystemExit(f"{load.name} does not answer cleanly: {response.status_code} {response.text[:500]}")
+    return response.content
+
+
+def same_bytes_or_fail(urls: dict[str, str], load: Load, baseline: Load) -> bytes:
+    """A baseline is only a baseline if it answers exactly what the service answers, a full page of 50."""
+    ours, raw = answer(urls, load), answer(urls, baseline)
     if ours != raw:
         at = next((i for i, (a, b) in enumerate(zip(ours, raw)) if a != b), min(len(ours), len(raw)))
         raise SystemExit(
-            f"raw endpoint answers different bytes ({len(raw)} against {len(ours)}), first difference at {at}:\n"
+            f"{baseline.name} answers different bytes from {load.name} ({len(raw)} against {len(ours)}), "
+            f"first difference at {at}:\n"
             f"  graphql: {ours[max(0, at - 80) : at + 80]!r}\n  raw:     {raw[max(0, at - 80) : at + 80]!r}"
         )
-    if len(json.loads(ours)["data"]["staff"]["edges"]) != 50:
-        raise SystemExit("branch 0101 should list 50 staff on the first page")
+    (edges,) = (connection["edges"] for connection in json.loads(ours)["data"].values())
+    if len(edges) != 50:
+        raise SystemExit(f"{load.name} should list 50 on the first page of branch {BRANCH}, not {len(edges)}")
     return ours
-
-
-def preflight(urls: dict[str, str], load: Load, token: str) -> None:
-    response = httpx.post(
-        urls[load.server] + load.path, json=load.body, headers=headers(token if load.signed_in else None), timeout=30
-    )
-    if response.status_code != 200 or b'"errors"' in response.content:
-        raise SystemExit(f"{load.name} does not answer cleanly: {response.status_code} {response.text[:500]}")
 
 
 # --- load ------------------------------------------------------------------------------------------------
@@ -381,7 +417,6 @@ def server_processes(server: Server) -> list[psutil.Process]:
 def run_wrk(
     url: str,
     load: Load,
-    token: str,
     seconds: float,
     connections: int,
     work_dir: Path,
@@ -390,7 +425,7 @@ def run_wrk(
 ) -> dict[str, Any]:
     body = work_dir / f"{load.name}.json"
     body.write_text(json.dumps(load.body))
-    env = os.environ | {"BENCH_BODY": str(body), "BENCH_TOKEN": token if load.signed_in else "", "BENCH_BRANCH": BRANCH}
+    env = os.environ | {"BENCH_BODY": str(body), "BENCH_TOKEN": load.token or "", "BENCH_BRANCH": BRANCH}
     command = [
         "wrk",
         f"-t{threads}",
@@ -437,18 +472,19 @@ def wait_for_quiet(patience: float = 120.0) -> float:
 
 
 def run_round(
-    number: int, servers: dict[str, Server], all_loads: list[Load], token: str, args: argparse.Namespace, work_dir: Path
+    number: int, servers: dict[str, Server], all_loads: list[Load], args: argparse.Namespace, work_dir: Path
 ) -> dict[str, Any]:
     cpu_before = wait_for_quiet()
     figures = {}
     for load in all_loads:
         server = servers[load.server]
-        figures[load.name] = run_wrk(server.url, load, token, args.duration, args.connections, work_dir, server)
+        figures[load.name] = run_wrk(server.url, load, args.duration, args.connections, work_dir, server)
         print(f"  round {number} {load.name:<12} {figures[load.name]['rps']:>9.1f} req/s", flush=True)
     time.sleep(2)  # the servers finish the requests wrk left in flight
     cpu_after = psutil.cpu_percent(interval=1.0)  # someone else started during the round?
-    raw = figures["raw"]
-    for f in figures.values():
+    for load in all_loads:
+        f, raw = figures[load.name], figures[load.baseline]
+        f["baseline"] = load.baseline
         f["ratio"] = round(f["rps"] / raw["rps"], 3)
         f["p99_ratio"] = round(f["p99_ms"] / raw["p99_ms"], 2)
         f["cpu_ratio"] = round(raw["cpu_ms"] / f["cpu_ms"], 3) if f["cpu_ms"] else None
@@ -483,11 +519,11 @@ def outlier(rounds: list[dict[str, Any]]) -> tuple[int, str] | None:
 
 
 def measure(
-    servers: dict[str, Server], all_loads: list[Load], token: str, args: argparse.Namespace, work_dir: Path
+    servers: dict[str, Server], all_loads: list[Load], args: argparse.Namespace, work_dir: Path
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Rounds; while the kept ones hold an outlier, one more round (a bounded number). The quietest rounds
     are kept, so a machine that stays busy still gives its least disturbed figures."""
-    done = [run_round(n + 1, servers, all_loads, token, args, work_dir) for n in range(args.rounds)]
+    done = [run_round(n + 1, servers, all_loads, args, work_dir) for n in range(args.rounds)]
     reasons: dict[int, str] = {}
     kept = list(done)
     for _ in range(args.max_reruns):
@@ -496,7 +532,7 @@ def measure(
             break
         reasons[found[0]] = found[1]
         print(f"  round {found[0]} run again: {found[1]}", flush=True)
-        done.append(run_round(len(done) + 1, servers, all_loads, token, args, work_dir))
+        done.append(run_round(len(done) + 1, servers, all_loads, args, work_dir))
         # Among equally busy rounds, the one where the baseline ran fastest was disturbed least.
         quietest = sorted(done, key=lambda r: (busyness(r), -r["figures"]["raw"]["rps"]))
         kept = sorted(quietest[: args.rounds], key=lambda r: r["round"])
@@ -543,17 +579,15 @@ def arguments() -> argparse.Namespace:
     return args
 
 
-def memory_run(
-    server: Server, all_loads: list[Load], token: str, args: argparse.Namespace, work_dir: Path
-) -> dict[str, Any]:
+def memory_run(server: Server, all_loads: list[Load], args: argparse.Namespace, work_dir: Path) -> dict[str, Any]:
     """The signed-in GraphQL queries in turn (the path that reads the database), in slices of load, until
     they have been answered ``--memory-requests`` times; the service's RSS before and after every slice."""
-    signed_in = [load for load in all_loads if load.server == "branchdesk" and load.signed_in]
+    signed_in = [load for load in all_loads if load.server == "branchdesk" and load.token]
     answered, turn = 0, 0
     series = [{"requests": 0, "rss_mb": rss_mb(server)}]
     while answered < args.memory_requests:
         load = signed_in[turn % len(signed_in)]
-        answered += run_wrk(server.url, load, token, args.memory_slice, args.connections, work_dir, server)["requests"]
+        answered += run_wrk(server.url, load, args.memory_slice, args.connections, work_dir, server)["requests"]
         series.append({"requests": answered, "rss_mb": rss_mb(server)})
         turn += 1
         if turn % 10 == 0:
@@ -580,7 +614,6 @@ def all_workers(
     env: dict[str, str],
     raw_env: dict[str, str],
     all_loads: list[Load],
-    token: str,
     args: argparse.Namespace,
     work_dir: Path,
     servers: list[Server],
@@ -600,14 +633,14 @@ def all_workers(
     by_name = {"branchdesk": ours, "raw": raw}
     threads, connections = min(workers, 4), args.connections * workers
     for load in all_loads:
-        run_wrk(by_name[load.server].url, load, token, args.warmup, connections, work_dir, threads=threads)
+        run_wrk(by_name[load.server].url, load, args.warmup, connections, work_dir, threads=threads)
     figures = {}
     for load in all_loads:
         server = by_name[load.server]
-        figures[load.name] = run_wrk(server.url, load, token, args.duration, connections, work_dir, server, threads)
+        figures[load.name] = run_wrk(server.url, load, args.duration, connections, work_dir, server, threads)
         print(f"  {workers} workers {load.name:<12} {figures[load.name]['rps']:>9.1f} req/s", flush=True)
-    for f in figures.values():
-        f["ratio"] = round(f["rps"] / figures["raw"]["rps"], 3)
+    for load in all_loads:
+        figures[load.name]["ratio"] = round(figures[load.name]["rps"] / figures[load.baseline]["rps"], 3)
     for server in (ours, raw):
         stop_server(server)
         servers.remove(server)
@@ -647,12 +680,13 @@ def record_memory_run(memory: dict[str, Any], start: dict[str, float], path: Pat
 
 def bench(args: argparse.Namespace, database: str, work_dir: Path, servers: list[Server]) -> None:
     env = service_env(database, work_dir)
-    tenant_id = asyncio.run(seed(env))
+    seeded = asyncio.run(seed(env))
     app_role = DatabaseRoles.of(f"{PG_SERVER}/{database}").app
     raw_env = {
         "BENCH_RAW_DSN": f"postgresql://{app_role}:{ROLE_PASSWORD}@127.0.0.1:5432/{database}",
         "BENCH_BRANCH": BRANCH,
-        "BENCH_TENANT_ID": tenant_id,
+        "BENCH_TENANT_ID": seeded.tenant_id,
+        "BENCH_CLIENTS_READER": seeded.clients_reader_id,
     }
     servers.append(start_server("branchdesk", "branchdesk_app", env, work_dir))
     servers.append(start_server("raw", "raw_app", raw_env, work_dir))
@@ -661,29 +695,28 @@ def bench(args: argparse.Namespace, database: str, work_dir: Path, servers: list
     by_name = {s.name: s for s in servers}
     urls = {s.name: s.url for s in servers}
 
-    token = sign_in(urls["branchdesk"])
-    staff_page = same_bytes_or_fail(urls["branchdesk"], urls["raw"], token)
-    all_loads = loads(json.loads(staff_page)["data"]["staff"]["edges"][0]["node"]["id"])
+    signer = sign_in(urls["branchdesk"], SIGNER, PASSWORD)
+    clients_reader = sign_in(urls["branchdesk"], CLIENTS_READER, PASSWORD)
+    all_loads = loads(signer, clients_reader, seeded.node_id)
+    by_load = {load.name: load for load in all_loads}
     for load in all_loads:
-        preflight(urls, load, token)
-    print(f"raw endpoint answers the same {len(staff_page)} bytes as staff(first: 50)", flush=True)
+        answer(urls, load)
+        if load.same_bytes:
+            same = same_bytes_or_fail(urls, load, by_load[load.baseline])
+            print(f"{load.baseline} answers the same {len(same)} bytes as {load.name}", flush=True)
 
     graphql_loads = [load for load in all_loads if load.server == "branchdesk"]
-    statements = {"raw": RAW_STATEMENTS} | asyncio.run(
-        capture_statements(settings_from(env), graphql_loads, headers(token))
-    )
+    statements = RAW_STATEMENTS | asyncio.run(capture_statements(settings_from(env), graphql_loads))
     rss = {"start": {s.name: rss_mb(s) for s in servers}}
     if args.memory_only:
-        record_memory_run(
-            memory_run(by_name["branchdesk"], all_loads, token, args, work_dir), rss["start"], args.results
-        )
+        record_memory_run(memory_run(by_name["branchdesk"], all_loads, args, work_dir), rss["start"], args.results)
         return
     for load in all_loads:
-        run_wrk(urls[load.server], load, token, args.warmup, args.connections, work_dir, by_name[load.server])
+        run_wrk(urls[load.server], load, args.warmup, args.connections, work_dir, by_name[load.server])
     gc_before = gc_figures(urls["branchdesk"])  # start-up and warm-up behind
     sessions_before = asyncio.run(sessions_opened(database))
     ports_before = {s.name: database_ports(s) for s in servers}
-    kept, discarded = measure(by_name, all_loads, token, args, work_dir)
+    kept, discarded = measure(by_name, all_loads, args, work_dir)
     connections_opened = asyncio.run(sessions_opened(database)) - sessions_before
     # Which server opened them (those it still holds): a whole pool replaced says more than a count.
     opened_by = {s.name: len(database_ports(s) - ports_before[s.name]) for s in servers}
@@ -694,8 +727,8 @@ def bench(args: argparse.Namespace, database: str, work_dir: Path, servers: list
         "since_start_cpu": gc_after.get("cpu"),
         "rounds": longest_pause_between(gc_before, gc_after),
     }
-    memory = memory_run(by_name["branchdesk"], all_loads, token, args, work_dir) if args.memory_requests else None
-    capacity = all_workers(env, raw_env, all_loads, token, args, work_dir, servers) if args.workers > 1 else None
+    memory = memory_run(by_name["branchdesk"], all_loads, args, work_dir) if args.memory_requests else None
+    capacity = all_workers(env, raw_env, all_loads, args, work_dir, servers) if args.workers > 1 else None
 
     summary = medians(kept)
     rows = targets(summary, statements)

@@ -12,7 +12,8 @@ from typing import Any
 
 import psutil
 
-# Issue 8: each GraphQL query's req/s as a share of the raw endpoint's, measured in the same round.
+# Issue 8: each GraphQL query's req/s as a share of the raw endpoint's, measured in the same round. The
+# clients list (added once the CRM landed) is divided by its own baseline, raw_clients; it has no target.
 RATIO_TARGETS = {"staff": 0.30, "me": 0.40, "node": 0.40, "typename": 1.0}
 P99_LIMIT = 3.0  # each GraphQL query's p99 within this multiple of the baseline's
 STATEMENT_TARGETS = {"staff": 5}  # BEGIN and COMMIT included
@@ -25,6 +26,7 @@ def medians(rounds: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
         name: {k: round(statistics.median(r["figures"][name][k] for r in rounds), 3) for k in keys} for name in names
     }
     for name, figures in summary.items():
+        figures["baseline"] = rounds[0]["figures"][name]["baseline"]
         for k in ("non_2xx", "socket_errors", "bad_answers"):
             figures[k] = sum(r["figures"][name][k] for r in rounds)
         figures["error_answers"] = figures["non_2xx"] + figures["socket_errors"] + figures["bad_answers"]
@@ -52,12 +54,12 @@ def targets(summary: dict[str, dict[str, float]], statements: dict[str, dict[str
     ]
     rows += [
         {
-            "target": f"{name} p99 <= {P99_LIMIT:.0f}x raw p99",
+            "target": f"{name} p99 <= {P99_LIMIT:.0f}x {f['baseline']} p99",
             "value": summary[name]["p99_ratio"],
             "met": summary[name]["p99_ratio"] <= P99_LIMIT,
         }
-        for name in summary
-        if name != "raw"
+        for name, f in summary.items()
+        if f["baseline"] != name
     ]
     rows += [
         {
@@ -83,14 +85,15 @@ def print_report(
     capacity: dict[str, Any] | None = None,
 ) -> None:
     print(
-        f"\n{'query':<12} {'req/s':>9} {'x raw':>6} {'p50 ms':>7} {'p99 ms':>7} {'p99/raw':>7} "
-        f"{'cpu ms':>7} {'cpu x':>6} {'stmts':>5} {'pings':>5}"
+        f"\n{'query':<12} {'req/s':>9} {'x base':>6} {'p50 ms':>7} {'p99 ms':>7} {'p99/bs':>7} "
+        f"{'cpu ms':>7} {'cpu x':>6} {'stmts':>5} {'pings':>5}  baseline"
     )
     for name, f in summary.items():
         s = statements[name]
         print(
             f"{name:<12} {f['rps']:>9.1f} {f['ratio']:>6.2f} {f['p50_ms']:>7.2f} {f['p99_ms']:>7.2f} "
-            f"{f['p99_ratio']:>7.2f} {f['cpu_ms']:>7.3f} {f['cpu_ratio']:>6.3f} {s['count']:>5} {s['pings']:>5}"
+            f"{f['p99_ratio']:>7.2f} {f['cpu_ms']:>7.3f} {f['cpu_ratio']:>6.3f} {s['count']:>5} {s['pings']:>5}  "
+            f"{f['baseline']}"
         )
     if capacity is not None:
         print(

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+from api_servers import CLIENTS_SQL, STAFF_SQL
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -19,23 +20,23 @@ from branchdesk.api import create_app
 from branchdesk.runtime import Runtime, runtime
 from branchdesk.platform.settings import Settings
 
-# The baseline's statements, by construction (api_servers.raw_app): asyncpg sends exactly these.
-RAW_STATEMENTS = {
-    "count": 4,
-    "pings": 0,
-    "checkouts": 1,
-    "cold_count": None,
-    "statements": [
-        "BEGIN",
-        "select set_config('app.tenant_id', $1, true)",
-        "select s.id, s.employee_number, s.display_name, s.email from staff s join memberships m ...",
-        "COMMIT",
-    ],
-}
+
+def _raw(sql: str) -> dict[str, Any]:
+    """A baseline's statements, by construction (api_servers.raw_app): asyncpg sends exactly these."""
+    return {
+        "count": 4,
+        "pings": 0,
+        "checkouts": 1,
+        "cold_count": None,
+        "statements": ["BEGIN", "select set_config('app.tenant_id', $1, true)", _one_line(sql), "COMMIT"],
+    }
 
 
 def _one_line(statement: str) -> str:
     return " ".join(statement.split())
+
+
+RAW_STATEMENTS = {"raw": _raw(STAFF_SQL), "raw_clients": _raw(CLIENTS_SQL)}
 
 
 class StatementLog:
@@ -95,7 +96,7 @@ class StatementLog:
         }
 
 
-async def capture_statements(settings: Settings, loads: list[Any], signed_in: dict[str, str]) -> dict[str, Any]:
+async def capture_statements(settings: Settings, loads: list[Any]) -> dict[str, Any]:
     """Per query: the statements of a warm request (after one that loaded the branch policy and
     prepared the statements), and how many the first request sent."""
     captured = {}
@@ -103,11 +104,10 @@ async def capture_statements(settings: Settings, loads: list[Any], signed_in: di
         app = create_app(settings, rt)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as client:
             for load in loads:
-                headers = signed_in if load.signed_in else {}
                 with StatementLog(rt) as cold:
-                    await client.post(load.path, json=load.body, headers=headers)
+                    await client.post(load.path, json=load.body, headers=load.headers)
                 with StatementLog(rt) as warm:
-                    response = await client.post(load.path, json=load.body, headers=headers)
+                    response = await client.post(load.path, json=load.body, headers=load.headers)
                 if response.status_code != 200 or "errors" in response.json():
                     raise SystemExit(f"{load.name} failed in-process: {response.text[:500]}")
                 captured[load.name] = warm.figures() | {"cold_count": len(cold.statements)}
