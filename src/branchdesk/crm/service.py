@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -46,9 +46,10 @@ from branchdesk.tenants import service as tenants
 ID_NUMBER, PHONE, ADDRESS = "client.id_number", "client.phone", "client.address"  # sealing purposes
 
 
-@dataclass(frozen=True)
-class ClientProfile:
-    """A client as a list or a profile shows them: everything but the personal data."""
+class ClientProfile(NamedTuple):
+    """A client as a list or a profile shows them: everything but the personal data. A row of
+    ``repository.PROFILE`` taken as it is (a tuple, like tenants' ``Member``: one is built for each row of a
+    page, and a frozen dataclass of these 28 fields cost ~4.6 µs a row)."""
 
     id: uuid.UUID
     client_number: str
@@ -71,13 +72,13 @@ class ClientProfile:
     owner_id: uuid.UUID
     created_at: datetime
     updated_at: datetime
-    last_contact_at: datetime | None = None  # the latest interaction's time
-    lunar_birth_month: int | None = None
-    lunar_birth_day: int | None = None
-    lunar_birth_leap: bool | None = None
-    aum_cny: Decimal = Decimal(0)  # as the holdings feed last set it
-    aum_as_of: datetime | None = None
-    team_ids: list[uuid.UUID] = field(default_factory=list)  # co-owners, by id
+    last_contact_at: datetime | None  # the latest interaction's time
+    lunar_birth_month: int | None
+    lunar_birth_day: int | None
+    lunar_birth_leap: bool | None
+    aum_cny: Decimal  # as the holdings feed last set it
+    aum_as_of: datetime | None
+    team_ids: list[uuid.UUID]  # co-owners, by id
 
     @property
     def lunar_birthday(self) -> LunarBirthday | None:
@@ -87,7 +88,7 @@ class ClientProfile:
 
     @classmethod
     def of(cls, row: Any) -> ClientProfile:
-        return cls(*row)
+        return cls._make(row)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import strawberry
 from strawberry import relay
@@ -87,6 +87,19 @@ class LunarBirthday:
         return cls(month=found.month, day=found.day, is_leap_month=found.leap, label=found.label_zh)
 
 
+E = TypeVar("E", bound=Enum)
+
+
+def _by_value(enum: type[E]) -> dict[str, E]:
+    """An enum's members by stored value: a dict lookup, not ``Enum.__call__`` (~0.5 µs, eight a client of a page)."""
+    return {member.value: member for member in enum}
+
+
+_KIND, _ID_TYPE, _GENDER = _by_value(rules.ClientKind), _by_value(rules.IdDocumentType), _by_value(rules.Gender)
+_RISK_GRADE, _KYC_STATUS = _by_value(rules.RiskGrade), _by_value(rules.KycStatus)
+_CHANNEL, _LIFECYCLE = _by_value(rules.ContactChannel), _by_value(rules.LifecycleStage)
+
+
 @strawberry.type(name="Client", description="A client of the branch (客户), as its owner and team see them.")
 class Client(LoadedNode):
     node_loader = "client"
@@ -129,24 +142,25 @@ class Client(LoadedNode):
 
     @classmethod
     def of(cls, found: crm.ClientProfile) -> Client:
+        lunar_birthday = found.lunar_birthday
         return cls(
             id=str(found.id),
             client_number=found.client_number,
-            kind=rules.ClientKind(found.kind),
+            kind=_KIND[found.kind],
             name=found.name,
-            id_type=rules.IdDocumentType(found.id_type) if found.id_type else None,
+            id_type=_ID_TYPE[found.id_type] if found.id_type else None,
             birthday=found.birthday,
-            lunar_birthday=LunarBirthday.of(found.lunar_birthday) if found.lunar_birthday else None,
-            gender=rules.Gender(found.gender) if found.gender else None,
+            lunar_birthday=LunarBirthday.of(lunar_birthday) if lunar_birthday else None,
+            gender=_GENDER[found.gender] if found.gender else None,
             occupation=found.occupation,
-            risk_grade=rules.RiskGrade(found.risk_grade) if found.risk_grade else None,
+            risk_grade=_RISK_GRADE[found.risk_grade] if found.risk_grade else None,
             risk_assessed_on=found.risk_assessed_on,
-            kyc_status=rules.KycStatus(found.kyc_status),
+            kyc_status=_KYC_STATUS[found.kyc_status],
             kyc_expires_on=found.kyc_expires_on,
-            consents=[rules.ContactChannel(c) for c in found.consents],
+            consents=[_CHANNEL[c] for c in found.consents],
             do_not_contact=found.do_not_contact,
             preferred_language=found.preferred_language,
-            lifecycle=rules.LifecycleStage(found.lifecycle),
+            lifecycle=_LIFECYCLE[found.lifecycle],
             tags=list(found.tags),
             notes=found.notes,
             created_at=found.created_at,
