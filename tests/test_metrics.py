@@ -103,12 +103,12 @@ def test_garbage_collection_pauses_are_measured():
         gc.set_threshold(*thresholds)
 
 
-def test_what_the_first_requests_built_to_last_is_frozen_once():
+def test_what_the_first_requests_built_to_last_is_frozen_at_each_count_given_and_then_never():
     import gc
 
     from branchdesk.api import WarmUp
 
-    warm_up = WarmUp(3)
+    warm_up = WarmUp((3, 5))
     try:
         before = gc.get_freeze_count()
         kept = [[] for _ in range(100)]  # a cache the first requests filled
@@ -118,7 +118,16 @@ def test_what_the_first_requests_built_to_last_is_frozen_once():
         warm_up.answered()
         frozen = gc.get_freeze_count()
         assert frozen >= before + len(kept)  # out of every later collection
+        more = [[] for _ in range(50)]  # what the next operations built
         warm_up.answered()
-        assert gc.get_freeze_count() == frozen  # once only
+        assert gc.get_freeze_count() == frozen
+        warm_up.answered()
+        assert gc.get_freeze_count() >= frozen + len(more)
+        last = gc.get_freeze_count()
+        later = [[] for _ in range(10)]
+        for _ in range(10):
+            warm_up.answered()
+        assert gc.get_freeze_count() == last  # never again
+        assert later
     finally:
         gc.unfreeze()

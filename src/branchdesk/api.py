@@ -374,11 +374,15 @@ def root_field_names(schema: Schema) -> set[str]:
 # (1000, 5, 5): 619 collections, 974 ms of pauses in all (~4 % of the CPU), the longest 4.3 ms;
 # (3000, 10, 10): 34 collections, 64 ms in all, the longest 6.8 ms. (While each request left ~50 objects in
 # cycles, (3000, 10, 10) paused up to 50 ms a full collection, and (1000, 5, 5) was the compromise.)
-# Everything alive after start-up is frozen out of collections, and again after the first
-# WARM_UP_REQUESTS answers (what they built to last: compiled statements, parsed and validated documents,
-# statements prepared on the pooled connections).
+# Everything alive after start-up is frozen out of collections, and again after the first FREEZE_AFTER
+# answers: what they built to last (compiled statements, parsed and validated documents, statements
+# prepared on the pooled connections, the plans of each operation) leaves the collected generations.
+# Once is not enough: 2,000 answers are often one operation's, and what the next ones build stayed in the
+# oldest generation, which every full collection walked (measured in bench/api.py on a slow machine: a full
+# collection walked 6,913 such objects beside 10,391 young ones, 25.9 ms; the target is 20 ms). A few
+# times only, further and further apart: whatever is frozen and later becomes cyclic garbage stays.
 GC_THRESHOLDS = (3_000, 10, 10)
-WARM_UP_REQUESTS = 2_000
+FREEZE_AFTER = (2_000, 20_000, 200_000)
 
 
 def settle_garbage_collector() -> None:
@@ -392,17 +396,21 @@ def settle_garbage_collector() -> None:
 
 
 class WarmUp:
-    """Freezes once more after the first requests: what they built to last (compiled statements, parsed
-    and validated queries, prepared statements on each pooled connection) leaves the collected generations."""
+    """Freezes once more after each of the first answer counts given (FREEZE_AFTER): what the requests so
+    far built to last leaves the collected generations, so full collections walk only what is new."""
 
-    def __init__(self, requests: int) -> None:
-        self.left = requests
+    def __init__(self, freeze_after: tuple[int, ...]) -> None:
+        self.answers = 0
+        self.freezes = iter(sorted(freeze_after))
+        self.next_freeze: int | None = next(self.freezes, None)
 
     def answered(self) -> None:
-        if self.left > 0:
-            self.left -= 1
-            if self.left == 0:
-                gc.freeze()
+        if self.next_freeze is None:
+            return
+        self.answers += 1
+        if self.answers == self.next_freeze:
+            gc.freeze()
+            self.next_freeze = next(self.freezes, None)
 
 
 def create_app(
@@ -439,7 +447,7 @@ def create_app(
                 await seed(current)
             if rt is None:
                 settle_garbage_collector()
-                graphql_app.warm_up = WarmUp(WARM_UP_REQUESTS)
+                graphql_app.warm_up = WarmUp(FREEZE_AFTER)
             if rt is None and settings.run_worker_in_process:
                 from branchdesk.jobs.worker import InProcessWorker
 
