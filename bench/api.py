@@ -474,26 +474,51 @@ def wait_for_quiet(patience: float = 120.0) -> float:
 def run_round(
     number: int, servers: dict[str, Server], all_loads: list[Load], args: argparse.Namespace, work_dir: Path
 ) -> dict[str, Any]:
+    """Each query right after a load of its own baseline, and its ratios taken to that one: on a shared
+    machine the speed of both servers drifts within a round (the raw endpoint's req/s moved by 60 % between
+    rounds of one run), and a baseline measured once at the start of a round was up to two minutes older
+    than the last query divided by it. A baseline's own figures for the round are its median load."""
     cpu_before = wait_for_quiet()
-    figures = {}
+    by_name = {load.name: load for load in all_loads}
+    figures: dict[str, dict[str, Any]] = {}
+    measured: dict[str, list[dict[str, Any]]] = {}  # each baseline's loads in this round
     for load in all_loads:
-        server = servers[load.server]
-        figures[load.name] = run_wrk(server.url, load, args.duration, args.connections, work_dir, server)
-        print(f"  round {number} {load.name:<12} {figures[load.name]['rps']:>9.1f} req/s", flush=True)
+        if load.baseline == load.name:
+            continue  # a baseline is loaded next to each query divided by it
+        base = by_name[load.baseline]
+        before = run_wrk(
+            servers[base.server].url, base, args.duration, args.connections, work_dir, servers[base.server]
+        )
+        measured.setdefault(base.name, []).append(before)
+        figures[load.name] = run_wrk(
+            servers[load.server].url, load, args.duration, args.connections, work_dir, servers[load.server]
+        )
+        f = figures[load.name]
+        f["baseline"] = base.name
+        f["baseline_rps"], f["baseline_p99_ms"], f["baseline_cpu_ms"] = (
+            before["rps"],
+            before["p99_ms"],
+            before["cpu_ms"],
+        )
+        f["ratio"] = round(f["rps"] / before["rps"], 3)
+        f["p99_ratio"] = round(f["p99_ms"] / before["p99_ms"], 2)
+        f["cpu_ratio"] = round(before["cpu_ms"] / f["cpu_ms"], 3) if f["cpu_ms"] else None
+        print(
+            f"  round {number} {load.name:<12} {f['rps']:>9.1f} req/s after {base.name} {before['rps']:>9.1f} req/s:"
+            f" {f['ratio']:.3f}x, CPU {f['cpu_ratio']}x",
+            flush=True,
+        )
     time.sleep(2)  # the servers finish the requests wrk left in flight
     cpu_after = psutil.cpu_percent(interval=1.0)  # someone else started during the round?
-    for load in all_loads:
-        f, raw = figures[load.name], figures[load.baseline]
-        f["baseline"] = load.baseline
-        f["ratio"] = round(f["rps"] / raw["rps"], 3)
-        f["p99_ratio"] = round(f["p99_ms"] / raw["p99_ms"], 2)
-        f["cpu_ratio"] = round(raw["cpu_ms"] / f["cpu_ms"], 3) if f["cpu_ms"] else None
+    for name, loads_of in measured.items():
+        middle = sorted(loads_of, key=lambda f: f["rps"])[len(loads_of) // 2]
+        figures[name] = middle | {"baseline": name, "ratio": 1.0, "p99_ratio": 1.0, "cpu_ratio": 1.0}
     return {
         "round": number,
         "cpu_before_percent": cpu_before,
         "cpu_after_percent": cpu_after,
         "loadavg": os.getloadavg(),
-        "figures": figures,
+        "figures": {load.name: figures[load.name] for load in all_loads},
     }
 
 
