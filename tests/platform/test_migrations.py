@@ -1,5 +1,6 @@
 """Migrations run both ways on an empty database and agree with the models."""
 
+import asyncio
 import secrets
 
 import pytest
@@ -65,3 +66,48 @@ async def test_tables_belong_to_the_owner_role(rt):
             await session.scalars(text("select distinct tableowner from pg_tables where schemaname = 'public'"))
         )
     assert owners == {rt.endpoints.roles.owner}
+
+
+async def _waiting_for_advisory_locks(url: str) -> int:
+    engine = create_async_engine(to_async_url(url))
+    try:
+        async with engine.connect() as conn:
+            found = await conn.scalar(
+                text(
+                    "select count(*) from pg_locks where locktype = 'advisory' and not granted"
+                    " and database = (select oid from pg_database where datname = current_database())"
+                )
+            )
+    finally:
+        await engine.dispose()
+    return int(found or 0)
+
+
+async def test_processes_starting_together_migrate_one_after_another(empty_database, settings):
+    """Each API process migrates on start-up in development (``serve --workers 2``, two test processes):
+    two at once made PostgreSQL refuse a grant ("tuple concurrently updated") and a process exit. A
+    migration waits while another holds the database's migration lock, then finds its work done."""
+    password = settings.db_role_password.get_secret_value()
+    engine = create_async_engine(to_async_url(empty_database), isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as other:  # another process, migrating
+            await other.execute(
+                text("select pg_advisory_lock(hashtextextended(:key, 0))"), {"key": migrate.MIGRATION_LOCK}
+            )
+            starting = asyncio.create_task(asyncio.to_thread(migrate.upgrade, empty_database, password))
+            for _ in range(600):
+                if await _waiting_for_advisory_locks(empty_database):
+                    break
+                assert not starting.done()
+                await asyncio.sleep(0.05)
+            else:
+                raise AssertionError("the second migration never asked for the lock")
+            assert not starting.done()
+            assert await _tables(empty_database) == set()  # nothing done while the other one migrates
+            await other.execute(
+                text("select pg_advisory_unlock(hashtextextended(:key, 0))"), {"key": migrate.MIGRATION_LOCK}
+            )
+        await starting
+    finally:
+        await engine.dispose()
+    assert await _differences(empty_database) == []

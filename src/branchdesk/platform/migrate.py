@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from branchdesk.platform.database import DatabaseRoles, to_async_url
@@ -16,6 +17,7 @@ from branchdesk.platform.roles import bootstrap_roles, rotate_passwords
 
 T = TypeVar("T")
 MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATION_LOCK = "branchdesk:migrate"  # the key of an advisory lock of the database being migrated
 
 
 def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
@@ -58,14 +60,40 @@ def _in_thread(fn: Callable[..., T], *args: Any) -> T:
         return pool.submit(fn, *args).result()
 
 
+async def _one_at_a_time(admin_url: str, work: Callable[[], None]) -> None:
+    """Run ``work`` holding the database's migration lock. Processes started together (``serve --workers``
+    in development, the tests' API processes) each migrate on start-up: now one after another (the later
+    ones find nothing to do), where two at once made PostgreSQL refuse a grant ("tuple concurrently
+    updated") and the process exit. A session lock, taken outside any transaction: a migration never waits
+    for a snapshot this connection holds."""
+    engine = create_async_engine(to_async_url(admin_url), isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text("select pg_advisory_lock(hashtextextended(:key, 0))"), {"key": MIGRATION_LOCK})
+            try:
+                await asyncio.to_thread(work)
+            finally:
+                await conn.execute(
+                    text("select pg_advisory_unlock(hashtextextended(:key, 0))"), {"key": MIGRATION_LOCK}
+                )
+    finally:
+        await engine.dispose()
+
+
 def upgrade(admin_url: str, role_password: str, revision: str = "heads", *, roles: DatabaseRoles | None = None) -> None:
-    roles = roles or DatabaseRoles.of(admin_url)
-    _in_thread(asyncio.run, _as_admin(admin_url, lambda conn: bootstrap_roles(conn, roles, role_password)))
-    _in_thread(command.upgrade, alembic_config(admin_url, roles), revision)
+    deployment = roles or DatabaseRoles.of(admin_url)
+
+    def bring_up() -> None:
+        _in_thread(asyncio.run, _as_admin(admin_url, lambda conn: bootstrap_roles(conn, deployment, role_password)))
+        _in_thread(command.upgrade, alembic_config(admin_url, deployment), revision)
+
+    _in_thread(asyncio.run, _one_at_a_time(admin_url, bring_up))
 
 
 def downgrade(admin_url: str, revision: str = "base", *, roles: DatabaseRoles | None = None) -> None:
-    _in_thread(command.downgrade, alembic_config(admin_url, roles), revision)
+    _in_thread(
+        asyncio.run, _one_at_a_time(admin_url, lambda: command.downgrade(alembic_config(admin_url, roles), revision))
+    )
 
 
 def rotate_role_passwords(admin_url: str, role_password: str, *, roles: DatabaseRoles | None = None) -> None:
