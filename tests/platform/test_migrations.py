@@ -88,26 +88,16 @@ async def test_processes_starting_together_migrate_one_after_another(empty_datab
     two at once made PostgreSQL refuse a grant ("tuple concurrently updated") and a process exit. A
     migration waits while another holds the database's migration lock, then finds its work done."""
     password = settings.db_role_password.get_secret_value()
-    engine = create_async_engine(to_async_url(empty_database), isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as other:  # another process, migrating
-            await other.execute(
-                text("select pg_advisory_lock(hashtextextended(:key, 0))"), {"key": migrate.MIGRATION_LOCK}
-            )
-            starting = asyncio.create_task(asyncio.to_thread(migrate.upgrade, empty_database, password))
-            for _ in range(600):
-                if await _waiting_for_advisory_locks(empty_database):
-                    break
-                assert not starting.done()
-                await asyncio.sleep(0.05)
-            else:
-                raise AssertionError("the second migration never asked for the lock")
+    async with migrate.migration_lock(empty_database):  # another process, migrating
+        starting = asyncio.create_task(asyncio.to_thread(migrate.upgrade, empty_database, password))
+        for _ in range(600):
+            if await _waiting_for_advisory_locks(empty_database):
+                break
             assert not starting.done()
-            assert await _tables(empty_database) == set()  # nothing done while the other one migrates
-            await other.execute(
-                text("select pg_advisory_unlock(hashtextextended(:key, 0))"), {"key": migrate.MIGRATION_LOCK}
-            )
-        await starting
-    finally:
-        await engine.dispose()
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("the second migration never asked for the lock")
+        assert not starting.done()
+        assert await _tables(empty_database) == set()  # nothing done while the other one migrates
+    await starting
     assert await _differences(empty_database) == []

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -60,24 +61,29 @@ def _in_thread(fn: Callable[..., T], *args: Any) -> T:
         return pool.submit(fn, *args).result()
 
 
-async def _one_at_a_time(admin_url: str, work: Callable[[], None]) -> None:
-    """Run ``work`` holding the database's migration lock. Processes started together (``serve --workers``
-    in development, the tests' API processes) each migrate on start-up: now one after another (the later
-    ones find nothing to do), where two at once made PostgreSQL refuse a grant ("tuple concurrently
-    updated") and the process exit. A session lock, taken outside any transaction: a migration never waits
-    for a snapshot this connection holds."""
+@asynccontextmanager
+async def migration_lock(admin_url: str) -> AsyncIterator[None]:
+    """Hold the database's migration lock. Processes started together (``serve --workers`` in development,
+    the tests' API processes) each migrate on start-up: now one after another (the later ones find nothing
+    to do), where two at once made PostgreSQL refuse a grant ("tuple concurrently updated") and the process
+    exit. A session lock, taken outside any transaction: a migration never waits for a snapshot this
+    connection holds."""
     engine = create_async_engine(to_async_url(admin_url), isolation_level="AUTOCOMMIT")
+    key = {"key": MIGRATION_LOCK}
     try:
         async with engine.connect() as conn:
-            await conn.execute(text("select pg_advisory_lock(hashtextextended(:key, 0))"), {"key": MIGRATION_LOCK})
+            await conn.execute(text("select pg_advisory_lock(hashtextextended(:key, 0))"), key)
             try:
-                await asyncio.to_thread(work)
+                yield
             finally:
-                await conn.execute(
-                    text("select pg_advisory_unlock(hashtextextended(:key, 0))"), {"key": MIGRATION_LOCK}
-                )
+                await conn.execute(text("select pg_advisory_unlock(hashtextextended(:key, 0))"), key)
     finally:
         await engine.dispose()
+
+
+async def _one_at_a_time(admin_url: str, work: Callable[[], None]) -> None:
+    async with migration_lock(admin_url):
+        await asyncio.to_thread(work)
 
 
 def upgrade(admin_url: str, role_password: str, revision: str = "heads", *, roles: DatabaseRoles | None = None) -> None:
