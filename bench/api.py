@@ -73,7 +73,7 @@ MEMBER_ROLES = ("teller", "customer_manager", "lobby_manager")
 
 METRICS_TOKEN = secrets.token_urlsafe(16)
 QUIET_CPU_PERCENT = 30.0  # the machine counts as busy above this (all cores) while the bench itself is idle
-DISAGREEMENT = 0.25  # a round this far from the median of its query is run again
+DISAGREEMENT = 0.25  # a round where a query's ratio is this far from its median is run again
 
 
 @dataclass(frozen=True)
@@ -523,43 +523,43 @@ def busyness(r: dict[str, Any]) -> float:
 
 
 def outlier(rounds: list[dict[str, Any]]) -> tuple[int, str] | None:
-    """The first round run on a busy machine, or whose req/s for some query is more than DISAGREEMENT away
-    from that query's median."""
+    """The first round run on a busy machine, or where some query's ratio to its baseline (the paired figure
+    the targets judge) is more than DISAGREEMENT away from that query's median ratio."""
     for r in rounds:
         if busyness(r) > QUIET_CPU_PERCENT:
             return r["round"], f"machine busy around the round ({busyness(r):.0f}% CPU with the bench idle)"
     if len(rounds) < 3:
         return None
-    for name in rounds[0]["figures"]:
-        median = statistics.median(r["figures"][name]["rps"] for r in rounds)
+    for name, figures in rounds[0]["figures"].items():
+        if figures["baseline"] == name:
+            continue  # a baseline's own speed drifts with the machine; what it is divided into is paired
+        median = statistics.median(r["figures"][name]["ratio"] for r in rounds)
         for r in rounds:
-            off = r["figures"][name]["rps"] / median - 1
+            off = r["figures"][name]["ratio"] / median - 1
             if abs(off) > DISAGREEMENT:
-                return r["round"], f"{name} {off:+.0%} from the median"
+                return r["round"], f"{name}'s ratio {off:+.0%} from its median"
     return None
 
 
 def measure(
     servers: dict[str, Server], all_loads: list[Load], args: argparse.Namespace, work_dir: Path
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Rounds; while the kept ones hold an outlier, one more round (a bounded number). The quietest rounds
-    are kept, so a machine that stays busy still gives its least disturbed figures."""
-    done = [run_round(n + 1, servers, all_loads, args, work_dir) for n in range(args.rounds)]
-    reasons: dict[int, str] = {}
-    kept = list(done)
+    """Rounds; while the kept ones hold an outlier, that round is left out and one more is run in its
+    place (a bounded number). Which round goes is decided by the rule above alone, never by how the
+    figures came out against a target: keeping, say, the rounds where the baseline ran fastest would
+    bias every ratio down, and keeping the best ratios would bias them up."""
+    kept = [run_round(n + 1, servers, all_loads, args, work_dir) for n in range(args.rounds)]
+    discarded: list[dict[str, Any]] = []
     for _ in range(args.max_reruns):
         found = outlier(kept)
         if found is None:
             break
-        reasons[found[0]] = found[1]
-        print(f"  round {found[0]} run again: {found[1]}", flush=True)
-        done.append(run_round(len(done) + 1, servers, all_loads, args, work_dir))
-        # Among equally busy rounds, the one where the baseline ran fastest was disturbed least.
-        quietest = sorted(done, key=lambda r: (busyness(r), -r["figures"]["raw"]["rps"]))
-        kept = sorted(quietest[: args.rounds], key=lambda r: r["round"])
-    discarded = [
-        r | {"discarded_because": reasons.get(r["round"], "a quieter round was kept")} for r in done if r not in kept
-    ]
+        number, reason = found
+        print(f"  round {number} run again: {reason}", flush=True)
+        left = next(r for r in kept if r["round"] == number)
+        discarded.append(left | {"discarded_because": reason})
+        kept = [r for r in kept if r is not left]
+        kept.append(run_round(len(kept) + len(discarded) + 1, servers, all_loads, args, work_dir))
     return kept, discarded
 
 
