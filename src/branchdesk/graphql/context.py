@@ -312,7 +312,7 @@ class Context:
             async with self._lock:
                 return await work(await self._open())
 
-        call = asyncio.ensure_future(exclusive())
+        call = self.runtime.loop.create_task(exclusive())
         self._calls.add(call)
         call.add_done_callback(self._calls.discard)
         return await asyncio.shield(call)

@@ -43,7 +43,9 @@ class Loaders:
         batch = LOADERS.get(name)
         if batch is None:
             raise AttributeError(f"no loader {name!r}")
-        created: DataLoader[Any, Any] = DataLoader(partial(_in_request, self._ctx, batch))
+        ctx = self._ctx()
+        loop = ctx.runtime.loop if ctx is not None else None  # see Runtime.loop
+        created: DataLoader[Any, Any] = DataLoader(partial(_in_request, self._ctx, batch), loop=loop)
         setattr(self, name, created)  # one per request
         return created
 

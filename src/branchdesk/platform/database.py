@@ -167,6 +167,7 @@ class FairQueue(QueueCommon[T]):
         self._idle: deque[T] = deque()  # never holds a connection while anyone waits
         self._waiters: deque[asyncio.Future[T]] = deque()
         self._handed: dict[asyncio.Task[Any] | None, T] = {}  # by the task that waited for its turn
+        self._loop: asyncio.AbstractEventLoop | None = None  # the loop it last served (see _task)
 
     def empty(self) -> bool:
         return not self._idle
@@ -201,21 +202,23 @@ class FairQueue(QueueCommon[T]):
 
     def get(self, block: bool = True, timeout: float | None = None) -> T:
         if self._handed:
-            handed = self._handed.pop(asyncio.current_task(), None)
+            handed = self._handed.pop(self._task(), None)
             if handed is not None:
                 return handed
         if not block or self._idle:
             return self.get_nowait()
-        return await_(self._wait(seconds=timeout))
+        return await_(self._wait(asyncio.get_running_loop(), seconds=timeout))
 
     async def wait_for_turn(self, seconds: float | None) -> None:
         """Wait in line, as ``get`` would, for a connection that this task's next ``get`` then takes;
         Empty when ``seconds`` pass first."""
-        self._handed[asyncio.current_task()] = await self._wait(seconds=seconds)
+        task = self._task()
+        assert task is not None  # a pool is used from tasks only
+        self._handed[task] = await self._wait(task.get_loop(), seconds=seconds)
 
     def next_connection(self) -> T | None:
         """What this task's next ``get`` would take without waiting (None: it would wait)."""
-        handed = self._handed.get(asyncio.current_task()) if self._handed else None
+        handed = self._handed.get(self._task()) if self._handed else None
         if handed is not None:
             return handed
         if not self._idle or self._waiters:
@@ -224,12 +227,24 @@ class FairQueue(QueueCommon[T]):
 
     def give_back_unused(self) -> None:
         """What :meth:`wait_for_turn` handed this task and no ``get`` took goes to the next in line."""
-        handed = self._handed.pop(asyncio.current_task(), None)
+        if not self._handed:
+            return  # the usual case, decided without asking asyncio for the task (see Runtime.loop)
+        handed = self._handed.pop(self._task(), None)
         if handed is not None:
             self.put_nowait(handed)
 
-    async def _wait(self, *, seconds: float | None) -> T:
-        loop = asyncio.get_running_loop()
+    def _task(self) -> asyncio.Task[Any] | None:
+        """The running task, asked of the loop the queue last served: ``current_task()`` without a loop asks
+        asyncio for the running one, a getpid system call on Python 3.11 (see ``Runtime.loop``), and a
+        request asks up to four times. asyncio's own answer when that loop runs no task here (the queue
+        serves another loop now, as tests may start one)."""
+        task = asyncio.current_task(self._loop) if self._loop is not None else None
+        if task is None:
+            task = asyncio.current_task()
+            self._loop = task.get_loop() if task is not None else None
+        return task
+
+    async def _wait(self, loop: asyncio.AbstractEventLoop, *, seconds: float | None) -> T:
         waiter: asyncio.Future[T] = loop.create_future()
         self._waiters.append(waiter)
         # A timer rather than asyncio.timeout(): its Timeout object, rescheduling and task bookkeeping cost
