@@ -35,7 +35,6 @@ from branchdesk.edge import (
     CURRENT_REQUEST_ID,
     BodyLimit,
     RequestId,
-    SecurityHeaders,
     cors,
     error_response,
     http_exception,
@@ -470,7 +469,6 @@ def create_app(
         ],
         middleware=[
             Middleware(RequestId),
-            Middleware(SecurityHeaders),
             *cors(settings),
             Middleware(BodyLimit, max_bytes=settings.http_max_body_bytes),
         ],

@@ -8,10 +8,10 @@ the body as it arrives, so a body over the cap is refused without being read to 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from contextvars import ContextVar
 from typing import Any
 
-from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -32,6 +32,9 @@ SECURITY_HEADERS = (
     ("X-Frame-Options", "DENY"),
     ("Content-Security-Policy", "frame-ancestors 'none'"),
 )
+# As they go on the wire (ASGI header names are lower case); Cache-Control replaces the response's own.
+SECURITY_HEADERS_RAW = tuple((name.lower().encode(), value.encode()) for name, value in SECURITY_HEADERS)
+SECURITY_HEADERS_NO_STORE = (*SECURITY_HEADERS_RAW, (b"cache-control", b"no-store"))
 HTTP_CODES = {
     400: "BAD_REQUEST",
     401: "UNAUTHENTICATED",
@@ -73,7 +76,12 @@ async def unexpected_exception(request: Request, exc: Exception) -> Response:
 class RequestId:
     """Every request has an id — the caller's ``X-Request-Id`` when it is a plain token, else a new one —
     that its logs, its errors (``extensions.requestId``) and its response's ``X-Request-Id`` carry: the
-    one a user quotes to support. WebSocket handshakes answer with it too."""
+    one a user quotes to support. WebSocket handshakes answer with it too.
+
+    Every HTTP response also carries the security headers here: ``nosniff`` and frame denial, and
+    ``no-store`` where tokens and personal data go. One middleware for both: each layer costs every
+    request a coroutine and each response message a wrapper, and the headers go straight into the
+    message's list (Starlette's ``MutableHeaders`` copies it and scans it once per header)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -85,21 +93,34 @@ class RequestId:
         given = next((v for k, v in scope["headers"] if k == b"x-request-id"), None)
         request_id = request_id_of(given.decode("latin-1") if given is not None else None)
         scope.setdefault("state", {})["request_id"] = request_id  # read by the GraphQL context (HTTP)
+        id_header = (b"x-request-id", request_id.encode())
+        added = SECURITY_HEADERS_NO_STORE if scope.get("path") in NO_STORE_PATHS else SECURITY_HEADERS_RAW
 
-        async def send_with_id(message: Message) -> None:
+        async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+                message["headers"] = _with_headers(message.get("headers", ()), id_header, added)
             elif message["type"] == "websocket.accept":
-                message = {**message, "headers": [*message.get("headers", []), (b"x-request-id", request_id.encode())]}
+                message = {**message, "headers": [*message.get("headers", []), id_header]}
             await send(message)
 
         token = CURRENT_REQUEST_ID.set(request_id)
         bound = bind_contextvars(request_id=request_id)  # reset as it was (bound_contextvars reads them all first)
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive, send_with_headers)
         finally:
             reset_contextvars(**bound)
             CURRENT_REQUEST_ID.reset(token)
+
+
+def _with_headers(
+    headers: Iterable[tuple[bytes, bytes]], id_header: tuple[bytes, bytes], added: tuple[tuple[bytes, bytes], ...]
+) -> list[tuple[bytes, bytes]]:
+    """A response's headers with the request id (replacing any), ``Cache-Control: no-store`` when ``added``
+    has it (replacing any), and each security header the response did not set itself."""
+    replaced = {id_header[0]} | {name for name, _ in added if name == b"cache-control"}
+    kept = [(name, value) for name, value in headers if name.lower() not in replaced]
+    present = {name.lower() for name, _ in kept}
+    return [*kept, id_header, *(h for h in added if h[0] not in present)]
 
 
 class BodyTooLarge(Exception):
@@ -164,30 +185,6 @@ def _content_length(scope: Scope) -> int | None:
                 return -1
             return length if length >= 0 else -1
     return None
-
-
-class SecurityHeaders:
-    """``nosniff`` and frame denial on every response; ``no-store`` where tokens and personal data go."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        no_store = scope["path"] in NO_STORE_PATHS
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in SECURITY_HEADERS:
-                    headers.setdefault(name, value)
-                if no_store:
-                    headers["Cache-Control"] = "no-store"
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
 
 
 # What a browser app sends (a bearer token, never cookies) and may read back.

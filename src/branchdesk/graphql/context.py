@@ -312,7 +312,7 @@ class Context:
             async with self._lock:
                 return await work(await self._open())
 
-        call = self.runtime.loop.create_task(exclusive())
+        call = self.runtime.loop.create_task(exclusive(), name="branchdesk.call")  # unnamed, it formats one
         self._calls.add(call)
         call.add_done_callback(self._calls.discard)
         return await asyncio.shield(call)
