@@ -68,6 +68,27 @@ async def test_a_waiter_that_gives_up_leaves_the_line():
     assert queue.get_nowait() == "connection"
 
 
+def test_a_turn_waited_for_is_kept_for_the_task_that_waited_whichever_loop_the_queue_served_before():
+    """The queue asks the loop it last served for the running task (asking asyncio for the running loop is
+    a system call a time on Python 3.11); a queue used again from another loop, as a script or a test may
+    start one, still keeps each turn for the task that waited for it."""
+    queue: FairQueue[str] = FairQueue()
+
+    async def wait_then_take(item: str) -> tuple[str | None, str]:
+        asyncio.get_running_loop().call_soon(queue.put_nowait, item)  # comes back while this task waits
+        await queue.wait_for_turn(1.0)
+        kept = queue.next_connection()
+        return kept, await greenlet_spawn(queue.get, True, None)
+
+    for item in ("in one loop", "in the next"):
+        loop = asyncio.new_event_loop()
+        try:
+            assert loop.run_until_complete(wait_then_take(item)) == (item, item)
+        finally:
+            loop.close()
+    assert queue.qsize() == 0
+
+
 async def test_requests_get_pooled_connections_in_the_order_they_asked(rt):
     pool = Database(rt.endpoints.app_url, rt.endpoints.platform_url, pool_size=1)
     order: list[str] = []
