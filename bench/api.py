@@ -494,8 +494,12 @@ def run_round(
             servers[load.server].url, load, args.duration, args.connections, work_dir, servers[load.server]
         )
         f = figures[load.name]
-        f |= {"baseline": base.name, "baseline_rps": before["rps"], "baseline_p99_ms": before["p99_ms"]}
-        f["baseline_cpu_ms"] = before["cpu_ms"]
+        f |= {
+            "baseline": base.name,
+            "baseline_rps": before["rps"],
+            "baseline_p99_ms": before["p99_ms"],
+            "baseline_cpu_ms": before["cpu_ms"],
+        }
         f["ratio"] = round(f["rps"] / before["rps"], 3)
         f["p99_ratio"] = round(f["p99_ms"] / before["p99_ms"], 2)
         f["cpu_ratio"] = round(before["cpu_ms"] / f["cpu_ms"], 3) if f["cpu_ms"] else None

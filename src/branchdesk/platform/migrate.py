@@ -82,6 +82,7 @@ async def migration_lock(admin_url: str) -> AsyncIterator[None]:
 
 
 async def _one_at_a_time(admin_url: str, work: Callable[[], None]) -> None:
+    """``work`` under the migration lock, in a thread (Alembic's env runs an event loop of its own)."""
     async with migration_lock(admin_url):
         await asyncio.to_thread(work)
 
@@ -89,9 +90,9 @@ async def _one_at_a_time(admin_url: str, work: Callable[[], None]) -> None:
 def upgrade(admin_url: str, role_password: str, revision: str = "heads", *, roles: DatabaseRoles | None = None) -> None:
     deployment = roles or DatabaseRoles.of(admin_url)
 
-    def bring_up() -> None:
-        _in_thread(asyncio.run, _as_admin(admin_url, lambda conn: bootstrap_roles(conn, deployment, role_password)))
-        _in_thread(command.upgrade, alembic_config(admin_url, deployment), revision)
+    def bring_up() -> None:  # in a thread of its own (see _one_at_a_time): no event loop runs there
+        asyncio.run(_as_admin(admin_url, lambda conn: bootstrap_roles(conn, deployment, role_password)))
+        command.upgrade(alembic_config(admin_url, deployment), revision)
 
     _in_thread(asyncio.run, _one_at_a_time(admin_url, bring_up))
 
